@@ -1,0 +1,33 @@
+import { DEFAULT_CONFIG, FALLBACK_PLUGINS } from "../defaults.js";
+import { loadPluginConfig } from "../config.js";
+import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
+import { gatewayRequest } from "./gateway.js";
+import { pluginRequest } from "./plugin.js";
+
+export interface AllOptions extends TreeOptions {
+  /** Default plugins/external/config.yaml (env MCP_PLUGIN_CONFIG in the CLI). */
+  config?: string;
+}
+
+export interface AllReport extends IssueReport {
+  readonly config: { readonly file: string; readonly found: boolean; readonly plugins: string[]; readonly skipped: readonly string[] };
+}
+
+/**
+ * `mtls-certs all`: the CA, the gateway's client cert and a server cert for every plugin with
+ * `kind: external`. Without a config file, the Makefile's two example plugins.
+ */
+export async function all(o: AllOptions = {}): Promise<AllReport> {
+  const config = await loadPluginConfig(o.config ?? DEFAULT_CONFIG);
+  const plugins = config.found ? config.plugins : FALLBACK_PLUGINS.map((name) => ({ name, sans: [] }));
+  const tree = resolveTree(o);
+  const warnings: string[] = [];
+  if (!config.found) warnings.push(`${config.file} not found: making the example plugins ${FALLBACK_PLUGINS.join(" and ")}, as the Makefile does`);
+  else if (plugins.length === 0) warnings.push(`${config.file}: no plugin has kind: external; no plugin certificates made`);
+  const report = await issueIntoTree(o, [gatewayRequest(tree), ...plugins.map((p) => pluginRequest(tree, p.name, p.sans))]);
+  return {
+    ...report,
+    warnings: [...warnings, ...report.warnings],
+    config: { file: config.file, found: config.found, plugins: plugins.map((p) => p.name), skipped: config.skipped },
+  };
+}

@@ -1,0 +1,6 @@
+import { issueIntoTree, type IssueReport, type TreeOptions } from "../store/tree.js";
+
+/** `mtls-certs ca`: creates the CA when the tree has none; an existing CA is kept as it is. */
+export function createCa(o: TreeOptions = {}): Promise<IssueReport> {
+  return issueIntoTree(o, []);
+}

@@ -1,0 +1,38 @@
+import { DEFAULT_CONFIG } from "../defaults.js";
+import { loadPluginConfig, type PluginEntry } from "../config.js";
+import { checkDnsName, checkIp, checkName } from "../pki/names.js";
+import { PROFILES, dns, ip, namespaceSans, pluginSans, pluginSubject, type San } from "../pki/profiles.js";
+import { leafFiles, type TreePaths } from "../store/paths.js";
+import { issueIntoTree, resolveTree, type IssueReport, type LeafRequest, type TreeOptions } from "../store/tree.js";
+
+export interface PluginOptions extends TreeOptions {
+  /** Extra DNS SANs (`--san`). */
+  san?: readonly string[];
+  /** Extra IP SANs (`--ip`). */
+  ip?: readonly string[];
+  /** Adds `<name>.<ns>`, `<name>.<ns>.svc`, `<name>.<ns>.svc.cluster.local` (`--namespace`). */
+  namespace?: string;
+  /** The plugin config, whose `mcp.url` host is added as a SAN. Default plugins/external/config.yaml. */
+  config?: string;
+}
+
+/** The SANs a plugin's cert must carry: the Makefile's three, the config's URL host, the flags'. */
+export function pluginExtraSans(name: string, o: PluginOptions, entry?: PluginEntry): San[] {
+  const extra: San[] = [...(entry?.sans ?? [])];
+  for (const value of o.san ?? []) extra.push(dns(checkDnsName(value, "--san")));
+  for (const value of o.ip ?? []) extra.push(ip(checkIp(value, "--ip")));
+  if (o.namespace !== undefined) extra.push(...namespaceSans(name, checkDnsName(o.namespace, "--namespace")));
+  return extra;
+}
+
+export function pluginRequest(tree: TreePaths, name: string, extra: readonly San[] = []): LeafRequest {
+  return { files: leafFiles(tree, "plugin", name), profile: PROFILES.plugin, subject: pluginSubject(name), sans: pluginSans(name, extra) };
+}
+
+/** `mtls-certs plugin <name>`: the CA first when missing, then the plugin's server cert. */
+export async function issuePlugin(name: string, o: PluginOptions = {}): Promise<IssueReport> {
+  checkName(name, "plugin name");
+  const config = await loadPluginConfig(o.config ?? DEFAULT_CONFIG);
+  const entry = config.plugins.find((p) => p.name === name);
+  return issueIntoTree(o, [pluginRequest(resolveTree(o), name, pluginExtraSans(name, o, entry))]);
+}

@@ -1,0 +1,30 @@
+/** The defaults of mtls-certs, in one place. Each is what the seed's Makefile uses. */
+import type { KeyType } from "./pki/keys.js";
+
+/** MCP_CERT_DAYS in the Makefile: 825 days, the CA/Browser Forum's old leaf maximum. */
+export const DEFAULT_DAYS = 825;
+/** `make certs` gives the gateway's own HTTPS cert one year. */
+export const DEFAULT_HTTPS_DAYS = 365;
+/** Upper bound for --days: 100 years is already absurd for a private CA. */
+export const MAX_DAYS = 36500;
+/** The seed requires 4096-bit RSA for every key. */
+export const DEFAULT_KEY_TYPE: KeyType = "rsa4096";
+/** notBefore is set this far in the past so peers with a slow clock accept a fresh cert. */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** `renew` and `check --within` look this many days ahead unless told otherwise. */
+export const DEFAULT_RENEW_WITHIN_DAYS = 30;
+/** CRL nextUpdate. */
+export const DEFAULT_CRL_DAYS = 30;
+/** How long a command waits for another mtls-certs holding the tree's lock. */
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
+
+export const DEFAULT_OUT = "certs/mcp";
+export const DEFAULT_CONFIG = "plugins/external/config.yaml";
+/** What the Makefile makes when there is no config file. */
+export const FALLBACK_PLUGINS = ["example-plugin-a", "example-plugin-b"] as const;
+
+/** Environment variables the Makefile reads; a flag beats them, they beat the default. */
+export const ENV = {
+  days: "MCP_CERT_DAYS",
+  config: "MCP_PLUGIN_CONFIG",
+} as const;

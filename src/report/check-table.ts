@@ -1,0 +1,25 @@
+import type { CertStatus, CheckReport } from "../commands/check.js";
+import { pad, shortPath } from "./issue-report.js";
+import type { Style } from "./terminal.js";
+
+/** `make certs-mcp-check`, as a table: one row per cert, its problems indented below it. */
+export function renderCheckTable(report: CheckReport, style: Style, cwd = process.cwd()): string {
+  const colour: Record<CertStatus, (s: string) => string> = {
+    ok: style.green,
+    expiring: style.yellow,
+    expired: style.red,
+    "not-yet-valid": style.yellow,
+    invalid: style.red,
+    revoked: style.red,
+  };
+  const rows = report.certificates.map((c) => {
+    const cn = c.subject?.match(/CN=([^,]*)/)?.[1] ?? "-";
+    const row = [pad(c.role, 9), pad(c.name, 24), pad(cn, 30), pad(c.notAfter?.replace("T", " ").slice(0, 16) ?? "-", 18), String(c.daysLeft ?? "-").padStart(6), "  ", colour[c.status](c.status)].join("");
+    const problems = c.problems.map((p) => `    ${style.dim("-")} ${p}`);
+    return [row, ...problems].join("\n");
+  });
+  const header = style.bold([pad("ROLE", 9), pad("NAME", 24), pad("SUBJECT CN", 30), pad("NOT AFTER (UTC)", 18), "  DAYS", "  ", "STATUS"].join(""));
+  const bad = report.certificates.filter((c) => c.status !== "ok").length;
+  const footer = `${report.certificates.length} certificate(s) in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : `${bad} need attention`}`;
+  return [header, ...rows, footer].join("\n") + "\n";
+}

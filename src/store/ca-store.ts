@@ -1,0 +1,74 @@
+/**
+ * Reading the CA back from the tree, with every way it can be damaged named: a missing or
+ * unparsable ca.crt, a missing key, a key that is not the cert's, a CA that has expired.
+ */
+import { X509Certificate as NodeCert, createPrivateKey } from "node:crypto";
+import * as x509 from "../pki/x509.js";
+import { MtlsError } from "../errors.js";
+import { importPrivateKey } from "../pki/keys.js";
+import type { Issuer } from "../pki/issue.js";
+import { readText } from "./write.js";
+import type { TreePaths } from "./paths.js";
+
+export interface LoadedCa extends Issuer {
+  /** The PEM that goes into every ca.crt copy: the CA, a chain, or a rotation bundle. */
+  readonly bundlePem: string;
+  /** The root's PEM (for trust stores). */
+  readonly rootPem: string;
+}
+
+/** Parses one PEM certificate; `file` names it in the error. */
+export function parseCertificate(pem: string, file: string): x509.X509Certificate {
+  try {
+    return new x509.X509Certificate(pem);
+  } catch {
+    throw new MtlsError("E_DAMAGED", `${file}: not a PEM certificate`);
+  }
+}
+
+/** Does this private key belong to this certificate? (Node's own check, as nuxt/cli uses.) */
+export function keyMatchesCert(keyPem: string, certPem: string, passphrase?: string): boolean {
+  try {
+    const key = createPrivateKey(passphrase === undefined ? keyPem : { key: keyPem, passphrase });
+    return new NodeCert(certPem).checkPrivateKey(key);
+  } catch {
+    return false;
+  }
+}
+
+async function loadPair(certPath: string, keyPath: string, passphrase: string | undefined): Promise<{ cert: x509.X509Certificate; pem: string; key: Issuer["key"] }> {
+  const pem = await readText(certPath);
+  if (pem === undefined) throw new MtlsError("E_CA_MISSING", `${certPath}: missing`, "run `mtls-certs ca` to create the CA");
+  let cert: x509.X509Certificate;
+  try {
+    cert = new x509.X509Certificate(pem);
+    new NodeCert(pem);
+  } catch {
+    throw new MtlsError("E_CA_DAMAGED", `${certPath}: not a PEM certificate`, "restore it from a backup; a new CA would orphan every cert the old one signed");
+  }
+  const keyPem = await readText(keyPath);
+  if (keyPem === undefined) throw new MtlsError("E_CA_DAMAGED", `${keyPath}: missing, but ${certPath} exists`, "restore the key from a backup; mtls-certs never makes a new CA over an existing one");
+  const key = await importPrivateKey(keyPem, keyPath, passphrase);
+  if (!keyMatchesCert(keyPem, pem, passphrase)) throw new MtlsError("E_CA_MISMATCH", `${keyPath}: does not match ${certPath}`, "restore the matching key; mtls-certs never makes a new CA over an existing one");
+  return { cert, pem, key };
+}
+
+/**
+ * Loads the CA that signs leaves: the intermediate when the tree has one, else the root.
+ * Refuses a CA outside its validity at `now`: a leaf it signs would never verify.
+ */
+export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase?: string } = {}): Promise<LoadedCa> {
+  const root = await loadPair(tree.caCert, tree.caKey, o.passphrase);
+  const hasIntermediate = (await readText(tree.intermediateCert)) !== undefined;
+  const signer = hasIntermediate ? await loadPair(tree.intermediateCert, tree.intermediateKey, o.passphrase) : root;
+  const signerPath = hasIntermediate ? tree.intermediateCert : tree.caCert;
+  assertCaValid(signer.cert, signerPath, o.now ?? new Date());
+  const bundlePem = (await readText(tree.caBundle)) ?? (hasIntermediate ? signer.pem.trimEnd() + "\n" + root.pem : root.pem);
+  return { cert: signer.cert, key: signer.key, bundlePem, rootPem: root.pem };
+}
+
+export function assertCaValid(cert: x509.X509Certificate, file: string, now: Date): void {
+  const dates = `valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`;
+  if (now > cert.notAfter) throw new MtlsError("E_CA_EXPIRED", `${file}: the CA has expired (${dates}); it cannot sign`, "rotate it with `mtls-certs renew --ca`");
+  if (now < cert.notBefore) throw new MtlsError("E_CA_EXPIRED", `${file}: the CA is not yet valid (${dates}); check the clock`, "rotate it with `mtls-certs renew --ca`");
+}

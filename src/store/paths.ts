@@ -1,0 +1,98 @@
+/**
+ * Where every file of the tree lives: the one place that knows the layout of `certs/mcp`, the
+ * same layout `make certs-mcp-*` writes (seed 004).
+ */
+import { dirname, join, resolve } from "node:path";
+import type { Role } from "../pki/profiles.js";
+
+export const CA_COPY = "ca.crt";
+export const LOCK_FILE = ".mtls-certs.lock";
+export const BACKUP_DIR = ".backup";
+
+export interface TreePaths {
+  readonly root: string;
+  readonly caDir: string;
+  readonly caKey: string;
+  readonly caCert: string;
+  readonly caCrl: string;
+  /** The intermediate that signs leaves when the tree has one (`ca --intermediate`). */
+  readonly intermediateKey: string;
+  readonly intermediateCert: string;
+  /** What every `ca.crt` copy holds: the CA cert, or the chain, or a rotation bundle. */
+  readonly caBundle: string;
+  readonly gatewayDir: string;
+  readonly pluginsDir: string;
+  readonly serversDir: string;
+  readonly clientsDir: string;
+  readonly backupDir: string;
+  readonly lock: string;
+}
+
+export function treePaths(root: string): TreePaths {
+  const r = resolve(root);
+  const caDir = join(r, "ca");
+  return {
+    root: r,
+    caDir,
+    caKey: join(caDir, "ca.key"),
+    caCert: join(caDir, "ca.crt"),
+    caCrl: join(caDir, "ca.crl"),
+    intermediateKey: join(caDir, "intermediate.key"),
+    intermediateCert: join(caDir, "intermediate.crt"),
+    caBundle: join(caDir, "bundle.crt"),
+    gatewayDir: join(r, "gateway"),
+    pluginsDir: join(r, "plugins"),
+    serversDir: join(r, "servers"),
+    clientsDir: join(r, "clients"),
+    backupDir: join(r, BACKUP_DIR),
+    lock: join(r, LOCK_FILE),
+  };
+}
+
+/** The files of one leaf certificate. */
+export interface LeafFiles {
+  readonly role: Role;
+  readonly name: string;
+  readonly dir: string;
+  readonly key: string;
+  readonly cert: string;
+  /** The copy of the CA cert (or chain) next to the leaf; undefined where the Makefile has none. */
+  readonly caCopy: string | undefined;
+  /** client.pem: cert then key in one file, for curl --cert (seed 003). */
+  readonly combined: string | undefined;
+}
+
+/** The leaf roles that live inside the tree, with the directory that holds them. */
+export const LEAF_DIRS = {
+  gateway: "gateway",
+  plugin: "plugins",
+  server: "servers",
+  client: "clients",
+} as const;
+export type TreeLeafRole = keyof typeof LEAF_DIRS;
+
+export function leafFiles(tree: TreePaths, role: TreeLeafRole, name: string): LeafFiles {
+  const dir = role === "gateway" ? tree.gatewayDir : join(tree.root, LEAF_DIRS[role], name);
+  // The gateway authenticates as a client; plugins and named servers serve.
+  const stem = role === "gateway" || role === "client" ? "client" : "server";
+  return {
+    role,
+    name,
+    dir,
+    key: join(dir, `${stem}.key`),
+    cert: join(dir, `${stem}.crt`),
+    caCopy: join(dir, CA_COPY),
+    combined: role === "client" ? join(dir, "client.pem") : undefined,
+  };
+}
+
+/** The gateway's own HTTPS cert (`make certs`): certs/cert.pem and certs/key.pem. */
+export function httpsFiles(dir: string): LeafFiles {
+  const d = resolve(dir);
+  return { role: "https", name: "https", dir: d, key: join(d, "key.pem"), cert: join(d, "cert.pem"), caCopy: undefined, combined: undefined };
+}
+
+/** certs/ next to certs/mcp: where `https` and `jwt` write by default. */
+export function certsDirOf(tree: TreePaths): string {
+  return dirname(tree.root);
+}

@@ -1,0 +1,256 @@
+/**
+ * Plans and writes certificates into the tree: the CA when missing, then every leaf asked for.
+ * Everything that can be refused is checked before the first byte is written; then all the keys
+ * the run needs are generated at once (the CA's first), and each leaf is signed as soon as its
+ * key and the CA are ready. Existing files are kept byte for byte.
+ */
+import { X509Certificate as NodeCert } from "node:crypto";
+import { promises as fs } from "node:fs";
+import type * as x509 from "../pki/x509.js";
+import { DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_OUT } from "../defaults.js";
+import { MtlsError } from "../errors.js";
+import { encryptPrivateKeyPem, generateKey, type KeyPair, type KeyType } from "../pki/keys.js";
+import { signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
+import { createLimiter } from "../pki/limiter.js";
+import { PROFILES, caSubject, formatSan, type CaSubjectOptions, type Profile, type Role, type San, type Subject } from "../pki/profiles.js";
+import { loadSigningCa, type LoadedCa } from "./ca-store.js";
+import { withLock } from "./lock.js";
+import { LEAF_DIRS, leafFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";
+import { CERT_MODE, KEY_MODE, ensureDirectory, exists, listDirectories, readText, removeLeftoverTemps, writeFileAtomically } from "./write.js";
+
+/** Options every command that writes the tree takes; the names match the CLI flags. */
+export interface TreeOptions {
+  /** The tree's root. Default `certs/mcp`, relative to the current directory. */
+  out?: string;
+  /** Validity of new certificates in days. Default 825 (MCP_CERT_DAYS). */
+  days?: number;
+  /** Key type of new keys. Default rsa4096. */
+  keyType?: KeyType;
+  /** The clock. Default: now. */
+  now?: Date;
+  /** Explicit validity for new leaves, for test fixtures; wins over `now`/`days`. */
+  notBefore?: Date;
+  notAfter?: Date;
+  /** How many keys to generate at once. Default: the number of cores. */
+  jobs?: number;
+  /** Encrypts new keys with this passphrase, and opens an encrypted CA key. */
+  keyPassphrase?: string;
+  /** Subject of a new CA. */
+  caSubject?: CaSubjectOptions;
+  /** Extensions a new CA gets (nameConstraints). */
+  caExtensions?: readonly x509.Extension[];
+  /** How long to wait for another run's lock, in ms. */
+  lockWaitMs?: number;
+  /** Progress for people; never key material. */
+  onProgress?: (message: string) => void;
+}
+
+/** One certificate a leaf command asks for. */
+export interface LeafRequest {
+  readonly files: LeafFiles;
+  readonly profile: Profile;
+  readonly subject: Subject;
+  readonly sans: readonly San[];
+  /** 0600 unless the role needs otherwise (https: 0640, for a container's group 0). */
+  readonly keyMode?: number;
+}
+
+export type CertAction = "created" | "kept" | "renewed";
+
+/** What a command did to one certificate: the unit of every `--json` result. */
+export interface CertResult {
+  readonly role: Role;
+  readonly name: string;
+  readonly action: CertAction;
+  readonly cert: string;
+  readonly key: string;
+  readonly subject: string;
+  readonly serial: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly fingerprint: string;
+  readonly sans: readonly string[];
+}
+
+export interface IssueReport {
+  readonly root: string;
+  readonly certificates: CertResult[];
+  readonly warnings: string[];
+}
+
+export function resolveTree(o: TreeOptions): TreePaths {
+  return treePaths(o.out ?? DEFAULT_OUT);
+}
+
+/** Runs `work` holding the tree's lock, after removing temp files a killed run left. */
+export async function withTree<T>(o: TreeOptions, work: (tree: TreePaths) => Promise<T>): Promise<T> {
+  const tree = resolveTree(o);
+  await ensureDirectory(tree.root);
+  return withLock(
+    tree.lock,
+    async () => {
+      await removeLeftovers(tree);
+      return work(tree);
+    },
+    { waitMs: o.lockWaitMs, onWait: (pid) => o.onProgress?.(`waiting for another mtls-certs (pid ${pid}) to finish with ${tree.root}`) },
+  );
+}
+
+async function removeLeftovers(tree: TreePaths): Promise<void> {
+  const dirs = [tree.caDir, tree.gatewayDir];
+  for (const parent of [tree.pluginsDir, tree.serversDir, tree.clientsDir]) {
+    for (const name of await listDirectories(parent)) dirs.push(`${parent}/${name}`);
+  }
+  await Promise.all(dirs.map(removeLeftoverTemps));
+}
+
+/** Every leaf directory in the tree that holds a certificate or key. */
+export async function listTreeLeaves(tree: TreePaths): Promise<LeafFiles[]> {
+  const found: LeafFiles[] = [];
+  const gateway = leafFiles(tree, "gateway", "gateway");
+  if ((await exists(gateway.cert)) || (await exists(gateway.key))) found.push(gateway);
+  for (const role of ["plugin", "server", "client"] as const) {
+    for (const name of await listDirectories(`${tree.root}/${LEAF_DIRS[role]}`)) found.push(leafFiles(tree, role, name));
+  }
+  return found;
+}
+
+type LeafState = "kept" | "create";
+
+async function leafState(files: LeafFiles): Promise<LeafState> {
+  const [hasCert, hasKey] = await Promise.all([exists(files.cert), exists(files.key)]);
+  if (hasCert && !hasKey) {
+    throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.cert}: the certificate has no key (${files.key} is missing)`, `restore the key, or remove ${files.dir} to issue a new pair`);
+  }
+  // A key without its cert is what a run killed between the two writes leaves: replace it.
+  return hasCert ? "kept" : "create";
+}
+
+async function caState(tree: TreePaths): Promise<"present" | "create"> {
+  if (await exists(tree.caCert)) return "present";
+  const leaves = await listTreeLeaves(tree);
+  const signed = (await Promise.all(leaves.map((l) => exists(l.cert)))).filter(Boolean).length;
+  if (signed > 0) {
+    throw new MtlsError(
+      "E_CA_MISSING",
+      `${tree.caCert}: missing, but ${signed} certificate(s) in ${tree.root} were signed by a CA`,
+      "restore ca/ from a backup; a new CA would not verify them (or remove the tree to start over)",
+    );
+  }
+  return "create";
+}
+
+/**
+ * Ensures the CA exists, then issues every requested leaf that is missing. The CA and each leaf
+ * already on disk are kept as they are.
+ */
+export async function issueIntoTree(o: TreeOptions, requests: readonly LeafRequest[]): Promise<IssueReport> {
+  return withTree(o, async (tree) => {
+    const now = o.now ?? new Date();
+    const keyType = o.keyType ?? DEFAULT_KEY_TYPE;
+    const warnings: string[] = [];
+    // Plan everything first: a refusal must come before anything is written.
+    const needCa = (await caState(tree)) === "create";
+    const states = await Promise.all(requests.map((r) => leafState(r.files)));
+    const existingCa = needCa ? undefined : await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
+
+    const limit = createLimiter(o.jobs);
+    const caKey = needCa ? limit(() => generateKey(keyType)) : undefined;
+    const leafKeys = states.map((s) => (s === "create" ? limit(() => generateKey(keyType)) : undefined));
+    for (const p of [caKey, ...leafKeys]) p?.catch(() => undefined); // observed below; no unhandled rejection
+    const toMake = states.filter((s) => s === "create").length + (needCa ? 1 : 0);
+    if (toMake > 0) o.onProgress?.(`generating ${toMake} ${keyType} key${toMake > 1 ? "s" : ""}`);
+
+    const results: CertResult[] = [];
+    const ca = existingCa ?? (await createCa(tree, await caKey!, o, now));
+    results.push(await describeCert(tree.caCert, tree.caKey, "ca", "ca", existingCa ? "kept" : "created"));
+
+    const leafResults = await Promise.all(
+      requests.map(async (request, i) => {
+        const key = leafKeys[i];
+        if (key === undefined) {
+          await writeCaCopy(request.files, ca);
+          return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "kept");
+        }
+        const validity = validityFor({ days: o.days ?? DEFAULT_DAYS, now, notBefore: o.notBefore, notAfter: o.notAfter }, ca.cert.notAfter);
+        if (validity.cappedAt) warnings.push(cappedWarning(request.files, validity, ca));
+        await writeLeaf(request, await key, ca, validity, o);
+        return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "created");
+      }),
+    );
+    results.push(...leafResults);
+    return { root: tree.root, certificates: results, warnings };
+  });
+}
+
+function cappedWarning(files: LeafFiles, v: Validity, ca: LoadedCa): string {
+  return `${files.cert}: notAfter capped at the CA's notAfter ${ca.cert.notAfter.toISOString()} (asked for a later date); a leaf never outlives its issuer: rotate the CA with \`mtls-certs renew --ca\` to issue longer`;
+}
+
+async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date): Promise<LoadedCa> {
+  o.onProgress?.("signing the CA");
+  const cert = await signCertificate({
+    profile: PROFILES.ca,
+    subject: caSubject(o.caSubject),
+    key,
+    validity: validityFor({ days: o.days ?? DEFAULT_DAYS, now }),
+    extensions: o.caExtensions,
+  });
+  await ensureDirectory(tree.caDir);
+  await writeKey(tree.caKey, key.privateKeyPem, o.keyPassphrase, KEY_MODE, true);
+  const pem = toPem(cert);
+  await writeFileAtomically(tree.caCert, pem, { mode: CERT_MODE });
+  return { cert, key, bundlePem: pem, rootPem: pem };
+}
+
+/** Writes a leaf's key, then its cert (a crash between leaves a key the next run replaces). */
+export async function writeLeaf(request: LeafRequest, key: KeyPair, ca: LoadedCa, validity: Validity, o: TreeOptions, replace = false): Promise<void> {
+  const cert = await signCertificate({ profile: request.profile, subject: request.subject, sans: request.sans, key, issuer: ca, validity });
+  const { files } = request;
+  await ensureDirectory(files.dir);
+  const keyPem = await writeKey(files.key, key.privateKeyPem, o.keyPassphrase, request.keyMode ?? KEY_MODE, true);
+  await writeFileAtomically(files.cert, toPem(cert), { mode: CERT_MODE, replace });
+  if (files.combined) await writeFileAtomically(files.combined, toPem(cert) + keyPem, { mode: KEY_MODE, replace: true });
+  await writeCaCopy(files, ca, replace);
+}
+
+async function writeKey(path: string, pem: string, passphrase: string | undefined, mode: number, replace: boolean): Promise<string> {
+  const content = passphrase === undefined ? pem : encryptPrivateKeyPem(pem, passphrase);
+  await writeFileAtomically(path, content, { mode, replace });
+  return content;
+}
+
+/** Writes the ca.crt copy when it is missing (or, with `replace`, when it differs). */
+export async function writeCaCopy(files: LeafFiles, ca: LoadedCa, replace = false): Promise<void> {
+  if (!files.caCopy) return;
+  const current = await readText(files.caCopy);
+  if (current === ca.bundlePem) return;
+  if (current !== undefined && !replace) return; // `check` reports a copy that differs
+  await writeFileAtomically(files.caCopy, ca.bundlePem, { mode: CERT_MODE, replace: current !== undefined });
+}
+
+/** The summary of a certificate on disk. */
+export async function describeCert(certPath: string, keyPath: string, role: Role, name: string, action: CertAction): Promise<CertResult> {
+  const pem = await fs.readFile(certPath, "utf8");
+  const cert = new NodeCert(pem);
+  return {
+    role,
+    name,
+    action,
+    cert: certPath,
+    key: keyPath,
+    subject: cert.subject.split("\n").join(", "),
+    serial: cert.serialNumber,
+    notBefore: new Date(cert.validFrom).toISOString(),
+    notAfter: new Date(cert.validTo).toISOString(),
+    fingerprint: cert.fingerprint256,
+    sans: (cert.subjectAltName ?? "").split(", ").filter(Boolean).map(normalizeSanText),
+  };
+}
+
+/** Node prints "IP Address:1.2.3.4" and "email:x"; we print what openssl's -addext takes. */
+function normalizeSanText(s: string): string {
+  return s.replace(/^IP Address:/, "IP:");
+}
+
+export { formatSan };

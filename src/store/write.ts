@@ -1,0 +1,137 @@
+/**
+ * The write path for every file mtls-certs makes. A file is written to a temp file in its own
+ * directory, opened O_CREAT|O_EXCL with its final mode (a key is 0600 from its first byte,
+ * whatever the umask), fsynced, then linked or renamed into place and the directory fsynced:
+ * after a crash a file is either whole or absent, and never world-readable on the way.
+ */
+import { constants, promises as fs, unlinkSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { basename, dirname, join } from "node:path";
+import { MtlsError, errnoCode } from "../errors.js";
+import { onInterrupt } from "./cleanup.js";
+
+export const KEY_MODE = 0o600;
+export const CERT_MODE = 0o644;
+export const DIR_MODE = 0o755;
+
+const TEMP_PATTERN = /^\..+\.tmp-\d+-[0-9a-f]{8}$/;
+
+/** Temp files this process has open; removed by `removeOwnTempsSync` on SIGINT/SIGTERM. */
+const ownTemps = new Set<string>();
+onInterrupt(removeOwnTempsSync);
+
+export interface WriteOptions {
+  mode: number;
+  /** Replace an existing file (renewal). Default: fail rather than touch what the user has. */
+  replace?: boolean;
+}
+
+export async function writeFileAtomically(path: string, data: string | Uint8Array, o: WriteOptions): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  ownTemps.add(temp);
+  try {
+    const handle = await fs.open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, o.mode);
+    try {
+      // The umask can only take bits away from `mode`; put back what it took (644 for certs).
+      await handle.chmod(o.mode);
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (o.replace) await fs.rename(temp, path);
+    else await linkNoClobber(temp, path);
+    await syncDirectory(dir);
+  } catch (e) {
+    if (e instanceof MtlsError) throw e;
+    throw new MtlsError("E_IO", `${path}: cannot write (${errnoCode(e) ?? String(e)})`);
+  } finally {
+    await fs.rm(temp, { force: true });
+    ownTemps.delete(temp);
+  }
+}
+
+/** link(2) fails with EEXIST instead of replacing: the no-overwrite rule holds even in a race. */
+async function linkNoClobber(temp: string, path: string): Promise<void> {
+  try {
+    await fs.link(temp, path);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === "EEXIST") throw new MtlsError("E_IO", `${path}: already exists; not overwritten`);
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
+    // File systems without hard links: the tree lock already keeps other writers out.
+    if (await exists(path)) throw new MtlsError("E_IO", `${path}: already exists; not overwritten`);
+    await fs.rename(temp, path);
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename is still atomic there.
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function ensureDirectory(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await fs.lstat(path);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return false;
+    throw e;
+  }
+}
+
+export async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(path, "utf8");
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return undefined;
+    throw new MtlsError("E_IO", `${path}: cannot read (${errnoCode(e) ?? String(e)})`);
+  }
+}
+
+/** Removes temp files left by a killed run. Call only while holding the tree lock. */
+export async function removeLeftoverTemps(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const leftovers = names.filter((n) => TEMP_PATTERN.test(n)).map((n) => join(dir, n));
+  await Promise.all(leftovers.map((p) => fs.rm(p, { force: true })));
+  return leftovers;
+}
+
+/** For signal handlers: synchronous, best effort. */
+export function removeOwnTempsSync(): void {
+  for (const temp of ownTemps) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // already gone
+    }
+  }
+  ownTemps.clear();
+}
+
+/** Lists the sub-directories of `dir` (no error when it does not exist). */
+export async function listDirectories(dir: string): Promise<string[]> {
+  try {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name).sort();
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT") return [];
+    throw e;
+  }
+}
