@@ -1,0 +1,44 @@
+/** Wiring of the Makefile's commands: ca, gateway, plugin, all. */
+import { configOption, configPath, issued, treeCommand, treeOptions, withProgress, type CommandContext, type TreeFlags } from "./shared.js";
+
+export function registerCoreCommands({ program, io, action }: CommandContext): void {
+  treeCommand(program, "ca", "create the CA (certs/mcp/ca/ca.{key,crt}); an existing CA is kept")
+    .option("--ca-cn <cn>", "the CA's common name", "ContextForge-CA")
+    .option("--ca-org <o>", "the CA's organization", "ContextForge")
+    .option("--ca-ou <ou>", "the CA's organizational unit", "Plugins")
+    .action(action(async (flags: TreeFlags & { caCn: string; caOrg: string; caOu: string }) => {
+      const { createCa } = await import("../commands/ca.js");
+      const o = await treeOptions(flags, io);
+      return issued(await withProgress(io, flags, o, () => createCa({ ...o, caSubject: { cn: flags.caCn, org: flags.caOrg, ou: flags.caOu } })), flags, io);
+    }));
+
+  treeCommand(program, "gateway", "create the gateway's client certificate (certs/mcp/gateway/), and the CA when missing")
+    .action(action(async (flags: TreeFlags) => {
+      const { issueGateway } = await import("../commands/gateway.js");
+      const o = await treeOptions(flags, io);
+      return issued(await withProgress(io, flags, o, () => issueGateway(o)), flags, io);
+    }));
+
+  treeCommand(program, "plugin", "create a plugin's server certificate (certs/mcp/plugins/<name>/), and the CA when missing")
+    .argument("<name>", "the plugin's name, as in config.yaml (becomes a directory and a DNS name)")
+    .option("--san <dns...>", "extra DNS names for the certificate")
+    .option("--ip <address...>", "extra IP addresses for the certificate")
+    .option("--namespace <ns>", "add <name>.<ns>, <name>.<ns>.svc and <name>.<ns>.svc.cluster.local")
+    .addOption(configOption())
+    .action(action(async (name: string, flags: TreeFlags & { san?: string[]; ip?: string[]; namespace?: string; config?: string }) => {
+      const { issuePlugin } = await import("../commands/plugin.js");
+      const o = await treeOptions(flags, io);
+      const config = configPath(flags.config, io);
+      return issued(await withProgress(io, flags, o, () => issuePlugin(name, { ...o, san: flags.san, ip: flags.ip, namespace: flags.namespace, config })), flags, io);
+    }));
+
+  treeCommand(program, "all", "create the CA, the gateway cert and a server cert for every external plugin in the config")
+    .addOption(configOption())
+    .action(action(async (flags: TreeFlags & { config?: string }) => {
+      const { all } = await import("../commands/all.js");
+      const o = await treeOptions(flags, io);
+      const config = configPath(flags.config, io);
+      return issued(await withProgress(io, flags, o, () => all({ ...o, config })), flags, io);
+    }));
+
+}

@@ -1,0 +1,102 @@
+/**
+ * What every command's wiring shares: the tree flags, their resolution (flag, then env var,
+ * then default), progress on stderr, and how an issuing result is printed.
+ */
+import { Command, Option } from "commander";
+import type { Writable } from "node:stream";
+import { DEFAULT_CONFIG, DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_OUT, ENV } from "../defaults.js";
+import { EXIT, MtlsError } from "../errors.js";
+import type { IssueReport, TreeOptions } from "../store/tree.js";
+
+export interface Io {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+/** Flags shared by every command that writes certificates. */
+export interface TreeFlags {
+  out?: string;
+  days?: string;
+  keyType?: string;
+  jobs?: string;
+  keyPassphraseEnv?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Wraps an action: returns its exit code through `setExit`. */
+export type Action = <A extends unknown[]>(work: (...args: A) => Promise<number>) => (...args: A) => Promise<void>;
+
+/** What a command module gets: the program to add to, the streams, and the action wrapper. */
+export interface CommandContext {
+  program: Command;
+  io: Io;
+  action: Action;
+}
+
+export function treeCommand(program: Command, name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .option("--out <dir>", "root of the tree", DEFAULT_OUT)
+    .option("--days <n>", `validity of new certificates in days (env ${ENV.days}, default ${DEFAULT_DAYS})`)
+    .option("--key-type <type>", `rsa4096, rsa3072, rsa2048, ecdsa-p256 or ecdsa-p384 (default ${DEFAULT_KEY_TYPE})`)
+    .option("--jobs <n>", "keys generated at once (default: the number of cores)")
+    .option("--key-passphrase-env <VAR>", "encrypt new keys (and open an encrypted CA key) with the passphrase in this env var")
+    .option("--json", "print one JSON document of what was created and kept")
+    .option("-q, --quiet", "no progress messages");
+}
+
+export function configOption(): Option {
+  return new Option("--config <file>", `plugin config (env ${ENV.config}, default ${DEFAULT_CONFIG})`);
+}
+
+/** Flags → library options. A flag beats the env var, which beats the default. */
+export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions> {
+  const { parseDays, parseWholeNumber } = await import("../pki/names.js");
+  const { parseKeyType } = await import("../pki/keys.js");
+  const envDays = io.env[ENV.days];
+  const days = flags.days !== undefined ? parseDays(flags.days, "--days") : envDays !== undefined && envDays !== "" ? parseDays(envDays, ENV.days) : DEFAULT_DAYS;
+  let keyPassphrase: string | undefined;
+  if (flags.keyPassphraseEnv !== undefined) {
+    keyPassphrase = io.env[flags.keyPassphraseEnv];
+    if (!keyPassphrase) throw new MtlsError("E_PASSPHRASE", `--key-passphrase-env: the variable ${flags.keyPassphraseEnv} is unset or empty`);
+  }
+  return {
+    out: flags.out ?? DEFAULT_OUT,
+    days,
+    keyType: flags.keyType === undefined ? DEFAULT_KEY_TYPE : parseKeyType(flags.keyType),
+    jobs: flags.jobs === undefined ? undefined : parseWholeNumber(flags.jobs, "--jobs", 1, 256),
+    keyPassphrase,
+  };
+}
+
+export async function withProgress<T>(io: Io, flags: TreeFlags, o: TreeOptions, work: () => Promise<T>): Promise<T> {
+  const { startProgress } = await import("../report/terminal.js");
+  const progress = await startProgress(io.stderr, Boolean(flags.quiet));
+  o.onProgress = (m) => progress.update(m);
+  try {
+    return await work();
+  } finally {
+    progress.stop();
+  }
+}
+
+export async function issued(report: IssueReport, flags: TreeFlags, io: Io): Promise<number> {
+  for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
+  if (flags.json) {
+    io.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  } else {
+    const { renderIssueReport } = await import("../report/issue-report.js");
+    const { styleFor } = await import("../report/terminal.js");
+    io.stdout.write(renderIssueReport(report, await styleFor(io.stdout)));
+  }
+  return EXIT.ok;
+}
+
+
+/** The plugin config path: --config, then MCP_PLUGIN_CONFIG, then the default. */
+export function configPath(flag: string | undefined, io: Io): string {
+  return flag ?? (io.env[ENV.config] || DEFAULT_CONFIG);
+}

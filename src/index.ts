@@ -1,0 +1,15 @@
+/**
+ * The library API of mtls-certs: the same functions the CLI calls, with the same option names
+ * and defaults as its flags. Errors are `MtlsError` with a stable `code` and the CLI's exit code.
+ */
+export { MtlsError, ERROR_CODES, EXIT, type ErrorCode } from "./errors.js";
+export * as defaults from "./defaults.js";
+export { KEY_TYPES, type KeyType } from "./pki/keys.js";
+export type { Role, San } from "./pki/profiles.js";
+export type { TreeOptions, IssueReport, CertResult, CertAction } from "./store/tree.js";
+export { createCa } from "./commands/ca.js";
+export { issueGateway } from "./commands/gateway.js";
+export { issuePlugin, type PluginOptions } from "./commands/plugin.js";
+export { all, type AllOptions, type AllReport } from "./commands/all.js";
+export { checkTree, checkFailed, type CheckOptions, type CheckReport, type CheckEntry, type CertStatus } from "./commands/check.js";
+export { loadPluginConfig, parsePluginConfig, type PluginConfig, type PluginEntry } from "./config.js";

@@ -1,0 +1,193 @@
+/**
+ * Test helpers: temp dirs, the real CLI as a child process, openssl, and real TLS peers.
+ * Nothing here mocks crypto or the file system.
+ */
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tls from "node:tls";
+import type { AddressInfo } from "node:net";
+
+/** The repository root (tests run from build/test/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const BIN = join(ROOT, "bin", "mtls-certs.js");
+
+/** A fresh temp dir, removed when the process exits (set KEEP_TMP=1 to keep it). */
+export function tempDir(prefix = "mtls-certs-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!process.env.KEEP_TMP) process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function toRun(r: SpawnSyncReturns<string>): Run {
+  return { code: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/** Runs `mtls-certs ...args` in `cwd` as a user would, without colour. */
+export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, input?: string): Run {
+  return toRun(
+    spawnSync(process.execPath, [BIN, ...args], {
+      cwd,
+      encoding: "utf8",
+      input,
+      env: { ...process.env, NO_COLOR: "1", CI: "1", MCP_CERT_DAYS: "", MCP_PLUGIN_CONFIG: "", ...env },
+    }),
+  );
+}
+
+/** The same, asynchronously: for concurrent runs and signals. */
+export function cliAsync(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", CI: "1", MCP_CERT_DAYS: "", MCP_PLUGIN_CONFIG: "", ...env },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d) => (stdout += d));
+  child.stderr?.on("data", (d) => (stderr += d));
+  const done = new Promise<Run>((res) => child.on("close", (code, signal) => res({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+/** openssl with the given arguments. */
+export function openssl(args: string[], input?: string): Run {
+  return toRun(spawnSync("openssl", args, { encoding: "utf8", input }));
+}
+
+/** `openssl x509 -text -noout` of a cert file. */
+export function x509Text(certPath: string): string {
+  const r = openssl(["x509", "-in", certPath, "-noout", "-text"]);
+  if (r.code !== 0) throw new Error(`openssl x509 failed on ${certPath}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `openssl verify -x509_strict` with an optional purpose; returns the run. */
+export function verifyStrict(caFile: string, certPath: string, extra: string[] = []): Run {
+  return openssl(["verify", "-x509_strict", "-CAfile", caFile, ...extra, certPath]);
+}
+
+export function writeFile(path: string, text: string): string {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+  return path;
+}
+
+export function read(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+/** A config.yaml as the gateway writes it. */
+export function pluginConfig(plugins: Array<{ name: string; kind?: string; url?: string }>): string {
+  return (
+    "plugins:\n" +
+    plugins
+      .map((p) => `  - name: "${p.name}"\n    kind: "${p.kind ?? "external"}"\n` + (p.url ? `    mcp:\n      proto: STREAMABLEHTTP\n      url: ${p.url}\n` : ""))
+      .join("")
+  );
+}
+
+export interface TlsEnd {
+  cert?: string;
+  key?: string;
+  ca: string;
+}
+
+export interface HandshakeResult {
+  ok: boolean;
+  /** What the server saw: the client cert's CN when authorized. */
+  peerCn?: string;
+  error?: string;
+}
+
+/**
+ * A real mutual-TLS handshake over loopback with node:tls: the server requires and verifies
+ * a client certificate; the client verifies the server against `servername` (or `host`).
+ */
+export async function mtlsHandshake(server: TlsEnd & { cert: string; key: string }, client: TlsEnd, o: { servername?: string; host?: string; crl?: string } = {}): Promise<HandshakeResult> {
+  const srv = tls.createServer({
+    cert: server.cert,
+    key: server.key,
+    ca: server.ca,
+    crl: o.crl,
+    requestCert: true,
+    rejectUnauthorized: true,
+    minVersion: "TLSv1.2",
+  });
+  let peerCn: string | undefined;
+  srv.on("secureConnection", (socket) => {
+    peerCn = String(socket.getPeerCertificate().subject?.CN ?? "");
+    socket.end("hello\n");
+  });
+  srv.on("tlsClientError", () => undefined);
+  await new Promise<void>((res) => srv.listen(0, o.host ?? "127.0.0.1", res));
+  const { port } = srv.address() as AddressInfo;
+  try {
+    return await new Promise<HandshakeResult>((res) => {
+      const socket = tls.connect({
+        host: o.host ?? "127.0.0.1",
+        port,
+        servername: o.servername,
+        ca: client.ca,
+        cert: client.cert,
+        key: client.key,
+        rejectUnauthorized: true,
+        minVersion: "TLSv1.2",
+      });
+      let data = "";
+      socket.on("data", (d) => (data += d));
+      socket.on("end", () => res(data === "hello\n" ? { ok: true, peerCn } : { ok: false, error: "server closed without data (client cert refused)" }));
+      socket.on("error", (e) => res({ ok: false, error: e.message }));
+      socket.setTimeout(10_000, () => {
+        socket.destroy();
+        res({ ok: false, error: "timeout" });
+      });
+    });
+  } finally {
+    srv.close();
+  }
+}
+
+/**
+ * Python's ssl client with VERIFY_X509_STRICT (Python 3.13's default context) against a
+ * node:tls server: proves the gateway's own TLS stack accepts the files.
+ */
+export async function pythonStrictClient(server: TlsEnd & { cert: string; key: string }, client: { certfile: string; keyfile: string; cafile: string; password?: string }, host: string, checkHostname = true): Promise<Run> {
+  const srv = tls.createServer({ cert: server.cert, key: server.key, ca: server.ca, requestCert: true, rejectUnauthorized: true });
+  srv.on("secureConnection", (s) => s.end("hello\n"));
+  srv.on("tlsClientError", () => undefined);
+  await new Promise<void>((res) => srv.listen(0, "127.0.0.1", res));
+  const { port } = srv.address() as AddressInfo;
+  const script = `
+import ssl, socket, sys
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+ctx.check_hostname = sys.argv[6] == "1"
+ctx.load_cert_chain(sys.argv[4], sys.argv[5], password=(sys.argv[7] if len(sys.argv) > 7 else None))
+with socket.create_connection(("127.0.0.1", int(sys.argv[2]))) as raw:
+    with ctx.wrap_socket(raw, server_hostname=sys.argv[1]) as s:
+        print(s.recv(100).decode().strip())
+`;
+  const args = ["-c", script, host, String(port), client.cafile, client.certfile, client.keyfile, checkHostname ? "1" : "0"];
+  if (client.password !== undefined) args.push(client.password);
+  try {
+    return await new Promise<Run>((res) => {
+      const child = spawn("python3", args);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+  } finally {
+    srv.close();
+  }
+}
