@@ -46,8 +46,9 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const syntax = doc.errors[0];
   if (syntax) {
-    const pos = syntax.linePos?.[0];
-    const at = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    // `linePos` is only filled in with prettyErrors; `pos` (an offset) always is.
+    const pos = lines.linePos(syntax.pos[0]);
+    const at = `${file}:${pos.line}:${pos.col}`;
     throw new MtlsError("E_CONFIG_SYNTAX", `${at}: YAML syntax error: ${firstLine(syntax.message)}`);
   }
   const at = (node: Node | null | undefined): string => {
