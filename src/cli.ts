@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 import { EXIT, isMtlsError } from "./errors.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerCoreCommands } from "./cli/core.js";
+import { registerExportCommands } from "./cli/export.js";
+import { registerRevocationCommands } from "./cli/revocation.js";
 import type { CommandContext, Io, TreeFlags } from "./cli/shared.js";
 
 export type { Io } from "./cli/shared.js";
@@ -48,6 +50,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   // One line per command group; each module wires its commands and imports their work lazily.
   registerCoreCommands(context);
   registerCheckCommand(context);
+  registerRevocationCommands(context);
+  registerExportCommands(context);
 
   try {
     await program.parseAsync(argv, { from: "user" });

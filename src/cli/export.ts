@@ -1,0 +1,24 @@
+/**
+ * Wiring of `export <format>`: one parent command, one subcommand per format (PKCS#12, proxy
+ * configs …). To add a format, write a `(parent, context) => void` that calls
+ * `parent.command("<format>")` (here or in your group's wiring module) and add it to
+ * EXPORT_FORMATS. As everywhere, the work is imported inside the action.
+ */
+import type { Command } from "commander";
+import { registerP12Export } from "./revocation.js";
+import type { CommandContext } from "./shared.js";
+
+/** Adds one `export <format>` subcommand to `parent`. */
+export type ExportFormat = (parent: Command, context: CommandContext) => void;
+
+/** Every `export` subcommand, in the order `export --help` lists them. */
+const EXPORT_FORMATS: readonly ExportFormat[] = [
+  registerP12Export,
+];
+
+export function registerExportCommands(context: CommandContext): void {
+  const parent = context.program
+    .command("export")
+    .description("write a certificate in the form another program takes (PKCS#12, proxy configs)");
+  for (const register of EXPORT_FORMATS) register(parent, context);
+}
