@@ -20,6 +20,10 @@ export interface TreePaths {
   readonly intermediateCert: string;
   /** What every `ca.crt` copy holds: the CA cert, or the chain, or a rotation bundle. */
   readonly caBundle: string;
+  /** The CA being rotated out (`renew --ca`), trusted through the bundle until `ca --finish-rotation`. */
+  readonly previousCaDir: string;
+  readonly previousCaKey: string;
+  readonly previousCaCert: string;
   readonly gatewayDir: string;
   readonly pluginsDir: string;
   readonly serversDir: string;
@@ -40,6 +44,9 @@ export function treePaths(root: string): TreePaths {
     intermediateKey: join(caDir, "intermediate.key"),
     intermediateCert: join(caDir, "intermediate.crt"),
     caBundle: join(caDir, "bundle.crt"),
+    previousCaDir: join(caDir, "previous"),
+    previousCaKey: join(caDir, "previous", "ca.key"),
+    previousCaCert: join(caDir, "previous", "ca.crt"),
     gatewayDir: join(r, "gateway"),
     pluginsDir: join(r, "plugins"),
     serversDir: join(r, "servers"),
