@@ -1,27 +1,57 @@
 /** Wiring of `check`. */
-import { DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
-import { EXIT } from "../errors.js";
-import type { CommandContext } from "./shared.js";
+import { Option } from "commander";
+import { DEFAULT_RENEW_WITHIN_DAYS, DEFAULT_OUT } from "../defaults.js";
+import { EXIT, MtlsError } from "../errors.js";
+import type { CheckReport } from "../commands/check.js";
+import { configOption, configPath, type CommandContext, type Io } from "./shared.js";
+
+const FORMATS = ["table", "json", "github", "prometheus"] as const;
+type CheckFormat = (typeof FORMATS)[number];
+
+interface CheckFlags {
+  out: string;
+  within?: string;
+  json?: boolean;
+  format?: CheckFormat;
+  config?: string;
+}
 
 export function registerCheckCommand({ program, io, action }: CommandContext): void {
   program
     .command("check")
-    .description("report every certificate's expiry and health; exit 1 when one needs attention")
+    .description("report every certificate's expiry and health, CA first; exit 1 when one needs attention")
     .option("--out <dir>", "the tree to check", DEFAULT_OUT)
-    .option("--within <days>", `also fail when a certificate expires within this many days (default: report only, ${DEFAULT_RENEW_WITHIN_DAYS})`)
-    .option("--json", "print one JSON document")
-    .action(action(async (flags: { out: string; within?: string; json?: boolean }) => {
+    .option("--within <days>", `also fail when a certificate expires within this many days (without it: expired, invalid and revoked fail; expiring within ${DEFAULT_RENEW_WITHIN_DAYS} is reported)`)
+    .addOption(new Option("--format <format>", "table, json (one document), github (Actions annotations) or prometheus (textfile collector)").choices(FORMATS))
+    .option("--json", "the same as --format json")
+    .addOption(configOption())
+    .action(action(async (flags: CheckFlags) => {
       const { parseWholeNumber } = await import("../pki/names.js");
       const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
-      const { checkTree, checkFailed } = await import("../commands/check.js");
-      const report = await checkTree({ out: flags.out, within });
-      if (flags.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
-      else {
-        const { renderCheckTable } = await import("../report/check-table.js");
-        const { styleFor } = await import("../report/terminal.js");
-        io.stdout.write(renderCheckTable(report, await styleFor(io.stdout)));
+      if (flags.json && flags.format !== undefined && flags.format !== "json") {
+        throw new MtlsError("E_USAGE", `--json and --format ${flags.format} ask for two different outputs`, "give one of them");
       }
-      return checkFailed(report, within !== undefined) ? EXIT.problem : EXIT.ok;
+      const format: CheckFormat = flags.json ? "json" : (flags.format ?? "table");
+      const { checkTree, checkFailed } = await import("../commands/check.js");
+      const report = await checkTree({ out: flags.out, within, config: configPath(flags.config, io) });
+      const failOnExpiring = within !== undefined;
+      io.stdout.write(await render(report, format, failOnExpiring, io.stdout));
+      return checkFailed(report, failOnExpiring) ? EXIT.problem : EXIT.ok;
     }));
+}
 
+async function render(report: CheckReport, format: CheckFormat, failOnExpiring: boolean, stdout: Io["stdout"]): Promise<string> {
+  switch (format) {
+    case "json":
+      return JSON.stringify(report, null, 2) + "\n";
+    case "github":
+      return (await import("../report/github.js")).renderGithubAnnotations(report, failOnExpiring);
+    case "prometheus":
+      return (await import("../report/prometheus.js")).renderPrometheus(report);
+    case "table": {
+      const { renderCheckTable } = await import("../report/check-table.js");
+      const { styleFor } = await import("../report/terminal.js");
+      return renderCheckTable(report, await styleFor(stdout));
+    }
+  }
 }

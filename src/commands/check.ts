@@ -7,12 +7,17 @@ import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "n
 import { promises as fs } from "node:fs";
 import { DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError, errnoCode } from "../errors.js";
-import type { Role } from "../pki/profiles.js";
+import { loadPluginConfig } from "../config.js";
+import { createLimiter } from "../pki/limiter.js";
+import { formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
 import { treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
 import { listTreeLeaves } from "../store/tree.js";
 import { exists } from "../store/write.js";
 
 export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked";
+
+/** Which of the tree's CAs signed a certificate; `previous-ca` during a CA rotation. */
+export type SignedBy = "ca" | "intermediate" | "previous-ca";
 
 /** One certificate in `check --json`. */
 export interface CheckEntry {
@@ -27,6 +32,8 @@ export interface CheckEntry {
   daysLeft: number | null;
   status: CertStatus;
   problems: string[];
+  /** The tree CA that signed it (a CA signs itself); null when none of them did. */
+  signedBy: SignedBy | null;
 }
 
 export interface CheckReport {
@@ -35,6 +42,8 @@ export interface CheckReport {
   /** The window `expiring` was measured against, in days. */
   within: number;
   certificates: CheckEntry[];
+  /** Things to act on that are not one cert's problem: the CA expiring first, a rotation to finish. */
+  warnings: string[];
 }
 
 export interface CheckOptions {
@@ -42,11 +51,18 @@ export interface CheckOptions {
   now?: Date;
   /** Days ahead that count as expiring. With it, `expiring` fails the check. */
   within?: number;
-  /** Extra checks a leaf must pass (the config's SANs, a CRL): return problems found. */
+  /**
+   * The plugin config (plugins/external/config.yaml): a plugin cert that lacks a SAN the config
+   * asks for (its URL's host) is invalid. A missing file is no requirement.
+   */
+  config?: string;
+  /** Extra checks a leaf must pass (a CRL, …): return problems found. */
   extraChecks?: (entry: CheckEntry, cert: NodeCert, files: LeafFiles) => string[] | Promise<string[]>;
 }
 
 const DAY_MS = 86_400_000;
+/** Leaves checked at once: enough to keep the disk busy, few enough to stay under the fd limit. */
+const CHECK_CONCURRENCY = 64;
 
 export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   const now = o.now ?? new Date();
@@ -55,70 +71,135 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   if (!(await exists(tree.root))) {
     throw new MtlsError("E_NOT_FOUND", `${tree.root}: no certificate tree here`, "run `mtls-certs all` first, or point --out at the tree");
   }
-  const ca = await readCa(tree, now, within);
-  const leaves = await listTreeLeaves(tree);
-  const entries = await Promise.all(leaves.map((files) => checkLeaf(files, ca, now, within, o)));
-  return { checkedAt: now.toISOString(), root: tree.root, within, certificates: [ca.entry, ...entries] };
+  const [cas, leaves, wantedSans] = await Promise.all([readCas(tree, now, within), listTreeLeaves(tree), configSans(o.config)]);
+  const limit = createLimiter(CHECK_CONCURRENCY);
+  const entries = await Promise.all(leaves.map((files) => limit(() => checkLeaf(files, cas, now, within, wantedSans, o))));
+  return { checkedAt: now.toISOString(), root: tree.root, within, certificates: [...cas.entries, ...entries], warnings: warningsFor(cas, entries, tree, within) };
 }
 
 /** Exit 1 when a cert is unusable, or (with --within) expires inside the window. */
 export function checkFailed(report: CheckReport, failOnExpiring: boolean): boolean {
-  return report.certificates.some((c) => c.status !== "ok" && (c.status !== "expiring" || failOnExpiring));
+  return report.certificates.some((c) => entryFails(c, failOnExpiring));
 }
 
-interface CaForCheck {
-  entry: CheckEntry;
-  /** The certs leaves may be signed by (root, intermediate, a rotation's old CA). */
-  issuers: NodeCert[];
+export function entryFails(c: CheckEntry, failOnExpiring: boolean): boolean {
+  return c.status !== "ok" && (c.status !== "expiring" || failOnExpiring);
+}
+
+/** The SANs a cert carries, as `DNS:x`, `IP:y`, `email:z` (IPs in their shortest form). */
+export function sansOf(cert: NodeCert): string[] {
+  return (cert.subjectAltName ?? "")
+    .split(", ")
+    .filter(Boolean)
+    .map((s) => (s.startsWith("IP Address:") ? `IP:${canonicalIp(s.slice("IP Address:".length))}` : s));
+}
+
+/** The SANs in `wanted` that `have` lacks (DNS names compare case-insensitively, as DNS does). */
+export function missingSans(have: readonly string[], wanted: readonly San[]): San[] {
+  const key = (s: string): string => (s.startsWith("DNS:") ? s.toLowerCase() : s);
+  const present = new Set(have.map(key));
+  return wanted.filter((s) => !present.has(key(formatSan(s.type === "ip" ? { type: "ip", value: canonicalIp(s.value) } : s))));
+}
+
+/** `0:0:0:0:0:0:0:1` (how OpenSSL prints) and `::1` (how people write) are one address. */
+function canonicalIp(value: string): string {
+  return value.includes(":") ? new URL(`http://[${value}]/`).hostname.slice(1, -1) : value;
+}
+
+/** Plugin name → the SANs its cert must carry, from the config; empty without a config. */
+export async function configSans(config: string | undefined): Promise<Map<string, San[]>> {
+  const wanted = new Map<string, San[]>();
+  if (config === undefined) return wanted;
+  const loaded = await loadPluginConfig(config);
+  for (const p of loaded.plugins) wanted.set(p.name, pluginSans(p.name, p.sans));
+  return wanted;
+}
+
+interface TreeCas {
+  /** CA first, then the intermediate, then a rotation's previous CA. */
+  entries: CheckEntry[];
+  /** The certs leaves may be signed by, with which one each is. */
+  issuers: Array<{ cert: NodeCert; signedBy: SignedBy }>;
+  /** What every ca.crt copy must hold. */
   bundlePem: string | undefined;
+  root: { entry: CheckEntry; cert: NodeCert | undefined };
 }
 
-async function readCa(tree: TreePaths, now: Date, within: number): Promise<CaForCheck> {
-  const entry = blankEntry(tree.caCert, "ca", "ca");
-  const pem = await readOptional(tree.caCert, entry);
-  let issuers: NodeCert[] = [];
-  let bundlePem: string | undefined;
-  if (pem !== undefined) {
-    const cert = parse(pem, entry);
-    if (cert) {
-      describe(entry, cert, now, within);
-      if (!cert.ca) entry.problems.push("not a CA certificate (basicConstraints CA:FALSE)");
-      if (!cert.verify(cert.publicKey)) entry.problems.push("the self-signature does not verify");
-      await checkKey(tree.caKey, cert, entry);
-      issuers = [cert];
-      bundlePem = pem;
+async function readCas(tree: TreePaths, now: Date, within: number): Promise<TreeCas> {
+  // With an intermediate, the root key may rightly live offline (issue 7): only the signer's is needed.
+  const hasIntermediate = await exists(tree.intermediateCert);
+  const root = await readCaCert(tree.caCert, tree.caKey, "ca", "ca", now, within, hasIntermediate);
+  const cas: TreeCas = { entries: [root.entry], issuers: [], bundlePem: undefined, root };
+  if (root.cert) {
+    root.entry.signedBy = root.cert.verify(root.cert.publicKey) ? "ca" : null;
+    if (root.entry.signedBy === null) root.entry.problems.push("the self-signature does not verify");
+    cas.issuers.push({ cert: root.cert, signedBy: "ca" });
+    cas.bundlePem = root.pem;
+  }
+  if (hasIntermediate) {
+    const inter = await readCaCert(tree.intermediateCert, tree.intermediateKey, "intermediate", "intermediate", now, within);
+    cas.entries.push(inter.entry);
+    if (inter.cert) {
+      if (root.cert && inter.cert.checkIssued(root.cert) && inter.cert.verify(root.cert.publicKey)) inter.entry.signedBy = "ca";
+      else inter.entry.problems.push(`not signed by ${tree.caCert}`);
+      cas.issuers.push({ cert: inter.cert, signedBy: "intermediate" });
+    }
+  }
+  if (await exists(tree.previousCaCert)) {
+    const previous = await readCaCert(tree.previousCaCert, tree.previousCaKey, "ca", "previous", now, within);
+    cas.entries.push(previous.entry);
+    if (previous.cert) {
+      previous.entry.signedBy = "previous-ca";
+      cas.issuers.push({ cert: previous.cert, signedBy: "previous-ca" });
     }
   }
   const bundle = await fs.readFile(tree.caBundle, "utf8").catch(() => undefined);
   if (bundle !== undefined) {
-    bundlePem = bundle;
-    issuers = splitPem(bundle).flatMap((p) => {
+    cas.bundlePem = bundle;
+    const blocks = splitPem(bundle);
+    for (const block of blocks) {
       try {
-        return [new NodeCert(p)];
+        new NodeCert(block);
       } catch {
-        entry.problems.push(`${tree.caBundle}: holds a block that is not a certificate`);
-        return [];
+        root.entry.problems.push(`${tree.caBundle}: holds a block that is not a certificate`);
       }
-    });
+    }
+    if (blocks.length === 0) root.entry.problems.push(`${tree.caBundle}: holds no certificate`);
   }
-  settle(entry);
-  return { entry, issuers, bundlePem };
+  for (const entry of cas.entries) settle(entry);
+  return cas;
 }
 
-async function checkLeaf(files: LeafFiles, ca: CaForCheck, now: Date, within: number, o: CheckOptions): Promise<CheckEntry> {
+async function readCaCert(certPath: string, keyPath: string, role: Role, name: string, now: Date, within: number, keyOptional = false): Promise<{ entry: CheckEntry; cert: NodeCert | undefined; pem: string | undefined }> {
+  const entry = blankEntry(certPath, role, name);
+  const pem = await readOptional(certPath, entry);
+  const cert = pem === undefined ? undefined : parse(pem, entry);
+  if (cert) {
+    describe(entry, cert, now, within);
+    if (!cert.ca) entry.problems.push("not a CA certificate (basicConstraints CA:FALSE)");
+    await checkKey(keyPath, cert, entry, keyOptional);
+  }
+  return { entry, cert, pem };
+}
+
+async function checkLeaf(files: LeafFiles, cas: TreeCas, now: Date, within: number, wantedSans: Map<string, San[]>, o: CheckOptions): Promise<CheckEntry> {
   const entry = blankEntry(files.cert, files.role, files.name);
   const pem = await readOptional(files.cert, entry);
   const cert = pem === undefined ? undefined : parse(pem, entry);
   if (cert) {
     describe(entry, cert, now, within);
     await checkKey(files.key, cert, entry);
-    if (ca.issuers.length > 0 && !ca.issuers.some((issuer) => cert.checkIssued(issuer) && cert.verify(issuer.publicKey))) {
-      entry.problems.push("not signed by this tree's CA");
-    }
-    if (files.caCopy && ca.bundlePem !== undefined) {
+    const issuer = cas.issuers.find((i) => cert.checkIssued(i.cert) && cert.verify(i.cert.publicKey));
+    entry.signedBy = issuer?.signedBy ?? null;
+    if (cas.issuers.length > 0 && !issuer) entry.problems.push("not signed by this tree's CA");
+    if (files.caCopy && cas.bundlePem !== undefined) {
       const copy = await fs.readFile(files.caCopy, "utf8").catch(() => undefined);
       if (copy === undefined) entry.problems.push(`${files.caCopy}: missing (run the command that made this cert again to restore it)`);
-      else if (copy !== ca.bundlePem) entry.problems.push(`${files.caCopy}: differs from the CA certificate`);
+      else if (copy !== cas.bundlePem) entry.problems.push(`${files.caCopy}: differs from the CA certificate`);
+    }
+    const wanted = files.role === "plugin" ? wantedSans.get(files.name) : undefined;
+    for (const san of missingSans(sansOf(cert), wanted ?? [])) {
+      entry.problems.push(`missing SAN ${formatSan(san)} that the plugin config asks for; run \`mtls-certs renew ${files.name}\``);
     }
     if (o.extraChecks) entry.problems.push(...(await o.extraChecks(entry, cert, files)));
   }
@@ -126,8 +207,35 @@ async function checkLeaf(files: LeafFiles, ca: CaForCheck, now: Date, within: nu
   return entry;
 }
 
+/**
+ * A dead CA kills every leaf at once, whatever the leaves' own dates (issue 10): so its expiry
+ * comes first, before any leaf's.
+ */
+function warningsFor(cas: TreeCas, leaves: readonly CheckEntry[], tree: TreePaths, within: number): string[] {
+  const warnings: string[] = [];
+  const ca = cas.entries.filter((e) => e.name !== "previous");
+  for (const entry of ca) {
+    if (entry.daysLeft === null || entry.notAfter === null) continue;
+    if (entry.daysLeft <= within) {
+      const when = entry.daysLeft < 0 ? `expired on ${entry.notAfter}` : `expires on ${entry.notAfter} (${entry.daysLeft} days left, within ${within})`;
+      warnings.push(`${entry.path}: the ${entry.role === "ca" ? "CA" : "intermediate CA"} ${when}: every leaf it signed stops verifying then; rotate it with \`mtls-certs renew --ca\``);
+    }
+    const outliving = leaves.filter((l) => l.notAfter !== null && l.notAfter > entry.notAfter!).length;
+    if (outliving > 0) warnings.push(`${outliving} certificate(s) have a notAfter later than ${entry.path}'s ${entry.notAfter}; they stop verifying on that date`);
+  }
+  if (cas.entries.some((e) => e.name === "previous")) {
+    const old = leaves.filter((l) => l.signedBy === "previous-ca").length;
+    warnings.push(
+      old > 0
+        ? `CA rotation in progress: ${old} certificate(s) still signed by the previous CA (${tree.previousCaCert}); run \`mtls-certs renew\`, deploy them, then \`mtls-certs ca --finish-rotation\``
+        : `CA rotation in progress: every certificate is signed by the new CA; run \`mtls-certs ca --finish-rotation\` once they are deployed`,
+    );
+  }
+  return warnings;
+}
+
 function blankEntry(path: string, role: Role, name: string): CheckEntry {
-  return { path, role, name, subject: null, serial: null, notBefore: null, notAfter: null, daysLeft: null, status: "ok", problems: [] };
+  return { path, role, name, subject: null, serial: null, notBefore: null, notAfter: null, daysLeft: null, status: "ok", problems: [], signedBy: null };
 }
 
 async function readOptional(path: string, entry: CheckEntry): Promise<string | undefined> {
@@ -161,12 +269,12 @@ function describe(entry: CheckEntry, cert: NodeCert, now: Date, within: number):
   else if (notAfter.getTime() - now.getTime() <= within * DAY_MS) entry.status = "expiring";
 }
 
-async function checkKey(path: string, cert: NodeCert, entry: CheckEntry): Promise<void> {
+async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optional = false): Promise<void> {
   let stat;
   try {
     stat = await fs.stat(path);
   } catch {
-    entry.problems.push(`${path}: key missing`);
+    if (!optional) entry.problems.push(`${path}: key missing`);
     return;
   }
   if ((stat.mode & 0o077) !== 0) entry.problems.push(`${path}: readable by group or others (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600`);

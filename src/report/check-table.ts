@@ -21,5 +21,7 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
   const header = style.bold([pad("ROLE", 9), pad("NAME", 24), pad("SUBJECT CN", 30), pad("NOT AFTER (UTC)", 18), "  DAYS", "  ", "STATUS"].join(""));
   const bad = report.certificates.filter((c) => c.status !== "ok").length;
   const footer = `${report.certificates.length} certificate(s) in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : `${bad} need attention`}`;
-  return [header, ...rows, footer].join("\n") + "\n";
+  // The CA's own warnings come before any leaf: a dead CA takes every leaf with it.
+  const warnings = report.warnings.map((w) => `${style.yellow("warning:")} ${w}`);
+  return [...warnings, header, ...rows, footer].join("\n") + "\n";
 }

@@ -1,0 +1,45 @@
+/**
+ * `check --format github`: GitHub Actions workflow commands, one annotation per certificate that
+ * needs attention, so a scheduled job's summary names the file and the date.
+ * https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+ */
+import { entryFails, type CheckEntry, type CheckReport } from "../commands/check.js";
+import { shortPath } from "./issue-report.js";
+
+/** Errors for what fails the job, warnings for the rest; a closing notice with the counts. */
+export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boolean, cwd = process.cwd()): string {
+  const lines: string[] = [];
+  for (const warning of report.warnings) lines.push(`::warning title=${property("mtls-certs")}::${data(warning)}`);
+  for (const c of report.certificates) {
+    if (c.status === "ok") continue;
+    const level = entryFails(c, failOnExpiring) ? "error" : "warning";
+    const file = property(shortPath(c.path, cwd));
+    lines.push(`::${level} file=${file},title=${property(`mtls-certs: ${c.role} ${c.name} ${c.status}`)}::${data(describeEntry(c))}`);
+  }
+  const bad = report.certificates.filter((c) => c.status !== "ok").length;
+  lines.push(`::notice title=${property("mtls-certs")}::${data(`${report.certificates.length} certificate(s) checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : `${bad} need attention`}`)}`);
+  return lines.join("\n") + "\n";
+}
+
+/** One sentence: what is wrong with the cert and when it expires. */
+export function describeEntry(c: CheckEntry): string {
+  const when =
+    c.notAfter === null || c.daysLeft === null
+      ? undefined
+      : c.daysLeft < 0
+        ? `expired on ${c.notAfter} (${-c.daysLeft} days ago)`
+        : c.status === "not-yet-valid"
+          ? `not valid before ${c.notBefore}`
+          : `expires on ${c.notAfter} (${c.daysLeft} days left)`;
+  return [`${c.role} ${c.name}: ${c.status}`, when, ...c.problems].filter(Boolean).join("; ");
+}
+
+/** The message part: %, CR and LF are escaped (the runner's own escaping). */
+function data(s: string): string {
+  return s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+/** A property value: also `:` and `,`, which would end it. */
+function property(s: string): string {
+  return data(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
+}
