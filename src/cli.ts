@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { EXIT, isMtlsError } from "./errors.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerCoreCommands } from "./cli/core.js";
@@ -17,6 +18,7 @@ export type { Io } from "./cli/shared.js";
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 export async function main(argv: string[]): Promise<void> {
+  sizeThreadPool(argv);
   const { runInterruptCleanup } = await import("./store/cleanup.js");
   const stop = (code: number) => () => {
     runInterruptCleanup();
@@ -26,6 +28,17 @@ export async function main(argv: string[]): Promise<void> {
   process.on("SIGINT", stop(EXIT.sigint));
   process.on("SIGTERM", stop(EXIT.sigterm));
   process.exitCode = await run(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+}
+
+/**
+ * RSA key generation runs in libuv's thread pool (4 threads by default). Give it a thread per
+ * core, or per --jobs, before anything touches the pool: libuv reads this once, at first use.
+ */
+function sizeThreadPool(argv: string[]): void {
+  if (process.env.UV_THREADPOOL_SIZE) return;
+  const i = argv.findIndex((a) => a === "--jobs" || a.startsWith("--jobs="));
+  const jobs = i < 0 ? 0 : Number(argv[i]!.includes("=") ? argv[i]!.split("=")[1] : argv[i + 1]);
+  process.env.UV_THREADPOOL_SIZE = String(Math.min(128, Math.max(4, availableParallelism(), Number.isInteger(jobs) ? jobs : 0)));
 }
 
 /** Runs one command line; returns the exit code. Tests call this in process. */
