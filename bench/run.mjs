@@ -4,7 +4,8 @@
 // Not a test: nothing here fails the build. BENCH_RUNS (default 3) and BENCH_CHECK_CERTS
 // (default 2000) scale it down for a quick look.
 import { execFileSync, spawnSync } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPair, generateKeyPairSync, webcrypto } from "node:crypto";
+import { promisify } from "node:util";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -100,4 +101,33 @@ for (let i = 0; i < Math.max(10, runs); i++) {
 const extra = median(helpTimes) - median(nodeTimes);
 report("4. mtls-certs --help vs node -e 0", `+${extra.toFixed(0)} ms`, "<= 150 ms", extra <= 150);
 
-console.log(`\n${results.filter((r) => r.met).length} of ${results.length} goals met`);
+console.log(`\n${results.filter((r) => r.met).length} of ${results.length} goals met\n`);
+
+// 5. Why node:crypto: the same 4 RSA-4096 keys from each engine, in this process.
+console.log("Key generation engines, 4 RSA-4096 keys at once (informative):");
+const generate = promisify(generateKeyPair);
+const engines = {
+  "node:crypto generateKeyPair (async, thread pool)": () => Promise.all(Array.from({ length: 4 }, () => generate("rsa", { modulusLength: 4096 }))),
+  "node:crypto webcrypto.subtle.generateKey": () =>
+    Promise.all(Array.from({ length: 4 }, () => webcrypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 4096, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign"]))),
+  "node:crypto generateKeyPairSync (one after another)": async () => {
+    for (let i = 0; i < 4; i++) generateKeyPairSync("rsa", { modulusLength: 4096 });
+  },
+};
+for (const [name, run] of Object.entries(engines)) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  console.log(`  ${name.padEnd(56)} ${seconds(median(times))}`);
+}
+
+// 6. Scheduling: keys in flight = cores (a queue), against every key in flight at once.
+console.log("\nall (8 plugins) by keys in flight (informative):");
+for (const jobs of [cores, 10]) {
+  const times = [];
+  for (let i = 0; i < runs; i++) times.push(timed(process.execPath, [bin, "all", "--quiet", "--jobs", String(jobs), "--config", config, "--out", fresh(`jobs${jobs}`)]));
+  console.log(`  --jobs ${String(jobs).padEnd(4)} ${seconds(median(times))}`);
+}
