@@ -21,6 +21,8 @@ export interface Validity {
   readonly notAfter: Date;
   /** Set when notAfter was cut back to the issuer's notAfter: a leaf never outlives its CA. */
   readonly cappedAt?: Date;
+  /** The notAfter that was asked for, when it was capped (the warning names both dates). */
+  readonly requestedNotAfter?: Date;
 }
 
 export interface ValidityOptions {
@@ -36,7 +38,7 @@ export function validityFor(o: ValidityOptions & { days: number }, issuerNotAfte
   // Whole seconds: X.509 times carry no fractions, so what we report is what is signed.
   const notBefore = floorToSecond(o.notBefore ?? new Date(now.getTime() - CLOCK_SKEW_MS));
   const wanted = floorToSecond(o.notAfter ?? new Date(now.getTime() + o.days * DAY_MS));
-  if (issuerNotAfter && wanted > issuerNotAfter) return { notBefore, notAfter: issuerNotAfter, cappedAt: issuerNotAfter };
+  if (issuerNotAfter && wanted > issuerNotAfter) return { notBefore, notAfter: issuerNotAfter, cappedAt: issuerNotAfter, requestedNotAfter: wanted };
   return { notBefore, notAfter: wanted };
 }
 
