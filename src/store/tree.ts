@@ -49,8 +49,11 @@ export interface TreeOptions {
 export interface LeafRequest {
   readonly files: LeafFiles;
   readonly profile: Profile;
-  readonly subject: Subject;
+  /** Names for a new cert, or an existing cert's exact name (renewal keeps it byte for byte). */
+  readonly subject: Subject | x509.Name;
   readonly sans: readonly San[];
+  /** Extensions beyond the profile's, e.g. ones an existing cert carries that renewal keeps. */
+  readonly extensions?: readonly x509.Extension[];
   /** 0600 unless the role needs otherwise (https: 0640, for a container's group 0). */
   readonly keyMode?: number;
 }
@@ -184,7 +187,7 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
 }
 
 function cappedWarning(files: LeafFiles, v: Validity, ca: LoadedCa): string {
-  return `${files.cert}: notAfter capped at the CA's notAfter ${ca.cert.notAfter.toISOString()} (asked for a later date); a leaf never outlives its issuer: rotate the CA with \`mtls-certs renew --ca\` to issue longer`;
+  return `${files.cert}: notAfter capped at the CA's notAfter ${ca.cert.notAfter.toISOString()} (asked for ${v.requestedNotAfter?.toISOString() ?? "a later date"}); a leaf never outlives its issuer: rotate the CA with \`mtls-certs renew --ca\` to issue longer`;
 }
 
 async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date): Promise<LoadedCa> {
@@ -205,7 +208,7 @@ async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date
 
 /** Writes a leaf's key, then its cert (a crash between leaves a key the next run replaces). */
 export async function writeLeaf(request: LeafRequest, key: KeyPair, ca: LoadedCa, validity: Validity, o: TreeOptions, replace = false): Promise<void> {
-  const cert = await signCertificate({ profile: request.profile, subject: request.subject, sans: request.sans, key, issuer: ca, validity });
+  const cert = await signCertificate({ profile: request.profile, subject: request.subject, sans: request.sans, key, issuer: ca, validity, extensions: request.extensions });
   const { files } = request;
   await ensureDirectory(files.dir);
   const keyPem = await writeKey(files.key, key.privateKeyPem, o.keyPassphrase, request.keyMode ?? KEY_MODE, true);
