@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   E_LOCKED: EXIT.problem,
   E_IO: EXIT.problem,
   E_CHECK_FAILED: EXIT.problem,
+  /** `ca --finish-rotation` while leaves still need the previous CA: run `renew` first. */
+  E_ROTATION_PENDING: EXIT.problem,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
