@@ -1,0 +1,81 @@
+/**
+ * Wiring of the config kinds of `export`: nginx, haproxy, caddy, k8s, istio, env, plugin-tls.
+ * Each prints to stdout or writes `--out FILE`; notes go to stderr. As `export p12`, the tree is
+ * `--tree` because `--out` is the file written.
+ */
+import type { Command } from "commander";
+import { DEFAULT_OUT } from "../defaults.js";
+import { EXIT, MtlsError } from "../errors.js";
+import type { ExportResult } from "../export/sources.js";
+import type { CommandContext, Io } from "./shared.js";
+import type { ExportFormat } from "./export.js";
+
+interface ExportFlags {
+  tree: string;
+  out?: string;
+  prefix?: string;
+}
+
+interface ProxyFlags extends ExportFlags {
+  server: string;
+  listen: string;
+  upstream: string;
+  keyPassphraseEnv?: string;
+}
+
+function exportCommand(parent: Command, name: string, description: string): Command {
+  return parent
+    .command(name)
+    .description(description)
+    .option("--tree <dir>", "root of the tree", DEFAULT_OUT)
+    .option("-o, --out <file>", "write the config to this file instead of stdout")
+    .option("--prefix <dir>", "where the tree is mounted in a container (e.g. /app/certs/mcp); default: the tree's real paths");
+}
+
+/** Prints or writes an export. Private keys never go to a terminal. */
+async function deliver(result: ExportResult, flags: ExportFlags, io: Io): Promise<number> {
+  for (const note of result.notes) io.stderr.write(`note: ${note}\n`);
+  for (const file of result.written) io.stderr.write(`wrote ${file}\n`);
+  if (flags.out !== undefined) {
+    const { saveExport } = await import("../export/sources.js");
+    await saveExport(flags.out, result);
+    io.stderr.write(`wrote ${flags.out}${result.secret ? " (mode 600: it holds private keys)" : ""}\n`);
+    return EXIT.ok;
+  }
+  if (result.secret && io.stdout.isTTY) {
+    throw new MtlsError("E_USAGE", "this output holds private keys and stdout is a terminal", "write it with --out FILE, or pipe it: ... | kubectl apply -f -");
+  }
+  io.stdout.write(result.text);
+  return EXIT.ok;
+}
+
+function passphrase(variable: string | undefined, io: Io): string | undefined {
+  if (variable === undefined) return undefined;
+  const value = io.env[variable];
+  if (!value) throw new MtlsError("E_PASSPHRASE", `--key-passphrase-env: the variable ${variable} is unset or empty`);
+  return value;
+}
+
+const PROXIES = {
+  nginx: { description: "an nginx server {} block: mutual TLS in front of the gateway, with the client-identity headers of seed 003", fn: "exportNginx" },
+  haproxy: { description: "an HAProxy frontend + backend: mutual TLS in front of the gateway; writes the cert+key bundle it needs (600)", fn: "exportHaproxy" },
+  caddy: { description: "a Caddyfile site: mutual TLS (client_auth require_and_verify) in front of the gateway", fn: "exportCaddy" },
+} as const;
+
+function registerProxyExports(parent: Command, { io, action }: CommandContext): void {
+  for (const [kind, { description, fn }] of Object.entries(PROXIES)) {
+    const command = exportCommand(parent, kind, description)
+      .requiredOption("--server <name>", "the named server whose certificate the proxy serves (certs/mcp/servers/<name>/)")
+      .option("--listen <[host:]port>", "where the proxy listens", "443")
+      .option("--upstream <url>", "the gateway behind the proxy (plain HTTP)", "http://127.0.0.1:4444");
+    if (kind === "haproxy") command.option("--key-passphrase-env <VAR>", "open an encrypted server key with the passphrase in this env var (HAProxy needs it decrypted)");
+    command.action(action(async (flags: ProxyFlags) => {
+      const proxies = await import("../export/proxies.js");
+      const o = { tree: flags.tree, prefix: flags.prefix, server: flags.server, listen: flags.listen, upstream: flags.upstream, keyPassphrase: passphrase(flags.keyPassphraseEnv, io) };
+      return deliver(await proxies[fn](o), flags, io);
+    }));
+  }
+}
+
+/** Every config kind, in the order `export --help` lists them. */
+export const CONFIG_EXPORTS: readonly ExportFormat[] = [registerProxyExports];

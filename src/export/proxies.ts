@@ -1,0 +1,152 @@
+/**
+ * `export nginx|haproxy|caddy`: a TLS-terminating proxy in front of the gateway that requires a
+ * client certificate from the tree's CA and hands the client's identity to the gateway in the
+ * headers of seed 003. Rendered from templates/nginx.conf, templates/haproxy.cfg and
+ * templates/Caddyfile with the tree's paths.
+ */
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { join } from "node:path";
+import { splitPem } from "../commands/check.js";
+import { MtlsError } from "../errors.js";
+import { withTree } from "../store/tree.js";
+import { KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
+import { renderTemplate } from "./render.js";
+import { crlFile, exportTree, parseListen, parseUpstream, pathShower, requireLeaf, type ExportOptions, type ExportResult, type LeafSource, type Listen } from "./sources.js";
+
+export interface ProxyExportOptions extends ExportOptions {
+  /** The named server whose cert the proxy serves: certs/mcp/servers/<name>/ (`mtls-certs server`). */
+  server: string;
+  /** `PORT`, `HOST:PORT` or `[IPv6]:PORT`. Default 443. */
+  listen?: string;
+  /** The gateway behind the proxy. Default http://127.0.0.1:4444. */
+  upstream?: string;
+  /** HAProxy cannot open an encrypted key: its bundle gets the key decrypted with this passphrase. */
+  keyPassphrase?: string;
+}
+
+export const DEFAULT_LISTEN = "443";
+export const DEFAULT_UPSTREAM = "http://127.0.0.1:4444";
+/** HAProxy's cert+key file, next to the server's cert. */
+export const HAPROXY_BUNDLE = "haproxy.pem";
+
+interface ProxyInputs {
+  readonly leaf: LeafSource;
+  readonly listen: Listen;
+  readonly upstream: ReturnType<typeof parseUpstream>;
+  readonly crl: string | undefined;
+  readonly show: (path: string) => string;
+  readonly tree: string;
+  /** 1 + the CA certificates a client's chain may pass through (root, intermediate, rotation). */
+  readonly verifyDepth: number;
+  readonly notes: string[];
+}
+
+/** Everything is checked before anything is rendered or written. */
+async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
+  const listen = parseListen(o.listen ?? DEFAULT_LISTEN);
+  const upstream = parseUpstream(o.upstream ?? DEFAULT_UPSTREAM);
+  const tree = exportTree(o);
+  const show = pathShower(tree, o.prefix);
+  const leaf = await requireLeaf(tree, "server", o.server, "--server");
+  const crl = await crlFile(tree);
+  const notes: string[] = [];
+  return { leaf, listen, upstream, crl, show, tree: tree.root, verifyDepth: Math.max(2, splitPem(leaf.caPem).length + 1), notes };
+}
+
+/** A path as a config token: quoted where it has spaces or syntax characters; refused where no quoting is safe. */
+function configToken(path: string, quote: "'" | '"'): string {
+  if (/["'\\$\n\r\t]/.test(path)) throw new MtlsError("E_USAGE", `${path}: a path with quotes, backslashes, $ or control characters cannot go into a proxy config safely`, "move the tree, or use --prefix");
+  return /^[A-Za-z0-9._/@+:=,-]+$/.test(path) ? path : `${quote}${path}${quote}`;
+}
+
+function listenText(l: Listen, anyHost: string): string {
+  const host = l.host === undefined ? anyHost : l.host.includes(":") ? `[${l.host}]` : l.host;
+  return host ? `${host}:${l.port}` : String(l.port);
+}
+
+export async function exportNginx(o: ProxyExportOptions): Promise<ExportResult> {
+  const p = await proxyInputs(o);
+  const token = (path: string) => configToken(p.show(path), '"');
+  const text = renderTemplate("nginx.conf", {
+    tree: p.tree,
+    listen: listenText(p.listen, ""),
+    server_name: o.server,
+    cert: token(p.leaf.files.cert),
+    key: token(p.leaf.files.key),
+    key_encrypted: p.leaf.keyEncrypted,
+    ca: token(p.leaf.caFile),
+    verify_depth: String(p.verifyDepth),
+    crl: p.crl === undefined ? undefined : token(p.crl),
+    upstream: p.upstream.origin,
+  });
+  if (p.leaf.keyEncrypted) p.notes.push(`${p.leaf.files.key} is encrypted: set ssl_password_file to a file holding its passphrase`);
+  return { text, notes: p.notes, written: [], secret: false };
+}
+
+export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult> {
+  const p = await proxyInputs(o);
+  const token = (path: string) => configToken(p.show(path), "'");
+  if (p.leaf.keyEncrypted && o.keyPassphrase === undefined) {
+    throw new MtlsError("E_PASSPHRASE", `${p.leaf.files.key}: the key is encrypted and HAProxy cannot open an encrypted key`, "pass --key-passphrase-env VAR: the bundle (mode 600) then holds the key decrypted");
+  }
+  const bundle = join(p.leaf.files.dir, HAPROXY_BUNDLE);
+  // The server sends its chain: the intermediate(s) of the CA file, never the self-signed root.
+  const chain = splitPem(p.leaf.caPem).filter((pem) => !selfSigned(pem)).map((pem) => pem + "\n");
+  const bundlePem = p.leaf.certPem.trimEnd() + "\n" + chain.join("") + plainKey(p.leaf, o.keyPassphrase);
+  const written = await writeBundle(o, bundle, bundlePem);
+  const name = o.server.toLowerCase().replace(/[^a-z0-9_.-]/g, "_");
+  const text = renderTemplate("haproxy.cfg", {
+    tree: p.tree,
+    frontend: `mcp_mtls_${name}`,
+    backend: `mcp_gateway_${name}`,
+    bind: listenText(p.listen, "*"),
+    bundle: token(bundle),
+    chain_note: chain.length > 0 ? ", its intermediate CA" : "",
+    ca: token(p.leaf.caFile),
+    crl_option: p.crl === undefined ? "" : ` crl-file ${token(p.crl)}`,
+    upstream: p.upstream.hostPort,
+  });
+  return { text, notes: p.notes, written, secret: false };
+}
+
+function selfSigned(pem: string): boolean {
+  const cert = new X509Certificate(pem);
+  return cert.issuer === cert.subject;
+}
+
+function plainKey(leaf: LeafSource, passphrase: string | undefined): string {
+  if (!leaf.keyEncrypted) return leaf.keyPem.trimEnd() + "\n";
+  try {
+    return createPrivateKey({ key: leaf.keyPem, format: "pem", passphrase }).export({ type: "pkcs8", format: "pem" }).toString();
+  } catch {
+    throw new MtlsError("E_PASSPHRASE", `${leaf.files.key}: wrong passphrase for the encrypted key`);
+  }
+}
+
+/** Writes the bundle 0600 under the tree's lock, only when its bytes change. */
+async function writeBundle(o: ProxyExportOptions, path: string, pem: string): Promise<string[]> {
+  return withTree({ out: o.tree }, async () => {
+    const current = await readText(path);
+    if (current === pem) return [];
+    await writeFileAtomically(path, pem, { mode: KEY_MODE, replace: current !== undefined });
+    return [path];
+  });
+}
+
+export async function exportCaddy(o: ProxyExportOptions): Promise<ExportResult> {
+  const p = await proxyInputs(o);
+  const token = (path: string) => configToken(p.show(path), '"');
+  if (p.leaf.keyEncrypted) throw new MtlsError("E_PASSPHRASE", `${p.leaf.files.key}: the key is encrypted and Caddy cannot open an encrypted key`, "issue the server cert without --key-passphrase-env for Caddy");
+  const text = renderTemplate("Caddyfile", {
+    tree: p.tree,
+    site: `https://${o.server}:${p.listen.port}`,
+    bind: p.listen.host,
+    cert: token(p.leaf.files.cert),
+    key: token(p.leaf.files.key),
+    ca: token(p.leaf.caFile),
+    crl: p.crl === undefined ? undefined : p.show(p.crl),
+    upstream: p.upstream.hostPort,
+  });
+  if (p.crl !== undefined) p.notes.push(`Caddy does not check CRLs: revoked certificates in ${p.crl} are still accepted by this config`);
+  return { text, notes: p.notes, written: [], secret: false };
+}

@@ -1,0 +1,148 @@
+/**
+ * What every `export` kind reads from the tree, and the checks on its options: the files of a
+ * leaf (refused with the command that makes them when missing), the CA file peers verify
+ * against, the CRL, `--listen`, `--upstream`, and how a path on this machine is shown (its real
+ * absolute path, or under `--prefix` where the tree is mounted in a container).
+ */
+import { isIP } from "node:net";
+import { dirname, posix, relative, resolve, sep } from "node:path";
+import { DEFAULT_OUT } from "../defaults.js";
+import { MtlsError } from "../errors.js";
+import { checkDnsName, checkName, parseWholeNumber } from "../pki/names.js";
+import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
+import { CERT_MODE, KEY_MODE, ensureDirectory, exists, readText, writeFileAtomically } from "../store/write.js";
+
+/** Options every export kind takes. */
+export interface ExportOptions {
+  /** The tree's root. Default `certs/mcp`. */
+  tree?: string;
+  /** Where the tree's root is mounted inside a container, e.g. `/app/certs/mcp`. Default: real paths. */
+  prefix?: string;
+}
+
+/** What an export produced: the config text, and notes for stderr (never key material). */
+export interface ExportResult {
+  readonly text: string;
+  readonly notes: string[];
+  /** Files written besides the output (HAProxy's bundle). */
+  readonly written: string[];
+  /** The text holds private keys (k8s, istio): written 0600, never to a terminal. */
+  readonly secret: boolean;
+}
+
+/** The command that makes a leaf of this role, for "no certificate yet" errors. */
+const MAKES: Record<TreeLeafRole, (name: string) => string> = {
+  gateway: () => "mtls-certs gateway",
+  plugin: (name) => `mtls-certs plugin ${name}`,
+  server: (name) => `mtls-certs server ${name}`,
+  client: (name) => `mtls-certs client ${name}`,
+};
+
+export interface LeafSource {
+  readonly files: LeafFiles;
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** The CA file a peer of this leaf verifies against: its ca.crt copy, else the tree's. */
+  readonly caFile: string;
+  readonly caPem: string;
+  /** An encrypted PKCS#8 key: the consumer needs its passphrase. */
+  readonly keyEncrypted: boolean;
+}
+
+export function exportTree(o: ExportOptions): TreePaths {
+  return treePaths(o.tree ?? DEFAULT_OUT);
+}
+
+/** The cert, key and CA file of one leaf; `option` names the flag that asked for it. */
+export async function requireLeaf(tree: TreePaths, role: TreeLeafRole, name: string, option: string): Promise<LeafSource> {
+  if (role !== "gateway") checkName(name, option);
+  const files = leafFiles(tree, role, name);
+  const [certPem, keyPem] = await Promise.all([readText(files.cert), readText(files.key)]);
+  const what = role === "gateway" ? "the gateway" : `${option} ${name}`;
+  if (certPem === undefined || keyPem === undefined) {
+    const missing = certPem === undefined ? files.cert : files.key;
+    throw new MtlsError("E_NOT_FOUND", `${what}: no certificate yet (${missing} is missing)`, `make it with \`${MAKES[role](name)}\`${tree.root === treePaths(DEFAULT_OUT).root ? "" : ` --out ${tree.root}`}`);
+  }
+  const caFile = await caFileFor(tree, files);
+  const caPem = await readText(caFile);
+  if (caPem === undefined) throw new MtlsError("E_CA_MISSING", `${caFile}: missing`, "run `mtls-certs ca` to create the CA");
+  return { files, certPem, keyPem, caFile, caPem, keyEncrypted: keyPem.includes("ENCRYPTED PRIVATE KEY") };
+}
+
+/** The leaf's own ca.crt copy when present (a container then needs only the leaf's directory). */
+async function caFileFor(tree: TreePaths, files: LeafFiles): Promise<string> {
+  if (files.caCopy && (await exists(files.caCopy))) return files.caCopy;
+  return (await exists(tree.caBundle)) ? tree.caBundle : tree.caCert;
+}
+
+/** The tree's CRL when one exists (`mtls-certs revoke` / `crl` make it). */
+export async function crlFile(tree: TreePaths): Promise<string | undefined> {
+  return (await exists(tree.caCrl)) ? tree.caCrl : undefined;
+}
+
+/** Shows a path of the tree: real and absolute, or under `--prefix` (a POSIX path in a container). */
+export function pathShower(tree: TreePaths, prefix: string | undefined): (path: string) => string {
+  if (prefix === undefined) return (path) => path;
+  if (!prefix.startsWith("/")) throw new MtlsError("E_USAGE", `--prefix: ${JSON.stringify(prefix)} is not an absolute path`, "give where the tree is mounted in the container, e.g. /app/certs/mcp");
+  const base = prefix.length > 1 ? prefix.replace(/\/+$/, "") : prefix;
+  return (path) => {
+    const inside = relative(tree.root, path);
+    if (inside.startsWith("..")) throw new MtlsError("E_USAGE", `--prefix: ${path} is outside the tree ${tree.root}`);
+    return posix.join(base, ...inside.split(sep));
+  };
+}
+
+export interface Listen {
+  /** The address to bind, when given (`127.0.0.1:8443`); otherwise every address. */
+  readonly host: string | undefined;
+  readonly port: number;
+}
+
+/** `PORT`, `HOST:PORT` or `[IPv6]:PORT`; the port 1–65535. */
+export function parseListen(value: string, option = "--listen"): Listen {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]:|([^:[\]]+):)?([^:]*)$/.exec(value.trim());
+  if (!match) throw new MtlsError("E_USAGE", `${option}: ${JSON.stringify(value)} is not PORT, HOST:PORT or [IPv6]:PORT`);
+  const [, v6, host, port = ""] = match;
+  if (v6 !== undefined && isIP(v6) !== 6) throw new MtlsError("E_BAD_IP", `${option}: ${JSON.stringify(v6)} is not an IPv6 address`);
+  if (host !== undefined && isIP(host) === 0) checkDnsName(host, option);
+  return { host: v6 ?? host, port: parseWholeNumber(port, `${option} port`, 1, 65535) };
+}
+
+export interface Upstream {
+  /** `http://host:port`, as proxy_pass, server lines and reverse_proxy take it. */
+  readonly origin: string;
+  /** `host:port` (IPv6 in brackets), with the scheme's default port filled in. */
+  readonly hostPort: string;
+}
+
+/**
+ * The gateway behind the proxy: an http:// origin. The proxy terminates TLS and hands the client
+ * identity over in headers (seed 003), so the hop behind it is plain HTTP on a private network.
+ * A path is refused: Caddy's reverse_proxy cannot take one, and nginx would rewrite URIs with it.
+ */
+export function parseUpstream(value: string, option = "--upstream"): Upstream {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} is not a URL`, "give the gateway's address, e.g. http://127.0.0.1:4444");
+  }
+  if (url.protocol !== "http:") throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} is not an http:// URL`, "the proxy terminates TLS; give the gateway's plain-HTTP address, e.g. http://127.0.0.1:4444");
+  if (!url.hostname) throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} has no host`);
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username || url.password) {
+    throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} has a path, query or credentials`, "give only scheme, host and port, e.g. http://127.0.0.1:4444");
+  }
+  const hostPort = `${url.hostname}:${url.port || "80"}`;
+  return { origin: `http://${hostPort}`, hostPort };
+}
+
+/** Writes an export to `--out`: 0600 when it holds private keys, else 0644; an older file is replaced. */
+export async function saveExport(path: string, result: ExportResult): Promise<void> {
+  await ensureDirectory(dirname(resolve(path)));
+  await writeFileAtomically(path, result.text, { mode: result.secret ? KEY_MODE : CERT_MODE, replace: true });
+}
+
+/** Base64 of a file's bytes, as a Kubernetes Secret's `data` holds them. */
+export function base64(text: string): string {
+  return Buffer.from(text, "utf8").toString("base64");
+}
