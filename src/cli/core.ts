@@ -1,4 +1,5 @@
 /** Wiring of the Makefile's commands: ca, gateway, plugin, all. */
+import type { NameConstraintFlags } from "../pki/constraints.js";
 import { configOption, configPath, issued, treeCommand, treeOptions, withProgress, type CommandContext, type TreeFlags } from "./shared.js";
 
 export function registerCoreCommands({ program, io, action }: CommandContext): void {
@@ -6,10 +7,15 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
     .option("--ca-cn <cn>", "the CA's common name", "ContextForge-CA")
     .option("--ca-org <o>", "the CA's organization", "ContextForge")
     .option("--ca-ou <ou>", "the CA's organizational unit", "Plugins")
-    .action(action(async (flags: TreeFlags & { caCn: string; caOrg: string; caOu: string }) => {
+    .option("--permit-dns <suffix...>", "name constraints: the CA signs only these DNS names and names under them (.example.com: only under it)")
+    .option("--permit-ip <cidr...>", "name constraints: the CA signs only IP addresses in these ranges (10.0.0.0/8, 127.0.0.1/32)")
+    .option("--exclude-dns <suffix...>", "name constraints: the CA never signs these DNS names or names under them")
+    .action(action(async (flags: TreeFlags & { caCn: string; caOrg: string; caOu: string } & NameConstraintFlags) => {
       const { createCa } = await import("../commands/ca.js");
+      const { caExtensionsFromFlags } = await import("../pki/constraints.js");
       const o = await treeOptions(flags, io);
-      return issued(await withProgress(io, flags, o, () => createCa({ ...o, caSubject: { cn: flags.caCn, org: flags.caOrg, ou: flags.caOu } })), flags, io);
+      const caExtensions = caExtensionsFromFlags(flags);
+      return issued(await withProgress(io, flags, o, () => createCa({ ...o, caExtensions, caSubject: { cn: flags.caCn, org: flags.caOrg, ou: flags.caOu } })), flags, io);
     }));
 
   treeCommand(program, "gateway", "create the gateway's client certificate (certs/mcp/gateway/), and the CA when missing")

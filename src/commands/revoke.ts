@@ -1,10 +1,171 @@
+/**
+ * `mtls-certs revoke` and `mtls-certs crl`: the CA's certificate revocation list at
+ * certs/mcp/ca/ca.crl (PEM, v2), signed by the CA that signs leaves. Every change re-signs the
+ * whole list with the next CRL number; `crl` alone re-signs it with a fresh nextUpdate, which a
+ * nightly job must do before peers that load the CRL start refusing every certificate.
+ */
+import { X509Certificate as NodeCert } from "node:crypto";
+import { DEFAULT_CRL_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
-export function revokeCertificate(_t: string, _o: object): Promise<{ crl: string }> {
-  throw new MtlsError("E_USAGE", "revoke: not implemented yet");
+import { buildCrl, crlSignedBy, crlToPem, normalizeSerial, parseCrl, type ParsedCrl, type RevocationReason, type RevokedEntry } from "../pki/crl.js";
+import { floorToSecond } from "../pki/issue.js";
+import * as x509 from "../pki/x509.js";
+import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
+import { findCertificate } from "../store/cert-target.js";
+import type { TreePaths } from "../store/paths.js";
+import { withTree } from "../store/tree.js";
+import { CERT_MODE, readText, writeFileAtomically } from "../store/write.js";
+
+export interface CrlOptions {
+  /** The tree's root. Default `certs/mcp`. */
+  out?: string;
+  /** Days until nextUpdate. Default 30. */
+  crlDays?: number;
+  /** Opens an encrypted CA key. */
+  keyPassphrase?: string;
+  /** The clock. Default: now. */
+  now?: Date;
+  lockWaitMs?: number;
 }
-export function refreshCrl(_o: object): Promise<{ crl: string }> {
-  throw new MtlsError("E_USAGE", "crl: not implemented yet");
+
+export interface RevokeOptions extends CrlOptions {
+  /** Default `unspecified`. */
+  reason?: RevocationReason;
 }
-export function renderCrlReport(r: { crl: string }): string {
-  return r.crl + "\n";
+
+/** The CRL after a command, for people and for `--json`. */
+export interface CrlReport {
+  crl: string;
+  issuer: string;
+  crlNumber: number;
+  thisUpdate: string;
+  nextUpdate: string;
+  /** What `revoke` just added; null for `crl`, or when the cert was already on the list. */
+  revoked: { cert: string; serial: string; subject: string; reason: RevocationReason } | null;
+  /** The cert was already on the list: nothing changed. */
+  alreadyRevoked: boolean;
+  entries: Array<{ serial: string; revokedAt: string; reason: RevocationReason }>;
+}
+
+/** Adds a cert this tree's CA signed to the CRL. A cert another CA signed is exit 2. */
+export async function revokeCertificate(target: string, o: RevokeOptions = {}): Promise<CrlReport> {
+  return withTree(o, async (tree) => {
+    const now = o.now ?? new Date();
+    const found = await findCertificate(tree, target);
+    if (found.role === "ca") throw new MtlsError("E_USAGE", `${found.certPath}: a CA cannot put itself on its own CRL`, "to retire the CA, rotate it with `mtls-certs renew --ca`");
+    const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
+    const cert = parseNode(found.pem, found.certPath);
+    const caCert = new NodeCert(ca.cert.toString("pem"));
+    if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) {
+      throw new MtlsError("E_NOT_SIGNED_BY_CA", `${found.certPath}: not signed by this tree's CA (${caCert.subject.split("\n").join(", ")}); its CRL cannot revoke it`, "revoke it with the CA that issued it");
+    }
+    const previous = await readTreeCrl(tree, ca);
+    const serial = normalizeSerial(cert.serialNumber);
+    const revoked = { cert: found.certPath, serial, subject: cert.subject.split("\n").join(", "), reason: o.reason ?? "unspecified" };
+    if (previous?.entries.some((e) => e.serial === serial)) return report(tree, previous, null, true);
+    const entries = [...(previous?.entries ?? []), { serial, revokedAt: floorToSecond(now), reason: revoked.reason }];
+    return report(tree, await signAndWrite(tree, ca, previous, entries, now, o), revoked, false);
+  });
+}
+
+/** Re-signs the CRL with the same entries, the next number and a fresh nextUpdate. */
+export async function refreshCrl(o: CrlOptions = {}): Promise<CrlReport> {
+  return withTree(o, async (tree) => {
+    const now = o.now ?? new Date();
+    const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
+    const previous = await readTreeCrl(tree, ca);
+    return report(tree, await signAndWrite(tree, ca, previous, previous?.entries ?? [], now, o), null, false);
+  });
+}
+
+async function signAndWrite(tree: TreePaths, ca: LoadedCa, previous: ParsedCrl | undefined, entries: readonly RevokedEntry[], now: Date, o: CrlOptions): Promise<ParsedCrl> {
+  const crl = await buildCrl({ issuer: ca, entries, number: (previous?.number ?? 0) + 1, now, days: o.crlDays ?? DEFAULT_CRL_DAYS });
+  const pem = crlToPem(crl);
+  await writeFileAtomically(tree.caCrl, pem, { mode: CERT_MODE, replace: true });
+  return parseCrl(pem, tree.caCrl);
+}
+
+/** The CRL on disk, refused when the signing CA did not sign it (tampered, or another CA's). */
+async function readTreeCrl(tree: TreePaths, ca: LoadedCa): Promise<ParsedCrl | undefined> {
+  const pem = await readText(tree.caCrl);
+  if (pem === undefined) return undefined;
+  const parsed = parseCrl(pem, tree.caCrl);
+  if (!(await crlSignedBy(parsed.crl, ca.cert))) {
+    throw new MtlsError("E_DAMAGED", `${tree.caCrl}: not signed by the CA that signs this tree's certificates (${ca.cert.subject})`, "restore it from a backup, or move it aside and run `mtls-certs crl` to start a new, empty one");
+  }
+  return parsed;
+}
+
+function report(tree: TreePaths, crl: ParsedCrl, revoked: CrlReport["revoked"], alreadyRevoked: boolean): CrlReport {
+  return {
+    crl: tree.caCrl,
+    issuer: crl.crl.issuer,
+    crlNumber: crl.number,
+    thisUpdate: crl.thisUpdate.toISOString(),
+    nextUpdate: crl.nextUpdate?.toISOString() ?? "",
+    revoked,
+    alreadyRevoked,
+    entries: crl.entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString(), reason: e.reason })),
+  };
+}
+
+export function renderCrlReport(r: CrlReport): string {
+  const lines: string[] = [];
+  if (r.alreadyRevoked) lines.push(`already revoked: ${r.crl} unchanged`);
+  else if (r.revoked) lines.push(`revoked ${r.revoked.cert} (serial ${r.revoked.serial}, ${r.revoked.subject}, reason ${r.revoked.reason})`);
+  lines.push(`${r.crl}: CRL number ${r.crlNumber}, ${r.entries.length} revoked, next update ${r.nextUpdate}`);
+  if (!r.alreadyRevoked) lines.push("peers load the CRL when they start: reload them (nginx -s reload, restart the plugin) to refuse the revoked cert");
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * What `check` adds: a problem on the CA when the CRL is damaged, signed by another key or past
+ * its nextUpdate, and a "revoked …" problem on each leaf whose serial the CRL lists.
+ */
+export interface RevocationStatus {
+  caProblems: string[];
+  leafProblem(serial: string | null): string | undefined;
+}
+
+export async function readRevocationStatus(tree: TreePaths, now: Date): Promise<RevocationStatus> {
+  const none: RevocationStatus = { caProblems: [], leafProblem: () => undefined };
+  const pem = await readText(tree.caCrl);
+  if (pem === undefined) return none;
+  let parsed: ParsedCrl;
+  try {
+    parsed = parseCrl(pem, tree.caCrl);
+  } catch (e) {
+    return { ...none, caProblems: [e instanceof Error ? e.message : String(e)] };
+  }
+  const caProblems: string[] = [];
+  const signerPem = (await readText(tree.intermediateCert)) ?? (await readText(tree.caCert));
+  const signer = signerPem === undefined ? undefined : tryParse(signerPem);
+  if (signer && !(await crlSignedBy(parsed.crl, signer))) caProblems.push(`${tree.caCrl}: not signed by the CA that signs this tree's certificates`);
+  if (parsed.nextUpdate && now > parsed.nextUpdate) {
+    caProblems.push(`${tree.caCrl}: past its nextUpdate ${parsed.nextUpdate.toISOString()}; peers that load it refuse every certificate: run \`mtls-certs crl\``);
+  }
+  const bySerial = new Map(parsed.entries.map((e) => [e.serial, e]));
+  return {
+    caProblems,
+    leafProblem(serial) {
+      const entry = serial === null ? undefined : bySerial.get(normalizeSerial(serial));
+      return entry && `revoked ${entry.revokedAt.toISOString()} (reason ${entry.reason}) in ${tree.caCrl}`;
+    },
+  };
+}
+
+function tryParse(pem: string): x509.X509Certificate | undefined {
+  try {
+    return new x509.X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseNode(pem: string, file: string): NodeCert {
+  try {
+    return new NodeCert(pem);
+  } catch {
+    throw new MtlsError("E_DAMAGED", `${file}: not a PEM certificate`);
+  }
 }

@@ -42,7 +42,7 @@ export function validityFor(o: ValidityOptions & { days: number }, issuerNotAfte
   return { notBefore, notAfter: wanted };
 }
 
-function floorToSecond(d: Date): Date {
+export function floorToSecond(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 

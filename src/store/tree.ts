@@ -12,6 +12,7 @@ import { MtlsError } from "../errors.js";
 import { encryptPrivateKeyPem, generateKey, type KeyPair, type KeyType } from "../pki/keys.js";
 import { signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
 import { createLimiter } from "../pki/limiter.js";
+import { assertNameConstraintsPlan } from "../pki/constraints.js";
 import { PROFILES, caSubject, formatSan, type CaSubjectOptions, type Profile, type Role, type San, type Subject } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { withLock } from "./lock.js";
@@ -156,6 +157,8 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
     const needCa = (await caState(tree)) === "create";
     const states = await Promise.all(requests.map((r) => leafState(r.files)));
     const existingCa = needCa ? undefined : await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
+    // Name constraints (issue 10): a SAN outside them is refused before any key is made.
+    assertNameConstraintsPlan({ existingCa, caExtensions: o.caExtensions, planned: requests.filter((_, i) => states[i] === "create"), caFile: tree.caCert });
 
     const limit = createLimiter(o.jobs);
     const caKey = needCa ? limit(() => generateKey(keyType)) : undefined;
