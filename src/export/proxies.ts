@@ -6,12 +6,11 @@
  */
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { join } from "node:path";
-import { splitPem } from "../commands/check.js";
 import { MtlsError } from "../errors.js";
-import { withTree } from "../store/tree.js";
+import { withLock } from "../store/lock.js";
 import { KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
 import { renderTemplate } from "./render.js";
-import { crlFile, exportTree, parseListen, parseUpstream, pathShower, requireLeaf, type ExportOptions, type ExportResult, type LeafSource, type Listen } from "./sources.js";
+import { certificateBlocks, crlFile, exportTree, parseListen, parseUpstream, pathShower, requireLeaf, type ExportOptions, type ExportResult, type LeafSource, type Listen } from "./sources.js";
 
 export interface ProxyExportOptions extends ExportOptions {
   /** The named server whose cert the proxy serves: certs/mcp/servers/<name>/ (`mtls-certs server`). */
@@ -50,7 +49,7 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
   const leaf = await requireLeaf(tree, "server", o.server, "--server");
   const crl = await crlFile(tree);
   const notes: string[] = [];
-  return { leaf, listen, upstream, crl, show, tree: tree.root, verifyDepth: Math.max(2, splitPem(leaf.caPem).length + 1), notes };
+  return { leaf, listen, upstream, crl, show, tree: tree.root, verifyDepth: Math.max(2, certificateBlocks(leaf.caPem).length + 1), notes };
 }
 
 /** A path as a config token: quoted where it has spaces or syntax characters; refused where no quoting is safe. */
@@ -91,9 +90,9 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
   }
   const bundle = join(p.leaf.files.dir, HAPROXY_BUNDLE);
   // The server sends its chain: the intermediate(s) of the CA file, never the self-signed root.
-  const chain = splitPem(p.leaf.caPem).filter((pem) => !selfSigned(pem)).map((pem) => pem + "\n");
+  const chain = certificateBlocks(p.leaf.caPem).filter((pem) => !selfSigned(pem));
   const bundlePem = p.leaf.certPem.trimEnd() + "\n" + chain.join("") + plainKey(p.leaf, o.keyPassphrase);
-  const written = await writeBundle(o, bundle, bundlePem);
+  const written = await writeBundle(exportTree(o).lock, bundle, bundlePem);
   const name = o.server.toLowerCase().replace(/[^a-z0-9_.-]/g, "_");
   const text = renderTemplate("haproxy.cfg", {
     tree: p.tree,
@@ -124,8 +123,8 @@ function plainKey(leaf: LeafSource, passphrase: string | undefined): string {
 }
 
 /** Writes the bundle 0600 under the tree's lock, only when its bytes change. */
-async function writeBundle(o: ProxyExportOptions, path: string, pem: string): Promise<string[]> {
-  return withTree({ out: o.tree }, async () => {
+async function writeBundle(lock: string, path: string, pem: string): Promise<string[]> {
+  return withLock(lock, async () => {
     const current = await readText(path);
     if (current === pem) return [];
     await writeFileAtomically(path, pem, { mode: KEY_MODE, replace: current !== undefined });

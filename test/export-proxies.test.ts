@@ -1,0 +1,267 @@
+/**
+ * export nginx|haproxy|caddy: each config is run by the real server on loopback, in front of a
+ * tiny upstream that echoes the headers it gets. A client cert from the tree gets through and
+ * the upstream sees its CN; no cert is refused; a revoked cert is refused where a CRL exists.
+ */
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { statSync, existsSync, mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { connect, createServer as createTcpServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { cli, openssl, read, tempDir, writeFile, type Run } from "./helpers.js";
+
+const SERVER = "gateway.local";
+const TIME_LIMIT = { timeout: 60_000 };
+
+function installed(bin: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
+}
+function skipUnless(bin: string, pkg: string): false | string {
+  return installed(bin) ? false : `${bin} is not installed (.ci/run installs Debian's ${pkg})`;
+}
+
+/** A port nobody listens on right now (the server under test binds it a moment later). */
+async function freePort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((res) => probe.listen(0, "127.0.0.1", res));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((res) => probe.close(() => res()));
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${log()}`);
+    const open = await new Promise<boolean>((res) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        res(true);
+      });
+      socket.on("error", () => res(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after 15 s: ${log()}`);
+}
+
+/** Starts a server in the foreground; `stop` ends it (SIGTERM, then SIGKILL) and waits. */
+async function startDaemon(command: string, args: string[], port: number, env: NodeJS.ProcessEnv = {}): Promise<{ stop: () => Promise<void> }> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((res) => child.once("exit", res));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitForPort(port, child, () => output);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { stop };
+}
+
+/** An upstream on loopback that answers with the request's headers as JSON. */
+async function startUpstream(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => res.end(JSON.stringify(req.headers)));
+  await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** curl, asynchronously (the upstream answers from this process), bounded to 10 s. */
+function curl(args: string[]): Promise<Run> {
+  return new Promise((res) => {
+    const child = spawn("curl", ["-sS", "--max-time", "10", ...args]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
+  });
+}
+
+describe("export nginx, haproxy and caddy: proxies that real servers run", () => {
+  const dir = tempDir();
+  const tree = join(dir, "certs/mcp");
+  const clientPem = (name: string) => join(tree, "clients", name, "client.pem");
+  let upstream: { server: Server; url: string };
+  let nginxBeforeCrl: Run;
+
+  /** curl to the proxy as SERVER (the name in its cert), verifying the server against the CA. */
+  const request = (port: number, client?: string) =>
+    curl([...(client ? ["--cert", clientPem(client)] : []), "--resolve", `${SERVER}:${port}:127.0.0.1`, "--cacert", join(tree, "ca/ca.crt"), `https://${SERVER}:${port}/health`, "-w", "\n%{http_code}"]);
+  const headersSeen = (r: Run) => JSON.parse(r.stdout.split("\n")[0] ?? "{}") as Record<string, string>;
+  const status = (r: Run) => r.stdout.trim().split("\n").at(-1);
+  const exportConfig = (kind: string, port: number, extra: string[] = []) =>
+    cli(["export", kind, "--tree", tree, "--server", SERVER, "--listen", `127.0.0.1:${port}`, "--upstream", upstream.url, ...extra], dir);
+
+  before(async () => {
+    const kt = ["--out", tree, "--key-type", "ecdsa-p256", "-q"];
+    for (const args of [["all"], ["server", SERVER], ["client", "admin"], ["client", "eve"]]) {
+      const r = cli([...args, ...kt], dir);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    }
+    upstream = await startUpstream();
+    nginxBeforeCrl = exportConfig("nginx", 8443);
+    // The CRL: eve is revoked; admin stays good.
+    const revoked = cli(["revoke", "eve", "--out", tree], dir);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.ok(existsSync(join(tree, "ca/ca.crl")));
+  });
+  after(() => upstream.server.close());
+
+  it("writes ssl_crl only once the tree has a CRL", () => {
+    assert.equal(nginxBeforeCrl.code, 0, nginxBeforeCrl.stderr);
+    assert.doesNotMatch(nginxBeforeCrl.stdout, /ssl_crl/);
+    const withCrl = exportConfig("nginx", 8443);
+    assert.match(withCrl.stdout, new RegExp(`ssl_crl ${join(tree, "ca/ca.crl")};`));
+  });
+
+  it("nginx runs the snippet: a client cert reaches the upstream with its CN, no cert gets 400, a revoked cert is refused", { ...TIME_LIMIT, skip: skipUnless("nginx", "nginx-light") }, async (t) => {
+    t.diagnostic(spawnSync("nginx", ["-v"], { encoding: "utf8" }).stderr.trim());
+    const port = await freePort();
+    const exported = exportConfig("nginx", port, ["--out", join(dir, "nginx/mtls.conf")]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const prefix = join(dir, "nginx");
+    mkdirSync(join(prefix, "logs"), { recursive: true });
+    const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `${k}_temp_path ${join(prefix, k)};`).join(" ");
+    const conf = writeFile(
+      join(prefix, "nginx.conf"),
+      `daemon off;\nmaster_process off;\npid ${join(prefix, "nginx.pid")};\nerror_log ${join(prefix, "error.log")} info;\nevents { worker_connections 64; }\nhttp {\n  access_log off;\n  ${temps}\n  include ${join(prefix, "mtls.conf")};\n}\n`,
+    );
+    const test = spawnSync("nginx", ["-t", "-p", prefix, "-c", conf], { encoding: "utf8" });
+    assert.equal(test.status, 0, test.stderr);
+    const nginx = await startDaemon("nginx", ["-p", prefix, "-c", conf], port);
+    try {
+      const good = await request(port, "admin");
+      assert.equal(status(good), "200", good.stderr);
+      const seen = headersSeen(good);
+      assert.equal(seen["x-ssl-client-s-dn-cn"], "admin");
+      assert.equal(seen["x-authenticated-user"], "admin");
+      assert.equal(seen["x-ssl-client-verify"], "SUCCESS");
+      assert.match(seen["x-ssl-client-s-dn"] ?? "", /CN=admin/);
+      assert.match(decodeURIComponent(seen["x-ssl-client-cert"] ?? ""), /^-----BEGIN CERTIFICATE-----/);
+
+      const none = await request(port);
+      assert.equal(status(none), "400", "no client cert: nginx answers 400");
+      const revoked = await request(port, "eve");
+      assert.equal(status(revoked), "400", "revoked cert: nginx answers 400");
+      assert.match(read(join(prefix, "error.log")), /certificate revoked/);
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  it("haproxy -c accepts its config and, started, enforces client certs and the CRL; its bundle is 600 and holds the server's pair", { ...TIME_LIMIT, skip: skipUnless("haproxy", "haproxy") }, async (t) => {
+    t.diagnostic(spawnSync("haproxy", ["-v"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "");
+    const port = await freePort();
+    const cfg = join(dir, "haproxy.cfg");
+    const exported = exportConfig("haproxy", port, ["--out", cfg]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const bundle = join(tree, "servers", SERVER, "haproxy.pem");
+    assert.equal(statSync(bundle).mode & 0o777, 0o600);
+    const certKey = openssl(["x509", "-in", bundle, "-noout", "-pubkey"]).stdout;
+    assert.equal(openssl(["pkey", "-in", bundle, "-pubout"]).stdout, certKey, "the bundle's key is the cert's");
+    assert.equal(openssl(["x509", "-in", bundle, "-noout", "-fingerprint"]).stdout, openssl(["x509", "-in", join(tree, "servers", SERVER, "server.crt"), "-noout", "-fingerprint"]).stdout);
+    assert.match(read(cfg), /verify required crl-file /);
+
+    const check = spawnSync("haproxy", ["-c", "-f", cfg], { encoding: "utf8" });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+    const haproxy = await startDaemon("haproxy", ["-db", "-f", cfg], port);
+    try {
+      const good = await request(port, "admin");
+      assert.equal(status(good), "200", good.stderr);
+      const seen = headersSeen(good);
+      assert.equal(seen["x-ssl-client-s-dn-cn"], "admin");
+      assert.equal(seen["x-authenticated-user"], "admin");
+      assert.equal(seen["x-ssl-client-verify"], "SUCCESS");
+      assert.equal(seen["x-ssl-client-s-dn"], "OU=Clients,O=MCPGateway,CN=admin");
+
+      const none = await request(port);
+      assert.notEqual(none.code, 0, "no client cert: the handshake fails");
+      assert.match(none.stderr, /certificate required|handshake|alert/i);
+      const revoked = await request(port, "eve");
+      assert.notEqual(revoked.code, 0);
+      assert.match(revoked.stderr, /certificate revoked/);
+    } finally {
+      await haproxy.stop();
+    }
+    // A second export with the same files leaves the bundle as it was.
+    const again = exportConfig("haproxy", port, ["--out", cfg]);
+    assert.doesNotMatch(again.stderr, /wrote .*haproxy\.pem/);
+  });
+
+  it("caddy adapt accepts the Caddyfile and, started, enforces client certs", { ...TIME_LIMIT, skip: skipUnless("caddy", "caddy") }, async (t) => {
+    t.diagnostic(`caddy ${spawnSync("caddy", ["version"], { encoding: "utf8" }).stdout.trim()}`);
+    const port = await freePort();
+    const site = join(dir, "caddy/site.caddy");
+    mkdirSync(join(dir, "caddy"), { recursive: true });
+    const exported = exportConfig("caddy", port, ["--out", site]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stderr, /Caddy does not check CRLs/);
+    // Global options for a test run: no admin endpoint, no ACME, storage in the temp dir.
+    const caddyfile = writeFile(join(dir, "caddy/Caddyfile"), `{\n\tadmin off\n\tauto_https off\n\tstorage file_system ${join(dir, "caddy/data")}\n}\nimport ${site}\n`);
+    const env = { HOME: join(dir, "caddy"), XDG_DATA_HOME: join(dir, "caddy/xdg-data"), XDG_CONFIG_HOME: join(dir, "caddy/xdg-config") };
+    const adapted = spawnSync("caddy", ["adapt", "--config", caddyfile, "--adapter", "caddyfile"], { encoding: "utf8", env: { ...process.env, ...env } });
+    assert.equal(adapted.status, 0, adapted.stderr);
+    const json = JSON.parse(adapted.stdout) as object;
+    assert.match(JSON.stringify(json), /require_and_verify/);
+
+    const caddy = await startDaemon("caddy", ["run", "--config", caddyfile, "--adapter", "caddyfile"], port, env);
+    try {
+      const good = await request(port, "admin");
+      assert.equal(status(good), "200", good.stderr);
+      const seen = headersSeen(good);
+      assert.equal(seen["x-ssl-client-s-dn-cn"], "admin");
+      assert.equal(seen["x-authenticated-user"], "admin");
+      assert.match(seen["x-ssl-client-s-dn"] ?? "", /^CN=admin,/);
+
+      const none = await request(port);
+      assert.notEqual(none.code, 0, "no client cert: the handshake fails");
+    } finally {
+      await caddy.stop();
+    }
+  });
+
+  it("paths go under --prefix for a container", () => {
+    const r = cli(["export", "nginx", "--tree", tree, "--server", SERVER, "--prefix", "/etc/nginx/certs"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`ssl_certificate /etc/nginx/certs/servers/${SERVER}/server\\.crt;`));
+    assert.match(r.stdout, new RegExp(`ssl_client_certificate /etc/nginx/certs/servers/${SERVER}/ca\\.crt;`));
+    assert.match(r.stdout, /ssl_crl \/etc\/nginx\/certs\/ca\/ca\.crl;/);
+    assert.match(r.stdout, /listen 443 ssl;/);
+    const directives = r.stdout.split("\n").filter((line) => !line.trim().startsWith("#"));
+    assert.equal(directives.filter((line) => line.includes(dir)).length, 0, "no real path outside comments");
+  });
+
+  it("refuses bad input with exit 2, naming the option, and writes nothing", () => {
+    const out = join(dir, "refused.conf");
+    const cases: Array<[string[], RegExp]> = [
+      [["--server", "nosuch"], /--server nosuch: no certificate yet[\s\S]*mtls-certs server nosuch/],
+      [["--server", SERVER, "--listen", "70000"], /--listen port: "70000"/],
+      [["--server", SERVER, "--listen", "0"], /--listen port/],
+      [["--server", SERVER, "--upstream", "not a url"], /--upstream: "not a url" is not a URL/],
+      [["--server", SERVER, "--upstream", "http://gw:4444/api"], /--upstream: .* has a path/],
+      [["--server", "../etc"], /--server: "\.\.\/etc" is not a safe name/],
+    ];
+    for (const kind of ["nginx", "haproxy", "caddy"]) {
+      // Every case for nginx; the same checks run before any kind renders, so one each for the others.
+      for (const [args, message] of kind === "nginx" ? cases : cases.slice(0, 1)) {
+        const r = cli(["export", kind, "--tree", tree, "--out", out, ...args], dir);
+        assert.equal(r.code, 2, `${kind} ${args.join(" ")}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        assert.equal(existsSync(out), false);
+      }
+    }
+  });
+});
