@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { EXIT, isMtlsError } from "./errors.js";
 import { registerCheckCommand } from "./cli/check.js";
+import { registerRenewCommand } from "./cli/renew.js";
 import { registerCoreCommands } from "./cli/core.js";
 import { registerExportCommands } from "./cli/export.js";
 import { registerRevocationCommands } from "./cli/revocation.js";
@@ -63,6 +64,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   // One line per command group; each module wires its commands and imports their work lazily.
   registerCoreCommands(context);
   registerCheckCommand(context);
+  registerRenewCommand(context);
   registerRevocationCommands(context);
   registerExportCommands(context);
 
