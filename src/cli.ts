@@ -10,6 +10,7 @@ import { EXIT, isMtlsError } from "./errors.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerRenewCommand } from "./cli/renew.js";
 import { registerCoreCommands } from "./cli/core.js";
+import { registerDebugCommands } from "./cli/debug.js";
 import { registerExportCommands } from "./cli/export.js";
 import { registerRevocationCommands } from "./cli/revocation.js";
 import type { CommandContext, Io, TreeFlags } from "./cli/shared.js";
@@ -67,6 +68,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   registerRenewCommand(context);
   registerRevocationCommands(context);
   registerExportCommands(context);
+  registerDebugCommands(context);
 
   try {
     await program.parseAsync(argv, { from: "user" });

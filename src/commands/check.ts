@@ -34,6 +34,8 @@ export interface CheckEntry {
   problems: string[];
   /** The tree CA that signed it (a CA signs itself); null when none of them did. */
   signedBy: SignedBy | null;
+  /** A constrained CA's name constraints, one per line (`permitted DNS:example.com`). */
+  nameConstraints?: string[];
 }
 
 export interface CheckReport {
@@ -74,6 +76,9 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   const [cas, leaves, wantedSans] = await Promise.all([readCas(tree, now, within), listTreeLeaves(tree), configSans(o.config)]);
   const limit = createLimiter(CHECK_CONCURRENCY);
   const entries = await Promise.all(leaves.map((files) => limit(() => checkLeaf(files, cas, now, within, wantedSans, o))));
+  // The CA's CRL and name constraints (issues 7, 10); loads nothing when the tree has neither.
+  await (await import("./check-ca-policy.js")).checkCaPolicy(tree, now, cas.entries, entries);
+  for (const entry of [...cas.entries, ...entries]) settle(entry);
   return { checkedAt: now.toISOString(), root: tree.root, within, certificates: [...cas.entries, ...entries], warnings: warningsFor(cas, entries, tree, within) };
 }
 

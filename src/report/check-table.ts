@@ -16,7 +16,8 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
     const cn = c.subject?.match(/CN=([^,]*)/)?.[1] ?? "-";
     const row = [pad(c.role, 9), pad(c.name, 24), pad(cn, 30), pad(c.notAfter?.replace("T", " ").slice(0, 16) ?? "-", 18), String(c.daysLeft ?? "-").padStart(6), "  ", colour[c.status](c.status)].join("");
     const problems = c.problems.map((p) => `    ${style.dim("-")} ${p}`);
-    return [row, ...problems].join("\n");
+    const constraints = c.nameConstraints?.length ? [`    ${style.dim("name constraints:")} ${c.nameConstraints.join("; ")}`] : [];
+    return [row, ...constraints, ...problems].join("\n");
   });
   const header = style.bold([pad("ROLE", 9), pad("NAME", 24), pad("SUBJECT CN", 30), pad("NOT AFTER (UTC)", 18), "  DAYS", "  ", "STATUS"].join(""));
   const bad = report.certificates.filter((c) => c.status !== "ok").length;
