@@ -13,3 +13,7 @@ export { issuePlugin, type PluginOptions } from "./commands/plugin.js";
 export { all, type AllOptions, type AllReport } from "./commands/all.js";
 export { checkTree, checkFailed, type CheckOptions, type CheckReport, type CheckEntry, type CertStatus } from "./commands/check.js";
 export { loadPluginConfig, parsePluginConfig, type PluginConfig, type PluginEntry } from "./config.js";
+export { createMemoryCa, type MemoryCa, type MemoryCaOptions, type MemoryCert, type MemoryLeafOptions, type MemoryValidityOptions, type LeafRole } from "./memory.js";
+export { inspectFile, type InspectOptions, type InspectReport, type InspectItem, type CertificateItem, type PrivateKeyItem, type CsrItem, type CrlItem, type PublicKeyItem } from "./commands/inspect.js";
+export { verifyCertificate, verifyPem, verifyFailed, type VerifyOptions, type VerifyPemOptions, type VerifyReport, type VerifyProblem, type VerifyProblemCode, type VerifyPurpose, type ChainLink } from "./commands/verify.js";
+export type { CertFacts, BasicConstraints, NameConstraintsFacts } from "./pki/cert-facts.js";

@@ -1,0 +1,387 @@
+/**
+ * `mtls-certs verify`: the checks a TLS peer makes on a certificate, with the strict rules of
+ * Python 3.13's default context (VERIFY_X509_STRICT, as OpenSSL's `-x509_strict`) and the
+ * security level 2 key sizes Debian/Ubuntu's OpenSSL and Python's default ciphers enforce.
+ * Unlike a peer, it does not stop at the first failure: every problem is one line with its fix.
+ */
+import { dirname, join } from "node:path";
+import { isIP } from "node:net";
+import { promises as fs } from "node:fs";
+import { webcrypto } from "node:crypto";
+import * as x509 from "../pki/x509.js";
+import { MtlsError, errnoCode } from "../errors.js";
+import { parseCert, splitPemBlocks, type ParsedCert } from "../pki/cert-facts.js";
+
+export type VerifyPurpose = "server" | "client";
+
+export interface VerifyOptions {
+  /** Trust anchors (PEM, one or more certs). Default: the `ca.crt` beside the certificate, as the tree lays it out. */
+  ca?: string;
+  /** The name or IP address the client connects to; checked against the SANs. */
+  host?: string;
+  /** What the certificate is used as. Default: server when `host` is given, else what its extendedKeyUsage says. */
+  purpose?: VerifyPurpose;
+  /** A CRL (PEM or DER) from the issuer; a revoked certificate fails. */
+  crl?: string;
+  /** The clock. Default: now. */
+  now?: Date;
+}
+
+/** The same checks on PEM strings, for certificates that never touched the disk (in-memory mode). */
+export interface VerifyPemOptions extends Omit<VerifyOptions, "ca" | "crl"> {
+  /** The certificate, optionally followed by its intermediates. */
+  certPem: string;
+  /** Trust anchors. */
+  caPem: string;
+  crlPem?: string | Buffer;
+}
+
+/** Stable identifiers of what can fail; `--json` prints them. */
+export type VerifyProblemCode =
+  | "unknown-issuer"
+  | "bad-signature"
+  | "expired"
+  | "not-yet-valid"
+  | "issuer-not-ca"
+  | "ca-missing-key-usage"
+  | "ca-key-usage-no-cert-sign"
+  | "ca-basic-constraints-not-critical"
+  | "path-length-exceeded"
+  | "path-length-on-non-ca"
+  | "cert-sign-on-non-ca"
+  | "missing-authority-key-id"
+  | "missing-subject-key-id"
+  | "extensions-need-v3"
+  | "wrong-purpose"
+  | "key-usage-purpose"
+  | "ca-wrong-purpose"
+  | "host-mismatch"
+  | "key-too-small"
+  | "weak-signature"
+  | "revoked"
+  | "crl-not-from-issuer"
+  | "crl-expired";
+
+export interface VerifyProblem {
+  readonly code: VerifyProblemCode;
+  /** The subject of the certificate the problem is in. */
+  readonly subject: string;
+  /** What a peer refuses, in one line. */
+  readonly message: string;
+  /** What to do about it. */
+  readonly fix: string;
+}
+
+export interface ChainLink {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serial: string;
+  readonly notAfter: string;
+  readonly fingerprint: string;
+  /** In the trust anchors (the --ca file). */
+  readonly trusted: boolean;
+}
+
+export interface VerifyReport {
+  readonly file: string;
+  readonly ca: string;
+  readonly host: string | null;
+  readonly purpose: VerifyPurpose;
+  readonly crl: string | null;
+  readonly checkedAt: string;
+  /** No problem found: a strict peer accepts this certificate for this purpose (and host). */
+  readonly ok: boolean;
+  /** Leaf first, trust anchor last (when one was found). */
+  readonly chain: ChainLink[];
+  readonly problems: VerifyProblem[];
+  /** Notes that do not fail the check (e.g. a host matched only by the subject CN). */
+  readonly warnings: string[];
+}
+
+const DAY_MS = 86_400_000;
+/** OpenSSL security level 2 (Debian/Ubuntu default, Python's default context): 112-bit security. */
+const MIN_RSA_BITS = 2048;
+const MIN_EC_BITS = 224;
+/** A chain longer than this is a loop or an attack, not a PKI. */
+const MAX_CHAIN = 10;
+
+/** Verifies the certificate in `file` (PEM, optionally followed by intermediates; or DER). */
+export async function verifyCertificate(file: string, o: VerifyOptions = {}): Promise<VerifyReport> {
+  const caFile = o.ca ?? join(dirname(file), "ca.crt");
+  const certBytes = await readInput(file, "certificate");
+  const caBytes = await readInput(caFile, "CA file", o.ca === undefined ? `no --ca given, and no ca.crt beside ${file}: pass --ca FILE` : undefined);
+  const crlBytes = o.crl === undefined ? undefined : await readInput(o.crl, "CRL");
+  const now = o.now ?? new Date();
+  const certs = parseCerts(certBytes, file, now);
+  const anchors = parseCerts(caBytes, caFile, now);
+  const crl = crlBytes === undefined ? undefined : parseCrl(crlBytes, o.crl!);
+  return judge({ file, caFile, crlFile: o.crl ?? null, certs, anchors, crl, host: o.host, purpose: o.purpose, now });
+}
+
+/** Verifies PEM strings: what `verifyCertificate` does once the files are read. */
+export async function verifyPem(o: VerifyPemOptions): Promise<VerifyReport> {
+  const now = o.now ?? new Date();
+  const certs = parseCerts(Buffer.from(o.certPem), "certPem", now);
+  const anchors = parseCerts(Buffer.from(o.caPem), "caPem", now);
+  const crl = o.crlPem === undefined ? undefined : parseCrl(Buffer.from(o.crlPem), "crlPem");
+  return judge({ file: "certPem", caFile: "caPem", crlFile: o.crlPem === undefined ? null : "crlPem", certs, anchors, crl, host: o.host, purpose: o.purpose, now });
+}
+
+/** Exit 1 when a problem was found. */
+export function verifyFailed(report: VerifyReport): boolean {
+  return !report.ok;
+}
+
+async function readInput(path: string, what: string, missingHint?: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(path);
+  } catch (e) {
+    const code = errnoCode(e);
+    throw new MtlsError("E_NOT_FOUND", `${path}: cannot read the ${what} (${code === "ENOENT" ? "no such file" : (code ?? "error")})`, missingHint);
+  }
+}
+
+function parseCerts(bytes: Buffer, file: string, now: Date): ParsedCert[] {
+  const text = bytes.toString("latin1");
+  const blocks = splitPemBlocks(text);
+  try {
+    if (blocks.length > 0) return blocks.map((b) => parseCert(b, now));
+    if (!text.includes("-----BEGIN")) return [parseCert(bytes, now)];
+  } catch {
+    throw new MtlsError("E_DAMAGED", `${file}: holds a certificate that cannot be parsed`);
+  }
+  throw new MtlsError("E_DAMAGED", `${file}: holds no certificate`, "`mtls-certs inspect` tells what the file is");
+}
+
+function parseCrl(bytes: Buffer, file: string): x509.X509Crl {
+  try {
+    const text = bytes.toString("latin1");
+    return new x509.X509Crl(text.includes("-----BEGIN X509 CRL-----") ? text : new Uint8Array(bytes));
+  } catch {
+    throw new MtlsError("E_DAMAGED", `${file}: not a CRL (PEM "X509 CRL" or DER)`);
+  }
+}
+
+interface JudgeInput {
+  file: string;
+  caFile: string;
+  crlFile: string | null;
+  certs: ParsedCert[];
+  anchors: ParsedCert[];
+  crl: x509.X509Crl | undefined;
+  host: string | undefined;
+  purpose: VerifyPurpose | undefined;
+  now: Date;
+}
+
+async function judge(input: JudgeInput): Promise<VerifyReport> {
+  const [leaf, ...intermediates] = input.certs as [ParsedCert, ...ParsedCert[]];
+  const purpose = input.purpose ?? (input.host !== undefined ? "server" : purposeOf(leaf));
+  const problems: VerifyProblem[] = [];
+  const warnings: string[] = [];
+  const add = (code: VerifyProblemCode, cert: ParsedCert, message: string, fix: string) => problems.push({ code, subject: cert.facts.subject, message, fix });
+
+  const { chain, trustedFrom } = buildChain(leaf, intermediates, input.anchors, input.caFile, add);
+  chain.forEach((cert, i) => {
+    checkDates(cert, input.now, i === 0, add);
+    checkStructure(cert, i, chain.length, add);
+    checkKeyStrength(cert, i === chain.length - 1 && trustedFrom !== undefined, add);
+    if (i === 0) checkLeafPurpose(cert, purpose, add);
+    else checkIssuerPurpose(cert, purpose, add);
+  });
+  if (input.host !== undefined) checkHost(leaf, input.host, add, warnings);
+  if (input.crl) await checkCrl(input.crl, input.crlFile ?? "the CRL", leaf, chain, input.now, add);
+
+  return {
+    file: input.file,
+    ca: input.caFile,
+    host: input.host ?? null,
+    purpose,
+    crl: input.crlFile,
+    checkedAt: input.now.toISOString(),
+    ok: problems.length === 0,
+    chain: chain.map((c, i) => ({
+      subject: c.facts.subject,
+      issuer: c.facts.issuer,
+      serial: c.facts.serial,
+      notAfter: c.facts.notAfter,
+      fingerprint: c.facts.fingerprint,
+      trusted: trustedFrom !== undefined && i >= trustedFrom,
+    })),
+    problems,
+    warnings,
+  };
+}
+
+type AddProblem = (code: VerifyProblemCode, cert: ParsedCert, message: string, fix: string) => void;
+
+function purposeOf(leaf: ParsedCert): VerifyPurpose {
+  const eku = leaf.facts.extendedKeyUsage;
+  return eku !== null && eku.includes("clientAuth") && !eku.includes("serverAuth") ? "client" : "server";
+}
+
+function signedBy(cert: ParsedCert, issuer: ParsedCert): boolean {
+  return cert.node.issuer === issuer.node.subject && cert.node.verify(issuer.node.publicKey);
+}
+
+/**
+ * Leaf, then intermediates from the certificate file, up to a certificate of the CA file. Any
+ * certificate of the CA file is an anchor, as with Python's VERIFY_X509_PARTIAL_CHAIN.
+ */
+function buildChain(leaf: ParsedCert, intermediates: ParsedCert[], anchors: ParsedCert[], caFile: string, add: AddProblem): { chain: ParsedCert[]; trustedFrom: number | undefined } {
+  const chain = [leaf];
+  for (let current = leaf; chain.length <= MAX_CHAIN; ) {
+    if (anchors.some((a) => a.facts.fingerprint === current.facts.fingerprint)) return { chain, trustedFrom: chain.length - 1 };
+    const anchor = anchors.find((a) => signedBy(current, a));
+    if (anchor) {
+      chain.push(anchor);
+      return { chain, trustedFrom: chain.length - 1 };
+    }
+    const next = intermediates.find((c) => !chain.includes(c) && signedBy(current, c));
+    if (!next) {
+      const sameName = [...anchors, ...intermediates].find((c) => c.node.subject === current.node.issuer);
+      if (sameName) {
+        add(
+          "bad-signature",
+          current,
+          `not signed by "${sameName.facts.subject}" in ${caFile}: it comes from another CA with the same name`,
+          `use the ca.crt of the tree that issued it, or issue it again from this CA (remove the leaf's directory and run mtls-certs again)`,
+        );
+      } else {
+        add(
+          "unknown-issuer",
+          current,
+          `issuer "${current.facts.issuer}" is not in ${caFile}: a peer trusting only that file refuses it`,
+          `pass the issuing CA with --ca (for a tree, its ca/ca.crt), or issue the cert again from this CA`,
+        );
+      }
+      return { chain, trustedFrom: undefined };
+    }
+    chain.push(next);
+    current = next;
+  }
+  return { chain, trustedFrom: undefined };
+}
+
+function checkDates(cert: ParsedCert, now: Date, isLeaf: boolean, add: AddProblem): void {
+  const f = cert.facts;
+  const renew = isLeaf ? "renew it: `mtls-certs renew`" : "rotate the CA: `mtls-certs renew --ca`";
+  if (f.validity === "expired") add("expired", cert, `expired ${f.notAfter} (${Math.ceil((now.getTime() - Date.parse(f.notAfter)) / DAY_MS)} days ago)`, renew);
+  if (f.validity === "not-yet-valid") add("not-yet-valid", cert, `not valid before ${f.notBefore}`, "check the clock of this machine and of the one that issued it");
+}
+
+/**
+ * RFC 5280 rules OpenSSL enforces under X509_V_FLAG_X509_STRICT (x509_vfy.c check_extensions,
+ * check_chain_extensions), in the order it reports them.
+ */
+function checkStructure(cert: ParsedCert, index: number, length: number, add: AddProblem): void {
+  const f = cert.facts;
+  const isCa = f.basicConstraints?.ca === true;
+  const recreate = "recreate the CA with `mtls-certs ca` (or rotate it: `mtls-certs renew --ca`) and issue its certs again";
+  if (index > 0 && !isCa) {
+    add("issuer-not-ca", cert, `signs other certificates but is not a CA (${f.basicConstraints ? "basicConstraints CA:FALSE" : f.version < 3 ? "X.509 v1, no basicConstraints" : "no basicConstraints"})`, recreate);
+  }
+  if (f.basicConstraints?.pathLength !== null && f.basicConstraints?.pathLength !== undefined) {
+    if (!isCa) add("path-length-on-non-ca", cert, "has a pathLenConstraint but is not a CA", "issue it again without a path length");
+    // pathLen counts the intermediates below this CA (not the leaf): RFC 5280 section 4.2.1.9.
+    if (index - 1 > f.basicConstraints.pathLength) add("path-length-exceeded", cert, `pathLenConstraint ${f.basicConstraints.pathLength} allows fewer CAs below it than the ${index - 1} in this chain`, "issue leaves from a CA higher up, or a CA with a larger path length");
+  }
+  if (isCa && f.basicConstraints && !f.basicConstraints.critical) add("ca-basic-constraints-not-critical", cert, "basicConstraints of a CA is not marked critical", recreate);
+  if (isCa && f.keyUsage === null) {
+    add("ca-missing-key-usage", cert, "CA cert does not include the key usage extension (Python 3.13's default context refuses it)", recreate + "; mtls-certs sets keyUsage keyCertSign, cRLSign");
+  } else if (isCa && !f.keyUsage?.includes("keyCertSign")) {
+    add("ca-key-usage-no-cert-sign", cert, `CA keyUsage lacks keyCertSign (has ${f.keyUsage?.join(", ") || "none"})`, recreate);
+  }
+  if (!isCa && f.keyUsage?.includes("keyCertSign")) add("cert-sign-on-non-ca", cert, "keyUsage keyCertSign on a certificate that is not a CA", "issue it again with mtls-certs (leaves get digitalSignature, keyEncipherment)");
+  if (f.version >= 3) {
+    // The trust anchor is exempt: it may be self-signed without an authority key id.
+    if (index + 1 < length && f.authorityKeyId === null) add("missing-authority-key-id", cert, "no authorityKeyIdentifier (required of a cert issued by a conforming CA)", "issue it again with mtls-certs, which sets the key identifiers");
+    if (isCa && f.subjectKeyId === null) add("missing-subject-key-id", cert, "CA without subjectKeyIdentifier", recreate);
+  } else if (cert.peculiar.extensions.length > 0) {
+    add("extensions-need-v3", cert, "X.509 v1 certificate with extensions", "issue it again with mtls-certs (X.509 v3)");
+  }
+}
+
+function checkKeyStrength(cert: ParsedCert, isAnchor: boolean, add: AddProblem): void {
+  const f = cert.facts;
+  const isRsa = f.key.startsWith("RSA");
+  if (f.keyBits !== null && ((isRsa && f.keyBits < MIN_RSA_BITS) || (!isRsa && f.key.startsWith("EC") && f.keyBits < MIN_EC_BITS))) {
+    add("key-too-small", cert, `${f.key}-bit key is too small for OpenSSL security level 2 (Python's default)`, "issue it again with --key-type rsa2048 or larger, or ecdsa-p256");
+  }
+  // An anchor's own signature is never checked by a peer; everything below it is.
+  if (!isAnchor && /SHA-1|MD5/i.test(f.signatureAlgorithm)) {
+    add("weak-signature", cert, `signed with ${f.signatureAlgorithm}, refused at security level 2`, "issue it again (mtls-certs signs with SHA-256 or SHA-384)");
+  }
+}
+
+const PURPOSE_EKU = { server: "serverAuth", client: "clientAuth" } as const;
+
+/** OpenSSL's check_purpose_ssl_server / _client for the leaf (v3_purp.c). */
+function checkLeafPurpose(cert: ParsedCert, purpose: VerifyPurpose, add: AddProblem): void {
+  const f = cert.facts;
+  const wanted = PURPOSE_EKU[purpose];
+  if (f.extendedKeyUsage !== null && !f.extendedKeyUsage.includes(wanted)) {
+    const other = purpose === "server" ? "client" : "server";
+    add(
+      "wrong-purpose",
+      cert,
+      `extendedKeyUsage ${f.extendedKeyUsage.join(", ")} does not allow use as a TLS ${purpose} (needs ${wanted})`,
+      purpose === "server"
+        ? `this is a ${other} certificate: give the ${purpose} its own (mtls-certs plugin <name> or server <name>)`
+        : `this is a ${other} certificate: give the ${purpose} its own (mtls-certs gateway or client <name>)`,
+    );
+  }
+  // RSA key exchange needs keyEncipherment, (EC)DHE signing digitalSignature; a server may use either.
+  const allowed = purpose === "server" ? ["digitalSignature", "keyEncipherment", "keyAgreement"] : ["digitalSignature", "keyAgreement"];
+  if (f.keyUsage !== null && !f.keyUsage.some((u) => allowed.includes(u))) {
+    add("key-usage-purpose", cert, `keyUsage ${f.keyUsage.join(", ") || "(empty)"} does not allow a TLS ${purpose} (needs one of ${allowed.join(", ")})`, "issue it again with mtls-certs (leaves get digitalSignature, keyEncipherment)");
+  }
+}
+
+/** A CA that carries extendedKeyUsage restricts its whole subtree (OpenSSL check_ssl_ca). */
+function checkIssuerPurpose(cert: ParsedCert, purpose: VerifyPurpose, add: AddProblem): void {
+  const eku = cert.facts.extendedKeyUsage;
+  if (eku !== null && !eku.includes(PURPOSE_EKU[purpose])) {
+    add("ca-wrong-purpose", cert, `the CA's extendedKeyUsage ${eku.join(", ")} excludes TLS ${purpose} certificates below it`, "use a CA without extendedKeyUsage (mtls-certs ca makes one)");
+  }
+}
+
+function checkHost(leaf: ParsedCert, host: string, add: AddProblem, warnings: string[]): void {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  const sans = leaf.facts.sans.length > 0 ? leaf.facts.sans.join(", ") : "none";
+  if (isIP(bare) !== 0) {
+    if (leaf.node.checkIP(bare) === undefined) {
+      add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, `add it with \`--ip ${bare}\` and renew, or connect by a name the cert carries`);
+    }
+    return;
+  }
+  // Like OpenSSL and Python: the subject CN counts only when the cert has no DNS SAN at all.
+  const matched = leaf.node.checkHost(bare);
+  if (matched === undefined) {
+    add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, `add it with \`--san ${bare}\` and renew, or connect by a name the cert carries`);
+  } else if (!leaf.facts.sans.some((s) => s.startsWith("DNS:"))) {
+    warnings.push(`${bare} matched only the subject CN; Go and browsers ignore the CN: add it with \`--san ${bare}\``);
+  }
+}
+
+async function checkCrl(crl: x509.X509Crl, crlFile: string, leaf: ParsedCert, chain: ParsedCert[], now: Date, add: AddProblem): Promise<void> {
+  const issuer = chain[1];
+  const fromIssuer = issuer !== undefined && crl.issuer === issuer.peculiar.subject && (await verifiesCrl(crl, issuer));
+  if (!fromIssuer) {
+    add("crl-not-from-issuer", leaf, `${crlFile} is not signed by this certificate's issuer (CRL issuer "${crl.issuer}")`, "pass the CRL of the CA that issued the certificate");
+    return;
+  }
+  if (crl.nextUpdate !== undefined && crl.nextUpdate < now) {
+    add("crl-expired", leaf, `${crlFile} expired ${crl.nextUpdate.toISOString()} (nextUpdate): peers checking CRLs refuse every cert`, "publish a fresh CRL: `mtls-certs crl`");
+  }
+  const entry = crl.findRevoked(leaf.peculiar);
+  if (entry) add("revoked", leaf, `revoked ${entry.revocationDate.toISOString()}${entry.reason !== undefined ? ` (reason ${entry.reason})` : ""} in ${crlFile}`, "issue a new certificate for it");
+}
+
+async function verifiesCrl(crl: x509.X509Crl, issuer: ParsedCert): Promise<boolean> {
+  try {
+    return await crl.verify({ publicKey: issuer.peculiar.publicKey }, webcrypto as unknown as Crypto);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The library API as a user gets it: the packed tarball installed into a fresh project, its
+ * types checked by tsc, and in-memory certificates completing real mutual-TLS handshakes.
+ */
+import { describe, it, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { MtlsError, createMemoryCa, verifyPem, type MemoryCa, type MemoryCert } from "../src/index.js";
+import { ROOT, mtlsHandshake, openssl, tempDir, writeFile } from "./helpers.js";
+
+const DAY_MS = 86_400_000;
+
+function run(command: string, args: string[], cwd: string) {
+  const r = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" } });
+  return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+describe("the packed package in a fresh consumer project", () => {
+  let app: string;
+  let files: string[];
+
+  before(() => {
+    const work = tempDir("mtls-certs-consumer-");
+    // dist/ is already built by `npm test`'s pretest; --ignore-scripts keeps other tests' dist/ untouched.
+    const pack = run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", work], ROOT);
+    assert.equal(pack.code, 0, pack.stderr);
+    const tarball = join(work, pack.stdout.trim().split("\n").pop()!);
+    files = run("tar", ["-tzf", tarball], work).stdout.split("\n").filter(Boolean);
+    app = join(work, "app");
+    mkdirSync(app);
+    for (const f of readdirSync(join(ROOT, "test", "consumer"))) copyFileSync(join(ROOT, "test", "consumer", f), join(app, f));
+    // The cache holds every dependency after `npm ci`; the registry is only asked when it does not.
+    const install = run("npm", ["install", "--prefer-offline", "--no-save", tarball, "@types/node@20"], app);
+    assert.equal(install.code, 0, install.stderr);
+  });
+
+  it("ships the type declarations next to the code, and no tests or sources", () => {
+    for (const f of ["package/dist/index.js", "package/dist/index.d.ts", "package/dist/memory.d.ts", "package/dist/commands/verify.d.ts", "package/bin/mtls-certs.js"]) assert.ok(files.includes(f), `${f} missing from the tarball`);
+    assert.deepEqual(files.filter((f) => /^package\/(src|test|build)\//.test(f)), []);
+  });
+
+  it("type-checks a consumer's TypeScript against the installed package (no DOM lib, and strict lib checks with DOM)", () => {
+    const tsc = join(ROOT, "node_modules", ".bin", "tsc");
+    const plain = run(tsc, ["-p", "tsconfig.json"], app);
+    assert.equal(plain.code, 0, plain.stdout + plain.stderr);
+    const strict = run(tsc, ["-p", "tsconfig.json", "--noEmit", "--lib", "ES2022,DOM", "--skipLibCheck", "false"], app);
+    assert.equal(strict.code, 0, strict.stdout + strict.stderr);
+  });
+
+  it("runs the consumer: an in-memory CA's leaves complete a mutual-TLS handshake, and errors carry code and exit code", () => {
+    const r = run(process.execPath, [join("dist", "consumer.js")], app);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { greeting: "hello test-suite", verified: true, refused: { code: "E_BAD_NAME", exitCode: 2 } });
+    assert.ok(!existsSync(join(app, "certs")), "the in-memory mode wrote files");
+  });
+});
+
+describe("in-memory mode", () => {
+  let ca: MemoryCa;
+  let server: MemoryCert;
+  let client: MemoryCert;
+  let dir: string;
+
+  before(async () => {
+    dir = tempDir();
+    ca = await createMemoryCa({ keyType: "ecdsa-p256" });
+    [server, client] = await Promise.all([
+      ca.issue({ role: "server", name: "localhost", sans: ["IP:127.0.0.1"] }),
+      ca.issue({ role: "gateway" }),
+    ]);
+  });
+
+  it("a server and a gateway client from one memory CA complete a mutual-TLS handshake over node:tls", async () => {
+    const result = await mtlsHandshake({ cert: server.certPem, key: server.keyPem, ca: ca.certPem }, { cert: client.certPem, key: client.keyPem, ca: server.caPem }, { servername: "localhost" });
+    assert.deepEqual(result, { ok: true, peerCn: "mcp-gateway-client" });
+  });
+
+  it("makes the same profiles as the tree: openssl verifies them with -x509_strict for their purpose", () => {
+    const caFile = writeFile(join(dir, "ca.pem"), ca.certPem);
+    const serverFile = writeFile(join(dir, "server.pem"), server.certPem);
+    const clientFile = writeFile(join(dir, "client.pem"), client.certPem);
+    assert.equal(openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_ip", "127.0.0.1", "-CAfile", caFile, serverFile]).code, 0);
+    assert.equal(openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", caFile, clientFile]).code, 0);
+    // A gateway cert is clientAuth only: openssl refuses it as a server, as a peer would.
+    assert.notEqual(openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", caFile, clientFile]).code, 0);
+  });
+
+  it("a client from another memory CA is refused by the server", async () => {
+    const other = await createMemoryCa({ keyType: "ecdsa-p256" });
+    const stranger = await other.issue({ role: "client", name: "stranger" });
+    const result = await mtlsHandshake({ cert: server.certPem, key: server.keyPem, ca: ca.certPem }, { cert: stranger.certPem, key: stranger.keyPem, ca: ca.certPem }, { servername: "localhost" });
+    assert.equal(result.ok, false);
+  });
+
+  it("notBefore/notAfter make an expired fixture: node:tls refuses it and verifyPem names the cause", async () => {
+    const now = new Date();
+    const expired = await ca.issue({ role: "server", name: "localhost", notBefore: new Date(now.getTime() - 10 * DAY_MS), notAfter: new Date(now.getTime() - DAY_MS) });
+    const result = await mtlsHandshake({ cert: expired.certPem, key: expired.keyPem, ca: ca.certPem }, { cert: client.certPem, key: client.keyPem, ca: ca.certPem }, { servername: "localhost" });
+    assert.equal(result.ok, false);
+    assert.match(result.error ?? "", /expired/);
+    const report = await verifyPem({ certPem: expired.certPem, caPem: ca.certPem, host: "localhost" });
+    assert.deepEqual(report.problems.map((p) => p.code), ["expired"]);
+  });
+
+  it("refuses bad input with MtlsError: a stable code and the CLI's exit code", async () => {
+    await assert.rejects(ca.issue({ role: "plugin", name: "../escape" }), (e) => e instanceof MtlsError && e.code === "E_BAD_NAME" && e.exitCode === 2);
+    await assert.rejects(ca.issue({ role: "server", name: "localhost", sans: ["IP:300.1.1.1"] }), (e) => e instanceof MtlsError && e.code === "E_BAD_IP");
+    await assert.rejects(createMemoryCa({ keyType: "ecdsa-p256", days: 0 }), (e) => e instanceof MtlsError && e.code === "E_BAD_DAYS" && e.exitCode === 2);
+  });
+});
