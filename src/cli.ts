@@ -11,6 +11,7 @@ import { registerCheckCommand } from "./cli/check.js";
 import { registerRenewCommand } from "./cli/renew.js";
 import { registerCoreCommands } from "./cli/core.js";
 import { registerDebugCommands } from "./cli/debug.js";
+import { registerLeafCommands } from "./cli/leaves.js";
 import { registerExportCommands } from "./cli/export.js";
 import { registerRevocationCommands } from "./cli/revocation.js";
 import type { CommandContext, Io, TreeFlags } from "./cli/shared.js";
@@ -64,6 +65,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const context: CommandContext = { program, io, action };
   // One line per command group; each module wires its commands and imports their work lazily.
   registerCoreCommands(context);
+  registerLeafCommands(context);
   registerCheckCommand(context);
   registerRenewCommand(context);
   registerRevocationCommands(context);

@@ -9,17 +9,18 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
     .option("--ca-ou <ou>", "the CA's organizational unit", "Plugins")
     .option("--finish-rotation", "end a CA rotation (`renew --ca`): drop the previous CA from ca/bundle.crt and every ca.crt copy")
     .option("--force", "with --finish-rotation: even though some leaves are still signed by the previous CA")
+    .option("--intermediate", "also create an intermediate CA (ca/intermediate.{key,crt}) that signs every leaf; ca.crt copies hold the chain")
     .option("--permit-dns <suffix...>", "name constraints: the CA signs only these DNS names and names under them (.example.com: only under it)")
     .option("--permit-ip <cidr...>", "name constraints: the CA signs only IP addresses in these ranges (10.0.0.0/8, 127.0.0.1/32)")
     .option("--exclude-dns <suffix...>", "name constraints: the CA never signs these DNS names or names under them")
-    .action(action(async (flags: TreeFlags & { caCn: string; caOrg: string; caOu: string } & NameConstraintFlags) => {
+    .action(action(async (flags: TreeFlags & { caCn: string; caOrg: string; caOu: string; intermediate?: boolean } & NameConstraintFlags) => {
       const rotation = flags as TreeFlags & { finishRotation?: boolean; force?: boolean };
       if (rotation.finishRotation) return (await import("./renew.js")).finishRotation(rotation, io);
       const { createCa } = await import("../commands/ca.js");
       const { caExtensionsFromFlags } = await import("../pki/constraints.js");
       const o = await treeOptions(flags, io);
       const caExtensions = caExtensionsFromFlags(flags);
-      return issued(await withProgress(io, flags, o, () => createCa({ ...o, caExtensions, caSubject: { cn: flags.caCn, org: flags.caOrg, ou: flags.caOu } })), flags, io);
+      return issued(await withProgress(io, flags, o, () => createCa({ ...o, caExtensions, intermediate: flags.intermediate, caSubject: { cn: flags.caCn, org: flags.caOrg, ou: flags.caOu } })), flags, io);
     }));
 
   treeCommand(program, "gateway", "create the gateway's client certificate (certs/mcp/gateway/), and the CA when missing")

@@ -52,17 +52,21 @@ export function configOption(): Option {
   return new Option("--config <file>", `plugin config (env ${ENV.config}, default ${DEFAULT_CONFIG})`);
 }
 
+/** A passphrase named by `--…-env VAR`: never a command-line argument, which `ps` would show. */
+export function passphraseFromEnv(variable: string | undefined, flag: string, io: Io): string | undefined {
+  if (variable === undefined) return undefined;
+  const value = io.env[variable];
+  if (!value) throw new MtlsError("E_PASSPHRASE", `${flag}: the variable ${variable} is unset or empty`);
+  return value;
+}
+
 /** Flags → library options. A flag beats the env var, which beats the default. */
 export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions> {
   const { parseDays, parseWholeNumber } = await import("../pki/names.js");
   const { parseKeyType } = await import("../pki/keys.js");
   const envDays = io.env[ENV.days];
   const days = flags.days !== undefined ? parseDays(flags.days, "--days") : envDays !== undefined && envDays !== "" ? parseDays(envDays, ENV.days) : DEFAULT_DAYS;
-  let keyPassphrase: string | undefined;
-  if (flags.keyPassphraseEnv !== undefined) {
-    keyPassphrase = io.env[flags.keyPassphraseEnv];
-    if (!keyPassphrase) throw new MtlsError("E_PASSPHRASE", `--key-passphrase-env: the variable ${flags.keyPassphraseEnv} is unset or empty`);
-  }
+  const keyPassphrase = passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io);
   return {
     out: flags.out ?? DEFAULT_OUT,
     days,

@@ -58,13 +58,24 @@ async function loadPair(certPath: string, keyPath: string, passphrase: string | 
  * Refuses a CA outside its validity at `now`: a leaf it signs would never verify.
  */
 export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase?: string } = {}): Promise<LoadedCa> {
-  const root = await loadPair(tree.caCert, tree.caKey, o.passphrase);
   const hasIntermediate = (await readText(tree.intermediateCert)) !== undefined;
-  const signer = hasIntermediate ? await loadPair(tree.intermediateCert, tree.intermediateKey, o.passphrase) : root;
-  const signerPath = hasIntermediate ? tree.intermediateCert : tree.caCert;
-  assertCaValid(signer.cert, signerPath, o.now ?? new Date());
-  const bundlePem = (await readText(tree.caBundle)) ?? (hasIntermediate ? signer.pem.trimEnd() + "\n" + root.pem : root.pem);
-  return { cert: signer.cert, key: signer.key, bundlePem, rootPem: root.pem };
+  if (!hasIntermediate) {
+    const root = await loadPair(tree.caCert, tree.caKey, o.passphrase);
+    assertCaValid(root.cert, tree.caCert, o.now ?? new Date());
+    return { cert: root.cert, key: root.key, bundlePem: (await readText(tree.caBundle)) ?? root.pem, rootPem: root.pem };
+  }
+  // With an intermediate, the root key is not needed (sites keep it offline): only its cert,
+  // to check that the intermediate is the one it signed.
+  const rootPem = await readText(tree.caCert);
+  if (rootPem === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing, but ${tree.intermediateCert} exists`, "restore the root certificate from a backup");
+  parseCertificate(rootPem, tree.caCert);
+  const signer = await loadPair(tree.intermediateCert, tree.intermediateKey, o.passphrase);
+  if (!new NodeCert(signer.pem).verify(new NodeCert(rootPem).publicKey)) {
+    throw new MtlsError("E_CA_MISMATCH", `${tree.intermediateCert}: not signed by ${tree.caCert}`, "restore the matching root or intermediate from a backup");
+  }
+  assertCaValid(signer.cert, tree.intermediateCert, o.now ?? new Date());
+  const bundlePem = (await readText(tree.caBundle)) ?? signer.pem.trimEnd() + "\n" + rootPem;
+  return { cert: signer.cert, key: signer.key, bundlePem, rootPem };
 }
 
 export function assertCaValid(cert: x509.X509Certificate, file: string, now: Date): void {

@@ -99,6 +99,19 @@ export function httpsFiles(dir: string): LeafFiles {
   return { role: "https", name: "https", dir: d, key: join(d, "key.pem"), cert: join(d, "cert.pem"), caCopy: undefined, combined: undefined };
 }
 
+/** The gateway's JWT signing keys (`make certs-jwt`, `certs-jwt-ecdsa`): certs/jwt/. */
+export interface JwtFiles {
+  readonly dir: string;
+  readonly privateKey: string;
+  readonly publicKey: string;
+}
+
+export function jwtFiles(dir: string, ecdsa: boolean): JwtFiles {
+  const d = resolve(dir);
+  const prefix = ecdsa ? "ec_" : "";
+  return { dir: d, privateKey: join(d, `${prefix}private.pem`), publicKey: join(d, `${prefix}public.pem`) };
+}
+
 /** certs/ next to certs/mcp: where `https` and `jwt` write by default. */
 export function certsDirOf(tree: TreePaths): string {
   return dirname(tree.root);

@@ -13,7 +13,7 @@ import { encryptPrivateKeyPem, generateKey, type KeyPair, type KeyType } from ".
 import { signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
 import { createLimiter } from "../pki/limiter.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
-import { PROFILES, caSubject, formatSan, type CaSubjectOptions, type Profile, type Role, type San, type Subject } from "../pki/profiles.js";
+import { PROFILES, caSubject, formatSan, intermediateSubject, type CaSubjectOptions, type Profile, type Role, type San, type Subject } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { withLock } from "./lock.js";
 import { LEAF_DIRS, leafFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";
@@ -40,6 +40,8 @@ export interface TreeOptions {
   caSubject?: CaSubjectOptions;
   /** Extensions a new CA gets (nameConstraints). */
   caExtensions?: readonly x509.Extension[];
+  /** A new CA also gets an intermediate (pathlen 0) that signs every leaf (`ca --intermediate`). */
+  intermediate?: boolean;
   /** How long to wait for another run's lock, in ms. */
   lockWaitMs?: number;
   /** Progress for people; never key material. */
@@ -57,6 +59,8 @@ export interface LeafRequest {
   readonly extensions?: readonly x509.Extension[];
   /** 0600 unless the role needs otherwise (https: 0640, for a container's group 0). */
   readonly keyMode?: number;
+  /** Group of the key file, set before its first byte is written (`https --group`). */
+  readonly keyGroup?: number;
 }
 
 export type CertAction = "created" | "kept" | "renewed";
@@ -121,7 +125,7 @@ export async function listTreeLeaves(tree: TreePaths): Promise<LeafFiles[]> {
 
 type LeafState = "kept" | "create";
 
-async function leafState(files: LeafFiles): Promise<LeafState> {
+export async function leafState(files: LeafFiles): Promise<LeafState> {
   const [hasCert, hasKey] = await Promise.all([exists(files.cert), exists(files.key)]);
   if (hasCert && !hasKey) {
     throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.cert}: the certificate has no key (${files.key} is missing)`, `restore the key, or remove ${files.dir} to issue a new pair`);
@@ -157,19 +161,26 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
     const needCa = (await caState(tree)) === "create";
     const states = await Promise.all(requests.map((r) => leafState(r.files)));
     const existingCa = needCa ? undefined : await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
+    const hasIntermediate = !needCa && (await exists(tree.intermediateCert));
+    if (o.intermediate && !needCa && !hasIntermediate) {
+      throw new MtlsError("E_USAGE", `${tree.caCert}: the tree already has a CA without an intermediate`, "an intermediate would change every ca.crt copy; make a new tree with `mtls-certs ca --intermediate --out DIR`");
+    }
     // Name constraints (issue 10): a SAN outside them is refused before any key is made.
     assertNameConstraintsPlan({ existingCa, caExtensions: o.caExtensions, planned: requests.filter((_, i) => states[i] === "create"), caFile: tree.caCert });
 
     const limit = createLimiter(o.jobs);
     const caKey = needCa ? limit(() => generateKey(keyType)) : undefined;
+    const intermediateKey = needCa && o.intermediate ? limit(() => generateKey(keyType)) : undefined;
     const leafKeys = states.map((s) => (s === "create" ? limit(() => generateKey(keyType)) : undefined));
-    for (const p of [caKey, ...leafKeys]) p?.catch(() => undefined); // observed below; no unhandled rejection
-    const toMake = states.filter((s) => s === "create").length + (needCa ? 1 : 0);
+    for (const p of [caKey, intermediateKey, ...leafKeys]) p?.catch(() => undefined); // observed below; no unhandled rejection
+    const toMake = states.filter((s) => s === "create").length + (needCa ? 1 : 0) + (intermediateKey ? 1 : 0);
     if (toMake > 0) o.onProgress?.(`generating ${toMake} ${keyType} key${toMake > 1 ? "s" : ""}`);
 
     const results: CertResult[] = [];
-    const ca = existingCa ?? (await createCa(tree, await caKey!, o, now));
+    const root = existingCa ?? (await createCa(tree, await caKey!, o, now));
+    const ca = intermediateKey ? await createIntermediate(tree, root, await intermediateKey, o, now) : root;
     results.push(await describeCert(tree.caCert, tree.caKey, "ca", "ca", existingCa ? "kept" : "created"));
+    if (intermediateKey || hasIntermediate) results.push(await describeCert(tree.intermediateCert, tree.intermediateKey, "intermediate", "intermediate", existingCa ? "kept" : "created"));
 
     const leafResults = await Promise.all(
       requests.map(async (request, i) => {
@@ -209,20 +220,47 @@ async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date
   return { cert, key, bundlePem: pem, rootPem: pem };
 }
 
-/** Writes a leaf's key, then its cert (a crash between leaves a key the next run replaces). */
-export async function writeLeaf(request: LeafRequest, key: KeyPair, ca: LoadedCa, validity: Validity, o: TreeOptions, replace = false): Promise<void> {
+/**
+ * The intermediate that signs every leaf, so the root key can be kept offline (seed 003's
+ * enterprise chain). pathlen 0: it signs leaves only. Every ca.crt copy gets the chain
+ * (intermediate, then root), written to ca/bundle.crt, so a peer that trusts the copy can
+ * build the path from a leaf that carries no chain.
+ */
+async function createIntermediate(tree: TreePaths, root: LoadedCa, key: KeyPair, o: TreeOptions, now: Date): Promise<LoadedCa> {
+  o.onProgress?.("signing the intermediate CA");
+  const cert = await signCertificate({
+    profile: PROFILES.intermediate,
+    subject: intermediateSubject(o.caSubject),
+    key,
+    issuer: root,
+    validity: validityFor({ days: o.days ?? DEFAULT_DAYS, now }, root.cert.notAfter),
+    extensions: o.caExtensions,
+  });
+  await writeKey(tree.intermediateKey, key.privateKeyPem, o.keyPassphrase, KEY_MODE, true);
+  const pem = toPem(cert);
+  await writeFileAtomically(tree.intermediateCert, pem, { mode: CERT_MODE });
+  const bundlePem = pem + root.rootPem;
+  await writeFileAtomically(tree.caBundle, bundlePem, { mode: CERT_MODE });
+  return { cert, key, bundlePem, rootPem: root.rootPem };
+}
+
+/**
+ * Writes a leaf's key, then its cert (a crash between leaves a key the next run replaces).
+ * Without a CA the leaf is self-signed (`https` without `--ca`, as `make certs` makes it).
+ */
+export async function writeLeaf(request: LeafRequest, key: KeyPair, ca: LoadedCa | undefined, validity: Validity, o: TreeOptions, replace = false): Promise<void> {
   const cert = await signCertificate({ profile: request.profile, subject: request.subject, sans: request.sans, key, issuer: ca, validity, extensions: request.extensions });
   const { files } = request;
   await ensureDirectory(files.dir);
-  const keyPem = await writeKey(files.key, key.privateKeyPem, o.keyPassphrase, request.keyMode ?? KEY_MODE, true);
+  const keyPem = await writeKey(files.key, key.privateKeyPem, o.keyPassphrase, request.keyMode ?? KEY_MODE, true, request.keyGroup);
   await writeFileAtomically(files.cert, toPem(cert), { mode: CERT_MODE, replace });
   if (files.combined) await writeFileAtomically(files.combined, toPem(cert) + keyPem, { mode: KEY_MODE, replace: true });
-  await writeCaCopy(files, ca, replace);
+  if (ca) await writeCaCopy(files, ca, replace);
 }
 
-async function writeKey(path: string, pem: string, passphrase: string | undefined, mode: number, replace: boolean): Promise<string> {
+async function writeKey(path: string, pem: string, passphrase: string | undefined, mode: number, replace: boolean, group?: number): Promise<string> {
   const content = passphrase === undefined ? pem : encryptPrivateKeyPem(pem, passphrase);
-  await writeFileAtomically(path, content, { mode, replace });
+  await writeFileAtomically(path, content, { mode, replace, group });
   return content;
 }
 

@@ -24,6 +24,8 @@ export interface WriteOptions {
   mode: number;
   /** Replace an existing file (renewal). Default: fail rather than touch what the user has. */
   replace?: boolean;
+  /** Group of the file, set before its first byte (a 0640 key shared with a container's group). */
+  group?: number;
 }
 
 export async function writeFileAtomically(path: string, data: string | Uint8Array, o: WriteOptions): Promise<void> {
@@ -34,6 +36,7 @@ export async function writeFileAtomically(path: string, data: string | Uint8Arra
     const handle = await fs.open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, o.mode);
     try {
       // The umask can only take bits away from `mode`; put back what it took (644 for certs).
+      if (o.group !== undefined) await handle.chown(-1, o.group);
       await handle.chmod(o.mode);
       await handle.writeFile(data);
       await handle.sync();

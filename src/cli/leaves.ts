@@ -1,0 +1,91 @@
+/** Wiring of the leaf kinds beyond the Makefile's mcp certs: server, client, https, jwt, key decrypt. */
+import { Option, type Command } from "commander";
+import { DEFAULT_HTTPS_DAYS, DEFAULT_OUT } from "../defaults.js";
+import { EXIT } from "../errors.js";
+import { issued, passphraseFromEnv, treeCommand, treeOptions, withProgress, type CommandContext, type Io, type TreeFlags } from "./shared.js";
+
+type SanFlags = TreeFlags & { san?: string[]; ip?: string[] };
+
+function sanOptions(command: Command): Command {
+  return command
+    .option("--san <dns...>", "extra DNS names for the certificate (one leading '*.' allowed)")
+    .option("--ip <address...>", "extra IP addresses for the certificate (IPv4 or IPv6)");
+}
+
+export function registerLeafCommands({ program, io, action }: CommandContext): void {
+  sanOptions(treeCommand(program, "server", "create a named server certificate (certs/mcp/servers/<name>/), and the CA when missing"))
+    .argument("<name>", "the server's name: a directory and the first DNS SAN (e.g. gateway.local)")
+    .action(action(async (name: string, flags: SanFlags) => {
+      const { issueServer } = await import("../commands/server.js");
+      const o = await treeOptions(flags, io);
+      return issued(await withProgress(io, flags, o, () => issueServer(name, { ...o, san: flags.san, ip: flags.ip })), flags, io);
+    }));
+
+  treeCommand(program, "client", "create a client certificate (certs/mcp/clients/<name>/, with client.pem for curl --cert), and the CA when missing")
+    .argument("<name>", "the client's name: a directory, and the CN unless --cn is given")
+    .option("--cn <cn>", "the subject's common name; an e-mail address also becomes an rfc822Name SAN")
+    .action(action(async (name: string, flags: TreeFlags & { cn?: string }) => {
+      const { issueClient } = await import("../commands/client.js");
+      const o = await treeOptions(flags, io);
+      return issued(await withProgress(io, flags, o, () => issueClient(name, { ...o, cn: flags.cn })), flags, io);
+    }));
+
+  sanOptions(treeCommand(program, "https", "create the gateway's own HTTPS cert (certs/cert.pem, certs/key.pem), as `make certs` does"))
+    .option("--dir <dir>", "where cert.pem and key.pem go (default: the parent of --out)")
+    .option("--group <gid>", "chgrp key.pem (mode 640) to this group, e.g. 0 for containers; skipped with a warning where not permitted")
+    .option("--ca", "sign with the tree's CA instead of self-signing")
+    .addHelpText("after", `\nValidity defaults to ${DEFAULT_HTTPS_DAYS} days (MCP_CERT_DAYS does not apply); --days sets it.`)
+    .action(action(async (flags: SanFlags & { dir?: string; group?: string; ca?: boolean }) => {
+      const { issueHttps } = await import("../commands/https.js");
+      const { parseWholeNumber } = await import("../pki/names.js");
+      const o = await treeOptions(flags, io);
+      const group = flags.group === undefined ? undefined : parseWholeNumber(flags.group, "--group", 0, 2 ** 31 - 1);
+      const days = flags.days === undefined ? DEFAULT_HTTPS_DAYS : o.days;
+      return issued(await withProgress(io, flags, o, () => issueHttps({ ...o, days, san: flags.san, ip: flags.ip, dir: flags.dir, group, ca: flags.ca })), flags, io);
+    }));
+
+  program
+    .command("jwt")
+    .description("create the gateway's JWT signing keys (certs/jwt/private.pem + public.pem), as `make certs-jwt` does")
+    .option("--ecdsa", "P-256 keys ec_private.pem + ec_public.pem (ES256), as `make certs-jwt-ecdsa`")
+    .option("--out <dir>", "root of the mcp tree; jwt/ goes next to it", DEFAULT_OUT)
+    .option("--dir <dir>", "where the keys go (default: jwt/ in the parent of --out)")
+    .option("--json", "print one JSON document of what was created and kept")
+    .option("-q, --quiet", "no progress messages")
+    .action(action(async (flags: { ecdsa?: boolean; out: string; dir?: string; json?: boolean; quiet?: boolean }) => {
+      const { issueJwtKeys } = await import("../commands/jwt.js");
+      const o = { out: flags.out, dir: flags.dir, ecdsa: flags.ecdsa };
+      const report = await withProgress(io, flags, o, () => issueJwtKeys(o));
+      return printed(report, report.keys.map((k) => [k.action, k.role, k.file]), flags, io);
+    }));
+
+  program
+    .command("key")
+    .description("work on key files")
+    .command("decrypt")
+    .description("write a plain copy (mode 600) of an encrypted key, as `make certs-remove-passphrase` does")
+    .argument("<file>", "the encrypted key")
+    .option("--out <file>", "the plain copy (default: key-encrypted.pem -> key.pem, else <name>.decrypted<ext>)")
+    .addOption(new Option("--key-passphrase-env <VAR>", "the env var that holds the passphrase (never a command-line argument)").makeOptionMandatory())
+    .option("--json", "print one JSON document")
+    .action(action(async (file: string, flags: { out?: string; keyPassphraseEnv: string; json?: boolean }) => {
+      const { decryptKey } = await import("../commands/key.js");
+      const passphrase = passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io)!;
+      const result = await decryptKey(file, { passphrase, out: flags.out });
+      return printed(result, [["created", `key ${result.keyType}`, result.key]], flags, io);
+    }));
+}
+
+/** --json prints the report; otherwise one line per file, as `issued` does for certificates. */
+async function printed(report: object, lines: ReadonlyArray<readonly [string, string, string]>, flags: { json?: boolean }, io: Io): Promise<number> {
+  if (flags.json) {
+    io.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    return EXIT.ok;
+  }
+  const { pad, shortPath } = await import("../report/issue-report.js");
+  const { styleFor } = await import("../report/terminal.js");
+  const style = await styleFor(io.stdout);
+  const cwd = process.cwd();
+  io.stdout.write(lines.map(([action, what, path]) => `${action === "kept" ? style.dim(pad(action, 8)) : style.green(pad(action, 8))}${pad(what, 14)}${shortPath(path, cwd)}`).join("\n") + "\n");
+  return EXIT.ok;
+}

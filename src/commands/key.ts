@@ -1,0 +1,40 @@
+/**
+ * `mtls-certs key decrypt`: a plain copy of an encrypted key (`make certs-remove-passphrase`),
+ * for a server that cannot take a passphrase. The passphrase comes from an env var, never from
+ * the command line (it would show in `ps`).
+ */
+import { basename, dirname, extname, join } from "node:path";
+import { MtlsError } from "../errors.js";
+import { importPrivateKey, type KeyType } from "../pki/keys.js";
+import { KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
+
+export interface DecryptKeyOptions {
+  /** The passphrase the key is encrypted with. */
+  passphrase: string;
+  /** Where the plain copy goes. Default: `key-encrypted.pem` → `key.pem`, else `<stem>.decrypted<ext>`. */
+  out?: string;
+}
+
+export interface DecryptKeyResult {
+  readonly from: string;
+  readonly key: string;
+  readonly keyType: KeyType;
+}
+
+export function defaultDecryptedPath(file: string): string {
+  const ext = extname(file);
+  const stem = basename(file, ext);
+  const plain = /[-._]encrypted$/.test(stem) ? stem.replace(/[-._]encrypted$/, "") : `${stem}.decrypted`;
+  return join(dirname(file), `${plain}${ext}`);
+}
+
+export async function decryptKey(file: string, o: DecryptKeyOptions): Promise<DecryptKeyResult> {
+  const out = o.out ?? defaultDecryptedPath(file);
+  const pem = await readText(file);
+  if (pem === undefined) throw new MtlsError("E_NOT_FOUND", `${file}: no such file`);
+  if (!pem.includes("ENCRYPTED")) throw new MtlsError("E_USAGE", `${file}: the key is not encrypted; nothing to decrypt`);
+  if (await exists(out)) throw new MtlsError("E_USAGE", `${out}: already exists; not overwritten`, "remove it, or name another file with --out");
+  const key = await importPrivateKey(pem, file, o.passphrase);
+  await writeFileAtomically(out, key.privateKeyPem, { mode: KEY_MODE });
+  return { from: file, key: out, keyType: key.type };
+}
