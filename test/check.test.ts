@@ -1,0 +1,261 @@
+/**
+ * `check` for CI schedules (issue 4, issue 10): every status, every exit code and every format.
+ * Fixtures get their dates from the API's explicit notBefore/notAfter (a clock, never waiting);
+ * each status is cross-checked with openssl, each format parsed as its consumer would.
+ */
+import { describe, it, before } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkTree, type CheckReport } from "../src/commands/check.js";
+import { createCa } from "../src/commands/ca.js";
+import { issueGateway } from "../src/commands/gateway.js";
+import { issuePlugin } from "../src/commands/plugin.js";
+import { cli, openssl, pluginConfig, tempDir, verifyStrict, writeFile } from "./helpers.js";
+
+const DAY = 86_400_000;
+const daysFromNow = (n: number): Date => new Date(Date.now() + n * DAY);
+const fast = { keyType: "ecdsa-p256" as const };
+
+/** A plugin cert with the given dates, under the tree's CA. */
+async function plugin(out: string, name: string, notBefore: Date, notAfter: Date): Promise<void> {
+  await issuePlugin(name, { ...fast, out, config: join(out, "no-config.yaml"), notBefore, notAfter });
+}
+
+/** openssl's own verdict on a leaf: "OK", or its error text. */
+function opensslVerdict(out: string, certPath: string): string {
+  const r = verifyStrict(join(out, "ca/ca.crt"), certPath);
+  return r.code === 0 ? "OK" : r.stdout + r.stderr;
+}
+
+function entry(report: CheckReport, name: string) {
+  const e = report.certificates.find((c) => c.name === name);
+  assert.ok(e, `no entry ${name}`);
+  return e;
+}
+
+describe("check: one status per certificate, the CA first", () => {
+  let out: string;
+  let config: string;
+  before(async () => {
+    out = join(tempDir(), "certs/mcp");
+    await issueGateway({ ...fast, out });
+    await plugin(out, "fresh", daysFromNow(-1), daysFromNow(400));
+    await plugin(out, "expiring", daysFromNow(-300), daysFromNow(10));
+    await plugin(out, "expired", daysFromNow(-300), daysFromNow(-2));
+    await plugin(out, "future", daysFromNow(5), daysFromNow(400));
+    await plugin(out, "mismatch", daysFromNow(-1), daysFromNow(400));
+    await plugin(out, "loose", daysFromNow(-1), daysFromNow(400));
+    await plugin(out, "stranger", daysFromNow(-1), daysFromNow(400));
+    await plugin(out, "needs-ip", daysFromNow(-1), daysFromNow(400));
+    // A key that belongs to another cert; a key others can read; a cert from another CA.
+    copyFileSync(join(out, "plugins/fresh/server.key"), join(out, "plugins/mismatch/server.key"));
+    chmodSync(join(out, "plugins/loose/server.key"), 0o644);
+    const other = join(tempDir(), "certs/mcp");
+    await plugin(other, "stranger", daysFromNow(-1), daysFromNow(400));
+    cpSync(join(other, "plugins/stranger/server.crt"), join(out, "plugins/stranger/server.crt"));
+    cpSync(join(other, "plugins/stranger/server.key"), join(out, "plugins/stranger/server.key"));
+    // The config now reaches needs-ip at an address its cert does not carry.
+    config = writeFile(join(out, "../../config.yaml"), pluginConfig([{ name: "needs-ip", url: "https://10.20.30.40:8443/mcp" }]));
+  });
+
+  it("gives ok, expiring, expired and not-yet-valid by date, as openssl dates them", async () => {
+    const report = await checkTree({ out, within: 30 });
+    assert.equal(report.certificates[0]!.role, "ca", "the CA is the first entry");
+    assert.equal(entry(report, "ca").status, "ok");
+    assert.equal(entry(report, "fresh").status, "ok");
+    assert.equal(opensslVerdict(out, join(out, "plugins/fresh/server.crt")), "OK");
+
+    assert.equal(entry(report, "expiring").status, "expiring");
+    assert.equal(entry(report, "expiring").daysLeft, 9);
+    // openssl agrees: still valid, but not 30 days from now.
+    assert.equal(opensslVerdict(out, join(out, "plugins/expiring/server.crt")), "OK");
+    assert.equal(openssl(["x509", "-in", join(out, "plugins/expiring/server.crt"), "-noout", "-checkend", String(30 * 86400)]).code, 1);
+
+    assert.equal(entry(report, "expired").status, "expired");
+    assert.ok(entry(report, "expired").daysLeft! < 0);
+    assert.match(opensslVerdict(out, join(out, "plugins/expired/server.crt")), /certificate has expired/);
+
+    assert.equal(entry(report, "future").status, "not-yet-valid");
+    assert.match(opensslVerdict(out, join(out, "plugins/future/server.crt")), /certificate is not yet valid/);
+  });
+
+  it("gives invalid, naming the file, for a foreign key, a readable key, another CA's cert and a missing SAN", async () => {
+    const report = await checkTree({ out, within: 30, config });
+    const mismatch = entry(report, "mismatch");
+    assert.equal(mismatch.status, "invalid");
+    assert.match(mismatch.problems.join("\n"), /mismatch\/server\.key: does not match the certificate/);
+    // openssl agrees the key is not the cert's.
+    const certKey = openssl(["x509", "-in", join(out, "plugins/mismatch/server.crt"), "-noout", "-pubkey"]).stdout;
+    const keyPub = openssl(["pkey", "-in", join(out, "plugins/mismatch/server.key"), "-pubout"]).stdout;
+    assert.notEqual(certKey, keyPub);
+
+    assert.equal(entry(report, "loose").status, "invalid");
+    assert.match(entry(report, "loose").problems.join("\n"), /readable by group or others \(mode 644\)/);
+
+    assert.equal(entry(report, "stranger").status, "invalid");
+    assert.match(entry(report, "stranger").problems.join("\n"), /not signed by this tree's CA/);
+    assert.match(opensslVerdict(out, join(out, "plugins/stranger/server.crt")), /unable to get local issuer certificate/);
+
+    const needsIp = entry(report, "needs-ip");
+    assert.equal(needsIp.status, "invalid");
+    assert.match(needsIp.problems.join("\n"), /missing SAN IP:10\.20\.30\.40 that the plugin config asks for/);
+    // openssl agrees: the cert does not cover that address.
+    assert.notEqual(openssl(["verify", "-CAfile", join(out, "ca/ca.crt"), "-verify_ip", "10.20.30.40", join(out, "plugins/needs-ip/server.crt")]).code, 0);
+    // Without the config, the same cert has no SAN requirement.
+    assert.equal(entry(await checkTree({ out, within: 30 }), "needs-ip").status, "ok");
+  });
+
+  it("gives revoked when an extra check says so (the hook the CRL check plugs into)", async () => {
+    const report = await checkTree({ out, within: 30, extraChecks: (e) => (e.name === "fresh" ? ["revoked on 2026-01-01 (keyCompromise)"] : []) });
+    assert.equal(entry(report, "fresh").status, "revoked");
+  });
+
+  it("prints one JSON document with the documented shape; daysLeft is a number", () => {
+    const r = cli(["check", "--out", out, "--json"], out);
+    assert.equal(r.code, 1, "expired, not-yet-valid and invalid certs fail the check");
+    const report = JSON.parse(r.stdout) as CheckReport;
+    assert.deepEqual(Object.keys(report).sort(), ["certificates", "checkedAt", "root", "warnings", "within"]);
+    assert.ok(!Number.isNaN(Date.parse(report.checkedAt)));
+    for (const c of report.certificates) {
+      for (const key of ["path", "role", "name", "subject", "serial", "notBefore", "notAfter", "daysLeft", "status", "problems", "signedBy"]) assert.ok(key in c, `${c.name} lacks ${key}`);
+      assert.equal(typeof c.daysLeft, "number");
+      assert.ok(Array.isArray(c.problems));
+    }
+    assert.equal(report.certificates[0]!.role, "ca");
+    const statuses = new Set(report.certificates.map((c) => c.status));
+    for (const s of ["ok", "expiring", "expired", "not-yet-valid", "invalid"]) assert.ok(statuses.has(s as never), `no ${s} in the report`);
+    // --format json is the same document.
+    assert.deepEqual(Object.keys(JSON.parse(cli(["check", "--out", out, "--format", "json"], out).stdout)).sort(), Object.keys(report).sort());
+  });
+
+  it("prints Prometheus textfile metrics that parse line by line, with HELP and TYPE before each family", () => {
+    const r = cli(["check", "--out", out, "--format", "prometheus", "--within", "30"], out);
+    assert.equal(r.code, 1);
+    const json = JSON.parse(cli(["check", "--out", out, "--json", "--within", "30"], out).stdout) as CheckReport;
+    const help = new Set<string>();
+    const type = new Map<string, string>();
+    const samples: Array<{ metric: string; labels: Record<string, string>; value: number }> = [];
+    for (const line of r.stdout.trimEnd().split("\n")) {
+      let m: RegExpMatchArray | null;
+      if ((m = line.match(/^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/))) help.add(m[1]!);
+      else if ((m = line.match(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$/))) type.set(m[1]!, m[2]!);
+      else if ((m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)$/))) {
+        const metric = m[1]!;
+        assert.ok(help.has(metric) && type.has(metric), `${metric}: sample before its HELP/TYPE`);
+        const labels = Object.fromEntries([...(m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+        samples.push({ metric, labels, value: Number(m[3]) });
+      } else assert.fail(`not exposition format: ${JSON.stringify(line)}`);
+    }
+    for (const name of ["mtls_certs_not_after_timestamp_seconds", "mtls_certs_not_before_timestamp_seconds", "mtls_certs_days_left", "mtls_certs_status", "mtls_certs_problems", "mtls_certs_check_timestamp_seconds", "mtls_certs_check_within_days"]) {
+      assert.equal(type.get(name), "gauge", `${name} is a gauge`);
+    }
+    for (const c of json.certificates) {
+      const of = (metric: string) => samples.find((s) => s.metric === metric && s.labels.role === c.role && s.labels.name === c.name);
+      assert.equal(of("mtls_certs_days_left")?.value, c.daysLeft, `${c.name} days left`);
+      assert.equal(of("mtls_certs_not_after_timestamp_seconds")?.value, Date.parse(c.notAfter!) / 1000);
+      assert.equal(of("mtls_certs_status")?.labels.status, c.status);
+    }
+    // The expiry gauge is what openssl reads as notAfter.
+    const enddate = openssl(["x509", "-in", join(out, "plugins/expiring/server.crt"), "-noout", "-enddate"]).stdout.trim().slice("notAfter=".length);
+    const gauge = samples.find((s) => s.metric === "mtls_certs_not_after_timestamp_seconds" && s.labels.name === "expiring")!;
+    assert.equal(gauge.value, Date.parse(enddate) / 1000);
+  });
+
+  it("prints GitHub annotations: ::error for what fails the job, ::warning for the rest, with the file", () => {
+    const lines = (args: string[]) => cli(["check", "--out", out, "--format", "github", ...args], join(out, "../..")).stdout.trimEnd().split("\n");
+    const plain = lines([]);
+    for (const line of plain) assert.match(line, /^::(error|warning|notice) (file=[^,:]+,)?title=[^:]+::\S.*$/);
+    assert.ok(plain.some((l) => l.startsWith("::error file=certs/mcp/plugins/expired/server.crt,") && /expired on \d{4}-/.test(l)));
+    assert.ok(plain.some((l) => l.startsWith("::error file=certs/mcp/plugins/mismatch/server.crt,") && /does not match/.test(l)));
+    // Without --within an expiring cert does not fail the job; with it, it does.
+    assert.ok(plain.some((l) => l.startsWith("::warning file=certs/mcp/plugins/expiring/server.crt,")));
+    assert.ok(lines(["--within", "30"]).some((l) => l.startsWith("::error file=certs/mcp/plugins/expiring/server.crt,")));
+    assert.ok(!plain.some((l) => l.includes("plugins/fresh/")), "an ok cert has no annotation");
+    assert.match(plain.at(-1)!, /^::notice title=mtls-certs::\d+ certificate\(s\) checked/);
+  });
+});
+
+describe("check: exit codes for a CI schedule", () => {
+  let okTree: string;
+  let expiringTree: string;
+  let expiredTree: string;
+  before(async () => {
+    okTree = join(tempDir(), "ok");
+    await issueGateway({ ...fast, out: okTree });
+    expiringTree = join(tempDir(), "expiring");
+    await issueGateway({ ...fast, out: expiringTree, notBefore: daysFromNow(-800), notAfter: daysFromNow(12) });
+    expiredTree = join(tempDir(), "expired");
+    await issueGateway({ ...fast, out: expiredTree, notBefore: daysFromNow(-800), notAfter: daysFromNow(-1) });
+  });
+
+  it("exits 0 when every cert is ok, with or without --within", () => {
+    assert.equal(cli(["check", "--out", okTree], okTree).code, 0);
+    assert.equal(cli(["check", "--out", okTree, "--within", "30"], okTree).code, 0);
+  });
+
+  it("reports an expiring cert but exits 0 without --within; exits 1 with --within 30, 0 with --within 5", () => {
+    const plain = cli(["check", "--out", expiringTree], expiringTree);
+    assert.equal(plain.code, 0);
+    assert.match(plain.stdout, /gateway\s+gateway\s+mcp-gateway-client\s+\S+ \S+\s+11\s+expiring/);
+    assert.equal(cli(["check", "--out", expiringTree, "--within", "30"], expiringTree).code, 1);
+    assert.equal(cli(["check", "--out", expiringTree, "--within", "5"], expiringTree).code, 0);
+  });
+
+  it("exits 1 for an expired cert with or without --within", () => {
+    assert.equal(cli(["check", "--out", expiredTree], expiredTree).code, 1);
+    assert.equal(cli(["check", "--out", expiredTree, "--within", "0"], expiredTree).code, 1);
+  });
+
+  it("exits 2 for usage errors: a bad --within, an unknown format, two formats, no tree", () => {
+    for (const args of [["--within", "soon"], ["--within", "-1"], ["--format", "xml"], ["--json", "--format", "github"]]) {
+      const r = cli(["check", "--out", okTree, ...args], okTree);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    }
+    const missing = cli(["check", "--out", join(okTree, "nowhere")], okTree);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no certificate tree here/);
+  });
+});
+
+describe("check: the CA is a first-class certificate (issue 10)", () => {
+  it("warns before any leaf when the CA expires within --within, and fails the check", async () => {
+    const out = join(tempDir(), "certs/mcp");
+    await createCa({ ...fast, out, days: 20 });
+    await issueGateway({ ...fast, out });
+    const r = cli(["check", "--out", out, "--within", "30"], out);
+    assert.equal(r.code, 1);
+    const lines = r.stdout.split("\n");
+    assert.match(lines[0]!, /^warning: .*ca\/ca\.crt: the CA expires on \d{4}-.* \(19 days left, within 30\): every leaf it signed stops verifying then; rotate it with `mtls-certs renew --ca`/);
+    assert.match(r.stdout, /^ca\s+ca\s+ContextForge-CA\s+\S+ \S+\s+19\s+expiring$/m);
+    // The gateway cert was capped at the CA's notAfter: openssl sees the same date on both.
+    const end = (p: string) => openssl(["x509", "-in", join(out, p), "-noout", "-enddate"]).stdout;
+    assert.equal(end("gateway/client.crt"), end("ca/ca.crt"));
+    const github = cli(["check", "--out", out, "--within", "30", "--format", "github"], out).stdout.split("\n");
+    assert.match(github[0]!, /^::warning title=mtls-certs::.*the CA expires on/);
+    // Without --within the same CA is reported, not failed.
+    assert.equal(cli(["check", "--out", out], out).code, 0);
+  });
+
+  it("reads a tree of 2,000 plugin directories in a few seconds", async () => {
+    const out = join(tempDir(), "certs/mcp");
+    await plugin(out, "p0", daysFromNow(-1), daysFromNow(400));
+    const source = join(out, "plugins/p0");
+    for (let i = 1; i < 2000; i++) {
+      const dir = join(out, `plugins/p${i}`);
+      mkdirSync(dir);
+      for (const f of ["server.crt", "server.key", "ca.crt"]) copyFileSync(join(source, f), join(dir, f));
+      chmodSync(join(dir, "server.key"), 0o600);
+    }
+    const started = process.hrtime.bigint();
+    const r = cli(["check", "--out", out, "--json"], out);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as CheckReport;
+    assert.equal(report.certificates.length, 2001);
+    assert.ok(report.certificates.every((c) => c.status === "ok"));
+    assert.ok(readFileSync(join(out, "plugins/p1999/server.crt")).length > 0);
+    console.log(`check of 2,001 certs: ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 15_000, `check took ${ms} ms`);
+  });
+});
