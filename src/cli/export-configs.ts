@@ -77,5 +77,45 @@ function registerProxyExports(parent: Command, { io, action }: CommandContext): 
   }
 }
 
+function registerClusterExports(parent: Command, { io, action }: CommandContext): void {
+  exportCommand(parent, "k8s", "Kubernetes Secrets (kubernetes.io/tls) for the gateway and every plugin, the client-CA Secret and Ingress annotations for ingress-nginx, and the cert-manager hand-off (CA Issuer + one Certificate per cert)")
+    .option("--namespace <ns>", "namespace of every object", "mcp-system")
+    .option("--server <name>", "a named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>")
+    .option("--service <name:port>", "the gateway's Service behind the Ingress", "mcp-gateway:4444")
+    .option("--key-passphrase-env <VAR>", "open an encrypted CA key with the passphrase in this env var (cert-manager needs it in the clear)")
+    .action(action(async (flags: ExportFlags & { namespace: string; server?: string; service: string; keyPassphraseEnv?: string }) => {
+      const { exportKubernetes } = await import("../export/kubernetes.js");
+      const o = { tree: flags.tree, namespace: flags.namespace, server: flags.server, service: flags.service, keyPassphrase: passphrase(flags.keyPassphraseEnv, io) };
+      return deliver(await exportKubernetes(o), flags, io);
+    }));
+
+  exportCommand(parent, "istio", "Istio's plug-in CA Secret (cacerts in istio-system) from the tree's intermediate CA, and a STRICT PeerAuthentication for the gateway")
+    .option("--namespace <ns>", "the gateway's namespace, for the PeerAuthentication", "mcp-system")
+    .option("--key-passphrase-env <VAR>", "open an encrypted intermediate key with the passphrase in this env var")
+    .action(action(async (flags: ExportFlags & { namespace: string; keyPassphraseEnv?: string }) => {
+      const { exportIstio } = await import("../export/kubernetes.js");
+      return deliver(await exportIstio({ tree: flags.tree, namespace: flags.namespace, keyPassphrase: passphrase(flags.keyPassphraseEnv, io) }), flags, io);
+    }));
+}
+
+function registerSettingsExports(parent: Command, { io, action }: CommandContext): void {
+  exportCommand(parent, "env", "environment variables: a plugin server's PLUGINS_SERVER_SSL_* (--plugin), the gateway's PLUGINS_CLIENT_MTLS_* (--gateway), and CA_CERT_PATH")
+    .option("--plugin <name>", "the plugin server's variables")
+    .option("--gateway", "the gateway's client variables")
+    .option("--format <format>", "dotenv, shell, compose or json", "dotenv")
+    .action(action(async (flags: ExportFlags & { plugin?: string; gateway?: boolean; format: string }) => {
+      const { exportEnv, parseEnvFormat } = await import("../export/env.js");
+      const o = { tree: flags.tree, prefix: flags.prefix, plugin: flags.plugin, gateway: flags.gateway, format: parseEnvFormat(flags.format) };
+      return deliver(await exportEnv(o), flags, io);
+    }));
+
+  exportCommand(parent, "plugin-tls", "the gateway's mcp.tls block for a plugin's entry in config.yaml, and the plugin server's server_settings.tls block")
+    .requiredOption("--plugin <name>", "the plugin")
+    .action(action(async (flags: ExportFlags & { plugin: string }) => {
+      const { exportPluginTls } = await import("../export/env.js");
+      return deliver(await exportPluginTls({ tree: flags.tree, prefix: flags.prefix, plugin: flags.plugin }), flags, io);
+    }));
+}
+
 /** Every config kind, in the order `export --help` lists them. */
-export const CONFIG_EXPORTS: readonly ExportFormat[] = [registerProxyExports];
+export const CONFIG_EXPORTS: readonly ExportFormat[] = [registerProxyExports, registerClusterExports, registerSettingsExports];

@@ -7,10 +7,11 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { join } from "node:path";
 import { MtlsError } from "../errors.js";
+import { splitPemBlocks } from "../pki/cert-facts.js";
 import { withLock } from "../store/lock.js";
 import { KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
 import { renderTemplate } from "./render.js";
-import { certificateBlocks, crlFile, exportTree, parseListen, parseUpstream, pathShower, requireLeaf, type ExportOptions, type ExportResult, type LeafSource, type Listen } from "./sources.js";
+import { crlFile, exportTree, parseListen, parseUpstream, pathShower, requireLeaf, type ExportOptions, type ExportResult, type LeafSource, type Listen } from "./sources.js";
 
 export interface ProxyExportOptions extends ExportOptions {
   /** The named server whose cert the proxy serves: certs/mcp/servers/<name>/ (`mtls-certs server`). */
@@ -49,7 +50,7 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
   const leaf = await requireLeaf(tree, "server", o.server, "--server");
   const crl = await crlFile(tree);
   const notes: string[] = [];
-  return { leaf, listen, upstream, crl, show, tree: tree.root, verifyDepth: Math.max(2, certificateBlocks(leaf.caPem).length + 1), notes };
+  return { leaf, listen, upstream, crl, show, tree: tree.root, verifyDepth: Math.max(2, splitPemBlocks(leaf.caPem).length + 1), notes };
 }
 
 /** A path as a config token: quoted where it has spaces or syntax characters; refused where no quoting is safe. */
@@ -90,7 +91,7 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
   }
   const bundle = join(p.leaf.files.dir, HAPROXY_BUNDLE);
   // The server sends its chain: the intermediate(s) of the CA file, never the self-signed root.
-  const chain = certificateBlocks(p.leaf.caPem).filter((pem) => !selfSigned(pem));
+  const chain = splitPemBlocks(p.leaf.caPem).filter((pem) => !selfSigned(pem)).map((pem) => pem + "\n");
   const bundlePem = p.leaf.certPem.trimEnd() + "\n" + chain.join("") + plainKey(p.leaf, o.keyPassphrase);
   const written = await writeBundle(exportTree(o).lock, bundle, bundlePem);
   const name = o.server.toLowerCase().replace(/[^a-z0-9_.-]/g, "_");

@@ -142,11 +142,6 @@ export async function saveExport(path: string, result: ExportResult): Promise<vo
   await writeFileAtomically(path, result.text, { mode: result.secret ? KEY_MODE : CERT_MODE, replace: true });
 }
 
-/** The PEM certificates of a file, in order, each ending in a newline. */
-export function certificateBlocks(text: string): string[] {
-  return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => block + "\n");
-}
-
 /** Base64 of a file's bytes, as a Kubernetes Secret's `data` holds them. */
 export function base64(text: string): string {
   return Buffer.from(text, "utf8").toString("base64");

@@ -1,0 +1,312 @@
+/**
+ * `export k8s` and `export istio`: the tree as Kubernetes objects. Secrets hold the files' bytes
+ * (base64), named as the gateway's deploy tooling names them; the cert-manager objects describe
+ * each certificate as it is (subject, SANs, usages, key, lifetime) so a cluster can renew what
+ * mtls-certs started. The YAML comes from the `yaml` package, one document per object.
+ */
+import { createPrivateKey } from "node:crypto";
+import { stringify } from "yaml";
+import { MtlsError } from "../errors.js";
+import { parseCert, splitPemBlocks } from "../pki/cert-facts.js";
+import { namespaceSans } from "../pki/profiles.js";
+import { checkDnsName } from "../pki/names.js";
+import type { TreePaths } from "../store/paths.js";
+import { listDirectories, readText } from "../store/write.js";
+import { base64, exportTree, requireLeaf, type ExportOptions, type ExportResult, type LeafSource } from "./sources.js";
+
+export interface KubernetesExportOptions extends ExportOptions {
+  /** Namespace of every object. Default mcp-system, as in seed 003. */
+  namespace?: string;
+  /** A named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>. */
+  server?: string;
+  /** The gateway's Service behind the Ingress, `name:port`. Default mcp-gateway:4444. */
+  service?: string;
+  /** Opens an encrypted CA key: cert-manager's CA Secret needs it in the clear. */
+  keyPassphrase?: string;
+}
+
+export const DEFAULT_NAMESPACE = "mcp-system";
+export const DEFAULT_SERVICE = "mcp-gateway:4444";
+/** The names seed 003 and the gateway's deploy tooling use. */
+export const K8S_NAMES = {
+  clientCa: "gateway-client-ca",
+  gateway: "mcp-gateway-client",
+  caKeyPair: "mcp-ca-key-pair",
+  issuer: "mcp-ca-issuer",
+  ingress: "mcp-gateway",
+  istioSecret: "cacerts",
+  istioNamespace: "istio-system",
+  peerAuthentication: "mcp-gateway-mtls",
+} as const;
+
+type KubernetesObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
+
+/** An RFC 1123 label: what every Kubernetes object name here must be. */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const K8S_NAME_MAX = 63;
+
+/**
+ * A valid Kubernetes name for `raw`, and what had to change. Lower case, `_` and `.` become
+ * `-`, other characters are dropped, cut to 63; `where` names the source in errors.
+ */
+export function kubernetesName(raw: string, where: string): { name: string; changes: string[] } {
+  const changes: string[] = [];
+  let name = raw;
+  if (name !== name.toLowerCase()) (name = name.toLowerCase()), changes.push("lower-cased");
+  if (/[_.]/.test(name)) (name = name.replace(/[_.]/g, "-")), changes.push("'_' and '.' replaced by '-'");
+  if (/[^a-z0-9-]/.test(name)) (name = name.replace(/[^a-z0-9-]/g, "")), changes.push("characters other than a-z, 0-9 and '-' dropped");
+  if (/--|^-|-$/.test(name)) (name = name.replace(/-+/g, "-").replace(/^-|-$/g, "")), changes.push("repeated, leading or trailing '-' removed");
+  if (name.length > K8S_NAME_MAX) (name = name.slice(0, K8S_NAME_MAX).replace(/-+$/, "")), changes.push(`cut to ${K8S_NAME_MAX} characters`);
+  if (!K8S_NAME.test(name)) throw new MtlsError("E_BAD_NAME", `${where}: ${JSON.stringify(raw)} cannot become a Kubernetes name`, "rename it with letters and digits");
+  return { name, changes };
+}
+
+function parseService(value: string): { name: string; port: number } {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?):([0-9]{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match?.[1] || match[1].length > K8S_NAME_MAX || port < 1 || port > 65535) {
+    throw new MtlsError("E_USAGE", `--service: ${JSON.stringify(value)} is not NAME:PORT (a Kubernetes Service name and a port 1-65535)`);
+  }
+  return { name: match[1], port };
+}
+
+function secret(name: string, namespace: string, type: string, data: Record<string, string>, extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): KubernetesObject {
+  const encoded = Object.fromEntries(Object.entries(data).map(([key, text]) => [key, base64(text)]));
+  return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace, ...extra }, type, data: encoded };
+}
+
+function toYaml(header: string[], objects: readonly KubernetesObject[]): string {
+  return header.map((line) => `# ${line}\n`).join("") + objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("");
+}
+
+/** A CA key in the clear: cert-manager and Istio cannot open an encrypted one. */
+function plainCaKey(pem: string, file: string, passphrase: string | undefined): string {
+  if (!pem.includes("ENCRYPTED")) return pem;
+  if (passphrase === undefined) throw new MtlsError("E_PASSPHRASE", `${file}: the CA key is encrypted; the cluster needs it in the clear`, "pass --key-passphrase-env VAR with its passphrase");
+  try {
+    return createPrivateKey({ key: pem, format: "pem", passphrase }).export({ type: "pkcs8", format: "pem" }).toString();
+  } catch {
+    throw new MtlsError("E_PASSPHRASE", `${file}: wrong passphrase for the encrypted key`);
+  }
+}
+
+/** The signing CA's cert (with its chain) and key: the intermediate when the tree has one. */
+async function signingCa(tree: TreePaths, passphrase: string | undefined): Promise<{ certPem: string; keyPem: string; rootPem: string; intermediate: boolean }> {
+  const rootPem = await readText(tree.caCert);
+  const rootKey = await readText(tree.caKey);
+  if (rootPem === undefined || rootKey === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: no CA in ${tree.root}`, "run `mtls-certs all` (or `mtls-certs ca`) first");
+  const intermediatePem = await readText(tree.intermediateCert);
+  const intermediateKey = await readText(tree.intermediateKey);
+  if (intermediatePem !== undefined && intermediateKey !== undefined) {
+    return { certPem: intermediatePem.trimEnd() + "\n" + rootPem, keyPem: plainCaKey(intermediateKey, tree.intermediateKey, passphrase), rootPem, intermediate: true };
+  }
+  return { certPem: rootPem, keyPem: plainCaKey(rootKey, tree.caKey, passphrase), rootPem, intermediate: false };
+}
+
+const HOUR_MS = 3_600_000;
+/** cert-manager's names for the key usages mtls-certs' leaf profiles carry. */
+const USAGE_NAMES: Readonly<Record<string, string>> = {
+  digitalSignature: "digital signature",
+  keyEncipherment: "key encipherment",
+  serverAuth: "server auth",
+  clientAuth: "client auth",
+};
+
+/** What cert-manager needs to issue the same certificate again, read from the cert itself. */
+export function describeForCertManager(pem: string): {
+  commonName: string;
+  organizations: string[];
+  organizationalUnits: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+  usages: string[];
+  privateKey: { algorithm: "RSA" | "ECDSA"; size: number };
+  hours: number;
+} {
+  const { node, facts } = parseCert(pem);
+  const subject = node.subject.split("\n");
+  const values = (attribute: string) => subject.filter((line) => line.startsWith(`${attribute}=`)).map((line) => line.slice(attribute.length + 1));
+  const sans = (prefix: string) => facts.sans.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
+  return {
+    commonName: values("CN")[0] ?? "",
+    organizations: values("O"),
+    organizationalUnits: values("OU"),
+    dnsNames: sans("DNS:"),
+    ipAddresses: sans("IP:"),
+    usages: [...(facts.keyUsage ?? []), ...(facts.extendedKeyUsage ?? [])].map((u) => USAGE_NAMES[u]).filter((u): u is string => u !== undefined),
+    privateKey: { algorithm: node.publicKey.asymmetricKeyType === "rsa" ? "RSA" : "ECDSA", size: facts.keyBits ?? 0 },
+    hours: Math.round((Date.parse(facts.notAfter) - Date.parse(facts.notBefore)) / HOUR_MS),
+  };
+}
+
+interface Issued {
+  readonly name: string;
+  readonly leaf: LeafSource;
+  /** Names the Certificate adds beyond the cert's own SANs (the in-cluster Service names). */
+  readonly clusterNames: string[];
+}
+
+function certificateObject(item: Issued, namespace: string, notes: string[]): KubernetesObject {
+  const facts = describeForCertManager(item.leaf.certPem);
+  const dnsNames = [...facts.dnsNames];
+  for (const extra of item.clusterNames) if (!dnsNames.some((n) => n.toLowerCase() === extra.toLowerCase())) dnsNames.push(extra);
+  const missing = dnsNames.length - facts.dnsNames.length;
+  if (missing > 0) notes.push(`${item.leaf.files.cert} lacks ${missing} in-cluster name(s) the Certificate ${item.name} lists; cert-manager re-issues it with them (or make the cert with \`--namespace ${namespace}\`)`);
+  const renewBeforeHours = Math.round((facts.hours * 2) / 3);
+  return {
+    apiVersion: "cert-manager.io/v1",
+    kind: "Certificate",
+    metadata: { name: item.name, namespace },
+    spec: {
+      secretName: item.name,
+      commonName: facts.commonName,
+      subject: { organizations: facts.organizations, organizationalUnits: facts.organizationalUnits },
+      ...(dnsNames.length > 0 ? { dnsNames } : {}),
+      ...(facts.ipAddresses.length > 0 ? { ipAddresses: facts.ipAddresses } : {}),
+      usages: facts.usages,
+      privateKey: { ...facts.privateKey, encoding: "PKCS8", rotationPolicy: "Always" },
+      // The cert's own lifetime; renewal starts with two thirds of it left, as the gateway's template does.
+      duration: `${facts.hours}h`,
+      renewBefore: `${renewBeforeHours}h`,
+      issuerRef: { name: K8S_NAMES.issuer, kind: "Issuer", group: "cert-manager.io" },
+    },
+  };
+}
+
+/** Annotations that let cert-manager adopt a Secret it did not write, instead of re-issuing at once. */
+function adoptionMarks(name: string, leafPem: string): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const facts = describeForCertManager(leafPem);
+  return {
+    labels: { "controller.cert-manager.io/fao": "true" },
+    annotations: {
+      "cert-manager.io/certificate-name": name,
+      "cert-manager.io/issuer-name": K8S_NAMES.issuer,
+      "cert-manager.io/issuer-kind": "Issuer",
+      "cert-manager.io/issuer-group": "cert-manager.io",
+      "cert-manager.io/common-name": facts.commonName,
+      "cert-manager.io/alt-names": facts.dnsNames.join(","),
+      "cert-manager.io/ip-sans": facts.ipAddresses.join(","),
+      "cert-manager.io/uri-sans": "",
+    },
+  };
+}
+
+function leafData(leaf: LeafSource): Record<string, string> {
+  return { "tls.crt": leaf.certPem, "tls.key": leaf.keyPem, "ca.crt": leaf.caPem };
+}
+
+export async function exportKubernetes(o: KubernetesExportOptions): Promise<ExportResult> {
+  const namespace = checkNamespace(o.namespace ?? DEFAULT_NAMESPACE);
+  const service = parseService(o.service ?? DEFAULT_SERVICE);
+  const tree = exportTree(o);
+  const notes: string[] = [];
+  const ca = await signingCa(tree, o.keyPassphrase);
+  const gateway = await requireLeaf(tree, "gateway", "gateway", "gateway");
+  const server = o.server === undefined ? undefined : await requireLeaf(tree, "server", o.server, "--server");
+
+  // Plugin Secrets are named as the gateway's deploy tooling names them: mcp-plugin-<name lowercased>.
+  const issued: Issued[] = [{ name: K8S_NAMES.gateway, leaf: gateway, clusterNames: [] }];
+  const taken = new Map<string, string>(Object.values(K8S_NAMES).map((n) => [n, "mtls-certs itself"]));
+  taken.delete(K8S_NAMES.gateway);
+  for (const plugin of await listDirectories(tree.pluginsDir)) {
+    const leaf = await requireLeaf(tree, "plugin", plugin, "plugin");
+    const { name, changes } = kubernetesName(`mcp-plugin-${plugin}`, `plugin ${plugin}`);
+    const holder = taken.get(name);
+    if (holder) throw new MtlsError("E_BAD_NAME", `plugin ${plugin}: its Kubernetes name ${name} is already the name of ${holder}`, "rename one of the plugins (Kubernetes names are lower case)");
+    taken.set(name, `plugin ${plugin}`);
+    if (changes.length > 0) notes.push(`plugin ${plugin}: Secret and Certificate named ${name} (${changes.join(", ")})`);
+    issued.push({ name, leaf, clusterNames: namespaceSans(plugin, namespace).map((s) => s.value) });
+  }
+
+  const objects: KubernetesObject[] = [
+    // ingress-nginx checks client certs against this Secret (auth-tls-secret: <ns>/gateway-client-ca).
+    secret(K8S_NAMES.clientCa, namespace, "Opaque", { "ca.crt": gateway.caPem }),
+    ...issued.map((item) => secret(item.name, namespace, "kubernetes.io/tls", leafData(item.leaf), adoptionMarks(item.name, item.leaf.certPem))),
+  ];
+  let serverSecret: string | undefined;
+  if (server && o.server !== undefined) {
+    serverSecret = kubernetesName(`mcp-server-${o.server}`, "--server").name;
+    objects.push(secret(serverSecret, namespace, "kubernetes.io/tls", leafData(server)));
+  }
+  objects.push(ingressObject(namespace, service, o.server, serverSecret, splitPemBlocks(gateway.caPem).length + 1));
+  // The hand-off: cert-manager signs with the same CA, so renewed certs chain to the same root.
+  objects.push(secret(K8S_NAMES.caKeyPair, namespace, "kubernetes.io/tls", { "tls.crt": ca.certPem, "tls.key": ca.keyPem }));
+  objects.push({ apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: K8S_NAMES.issuer, namespace }, spec: { ca: { secretName: K8S_NAMES.caKeyPair } } });
+  objects.push(...issued.map((item) => certificateObject(item, namespace, notes)));
+
+  const header = [
+    `mtls-certs export k8s: the tree ${tree.root} for namespace ${namespace}.`,
+    "Holds private keys (the CA's too): apply it (kubectl apply -f -), do not commit it.",
+    `${K8S_NAMES.caKeyPair} + Issuer ${K8S_NAMES.issuer} + the Certificates hand renewal over to cert-manager; leave them out to keep issuing with mtls-certs.`,
+  ];
+  return { text: toYaml(header, objects), notes, written: [], secret: true };
+}
+
+function checkNamespace(namespace: string): string {
+  if (!K8S_NAME.test(namespace) || namespace.length > K8S_NAME_MAX) throw new MtlsError("E_USAGE", `--namespace: ${JSON.stringify(namespace)} is not a Kubernetes namespace name (lower case letters, digits, '-'; at most 63)`);
+  return namespace;
+}
+
+/** The Ingress of seed 003: ingress-nginx requires a client cert from the tree's CA. */
+function ingressObject(namespace: string, service: { name: string; port: number }, host: string | undefined, tlsSecret: string | undefined, verifyDepth: number): KubernetesObject {
+  if (host !== undefined) checkDnsName(host, "--server");
+  const backend = { service: { name: service.name, port: { number: service.port } } };
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: {
+      name: K8S_NAMES.ingress,
+      namespace,
+      annotations: {
+        "nginx.ingress.kubernetes.io/auth-tls-secret": `${namespace}/${K8S_NAMES.clientCa}`,
+        "nginx.ingress.kubernetes.io/auth-tls-verify-client": "on",
+        "nginx.ingress.kubernetes.io/auth-tls-verify-depth": String(Math.max(2, verifyDepth)),
+        "nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream": "true",
+        // Needs allow-snippet-annotations in the controller; nginx has no $ssl_client_s_dn_cn, so the CN is cut from the DN.
+        "nginx.ingress.kubernetes.io/configuration-snippet": [
+          'set $mtls_client_cn "";',
+          'if ($ssl_client_s_dn ~ "(?:^|,)CN=([^,]+)") { set $mtls_client_cn $1; }',
+          "proxy_set_header X-SSL-Client-S-DN $ssl_client_s_dn;",
+          "proxy_set_header X-SSL-Client-S-DN-CN $mtls_client_cn;",
+          "proxy_set_header X-Authenticated-User $mtls_client_cn;",
+          "",
+        ].join("\n"),
+      },
+    },
+    spec: {
+      ingressClassName: "nginx",
+      ...(host !== undefined && tlsSecret !== undefined ? { tls: [{ hosts: [host], secretName: tlsSecret }] } : {}),
+      rules: [{ ...(host !== undefined ? { host } : {}), http: { paths: [{ path: "/", pathType: "Prefix", backend }] } }],
+    },
+  };
+}
+
+/** `export istio`: Istio's plug-in CA (`cacerts`) from the tree's intermediate, and STRICT mTLS for the gateway. */
+export async function exportIstio(o: KubernetesExportOptions): Promise<ExportResult> {
+  const namespace = checkNamespace(o.namespace ?? DEFAULT_NAMESPACE);
+  const tree = exportTree(o);
+  const [intermediatePem, intermediateKey, rootPem] = await Promise.all([readText(tree.intermediateCert), readText(tree.intermediateKey), readText(tree.caCert)]);
+  if (rootPem === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: no CA in ${tree.root}`, "run `mtls-certs ca --intermediate` first");
+  if (intermediatePem === undefined || intermediateKey === undefined) {
+    throw new MtlsError("E_NOT_FOUND", `${tree.intermediateCert}: the tree has no intermediate CA; Istio's CA must be one, so the mesh's root stays the tree's root`, `run \`mtls-certs ca --intermediate --out ${tree.root}\``);
+  }
+  const objects: KubernetesObject[] = [
+    secret(K8S_NAMES.istioSecret, K8S_NAMES.istioNamespace, "Opaque", {
+      "ca-cert.pem": intermediatePem,
+      "ca-key.pem": plainCaKey(intermediateKey, tree.intermediateKey, o.keyPassphrase),
+      "root-cert.pem": rootPem,
+      "cert-chain.pem": intermediatePem.trimEnd() + "\n" + rootPem,
+    }),
+    {
+      apiVersion: "security.istio.io/v1beta1",
+      kind: "PeerAuthentication",
+      metadata: { name: K8S_NAMES.peerAuthentication, namespace },
+      spec: { selector: { matchLabels: { app: "mcp-gateway" } }, mtls: { mode: "STRICT" } },
+    },
+  ];
+  const header = [
+    `mtls-certs export istio: the intermediate CA of ${tree.root} as Istio's plug-in CA.`,
+    "Holds the intermediate CA's private key: apply it before installing Istio (istiod reads cacerts at start).",
+  ];
+  return { text: toYaml(header, objects), notes: [], written: [], secret: true };
+}
