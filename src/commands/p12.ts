@@ -16,7 +16,7 @@ import { keyMatchesCert } from "../store/ca-store.js";
 import { findCertificate } from "../store/cert-target.js";
 import { treePaths, type TreePaths } from "../store/paths.js";
 import { splitPem } from "./check.js";
-import { KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
+import { KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 
 /**
  * PBKDF2 and MAC iterations. OpenSSL 3 writes 2048; we spend more, since a stolen .p12 is
@@ -48,6 +48,8 @@ export interface P12Report {
 
 export async function exportP12(target: string, o: P12Options): Promise<P12Report> {
   const tree = treePaths(o.tree ?? DEFAULT_OUT);
+  const file = resolve(o.file);
+  if (await exists(file)) throw new MtlsError("E_USAGE", `--out: ${file} already exists; not overwritten`, "remove it first, or give another --out");
   const found = await findCertificate(tree, target);
   const keyPath = o.keyFile ?? found.keyPath ?? siblingKey(found.certPath);
   const keyPem = await readText(keyPath);
@@ -63,7 +65,6 @@ export async function exportP12(target: string, o: P12Options): Promise<P12Repor
     friendlyName: found.name,
     password: o.password,
   });
-  const file = resolve(o.file);
   await writeFileAtomically(file, der, { mode: KEY_MODE });
   return {
     file,
