@@ -1,0 +1,173 @@
+/**
+ * `verify` against certificates made with openssl the Makefile's way, each case judged by
+ * `openssl verify -x509_strict` too: the verdicts must agree and verify must name the cause.
+ */
+import { describe, it, before } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createMemoryCa } from "../src/index.js";
+import type { VerifyReport } from "../src/commands/verify.js";
+import { cli, openssl, tempDir, writeFile, type Run } from "./helpers.js";
+
+const DAY_MS = 86_400_000;
+
+interface Pair {
+  cert: string;
+  key: string;
+}
+
+function must(r: Run, what: string): void {
+  assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+}
+
+/** `make certs-mcp-ca`: req -x509; the Makefile's CA has no keyUsage, a fixed one adds it. */
+function opensslCa(dir: string, name: string, subject: string, keyUsage: boolean): Pair {
+  const p = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  const ku = keyUsage ? ["-addext", "keyUsage=critical,keyCertSign,cRLSign"] : [];
+  must(openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p.key, "-out", p.cert, "-days", "825", "-subj", subject, ...ku]), `CA ${name}`);
+  return p;
+}
+
+/** `make certs-mcp-plugin`: a CSR, then `x509 -req -sha256` with an extension file. */
+function opensslLeaf(dir: string, name: string, ca: Pair, subject: string, extensions: string[]): Pair {
+  const p = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  const csr = join(dir, `${name}.csr`);
+  must(openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", p.key, "-out", csr, "-subj", subject]), `CSR ${name}`);
+  const ext = writeFile(join(dir, `${name}.ext`), extensions.join("\n") + "\n");
+  must(openssl(["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-out", p.cert, "-days", "825", "-sha256", "-extfile", ext]), `sign ${name}`);
+  return p;
+}
+
+function verify(args: string[], cwd: string): { run: Run; report: VerifyReport } {
+  const run = cli(["verify", "--json", ...args], cwd);
+  return { run, report: JSON.parse(run.stdout) as VerifyReport };
+}
+
+/** Our verdict, openssl's verdict, and the cause we name. */
+function agree(ours: { run: Run; report: VerifyReport }, theirs: Run, expected: { ok: boolean; codes?: string[]; openssl?: RegExp }): void {
+  assert.equal(theirs.code === 0, expected.ok, `openssl: ${theirs.stdout}${theirs.stderr}`);
+  assert.equal(ours.report.ok, expected.ok, JSON.stringify(ours.report.problems));
+  assert.equal(ours.run.code, expected.ok ? 0 : 1);
+  assert.deepEqual(ours.report.problems.map((p) => p.code), expected.codes ?? []);
+  if (expected.openssl) assert.match(theirs.stdout + theirs.stderr, expected.openssl);
+}
+
+describe("verify: the same verdicts as openssl verify -x509_strict, with the cause named", () => {
+  let dir: string;
+  let makefileCa: Pair;
+  let goodCa: Pair;
+  let twinCa: Pair;
+  let otherCa: Pair;
+  let plugin: Pair;
+  let goodPlugin: Pair;
+  let clientOnly: Pair;
+  let twinPlugin: Pair;
+  let otherPlugin: Pair;
+
+  before(() => {
+    dir = tempDir();
+    const caSubject = "/CN=ContextForge-CA/O=ContextForge/OU=Plugins";
+    const sans = "subjectAltName=DNS:a,DNS:mcp-plugin-a,DNS:localhost";
+    makefileCa = opensslCa(dir, "makefile-ca", caSubject, false);
+    goodCa = opensslCa(dir, "good-ca", caSubject, true);
+    // A second `make certs-mcp-ca` elsewhere: same name, different key.
+    twinCa = opensslCa(dir, "twin-ca", caSubject, true);
+    otherCa = opensslCa(dir, "other-ca", "/CN=Other-CA", true);
+    plugin = opensslLeaf(dir, "makefile-plugin", makefileCa, "/CN=mcp-plugin-a/O=MCPGateway/OU=Plugins", [sans]);
+    goodPlugin = opensslLeaf(dir, "good-plugin", goodCa, "/CN=mcp-plugin-a/O=MCPGateway/OU=Plugins", [sans]);
+    clientOnly = opensslLeaf(dir, "client-only", goodCa, "/CN=mcp-gateway-client/O=MCPGateway/OU=Gateway", ["extendedKeyUsage=clientAuth", "keyUsage=critical,digitalSignature,keyEncipherment"]);
+    twinPlugin = opensslLeaf(dir, "twin-plugin", twinCa, "/CN=mcp-plugin-a/O=MCPGateway/OU=Plugins", [sans]);
+    otherPlugin = opensslLeaf(dir, "other-plugin", otherCa, "/CN=mcp-plugin-a/O=MCPGateway/OU=Plugins", [sans]);
+  });
+
+  it("the Makefile's CA (no keyUsage): openssl accepts it only without -x509_strict; verify names the missing keyUsage", () => {
+    assert.equal(openssl(["verify", "-CAfile", makefileCa.cert, plugin.cert]).code, 0, "non-strict openssl should accept it");
+    agree(verify([plugin.cert, "--ca", makefileCa.cert], dir), openssl(["verify", "-x509_strict", "-CAfile", makefileCa.cert, plugin.cert]), {
+      ok: false,
+      codes: ["ca-missing-key-usage"],
+      openssl: /CA cert does not include key usage extension/,
+    });
+  });
+
+  it("a fixed CA and the same server cert pass both, for a host the cert names", () => {
+    agree(verify([goodPlugin.cert, "--ca", goodCa.cert, "--host", "localhost"], dir), openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "localhost", "-CAfile", goodCa.cert, goodPlugin.cert]), { ok: true });
+  });
+
+  it("a server cert without the host: no SAN matches 127.0.0.1, and the fix says --ip 127.0.0.1", () => {
+    const ours = verify([goodPlugin.cert, "--ca", goodCa.cert, "--host", "127.0.0.1"], dir);
+    agree(ours, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_ip", "127.0.0.1", "-CAfile", goodCa.cert, goodPlugin.cert]), {
+      ok: false,
+      codes: ["host-mismatch"],
+      openssl: /IP address mismatch/,
+    });
+    assert.match(ours.report.problems[0]!.message, /no SAN matches 127\.0\.0\.1/);
+    assert.match(ours.report.problems[0]!.fix, /--ip 127\.0\.0\.1/);
+    const text = cli(["verify", goodPlugin.cert, "--ca", goodCa.cert, "--host", "127.0.0.1"], dir);
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /no SAN matches 127\.0\.0\.1.*\n\s+fix: add it with `--ip 127\.0\.0\.1` and renew/);
+  });
+
+  it("a client cert (extendedKeyUsage clientAuth only) used as a server fails; as a client it passes", () => {
+    agree(verify([clientOnly.cert, "--ca", goodCa.cert, "--purpose", "server"], dir), openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", goodCa.cert, clientOnly.cert]), {
+      ok: false,
+      codes: ["wrong-purpose"],
+      openssl: /unsuitable certificate purpose/,
+    });
+    agree(verify([clientOnly.cert, "--ca", goodCa.cert, "--purpose", "client"], dir), openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", goodCa.cert, clientOnly.cert]), { ok: true });
+  });
+
+  it("a cert from another CA with the same name (a second make certs-mcp-ca) is named as such", () => {
+    agree(verify([twinPlugin.cert, "--ca", goodCa.cert], dir), openssl(["verify", "-x509_strict", "-CAfile", goodCa.cert, twinPlugin.cert]), {
+      ok: false,
+      codes: ["bad-signature"],
+      openssl: /error (7|20) /,
+    });
+  });
+
+  it("a cert from an unrelated CA: its issuer is not in the CA file", () => {
+    agree(verify([otherPlugin.cert, "--ca", goodCa.cert], dir), openssl(["verify", "-x509_strict", "-CAfile", goodCa.cert, otherPlugin.cert]), {
+      ok: false,
+      codes: ["unknown-issuer"],
+      openssl: /unable to get local issuer certificate/,
+    });
+  });
+
+  it("an expired cert (made through the API's notBefore/notAfter, as OpenSSL 3.0's x509 cannot backdate)", async () => {
+    const ca = await createMemoryCa({ keyType: "ecdsa-p256" });
+    const now = Date.now();
+    const old = await ca.issue({ role: "server", name: "localhost", notBefore: new Date(now - 30 * DAY_MS), notAfter: new Date(now - 2 * DAY_MS) });
+    const caFile = writeFile(join(dir, "mem-ca.crt"), ca.certPem);
+    const certFile = writeFile(join(dir, "expired.crt"), old.certPem);
+    const ours = verify([certFile, "--ca", caFile, "--host", "localhost"], dir);
+    agree(ours, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "localhost", "-CAfile", caFile, certFile]), {
+      ok: false,
+      codes: ["expired"],
+      openssl: /certificate has expired/,
+    });
+    assert.match(ours.report.problems[0]!.fix, /mtls-certs renew/);
+  });
+
+  it("mtls-certs' own tree passes, with the ca.crt beside each cert as the default CA", () => {
+    const treeDir = tempDir();
+    must(cli(["all", "--key-type", "ecdsa-p256", "--quiet"], treeDir), "all");
+    const server = join(treeDir, "certs/mcp/plugins/example-plugin-a/server.crt");
+    const gateway = join(treeDir, "certs/mcp/gateway/client.crt");
+    const ca = join(treeDir, "certs/mcp/ca/ca.crt");
+    const s = verify([server, "--host", "example-plugin-a"], treeDir);
+    agree(s, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "example-plugin-a", "-CAfile", ca, server]), { ok: true });
+    assert.equal(s.report.ca, join(treeDir, "certs/mcp/plugins/example-plugin-a/ca.crt"));
+    const g = verify([gateway], treeDir);
+    assert.equal(g.report.purpose, "client", "the purpose follows the cert's extendedKeyUsage");
+    agree(g, openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", ca, gateway]), { ok: true });
+  });
+
+  it("bad input is exit 2 with the file named; --json then prints the error document", () => {
+    const r = cli(["verify", "--json", join(dir, "missing.crt"), "--ca", goodCa.cert], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /missing\.crt: cannot read the certificate/);
+    assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, "E_NOT_FOUND");
+    const key = cli(["verify", goodPlugin.key, "--ca", goodCa.cert], dir);
+    assert.equal(key.code, 2);
+    assert.match(key.stderr, /holds no certificate/);
+  });
+});
