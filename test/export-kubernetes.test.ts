@@ -1,0 +1,236 @@
+/**
+ * export k8s and export istio: the YAML parses as multi-document YAML, every object has an
+ * apiVersion, a kind and a valid name, each Secret holds the bytes of the tree's files, and the
+ * cert-manager Certificates say what openssl reads from the certs they describe.
+ */
+import { describe, it, before } from "node:test";
+import assert from "node:assert/strict";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { kubernetesName } from "../src/export/kubernetes.js";
+import { cli, openssl, read, tempDir, writeFile } from "./helpers.js";
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+  type?: string;
+  data?: Record<string, string>;
+  spec?: Record<string, unknown>;
+}
+
+const NAMESPACE = "mcp-system";
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function parseObjects(text: string): K8sObject[] {
+  const docs = parseAllDocuments(text);
+  assert.ok(Array.isArray(docs), "parses as a stream of documents");
+  for (const doc of docs) assert.deepEqual(doc.errors, [], "each document parses");
+  const objects = docs.map((d) => d.toJS() as K8sObject).filter((o) => o !== null);
+  for (const o of objects) {
+    assert.equal(typeof o.apiVersion, "string", JSON.stringify(o).slice(0, 80));
+    assert.equal(typeof o.kind, "string");
+    assert.match(o.metadata.name, K8S_NAME, `${o.kind} ${o.metadata.name}`);
+    assert.ok(o.metadata.name.length <= 63);
+  }
+  return objects;
+}
+
+const decoded = (o: K8sObject, key: string) => Buffer.from(o.data?.[key] ?? "", "base64").toString("utf8");
+
+/** What openssl reads from a cert: CN, SANs, lifetime in hours, key. */
+function opensslFacts(certFile: string): { cn: string; dns: string[]; ips: string[]; hours: number; text: string } {
+  const text = openssl(["x509", "-in", certFile, "-noout", "-text"]).stdout;
+  const subject = openssl(["x509", "-in", certFile, "-noout", "-subject", "-nameopt", "RFC2253"]).stdout;
+  const dates = openssl(["x509", "-in", certFile, "-noout", "-startdate", "-enddate"]).stdout;
+  const date = (field: string) => Date.parse(new RegExp(`${field}=(.+)`).exec(dates)?.[1] ?? "");
+  const sanLine = /X509v3 Subject Alternative Name:.*\n\s*(.+)/.exec(text)?.[1] ?? "";
+  const sans = sanLine.split(", ").filter(Boolean);
+  return {
+    cn: /CN=([^,\n]+)/.exec(subject)?.[1] ?? "",
+    dns: sans.filter((s) => s.startsWith("DNS:")).map((s) => s.slice(4)),
+    ips: sans.filter((s) => s.startsWith("IP Address:")).map((s) => s.slice(11)),
+    hours: Math.round((date("notAfter") - date("notBefore")) / 3_600_000),
+    text,
+  };
+}
+
+describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand-off", () => {
+  const dir = tempDir();
+  const tree = join(dir, "certs/mcp");
+  let objects: K8sObject[];
+  let run: ReturnType<typeof cli>;
+  const byName = (kind: string, name: string) => {
+    const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+    assert.ok(found, `${kind} ${name} is in the output`);
+    return found;
+  };
+
+  before(() => {
+    const common = ["--out", tree, "--key-type", "rsa2048", "-q"];
+    for (const args of [["gateway"], ["plugin", "DenyListPlugin", "--namespace", NAMESPACE, "--ip", "127.0.0.1"], ["plugin", "OPA_Filter", "--namespace", NAMESPACE], ["server", "gateway.local"]]) {
+      const r = cli([...args, ...common], dir);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    }
+    run = cli(["export", "k8s", "--tree", tree, "--server", "gateway.local", "--out", join(dir, "k8s.yaml")], dir);
+    assert.equal(run.code, 0, run.stderr);
+    objects = parseObjects(read(join(dir, "k8s.yaml")));
+  });
+
+  it("parses as multi-document YAML; every object has apiVersion, kind and a valid name; the file is 600", () => {
+    assert.deepEqual(
+      objects.map((o) => `${o.kind}/${o.metadata.name}`),
+      [
+        "Secret/gateway-client-ca",
+        "Secret/mcp-gateway-client",
+        "Secret/mcp-plugin-denylistplugin",
+        "Secret/mcp-plugin-opa-filter",
+        "Secret/mcp-server-gateway-local",
+        "Ingress/mcp-gateway",
+        "Secret/mcp-ca-key-pair",
+        "Issuer/mcp-ca-issuer",
+        "Certificate/mcp-gateway-client",
+        "Certificate/mcp-plugin-denylistplugin",
+        "Certificate/mcp-plugin-opa-filter",
+      ],
+    );
+    assert.ok(objects.every((o) => o.metadata.namespace === NAMESPACE));
+    assert.equal(statSync(join(dir, "k8s.yaml")).mode & 0o777, 0o600, "it holds private keys");
+  });
+
+  it("says which names it changed and how", () => {
+    assert.match(run.stderr, /plugin DenyListPlugin: Secret and Certificate named mcp-plugin-denylistplugin \(lower-cased\)/);
+    assert.match(run.stderr, /plugin OPA_Filter: Secret and Certificate named mcp-plugin-opa-filter \(lower-cased, '_' and '\.' replaced by '-'\)/);
+  });
+
+  it("each Secret's data decodes to the bytes of the tree's files", () => {
+    const files: Array<[string, Record<string, string>]> = [
+      ["gateway-client-ca", { "ca.crt": "gateway/ca.crt" }],
+      ["mcp-gateway-client", { "tls.crt": "gateway/client.crt", "tls.key": "gateway/client.key", "ca.crt": "gateway/ca.crt" }],
+      ["mcp-plugin-denylistplugin", { "tls.crt": "plugins/DenyListPlugin/server.crt", "tls.key": "plugins/DenyListPlugin/server.key", "ca.crt": "plugins/DenyListPlugin/ca.crt" }],
+      ["mcp-plugin-opa-filter", { "tls.crt": "plugins/OPA_Filter/server.crt", "tls.key": "plugins/OPA_Filter/server.key", "ca.crt": "plugins/OPA_Filter/ca.crt" }],
+      ["mcp-server-gateway-local", { "tls.crt": "servers/gateway.local/server.crt", "tls.key": "servers/gateway.local/server.key", "ca.crt": "servers/gateway.local/ca.crt" }],
+      ["mcp-ca-key-pair", { "tls.crt": "ca/ca.crt", "tls.key": "ca/ca.key" }],
+    ];
+    for (const [name, keys] of files) {
+      const secret = byName("Secret", name);
+      assert.deepEqual(Object.keys(secret.data ?? {}).sort(), Object.keys(keys).sort(), name);
+      for (const [key, file] of Object.entries(keys)) assert.equal(decoded(secret, key), read(join(tree, file)), `${name} ${key} = ${file}`);
+      if (name !== "gateway-client-ca") assert.equal(secret.type, "kubernetes.io/tls");
+    }
+    // The decoded pair is a working pair: openssl derives the same public key from both.
+    const gateway = byName("Secret", "mcp-gateway-client");
+    assert.equal(openssl(["pkey", "-pubout"], decoded(gateway, "tls.key")).stdout, openssl(["x509", "-noout", "-pubkey"], decoded(gateway, "tls.crt")).stdout);
+  });
+
+  it("the Ingress carries seed 003's ingress-nginx annotations and serves the named server", () => {
+    const ingress = byName("Ingress", "mcp-gateway");
+    const a = ingress.metadata.annotations ?? {};
+    assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-secret"], `${NAMESPACE}/gateway-client-ca`);
+    assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-verify-client"], "on");
+    assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-verify-depth"], "2");
+    assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream"], "true");
+    assert.match(a["nginx.ingress.kubernetes.io/configuration-snippet"] ?? "", /proxy_set_header X-Authenticated-User \$mtls_client_cn;/);
+    assert.deepEqual(ingress.spec?.tls, [{ hosts: ["gateway.local"], secretName: "mcp-server-gateway-local" }]);
+  });
+
+  it("the Issuer signs with the tree's CA, and each Certificate matches the cert it describes", () => {
+    assert.deepEqual(byName("Issuer", "mcp-ca-issuer").spec, { ca: { secretName: "mcp-ca-key-pair" } });
+    const certs: Array<[string, string, string]> = [
+      ["mcp-gateway-client", "gateway/client.crt", "client auth"],
+      ["mcp-plugin-denylistplugin", "plugins/DenyListPlugin/server.crt", "server auth"],
+      ["mcp-plugin-opa-filter", "plugins/OPA_Filter/server.crt", "server auth"],
+    ];
+    for (const [name, file, purpose] of certs) {
+      const spec = byName("Certificate", name).spec as {
+        secretName: string;
+        commonName: string;
+        subject: { organizations: string[]; organizationalUnits: string[] };
+        dnsNames?: string[];
+        ipAddresses?: string[];
+        usages: string[];
+        privateKey: { algorithm: string; size: number };
+        duration: string;
+        renewBefore: string;
+        issuerRef: { name: string; kind: string };
+      };
+      const facts = opensslFacts(join(tree, file));
+      assert.equal(spec.secretName, name);
+      assert.equal(spec.commonName, facts.cn, name);
+      assert.deepEqual(spec.subject.organizations, ["MCPGateway"]);
+      assert.deepEqual([...(spec.dnsNames ?? [])].sort(), [...facts.dns].sort(), `${name}: the same DNS SANs`);
+      assert.deepEqual(spec.ipAddresses ?? [], facts.ips);
+      assert.equal(spec.duration, `${facts.hours}h`);
+      assert.equal(spec.renewBefore, `${Math.round((facts.hours * 2) / 3)}h`, "renewal starts with two thirds of the lifetime left");
+      assert.match(facts.text, new RegExp(`Public-Key: \\(${spec.privateKey.size} bit\\)`));
+      assert.equal(spec.privateKey.algorithm, "RSA");
+      assert.ok(spec.usages.includes(purpose) && spec.usages.includes("digital signature"), `${name}: ${spec.usages.join(", ")}`);
+      assert.deepEqual(spec.issuerRef, { name: "mcp-ca-issuer", kind: "Issuer", group: "cert-manager.io" });
+    }
+    // The plugin's Certificate lists the in-cluster Service names, as the gateway's template does.
+    const plugin = byName("Certificate", "mcp-plugin-opa-filter").spec as { dnsNames: string[] };
+    assert.ok(plugin.dnsNames.includes(`OPA_Filter.${NAMESPACE}.svc`) && plugin.dnsNames.includes(`OPA_Filter.${NAMESPACE}.svc.cluster.local`));
+  });
+
+  it("a name that cannot stay unique, a missing gateway cert and a bad namespace are exit 2", () => {
+    const other = join(dir, "clash");
+    for (const name of ["Foo_Bar", "foo-bar"]) assert.equal(cli(["plugin", name, "--out", other, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    const clash = cli(["export", "k8s", "--tree", other, "--out", join(dir, "clash.yaml")], dir);
+    assert.equal(clash.code, 2);
+    assert.match(clash.stderr, /the gateway: no certificate yet[\s\S]*mtls-certs gateway/);
+    assert.equal(cli(["gateway", "--out", other, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    const again = cli(["export", "k8s", "--tree", other, "--out", join(dir, "clash.yaml")], dir);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /plugin (Foo_Bar|foo-bar): its Kubernetes name mcp-plugin-foo-bar is already the name of plugin (Foo_Bar|foo-bar)/);
+    const namespace = cli(["export", "k8s", "--tree", tree, "--namespace", "Bad_NS"], dir);
+    assert.equal(namespace.code, 2);
+    assert.match(namespace.stderr, /--namespace: "Bad_NS"/);
+  });
+
+  it("kubernetesName lower-cases, replaces, cuts to 63 and reports each change", () => {
+    assert.deepEqual(kubernetesName("mcp-plugin-DenyList", "x"), { name: "mcp-plugin-denylist", changes: ["lower-cased"] });
+    const long = kubernetesName(`mcp-plugin-${"a".repeat(60)}`, "x");
+    assert.equal(long.name.length, 63);
+    assert.deepEqual(long.changes, ["cut to 63 characters"]);
+    assert.throws(() => kubernetesName("___", "plugin ___"), /plugin ___: "___" cannot become a Kubernetes name/);
+  });
+});
+
+describe("export istio: the plug-in CA from the tree's intermediate", () => {
+  const dir = tempDir();
+
+  it("without an intermediate CA it is exit 2 and says to run ca --intermediate", () => {
+    const tree = join(dir, "root-only");
+    assert.equal(cli(["ca", "--out", tree, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    const r = cli(["export", "istio", "--tree", tree], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no intermediate CA[\s\S]*mtls-certs ca --intermediate/);
+    assert.equal(r.stdout, "");
+  });
+
+  it("cacerts holds the intermediate, its key, the root and the chain, which openssl verifies; the gateway gets STRICT mTLS", () => {
+    const tree = join(dir, "with-intermediate");
+    const made = cli(["ca", "--intermediate", "--out", tree, "--key-type", "ecdsa-p256", "-q"], dir);
+    assert.equal(made.code, 0, made.stderr);
+    const r = cli(["export", "istio", "--tree", tree], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const objects = parseObjects(r.stdout);
+    const cacerts = objects.find((o) => o.kind === "Secret");
+    assert.ok(cacerts);
+    assert.deepEqual([cacerts.metadata.name, cacerts.metadata.namespace], ["cacerts", "istio-system"]);
+    const intermediate = read(join(tree, "ca/intermediate.crt"));
+    const root = read(join(tree, "ca/ca.crt"));
+    assert.equal(decoded(cacerts, "ca-cert.pem"), intermediate);
+    assert.equal(decoded(cacerts, "ca-key.pem"), read(join(tree, "ca/intermediate.key")));
+    assert.equal(decoded(cacerts, "root-cert.pem"), root);
+    assert.equal(decoded(cacerts, "cert-chain.pem"), intermediate.trimEnd() + "\n" + root);
+    const rootFile = writeFile(join(dir, "root-cert.pem"), decoded(cacerts, "root-cert.pem"));
+    const caCert = writeFile(join(dir, "ca-cert.pem"), decoded(cacerts, "ca-cert.pem"));
+    const verified = openssl(["verify", "-x509_strict", "-CAfile", rootFile, caCert]);
+    assert.equal(verified.code, 0, verified.stderr);
+    const peer = objects.find((o) => o.kind === "PeerAuthentication");
+    assert.equal(peer?.apiVersion, "security.istio.io/v1beta1");
+    assert.deepEqual(peer?.spec, { selector: { matchLabels: { app: "mcp-gateway" } }, mtls: { mode: "STRICT" } });
+  });
+});
