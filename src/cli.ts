@@ -22,14 +22,15 @@ const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 
 export async function main(argv: string[]): Promise<void> {
   sizeThreadPool(argv);
-  const { runInterruptCleanup } = await import("./store/cleanup.js");
-  const stop = (code: number) => () => {
-    runInterruptCleanup();
+  const { interruptRun } = await import("./store/cleanup.js");
+  // Waits for file writes already under way, then removes temp files and the lock.
+  const stop = (signal: NodeJS.Signals, code: number) => async () => {
+    await interruptRun(signal);
     process.stderr.write(`\nmtls-certs: interrupted; temp files removed, nothing half-written\n`);
     process.exit(code);
   };
-  process.on("SIGINT", stop(EXIT.sigint));
-  process.on("SIGTERM", stop(EXIT.sigterm));
+  process.on("SIGINT", stop("SIGINT", EXIT.sigint));
+  process.on("SIGTERM", stop("SIGTERM", EXIT.sigterm));
   process.exitCode = await run(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
 }
 

@@ -27,4 +27,6 @@ export const FALLBACK_PLUGINS = ["example-plugin-a", "example-plugin-b"] as cons
 export const ENV = {
   days: "MCP_CERT_DAYS",
   config: "MCP_PLUGIN_CONFIG",
+  /** Seconds to wait for another run's lock on the tree (`--lock-wait`); ours, not the Makefile's. */
+  lockWait: "MTLS_CERTS_LOCK_WAIT",
 } as const;

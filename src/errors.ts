@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   E_NOT_SIGNED_BY_CA: EXIT.usage,
   E_CA_EXPIRED: EXIT.problem,
   E_LOCKED: EXIT.problem,
+  /** A file operation refused after SIGINT/SIGTERM; the signal handler exits 130/143. */
+  E_INTERRUPTED: EXIT.sigint,
   E_IO: EXIT.problem,
   E_CHECK_FAILED: EXIT.problem,
   /** `ca --finish-rotation` while leaves still need the previous CA: run `renew` first. */

@@ -4,7 +4,7 @@
  */
 import { Command, Option } from "commander";
 import type { Writable } from "node:stream";
-import { DEFAULT_CONFIG, DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_OUT, ENV } from "../defaults.js";
+import { DEFAULT_CONFIG, DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_LOCK_WAIT_MS, DEFAULT_OUT, ENV } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import type { IssueReport, TreeOptions } from "../store/tree.js";
 
@@ -21,6 +21,7 @@ export interface TreeFlags {
   keyType?: string;
   jobs?: string;
   keyPassphraseEnv?: string;
+  lockWait?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -44,6 +45,7 @@ export function treeCommand(program: Command, name: string, description: string)
     .option("--key-type <type>", `rsa4096, rsa3072, rsa2048, ecdsa-p256 or ecdsa-p384 (default ${DEFAULT_KEY_TYPE})`)
     .option("--jobs <n>", "keys generated at once (default: the number of cores)")
     .option("--key-passphrase-env <VAR>", "encrypt new keys (and open an encrypted CA key) with the passphrase in this env var")
+    .option("--lock-wait <seconds>", `how long to wait for another mtls-certs writing the same tree (env ${ENV.lockWait}, default ${DEFAULT_LOCK_WAIT_MS / 1000})`)
     .option("--json", "print one JSON document of what was created and kept")
     .option("-q, --quiet", "no progress messages");
 }
@@ -67,12 +69,15 @@ export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions
   const envDays = io.env[ENV.days];
   const days = flags.days !== undefined ? parseDays(flags.days, "--days") : envDays !== undefined && envDays !== "" ? parseDays(envDays, ENV.days) : DEFAULT_DAYS;
   const keyPassphrase = passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io);
+  const lockWait = flags.lockWait ?? (io.env[ENV.lockWait] || undefined);
   return {
     out: flags.out ?? DEFAULT_OUT,
     days,
     keyType: flags.keyType === undefined ? DEFAULT_KEY_TYPE : parseKeyType(flags.keyType),
     jobs: flags.jobs === undefined ? undefined : parseWholeNumber(flags.jobs, "--jobs", 1, 256),
     keyPassphrase,
+    // Whole seconds, 0 = fail at once if the tree is locked.
+    lockWaitMs: lockWait === undefined ? undefined : parseWholeNumber(lockWait, flags.lockWait !== undefined ? "--lock-wait" : ENV.lockWait, 0, 86_400) * 1000,
   };
 }
 

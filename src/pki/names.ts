@@ -7,19 +7,23 @@ import { isIP } from "node:net";
 import { MAX_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 
+/** 63 is the DNS label limit; the name is also a SAN and a directory. */
+const MAX_NAME_LENGTH = 63;
 /**
- * 1–63 ASCII letters, digits, `-`, `_`, `.`; not starting with `-` (it would read as a flag)
- * or `.` (hidden, and `.`/`..` leave the directory); no `..` anywhere. 63 is the DNS label limit.
+ * One dot-separated part of a name: ASCII letters, digits, `-`, `_`, starting and ending with a
+ * letter, digit or `_`. So the name never starts with `-` (it would read as a flag) or `.`
+ * (hidden; `.` and `..` leave the directory), holds no `..`, `/` or `\`, and every part is a
+ * DNS label (RFC 1123: no leading or trailing hyphen) that `checkDnsName` accepts as a SAN.
  */
-const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,62}$/;
+const NAME_PART = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/;
 
 /** `where` says where the name came from, e.g. `plugins/external/config.yaml: plugins[2].name`. */
 export function checkName(name: string, where = "name"): string {
-  if (!SAFE_NAME.test(name) || name.includes("..")) {
+  if (name.length > MAX_NAME_LENGTH || !name.split(".").every((part) => NAME_PART.test(part))) {
     throw new MtlsError(
       "E_BAD_NAME",
       `${where}: ${JSON.stringify(name)} is not a safe name`,
-      "use 1-63 ASCII letters, digits, '-', '_' or '.', not starting with '-' or '.', without '..'",
+      "use 1-63 ASCII letters, digits, '-', '_' or '.'; each '.'-separated part starts and ends with a letter, digit or '_'",
     );
   }
   return name;

@@ -36,8 +36,18 @@ export function keyMatchesCert(keyPem: string, certPem: string, passphrase?: str
   }
 }
 
+/** A CA file that exists but cannot be read (a directory, no permission) is a damaged tree. */
+async function readCaFile(path: string): Promise<string | undefined> {
+  try {
+    return await readText(path);
+  } catch (e) {
+    if (!(e instanceof MtlsError)) throw e;
+    throw new MtlsError("E_CA_DAMAGED", e.message, "fix or restore it from a backup; mtls-certs never makes a new CA over an existing one");
+  }
+}
+
 async function loadPair(certPath: string, keyPath: string, passphrase: string | undefined): Promise<{ cert: x509.X509Certificate; pem: string; key: Issuer["key"] }> {
-  const pem = await readText(certPath);
+  const pem = await readCaFile(certPath);
   if (pem === undefined) throw new MtlsError("E_CA_MISSING", `${certPath}: missing`, "run `mtls-certs ca` to create the CA");
   let cert: x509.X509Certificate;
   try {
@@ -46,7 +56,7 @@ async function loadPair(certPath: string, keyPath: string, passphrase: string | 
   } catch {
     throw new MtlsError("E_CA_DAMAGED", `${certPath}: not a PEM certificate`, "restore it from a backup; a new CA would orphan every cert the old one signed");
   }
-  const keyPem = await readText(keyPath);
+  const keyPem = await readCaFile(keyPath);
   if (keyPem === undefined) throw new MtlsError("E_CA_DAMAGED", `${keyPath}: missing, but ${certPath} exists`, "restore the key from a backup; mtls-certs never makes a new CA over an existing one");
   const key = await importPrivateKey(keyPem, keyPath, passphrase);
   if (!keyMatchesCert(keyPem, pem, passphrase)) throw new MtlsError("E_CA_MISMATCH", `${keyPath}: does not match ${certPath}`, "restore the matching key; mtls-certs never makes a new CA over an existing one");

@@ -6,9 +6,9 @@
 import { constants, promises as fs, unlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DEFAULT_LOCK_WAIT_MS } from "../defaults.js";
+import { DEFAULT_LOCK_WAIT_MS, ENV } from "../defaults.js";
 import { MtlsError, errnoCode } from "../errors.js";
-import { onInterrupt } from "./cleanup.js";
+import { fileOperation, onInterrupt } from "./cleanup.js";
 
 /** Locks this process holds, released by `releaseLocksSync` from a signal handler. */
 const held = new Set<string>();
@@ -35,25 +35,18 @@ async function acquire(lockPath: string, o: LockOptions): Promise<void> {
   const deadline = Date.now() + (o.waitMs ?? DEFAULT_LOCK_WAIT_MS);
   let waited = false;
   for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
-    try {
-      const handle = await fs.open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
-      await handle.writeFile(`${process.pid}\n${hostname()}\n`);
-      await handle.close();
-      held.add(lockPath);
-      return;
-    } catch (e) {
-      if (errnoCode(e) !== "EEXIST") throw new MtlsError("E_IO", `${lockPath}: cannot create the lock (${errnoCode(e) ?? String(e)})`);
-    }
+    if (await fileOperation(lockPath, () => tryCreate(lockPath))) return;
     const holder = await readHolder(lockPath);
-    if (holder && !isAlive(holder.pid) && holder.host === hostname()) {
-      await breakStaleLock(lockPath, holder.raw);
+    if (holder && isStale(holder)) {
+      await breakStaleLock(lockPath, holder);
       continue;
     }
     if (Date.now() >= deadline) {
+      const waitedFor = `waited ${Math.round((o.waitMs ?? DEFAULT_LOCK_WAIT_MS) / 1000)} s`;
       throw new MtlsError(
         "E_LOCKED",
-        `${lockPath}: another mtls-certs (pid ${holder?.pid ?? "unknown"}) is writing this tree`,
-        "wait for it to finish; if no such process exists, remove the lock file",
+        `${lockPath}: another mtls-certs (pid ${holder?.pid ?? "unknown"}${holder?.host && holder.host !== hostname() ? ` on ${holder.host}` : ""}) is writing this tree; ${waitedFor}`,
+        `wait for it to finish, or wait longer with --lock-wait SECONDS (env ${ENV.lockWait}); if no such process exists, remove the lock file`,
       );
     }
     if (!waited) o.onWait?.(String(holder?.pid ?? "unknown"));
@@ -62,16 +55,58 @@ async function acquire(lockPath: string, o: LockOptions): Promise<void> {
   }
 }
 
-async function readHolder(lockPath: string): Promise<{ pid: number; host: string; raw: string } | undefined> {
+/**
+ * Creates the lock with our pid; false when another holds it. The lock joins `held` as soon
+ * as it exists, so an interrupt between the open and the write still removes it.
+ */
+async function tryCreate(lockPath: string): Promise<boolean> {
+  let handle;
   try {
-    const raw = await fs.readFile(lockPath, "utf8");
+    handle = await fs.open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+  } catch (e) {
+    if (errnoCode(e) === "EEXIST") return false;
+    throw new MtlsError("E_IO", `${lockPath}: cannot create the lock (${errnoCode(e) ?? String(e)})`);
+  }
+  held.add(lockPath);
+  try {
+    await handle.writeFile(`${process.pid}\n${hostname()}\n`);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+interface Holder {
+  /** Undefined when the file holds no pid: its owner died between creating and writing it. */
+  pid: number | undefined;
+  host: string;
+  raw: string;
+  ageMs: number;
+  /** The file's inode: a lock re-created in the meantime is another lock, even if it reads the same. */
+  ino: number;
+}
+
+/**
+ * A lock file with no pid in it is one whose owner was killed between open(2) and write(2),
+ * or one being written right now: only an empty file older than this is taken as stale.
+ */
+const EMPTY_LOCK_GRACE_MS = 5_000;
+
+async function readHolder(lockPath: string): Promise<Holder | undefined> {
+  try {
+    const [raw, stat] = await Promise.all([fs.readFile(lockPath, "utf8"), fs.stat(lockPath)]);
     const [pidText, host = ""] = raw.split("\n");
     const pid = Number(pidText);
-    // A lock file still being written by its owner reads empty: treat it as alive.
-    return Number.isInteger(pid) && pid > 0 ? { pid, host, raw } : undefined;
+    return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, host, raw, ageMs: Date.now() - stat.mtimeMs, ino: stat.ino };
   } catch {
-    return undefined;
+    return undefined; // removed in the meantime: try again
   }
+}
+
+/** Dead owner on this host, or an owner that never wrote its pid. A remote pid cannot be checked. */
+function isStale(holder: Holder): boolean {
+  if (holder.pid === undefined) return holder.ageMs > EMPTY_LOCK_GRACE_MS;
+  return holder.host === hostname() && !isAlive(holder.pid);
 }
 
 function isAlive(pid: number): boolean {
@@ -88,12 +123,17 @@ function isAlive(pid: number): boolean {
  * it, two waiters could both remove the dead owner's lock, and the second would remove the
  * fresh lock the first had just taken.
  */
-async function breakStaleLock(lockPath: string, staleContent: string): Promise<void> {
+async function breakStaleLock(lockPath: string, stale: Holder): Promise<void> {
   const breaker = `${lockPath}.break`;
   try {
-    const handle = await fs.open(breaker, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
-    await handle.close();
-  } catch {
+    await fileOperation(breaker, async () => {
+      const handle = await fs.open(breaker, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+      held.add(breaker); // released with our locks if we are interrupted now
+      await handle.close();
+    });
+  } catch (e) {
+    if (e instanceof MtlsError) throw e;
+    if (errnoCode(e) !== "EEXIST") throw new MtlsError("E_IO", `${breaker}: cannot create (${errnoCode(e) ?? String(e)})`);
     // Someone else is breaking it; a breaker that died leaves a file older than a few seconds.
     const stat = await fs.stat(breaker).catch(() => undefined);
     if (stat && Date.now() - stat.mtimeMs > 10_000) await fs.rm(breaker, { force: true });
@@ -101,9 +141,10 @@ async function breakStaleLock(lockPath: string, staleContent: string): Promise<v
     return;
   }
   try {
-    const now = await fs.readFile(lockPath, "utf8").catch(() => undefined);
-    if (now === staleContent) await fs.rm(lockPath, { force: true });
+    const now = await readHolder(lockPath);
+    if (now && now.raw === stale.raw && now.ino === stale.ino) await fs.rm(lockPath, { force: true });
   } finally {
+    held.delete(breaker);
     await fs.rm(breaker, { force: true });
   }
 }

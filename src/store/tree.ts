@@ -4,7 +4,7 @@
  * the run needs are generated at once (the CA's first), and each leaf is signed as soon as its
  * key and the CA are ready. Existing files are kept byte for byte.
  */
-import { X509Certificate as NodeCert } from "node:crypto";
+import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "node:crypto";
 import { promises as fs } from "node:fs";
 import type * as x509 from "../pki/x509.js";
 import { DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_OUT } from "../defaults.js";
@@ -131,7 +131,29 @@ export async function leafState(files: LeafFiles): Promise<LeafState> {
     throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.cert}: the certificate has no key (${files.key} is missing)`, `restore the key, or remove ${files.dir} to issue a new pair`);
   }
   // A key without its cert is what a run killed between the two writes leaves: replace it.
-  return hasCert ? "kept" : "create";
+  if (!hasCert) return "create";
+  await assertPairUsable(files);
+  return "kept";
+}
+
+/** A pair we keep must work: a truncated cert or a key of another pair is named, never kept silently. */
+async function assertPairUsable(files: LeafFiles): Promise<void> {
+  const [certPem = "", keyPem = ""] = await Promise.all([readText(files.cert), readText(files.key)]);
+  const hint = `restore it from a backup, or remove ${files.dir} to issue a new pair`;
+  let cert: NodeCert;
+  try {
+    cert = new NodeCert(certPem);
+  } catch {
+    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate`, hint);
+  }
+  if (keyPem.includes("ENCRYPTED")) return; // opens only with its passphrase; `check` skips it too
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    throw new MtlsError("E_DAMAGED", `${files.key}: not a readable private key`, hint);
+  }
+  if (!cert.checkPrivateKey(key)) throw new MtlsError("E_DAMAGED", `${files.key}: does not match ${files.cert}`, hint);
 }
 
 async function caState(tree: TreePaths): Promise<"present" | "create"> {

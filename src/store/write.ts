@@ -6,9 +6,9 @@
  */
 import { constants, promises as fs, unlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { MtlsError, errnoCode } from "../errors.js";
-import { onInterrupt } from "./cleanup.js";
+import { fileOperation, onInterrupt } from "./cleanup.js";
 
 export const KEY_MODE = 0o600;
 export const CERT_MODE = 0o644;
@@ -28,7 +28,12 @@ export interface WriteOptions {
   group?: number;
 }
 
-export async function writeFileAtomically(path: string, data: string | Uint8Array, o: WriteOptions): Promise<void> {
+export function writeFileAtomically(path: string, data: string | Uint8Array, o: WriteOptions): Promise<void> {
+  // Tracked, so that SIGINT/SIGTERM waits for it to finish (and remove its temp file) before exit.
+  return fileOperation(path, () => writeThroughTemp(path, data, o));
+}
+
+async function writeThroughTemp(path: string, data: string | Uint8Array, o: WriteOptions): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
   ownTemps.add(temp);
@@ -81,7 +86,14 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 export async function ensureDirectory(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  const first = await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  if (first === undefined) return; // already there: the user's modes are kept
+  // A umask of 077 would make the new directories 0700 and hide the 0644 certs from the
+  // plugin's or gateway's user: give every directory we made 0755, as the seed's tree has.
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    await fs.chmod(d, DIR_MODE);
+    if (d === resolve(first) || d === dirname(d)) break;
+  }
 }
 
 export async function exists(path: string): Promise<boolean> {
