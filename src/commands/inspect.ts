@@ -152,7 +152,7 @@ async function derItems(bytes: Buffer, file: string, o: InspectOptions, now: Dat
       // not this kind; try the next
     }
   }
-  const p12 = readPkcs12(bytes, file, o.password);
+  const p12 = await readPkcs12(bytes, file, o.password);
   if (p12 === undefined) throw new MtlsError("E_DAMAGED", `${file}: not a certificate, key, CSR, CRL or PKCS#12 file`);
   const certs = p12.certificates.map((c): CertificateItem => ({ type: "certificate", ...parseCert(c, now).facts }));
   const leaf = p12.certificates[0];
