@@ -2,12 +2,14 @@
  * plugins/external/config.yaml: which plugins get a server certificate. The Makefile takes the
  * `name` of every top-level `plugins:` entry with `kind: external`; so do we, but a file we
  * cannot read correctly is an error (exit 2, file:line:column), never a silent partial run.
+ * The gateway's deploy config, mcp-stack.yaml, is read too: told apart by its `certificates:`.
  */
 import { promises as fs } from "node:fs";
 import { isIP } from "node:net";
+import { basename, dirname, resolve } from "node:path";
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from "yaml";
 import { MtlsError, errnoCode } from "./errors.js";
-import { checkDnsName, checkName } from "./pki/names.js";
+import { checkDnsName, checkName, parseDays } from "./pki/names.js";
 import { dns, ip, type San } from "./pki/profiles.js";
 
 export interface PluginEntry {
@@ -27,6 +29,22 @@ export interface PluginConfig {
   readonly plugins: readonly PluginEntry[];
   /** Entries of another kind, which get no certificate. */
   readonly skipped: readonly string[];
+  /** Set when the file is the gateway's deploy config (mcp-stack.yaml): its `certificates:` section. */
+  readonly stack?: StackCertificates;
+}
+
+/**
+ * mcp-stack.yaml's `certificates:` (the gateway's `cforge gateway` deploy config): every plugin
+ * of its `plugins:` list is external, and the section says where the tree is and how long certs
+ * last. Paths are relative to the current directory, as cforge reads them.
+ */
+export interface StackCertificates {
+  /** `validity_days`. */
+  readonly days: number | undefined;
+  /** The tree's root, from `ca_path`, `gateway_path`, `plugins_path` (which must share it). */
+  readonly out: string | undefined;
+  /** `use_cert_manager: true`: the cluster issues (see `mtls-certs export k8s`). */
+  readonly useCertManager: boolean;
 }
 
 export async function loadPluginConfig(file: string): Promise<PluginConfig> {
@@ -60,9 +78,13 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
   const shape = (node: Node | null | undefined, message: string): MtlsError => new MtlsError("E_CONFIG_SHAPE", `${at(node)}: ${message}`);
 
   const root = doc.contents;
-  if (!isMap(root)) throw shape(root, "expected a mapping with a top-level `plugins:` list");
+  const shapes = "a plugin config (a top-level `plugins:` list) or the gateway's mcp-stack.yaml (`certificates:` and `plugins:`)";
+  if (!isMap(root)) throw shape(root, `expected ${shapes}`);
+  // Detected by shape: only the gateway's deploy config has a `certificates:` section.
+  const certificates = root.get("certificates", true);
+  const stack = certificates === undefined ? undefined : parseStackCertificates(certificates as Node, at, shape);
   const list = root.get("plugins", true);
-  if (list === undefined) throw shape(root, "no top-level `plugins:` key");
+  if (list === undefined) throw shape(root, `no top-level \`plugins:\` key: not ${shapes}`);
   if (!isSeq(list)) throw shape(list as Node, "`plugins` must be a list");
 
   const plugins: PluginEntry[] = [];
@@ -76,7 +98,9 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
     const kindNode = item.get("kind", true);
     if (kindNode !== undefined && (!isScalar(kindNode) || typeof kindNode.value !== "string")) throw shape(kindNode as Node, `${field}.kind must be a string`);
     const name = nameNode.value;
-    if (kindNode?.value !== "external") {
+    // In mcp-stack.yaml every plugin is deployed external; `mtls_enabled: false` opts one out.
+    const external = stack ? item.get("mtls_enabled") !== false : kindNode?.value === "external";
+    if (!external) {
       skipped.push(name);
       return;
     }
@@ -98,7 +122,35 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
     }
     plugins.push({ name, url, sans, where: at(nameNode) });
   });
-  return { file, found: true, plugins, skipped };
+  return { file, found: true, plugins, skipped, ...(stack ? { stack } : {}) };
+}
+
+const TREE_DIRS = { ca_path: "ca", gateway_path: "gateway", plugins_path: "plugins" } as const;
+
+function parseStackCertificates(node: Node, at: (n: Node | null | undefined) => string, shape: (n: Node | null | undefined, message: string) => MtlsError): StackCertificates {
+  if (!isMap(node)) throw shape(node, "`certificates` must be a mapping (validity_days, ca_path, gateway_path, plugins_path)");
+  const daysNode = node.get("validity_days", true);
+  let days: number | undefined;
+  if (daysNode !== undefined && daysNode !== null) {
+    if (!isScalar(daysNode) || (typeof daysNode.value !== "number" && typeof daysNode.value !== "string")) throw shape(daysNode as Node, "certificates.validity_days must be a number of days");
+    days = parseDays(String(daysNode.value), `${at(daysNode as Node)}: certificates.validity_days`);
+  }
+  // mtls-certs keeps the tree together: each path must be <root>/ca, <root>/gateway, <root>/plugins.
+  let out: string | undefined;
+  let outFrom = "";
+  for (const [key, dir] of Object.entries(TREE_DIRS)) {
+    const pathNode = node.get(key, true);
+    if (pathNode === undefined || pathNode === null) continue;
+    if (!isScalar(pathNode) || typeof pathNode.value !== "string" || pathNode.value === "") throw shape(pathNode as Node, `certificates.${key} must be a path`);
+    const path = pathNode.value.replace(/\/+$/, "");
+    if (basename(path) !== dir) throw shape(pathNode as Node, `certificates.${key} ${JSON.stringify(pathNode.value)} must end in /${dir}: mtls-certs writes <root>/ca, <root>/gateway and <root>/plugins`);
+    const root = dirname(path);
+    if (out !== undefined && resolve(out) !== resolve(root)) throw shape(pathNode as Node, `certificates.${key} ${JSON.stringify(pathNode.value)} is not under ${out}, the root ${outFrom} names; mtls-certs keeps ca, gateway and plugins in one tree`);
+    out ??= root;
+    outFrom ||= `certificates.${key}`;
+  }
+  const useCertManager = node.get("use_cert_manager") === true;
+  return { days, out, useCertManager };
 }
 
 /** The SAN a client connecting to `url` checks: an IP SAN for an address, else a DNS SAN. */

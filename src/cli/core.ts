@@ -1,4 +1,6 @@
 /** Wiring of the Makefile's commands: ca, gateway, plugin, all. */
+import type { Command } from "commander";
+import { ENV } from "../defaults.js";
 import type { NameConstraintFlags } from "../pki/constraints.js";
 import { configOption, configPath, issued, treeCommand, treeOptions, withProgress, type CommandContext, type TreeFlags } from "./shared.js";
 
@@ -45,11 +47,14 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
 
   treeCommand(program, "all", "create the CA, the gateway cert and a server cert for every external plugin in the config")
     .addOption(configOption())
-    .action(action(async (flags: TreeFlags & { config?: string }) => {
+    .action(action(async (flags: TreeFlags & { config?: string }, command: Command) => {
       const { all } = await import("../commands/all.js");
       const o = await treeOptions(flags, io);
       const config = configPath(flags.config, io);
-      return issued(await withProgress(io, flags, o, () => all({ ...o, config })), flags, io);
+      // Unset unless a flag (or MCP_CERT_DAYS) gave them: an mcp-stack.yaml's certificates section fills them in.
+      const days = flags.days !== undefined || io.env[ENV.days] ? o.days : undefined;
+      const out = command.getOptionValueSource("out") === "default" ? undefined : o.out;
+      return issued(await withProgress(io, flags, o, () => all({ ...o, config, days, out })), flags, io);
     }));
 
 }

@@ -20,8 +20,12 @@ export interface AllReport extends IssueReport {
 export async function all(o: AllOptions = {}): Promise<AllReport> {
   const config = await loadPluginConfig(o.config ?? DEFAULT_CONFIG);
   const plugins = config.found ? config.plugins : FALLBACK_PLUGINS.map((name) => ({ name, sans: [] }));
+  // mcp-stack.yaml's certificates section fills in what the caller left unset (no flag, no env).
+  const stack = config.stack;
+  o = { ...o, days: o.days ?? stack?.days, out: o.out ?? stack?.out };
   const tree = resolveTree(o);
   const warnings: string[] = [];
+  if (stack?.useCertManager) warnings.push(`${config.file}: certificates.use_cert_manager is true; \`mtls-certs export k8s\` hands this tree over to cert-manager`);
   if (!config.found) warnings.push(`${config.file} not found: making the example plugins ${FALLBACK_PLUGINS.join(" and ")}, as the Makefile does`);
   else if (plugins.length === 0) warnings.push(`${config.file}: no plugin has kind: external; no plugin certificates made`);
   const report = await issueIntoTree(o, [gatewayRequest(tree), ...plugins.map((p) => pluginRequest(tree, p.name, p.sans))]);
