@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { join } from "node:path";
 import { cli, mtlsHandshake, openssl, read, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
 import { checkTree } from "../src/commands/check.js";
@@ -184,6 +185,55 @@ describe("revoke and crl", () => {
     assert.equal(days.code, 2);
     assert.match(days.stderr, /--crl-days/);
     assert.equal(read(crl), before);
+  });
+});
+
+/**
+ * Python's ssl as the gateway uses it (strict verification) plus VERIFY_CRL_CHECK_LEAF, against a
+ * node:tls server presenting `server`: prints "accepted" or the verify error.
+ */
+async function pythonCrlClient(server: { cert: string; key: string }, caFile: string, crlFile: string, host: string): Promise<Run> {
+  const srv = createTlsServer({ cert: read(server.cert), key: read(server.key) }, (s) => s.end("hello\n"));
+  srv.on("tlsClientError", () => undefined);
+  await new Promise<void>((res) => srv.listen(0, "127.0.0.1", res));
+  const script = `
+import ssl, socket, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+ctx.verify_flags |= ssl.VERIFY_X509_STRICT | ssl.VERIFY_CRL_CHECK_LEAF
+ctx.load_verify_locations(cafile=sys.argv[2])
+try:
+    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[3]))), server_hostname=sys.argv[4]) as s:
+        print("accepted", s.recv(6).decode().strip())
+except ssl.SSLCertVerificationError as e:
+    print("refused:", e.verify_message)
+`;
+  try {
+    return await new Promise<Run>((res) => {
+      const child = spawn("python3", ["-c", script, caFile, crlFile, String((srv.address() as AddressInfo).port), host]);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
+    });
+  } finally {
+    srv.close();
+  }
+}
+
+describe("revocation seen from the gateway's side (Python ssl)", () => {
+  it("with VERIFY_CRL_CHECK_LEAF and the CRL loaded, a revoked plugin cert is refused and a good one accepted", async () => {
+    const dir = tempDir();
+    const tree = join(dir, "certs/mcp");
+    assert.equal(cli(["plugin", "kept", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    assert.equal(cli(["plugin", "dropped", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    const r = cli(["revoke", "dropped", "--reason", "superseded"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const leaf = (name: string) => ({ cert: join(tree, `plugins/${name}/server.crt`), key: join(tree, `plugins/${name}/server.key`) });
+    const good = await pythonCrlClient(leaf("kept"), join(tree, "ca/ca.crt"), join(tree, "ca/ca.crl"), "kept");
+    assert.equal(good.stdout.trim(), "accepted hello", good.stderr);
+    const revoked = await pythonCrlClient(leaf("dropped"), join(tree, "ca/ca.crt"), join(tree, "ca/ca.crl"), "dropped");
+    assert.equal(revoked.stdout.trim(), "refused: certificate revoked", revoked.stderr);
   });
 });
 
