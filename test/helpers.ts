@@ -63,6 +63,18 @@ export function openssl(args: string[], input?: string): Run {
   return toRun(spawnSync("openssl", args, { encoding: "utf8", input }));
 }
 
+/** Any command, without blocking the event loop: for curl or openssl against a server in this process. */
+export function runAsync(command: string, args: string[]): Promise<Run> {
+  return new Promise((res) => {
+    const child = spawn(command, args);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
+  });
+}
+
 /** `openssl x509 -text -noout` of a cert file. */
 export function x509Text(certPath: string): string {
   const r = openssl(["x509", "-in", certPath, "-noout", "-text"]);

@@ -4,31 +4,18 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, renameSync, statSync } from "node:fs";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { join } from "node:path";
-import { cli, mtlsHandshake, openssl, pluginConfig, pythonStrictClient, read, tempDir, verifyStrict, writeFile, x509Text, type Run } from "./helpers.js";
+import { cli, mtlsHandshake, openssl, pluginConfig, pythonStrictClient, read, runAsync, tempDir, verifyStrict, writeFile, x509Text, type Run } from "./helpers.js";
 
 const FAST = ["--key-type", "rsa2048", "-q"];
 const DAY_MS = 86_400_000;
 
 function mode(path: string): string {
   return (statSync(path).mode & 0o777).toString(8);
-}
-
-/** A child process that does not block the event loop (the TLS server runs in this process). */
-function runAsync(command: string, args: string[]): Promise<Run> {
-  return new Promise((res) => {
-    const child = spawn(command, args);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
-  });
 }
 
 /** An HTTPS server on 127.0.0.1 that answers with the client cert's CN ("anonymous" without one). */

@@ -182,6 +182,14 @@ describe("check names a SAN the config now asks for that the cert lacks", () => 
     assert.match(table.stdout + table.stderr, /MovedPlugin[\s\S]*invalid/);
   });
 
+  it("renew <name> re-issues it with the SAN, and check is ok again", () => {
+    const r = cli(["renew", "MovedPlugin", "-q"], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(sansOf(join(dir, "certs/mcp/plugins/MovedPlugin/server.crt")), /IP Address:FD00:0:0:0:0:0:0:7$/);
+    const check = cli(["check"], dir);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+  });
+
   it("a DNS host is named the same way, and --config points check at another file", () => {
     const other = writeFile(join(dir, "other.yaml"), pluginConfig([{ name: "StayPlugin", url: "https://stay.example.com/mcp" }]));
     const r = cli(["check", "--json", "--config", other], dir);

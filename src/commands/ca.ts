@@ -1,6 +1,9 @@
 import { issueIntoTree, type IssueReport, type TreeOptions } from "../store/tree.js";
 
-/** `mtls-certs ca`: creates the CA when the tree has none; an existing CA is kept as it is. */
+/**
+ * `mtls-certs ca`: creates the CA when the tree has none; an existing CA is kept as it is.
+ * With `intermediate`, a new CA also gets an intermediate that signs every leaf.
+ */
 export function createCa(o: TreeOptions = {}): Promise<IssueReport> {
   return issueIntoTree(o, []);
 }

@@ -5,13 +5,13 @@
  * JWT_PUBLIC_KEY_PATH.
  */
 import { createPrivateKey, createPublicKey } from "node:crypto";
+import { join } from "node:path";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { generateKey, keyTypeOf, type KeyType } from "../pki/keys.js";
 import { certsDirOf, jwtFiles } from "../store/paths.js";
 import { withTree } from "../store/tree.js";
 import { CERT_MODE, KEY_MODE, ensureDirectory, exists, readText, writeFileAtomically } from "../store/write.js";
-import { join } from "node:path";
 
 export interface JwtOptions {
   /** The mcp tree; its parent (certs/) holds jwt/. Default certs/mcp. */

@@ -1,15 +1,12 @@
 import { DEFAULT_CONFIG } from "../defaults.js";
 import { loadPluginConfig, type PluginEntry } from "../config.js";
-import { checkDnsName, checkIp, checkName } from "../pki/names.js";
-import { PROFILES, dns, ip, namespaceSans, pluginSans, pluginSubject, type San } from "../pki/profiles.js";
+import { checkDnsName, checkName } from "../pki/names.js";
+import { PROFILES, namespaceSans, pluginSans, pluginSubject, type San } from "../pki/profiles.js";
 import { leafFiles, type TreePaths } from "../store/paths.js";
 import { issueIntoTree, resolveTree, type IssueReport, type LeafRequest, type TreeOptions } from "../store/tree.js";
+import { extraSans, type ExtraSanOptions } from "./server.js";
 
-export interface PluginOptions extends TreeOptions {
-  /** Extra DNS SANs (`--san`). */
-  san?: readonly string[];
-  /** Extra IP SANs (`--ip`). */
-  ip?: readonly string[];
+export interface PluginOptions extends TreeOptions, ExtraSanOptions {
   /** Adds `<name>.<ns>`, `<name>.<ns>.svc`, `<name>.<ns>.svc.cluster.local` (`--namespace`). */
   namespace?: string;
   /** The plugin config, whose `mcp.url` host is added as a SAN. Default plugins/external/config.yaml. */
@@ -18,9 +15,7 @@ export interface PluginOptions extends TreeOptions {
 
 /** The SANs a plugin's cert must carry: the Makefile's three, the config's URL host, the flags'. */
 export function pluginExtraSans(name: string, o: PluginOptions, entry?: PluginEntry): San[] {
-  const extra: San[] = [...(entry?.sans ?? [])];
-  for (const value of o.san ?? []) extra.push(dns(checkDnsName(value, "--san")));
-  for (const value of o.ip ?? []) extra.push(ip(checkIp(value, "--ip")));
+  const extra: San[] = [...(entry?.sans ?? []), ...extraSans(o)];
   if (o.namespace !== undefined) extra.push(...namespaceSans(name, checkDnsName(o.namespace, "--namespace")));
   return extra;
 }
