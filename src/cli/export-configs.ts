@@ -23,13 +23,14 @@ interface ProxyFlags extends ExportFlags {
   keyPassphraseEnv?: string;
 }
 
-function exportCommand(parent: Command, name: string, description: string): Command {
-  return parent
+/** `paths`: the output names files (not so for k8s and istio, which carry their bytes). */
+function exportCommand(parent: Command, name: string, description: string, paths = true): Command {
+  const command = parent
     .command(name)
     .description(description)
     .option("--tree <dir>", "root of the tree", DEFAULT_OUT)
-    .option("-o, --out <file>", "write the config to this file instead of stdout")
-    .option("--prefix <dir>", "where the tree is mounted in a container (e.g. /app/certs/mcp); default: the tree's real paths");
+    .option("-o, --out <file>", "write the config to this file instead of stdout");
+  return paths ? command.option("--prefix <dir>", "where the tree is mounted in a container (e.g. /app/certs/mcp); default: the tree's real paths") : command;
 }
 
 /** Prints or writes an export. Private keys never go to a terminal. */
@@ -57,7 +58,7 @@ function passphrase(variable: string | undefined, io: Io): string | undefined {
 }
 
 const PROXIES = {
-  nginx: { description: "an nginx server {} block: mutual TLS in front of the gateway, with the client-identity headers of seed 003", fn: "exportNginx" },
+  nginx: { description: "an nginx server {} block: mutual TLS in front of the gateway, passing the client's identity in X-SSL-Client-* headers", fn: "exportNginx" },
   haproxy: { description: "an HAProxy frontend + backend: mutual TLS in front of the gateway; writes the cert+key bundle it needs (600)", fn: "exportHaproxy" },
   caddy: { description: "a Caddyfile site: mutual TLS (client_auth require_and_verify) in front of the gateway", fn: "exportCaddy" },
 } as const;
@@ -78,7 +79,7 @@ function registerProxyExports(parent: Command, { io, action }: CommandContext): 
 }
 
 function registerClusterExports(parent: Command, { io, action }: CommandContext): void {
-  exportCommand(parent, "k8s", "Kubernetes Secrets (kubernetes.io/tls) for the gateway and every plugin, the client-CA Secret and Ingress annotations for ingress-nginx, and the cert-manager hand-off (CA Issuer + one Certificate per cert)")
+  exportCommand(parent, "k8s", "Kubernetes Secrets (kubernetes.io/tls) for the gateway and every plugin, the client-CA Secret and Ingress annotations for ingress-nginx, and the cert-manager hand-off (CA Issuer + one Certificate per cert)", false)
     .option("--namespace <ns>", "namespace of every object", "mcp-system")
     .option("--server <name>", "a named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>")
     .option("--service <name:port>", "the gateway's Service behind the Ingress", "mcp-gateway:4444")
@@ -89,7 +90,7 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
       return deliver(await exportKubernetes(o), flags, io);
     }));
 
-  exportCommand(parent, "istio", "Istio's plug-in CA Secret (cacerts in istio-system) from the tree's intermediate CA, and a STRICT PeerAuthentication for the gateway")
+  exportCommand(parent, "istio", "Istio's plug-in CA Secret (cacerts in istio-system) from the tree's intermediate CA, and a STRICT PeerAuthentication for the gateway", false)
     .option("--namespace <ns>", "the gateway's namespace, for the PeerAuthentication", "mcp-system")
     .option("--key-passphrase-env <VAR>", "open an encrypted intermediate key with the passphrase in this env var")
     .action(action(async (flags: ExportFlags & { namespace: string; keyPassphraseEnv?: string }) => {
