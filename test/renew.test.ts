@@ -422,3 +422,21 @@ describe("renew --ca: CA rotation with a bundle, then ca --finish-rotation", () 
     assert.equal(cli(["ca", "--finish-rotation", "--out", out], dir).code, 2);
   });
 });
+
+describe("renew --ca keeps what the old CA said about itself", () => {
+  it("the new CA has the same subject and the same name constraints; a renewed leaf verifies under it", () => {
+    const dir = tempDir();
+    const out = join(dir, "certs/mcp");
+    assert.equal(cli(["ca", "--out", out, "--key-type", "ecdsa-p256", "--permit-dns", "example.com"], dir).code, 0);
+    assert.equal(cli(["gateway", "--out", out, "--key-type", "ecdsa-p256"], dir).code, 0);
+    const constraints = (f: string) => openssl(["x509", "-in", f, "-noout", "-ext", "nameConstraints,basicConstraints,keyUsage"]).stdout;
+    const subject = (f: string) => openssl(["x509", "-in", f, "-noout", "-subject"]).stdout;
+    const before = { constraints: constraints(join(out, "ca/ca.crt")), subject: subject(join(out, "ca/ca.crt")) };
+    assert.match(before.constraints, /Permitted:\s+DNS:example\.com/);
+    const r = cli(["renew", "--ca", "--out", out], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(constraints(join(out, "ca/ca.crt")), before.constraints);
+    assert.equal(subject(join(out, "ca/ca.crt")), before.subject);
+    assert.equal(verifyStrict(join(out, "ca/ca.crt"), join(out, "gateway/client.crt"), ["-purpose", "sslclient"]).code, 0);
+  });
+});
