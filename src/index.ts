@@ -25,3 +25,8 @@ export { createMemoryCa, type MemoryCa, type MemoryCaOptions, type MemoryCert, t
 export { inspectFile, type InspectOptions, type InspectReport, type InspectItem, type CertificateItem, type PrivateKeyItem, type CsrItem, type CrlItem, type PublicKeyItem } from "./commands/inspect.js";
 export { verifyCertificate, verifyPem, verifyFailed, type VerifyOptions, type VerifyPemOptions, type VerifyReport, type VerifyProblem, type VerifyProblemCode, type VerifyPurpose, type ChainLink } from "./commands/verify.js";
 export type { CertFacts, BasicConstraints, NameConstraintsFacts } from "./pki/cert-facts.js";
+export { revokeCertificate, refreshCrl, type CrlOptions, type RevokeOptions, type CrlReport } from "./commands/revoke.js";
+export { REVOCATION_REASONS, type RevocationReason } from "./pki/crl.js";
+export { fingerprintCertificate, type FingerprintReport } from "./commands/fingerprint.js";
+export { exportP12, type P12Options, type P12Report } from "./commands/p12.js";
+export { caExtensionsFromFlags, nameConstraintsFromFlags, nameConstraintsExtension, readNameConstraints, describeNameConstraints, type NameConstraintFlags, type NameConstraintSet } from "./pki/constraints.js";

@@ -4,11 +4,12 @@
  * renewal; the SPKI pin (`sha256//` + base64 of the SHA-256 of the public key, RFC 7469's
  * pin-sha256 as curl --pinnedpubkey and seed 003 take it) survives a renewal on the same key.
  */
-import { X509Certificate as NodeCert, createHash } from "node:crypto";
+import { X509Certificate as NodeCert } from "node:crypto";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { findCertificate } from "../store/cert-target.js";
 import { treePaths } from "../store/paths.js";
+import { spkiPin } from "./renew.js";
 
 export interface FingerprintReport {
   cert: string;
@@ -36,14 +37,10 @@ export async function fingerprintCertificate(target: string, o: { out?: string }
     serial: cert.serialNumber,
     notAfter: new Date(cert.validTo).toISOString(),
     sha256: cert.fingerprint256,
-    spkiPin: spkiPin(cert),
+    spkiPin: `sha256//${spkiPin(cert)}`,
   };
 }
 
-export function spkiPin(cert: NodeCert): string {
-  const spki = cert.publicKey.export({ type: "spki", format: "der" });
-  return `sha256//${createHash("sha256").update(spki).digest("base64")}`;
-}
 
 export function renderFingerprint(r: FingerprintReport): string {
   return `${r.cert}\n  subject: ${r.subject}\n  sha256 Fingerprint=${r.sha256}\n  SPKI pin: ${r.spkiPin}\n`;
