@@ -147,6 +147,26 @@ describe("verify: the same verdicts as openssl verify -x509_strict, with the cau
     assert.match(ours.report.problems[0]!.fix, /mtls-certs renew/);
   });
 
+  it("--crl: a cert revoked by `openssl ca` fails as it does under openssl verify -crl_check; a cert not listed passes", () => {
+    const revoked = opensslLeaf(dir, "revoked-plugin", goodCa, "/CN=mcp-plugin-r/O=MCPGateway/OU=Plugins", ["subjectAltName=DNS:r"]);
+    const db = join(dir, "crl-db");
+    writeFile(join(db, "index.txt"), "");
+    writeFile(join(db, "crlnumber"), "01\n");
+    const config = writeFile(join(db, "ca.cnf"), `[ca]\ndefault_ca = d\n[d]\ndatabase = ${db}/index.txt\ncrlnumber = ${db}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n`);
+    must(openssl(["ca", "-config", config, "-keyfile", goodCa.key, "-cert", goodCa.cert, "-revoke", revoked.cert]), "revoke");
+    const crl = join(dir, "good-ca.crl");
+    must(openssl(["ca", "-config", config, "-keyfile", goodCa.key, "-cert", goodCa.cert, "-gencrl", "-out", crl]), "gencrl");
+    const strictCrl = (cert: string) => openssl(["verify", "-x509_strict", "-crl_check", "-CRLfile", crl, "-CAfile", goodCa.cert, cert]);
+    agree(verify([revoked.cert, "--ca", goodCa.cert, "--crl", crl], dir), strictCrl(revoked.cert), { ok: false, codes: ["revoked"], openssl: /certificate revoked/ });
+    agree(verify([goodPlugin.cert, "--ca", goodCa.cert, "--crl", crl], dir), strictCrl(goodPlugin.cert), { ok: true });
+    // A CRL from another CA proves nothing about this cert.
+    agree(verify([twinPlugin.cert, "--ca", twinCa.cert, "--crl", crl], dir), openssl(["verify", "-x509_strict", "-crl_check", "-CRLfile", crl, "-CAfile", twinCa.cert, twinPlugin.cert]), {
+      ok: false,
+      codes: ["crl-not-from-issuer"],
+      openssl: /CRL signature failure|unable to get certificate CRL/,
+    });
+  });
+
   it("mtls-certs' own tree passes, with the ca.crt beside each cert as the default CA", () => {
     const treeDir = tempDir();
     must(cli(["all", "--key-type", "ecdsa-p256", "--quiet"], treeDir), "all");
