@@ -6,7 +6,7 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:https";
@@ -19,7 +19,7 @@ import { issueGateway } from "../src/commands/gateway.js";
 import { issuePlugin } from "../src/commands/plugin.js";
 import { issueServer } from "../src/commands/server.js";
 import type { RenewReport } from "../src/commands/renew.js";
-import { cli, mtlsHandshake, openssl, pluginConfig, read, tempDir, verifyStrict, writeFile } from "./helpers.js";
+import { cli, mtlsHandshake, openssl, pluginConfig, read, runAsync, tempDir, verifyStrict, writeFile } from "./helpers.js";
 
 const DAY = 86_400_000;
 const daysFromNow = (n: number): Date => new Date(Date.now() + n * DAY);
@@ -39,18 +39,6 @@ function opensslPin(certPath: string): string {
 function stableText(certPath: string): string {
   const text = openssl(["x509", "-in", certPath, "-noout", "-text", "-certopt", "no_serial,no_validity,no_pubkey,no_sigdump"]).stdout;
   return text.replace(/X509v3 (Subject|Authority) Key Identifier:[^\n]*\n[^\n]*\n/g, "");
-}
-
-/** A child process that does not block the event loop (curl against our own server). */
-function runAsync(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 describe("renew: only what expires, under the same CA", () => {
@@ -267,7 +255,8 @@ describe("no issuing from a dead CA; no leaf outlives its CA (issue 10)", () => 
     const out = join(dir, "certs/mcp");
     // A tree made 900 days ago with an 825-day CA: everything in it is now expired.
     await all({ ...fast, out, config: join(dir, "none.yaml"), now: daysFromNow(-900), days: 825 });
-    assert.match(verifyStrict(join(out, "ca/ca.crt"), join(out, "gateway/client.crt")).stdout + verifyStrict(join(out, "ca/ca.crt"), join(out, "gateway/client.crt")).stderr, /certificate has expired/);
+    const dead = verifyStrict(join(out, "ca/ca.crt"), join(out, "gateway/client.crt"));
+    assert.match(dead.stdout + dead.stderr, /certificate has expired/);
     const ca = sha256(join(out, "ca/ca.crt"));
     for (const args of [["plugin", "newcomer"], ["renew"], ["renew", "--force"]]) {
       const r = cli([...args, "--out", out], dir);
