@@ -90,6 +90,19 @@ function curl(args: string[]): Promise<Run> {
   });
 }
 
+/** nginx in the foreground with `<prefix>/mtls.conf` included in its http {}; pid, logs and temp files in `prefix`. */
+async function startNginx(prefix: string, port: number): Promise<{ stop: () => Promise<void> }> {
+  mkdirSync(join(prefix, "logs"), { recursive: true });
+  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `${k}_temp_path ${join(prefix, k)};`).join(" ");
+  const conf = writeFile(
+    join(prefix, "nginx.conf"),
+    `daemon off;\nmaster_process off;\npid ${join(prefix, "nginx.pid")};\nerror_log ${join(prefix, "error.log")} info;\nevents { worker_connections 64; }\nhttp {\n  access_log off;\n  ${temps}\n  include ${join(prefix, "mtls.conf")};\n}\n`,
+  );
+  const test = spawnSync("nginx", ["-t", "-p", prefix, "-c", conf], { encoding: "utf8" });
+  assert.equal(test.status, 0, test.stderr);
+  return startDaemon("nginx", ["-p", prefix, "-c", conf], port);
+}
+
 describe("export nginx, haproxy and caddy: proxies that real servers run", () => {
   const dir = tempDir();
   const tree = join(dir, "certs/mcp");
@@ -132,16 +145,9 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     const port = await freePort();
     const exported = exportConfig("nginx", port, ["--out", join(dir, "nginx/mtls.conf")]);
     assert.equal(exported.code, 0, exported.stderr);
+    assert.match(read(join(dir, "nginx/mtls.conf")), /ssl_verify_depth 2;/);
     const prefix = join(dir, "nginx");
-    mkdirSync(join(prefix, "logs"), { recursive: true });
-    const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `${k}_temp_path ${join(prefix, k)};`).join(" ");
-    const conf = writeFile(
-      join(prefix, "nginx.conf"),
-      `daemon off;\nmaster_process off;\npid ${join(prefix, "nginx.pid")};\nerror_log ${join(prefix, "error.log")} info;\nevents { worker_connections 64; }\nhttp {\n  access_log off;\n  ${temps}\n  include ${join(prefix, "mtls.conf")};\n}\n`,
-    );
-    const test = spawnSync("nginx", ["-t", "-p", prefix, "-c", conf], { encoding: "utf8" });
-    assert.equal(test.status, 0, test.stderr);
-    const nginx = await startDaemon("nginx", ["-p", prefix, "-c", conf], port);
+    const nginx = await startNginx(prefix, port);
     try {
       const good = await request(port, "admin");
       assert.equal(status(good), "200", good.stderr);
@@ -262,6 +268,51 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
         assert.match(r.stderr, message);
         assert.equal(existsSync(out), false);
       }
+    }
+  });
+});
+
+describe("export nginx with an intermediate CA: the server presents the chain, clients verify to the root", () => {
+  const dir = tempDir();
+  const tree = join(dir, "certs/mcp");
+
+  it("fullchain.crt carries the intermediate, depth 3 lets clients through, and a CRL without the root's is left out and said", { ...TIME_LIMIT, skip: skipUnless("nginx", "nginx-light") }, async () => {
+    const kt = ["--out", tree, "--key-type", "ecdsa-p256", "-q"];
+    for (const args of [["ca", "--intermediate"], ["server", SERVER], ["client", "admin"], ["client", "eve"]]) {
+      const r = cli([...args, ...kt], dir);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    }
+    assert.equal(cli(["revoke", "eve", "--out", tree], dir).code, 0);
+    const upstream = await startUpstream();
+    try {
+      const port = await freePort();
+      const conf = join(dir, "nginx/mtls.conf");
+      const r = cli(["export", "nginx", "--tree", tree, "--server", SERVER, "--listen", `127.0.0.1:${port}`, "--upstream", upstream.url, "--out", conf], dir);
+      assert.equal(r.code, 0, r.stderr);
+      const text = read(conf);
+      const fullchain = join(tree, "servers", SERVER, "fullchain.crt");
+      assert.match(text, new RegExp(`ssl_certificate ${fullchain};`));
+      assert.match(text, /ssl_verify_depth 3;/);
+      assert.doesNotMatch(text, /^\s*ssl_crl /m);
+      assert.match(text, /# .*ca\.crl is not enforced: it has no CRL from CN=ContextForge-CA/);
+      assert.match(r.stderr, /not enforced/);
+      // openssl: the presented chain leads from the server cert to the root.
+      const verified = openssl(["verify", "-x509_strict", "-CAfile", join(tree, "ca/ca.crt"), "-untrusted", fullchain, join(tree, "servers", SERVER, "server.crt")]);
+      assert.equal(verified.code, 0, verified.stderr);
+
+      const nginx = await startNginx(join(dir, "nginx"), port);
+      try {
+        const args = (client?: string) => [...(client ? ["--cert", join(tree, "clients", client, "client.pem")] : []), "--resolve", `${SERVER}:${port}:127.0.0.1`, "--cacert", join(tree, "ca/ca.crt"), `https://${SERVER}:${port}/`, "-w", "\n%{http_code}"];
+        const good = await curl(args("admin"));
+        assert.equal(good.stdout.trim().split("\n").at(-1), "200", good.stderr);
+        assert.equal((JSON.parse(good.stdout.split("\n")[0] ?? "{}") as Record<string, string>)["x-ssl-client-s-dn-cn"], "admin");
+        const none = await curl(args());
+        assert.equal(none.stdout.trim().split("\n").at(-1), "400");
+      } finally {
+        await nginx.stop();
+      }
+    } finally {
+      upstream.server.close();
     }
   });
 });

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
 import { withLock } from "../store/lock.js";
-import { KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
+import { CERT_MODE, KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
 import { renderTemplate } from "./render.js";
 import { crlFile, exportTree, parseListen, parseUpstream, pathShower, requireLeaf, type ExportOptions, type ExportResult, type LeafSource, type Listen } from "./sources.js";
 
@@ -28,16 +28,24 @@ export const DEFAULT_LISTEN = "443";
 export const DEFAULT_UPSTREAM = "http://127.0.0.1:4444";
 /** HAProxy's cert+key file, next to the server's cert. */
 export const HAPROXY_BUNDLE = "haproxy.pem";
+/** The server's cert followed by the intermediate CA(s), when the tree has any: what nginx and Caddy send. */
+export const FULL_CHAIN = "fullchain.crt";
 
 interface ProxyInputs {
   readonly leaf: LeafSource;
   readonly listen: Listen;
   readonly upstream: ReturnType<typeof parseUpstream>;
+  /** The CRL to enforce: only when it has one from every CA of the chain. */
   readonly crl: string | undefined;
+  /** Why a CRL that exists is left out, for a comment in the config. */
+  readonly crlGap: string | undefined;
   readonly show: (path: string) => string;
   readonly tree: string;
   /** 1 + the CA certificates a client's chain may pass through (root, intermediate, rotation). */
   readonly verifyDepth: number;
+  /** The intermediate CA(s) a client needs to verify the server: the CA file's non-self-signed certs. */
+  readonly chain: string[];
+  readonly lock: string;
   readonly notes: string[];
 }
 
@@ -48,9 +56,26 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
   const tree = exportTree(o);
   const show = pathShower(tree, o.prefix);
   const leaf = await requireLeaf(tree, "server", o.server, "--server");
-  const crl = await crlFile(tree);
+  const crlSource = await crlFile(tree, leaf.caPem);
   const notes: string[] = [];
-  return { leaf, listen, upstream, crl, show, tree: tree.root, verifyDepth: Math.max(2, splitPemBlocks(leaf.caPem).length + 1), notes };
+  const crlGap = crlSource && crlSource.missing.length > 0
+    ? `${crlSource.file} is not enforced: it has no CRL from ${crlSource.missing.join(" or ")}, and a proxy that checks revocation needs one from every CA of the chain (else it refuses every client)`
+    : undefined;
+  if (crlGap) notes.push(crlGap);
+  const crl = crlGap ? undefined : crlSource?.file;
+  const chain = splitPemBlocks(leaf.caPem).filter((pem) => !selfSigned(pem)).map((pem) => pem + "\n");
+  const verifyDepth = Math.max(2, splitPemBlocks(leaf.caPem).length + 1);
+  return { leaf, listen, upstream, crl, crlGap, show, tree: tree.root, verifyDepth, chain, lock: tree.lock, notes };
+}
+
+/**
+ * The certificate file a server presents: server.crt alone under a root CA; with an intermediate,
+ * fullchain.crt (written here, 0644), since clients that trust only the root need the intermediate.
+ */
+async function presentedCert(p: ProxyInputs): Promise<{ file: string; written: string[] }> {
+  if (p.chain.length === 0) return { file: p.leaf.files.cert, written: [] };
+  const file = join(p.leaf.files.dir, FULL_CHAIN);
+  return { file, written: await writeIfChanged(p.lock, file, p.leaf.certPem.trimEnd() + "\n" + p.chain.join(""), CERT_MODE) };
 }
 
 /** A path as a config token: quoted where it has spaces or syntax characters; refused where no quoting is safe. */
@@ -67,20 +92,22 @@ function listenText(l: Listen, anyHost: string): string {
 export async function exportNginx(o: ProxyExportOptions): Promise<ExportResult> {
   const p = await proxyInputs(o);
   const token = (path: string) => configToken(p.show(path), '"');
+  const presented = await presentedCert(p);
   const text = renderTemplate("nginx.conf", {
     tree: p.tree,
     listen: listenText(p.listen, ""),
     server_name: o.server,
-    cert: token(p.leaf.files.cert),
+    cert: token(presented.file),
     key: token(p.leaf.files.key),
     key_encrypted: p.leaf.keyEncrypted,
     ca: token(p.leaf.caFile),
     verify_depth: String(p.verifyDepth),
     crl: p.crl === undefined ? undefined : token(p.crl),
+    crl_gap: p.crlGap,
     upstream: p.upstream.origin,
   });
   if (p.leaf.keyEncrypted) p.notes.push(`${p.leaf.files.key} is encrypted: set ssl_password_file to a file holding its passphrase`);
-  return { text, notes: p.notes, written: [], secret: false };
+  return { text, notes: p.notes, written: presented.written, secret: false };
 }
 
 export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult> {
@@ -90,10 +117,8 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
     throw new MtlsError("E_PASSPHRASE", `${p.leaf.files.key}: the key is encrypted and HAProxy cannot open an encrypted key`, "pass --key-passphrase-env VAR: the bundle (mode 600) then holds the key decrypted");
   }
   const bundle = join(p.leaf.files.dir, HAPROXY_BUNDLE);
-  // The server sends its chain: the intermediate(s) of the CA file, never the self-signed root.
-  const chain = splitPemBlocks(p.leaf.caPem).filter((pem) => !selfSigned(pem)).map((pem) => pem + "\n");
-  const bundlePem = p.leaf.certPem.trimEnd() + "\n" + chain.join("") + plainKey(p.leaf, o.keyPassphrase);
-  const written = await writeBundle(exportTree(o).lock, bundle, bundlePem);
+  const bundlePem = p.leaf.certPem.trimEnd() + "\n" + p.chain.join("") + plainKey(p.leaf, o.keyPassphrase);
+  const written = await writeIfChanged(p.lock, bundle, bundlePem, KEY_MODE);
   const name = o.server.toLowerCase().replace(/[^a-z0-9_.-]/g, "_");
   const text = renderTemplate("haproxy.cfg", {
     tree: p.tree,
@@ -101,9 +126,10 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
     backend: `mcp_gateway_${name}`,
     bind: listenText(p.listen, "*"),
     bundle: token(bundle),
-    chain_note: chain.length > 0 ? ", its intermediate CA" : "",
+    chain_note: p.chain.length > 0 ? ", its intermediate CA" : "",
     ca: token(p.leaf.caFile),
     crl_option: p.crl === undefined ? "" : ` crl-file ${token(p.crl)}`,
+    crl_gap: p.crlGap,
     upstream: p.upstream.hostPort,
   });
   return { text, notes: p.notes, written, secret: false };
@@ -123,12 +149,12 @@ function plainKey(leaf: LeafSource, passphrase: string | undefined): string {
   }
 }
 
-/** Writes the bundle 0600 under the tree's lock, only when its bytes change. */
-async function writeBundle(lock: string, path: string, pem: string): Promise<string[]> {
+/** Writes a file of the tree under its lock, only when its bytes change; returns what it wrote. */
+async function writeIfChanged(lock: string, path: string, pem: string, mode: number): Promise<string[]> {
   return withLock(lock, async () => {
     const current = await readText(path);
     if (current === pem) return [];
-    await writeFileAtomically(path, pem, { mode: KEY_MODE, replace: current !== undefined });
+    await writeFileAtomically(path, pem, { mode, replace: current !== undefined });
     return [path];
   });
 }
@@ -137,16 +163,17 @@ export async function exportCaddy(o: ProxyExportOptions): Promise<ExportResult> 
   const p = await proxyInputs(o);
   const token = (path: string) => configToken(p.show(path), '"');
   if (p.leaf.keyEncrypted) throw new MtlsError("E_PASSPHRASE", `${p.leaf.files.key}: the key is encrypted and Caddy cannot open an encrypted key`, "issue the server cert without --key-passphrase-env for Caddy");
+  const presented = await presentedCert(p);
   const text = renderTemplate("Caddyfile", {
     tree: p.tree,
     site: `https://${o.server}:${p.listen.port}`,
     bind: p.listen.host,
-    cert: token(p.leaf.files.cert),
+    cert: token(presented.file),
     key: token(p.leaf.files.key),
     ca: token(p.leaf.caFile),
     crl: p.crl === undefined ? undefined : p.show(p.crl),
     upstream: p.upstream.hostPort,
   });
   if (p.crl !== undefined) p.notes.push(`Caddy does not check CRLs: revoked certificates in ${p.crl} are still accepted by this config`);
-  return { text, notes: p.notes, written: [], secret: false };
+  return { text, notes: p.notes, written: presented.written, secret: false };
 }

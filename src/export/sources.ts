@@ -8,6 +8,7 @@ import { isIP } from "node:net";
 import { dirname, posix, relative, resolve, sep } from "node:path";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
+import { splitPemBlocks } from "../pki/cert-facts.js";
 import { checkDnsName, checkName, parseWholeNumber } from "../pki/names.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
 import { CERT_MODE, KEY_MODE, ensureDirectory, exists, readText, writeFileAtomically } from "../store/write.js";
@@ -75,9 +76,21 @@ async function caFileFor(tree: TreePaths, files: LeafFiles): Promise<string> {
   return (await exists(tree.caBundle)) ? tree.caBundle : tree.caCert;
 }
 
-/** The tree's CRL when one exists (`mtls-certs revoke` / `crl` make it). */
-export async function crlFile(tree: TreePaths): Promise<string | undefined> {
-  return (await exists(tree.caCrl)) ? tree.caCrl : undefined;
+export interface CrlSource {
+  readonly file: string;
+  /** CAs of the chain with no CRL in the file. nginx and HAProxy check a CRL for every CA in the
+   * chain (X509_V_FLAG_CRL_CHECK_ALL) and refuse every client when one is missing. */
+  readonly missing: string[];
+}
+
+/** The tree's CRL when one exists (`mtls-certs revoke` / `crl` make it), and which CAs it covers. */
+export async function crlFile(tree: TreePaths, caPem: string): Promise<CrlSource | undefined> {
+  const text = await readText(tree.caCrl);
+  if (text === undefined) return undefined;
+  const { X509Crl, X509Certificate } = await import("../pki/x509.js");
+  const issuers = new Set(splitPemBlocks(text, "X509 CRL").map((pem) => new X509Crl(pem).issuer));
+  const missing = splitPemBlocks(caPem).map((pem) => new X509Certificate(pem).subject).filter((subject) => !issuers.has(subject));
+  return { file: tree.caCrl, missing };
 }
 
 /** Shows a path of the tree: real and absolute, or under `--prefix` (a POSIX path in a container). */
