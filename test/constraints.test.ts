@@ -8,23 +8,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, openssl, tempDir, verifyStrict, writeFile, x509Text } from "./helpers.js";
+import { cli, opensslSignedCert, tempDir, verifyStrict, writeFile, x509Text } from "./helpers.js";
 
 /** A server cert signed by our CA with `openssl x509 -req -CA`, carrying exactly `san`. */
 function opensslServer(dir: string, name: string, tree: string, san: string): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`);
-  const csr = join(dir, `${name}.csr`);
-  const cert = join(dir, `${name}.crt`);
-  const ext = writeFile(join(dir, `${name}.ext`), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`);
-  for (const args of [
-    ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
-    ["req", "-new", "-key", key, "-subj", `/CN=${name}`, "-out", csr],
-    ["x509", "-req", "-in", csr, "-CA", join(tree, "ca/ca.crt"), "-CAkey", join(tree, "ca/ca.key"), "-CAcreateserial", "-days", "30", "-sha256", "-extfile", ext, "-out", cert],
-  ]) {
-    const r = openssl(args);
-    assert.equal(r.code, 0, r.stderr);
-  }
-  return { cert, key };
+  const ca = { cert: join(tree, "ca/ca.crt"), key: join(tree, "ca/ca.key") };
+  return opensslSignedCert(dir, name, ca, ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=serverAuth", `subjectAltName=${san}`]);
 }
 
 const hasGo = spawnSync("sh", ["-c", "command -v go"]).status === 0;

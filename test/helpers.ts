@@ -82,6 +82,26 @@ export function x509Text(certPath: string): string {
   return r.stdout;
 }
 
+/**
+ * A P-256 key and a cert that openssl itself signs with `ca` (`x509 -req -CA -CAkey`): a cert our
+ * code never saw. `extensions` are extfile lines such as `subjectAltName=DNS:x`.
+ */
+export function opensslSignedCert(dir: string, name: string, ca: { cert: string; key: string }, extensions: readonly string[], subject = `/CN=${name}`): { cert: string; key: string } {
+  const key = join(dir, `${name}.key`);
+  const csr = join(dir, `${name}.csr`);
+  const cert = join(dir, `${name}.crt`);
+  const extfile = writeFile(join(dir, `${name}.ext`), extensions.join("\n") + "\n");
+  for (const args of [
+    ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
+    ["req", "-new", "-key", key, "-subj", subject, "-out", csr],
+    ["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-days", "30", "-sha256", "-extfile", extfile, "-out", cert],
+  ]) {
+    const r = openssl(args);
+    if (r.code !== 0) throw new Error(`openssl ${args[0]} for ${name} failed: ${r.stderr}`);
+  }
+  return { cert, key };
+}
+
 /** `openssl verify -x509_strict` with an optional purpose; returns the run. */
 export function verifyStrict(caFile: string, certPath: string, extra: string[] = []): Run {
   return openssl(["verify", "-x509_strict", "-CAfile", caFile, ...extra, certPath]);

@@ -5,33 +5,15 @@
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { join } from "node:path";
-import { cli, mtlsHandshake, openssl, read, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
+import { cli, mtlsHandshake, openssl, opensslSignedCert, read, runAsync, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
 import { checkTree } from "../src/commands/check.js";
 
 const DAY_MS = 86_400_000;
-
-/** A key and a cert signed by `caDir`'s CA with openssl itself: a cert our code never saw. */
-function opensslLeaf(dir: string, name: string, caCert: string, caKey: string, ext: string): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`);
-  const csr = join(dir, `${name}.csr`);
-  const cert = join(dir, `${name}.crt`);
-  const extfile = writeFile(join(dir, `${name}.ext`), ext);
-  for (const args of [
-    ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
-    ["req", "-new", "-key", key, "-subj", `/CN=${name}`, "-out", csr],
-    ["x509", "-req", "-in", csr, "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-sha256", "-extfile", extfile, "-out", cert],
-  ]) {
-    const r = openssl(args);
-    assert.equal(r.code, 0, r.stderr);
-  }
-  return { cert, key };
-}
 
 function crlText(path: string): string {
   const r = openssl(["crl", "-in", path, "-noout", "-text"]);
@@ -47,7 +29,7 @@ function crlNumber(text: string): number {
   return Number(text.match(/X509v3 CRL Number:\s*\n\s*(\d+)/)![1]);
 }
 
-const CLIENT_EXT = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n";
+const CLIENT_EXT = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=clientAuth"];
 
 describe("revoke and crl", () => {
   let dir: string;
@@ -68,8 +50,9 @@ describe("revoke and crl", () => {
     crl = join(tree, "ca/ca.crl");
     plugin = { cert: join(tree, "plugins/example-plugin-a/server.crt"), key: join(tree, "plugins/example-plugin-a/server.key") };
     gateway = { cert: join(tree, "gateway/client.crt"), key: join(tree, "gateway/client.key") };
-    goodClient = opensslLeaf(dir, "good-client", caCert, join(tree, "ca/ca.key"), CLIENT_EXT);
-    otherClient = opensslLeaf(dir, "other-client", caCert, join(tree, "ca/ca.key"), CLIENT_EXT);
+    const ca = { cert: caCert, key: join(tree, "ca/ca.key") };
+    goodClient = opensslSignedCert(dir, "good-client", ca, CLIENT_EXT);
+    otherClient = opensslSignedCert(dir, "other-client", ca, CLIENT_EXT);
   });
 
   it("revoke gateway writes a v2 CRL signed by the CA, with CRL number 1, the serial, the reason and nextUpdate in 30 days", () => {
@@ -165,7 +148,7 @@ describe("revoke and crl", () => {
   it("revoke of a cert another CA signed is exit 2 and leaves the CRL alone", () => {
     const foreignCa = join(dir, "foreign-ca");
     assert.equal(openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${foreignCa}.key`, "-out", `${foreignCa}.crt`, "-subj", "/CN=Other CA", "-days", "30"]).code, 0);
-    const foreign = opensslLeaf(dir, "foreign", `${foreignCa}.crt`, `${foreignCa}.key`, CLIENT_EXT);
+    const foreign = opensslSignedCert(dir, "foreign", { cert: `${foreignCa}.crt`, key: `${foreignCa}.key` }, CLIENT_EXT);
     const before = read(crl);
     const r = cli(["revoke", foreign.cert], dir);
     assert.equal(r.code, 2);
@@ -208,14 +191,7 @@ except ssl.SSLCertVerificationError as e:
     print("refused:", e.verify_message)
 `;
   try {
-    return await new Promise<Run>((res) => {
-      const child = spawn("python3", ["-c", script, caFile, crlFile, String((srv.address() as AddressInfo).port), host]);
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
-    });
+    return await runAsync("python3", ["-c", script, caFile, crlFile, String((srv.address() as AddressInfo).port), host]);
   } finally {
     srv.close();
   }
@@ -237,16 +213,9 @@ describe("revocation seen from the gateway's side (Python ssl)", () => {
   });
 });
 
-/** curl, asynchronously: the https server answering it runs in this process. */
+/** curl, without blocking the https server that answers it in this process. */
 function curl(args: string[]): Promise<Run> {
-  return new Promise((res) => {
-    const child = spawn("curl", ["--silent", "--show-error", "--max-time", "10", ...args]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
-  });
+  return runAsync("curl", ["--silent", "--show-error", "--max-time", "10", ...args]);
 }
 
 describe("fingerprint", () => {
