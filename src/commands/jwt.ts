@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { generateKey, keyTypeOf, type KeyType } from "../pki/keys.js";
-import { certsDirOf, jwtFiles } from "../store/paths.js";
-import { withTree } from "../store/tree.js";
-import { CERT_MODE, KEY_MODE, ensureDirectory, exists, readText, writeFileAtomically } from "../store/write.js";
+import { certsDirOf, jwtFiles, treePaths } from "../store/paths.js";
+import { withOutputDirectory } from "../store/tree.js";
+import { CERT_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 
 export interface JwtOptions {
   /** The mcp tree; its parent (certs/) holds jwt/. Default certs/mcp. */
@@ -42,8 +42,8 @@ const JWT_KEY_TYPE = { rsa: "rsa4096", ecdsa: "ecdsa-p256" } as const satisfies 
 
 export async function issueJwtKeys(o: JwtOptions = {}): Promise<JwtReport> {
   const keyType = o.ecdsa ? JWT_KEY_TYPE.ecdsa : JWT_KEY_TYPE.rsa;
-  return withTree({ out: o.out ?? DEFAULT_OUT, lockWaitMs: o.lockWaitMs, onProgress: o.onProgress }, async (tree) => {
-    const files = jwtFiles(o.dir ?? join(certsDirOf(tree), "jwt"), Boolean(o.ecdsa));
+  const files = jwtFiles(o.dir ?? join(certsDirOf(treePaths(o.out ?? DEFAULT_OUT)), "jwt"), Boolean(o.ecdsa));
+  return withOutputDirectory(files.dir, o, async () => {
     const [hasPrivate, hasPublic] = await Promise.all([exists(files.privateKey), exists(files.publicKey)]);
     if (hasPublic && !hasPrivate) {
       throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.publicKey}: the public key has no private key (${files.privateKey} is missing)`, `restore the private key, or remove ${files.publicKey} to make a new pair`);
@@ -56,7 +56,6 @@ export async function issueJwtKeys(o: JwtOptions = {}): Promise<JwtReport> {
     } else {
       o.onProgress?.(`generating 1 ${keyType} key`);
       privatePem = (await generateKey(keyType)).privateKeyPem;
-      await ensureDirectory(files.dir);
       await writeFileAtomically(files.privateKey, privatePem, { mode: KEY_MODE });
     }
     // A public key missing next to its private key is what a killed run leaves: derive it again.

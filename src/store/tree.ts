@@ -6,6 +6,7 @@
  */
 import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "node:crypto";
 import { promises as fs } from "node:fs";
+import { join } from "node:path";
 import type * as x509 from "../pki/x509.js";
 import { DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
@@ -16,7 +17,7 @@ import { assertNameConstraintsPlan } from "../pki/constraints.js";
 import { PROFILES, caSubject, formatSan, intermediateSubject, type CaSubjectOptions, type Profile, type Role, type San, type Subject } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { withLock } from "./lock.js";
-import { LEAF_DIRS, leafFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";
+import { LEAF_DIRS, LOCK_FILE, leafFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";
 import { CERT_MODE, KEY_MODE, ensureDirectory, exists, listDirectories, readText, removeLeftoverTemps, writeFileAtomically } from "./write.js";
 
 /** Options every command that writes the tree takes; the names match the CLI flags. */
@@ -101,6 +102,22 @@ export async function withTree<T>(o: TreeOptions, work: (tree: TreePaths) => Pro
       return work(tree);
     },
     { waitMs: o.lockWaitMs, onWait: (pid) => o.onProgress?.(`waiting for another mtls-certs (pid ${pid}) to finish with ${tree.root}`) },
+  );
+}
+
+/**
+ * Runs `work` holding a lock in `dir`, for files outside the tree (certs/cert.pem, certs/jwt/),
+ * after removing temp files a killed run left there. The tree is neither locked nor created.
+ */
+export async function withOutputDirectory<T>(dir: string, o: Pick<TreeOptions, "lockWaitMs" | "onProgress">, work: () => Promise<T>): Promise<T> {
+  await ensureDirectory(dir);
+  return withLock(
+    join(dir, LOCK_FILE),
+    async () => {
+      await removeLeftoverTemps(dir);
+      return work();
+    },
+    { waitMs: o.lockWaitMs, onWait: (pid) => o.onProgress?.(`waiting for another mtls-certs (pid ${pid}) to finish with ${dir}`) },
   );
 }
 
