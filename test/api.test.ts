@@ -8,12 +8,13 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { MtlsError, createMemoryCa, verifyPem, type MemoryCa, type MemoryCert } from "../src/index.js";
-import { ROOT, mtlsHandshake, openssl, tempDir, writeFile } from "./helpers.js";
+import { ROOT, mtlsHandshake, openssl, read, tempDir, writeFile } from "./helpers.js";
 
 const DAY_MS = 86_400_000;
 
+/** A child process, outside this test runner (NODE_TEST_CONTEXT would swallow a child's own node --test report). */
 function run(command: string, args: string[], cwd: string) {
-  const r = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" } });
+  const r = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NODE_TEST_CONTEXT: undefined, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" } });
   return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
@@ -54,6 +55,19 @@ describe("the packed package in a fresh consumer project", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { greeting: "hello test-suite", verified: true, refused: { code: "E_BAD_NAME", exitCode: 2 } });
     assert.ok(!existsSync(join(app, "certs")), "the in-memory mode wrote files");
+  });
+
+  it("the README's test-suite example type-checks against the package and passes under node --test", () => {
+    const readme = read(join(ROOT, "README.md"));
+    const example = /### In-memory certificates for a test suite[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, "README: no ```ts example under 'In-memory certificates for a test suite'");
+    writeFile(join(app, "readme.ts"), example);
+    writeFile(join(app, "tsconfig.readme.json"), JSON.stringify({ extends: "./tsconfig.json", files: ["readme.ts"] }));
+    const tsc = run(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.readme.json"], app);
+    assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
+    const test = run(process.execPath, ["--test", "--test-reporter=tap", join("dist", "readme.js")], app);
+    assert.equal(test.code, 0, test.stdout + test.stderr);
+    assert.match(test.stdout, /# pass 1/);
   });
 });
 
