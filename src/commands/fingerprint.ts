@@ -4,9 +4,7 @@
  * renewal; the SPKI pin (`sha256//` + base64 of the SHA-256 of the public key, RFC 7469's
  * pin-sha256 as curl --pinnedpubkey and seed 003 take it) survives a renewal on the same key.
  */
-import { X509Certificate as NodeCert } from "node:crypto";
 import { DEFAULT_OUT } from "../defaults.js";
-import { MtlsError } from "../errors.js";
 import { findCertificate } from "../store/cert-target.js";
 import { treePaths } from "../store/paths.js";
 import { spkiPin } from "./renew.js";
@@ -25,12 +23,7 @@ export interface FingerprintReport {
 /** A file or a name in the tree (`gateway`, a plugin, server or client, `ca`). */
 export async function fingerprintCertificate(target: string, o: { out?: string } = {}): Promise<FingerprintReport> {
   const found = await findCertificate(treePaths(o.out ?? DEFAULT_OUT), target);
-  let cert: NodeCert;
-  try {
-    cert = new NodeCert(found.pem);
-  } catch {
-    throw new MtlsError("E_DAMAGED", `${found.certPath}: not a PEM certificate`);
-  }
+  const { cert } = found;
   return {
     cert: found.certPath,
     subject: cert.subject.split("\n").join(", "),

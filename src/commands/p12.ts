@@ -56,7 +56,7 @@ export async function exportP12(target: string, o: P12Options): Promise<P12Repor
   if (keyPem === undefined) throw new MtlsError("E_NOT_FOUND", `${keyPath}: missing (the key for ${found.certPath})`, "give the key with --key FILE");
   const key = await importPrivateKey(keyPem, keyPath, o.keyPassphrase);
   if (!keyMatchesCert(keyPem, found.pem, o.keyPassphrase)) throw new MtlsError("E_USAGE", `${keyPath}: does not match ${found.certPath}`, "give the certificate's own key with --key FILE");
-  const leaf = parseNode(found.pem, found.certPath);
+  const leaf = found.cert;
   const chain = [leaf, ...(await chainFromTree(tree, leaf, found.certPath))];
 
   const der = await buildPfx({
@@ -156,14 +156,6 @@ export async function buildPfx(c: PfxContent): Promise<Uint8Array> {
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-function parseNode(pem: string, file: string): NodeCert {
-  try {
-    return new NodeCert(pem);
-  } catch {
-    throw new MtlsError("E_DAMAGED", `${file}: not a PEM certificate`);
-  }
 }
 
 export function renderP12Report(r: P12Report): string {

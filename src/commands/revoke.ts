@@ -54,7 +54,7 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
     const found = await findCertificate(tree, target);
     if (found.role === "ca") throw new MtlsError("E_USAGE", `${found.certPath}: a CA cannot put itself on its own CRL`, "to retire the CA, rotate it with `mtls-certs renew --ca`");
     const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
-    const cert = parseNode(found.pem, found.certPath);
+    const { cert } = found;
     const caCert = new NodeCert(ca.cert.toString("pem"));
     if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) {
       throw new MtlsError("E_NOT_SIGNED_BY_CA", `${found.certPath}: not signed by this tree's CA (${caCert.subject.split("\n").join(", ")}); its CRL cannot revoke it`, "revoke it with the CA that issued it");
@@ -159,13 +159,5 @@ function tryParse(pem: string): x509.X509Certificate | undefined {
     return new x509.X509Certificate(pem);
   } catch {
     return undefined;
-  }
-}
-
-function parseNode(pem: string, file: string): NodeCert {
-  try {
-    return new NodeCert(pem);
-  } catch {
-    throw new MtlsError("E_DAMAGED", `${file}: not a PEM certificate`);
   }
 }

@@ -2,6 +2,7 @@
  * What `revoke`, `fingerprint` and `export p12` take as their argument: a certificate file, or
  * the name of a leaf in the tree (`gateway`, a plugin, a named server or client), or `ca`.
  */
+import { X509Certificate as NodeCert } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { resolve } from "node:path";
 import { MtlsError } from "../errors.js";
@@ -16,6 +17,8 @@ export interface CertTarget {
   readonly role: Role | undefined;
   readonly name: string;
   readonly pem: string;
+  /** The certificate, parsed: a file that is not a PEM certificate is refused (exit 2). */
+  readonly cert: NodeCert;
 }
 
 /** A file wins over a name: `./gateway` is a file, `gateway` is the tree's gateway cert. */
@@ -25,9 +28,12 @@ export async function findCertificate(tree: TreePaths, target: string): Promise<
   if (stat?.isFile()) {
     const pem = await fs.readFile(target, "utf8");
     const leaf = leaves.find((l) => l.cert === resolve(target));
-    return leaf ? fromLeaf(leaf, pem) : { certPath: target, keyPath: undefined, role: undefined, name: target, pem };
+    return leaf ? fromLeaf(leaf, pem) : { certPath: target, keyPath: undefined, role: undefined, name: target, pem, cert: parse(pem, target) };
   }
-  if (target === "ca") return { certPath: tree.caCert, keyPath: tree.caKey, role: "ca", name: "ca", pem: await readCert(tree.caCert, target) };
+  if (target === "ca") {
+    const pem = await readCert(tree.caCert, target);
+    return { certPath: tree.caCert, keyPath: tree.caKey, role: "ca", name: "ca", pem, cert: parse(pem, tree.caCert) };
+  }
   const named = leaves.filter((l) => l.name === target);
   if (named.length === 0) {
     throw new MtlsError("E_NOT_FOUND", `${JSON.stringify(target)}: neither a certificate file nor a certificate in ${tree.root}`, "give a file path, or a name that `mtls-certs check` lists");
@@ -40,7 +46,15 @@ export async function findCertificate(tree: TreePaths, target: string): Promise<
 }
 
 function fromLeaf(leaf: LeafFiles, pem: string): CertTarget {
-  return { certPath: leaf.cert, keyPath: leaf.key, role: leaf.role, name: leaf.name, pem };
+  return { certPath: leaf.cert, keyPath: leaf.key, role: leaf.role, name: leaf.name, pem, cert: parse(pem, leaf.cert) };
+}
+
+function parse(pem: string, file: string): NodeCert {
+  try {
+    return new NodeCert(pem);
+  } catch {
+    throw new MtlsError("E_DAMAGED", `${file}: not a PEM certificate`);
+  }
 }
 
 async function readCert(path: string, target: string): Promise<string> {
