@@ -1,9 +1,11 @@
 /**
  * `verify` against certificates made with openssl the Makefile's way, each case judged by
- * `openssl verify -x509_strict` too: the verdicts must agree and verify must name the cause.
+ * `openssl verify -x509_strict` and by Go's crypto/x509 too: the verdicts must agree (Go is not
+ * strict about a CA's keyUsage, and says so below) and verify must name the cause.
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { createMemoryCa } from "../src/index.js";
 import type { VerifyReport } from "../src/commands/verify.js";
@@ -38,6 +40,64 @@ function opensslLeaf(dir: string, name: string, ca: Pair, subject: string, exten
   return p;
 }
 
+/** Go's crypto/x509 Verify, the other verifier the issue names: roots, intermediates, host, EKU. */
+const GO_VERIFIER = `package main
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+)
+
+func load(path string) []*x509.Certificate {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(2)
+	}
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		if block, data = pem.Decode(data); block == nil {
+			return certs
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(2)
+		}
+		certs = append(certs, cert)
+	}
+}
+
+// verifier CERT CA HOST server|client
+func main() {
+	certs, roots, intermediates := load(os.Args[1]), x509.NewCertPool(), x509.NewCertPool()
+	for _, c := range load(os.Args[2]) {
+		roots.AddCert(c)
+	}
+	for _, c := range certs[1:] {
+		intermediates.AddCert(c)
+	}
+	usage := x509.ExtKeyUsageServerAuth
+	if os.Args[4] == "client" {
+		usage = x509.ExtKeyUsageClientAuth
+	}
+	if _, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: intermediates, DNSName: os.Args[3], KeyUsages: []x509.ExtKeyUsage{usage}}); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println("ok")
+}
+`;
+
+let goVerifier: string | undefined;
+function goVerify(cert: string, ca: string, host: string, purpose: "server" | "client"): Run {
+  const r = spawnSync(goVerifier!, [cert, ca, host, purpose], { encoding: "utf8" });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
 function verify(args: string[], cwd: string): { run: Run; report: VerifyReport } {
   const run = cli(["verify", "--json", ...args], cwd);
   return { run, report: JSON.parse(run.stdout) as VerifyReport };
@@ -52,7 +112,7 @@ function agree(ours: { run: Run; report: VerifyReport }, theirs: Run, expected: 
   if (expected.openssl) assert.match(theirs.stdout + theirs.stderr, expected.openssl);
 }
 
-describe("verify: the same verdicts as openssl verify -x509_strict, with the cause named", () => {
+describe("verify: the same verdicts as openssl verify -x509_strict and Go's crypto/x509, with the cause named", () => {
   let dir: string;
   let makefileCa: Pair;
   let goodCa: Pair;
@@ -66,6 +126,10 @@ describe("verify: the same verdicts as openssl verify -x509_strict, with the cau
 
   before(() => {
     dir = tempDir();
+    const source = writeFile(join(dir, "go-verifier", "main.go"), GO_VERIFIER);
+    goVerifier = join(dir, "go-verifier", "verifier");
+    const build = spawnSync("go", ["build", "-o", goVerifier, source], { encoding: "utf8", cwd: join(dir, "go-verifier"), env: { ...process.env, GO111MODULE: "off", GOFLAGS: "" } });
+    assert.equal(build.status, 0, `go build: ${build.stderr}`);
     const caSubject = "/CN=ContextForge-CA/O=ContextForge/OU=Plugins";
     const sans = "subjectAltName=DNS:a,DNS:mcp-plugin-a,DNS:localhost";
     makefileCa = opensslCa(dir, "makefile-ca", caSubject, false);
@@ -87,10 +151,13 @@ describe("verify: the same verdicts as openssl verify -x509_strict, with the cau
       codes: ["ca-missing-key-usage"],
       openssl: /CA cert does not include key usage extension/,
     });
+    // Go's crypto/x509 does not require keyUsage on a CA: only strict OpenSSL (Python 3.13's default) refuses it.
+    assert.equal(goVerify(plugin.cert, makefileCa.cert, "localhost", "server").code, 0);
   });
 
   it("a fixed CA and the same server cert pass both, for a host the cert names", () => {
     agree(verify([goodPlugin.cert, "--ca", goodCa.cert, "--host", "localhost"], dir), openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "localhost", "-CAfile", goodCa.cert, goodPlugin.cert]), { ok: true });
+    assert.equal(goVerify(goodPlugin.cert, goodCa.cert, "localhost", "server").stdout, "ok\n");
   });
 
   it("a server cert without the host: no SAN matches 127.0.0.1, and the fix says --ip 127.0.0.1", () => {
@@ -105,6 +172,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict, with the cau
     const text = cli(["verify", goodPlugin.cert, "--ca", goodCa.cert, "--host", "127.0.0.1"], dir);
     assert.equal(text.code, 1);
     assert.match(text.stdout, /no SAN matches 127\.0\.0\.1.*\n\s+fix: add it with `--ip 127\.0\.0\.1` and renew/);
+    assert.match(goVerify(goodPlugin.cert, goodCa.cert, "127.0.0.1", "server").stdout, /not valid for 127\.0\.0\.1|doesn't contain any IP SANs/);
   });
 
   it("a client cert (extendedKeyUsage clientAuth only) used as a server fails; as a client it passes", () => {
@@ -114,6 +182,8 @@ describe("verify: the same verdicts as openssl verify -x509_strict, with the cau
       openssl: /unsuitable certificate purpose/,
     });
     agree(verify([clientOnly.cert, "--ca", goodCa.cert, "--purpose", "client"], dir), openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", goodCa.cert, clientOnly.cert]), { ok: true });
+    assert.match(goVerify(clientOnly.cert, goodCa.cert, "", "server").stdout, /incompatible key usage/);
+    assert.equal(goVerify(clientOnly.cert, goodCa.cert, "", "client").stdout, "ok\n");
   });
 
   it("a cert from another CA with the same name (a second make certs-mcp-ca) is named as such", () => {
@@ -122,6 +192,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict, with the cau
       codes: ["bad-signature"],
       openssl: /error (7|20) /,
     });
+    assert.match(goVerify(twinPlugin.cert, goodCa.cert, "", "server").stdout, /unknown authority/);
   });
 
   it("a cert from an unrelated CA: its issuer is not in the CA file", () => {
@@ -130,6 +201,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict, with the cau
       codes: ["unknown-issuer"],
       openssl: /unable to get local issuer certificate/,
     });
+    assert.match(goVerify(otherPlugin.cert, goodCa.cert, "", "server").stdout, /unknown authority/);
   });
 
   it("an expired cert (made through the API's notBefore/notAfter, as OpenSSL 3.0's x509 cannot backdate)", async () => {
@@ -145,6 +217,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict, with the cau
       openssl: /certificate has expired/,
     });
     assert.match(ours.report.problems[0]!.fix, /mtls-certs renew/);
+    assert.match(goVerify(certFile, caFile, "localhost", "server").stdout, /expired/);
   });
 
   it("--crl: a cert revoked by `openssl ca` fails as it does under openssl verify -crl_check; a cert not listed passes", () => {
@@ -179,6 +252,8 @@ describe("verify: the same verdicts as openssl verify -x509_strict, with the cau
     const g = verify([gateway], treeDir);
     assert.equal(g.report.purpose, "client", "the purpose follows the cert's extendedKeyUsage");
     agree(g, openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", ca, gateway]), { ok: true });
+    assert.equal(goVerify(server, ca, "example-plugin-a", "server").stdout, "ok\n");
+    assert.equal(goVerify(gateway, ca, "", "client").stdout, "ok\n");
   });
 
   it("bad input is exit 2 with the file named; --json then prints the error document", () => {
