@@ -128,7 +128,7 @@ async function waitFor(path: string, ms: number): Promise<boolean> {
 describe("SIGKILL of a running `all`, then `all` again", () => {
   // Moments to kill at: fixed delays across a whole run, and the first appearance of files
   // (the CA key before its cert; a plugin key before its cert).
-  const delays = [50, 200, 400, 700, 1000, 1500, 2200, 3000];
+  const delays = [50, 300, 700, 1200, 2000, 3000];
   const files = ["ca/ca.key", "ca/ca.crt", "plugins/alpha/server.key", "plugins/delta/server.crt"];
   const moments: Array<{ label: string; delayMs?: number; file?: string }> = [
     ...delays.map((delayMs) => ({ label: `after ${delayMs} ms`, delayMs })),
