@@ -115,6 +115,15 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     curl([...(client ? ["--cert", clientPem(client)] : []), "--resolve", `${SERVER}:${port}:127.0.0.1`, "--cacert", join(tree, "ca/ca.crt"), `https://${SERVER}:${port}/health`, "-w", "\n%{http_code}"]);
   const headersSeen = (r: Run) => JSON.parse(r.stdout.split("\n")[0] ?? "{}") as Record<string, string>;
   const status = (r: Run) => r.stdout.trim().split("\n").at(-1);
+  /** admin's cert gets through, and the upstream sees its CN in the headers the gateway reads. */
+  const admitted = async (port: number) => {
+    const good = await request(port, "admin");
+    assert.equal(status(good), "200", good.stderr);
+    const seen = headersSeen(good);
+    assert.equal(seen["x-ssl-client-s-dn-cn"], "admin");
+    assert.equal(seen["x-authenticated-user"], "admin");
+    return seen;
+  };
   const exportConfig = (kind: string, port: number, extra: string[] = []) =>
     cli(["export", kind, "--tree", tree, "--server", SERVER, "--listen", `127.0.0.1:${port}`, "--upstream", upstream.url, ...extra], dir);
 
@@ -149,11 +158,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     const prefix = join(dir, "nginx");
     const nginx = await startNginx(prefix, port);
     try {
-      const good = await request(port, "admin");
-      assert.equal(status(good), "200", good.stderr);
-      const seen = headersSeen(good);
-      assert.equal(seen["x-ssl-client-s-dn-cn"], "admin");
-      assert.equal(seen["x-authenticated-user"], "admin");
+      const seen = await admitted(port);
       assert.equal(seen["x-ssl-client-verify"], "SUCCESS");
       assert.match(seen["x-ssl-client-s-dn"] ?? "", /CN=admin/);
       assert.match(decodeURIComponent(seen["x-ssl-client-cert"] ?? ""), /^-----BEGIN CERTIFICATE-----/);
@@ -185,11 +190,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     assert.equal(check.status, 0, check.stdout + check.stderr);
     const haproxy = await startDaemon("haproxy", ["-db", "-f", cfg], port);
     try {
-      const good = await request(port, "admin");
-      assert.equal(status(good), "200", good.stderr);
-      const seen = headersSeen(good);
-      assert.equal(seen["x-ssl-client-s-dn-cn"], "admin");
-      assert.equal(seen["x-authenticated-user"], "admin");
+      const seen = await admitted(port);
       assert.equal(seen["x-ssl-client-verify"], "SUCCESS");
       assert.equal(seen["x-ssl-client-s-dn"], "OU=Clients,O=MCPGateway,CN=admin");
 
@@ -225,11 +226,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
 
     const caddy = await startDaemon("caddy", ["run", "--config", caddyfile, "--adapter", "caddyfile"], port, env);
     try {
-      const good = await request(port, "admin");
-      assert.equal(status(good), "200", good.stderr);
-      const seen = headersSeen(good);
-      assert.equal(seen["x-ssl-client-s-dn-cn"], "admin");
-      assert.equal(seen["x-authenticated-user"], "admin");
+      const seen = await admitted(port);
       assert.match(seen["x-ssl-client-s-dn"] ?? "", /^CN=admin,/);
 
       const none = await request(port);
@@ -237,6 +234,27 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     } finally {
       await caddy.stop();
     }
+  });
+
+  it("an encrypted server key: HAProxy's bundle needs --key-passphrase-env and then holds the key decrypted; Caddy refuses", () => {
+    const kt = ["--out", tree, "--key-type", "ecdsa-p256", "-q", "--key-passphrase-env", "PW"];
+    assert.equal(cli(["server", "locked.local", ...kt], dir, { PW: "open-sesame" }).code, 0);
+    const args = ["--tree", tree, "--server", "locked.local", "--out", join(dir, "locked.cfg")];
+    const refused = cli(["export", "haproxy", ...args], dir);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /server\.key: the key is encrypted and HAProxy cannot open an encrypted key[\s\S]*--key-passphrase-env/);
+    const wrong = cli(["export", "haproxy", ...args, "--key-passphrase-env", "PW"], dir, { PW: "wrong" });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /wrong passphrase/);
+    assert.equal(existsSync(join(tree, "servers/locked.local/haproxy.pem")), false, "nothing written on refusal");
+    const ok = cli(["export", "haproxy", ...args, "--key-passphrase-env", "PW"], dir, { PW: "open-sesame" });
+    assert.equal(ok.code, 0, ok.stderr);
+    const bundle = join(tree, "servers/locked.local/haproxy.pem");
+    assert.doesNotMatch(read(bundle), /ENCRYPTED/);
+    assert.equal(openssl(["pkey", "-in", bundle, "-pubout"]).stdout, openssl(["x509", "-in", bundle, "-noout", "-pubkey"]).stdout);
+    const caddy = cli(["export", "caddy", "--tree", tree, "--server", "locked.local"], dir);
+    assert.equal(caddy.code, 2);
+    assert.match(caddy.stderr, /Caddy cannot open an encrypted key/);
   });
 
   it("paths go under --prefix for a container", () => {

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { DEFAULT_OUT } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import type { ExportResult } from "../export/sources.js";
-import type { CommandContext, Io } from "./shared.js";
+import { passphraseFromEnv, type CommandContext, type Io } from "./shared.js";
 import type { ExportFormat } from "./export.js";
 
 interface ExportFlags {
@@ -50,13 +50,6 @@ async function deliver(result: ExportResult, flags: ExportFlags, io: Io): Promis
   return EXIT.ok;
 }
 
-function passphrase(variable: string | undefined, io: Io): string | undefined {
-  if (variable === undefined) return undefined;
-  const value = io.env[variable];
-  if (!value) throw new MtlsError("E_PASSPHRASE", `--key-passphrase-env: the variable ${variable} is unset or empty`);
-  return value;
-}
-
 const PROXIES = {
   nginx: { description: "an nginx server {} block: mutual TLS in front of the gateway, passing the client's identity in X-SSL-Client-* headers", fn: "exportNginx" },
   haproxy: { description: "an HAProxy frontend + backend: mutual TLS in front of the gateway; writes the cert+key bundle it needs (600)", fn: "exportHaproxy" },
@@ -72,7 +65,7 @@ function registerProxyExports(parent: Command, { io, action }: CommandContext): 
     if (kind === "haproxy") command.option("--key-passphrase-env <VAR>", "open an encrypted server key with the passphrase in this env var (HAProxy needs it decrypted)");
     command.action(action(async (flags: ProxyFlags) => {
       const proxies = await import("../export/proxies.js");
-      const o = { tree: flags.tree, prefix: flags.prefix, server: flags.server, listen: flags.listen, upstream: flags.upstream, keyPassphrase: passphrase(flags.keyPassphraseEnv, io) };
+      const o = { tree: flags.tree, prefix: flags.prefix, server: flags.server, listen: flags.listen, upstream: flags.upstream, keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io) };
       return deliver(await proxies[fn](o), flags, io);
     }));
   }
@@ -86,7 +79,7 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
     .option("--key-passphrase-env <VAR>", "open an encrypted CA key with the passphrase in this env var (cert-manager needs it in the clear)")
     .action(action(async (flags: ExportFlags & { namespace: string; server?: string; service: string; keyPassphraseEnv?: string }) => {
       const { exportKubernetes } = await import("../export/kubernetes.js");
-      const o = { tree: flags.tree, namespace: flags.namespace, server: flags.server, service: flags.service, keyPassphrase: passphrase(flags.keyPassphraseEnv, io) };
+      const o = { tree: flags.tree, namespace: flags.namespace, server: flags.server, service: flags.service, keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io) };
       return deliver(await exportKubernetes(o), flags, io);
     }));
 
@@ -95,7 +88,7 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
     .option("--key-passphrase-env <VAR>", "open an encrypted intermediate key with the passphrase in this env var")
     .action(action(async (flags: ExportFlags & { namespace: string; keyPassphraseEnv?: string }) => {
       const { exportIstio } = await import("../export/kubernetes.js");
-      return deliver(await exportIstio({ tree: flags.tree, namespace: flags.namespace, keyPassphrase: passphrase(flags.keyPassphraseEnv, io) }), flags, io);
+      return deliver(await exportIstio({ tree: flags.tree, namespace: flags.namespace, keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io) }), flags, io);
     }));
 }
 

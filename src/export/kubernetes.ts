@@ -4,7 +4,6 @@
  * each certificate as it is (subject, SANs, usages, key, lifetime) so a cluster can renew what
  * mtls-certs started. The YAML comes from the `yaml` package, one document per object.
  */
-import { createPrivateKey } from "node:crypto";
 import { stringify } from "yaml";
 import { MtlsError } from "../errors.js";
 import { parseCert, splitPemBlocks } from "../pki/cert-facts.js";
@@ -12,7 +11,7 @@ import { namespaceSans } from "../pki/profiles.js";
 import { checkDnsName } from "../pki/names.js";
 import type { TreePaths } from "../store/paths.js";
 import { listDirectories, readText } from "../store/write.js";
-import { base64, exportTree, requireLeaf, type ExportOptions, type ExportResult, type LeafSource } from "./sources.js";
+import { base64, exportTree, keyInTheClear, requireLeaf, type ExportOptions, type ExportResult, type LeafSource } from "./sources.js";
 
 export interface KubernetesExportOptions extends ExportOptions {
   /** Namespace of every object. Default mcp-system, as in seed 003. */
@@ -79,17 +78,6 @@ function toYaml(header: string[], objects: readonly KubernetesObject[]): string 
   return header.map((line) => `# ${line}\n`).join("") + objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("");
 }
 
-/** A CA key in the clear: cert-manager and Istio cannot open an encrypted one. */
-function plainCaKey(pem: string, file: string, passphrase: string | undefined): string {
-  if (!pem.includes("ENCRYPTED")) return pem;
-  if (passphrase === undefined) throw new MtlsError("E_PASSPHRASE", `${file}: the CA key is encrypted; the cluster needs it in the clear`, "pass --key-passphrase-env VAR with its passphrase");
-  try {
-    return createPrivateKey({ key: pem, format: "pem", passphrase }).export({ type: "pkcs8", format: "pem" }).toString();
-  } catch {
-    throw new MtlsError("E_PASSPHRASE", `${file}: wrong passphrase for the encrypted key`);
-  }
-}
-
 /** The signing CA's cert (with its chain) and key: the intermediate when the tree has one. */
 async function signingCa(tree: TreePaths, passphrase: string | undefined): Promise<{ certPem: string; keyPem: string; rootPem: string; intermediate: boolean }> {
   const rootPem = await readText(tree.caCert);
@@ -98,9 +86,9 @@ async function signingCa(tree: TreePaths, passphrase: string | undefined): Promi
   const intermediatePem = await readText(tree.intermediateCert);
   const intermediateKey = await readText(tree.intermediateKey);
   if (intermediatePem !== undefined && intermediateKey !== undefined) {
-    return { certPem: intermediatePem.trimEnd() + "\n" + rootPem, keyPem: plainCaKey(intermediateKey, tree.intermediateKey, passphrase), rootPem, intermediate: true };
+    return { certPem: intermediatePem.trimEnd() + "\n" + rootPem, keyPem: await keyInTheClear(intermediateKey, tree.intermediateKey, passphrase, "cert-manager"), rootPem, intermediate: true };
   }
-  return { certPem: rootPem, keyPem: plainCaKey(rootKey, tree.caKey, passphrase), rootPem, intermediate: false };
+  return { certPem: rootPem, keyPem: await keyInTheClear(rootKey, tree.caKey, passphrase, "cert-manager"), rootPem, intermediate: false };
 }
 
 const HOUR_MS = 3_600_000;
@@ -293,7 +281,7 @@ export async function exportIstio(o: KubernetesExportOptions): Promise<ExportRes
   const objects: KubernetesObject[] = [
     secret(K8S_NAMES.istioSecret, K8S_NAMES.istioNamespace, "Opaque", {
       "ca-cert.pem": intermediatePem,
-      "ca-key.pem": plainCaKey(intermediateKey, tree.intermediateKey, o.keyPassphrase),
+      "ca-key.pem": await keyInTheClear(intermediateKey, tree.intermediateKey, o.keyPassphrase, "istiod"),
       "root-cert.pem": rootPem,
       "cert-chain.pem": intermediatePem.trimEnd() + "\n" + rootPem,
     }),

@@ -4,14 +4,14 @@
  * headers of seed 003. Rendered from templates/nginx.conf, templates/haproxy.cfg and
  * templates/Caddyfile with the tree's paths.
  */
-import { X509Certificate, createPrivateKey } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
 import { withLock } from "../store/lock.js";
 import { CERT_MODE, KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
 import { renderTemplate } from "./render.js";
-import { crlFile, exportTree, parseListen, parseUpstream, pathShower, requireLeaf, type ExportOptions, type ExportResult, type LeafSource, type Listen } from "./sources.js";
+import { crlFile, exportTree, keyInTheClear, parseListen, parseUpstream, pathShower, requireLeaf, type ExportOptions, type ExportResult, type LeafSource, type Listen } from "./sources.js";
 
 export interface ProxyExportOptions extends ExportOptions {
   /** The named server whose cert the proxy serves: certs/mcp/servers/<name>/ (`mtls-certs server`). */
@@ -113,11 +113,9 @@ export async function exportNginx(o: ProxyExportOptions): Promise<ExportResult> 
 export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult> {
   const p = await proxyInputs(o);
   const token = (path: string) => configToken(p.show(path), "'");
-  if (p.leaf.keyEncrypted && o.keyPassphrase === undefined) {
-    throw new MtlsError("E_PASSPHRASE", `${p.leaf.files.key}: the key is encrypted and HAProxy cannot open an encrypted key`, "pass --key-passphrase-env VAR: the bundle (mode 600) then holds the key decrypted");
-  }
+  const key = await keyInTheClear(p.leaf.keyPem, p.leaf.files.key, o.keyPassphrase, "HAProxy");
   const bundle = join(p.leaf.files.dir, HAPROXY_BUNDLE);
-  const bundlePem = p.leaf.certPem.trimEnd() + "\n" + p.chain.join("") + plainKey(p.leaf, o.keyPassphrase);
+  const bundlePem = p.leaf.certPem.trimEnd() + "\n" + p.chain.join("") + key.trimEnd() + "\n";
   const written = await writeIfChanged(p.lock, bundle, bundlePem, KEY_MODE);
   const name = o.server.toLowerCase().replace(/[^a-z0-9_.-]/g, "_");
   const text = renderTemplate("haproxy.cfg", {
@@ -138,15 +136,6 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
 function selfSigned(pem: string): boolean {
   const cert = new X509Certificate(pem);
   return cert.issuer === cert.subject;
-}
-
-function plainKey(leaf: LeafSource, passphrase: string | undefined): string {
-  if (!leaf.keyEncrypted) return leaf.keyPem.trimEnd() + "\n";
-  try {
-    return createPrivateKey({ key: leaf.keyPem, format: "pem", passphrase }).export({ type: "pkcs8", format: "pem" }).toString();
-  } catch {
-    throw new MtlsError("E_PASSPHRASE", `${leaf.files.key}: wrong passphrase for the encrypted key`);
-  }
 }
 
 /** Writes a file of the tree under its lock, only when its bytes change; returns what it wrote. */

@@ -9,6 +9,7 @@ import { dirname, posix, relative, resolve, sep } from "node:path";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
+import { importPrivateKey } from "../pki/keys.js";
 import { checkDnsName, checkName, parseWholeNumber } from "../pki/names.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
 import { CERT_MODE, KEY_MODE, ensureDirectory, exists, readText, writeFileAtomically } from "../store/write.js";
@@ -153,6 +154,16 @@ export function parseUpstream(value: string, option = "--upstream"): Upstream {
 export async function saveExport(path: string, result: ExportResult): Promise<void> {
   await ensureDirectory(dirname(resolve(path)));
   await writeFileAtomically(path, result.text, { mode: result.secret ? KEY_MODE : CERT_MODE, replace: true });
+}
+
+/**
+ * A key in the clear, for a consumer that cannot open an encrypted one (HAProxy, cert-manager,
+ * istiod). A plain key keeps its exact bytes.
+ */
+export async function keyInTheClear(pem: string, file: string, passphrase: string | undefined, consumer: string): Promise<string> {
+  if (!pem.includes("ENCRYPTED")) return pem;
+  if (passphrase === undefined) throw new MtlsError("E_PASSPHRASE", `${file}: the key is encrypted and ${consumer} cannot open an encrypted key`, "pass --key-passphrase-env VAR with its passphrase: the output then holds the key decrypted");
+  return (await importPrivateKey(pem, file, passphrase)).privateKeyPem;
 }
 
 /** Base64 of a file's bytes, as a Kubernetes Secret's `data` holds them. */
