@@ -194,7 +194,8 @@ describe("renew: names, --force, --diff, config SANs and exit codes", () => {
     const text = openssl(["x509", "-in", join(out, "plugins/alpha/server.crt"), "-noout", "-ext", "subjectAltName"]).stdout;
     assert.match(text, /DNS:alpha, DNS:mcp-plugin-alpha, DNS:localhost, IP Address:10\.1\.2\.3/);
     assert.equal(openssl(["verify", "-x509_strict", "-CAfile", join(out, "ca/ca.crt"), "-verify_ip", "10.1.2.3", join(out, "plugins/alpha/server.crt")]).code, 0);
-    assert.equal(cli(["check", "--out", out, "--config", config], dir).code, 0);
+    const after = cli(["check", "--out", out, "--config", config], dir);
+    assert.equal(after.code, 0, after.stdout + after.stderr);
   });
 
   it("exits 1 with the leaf under failed when it cannot be renewed, and 1 when a problem renew does not fix remains", () => {

@@ -120,6 +120,8 @@ export function renewNeedsAttention(report: RenewReport): boolean {
 }
 
 const DAY_MS = 86_400_000;
+/** Leaves read at once: keeps a tree of thousands under the open-file limit. */
+const READ_CONCURRENCY = 64;
 /** Extensions the pipeline makes from the profile and key; any other one on the old cert is kept. */
 const PIPELINE_EXTENSIONS = new Set(["2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.14", "2.5.29.35", "2.5.29.17"]);
 
@@ -150,18 +152,19 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
     const plans: LeafPlan[] = [];
     const keptPaths = new Set<string>();
     // --keep-leaves: the change-over's first step touches the CA and the bundles only.
+    const reading = createLimiter(READ_CONCURRENCY);
     await Promise.all(
-      (o.keepLeaves ? [] : leaves.selected).map(async (files) => {
+      (o.keepLeaves ? [] : leaves.selected).map((files) => reading(async () => {
         try {
-          const old = await readLeaf(files, o, signer);
-          if (old === undefined) return; // an empty directory: nothing to renew
-          const plan = planFor(files, old, wantedSans, o, now, within, rotatingDry);
+          const disk = await readLeaf(files, signer);
+          if (disk === undefined) return; // an empty directory: nothing to renew
+          const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry);
           if (plan.reasons.length > 0) plans.push(plan);
           else keptPaths.add(files.cert);
         } catch (e) {
           failed.push(failure(files, e));
         }
-      }),
+      })),
     );
     if (o.keepLeaves) for (const files of leaves.selected) keptPaths.add(files.cert);
 
@@ -178,7 +181,8 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
             const caNotAfter = signer.cert ? new Date(signer.cert.validTo) : undefined;
             const validity = validityFor({ days, now, notBefore: o.notBefore, notAfter: o.notAfter }, caNotAfter);
             if (validity.requestedNotAfter) warnings.push(cappedWarning(plan.files, validity));
-            renewed.push(ca === undefined ? planned(plan, validity, o, signer) : await renewLeaf(plan, ca, validity, o, limit, backup, signer));
+            const old = await readDetails(plan, o, signer);
+            renewed.push(ca === undefined ? planned(plan, old, validity, o, signer) : await renewLeaf(plan, old, ca, validity, o, limit, backup, signer));
           } catch (e) {
             failed.push(failure(plan.files, e));
           }
@@ -214,9 +218,16 @@ interface Signer {
   previous: NodeCert | undefined;
 }
 
-interface OldLeaf {
+/** What deciding needs, read for every leaf with Node's fast parser. */
+interface LeafOnDisk {
   node: NodeCert;
+  pem: string;
+  /** Known up front only during a rotation (the previous CA's leaves are due); else filled in later. */
   signedBy: SignedBy | null;
+}
+
+/** What re-issuing needs, read only for the leaves that are due. */
+interface OldLeaf extends LeafOnDisk {
   peculiar: x509.X509Certificate;
   keyPem: string;
   keyEncrypted: boolean;
@@ -228,7 +239,7 @@ interface OldLeaf {
 
 interface LeafPlan {
   files: LeafFiles;
-  old: OldLeaf;
+  disk: LeafOnDisk;
   reasons: string[];
   /** SANs the plugin config asks for that the old cert lacks. */
   addSans: San[];
@@ -246,14 +257,27 @@ function selectLeaves(all: LeafFiles[], names: readonly string[] | undefined): {
   return { all, selected: all.filter((f) => names.some((n) => matches(f, n))) };
 }
 
-async function readLeaf(files: LeafFiles, o: RenewOptions, signer: Signer): Promise<OldLeaf | undefined> {
-  const [pem, keyPem] = await Promise.all([readText(files.cert), readText(files.key)]);
-  if (pem === undefined && keyPem === undefined) return undefined;
+async function readLeaf(files: LeafFiles, signer: Signer): Promise<LeafOnDisk | undefined> {
+  const [pem, hasKey] = await Promise.all([readText(files.cert), exists(files.key)]);
+  if (pem === undefined && !hasKey) return undefined;
   if (pem === undefined) throw new MtlsError("E_DAMAGED", `${files.cert}: missing, so there is nothing to renew`, "run the command that made it (plugin, gateway, server, client) to issue it again");
+  if (!hasKey) throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.cert}: the certificate has no key (${files.key} is missing)`, `restore the key, or remove ${files.dir} and issue it again`);
+  let node: NodeCert;
+  try {
+    node = new NodeCert(pem);
+  } catch {
+    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate`, "restore it from the backup folder, or remove its directory and issue it again");
+  }
+  const previous = signer.previous && !(signer.cert && signedBy(node, signer.cert)) && signedBy(node, signer.previous);
+  return { node, pem, signedBy: previous ? "previous-ca" : null };
+}
+
+async function readDetails(plan: LeafPlan, o: RenewOptions, signer: Signer): Promise<OldLeaf> {
+  const { files, disk } = plan;
+  const keyPem = await readText(files.key);
   if (keyPem === undefined) throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.cert}: the certificate has no key (${files.key} is missing)`, `restore the key, or remove ${files.dir} and issue it again`);
-  const peculiar = parseCertificate(pem, files.cert);
-  const node = new NodeCert(pem);
-  const keyType = o.keyType ?? keyTypeOf(node.publicKey);
+  const peculiar = parseCertificate(disk.pem, files.cert);
+  const keyType = o.keyType ?? keyTypeOf(disk.node.publicKey);
   if (keyType === undefined) throw new MtlsError("E_DAMAGED", `${files.cert}: its key type is not one mtls-certs issues`, "renew it with --key-type");
   const sans: San[] = [];
   for (const name of peculiar.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? []) {
@@ -263,11 +287,11 @@ async function readLeaf(files: LeafFiles, o: RenewOptions, signer: Signer): Prom
     sans.push({ type: name.type, value: name.value });
   }
   const extensions = peculiar.extensions.filter((e) => !PIPELINE_EXTENSIONS.has(e.type));
-  const by = signer.cert && signedBy(node, signer.cert) ? signer.role : signer.previous && signedBy(node, signer.previous) ? "previous-ca" : null;
-  return { node, signedBy: by, peculiar, keyPem, keyEncrypted: keyPem.includes("ENCRYPTED"), keyType, sans, extensions };
+  const by = disk.signedBy ?? (signer.cert && signedBy(disk.node, signer.cert) ? signer.role : null);
+  return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted: keyPem.includes("ENCRYPTED"), keyType, sans, extensions };
 }
 
-function planFor(files: LeafFiles, old: OldLeaf, wantedSans: Map<string, San[]>, o: RenewOptions, now: Date, within: number, rotatingDry: boolean): LeafPlan {
+function planFor(files: LeafFiles, old: LeafOnDisk, wantedSans: Map<string, San[]>, o: RenewOptions, now: Date, within: number, rotatingDry: boolean): LeafPlan {
   const reasons: string[] = [];
   const notAfter = new Date(old.node.validTo);
   const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
@@ -278,15 +302,15 @@ function planFor(files: LeafFiles, old: OldLeaf, wantedSans: Map<string, San[]>,
   const addSans = files.role === "plugin" ? missingSans(sansOf(old.node), wantedSans.get(files.name) ?? []) : [];
   if (addSans.length > 0) reasons.push(`the plugin config asks for ${addSans.map(formatSan).join(", ")}`);
   if (o.force && reasons.length === 0) reasons.push("--force");
-  return { files, old, reasons, addSans };
+  return { files, disk: old, reasons, addSans };
 }
 
 function signedBy(cert: NodeCert, issuer: NodeCert): boolean {
   return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
 }
 
-async function renewLeaf(plan: LeafPlan, ca: LoadedCa, validity: Validity, o: RenewOptions, limit: ReturnType<typeof createLimiter>, backup: BackupFolder, signer: Signer): Promise<RenewedCert> {
-  const { files, old } = plan;
+async function renewLeaf(plan: LeafPlan, old: OldLeaf, ca: LoadedCa, validity: Validity, o: RenewOptions, limit: ReturnType<typeof createLimiter>, backup: BackupFolder, signer: Signer): Promise<RenewedCert> {
+  const { files } = plan;
   // A leaf's key stays encrypted or plain as it was: a plugin configured without a password
   // must not get an encrypted key because the CA's passphrase was given, nor the reverse.
   if (old.keyEncrypted && o.keyPassphrase === undefined) {
@@ -306,27 +330,27 @@ async function renewLeaf(plan: LeafPlan, ca: LoadedCa, validity: Validity, o: Re
     true,
   );
   const renewed = new NodeCert(await fs.readFile(files.cert));
-  return result(plan, "renewed", Boolean(o.reuseKey), stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, signer.role));
+  return result(plan, old, "renewed", Boolean(o.reuseKey), stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, signer.role));
 }
 
 /** What renewal would make, without a signature: dates, SANs, key type; serial and fingerprint unknown. */
-function planned(plan: LeafPlan, validity: Validity, o: RenewOptions, signer: Signer): RenewedCert {
-  const before = stateOf(plan.old.node, plan.old.keyType, plan.old.signedBy);
+function planned(plan: LeafPlan, old: OldLeaf, validity: Validity, o: RenewOptions, signer: Signer): RenewedCert {
+  const before = stateOf(old.node, old.keyType, old.signedBy);
   const after: CertState = {
     serial: null,
     notBefore: validity.notBefore.toISOString(),
     notAfter: validity.notAfter.toISOString(),
-    sans: uniqueSans([...plan.old.sans, ...plan.addSans]).map(formatSan),
-    keyType: o.keyType ?? plan.old.keyType,
+    sans: uniqueSans([...old.sans, ...plan.addSans]).map(formatSan),
+    keyType: o.keyType ?? old.keyType,
     spkiPin: o.reuseKey ? before.spkiPin : null,
     fingerprint: null,
     signedBy: signer.role,
   };
-  return result(plan, "would-renew", Boolean(o.reuseKey), after);
+  return result(plan, old, "would-renew", Boolean(o.reuseKey), after);
 }
 
-function result(plan: LeafPlan, action: RenewedCert["action"], keyReused: boolean, after: CertState): RenewedCert {
-  const before = stateOf(plan.old.node, plan.old.keyType, plan.old.signedBy);
+function result(plan: LeafPlan, old: OldLeaf, action: RenewedCert["action"], keyReused: boolean, after: CertState): RenewedCert {
+  const before = stateOf(old.node, old.keyType, old.signedBy);
   return { role: plan.files.role, name: plan.files.name, cert: plan.files.cert, key: plan.files.key, action, reasons: plan.reasons, keyReused, before, after, changes: changesBetween(before, after, keyReused) };
 }
 
