@@ -133,6 +133,11 @@ export interface TlsEnd {
   ca: string;
 }
 
+/** A leaf directory of the tree as one TLS end: `<stem>.crt`, `<stem>.key` and its ca.crt copy. */
+export function leafEnd(dir: string, stem: "server" | "client"): TlsEnd & { cert: string; key: string } {
+  return { cert: read(join(dir, `${stem}.crt`)), key: read(join(dir, `${stem}.key`)), ca: read(join(dir, "ca.crt")) };
+}
+
 export interface HandshakeResult {
   ok: boolean;
   /** What the server saw: the client cert's CN when authorized. */

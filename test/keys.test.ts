@@ -8,7 +8,7 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cli, mtlsHandshake, openssl, pythonStrictClient, read, tempDir, verifyStrict, writeFile, x509Text } from "./helpers.js";
+import { cli, leafEnd, mtlsHandshake, openssl, pythonStrictClient, read, tempDir, verifyStrict, writeFile, x509Text } from "./helpers.js";
 
 function mode(path: string): string {
   return (statSync(path).mode & 0o777).toString(8);
@@ -71,15 +71,15 @@ describe("--key-type: a leaf's key type does not depend on its CA's", () => {
     const p = join(rsaTree, "certs/mcp/plugins/ecplugin");
     const c = join(rsaTree, "certs/mcp/clients/ec384");
     const result = await mtlsHandshake(
-      { cert: read(join(p, "server.crt")), key: read(join(p, "server.key")), ca: read(join(p, "ca.crt")) },
-      { cert: read(join(c, "client.crt")), key: read(join(c, "client.key")), ca: read(join(c, "ca.crt")) },
+      leafEnd(p, "server"),
+      leafEnd(c, "client"),
       { servername: "ecplugin" },
     );
     assert.deepEqual(result, { ok: true, peerCn: "ec384" });
     const g = join(ecTree, "certs/mcp/gateway");
     const s = join(ecTree, "certs/mcp/servers/rsa-server");
     const py = await pythonStrictClient(
-      { cert: read(join(s, "server.crt")), key: read(join(s, "server.key")), ca: read(join(s, "ca.crt")) },
+      leafEnd(s, "server"),
       { certfile: join(g, "client.crt"), keyfile: join(g, "client.key"), cafile: join(g, "ca.crt") },
       "127.0.0.1",
     );

@@ -9,7 +9,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { join } from "node:path";
-import { cli, mtlsHandshake, openssl, pluginConfig, pythonStrictClient, read, runAsync, tempDir, verifyStrict, writeFile, x509Text, type Run } from "./helpers.js";
+import { cli, leafEnd, mtlsHandshake, openssl, pluginConfig, pythonStrictClient, read, runAsync, tempDir, verifyStrict, writeFile, x509Text, type Run } from "./helpers.js";
 
 const FAST = ["--key-type", "rsa2048", "-q"];
 const DAY_MS = 86_400_000;
@@ -119,7 +119,7 @@ describe("server and client: named leaves for proxies and API clients (seed 003)
   });
 
   it("curl --cert client.pem gets through a server that requires client certs; without it, it does not", async () => {
-    await withHttpsServer({ cert: read(join(server, "server.crt")), key: read(join(server, "server.key")), ca: read(join(server, "ca.crt")), requireClientCert: true }, async (port) => {
+    await withHttpsServer({ ...leafEnd(server, "server"), requireClientCert: true }, async (port) => {
       const url = `https://gateway.local:${port}/health`;
       const resolve = ["--resolve", `gateway.local:${port}:127.0.0.1`];
       const withCert = await runAsync("curl", ["-sS", "--fail", ...resolve, "--cacert", join(admin, "ca.crt"), "--cert", join(admin, "client.pem"), url]);
@@ -341,13 +341,13 @@ describe("ca --intermediate: a root plus an intermediate that signs every leaf (
 
   it("a real mutual-TLS handshake goes through the chain (node:tls, then Python strict against 127.0.0.1)", async () => {
     const result = await mtlsHandshake(
-      { cert: read(join(plugin, "server.crt")), key: read(join(plugin, "server.key")), ca: read(join(plugin, "ca.crt")) },
-      { cert: read(join(gateway, "client.crt")), key: read(join(gateway, "client.key")), ca: read(join(gateway, "ca.crt")) },
+      leafEnd(plugin, "server"),
+      leafEnd(gateway, "client"),
       { servername: "ChainPlugin" },
     );
     assert.deepEqual(result, { ok: true, peerCn: "mcp-gateway-client" });
     const py = await pythonStrictClient(
-      { cert: read(join(plugin, "server.crt")), key: read(join(plugin, "server.key")), ca: read(join(plugin, "ca.crt")) },
+      leafEnd(plugin, "server"),
       { certfile: join(gateway, "client.crt"), keyfile: join(gateway, "client.key"), cafile: join(gateway, "ca.crt") },
       "127.0.0.1",
     );

@@ -7,7 +7,7 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { cli, openssl, pluginConfig, pythonStrictClient, read, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
+import { cli, leafEnd, openssl, pluginConfig, pythonStrictClient, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
 
 const FAST = ["--key-type", "rsa2048", "-q"];
 
@@ -21,7 +21,7 @@ function sansOf(certPath: string): string {
 function pythonAsGateway(tree: string, plugin: string, host: string): Promise<Run> {
   const dir = join(tree, "plugins", plugin);
   return pythonStrictClient(
-    { cert: read(join(dir, "server.crt")), key: read(join(dir, "server.key")), ca: read(join(dir, "ca.crt")) },
+    leafEnd(dir, "server"),
     { certfile: join(tree, "gateway/client.crt"), keyfile: join(tree, "gateway/client.key"), cafile: join(tree, "gateway/ca.crt") },
     host,
   );
