@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { createMemoryCa } from "../src/index.js";
 import type { VerifyReport } from "../src/commands/verify.js";
-import { cli, openssl, tempDir, writeFile, type Run } from "./helpers.js";
+import { cli, openssl, read, tempDir, writeFile, type Run } from "./helpers.js";
 
 const DAY_MS = 86_400_000;
 
@@ -218,6 +218,21 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     });
     assert.match(ours.report.problems[0]!.fix, /mtls-certs renew/);
     assert.match(goVerify(certFile, caFile, "localhost", "server").stdout, /expired/);
+  });
+
+  it("a chain through an intermediate sent after the leaf: passes with a proper intermediate, fails when it lacks keyUsage", () => {
+    for (const [name, ku, ok] of [["inter-good", "keyUsage=critical,keyCertSign,cRLSign", true], ["inter-no-ku", "", false]] as const) {
+      const inter = opensslLeaf(dir, name, goodCa, `/CN=${name}/O=ContextForge`, ["basicConstraints=critical,CA:TRUE,pathlen:0", ...(ku ? [ku] : [])]);
+      const leaf = opensslLeaf(dir, `${name}-leaf`, inter, "/CN=svc", ["subjectAltName=DNS:svc", "extendedKeyUsage=serverAuth"]);
+      const chainFile = writeFile(join(dir, `${name}-chain.pem`), read(leaf.cert) + read(inter.cert));
+      const ours = verify([chainFile, "--ca", goodCa.cert, "--host", "svc"], dir);
+      agree(ours, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "svc", "-untrusted", inter.cert, "-CAfile", goodCa.cert, leaf.cert]), {
+        ok,
+        codes: ok ? [] : ["ca-missing-key-usage"],
+        openssl: ok ? /OK/ : /CA cert does not include key usage extension/,
+      });
+      assert.deepEqual(ours.report.chain.map((c) => [c.subject.split(",")[0], c.trusted]), [["CN=svc", false], [`CN=${name}`, false], ["CN=ContextForge-CA", true]]);
+    }
   });
 
   it("--crl: a cert revoked by `openssl ca` fails as it does under openssl verify -crl_check; a cert not listed passes", () => {
