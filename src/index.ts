@@ -29,4 +29,9 @@ export { revokeCertificate, refreshCrl, type CrlOptions, type RevokeOptions, typ
 export { REVOCATION_REASONS, type RevocationReason } from "./pki/crl.js";
 export { fingerprintCertificate, type FingerprintReport } from "./commands/fingerprint.js";
 export { exportP12, type P12Options, type P12Report } from "./commands/p12.js";
+export { exportNginx, exportHaproxy, exportCaddy, type ProxyExportOptions } from "./export/proxies.js";
+export { exportKubernetes, exportIstio, kubernetesName, type KubernetesExportOptions } from "./export/kubernetes.js";
+export { exportEnv, exportPluginTls, ENV_FORMATS, type EnvExportOptions, type EnvFormat } from "./export/env.js";
+export type { ExportOptions, ExportResult } from "./export/sources.js";
+export type { StackCertificates } from "./config.js";
 export { caExtensionsFromFlags, nameConstraintsFromFlags, nameConstraintsExtension, readNameConstraints, describeNameConstraints, type NameConstraintFlags, type NameConstraintSet } from "./pki/constraints.js";
