@@ -22,7 +22,7 @@ export { renderPrometheus, METRICS as PROMETHEUS_METRICS } from "./report/promet
 export { renderGithubAnnotations } from "./report/github.js";
 export { loadPluginConfig, parsePluginConfig, type PluginConfig, type PluginEntry } from "./config.js";
 export { createMemoryCa, type MemoryCa, type MemoryCaOptions, type MemoryCert, type MemoryLeafOptions, type MemoryValidityOptions, type LeafRole } from "./memory.js";
-export { inspectFile, type InspectOptions, type InspectReport, type InspectItem, type CertificateItem, type PrivateKeyItem, type CsrItem, type CrlItem, type PublicKeyItem } from "./commands/inspect.js";
+export { inspectFile, inspectFailed, type InspectOptions, type InspectReport, type InspectItem, type CertificateItem, type PrivateKeyItem, type CsrItem, type CrlItem, type PublicKeyItem } from "./commands/inspect.js";
 export { verifyCertificate, verifyPem, verifyFailed, type VerifyOptions, type VerifyPemOptions, type VerifyReport, type VerifyProblem, type VerifyProblemCode, type VerifyPurpose, type ChainLink } from "./commands/verify.js";
 export type { CertFacts, BasicConstraints, NameConstraintsFacts } from "./pki/cert-facts.js";
 export { revokeCertificate, refreshCrl, type CrlOptions, type RevokeOptions, type CrlReport } from "./commands/revoke.js";

@@ -12,7 +12,7 @@ export function registerDebugCommands({ program, io, action }: CommandContext): 
     .option("--key-of <cert>", "say whether the key(s) in <file> belong to this certificate")
     .option("--json", "print one JSON document")
     .action(action(async (file: string, flags: { passwordEnv?: string; keyOf?: string; json?: boolean }) => {
-      const { inspectFile } = await import("../commands/inspect.js");
+      const { inspectFile, inspectFailed } = await import("../commands/inspect.js");
       const report = await inspectFile(file, { password: passphraseFromEnv(flags.passwordEnv, "--password-env", io), keyOf: flags.keyOf });
       if (flags.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
       else {
@@ -20,8 +20,7 @@ export function registerDebugCommands({ program, io, action }: CommandContext): 
         const { styleFor } = await import("../report/terminal.js");
         io.stdout.write(renderInspect(report, await styleFor(io.stdout)));
       }
-      // A key that does not belong to the certificate it was checked against is a finding.
-      return report.items.some((i) => i.type === "private-key" && i.matches === false) ? EXIT.problem : EXIT.ok;
+      return inspectFailed(report) ? EXIT.problem : EXIT.ok;
     }));
 
   program

@@ -71,6 +71,11 @@ export interface InspectReport {
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
 
+/** Exit 1: a key that does not belong to the certificate it was compared with. */
+export function inspectFailed(report: InspectReport): boolean {
+  return report.items.some((i) => i.type === "private-key" && i.matches === false);
+}
+
 export async function inspectFile(file: string, o: InspectOptions = {}): Promise<InspectReport> {
   const bytes = await readFileNamed(file);
   const keyOf = o.keyOf === undefined ? undefined : parseKeyOf(await readFileNamed(o.keyOf), o.keyOf);
