@@ -478,6 +478,9 @@ async function rotateCa(tree: TreePaths, leaves: readonly LeafFiles[], o: RenewO
   if (oldPem === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing`, "run `mtls-certs ca` to create a CA; there is nothing to rotate");
   const oldKeyPem = await readText(tree.caKey);
   if (oldKeyPem === undefined) throw new MtlsError("E_CA_DAMAGED", `${tree.caKey}: missing, but ${tree.caCert} exists`, "restore the key from a backup before rotating");
+  if (oldKeyPem.includes("ENCRYPTED") && o.keyPassphrase === undefined) {
+    throw new MtlsError("E_PASSPHRASE", `${tree.caKey}: the CA key is encrypted`, "pass --key-passphrase-env VAR so the new CA key is encrypted too");
+  }
   const previousPem = await readText(tree.previousCaCert);
   // A run killed after saving the old CA left previous == current: carry on from there.
   if (previousPem !== undefined && previousPem !== oldPem) {
