@@ -234,6 +234,18 @@ describe("the tree lock", () => {
     assertCompleteTree(root, PLUGINS);
   });
 
+  it("a run killed while breaking a stale lock (its .break file left) blocks no one, and the file goes", () => {
+    const cwd = configDir(PLUGINS);
+    const root = join(cwd, "certs/mcp");
+    writeFile(join(root, ".mtls-certs.lock"), `${deadPid()}\n${hostname()}\n`);
+    const breaker = writeFile(join(root, ".mtls-certs.lock.break"), "");
+    const minuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(breaker, minuteAgo, minuteAgo);
+    const r = run(["all", ...KEY_TYPE, "--lock-wait", "0"], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    assertCompleteTree(root, PLUGINS); // no .mtls-certs.lock* left
+  });
+
   it("an empty lock file (owner killed between open and write) is taken over once it is old", () => {
     const cwd = configDir(PLUGINS);
     const root = join(cwd, "certs/mcp");

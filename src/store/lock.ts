@@ -35,7 +35,10 @@ async function acquire(lockPath: string, o: LockOptions): Promise<void> {
   const deadline = Date.now() + (o.waitMs ?? DEFAULT_LOCK_WAIT_MS);
   let waited = false;
   for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
-    if (await fileOperation(lockPath, () => tryCreate(lockPath))) return;
+    if (await fileOperation(lockPath, () => tryCreate(lockPath))) {
+      await removeDeadBreaker(lockPath); // a breaker killed after it removed the stale lock
+      return;
+    }
     const holder = await readHolder(lockPath);
     if (holder && isStale(holder)) {
       await breakStaleLock(lockPath, holder);
@@ -124,7 +127,7 @@ function isAlive(pid: number): boolean {
  * fresh lock the first had just taken.
  */
 async function breakStaleLock(lockPath: string, stale: Holder): Promise<void> {
-  const breaker = `${lockPath}.break`;
+  const breaker = breakerOf(lockPath);
   try {
     await fileOperation(breaker, async () => {
       const handle = await fs.open(breaker, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
@@ -135,8 +138,7 @@ async function breakStaleLock(lockPath: string, stale: Holder): Promise<void> {
     if (e instanceof MtlsError) throw e;
     if (errnoCode(e) !== "EEXIST") throw new MtlsError("E_IO", `${breaker}: cannot create (${errnoCode(e) ?? String(e)})`);
     // Someone else is breaking it; a breaker that died leaves a file older than a few seconds.
-    const stat = await fs.stat(breaker).catch(() => undefined);
-    if (stat && Date.now() - stat.mtimeMs > 10_000) await fs.rm(breaker, { force: true });
+    await removeDeadBreaker(lockPath);
     await sleep(20);
     return;
   }
@@ -147,6 +149,16 @@ async function breakStaleLock(lockPath: string, stale: Holder): Promise<void> {
     held.delete(breaker);
     await fs.rm(breaker, { force: true });
   }
+}
+
+const breakerOf = (lockPath: string): string => `${lockPath}.break`;
+/** A live breaker holds its file for a few milliseconds; one this old belongs to a killed run. */
+const DEAD_BREAKER_MS = 10_000;
+
+async function removeDeadBreaker(lockPath: string): Promise<void> {
+  const breaker = breakerOf(lockPath);
+  const stat = await fs.stat(breaker).catch(() => undefined);
+  if (stat && Date.now() - stat.mtimeMs > DEAD_BREAKER_MS) await fs.rm(breaker, { force: true });
 }
 
 /** For signal handlers: drop our locks so the next run does not have to wait or break them. */
