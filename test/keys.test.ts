@@ -211,6 +211,23 @@ describe("key decrypt: a plain copy of an encrypted key (make certs-remove-passp
     assert.equal(pubOfKey(join(dir, "mk/key.pem")), pubOfCert(join(dir, "certs/cert.pem")));
   });
 
+  it("opens what openssl encrypts: a traditional PKCS#1 RSA key (make certs-passphrase) and an Ed25519 key", () => {
+    const rsa = join(dir, "openssl/rsa-encrypted.pem");
+    const ed = join(dir, "openssl/ed25519-encrypted.pem");
+    writeFile(join(dir, "openssl/.keep"), "");
+    const plainRsa = openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"]).stdout;
+    assert.equal(openssl(["rsa", "-aes256", "-traditional", "-passout", "env:KEY_FILE_PASSWORD", "-out", rsa], plainRsa).code, 0);
+    assert.match(read(rsa), /Proc-Type: 4,ENCRYPTED/);
+    assert.equal(openssl(["genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "env:KEY_FILE_PASSWORD", "-out", ed]).code, 0);
+    for (const [source, type] of [[rsa, "RSA 1024"], [ed, "ED25519"]] as const) {
+      const r = cli(["key", "decrypt", source, "--key-passphrase-env", "KEY_FILE_PASSWORD", "--json"], dir, env);
+      assert.equal(r.code, 0, r.stderr);
+      const result = JSON.parse(r.stdout) as { key: string; keyType: string };
+      assert.equal(result.keyType, type);
+      assert.equal(pubOfKey(result.key), pubOfKey(source, "KEY_FILE_PASSWORD"));
+    }
+  });
+
   it("a wrong or missing passphrase, an existing target or a plain key is exit 2, nothing written", () => {
     const target = join(dir, "nothing.pem");
     const cases: Array<[string[], RegExp]> = [

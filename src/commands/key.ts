@@ -5,7 +5,7 @@
  */
 import { basename, dirname, extname, join } from "node:path";
 import { MtlsError } from "../errors.js";
-import { importPrivateKey, type KeyType } from "../pki/keys.js";
+import { describeKey, openPrivateKey } from "../pki/keys.js";
 import { KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 
 export interface DecryptKeyOptions {
@@ -18,7 +18,8 @@ export interface DecryptKeyOptions {
 export interface DecryptKeyResult {
   readonly from: string;
   readonly key: string;
-  readonly keyType: KeyType;
+  /** "RSA 4096", "EC P-256", "ED25519": any key type decrypts, not only the ones we issue. */
+  readonly keyType: string;
 }
 
 export function defaultDecryptedPath(file: string): string {
@@ -34,7 +35,7 @@ export async function decryptKey(file: string, o: DecryptKeyOptions): Promise<De
   if (pem === undefined) throw new MtlsError("E_NOT_FOUND", `${file}: no such file`);
   if (!pem.includes("ENCRYPTED")) throw new MtlsError("E_USAGE", `${file}: the key is not encrypted; nothing to decrypt`);
   if (await exists(out)) throw new MtlsError("E_USAGE", `${out}: already exists; not overwritten`, "remove it, or name another file with --out");
-  const key = await importPrivateKey(pem, file, o.passphrase);
-  await writeFileAtomically(out, key.privateKeyPem, { mode: KEY_MODE });
-  return { from: file, key: out, keyType: key.type };
+  const key = openPrivateKey(pem, file, o.passphrase);
+  await writeFileAtomically(out, key.export({ type: "pkcs8", format: "pem" }).toString(), { mode: KEY_MODE });
+  return { from: file, key: out, keyType: describeKey(key) };
 }

@@ -92,19 +92,23 @@ export function describeKey(key: KeyObject): string {
  * `file` only names the key in errors; the key bytes never appear in a message.
  */
 export async function importPrivateKey(pem: string, file: string, passphrase?: string): Promise<KeyPair> {
-  let key: KeyObject;
+  const key = openPrivateKey(pem, file, passphrase);
+  const type = keyTypeOf(key);
+  if (!type) throw new MtlsError("E_DAMAGED", `${file}: unsupported key (${describeKey(key)})`, `supported: ${Object.keys(KEY_TYPES).join(", ")}`);
+  return keyPairFromKeyObject(key, type);
+}
+
+/** A PEM private key of any type as a Node key object; errors as `importPrivateKey`'s. */
+export function openPrivateKey(pem: string, file: string, passphrase?: string): KeyObject {
   try {
-    key = createPrivateKey(passphrase === undefined ? { key: pem, format: "pem" } : { key: pem, format: "pem", passphrase });
-  } catch (e) {
+    return createPrivateKey(passphrase === undefined ? { key: pem, format: "pem" } : { key: pem, format: "pem", passphrase });
+  } catch {
     const encrypted = pem.includes("ENCRYPTED");
     if (encrypted && passphrase === undefined)
       throw new MtlsError("E_PASSPHRASE", `${file}: the key is encrypted and no passphrase was given`, "pass --key-passphrase-env VAR with the passphrase in that variable");
     if (encrypted) throw new MtlsError("E_PASSPHRASE", `${file}: wrong passphrase for the encrypted key`);
     throw new MtlsError("E_DAMAGED", `${file}: not a readable private key`);
   }
-  const type = keyTypeOf(key);
-  if (!type) throw new MtlsError("E_DAMAGED", `${file}: unsupported key (${describeKey(key)})`, `supported: ${Object.keys(KEY_TYPES).join(", ")}`);
-  return keyPairFromKeyObject(key, type);
 }
 
 /** Encrypted PKCS#8 (PBES2: PBKDF2 + AES-256-CBC), what Python's load_cert_chain(password=) opens. */
