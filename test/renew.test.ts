@@ -430,3 +430,25 @@ describe("renew --ca keeps what the old CA said about itself", () => {
     assert.equal(verifyStrict(join(out, "ca/ca.crt"), join(out, "gateway/client.crt"), ["-purpose", "sslclient"]).code, 0);
   });
 });
+
+describe("renew keeps an encrypted key encrypted", () => {
+  it("refuses without the passphrase (exit 1, failed), and with it writes an encrypted key openssl opens", async () => {
+    const dir = tempDir();
+    const out = join(dir, "certs/mcp");
+    await createCa({ ...fast, out });
+    await issueGateway({ ...fast, out, keyPassphrase: "correct horse", notBefore: daysFromNow(-800), notAfter: daysFromNow(4) });
+    assert.match(read(join(out, "ca/ca.key")), /^-----BEGIN PRIVATE KEY-----/, "a plain CA, an encrypted leaf");
+    const without = cli(["renew", "--out", out, "--json"], dir);
+    assert.equal(without.code, 1);
+    assert.equal((JSON.parse(without.stdout) as RenewReport).failed[0]?.error.code, "E_PASSPHRASE");
+    const r = cli(["renew", "--out", out, "--key-passphrase-env", "PW"], dir, { PW: "correct horse" });
+    assert.equal(r.code, 0, r.stderr);
+    const key = join(out, "gateway/client.key");
+    assert.match(read(key), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    assert.equal(mode(key), "600");
+    const fromKey = openssl(["pkey", "-in", key, "-passin", "pass:correct horse", "-pubout"]);
+    assert.equal(fromKey.code, 0, fromKey.stderr);
+    assert.equal(fromKey.stdout, openssl(["x509", "-in", join(out, "gateway/client.crt"), "-noout", "-pubkey"]).stdout);
+    assert.equal(openssl(["x509", "-in", join(out, "gateway/client.crt"), "-noout", "-checkend", String(800 * 86400)]).code, 0);
+  });
+});
