@@ -171,6 +171,37 @@ describe("revoke and crl", () => {
   });
 });
 
+describe("revocation across a CA rotation (renew --ca)", () => {
+  it("the old CA's list moves to ca/previous/ca.crl on the next crl; check and openssl still see the revoked leaf", () => {
+    const dir = tempDir();
+    const tree = join(dir, "certs/mcp");
+    assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    assert.equal(cli(["revoke", "example-plugin-a"], dir).code, 0);
+    const oldList = read(join(tree, "ca/ca.crl"));
+    cli(["renew", "--ca", "--keep-leaves", "--key-type", "ecdsa-p256", "-q"], dir);
+    assert.ok(read(join(tree, "ca/previous/ca.crt")), "renew --ca keeps the old CA in ca/previous/");
+
+    const stale = cli(["check", "--json"], dir);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stdout, /still the rotated-out CA's list/);
+
+    const r = cli(["crl"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /kept as .*ca\/previous\/ca\.crl \(1 revoked\)/);
+    assert.equal(read(join(tree, "ca/previous/ca.crl")), oldList);
+    assert.equal(openssl(["crl", "-in", join(tree, "ca/ca.crl"), "-noout", "-CAfile", join(tree, "ca/ca.crt")]).code, 0, "the new list is the new CA's");
+
+    const after = JSON.parse(cli(["check", "--json"], dir).stdout) as { certificates: Array<{ name: string; status: string; problems: string[] }> };
+    assert.equal(after.certificates.find((c) => c.name === "ca")!.problems.length, 0);
+    assert.equal(after.certificates.find((c) => c.name === "example-plugin-a")!.status, "revoked");
+    // A peer that trusts both CAs during the rotation loads both lists.
+    const both = writeFile(join(dir, "both.crl"), read(join(tree, "ca/ca.crl")) + read(join(tree, "ca/previous/ca.crl")));
+    const v = (name: string) => openssl(["verify", "-crl_check", "-CRLfile", both, "-CAfile", join(tree, "ca/bundle.crt"), join(tree, `plugins/${name}/server.crt`)]);
+    assert.match(v("example-plugin-a").stdout + v("example-plugin-a").stderr, /certificate revoked/);
+    assert.equal(v("example-plugin-b").code, 0);
+  });
+});
+
 /**
  * Python's ssl as the gateway uses it (strict verification) plus VERIFY_CRL_CHECK_LEAF, against a
  * node:tls server presenting `server`: prints "accepted" or the verify error.

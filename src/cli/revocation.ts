@@ -53,6 +53,7 @@ export function registerRevocationCommands({ program, io, action }: CommandConte
       const { revokeCertificate, renderCrlReport } = await import("../commands/revoke.js");
       const { parseRevocationReason } = await import("../pki/crl.js");
       const report = await revokeCertificate(target, { ...(await crlOptions(flags, io)), reason: parseRevocationReason(flags.reason, "--reason") });
+      for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
       return printJsonOr(io, flags.json, report, () => renderCrlReport(report));
     }));
 
@@ -60,6 +61,7 @@ export function registerRevocationCommands({ program, io, action }: CommandConte
     .action(action(async (flags: CrlFlags) => {
       const { refreshCrl, renderCrlReport } = await import("../commands/revoke.js");
       const report = await refreshCrl(await crlOptions(flags, io));
+      for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
       return printJsonOr(io, flags.json, report, () => renderCrlReport(report));
     }));
 

@@ -5,6 +5,7 @@
  * nightly job must do before peers that load the CRL start refusing every certificate.
  */
 import { X509Certificate as NodeCert } from "node:crypto";
+import { join } from "node:path";
 import { DEFAULT_CRL_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { buildCrl, crlSignedBy, crlToPem, normalizeSerial, parseCrl, type ParsedCrl, type RevocationReason, type RevokedEntry } from "../pki/crl.js";
@@ -45,6 +46,7 @@ export interface CrlReport {
   /** The cert was already on the list: nothing changed. */
   alreadyRevoked: boolean;
   entries: Array<{ serial: string; revokedAt: string; reason: RevocationReason }>;
+  warnings: string[];
 }
 
 /** Adds a cert this tree's CA signed to the CRL. A cert another CA signed is exit 2. */
@@ -57,14 +59,21 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
     const { cert } = found;
     const caCert = new NodeCert(ca.cert.toString("pem"));
     if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) {
-      throw new MtlsError("E_NOT_SIGNED_BY_CA", `${found.certPath}: not signed by this tree's CA (${caCert.subject.split("\n").join(", ")}); its CRL cannot revoke it`, "revoke it with the CA that issued it");
+      const previousPem = await readText(tree.previousCaCert);
+      const rotatedOut = previousPem !== undefined && cert.verify(new NodeCert(previousPem).publicKey);
+      throw new MtlsError(
+        "E_NOT_SIGNED_BY_CA",
+        `${found.certPath}: not signed by this tree's CA (${caCert.subject.split("\n").join(", ")}); its CRL cannot revoke it`,
+        rotatedOut ? `the CA being rotated out signed it: re-issue it with \`mtls-certs renew ${found.name}\` and finish the rotation` : "revoke it with the CA that issued it",
+      );
     }
-    const previous = await readTreeCrl(tree, ca);
+    const warnings: string[] = [];
+    const previous = await readTreeCrl(tree, ca, warnings);
     const serial = normalizeSerial(cert.serialNumber);
     const revoked = { cert: found.certPath, serial, subject: cert.subject.split("\n").join(", "), reason: o.reason ?? "unspecified" };
-    if (previous?.entries.some((e) => e.serial === serial)) return report(tree, previous, null, true);
+    if (previous?.entries.some((e) => e.serial === serial)) return report(tree, previous, null, true, warnings);
     const entries = [...(previous?.entries ?? []), { serial, revokedAt: floorToSecond(now), reason: revoked.reason }];
-    return report(tree, await signAndWrite(tree, ca, previous, entries, now, o), revoked, false);
+    return report(tree, await signAndWrite(tree, ca, previous, entries, now, o), revoked, false, warnings);
   });
 }
 
@@ -73,8 +82,9 @@ export async function refreshCrl(o: CrlOptions = {}): Promise<CrlReport> {
   return withTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
-    const previous = await readTreeCrl(tree, ca);
-    return report(tree, await signAndWrite(tree, ca, previous, previous?.entries ?? [], now, o), null, false);
+    const warnings: string[] = [];
+    const previous = await readTreeCrl(tree, ca, warnings);
+    return report(tree, await signAndWrite(tree, ca, previous, previous?.entries ?? [], now, o), null, false, warnings);
   });
 }
 
@@ -85,18 +95,27 @@ async function signAndWrite(tree: TreePaths, ca: LoadedCa, previous: ParsedCrl |
   return parseCrl(pem, tree.caCrl);
 }
 
-/** The CRL on disk, refused when the signing CA did not sign it (tampered, or another CA's). */
-async function readTreeCrl(tree: TreePaths, ca: LoadedCa): Promise<ParsedCrl | undefined> {
+/**
+ * The CRL on disk. One the CA being rotated out signed (`renew --ca`) moves to
+ * ca/previous/ca.crl, for peers that still trust that CA, and the new CA's list starts empty with
+ * the next number. Any other signer (tampering, a foreign file) is refused.
+ */
+async function readTreeCrl(tree: TreePaths, ca: LoadedCa, warnings: string[]): Promise<ParsedCrl | undefined> {
   const pem = await readText(tree.caCrl);
   if (pem === undefined) return undefined;
   const parsed = parseCrl(pem, tree.caCrl);
-  if (!(await crlSignedBy(parsed.crl, ca.cert))) {
-    throw new MtlsError("E_DAMAGED", `${tree.caCrl}: not signed by the CA that signs this tree's certificates (${ca.cert.subject})`, "restore it from a backup, or move it aside and run `mtls-certs crl` to start a new, empty one");
+  if (await crlSignedBy(parsed.crl, ca.cert)) return parsed;
+  const previousCa = await readText(tree.previousCaCert);
+  if (previousCa !== undefined && (await crlSignedBy(parsed.crl, new x509.X509Certificate(previousCa)))) {
+    const moved = join(tree.previousCaDir, "ca.crl");
+    await writeFileAtomically(moved, pem, { mode: CERT_MODE, replace: true });
+    warnings.push(`${tree.caCrl} was the rotated-out CA's; kept as ${moved} (${parsed.entries.length} revoked) for peers that still trust that CA, and a new list started for ${ca.cert.subject}`);
+    return { ...parsed, entries: [] };
   }
-  return parsed;
+  throw new MtlsError("E_DAMAGED", `${tree.caCrl}: not signed by the CA that signs this tree's certificates (${ca.cert.subject})`, "restore it from a backup, or move it aside and run `mtls-certs crl` to start a new, empty one");
 }
 
-function report(tree: TreePaths, crl: ParsedCrl, revoked: CrlReport["revoked"], alreadyRevoked: boolean): CrlReport {
+function report(tree: TreePaths, crl: ParsedCrl, revoked: CrlReport["revoked"], alreadyRevoked: boolean, warnings: string[]): CrlReport {
   return {
     crl: tree.caCrl,
     issuer: crl.crl.issuer,
@@ -106,6 +125,7 @@ function report(tree: TreePaths, crl: ParsedCrl, revoked: CrlReport["revoked"], 
     revoked,
     alreadyRevoked,
     entries: crl.entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString(), reason: e.reason })),
+    warnings,
   };
 }
 
@@ -140,16 +160,35 @@ export async function readRevocationStatus(tree: TreePaths, now: Date): Promise<
   const caProblems: string[] = [];
   const signerPem = (await readText(tree.intermediateCert)) ?? (await readText(tree.caCert));
   const signer = signerPem === undefined ? undefined : tryParse(signerPem);
-  if (signer && !(await crlSignedBy(parsed.crl, signer))) caProblems.push(`${tree.caCrl}: not signed by the CA that signs this tree's certificates`);
+  if (signer && !(await crlSignedBy(parsed.crl, signer))) {
+    const previousPem = await readText(tree.previousCaCert);
+    const previous = previousPem === undefined ? undefined : tryParse(previousPem);
+    caProblems.push(
+      previous && (await crlSignedBy(parsed.crl, previous))
+        ? `${tree.caCrl}: still the rotated-out CA's list; peers checking the new CA's certs find no CRL for it: run \`mtls-certs crl\``
+        : `${tree.caCrl}: not signed by the CA that signs this tree's certificates`,
+    );
+  }
   if (parsed.nextUpdate && now > parsed.nextUpdate) {
     caProblems.push(`${tree.caCrl}: past its nextUpdate ${parsed.nextUpdate.toISOString()}; peers that load it refuse every certificate: run \`mtls-certs crl\``);
   }
-  const bySerial = new Map(parsed.entries.map((e) => [e.serial, e]));
+  // After a CA rotation, leaves the old CA signed are still revoked by its list in ca/previous/.
+  const previousListPath = join(tree.previousCaDir, "ca.crl");
+  const previousList = await readText(previousListPath);
+  const lists = [{ path: tree.caCrl, entries: parsed.entries }];
+  if (previousList !== undefined) {
+    try {
+      lists.push({ path: previousListPath, entries: parseCrl(previousList, previousListPath).entries });
+    } catch (e) {
+      caProblems.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  const bySerial = new Map(lists.flatMap(({ path, entries }) => entries.map((e) => [e.serial, { ...e, path }] as const)));
   return {
     caProblems,
     leafProblem(serial) {
       const entry = serial === null ? undefined : bySerial.get(normalizeSerial(serial));
-      return entry && `revoked ${entry.revokedAt.toISOString()} (reason ${entry.reason}) in ${tree.caCrl}`;
+      return entry && `revoked ${entry.revokedAt.toISOString()} (reason ${entry.reason}) in ${entry.path}`;
     },
   };
 }
