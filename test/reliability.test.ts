@@ -225,37 +225,28 @@ describe("the tree lock", () => {
     return r.pid;
   }
 
-  it("a lock left by a dead process on this host is taken over at once", () => {
-    const cwd = configDir(PLUGINS);
-    const root = join(cwd, "certs/mcp");
-    writeFile(join(root, ".mtls-certs.lock"), `${deadPid()}\n${hostname()}\n`);
-    const r = run(["all", ...KEY_TYPE, "--lock-wait", "0"], cwd);
-    assert.equal(r.code, 0, r.stderr);
-    assertCompleteTree(root, PLUGINS);
-  });
-
-  it("a run killed while breaking a stale lock (its .break file left) blocks no one, and the file goes", () => {
-    const cwd = configDir(PLUGINS);
-    const root = join(cwd, "certs/mcp");
-    writeFile(join(root, ".mtls-certs.lock"), `${deadPid()}\n${hostname()}\n`);
-    const breaker = writeFile(join(root, ".mtls-certs.lock.break"), "");
-    const minuteAgo = new Date(Date.now() - 60_000);
-    utimesSync(breaker, minuteAgo, minuteAgo);
-    const r = run(["all", ...KEY_TYPE, "--lock-wait", "0"], cwd);
-    assert.equal(r.code, 0, r.stderr);
-    assertCompleteTree(root, PLUGINS); // no .mtls-certs.lock* left
-  });
-
-  it("an empty lock file (owner killed between open and write) is taken over once it is old", () => {
-    const cwd = configDir(PLUGINS);
-    const root = join(cwd, "certs/mcp");
-    const lock = writeFile(join(root, ".mtls-certs.lock"), "");
-    const minuteAgo = new Date(Date.now() - 60_000);
-    utimesSync(lock, minuteAgo, minuteAgo);
-    const r = run(["all", ...KEY_TYPE, "--lock-wait", "0"], cwd);
-    assert.equal(r.code, 0, r.stderr);
-    assertCompleteTree(root, PLUGINS);
-  });
+  /** Lock files a killed run can leave; `aged` ones get an mtime a minute ago. */
+  const leftovers: Array<{ what: string; files: () => Record<string, string>; aged: string[] }> = [
+    { what: "a lock left by a dead process on this host", files: () => ({ ".mtls-certs.lock": `${deadPid()}\n${hostname()}\n` }), aged: [] },
+    {
+      what: "a dead process's lock and the .break file of a run killed while breaking it",
+      files: () => ({ ".mtls-certs.lock": `${deadPid()}\n${hostname()}\n`, ".mtls-certs.lock.break": "" }),
+      aged: [".mtls-certs.lock.break"],
+    },
+    { what: "an old empty lock file (its owner killed between open and write)", files: () => ({ ".mtls-certs.lock": "" }), aged: [".mtls-certs.lock"] },
+  ];
+  for (const c of leftovers) {
+    it(`${c.what}: taken over at once (--lock-wait 0), nothing of it left`, () => {
+      const cwd = configDir(PLUGINS);
+      const root = join(cwd, "certs/mcp");
+      const minuteAgo = new Date(Date.now() - 60_000);
+      for (const [name, text] of Object.entries(c.files())) writeFile(join(root, name), text);
+      for (const name of c.aged) utimesSync(join(root, name), minuteAgo, minuteAgo);
+      const r = run(["all", ...KEY_TYPE, "--lock-wait", "0"], cwd);
+      assert.equal(r.code, 0, r.stderr);
+      assertCompleteTree(root, PLUGINS); // checks that no .mtls-certs.lock* is left
+    });
+  }
 
   it("a live holder makes the run wait, then fail after --lock-wait with the lock file and pid named; nothing written", () => {
     const cwd = configDir(PLUGINS);
