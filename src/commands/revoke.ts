@@ -14,8 +14,8 @@ import * as x509 from "../pki/x509.js";
 import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
 import { findCertificate } from "../store/cert-target.js";
 import type { TreePaths } from "../store/paths.js";
-import { withTree } from "../store/tree.js";
-import { CERT_MODE, readText, writeFileAtomically } from "../store/write.js";
+import { resolveTree, withTree } from "../store/tree.js";
+import { CERT_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 
 export interface CrlOptions {
   /** The tree's root. Default `certs/mcp`. */
@@ -51,6 +51,7 @@ export interface CrlReport {
 
 /** Adds a cert this tree's CA signed to the CRL. A cert another CA signed is exit 2. */
 export async function revokeCertificate(target: string, o: RevokeOptions = {}): Promise<CrlReport> {
+  await requireTree(o);
   return withTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const found = await findCertificate(tree, target);
@@ -79,6 +80,7 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
 
 /** Re-signs the CRL with the same entries, the next number and a fresh nextUpdate. */
 export async function refreshCrl(o: CrlOptions = {}): Promise<CrlReport> {
+  await requireTree(o);
   return withTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
@@ -86,6 +88,12 @@ export async function refreshCrl(o: CrlOptions = {}): Promise<CrlReport> {
     const previous = await readTreeCrl(tree, ca, warnings);
     return report(tree, await signAndWrite(tree, ca, previous, previous?.entries ?? [], now, o), null, false, warnings);
   });
+}
+
+/** withTree would create the tree's directory: a CRL without a CA is a typo in --out. */
+async function requireTree(o: CrlOptions): Promise<void> {
+  const tree = resolveTree(o);
+  if (!(await exists(tree.caCert))) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing; there is no CA to sign a CRL`, "point --out at the tree, or run `mtls-certs ca` first");
 }
 
 async function signAndWrite(tree: TreePaths, ca: LoadedCa, previous: ParsedCrl | undefined, entries: readonly RevokedEntry[], now: Date, o: CrlOptions): Promise<ParsedCrl> {
