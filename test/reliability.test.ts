@@ -181,6 +181,30 @@ describe("SIGINT and SIGTERM stop cleanly", () => {
   }
 });
 
+describe("SIGTERM at many moments of a write-heavy run", () => {
+  // ECDSA keys come fast, so most of the run is file writes: a signal lands mid-write, with
+  // open(2)s queued in the thread pool. Not one temp file or lock may survive any of them.
+  const many = Array.from({ length: 40 }, (_, i) => `w${i}`);
+  it("never leaves a temp file or the lock, and every file left is whole", async () => {
+    let interrupted = 0;
+    const moments = [0, 3, 8, 15, 25, 35];
+    for (const k of moments) {
+      const cwd = configDir(many);
+      const root = join(cwd, "certs/mcp");
+      const { child, done } = cliAsync(["all", "--key-type", "ecdsa-p256", "-q"], cwd);
+      await waitFor(join(root, `plugins/w${k}/server.key`), 30_000);
+      child.kill("SIGTERM");
+      const r = await done;
+      outputs.push(r);
+      if (r.code === 143) interrupted++;
+      else assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(listFiles(root).filter((f) => TEMP_OR_LOCK.test(f)), [], `after the key of w${k} appeared`);
+      assertNoPartialFiles(root);
+    }
+    assert.ok(interrupted >= moments.length / 2, `${interrupted} of ${moments.length} runs were interrupted mid-way`);
+  });
+});
+
 describe("two runs on one tree at once", () => {
   interface AllJson {
     certificates: Array<{ role: string; name: string; action: string; fingerprint: string }>;
