@@ -5,10 +5,12 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { Writable } from "node:stream";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { MtlsError, createMemoryCa, verifyPem, type MemoryCa, type MemoryCert } from "../src/index.js";
-import { ROOT, mtlsHandshake, openssl, read, tempDir, writeFile } from "./helpers.js";
+import { ROOT, cli, mtlsHandshake, openssl, read, tempDir, writeFile } from "./helpers.js";
 
 const DAY_MS = 86_400_000;
 
@@ -68,6 +70,74 @@ describe("the packed package in a fresh consumer project", () => {
     const test = run(process.execPath, ["--test", "--test-reporter=tap", join("dist", "readme.js")], app);
     assert.equal(test.code, 0, test.stdout + test.stderr);
     assert.match(test.stdout, /# pass 1/);
+  });
+});
+
+describe("--json on every command", () => {
+  /** `mtls-certs ...args --help` in process: forty spawned CLIs would cost seconds each on two cores. */
+  async function help(args: string[]): Promise<string> {
+    let out = "";
+    const stdout = new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) });
+    const stderr = new Writable({ write: (_chunk, _enc, done) => done() });
+    // dist/, as the bin runs it: cli.js reads ../package.json for --version.
+    const { run } = (await import(pathToFileURL(join(ROOT, "dist", "cli.js")).href)) as typeof import("../src/cli.js");
+    await run([...args, "--help"], { stdout, stderr, env: {} });
+    return out;
+  }
+
+  /** Every runnable command, groups (`key`, `export`) expanded, from the CLI's own --help. */
+  async function commands(prefix: string[] = []): Promise<string[][]> {
+    const section = (await help(prefix)).split(/^Commands:\n/m)[1] ?? "";
+    const names = [...section.matchAll(/^  ([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!).filter((n) => n !== "help");
+    const found: string[][] = [];
+    for (const name of names) {
+      if (/^Commands:/m.test(await help([...prefix, name]))) found.push(...(await commands([...prefix, name])));
+      else found.push([...prefix, name]);
+    }
+    return found;
+  }
+
+  it("every command and subcommand offers --json", async () => {
+    const all = await commands();
+    assert.ok(all.length >= 10, `only ${all.length} commands found`);
+    const without: string[] = [];
+    for (const c of all) if (!/^\s+--json\b/m.test(await help(c))) without.push(c.join(" "));
+    assert.deepEqual(without, []);
+  });
+
+  it("a tree's life in JSON: each command prints exactly one document on stdout, progress and warnings on stderr", () => {
+    const dir = tempDir();
+    const env = { P12_PW: "p12-secret", KEY_PW: "key-secret" };
+    const runs: string[][] = [
+      ["ca", "--key-type", "ecdsa-p256"],
+      ["gateway", "--key-type", "ecdsa-p256"],
+      ["plugin", "alpha", "--key-type", "ecdsa-p256", "--ip", "127.0.0.1"],
+      ["all", "--key-type", "ecdsa-p256"],
+      ["server", "api.internal", "--key-type", "ecdsa-p256"],
+      ["client", "alice", "--key-type", "ecdsa-p256"],
+      ["https", "--key-type", "ecdsa-p256"],
+      ["jwt", "--ecdsa"],
+      ["check"],
+      ["renew"],
+      ["revoke", "alpha"],
+      ["crl"],
+      ["fingerprint", "certs/mcp/ca/ca.crt"],
+      ["inspect", "certs/mcp/plugins/example-plugin-a/server.crt"],
+      ["verify", "certs/mcp/plugins/example-plugin-a/server.crt", "--host", "localhost"],
+      ["export", "p12", "example-plugin-a", "--out", "a.p12", "--password-env", "P12_PW"],
+      ["export", "plugin-tls", "--plugin", "example-plugin-a"],
+      ["plugin", "../escape"],
+    ];
+    for (const args of runs) {
+      const r = cli([...args, "--json"], dir, env);
+      assert.notEqual(r.code, null, `${args.join(" ")}: killed`);
+      let doc: unknown;
+      assert.doesNotThrow(() => (doc = JSON.parse(r.stdout)), `${args.join(" ")} --json (exit ${r.code}) printed:\n${r.stdout}\nstderr:\n${r.stderr}`);
+      assert.equal(typeof doc, "object");
+      assert.ok(!/\x1b\[/.test(r.stdout), `${args.join(" ")}: colour codes in the JSON`);
+      if (args[1] === "../escape") assert.deepEqual([r.code, (doc as { error: { code: string } }).error.code], [2, "E_BAD_NAME"]);
+      else assert.ok(r.code === 0 || r.code === 1, `${args.join(" ")}: exit ${r.code}: ${r.stderr}`);
+    }
   });
 });
 

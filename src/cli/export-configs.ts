@@ -14,6 +14,7 @@ interface ExportFlags {
   tree: string;
   out?: string;
   prefix?: string;
+  json?: boolean;
 }
 
 interface ProxyFlags extends ExportFlags {
@@ -29,7 +30,8 @@ function exportCommand(parent: Command, name: string, description: string, paths
     .command(name)
     .description(description)
     .option("--tree <dir>", "root of the tree", DEFAULT_OUT)
-    .option("-o, --out <file>", "write the config to this file instead of stdout");
+    .option("-o, --out <file>", "write the config to this file instead of stdout")
+    .option("--json", "print one JSON document: { text (or out), written, notes, secret }");
   return paths ? command.option("--prefix <dir>", "where the tree is mounted in a container (e.g. /app/certs/mcp); default: the tree's real paths") : command;
 }
 
@@ -41,12 +43,13 @@ async function deliver(result: ExportResult, flags: ExportFlags, io: Io): Promis
     const { saveExport } = await import("../export/sources.js");
     await saveExport(flags.out, result);
     io.stderr.write(`wrote ${flags.out}${result.secret ? " (mode 600: it holds private keys)" : ""}\n`);
+    if (flags.json) io.stdout.write(JSON.stringify({ out: flags.out, written: result.written, notes: result.notes, secret: result.secret }, null, 2) + "\n");
     return EXIT.ok;
   }
   if (result.secret && io.stdout.isTTY) {
     throw new MtlsError("E_USAGE", "this output holds private keys and stdout is a terminal", "write it with --out FILE, or pipe it: ... | kubectl apply -f -");
   }
-  io.stdout.write(result.text);
+  io.stdout.write(flags.json ? JSON.stringify({ text: result.text, written: result.written, notes: result.notes, secret: result.secret }, null, 2) + "\n" : result.text);
   return EXIT.ok;
 }
 
