@@ -423,13 +423,13 @@ describe("damaged trees: exit 2, the file named, nothing overwritten, never a ne
   ];
 
   for (const c of cases) {
-    it(`${c.what}: \`all\` and \`plugin new\` exit 2 naming ${c.names}; the tree is byte for byte the same`, () => {
+    it(`${c.what}: \`all\` (and for the CA \`plugin new\` and \`ca\`) exit 2 naming ${c.names}; the tree is byte for byte the same`, () => {
       const { cwd, root } = copyOfBase();
       c.damage(root);
       const before = snapshot(root);
-      for (const args of [["all"], ["plugin", "newcomer"]]) {
-        // `plugin newcomer` does not touch beta: only the CA cases concern it.
-        if (args[0] === "plugin" && c.names.startsWith("plugins/")) continue;
+      for (const args of [["all"], ["plugin", "newcomer"], ["ca"]]) {
+        // `plugin newcomer` and `ca` do not touch beta: only the CA cases concern them.
+        if (args[0] !== "all" && c.names.startsWith("plugins/")) continue;
         const r = run([...args, ...KEY_TYPE], cwd);
         assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
         assert.ok(r.stderr.includes(join(root, c.names)), `names ${c.names}: ${r.stderr}`);
