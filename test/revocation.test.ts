@@ -171,6 +171,26 @@ describe("revoke and crl", () => {
   });
 });
 
+describe("a CRL the CA did not sign", () => {
+  it("is refused by revoke and crl (exit 2, file untouched) and flagged by check", () => {
+    const dir = tempDir();
+    const other = tempDir();
+    for (const d of [dir, other]) assert.equal(cli(["plugin", "p", "--key-type", "ecdsa-p256", "-q"], d).code, 0);
+    assert.equal(cli(["crl"], other).code, 0);
+    const foreign = read(join(other, "certs/mcp/ca/ca.crl"));
+    const crl = writeFile(join(dir, "certs/mcp/ca/ca.crl"), foreign);
+    for (const args of [["revoke", "p"], ["crl"]]) {
+      const r = cli(args, dir);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /ca\.crl: not signed by the CA that signs this tree's certificates/);
+      assert.equal(read(crl), foreign);
+    }
+    const check = cli(["check", "--json"], dir);
+    assert.equal(check.code, 1);
+    assert.match(check.stdout, /ca\.crl: not signed by the CA that signs this tree's certificates/);
+  });
+});
+
 describe("revocation across a CA rotation (renew --ca)", () => {
   it("the old CA's list moves to ca/previous/ca.crl on the next crl; check and openssl still see the revoked leaf", () => {
     const dir = tempDir();
