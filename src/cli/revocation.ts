@@ -1,8 +1,8 @@
 /** Wiring of `revoke`, `crl`, `fingerprint` and `export p12`. */
 import type { Command } from "commander";
 import { DEFAULT_CRL_DAYS, DEFAULT_OUT } from "../defaults.js";
-import { EXIT, MtlsError } from "../errors.js";
-import type { CommandContext, Io } from "./shared.js";
+import { EXIT } from "../errors.js";
+import { passphraseFromEnv, type CommandContext, type Io } from "./shared.js";
 
 interface CrlFlags {
   out: string;
@@ -31,13 +31,6 @@ async function crlOptions(flags: CrlFlags, io: Io) {
     crlDays: flags.crlDays === undefined ? DEFAULT_CRL_DAYS : parseDays(flags.crlDays, "--crl-days"),
     keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
   };
-}
-
-function passphraseFromEnv(variable: string | undefined, flag: string, io: Io): string | undefined {
-  if (variable === undefined) return undefined;
-  const value = io.env[variable];
-  if (!value) throw new MtlsError("E_PASSPHRASE", `${flag}: the variable ${variable} is unset or empty`);
-  return value;
 }
 
 function printJsonOr(io: Io, json: boolean | undefined, value: unknown, text: () => string): number {
