@@ -286,9 +286,15 @@ async function readDetails(plan: LeafPlan, o: RenewOptions, signer: Signer): Pro
     }
     sans.push({ type: name.type, value: name.value });
   }
+  // A leaf's key stays encrypted or plain as it was: a plugin configured without a password
+  // must not get an encrypted key because the CA's passphrase was given, nor the reverse.
+  const keyEncrypted = keyPem.includes("ENCRYPTED");
+  if (keyEncrypted && o.keyPassphrase === undefined) {
+    throw new MtlsError("E_PASSPHRASE", `${files.key}: the key is encrypted`, "pass --key-passphrase-env VAR so the renewed key is encrypted with the same passphrase");
+  }
   const extensions = peculiar.extensions.filter((e) => !PIPELINE_EXTENSIONS.has(e.type));
   const by = disk.signedBy ?? (signer.cert && signedBy(disk.node, signer.cert) ? signer.role : null);
-  return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted: keyPem.includes("ENCRYPTED"), keyType, sans, extensions };
+  return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted, keyType, sans, extensions };
 }
 
 function planFor(files: LeafFiles, old: LeafOnDisk, wantedSans: Map<string, San[]>, o: RenewOptions, now: Date, within: number, rotatingDry: boolean): LeafPlan {
@@ -311,11 +317,6 @@ function signedBy(cert: NodeCert, issuer: NodeCert): boolean {
 
 async function renewLeaf(plan: LeafPlan, old: OldLeaf, ca: LoadedCa, validity: Validity, o: RenewOptions, limit: ReturnType<typeof createLimiter>, backup: BackupFolder, signer: Signer): Promise<RenewedCert> {
   const { files } = plan;
-  // A leaf's key stays encrypted or plain as it was: a plugin configured without a password
-  // must not get an encrypted key because the CA's passphrase was given, nor the reverse.
-  if (old.keyEncrypted && o.keyPassphrase === undefined) {
-    throw new MtlsError("E_PASSPHRASE", `${files.key}: the key is encrypted`, "pass --key-passphrase-env VAR so the renewed key is encrypted with the same passphrase");
-  }
   const key: KeyPair = o.reuseKey
     ? await importPrivateKey(old.keyPem, files.key, old.keyEncrypted ? o.keyPassphrase : undefined)
     : await limit(() => generateKey(old.keyType));
