@@ -256,6 +256,6 @@ describe("check: the CA is a first-class certificate (issue 10)", () => {
     assert.ok(report.certificates.every((c) => c.status === "ok"));
     assert.ok(readFileSync(join(out, "plugins/p1999/server.crt")).length > 0);
     console.log(`check of 2,001 certs: ${ms.toFixed(0)} ms`);
-    assert.ok(ms < 30_000, `check took ${ms} ms`); // ~2.5 s in process on an idle 2-core box; generous for a busy CI runner
+    assert.ok(ms < 30_000, `check took ${ms} ms`); // measured: 2.4-3.4 s in process, 4-8.5 s through the CLI on a shared 2-core box
   });
 });
