@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { createMemoryCa } from "../src/index.js";
 import type { VerifyReport } from "../src/commands/verify.js";
-import { cli, openssl, read, tempDir, writeFile, type Run } from "./helpers.js";
+import { cli, openssl, pythonStrictClient, read, tempDir, writeFile, type Run } from "./helpers.js";
 
 const DAY_MS = 86_400_000;
 
@@ -144,20 +144,31 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     otherPlugin = opensslLeaf(dir, "other-plugin", otherCa, "/CN=mcp-plugin-a/O=MCPGateway/OU=Plugins", [sans]);
   });
 
-  it("the Makefile's CA (no keyUsage): openssl accepts it only without -x509_strict; verify names the missing keyUsage", () => {
+  it("the Makefile's CA (no keyUsage): openssl accepts it only without -x509_strict, Python's strict client refuses it; verify names the missing keyUsage", async () => {
     assert.equal(openssl(["verify", "-CAfile", makefileCa.cert, plugin.cert]).code, 0, "non-strict openssl should accept it");
     agree(verify([plugin.cert, "--ca", makefileCa.cert], dir), openssl(["verify", "-x509_strict", "-CAfile", makefileCa.cert, plugin.cert]), {
       ok: false,
       codes: ["ca-missing-key-usage"],
       openssl: /CA cert does not include key usage extension/,
     });
+    // The gateway's own TLS stack: Python's ssl with VERIFY_X509_STRICT refuses the handshake for the same reason.
+    const client = opensslLeaf(dir, "makefile-client", makefileCa, "/CN=mcp-gateway-client/O=MCPGateway/OU=Gateway", ["extendedKeyUsage=clientAuth"]);
+    const python = await pythonStrictClient({ cert: read(plugin.cert), key: read(plugin.key), ca: read(makefileCa.cert) }, { certfile: client.cert, keyfile: client.key, cafile: makefileCa.cert }, "localhost");
+    assert.notEqual(python.code, 0);
+    assert.match(python.stderr, /CA cert does not include key usage extension/);
     // Go's crypto/x509 does not require keyUsage on a CA: only strict OpenSSL (Python 3.13's default) refuses it.
     assert.equal(goVerify(plugin.cert, makefileCa.cert, "localhost", "server").code, 0);
   });
 
-  it("a fixed CA and the same server cert pass both, for a host the cert names", () => {
+  it("a fixed CA and the same server cert pass openssl, Go and Python's strict client, for a host the cert names", async () => {
     agree(verify([goodPlugin.cert, "--ca", goodCa.cert, "--host", "localhost"], dir), openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "localhost", "-CAfile", goodCa.cert, goodPlugin.cert]), { ok: true });
     assert.equal(goVerify(goodPlugin.cert, goodCa.cert, "localhost", "server").stdout, "ok\n");
+    const server = { cert: read(goodPlugin.cert), key: read(goodPlugin.key), ca: read(goodCa.cert) };
+    const client = { certfile: clientOnly.cert, keyfile: clientOnly.key, cafile: goodCa.cert };
+    const python = await pythonStrictClient(server, client, "localhost");
+    assert.equal(python.stdout.trim(), "hello", python.stderr);
+    // ... and the same strict client refuses 127.0.0.1, which the cert does not name.
+    assert.match((await pythonStrictClient(server, client, "127.0.0.1")).stderr, /IP address mismatch/);
   });
 
   it("a server cert without the host: no SAN matches 127.0.0.1, and the fix says --ip 127.0.0.1", () => {
