@@ -103,6 +103,19 @@ async function startNginx(prefix: string, port: number): Promise<{ stop: () => P
   return startDaemon("nginx", ["-p", prefix, "-c", conf], port);
 }
 
+/**
+ * Caddy with the exported site imported under test-run global options (no admin endpoint, no
+ * ACME, storage in `home`); `caddy adapt` must accept it first.
+ */
+async function startCaddy(home: string, site: string, port: number): Promise<{ stop: () => Promise<void> }> {
+  const caddyfile = writeFile(join(home, "Caddyfile"), `{\n\tadmin off\n\tauto_https off\n\tstorage file_system ${join(home, "data")}\n}\nimport ${site}\n`);
+  const env = { HOME: home, XDG_DATA_HOME: join(home, "xdg-data"), XDG_CONFIG_HOME: join(home, "xdg-config") };
+  const adapted = spawnSync("caddy", ["adapt", "--config", caddyfile, "--adapter", "caddyfile"], { encoding: "utf8", env: { ...process.env, ...env } });
+  assert.equal(adapted.status, 0, adapted.stderr);
+  assert.match(adapted.stdout, /require_and_verify/);
+  return startDaemon("caddy", ["run", "--config", caddyfile, "--adapter", "caddyfile"], port, env);
+}
+
 describe("export nginx, haproxy and caddy: proxies that real servers run", () => {
   const dir = tempDir();
   const tree = join(dir, "certs/mcp");
@@ -216,15 +229,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     const exported = exportConfig("caddy", port, ["--out", site]);
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(exported.stderr, /Caddy does not check CRLs/);
-    // Global options for a test run: no admin endpoint, no ACME, storage in the temp dir.
-    const caddyfile = writeFile(join(dir, "caddy/Caddyfile"), `{\n\tadmin off\n\tauto_https off\n\tstorage file_system ${join(dir, "caddy/data")}\n}\nimport ${site}\n`);
-    const env = { HOME: join(dir, "caddy"), XDG_DATA_HOME: join(dir, "caddy/xdg-data"), XDG_CONFIG_HOME: join(dir, "caddy/xdg-config") };
-    const adapted = spawnSync("caddy", ["adapt", "--config", caddyfile, "--adapter", "caddyfile"], { encoding: "utf8", env: { ...process.env, ...env } });
-    assert.equal(adapted.status, 0, adapted.stderr);
-    const json = JSON.parse(adapted.stdout) as object;
-    assert.match(JSON.stringify(json), /require_and_verify/);
-
-    const caddy = await startDaemon("caddy", ["run", "--config", caddyfile, "--adapter", "caddyfile"], port, env);
+    const caddy = await startCaddy(join(dir, "caddy"), site, port);
     try {
       const seen = await admitted(port);
       assert.match(seen["x-ssl-client-s-dn"] ?? "", /^CN=admin,/);
@@ -290,47 +295,85 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
   });
 });
 
-describe("export nginx with an intermediate CA: the server presents the chain, clients verify to the root", () => {
+describe("export nginx, haproxy and caddy with an intermediate CA: the server presents the chain, clients verify to the root", () => {
   const dir = tempDir();
   const tree = join(dir, "certs/mcp");
+  let upstream: { server: Server; url: string };
 
-  it("fullchain.crt carries the intermediate, depth 3 lets clients through, and a CRL without the root's is left out and said", { ...TIME_LIMIT, skip: skipUnless("nginx", "nginx-light") }, async () => {
+  before(async () => {
     const kt = ["--out", tree, "--key-type", "ecdsa-p256", "-q"];
     for (const args of [["ca", "--intermediate"], ["server", SERVER], ["client", "admin"], ["client", "eve"]]) {
       const r = cli([...args, ...kt], dir);
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     }
     assert.equal(cli(["revoke", "eve", "--out", tree], dir).code, 0);
-    const upstream = await startUpstream();
-    try {
-      const port = await freePort();
-      const conf = join(dir, "nginx/mtls.conf");
-      const r = cli(["export", "nginx", "--tree", tree, "--server", SERVER, "--listen", `127.0.0.1:${port}`, "--upstream", upstream.url, "--out", conf], dir);
-      assert.equal(r.code, 0, r.stderr);
-      const text = read(conf);
-      const fullchain = join(tree, "servers", SERVER, "fullchain.crt");
-      assert.match(text, new RegExp(`ssl_certificate ${fullchain};`));
-      assert.match(text, /ssl_verify_depth 3;/);
-      assert.doesNotMatch(text, /^\s*ssl_crl /m);
-      assert.match(text, /# .*ca\.crl is not enforced: it has no CRL from CN=ContextForge-CA/);
-      assert.match(r.stderr, /not enforced/);
-      // openssl: the presented chain leads from the server cert to the root.
-      const verified = openssl(["verify", "-x509_strict", "-CAfile", join(tree, "ca/ca.crt"), "-untrusted", fullchain, join(tree, "servers", SERVER, "server.crt")]);
-      assert.equal(verified.code, 0, verified.stderr);
+    upstream = await startUpstream();
+  });
+  after(() => upstream.server.close());
 
-      const nginx = await startNginx(join(dir, "nginx"), port);
-      try {
-        const args = (client?: string) => [...(client ? ["--cert", join(tree, "clients", client, "client.pem")] : []), "--resolve", `${SERVER}:${port}:127.0.0.1`, "--cacert", join(tree, "ca/ca.crt"), `https://${SERVER}:${port}/`, "-w", "\n%{http_code}"];
-        const good = await curl(args("admin"));
-        assert.equal(good.stdout.trim().split("\n").at(-1), "200", good.stderr);
-        assert.equal((JSON.parse(good.stdout.split("\n")[0] ?? "{}") as Record<string, string>)["x-ssl-client-s-dn-cn"], "admin");
-        const none = await curl(args());
-        assert.equal(none.stdout.trim().split("\n").at(-1), "400");
-      } finally {
-        await nginx.stop();
-      }
+  const exportTo = (kind: string, port: number, out: string) => {
+    const r = cli(["export", kind, "--tree", tree, "--server", SERVER, "--listen", `127.0.0.1:${port}`, "--upstream", upstream.url, "--out", out], dir);
+    assert.equal(r.code, 0, r.stderr);
+    return r;
+  };
+  /** admin gets through with its CN; no cert does not. */
+  const enforced = async (port: number, refusedStatus: "400" | "handshake") => {
+    const args = (client?: string) => [...(client ? ["--cert", join(tree, "clients", client, "client.pem")] : []), "--resolve", `${SERVER}:${port}:127.0.0.1`, "--cacert", join(tree, "ca/ca.crt"), `https://${SERVER}:${port}/`, "-w", "\n%{http_code}"];
+    const good = await curl(args("admin"));
+    assert.equal(good.stdout.trim().split("\n").at(-1), "200", good.stderr);
+    assert.equal((JSON.parse(good.stdout.split("\n")[0] ?? "{}") as Record<string, string>)["x-ssl-client-s-dn-cn"], "admin");
+    const none = await curl(args());
+    if (refusedStatus === "400") assert.equal(none.stdout.trim().split("\n").at(-1), "400");
+    else assert.notEqual(none.code, 0);
+  };
+
+  it("nginx: fullchain.crt carries the intermediate, depth 3 lets clients through, and a CRL without the root's is left out and said", { ...TIME_LIMIT, skip: skipUnless("nginx", "nginx-light") }, async () => {
+    const port = await freePort();
+    const conf = join(dir, "nginx/mtls.conf");
+    const r = exportTo("nginx", port, conf);
+    const text = read(conf);
+    const fullchain = join(tree, "servers", SERVER, "fullchain.crt");
+    assert.match(text, new RegExp(`ssl_certificate ${fullchain};`));
+    assert.match(text, /ssl_verify_depth 3;/);
+    assert.doesNotMatch(text, /^\s*ssl_crl /m);
+    assert.match(text, /# .*ca\.crl is not enforced: it has no CRL from CN=ContextForge-CA/);
+    assert.match(r.stderr, /not enforced/);
+    // openssl: the presented chain leads from the server cert to the root.
+    const verified = openssl(["verify", "-x509_strict", "-CAfile", join(tree, "ca/ca.crt"), "-untrusted", fullchain, join(tree, "servers", SERVER, "server.crt")]);
+    assert.equal(verified.code, 0, verified.stderr);
+    const nginx = await startNginx(join(dir, "nginx"), port);
+    try {
+      await enforced(port, "400");
     } finally {
-      upstream.server.close();
+      await nginx.stop();
+    }
+  });
+
+  it("haproxy: the bundle carries the intermediate; started, it lets clients of the intermediate through and refuses a client without a cert", { ...TIME_LIMIT, skip: skipUnless("haproxy", "haproxy") }, async () => {
+    const port = await freePort();
+    const cfg = join(dir, "haproxy.cfg");
+    exportTo("haproxy", port, cfg);
+    assert.doesNotMatch(read(cfg), /crl-file/);
+    assert.equal((read(join(tree, "servers", SERVER, "haproxy.pem")).match(/BEGIN CERTIFICATE/g) ?? []).length, 2);
+    const haproxy = await startDaemon("haproxy", ["-db", "-f", cfg], port);
+    try {
+      await enforced(port, "handshake");
+    } finally {
+      await haproxy.stop();
+    }
+  });
+
+  it("caddy: it presents fullchain.crt and lets clients of the intermediate through", { ...TIME_LIMIT, skip: skipUnless("caddy", "caddy") }, async () => {
+    const port = await freePort();
+    const site = join(dir, "caddy/site.caddy");
+    mkdirSync(join(dir, "caddy"), { recursive: true });
+    exportTo("caddy", port, site);
+    assert.match(read(site), /fullchain\.crt/);
+    const caddy = await startCaddy(join(dir, "caddy"), site, port);
+    try {
+      await enforced(port, "handshake");
+    } finally {
+      await caddy.stop();
     }
   });
 });

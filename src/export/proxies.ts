@@ -63,6 +63,9 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
     : undefined;
   if (crlGap) notes.push(crlGap);
   const crl = crlGap ? undefined : crlSource?.file;
+  if (crl && crlSource?.nextUpdate && crlSource.nextUpdate < new Date()) {
+    notes.push(`${crl} expired at its nextUpdate ${crlSource.nextUpdate.toISOString()}: nginx and HAProxy refuse every client until it is refreshed (\`mtls-certs crl\`, then reload)`);
+  }
   const chain = splitPemBlocks(leaf.caPem).filter((pem) => !selfSigned(pem)).map((pem) => pem + "\n");
   const verifyDepth = Math.max(2, splitPemBlocks(leaf.caPem).length + 1);
   return { leaf, listen, upstream, crl, crlGap, show, tree: tree.root, verifyDepth, chain, lock: tree.lock, notes };

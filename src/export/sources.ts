@@ -82,6 +82,8 @@ export interface CrlSource {
   /** CAs of the chain with no CRL in the file. nginx and HAProxy check a CRL for every CA in the
    * chain (X509_V_FLAG_CRL_CHECK_ALL) and refuse every client when one is missing. */
   readonly missing: string[];
+  /** The earliest nextUpdate in the file: after it, those proxies refuse every client too. */
+  readonly nextUpdate: Date | undefined;
 }
 
 /** The tree's CRL when one exists (`mtls-certs revoke` / `crl` make it), and which CAs it covers. */
@@ -89,9 +91,12 @@ export async function crlFile(tree: TreePaths, caPem: string): Promise<CrlSource
   const text = await readText(tree.caCrl);
   if (text === undefined) return undefined;
   const { X509Crl, X509Certificate } = await import("../pki/x509.js");
-  const issuers = new Set(splitPemBlocks(text, "X509 CRL").map((pem) => new X509Crl(pem).issuer));
+  const crls = splitPemBlocks(text, "X509 CRL").map((pem) => new X509Crl(pem));
+  const issuers = new Set(crls.map((crl) => crl.issuer));
   const missing = splitPemBlocks(caPem).map((pem) => new X509Certificate(pem).subject).filter((subject) => !issuers.has(subject));
-  return { file: tree.caCrl, missing };
+  const updates = crls.map((crl) => crl.nextUpdate).filter((d): d is Date => d !== undefined);
+  const nextUpdate = updates.length > 0 ? new Date(Math.min(...updates.map((d) => d.getTime()))) : undefined;
+  return { file: tree.caCrl, missing, nextUpdate };
 }
 
 /** Shows a path of the tree: real and absolute, or under `--prefix` (a POSIX path in a container). */
