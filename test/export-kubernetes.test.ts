@@ -5,6 +5,7 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -133,6 +134,18 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
     assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream"], "true");
     assert.match(a["nginx.ingress.kubernetes.io/configuration-snippet"] ?? "", /proxy_set_header X-Authenticated-User \$mtls_client_cn;/);
     assert.deepEqual(ingress.spec?.tls, [{ hosts: ["gateway.local"], secretName: "mcp-server-gateway-local" }]);
+  });
+
+  it("the configuration-snippet is nginx that nginx -t accepts inside a location", { skip: spawnSync("sh", ["-c", "command -v nginx"]).status === 0 ? false : "nginx is not installed (.ci/run installs nginx-light)" }, () => {
+    const snippet = byName("Ingress", "mcp-gateway").metadata.annotations?.["nginx.ingress.kubernetes.io/configuration-snippet"] ?? "";
+    const server = join(tree, "servers/gateway.local");
+    const prefix = join(dir, "nginx-t");
+    const conf = writeFile(
+      join(prefix, "nginx.conf"),
+      `pid ${join(prefix, "nginx.pid")};\nerror_log ${join(prefix, "error.log")};\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:8443 ssl;\n    ssl_certificate ${server}/server.crt;\n    ssl_certificate_key ${server}/server.key;\n    ssl_client_certificate ${server}/ca.crt;\n    ssl_verify_client on;\n    location / {\n${snippet}\n      proxy_pass http://127.0.0.1:4444;\n    }\n  }\n}\n`,
+    );
+    const r = spawnSync("nginx", ["-t", "-p", prefix, "-c", conf], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
   });
 
   it("the Issuer signs with the tree's CA, and each Certificate matches the cert it describes", () => {
