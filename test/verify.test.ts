@@ -182,7 +182,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     assert.match(ours.report.problems[0]!.fix, /--ip 127\.0\.0\.1/);
     const text = cli(["verify", goodPlugin.cert, "--ca", goodCa.cert, "--host", "127.0.0.1"], dir);
     assert.equal(text.code, 1);
-    assert.match(text.stdout, /no SAN matches 127\.0\.0\.1.*\n\s+fix: add it with `--ip 127\.0\.0\.1` and renew/);
+    assert.match(text.stdout, /^✗ no SAN matches 127\.0\.0\.1 \(SANs: DNS:a, DNS:mcp-plugin-a, DNS:localhost\): add it with `--ip 127\.0\.0\.1` and renew/m);
     assert.match(goVerify(goodPlugin.cert, goodCa.cert, "127.0.0.1", "server").stdout, /not valid for 127\.0\.0\.1|doesn't contain any IP SANs/);
   });
 

@@ -277,7 +277,8 @@ function checkDates(cert: ParsedCert, now: Date, isLeaf: boolean, add: AddProble
 function checkStructure(cert: ParsedCert, index: number, length: number, add: AddProblem): void {
   const f = cert.facts;
   const isCa = f.basicConstraints?.ca === true;
-  const recreate = "recreate the CA with `mtls-certs ca` (or rotate it: `mtls-certs renew --ca`) and issue its certs again";
+  // `mtls-certs ca` keeps an existing CA, so the way out is a rotation (or a fresh tree).
+  const recreate = "rotate the CA with `mtls-certs renew --ca` (or start a new tree with `mtls-certs all`)";
   if (index > 0 && !isCa) {
     add("issuer-not-ca", cert, `signs other certificates but is not a CA (${f.basicConstraints ? "basicConstraints CA:FALSE" : f.version < 3 ? "X.509 v1, no basicConstraints" : "no basicConstraints"})`, recreate);
   }
@@ -288,7 +289,7 @@ function checkStructure(cert: ParsedCert, index: number, length: number, add: Ad
   }
   if (isCa && f.basicConstraints && !f.basicConstraints.critical) add("ca-basic-constraints-not-critical", cert, "basicConstraints of a CA is not marked critical", recreate);
   if (isCa && f.keyUsage === null) {
-    add("ca-missing-key-usage", cert, "CA cert does not include the key usage extension (Python 3.13's default context refuses it)", recreate + "; mtls-certs sets keyUsage keyCertSign, cRLSign");
+    add("ca-missing-key-usage", cert, "CA cert does not include the key usage extension (Python 3.13's default context refuses it)", recreate + ": its CAs carry keyUsage keyCertSign, cRLSign");
   } else if (isCa && !f.keyUsage?.includes("keyCertSign")) {
     add("ca-key-usage-no-cert-sign", cert, `CA keyUsage lacks keyCertSign (has ${f.keyUsage?.join(", ") || "none"})`, recreate);
   }

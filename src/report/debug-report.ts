@@ -52,7 +52,8 @@ export function renderVerify(report: VerifyReport, style: Style): string {
   const against = [report.purpose === "server" ? "as a TLS server" : "as a TLS client", report.host ? `for ${report.host}` : "", `against ${report.ca}`, report.crl ? `and ${report.crl}` : ""].filter(Boolean).join(" ");
   lines.push(`${style.bold(report.file)} ${against}`);
   report.chain.forEach((c, i) => lines.push(`  ${"  ".repeat(i)}${i === 0 ? "" : "└ "}${c.subject}${c.trusted ? style.dim(" (trusted)") : ""}`));
-  for (const p of report.problems) lines.push(`${style.red("✗")} ${p.message}${p.subject === report.chain[0]?.subject ? "" : ` [${p.subject}]`}\n    fix: ${p.fix}`);
+  // One line per problem, the fix after the colon: what a person pastes into a ticket.
+  for (const p of report.problems) lines.push(`${style.red("✗")} ${p.subject === report.chain[0]?.subject ? "" : `${p.subject}: `}${p.message}: ${p.fix}`);
   for (const w of report.warnings) lines.push(`${style.yellow("warning:")} ${w}`);
   lines.push(report.ok ? style.green("OK: a strict TLS peer accepts it") : style.red(`FAILED: ${report.problems.length} problem${report.problems.length === 1 ? "" : "s"}`));
   return lines.join("\n") + "\n";
