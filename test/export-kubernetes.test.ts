@@ -10,7 +10,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { kubernetesName } from "../src/export/kubernetes.js";
-import { cli, openssl, read, tempDir, writeFile } from "./helpers.js";
+import { BIN, cli, openssl, read, tempDir, writeFile } from "./helpers.js";
 
 interface K8sObject {
   apiVersion: string;
@@ -98,6 +98,13 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
     );
     assert.ok(objects.every((o) => o.metadata.namespace === NAMESPACE));
     assert.equal(statSync(join(dir, "k8s.yaml")).mode & 0o777, 0o600, "it holds private keys");
+  });
+
+  it("refuses to print private keys to a terminal (script gives it one)", { skip: spawnSync("sh", ["-c", "command -v script"]).status === 0 ? false : "script (util-linux) is not installed" }, () => {
+    const r = spawnSync("script", ["-qec", `${process.execPath} ${BIN} export k8s --tree ${tree}`, "/dev/null"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    assert.equal(r.status, 2, r.stdout);
+    assert.match(r.stdout, /holds private keys and stdout is a terminal/);
+    assert.doesNotMatch(r.stdout, /PRIVATE KEY|tls\.key:/);
   });
 
   it("says which names it changed and how", () => {
