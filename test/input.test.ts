@@ -7,16 +7,47 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { cli, pluginConfig, tempDir, writeFile, type Run } from "./helpers.js";
+import { Writable } from "node:stream";
+import { pathToFileURL } from "node:url";
+import { ROOT, cli, pluginConfig, tempDir, writeFile, type Run } from "./helpers.js";
+
+// dist/, as the bin runs it (cli.js reads ../package.json for --version).
+const { run } = (await import(pathToFileURL(join(ROOT, "dist", "cli.js")).href)) as typeof import("../src/cli.js");
 
 const KEY_TYPE = ["--key-type", "ecdsa-p256"];
 
-/** Runs the CLI in a fresh project holding only `files`; asserts exit 2 and that nothing was written. */
-function refused(args: string[], files: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}): Run {
+/**
+ * The command line in this process (commander parses it exactly as the binary does; ~1 ms
+ * instead of a Node start-up), or with `spawned` the real binary. Paths are given absolute.
+ */
+async function mtlsCerts(args: string[], cwd: string, env: NodeJS.ProcessEnv, spawned: boolean): Promise<Run> {
+  if (spawned) return cli(args, cwd, env);
+  let stdout = "";
+  let stderr = "";
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  const code = await run(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env });
+  return { code, signal: null, stdout, stderr };
+}
+
+/**
+ * Runs a command in a fresh project holding only `files` (`--out` and `--config` point into it);
+ * asserts exit 2, nothing on stdout, and that no file or directory was made.
+ */
+async function refused(args: string[], files: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}, spawned = false): Promise<Run> {
   const cwd = tempDir("mtls-input-");
   for (const [path, text] of Object.entries(files)) writeFile(join(cwd, path), text);
   const before = readdirSync(cwd, { recursive: true }).sort();
-  const r = cli(args, cwd, env);
+  const where = ["--out", join(cwd, "certs/mcp")];
+  if (args[0] !== "server" && args[0] !== "client") where.push("--config", join(cwd, "plugins/external/config.yaml"));
+  const dashDash = args.indexOf("--");
+  const full = dashDash < 0 ? [...args, ...where] : [...args.slice(0, dashDash), ...where, ...args.slice(dashDash)];
+  const r = await mtlsCerts(full, cwd, env, spawned);
   assert.equal(r.code, 2, `exit 2 for ${args.join(" ")}: ${r.stdout}${r.stderr}`);
   assert.ok(!existsSync(join(cwd, "certs")), "no certs/ directory made");
   assert.deepEqual(readdirSync(cwd, { recursive: true }).sort(), before, "no file written");
@@ -48,15 +79,16 @@ describe("plugin config errors: exit 2 with file:line:column, nothing written", 
       says: /plugins\[1\]\.name "A" repeats the plugin at .*config\.yaml:2:11/,
     },
   ];
-  for (const c of cases) {
-    it(`${c.what}: \`all\` and \`plugin\` name ${c.at.slice(file.length)}`, () => {
+  cases.forEach((c, i) => {
+    it(`${c.what}: \`all\` and \`plugin\` name ${c.at.slice(file.length)}`, async () => {
       for (const args of [["all"], ["plugin", "x"]]) {
-        const r = refused([...args, ...KEY_TYPE], { [file]: c.text });
+        // The first two through the real binary too: the same message reaches a user's terminal.
+        const r = await refused([...args, ...KEY_TYPE], { [file]: c.text }, {}, args[0] === "all" && i < 2);
         assert.ok(r.stderr.includes(`${c.at}: `), `${args[0]}: ${r.stderr}`);
         assert.match(r.stderr, c.says);
       }
     });
-  }
+  });
 
   it("unknown top-level keys are tolerated", () => {
     const cwd = tempDir("mtls-input-");
@@ -83,19 +115,20 @@ describe("unsafe names: exit 2 naming the value, nothing written", () => {
   for (const name of [...issueNames, ...moreNames]) {
     const shown = JSON.stringify(name);
     const commands = issueNames.includes(name) ? ["plugin", "server", "client"] : ["plugin"];
-    it(`${shown.length > 30 ? `${shown.slice(0, 12)}…(${name.length} chars)` : shown} as an argument of ${commands.join(", ")}, and as a config name`, () => {
+    it(`${shown.length > 30 ? `${shown.slice(0, 12)}…(${name.length} chars)` : shown} as an argument of ${commands.join(", ")}, and as a config name`, async () => {
       for (const command of commands) {
-        // `--` so that "-rf" reaches the name check instead of being read as flags.
-        const r = refused([command, ...KEY_TYPE, "--", name]);
+        // `--` so that "-rf" reaches the name check instead of being read as flags. The issue's
+        // names also through the real binary, as a shell passes them.
+        const r = await refused([command, ...KEY_TYPE, "--", name], {}, {}, command === "plugin" && issueNames.includes(name));
         assert.ok(r.stderr.includes(`${shown} is not a safe name`), `${command}: ${r.stderr}`);
       }
-      const r = refused(["all", ...KEY_TYPE], { "plugins/external/config.yaml": `plugins:\n  - name: ${shown}\n    kind: external\n` });
+      const r = await refused(["all", ...KEY_TYPE], { "plugins/external/config.yaml": `plugins:\n  - name: ${shown}\n    kind: external\n` });
       assert.ok(r.stderr.includes(`config.yaml:2:11: plugins[0].name: ${shown} is not a safe name`), r.stderr);
     });
   }
 
-  it("-rf without `--` is refused as an unknown option", () => {
-    const r = refused(["plugin", "-rf"]);
+  it("-rf without `--` is refused as an unknown option", async () => {
+    const r = await refused(["plugin", "-rf"], {}, {}, true);
     assert.match(r.stderr, /unknown option '-rf'/);
   });
 
@@ -111,16 +144,18 @@ describe("unsafe names: exit 2 naming the value, nothing written", () => {
 
 describe("day counts: exit 2 from --days and MCP_CERT_DAYS, nothing written", () => {
   for (const value of ["0", "-1", "abc", "1.5", "1e3", "36501", " ", "0x10", "12abc"]) {
-    it(`${JSON.stringify(value)}`, () => {
-      const flag = refused(["all", ...KEY_TYPE, `--days=${value}`]);
+    it(`${JSON.stringify(value)}`, async () => {
+      const flag = await refused(["all", ...KEY_TYPE, `--days=${value}`]);
       assert.ok(flag.stderr.includes(`--days: ${JSON.stringify(value)} is not a whole number of days from 1 to 36500`), flag.stderr);
-      const env = refused(["all", ...KEY_TYPE], {}, { MCP_CERT_DAYS: value });
+      const env = await refused(["all", ...KEY_TYPE], {}, { MCP_CERT_DAYS: value });
       assert.ok(env.stderr.includes(`MCP_CERT_DAYS: ${JSON.stringify(value)} is not a whole number of days`), env.stderr);
     });
   }
 
-  it("--days -1 (as a separate argument) is refused too", () => {
-    refused(["all", ...KEY_TYPE, "--days", "-1"]);
+  it("through the real binary: --days -1 (as a separate argument) and MCP_CERT_DAYS=1e3", async () => {
+    await refused(["all", ...KEY_TYPE, "--days", "-1"], {}, {}, true);
+    const r = await refused(["plugin", "x", ...KEY_TYPE], {}, { MCP_CERT_DAYS: "1e3" }, true);
+    assert.match(r.stderr, /MCP_CERT_DAYS: "1e3" is not a whole number of days/);
   });
 
   it("1 and 36500 are accepted", () => {
