@@ -73,6 +73,10 @@ async function tryCreate(lockPath: string): Promise<boolean> {
   held.add(lockPath);
   try {
     await handle.writeFile(`${process.pid}\n${hostname()}\n`);
+  } catch (e) {
+    held.delete(lockPath);
+    await fs.rm(lockPath, { force: true });
+    throw new MtlsError("E_IO", `${lockPath}: cannot write the lock (${errnoCode(e) ?? String(e)})`);
   } finally {
     await handle.close();
   }
