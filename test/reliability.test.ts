@@ -156,6 +156,23 @@ describe("SIGKILL of a running `all`, then `all` again", () => {
   }
 });
 
+describe("temp files a killed run left", () => {
+  it("are removed by the next run wherever they are in the tree (leaf dirs, ca/previous/, .backup/), and nothing else is", () => {
+    const cwd = configDir(PLUGINS);
+    const root = join(cwd, "certs/mcp");
+    assert.equal(run(["all", ...KEY_TYPE], cwd).code, 0);
+    const temps = ["ca/.ca.key.tmp-4242-0badf00d", "plugins/alpha/.server.crt.tmp-4242-deadbeef", "ca/previous/.ca.crt.tmp-4242-12345678", ".backup/2026-01-01T00-00-00Z/plugins/beta/.server.key.tmp-4242-abcdef01"];
+    for (const t of temps) writeFile(join(root, t), "partial");
+    // Look-alikes that are not ours stay.
+    const kept = ["plugins/alpha/notes.tmp-1-2", ".backup/2026-01-01T00-00-00Z/plugins/beta/server.key"];
+    for (const k of kept) writeFile(join(root, k), "user file");
+    const r = run(["all", ...KEY_TYPE], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    for (const t of temps) assert.ok(!existsSync(join(root, t)), `${t} removed`);
+    for (const k of kept) assert.ok(existsSync(join(root, k)), `${k} kept`);
+  });
+});
+
 describe("SIGINT and SIGTERM stop cleanly", () => {
   const many = Array.from({ length: 12 }, (_, i) => `p${i}`);
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {

@@ -18,7 +18,7 @@ import { PROFILES, caSubject, formatSan, intermediateSubject, type CaSubjectOpti
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { withLock } from "./lock.js";
 import { LEAF_DIRS, LOCK_FILE, leafFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";
-import { CERT_MODE, KEY_MODE, ensureDirectory, exists, listDirectories, readText, removeLeftoverTemps, writeFileAtomically } from "./write.js";
+import { CERT_MODE, KEY_MODE, ensureDirectory, exists, listDirectories, readText, removeLeftoverTemps, removeLeftoverTempsBelow, writeFileAtomically } from "./write.js";
 
 /** Options every command that writes the tree takes; the names match the CLI flags. */
 export interface TreeOptions {
@@ -121,12 +121,9 @@ export async function withOutputDirectory<T>(dir: string, o: Pick<TreeOptions, "
   );
 }
 
+/** Every directory of the tree: leaves, ca/previous/ and .backup/ (renew writes there too). */
 async function removeLeftovers(tree: TreePaths): Promise<void> {
-  const dirs = [tree.caDir, tree.gatewayDir];
-  for (const parent of [tree.pluginsDir, tree.serversDir, tree.clientsDir]) {
-    for (const name of await listDirectories(parent)) dirs.push(`${parent}/${name}`);
-  }
-  await Promise.all(dirs.map(removeLeftoverTemps));
+  await removeLeftoverTempsBelow(tree.root);
 }
 
 /** Every leaf directory in the tree that holds a certificate or key. */

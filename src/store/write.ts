@@ -128,6 +128,18 @@ export async function removeLeftoverTemps(dir: string): Promise<string[]> {
   return leftovers;
 }
 
+/**
+ * removeLeftoverTemps in `dir` and the directories below it, `depth` levels down (the tree's
+ * deepest is `.backup/<time>/plugins/<name>/`); symlinks are not followed.
+ */
+export async function removeLeftoverTempsBelow(dir: string, depth = 4): Promise<string[]> {
+  const removed = await removeLeftoverTemps(dir);
+  if (depth === 0) return removed;
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const below = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => removeLeftoverTempsBelow(join(dir, e.name), depth - 1)));
+  return [...removed, ...below.flat()];
+}
+
 /** For signal handlers: synchronous, best effort. */
 export function removeOwnTempsSync(): void {
   for (const temp of ownTemps) {
