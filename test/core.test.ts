@@ -268,6 +268,9 @@ describe("the single commands", () => {
     assert.equal(p.code, 0, p.stderr);
     assert.match(p.stdout, /^kept\s+ca/m);
     assert.match(p.stdout, /^created\s+plugin\s+MyPlugin/m);
+    // Issued seconds after the CA with the same --days: cut to the CA's notAfter, silently.
+    assert.doesNotMatch(p.stderr, /capped/);
+    assert.equal(certDates(join(dir, "elsewhere/plugins/MyPlugin/server.crt")).notAfter.getTime(), certDates(join(dir, "elsewhere/ca/ca.crt")).notAfter.getTime());
     const r = verifyStrict(join(dir, "elsewhere/ca/ca.crt"), join(dir, "elsewhere/plugins/MyPlugin/server.crt"), ["-purpose", "sslserver", "-verify_hostname", "mcp-plugin-MyPlugin"]);
     assert.equal(r.code, 0, r.stderr);
   });

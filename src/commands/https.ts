@@ -5,7 +5,7 @@
 import { DEFAULT_HTTPS_DAYS, DEFAULT_KEY_TYPE } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { generateKey } from "../pki/keys.js";
-import { validityFor } from "../pki/issue.js";
+import { capWarning, validityFor } from "../pki/issue.js";
 import { HTTPS_SANS, HTTPS_SUBJECT, PROFILES, uniqueSans, type San } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
 import { certsDirOf, httpsFiles, type LeafFiles } from "../store/paths.js";
@@ -53,7 +53,8 @@ async function issueInto(files: LeafFiles, extra: readonly San[], ca: LoadedCa |
   o.onProgress?.(`generating 1 ${keyType} key`);
   const key = await generateKey(keyType);
   const validity = validityFor({ days: o.days ?? DEFAULT_HTTPS_DAYS, now, notBefore: o.notBefore, notAfter: o.notAfter }, ca?.cert.notAfter);
-  if (validity.cappedAt) warnings.push(`${files.cert}: notAfter capped at the CA's notAfter ${validity.cappedAt.toISOString()}`);
+  const capped = capWarning(files.cert, validity);
+  if (capped) warnings.push(capped);
   await writeLeaf(request, key, ca, validity, o);
   return { root: files.dir, certificates: [await describeCert(files.cert, files.key, "https", "https", "created")], warnings };
 }

@@ -14,7 +14,7 @@ import * as x509 from "../pki/x509.js";
 import { DEFAULT_DAYS, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError, isMtlsError } from "../errors.js";
 import { encryptPrivateKeyPem, generateKey, importPrivateKey, keyTypeOf, type KeyPair, type KeyType } from "../pki/keys.js";
-import { signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
+import { capWarning, signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
 import { createLimiter } from "../pki/limiter.js";
 import { checkName } from "../pki/names.js";
 import { PROFILES, formatSan, uniqueSans, type San } from "../pki/profiles.js";
@@ -180,7 +180,8 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
           try {
             const caNotAfter = signer.cert ? new Date(signer.cert.validTo) : undefined;
             const validity = validityFor({ days, now, notBefore: o.notBefore, notAfter: o.notAfter }, caNotAfter);
-            if (validity.requestedNotAfter) warnings.push(cappedWarning(plan.files, validity));
+            const capped = capWarning(plan.files.cert, validity);
+            if (capped) warnings.push(capped);
             const old = await readDetails(plan, o, signer);
             renewed.push(ca === undefined ? planned(plan, old, validity, o, signer) : await renewLeaf(plan, old, ca, validity, o, limit, backup, signer));
           } catch (e) {
@@ -386,10 +387,6 @@ function changesBetween(before: CertState, after: CertState, keyReused: boolean)
   changes.push(keyReused ? `key kept: SPKI pin sha256//${before.spkiPin} unchanged` : `new key: SPKI pin sha256//${before.spkiPin} → ${after.spkiPin === null ? "(new)" : `sha256//${after.spkiPin}`}`);
   if (before.signedBy !== after.signedBy) changes.push(`issuer ${before.signedBy ?? "-"} → ${after.signedBy ?? "-"}`);
   return changes;
-}
-
-function cappedWarning(files: LeafFiles, v: Validity): string {
-  return `${files.cert}: notAfter capped at the CA's notAfter ${v.notAfter.toISOString()} (asked for ${v.requestedNotAfter?.toISOString()}); a leaf never outlives its issuer: rotate the CA with \`mtls-certs renew --ca\``;
 }
 
 function failure(files: LeafFiles, e: unknown): FailedCert {

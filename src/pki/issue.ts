@@ -42,6 +42,15 @@ export function validityFor(o: ValidityOptions & { days: number }, issuerNotAfte
   return { notBefore, notAfter: wanted };
 }
 
+/**
+ * The warning for a capped leaf, or undefined. A cut shorter than a day is not worth one: it is
+ * what every leaf made after its CA with the same --days gets, seconds short of what was asked.
+ */
+export function capWarning(certPath: string, v: Validity): string | undefined {
+  if (!v.cappedAt || !v.requestedNotAfter || v.requestedNotAfter.getTime() - v.cappedAt.getTime() < DAY_MS) return undefined;
+  return `${certPath}: notAfter capped at the CA's notAfter ${v.cappedAt.toISOString()} (asked for ${v.requestedNotAfter.toISOString()}); a leaf never outlives its issuer: rotate the CA with \`mtls-certs renew --ca\` to issue longer`;
+}
+
 export function floorToSecond(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }

@@ -11,7 +11,7 @@ import type * as x509 from "../pki/x509.js";
 import { DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { encryptPrivateKeyPem, generateKey, type KeyPair, type KeyType } from "../pki/keys.js";
-import { signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
+import { capWarning, signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
 import { createLimiter } from "../pki/limiter.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
 import { PROFILES, caSubject, formatSan, intermediateSubject, type CaSubjectOptions, type Profile, type Role, type San, type Subject } from "../pki/profiles.js";
@@ -226,7 +226,8 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
           return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "kept");
         }
         const validity = validityFor({ days: o.days ?? DEFAULT_DAYS, now, notBefore: o.notBefore, notAfter: o.notAfter }, ca.cert.notAfter);
-        if (validity.cappedAt) warnings.push(cappedWarning(request.files, validity, ca));
+        const capped = capWarning(request.files.cert, validity);
+        if (capped) warnings.push(capped);
         await writeLeaf(request, await key, ca, validity, o);
         return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "created");
       }),
@@ -234,10 +235,6 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
     results.push(...leafResults);
     return { root: tree.root, certificates: results, warnings };
   });
-}
-
-function cappedWarning(files: LeafFiles, v: Validity, ca: LoadedCa): string {
-  return `${files.cert}: notAfter capped at the CA's notAfter ${ca.cert.notAfter.toISOString()} (asked for ${v.requestedNotAfter?.toISOString() ?? "a later date"}); a leaf never outlives its issuer: rotate the CA with \`mtls-certs renew --ca\` to issue longer`;
 }
 
 async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date): Promise<LoadedCa> {
