@@ -180,3 +180,23 @@ describe("ca --permit-dns alone", () => {
     assert.equal(existsSync(join(dir, "certs")), false);
   });
 });
+
+describe("renewal under a name-constrained CA", () => {
+  it("refuses to sign a SAN the config now asks for when it falls outside the constraints, and keeps the old cert", () => {
+    const dir = tempDir();
+    const config = writeFile(join(dir, "plugins/external/config.yaml"), 'plugins:\n  - name: "p"\n    kind: "external"\n    mcp:\n      url: https://p.internal:8000/mcp\n');
+    const ca = cli(["ca", "--key-type", "ecdsa-p256", "--permit-dns", "internal", "--permit-dns", "p", "--permit-dns", "mcp-plugin-p", "--permit-dns", "localhost"], dir);
+    assert.equal(ca.code, 0, ca.stderr);
+    assert.equal(cli(["plugin", "p", "--key-type", "ecdsa-p256"], dir).code, 0);
+    const cert = join(dir, "certs/mcp/plugins/p/server.crt");
+    const before = x509Text(cert);
+    writeFile(config, 'plugins:\n  - name: "p"\n    kind: "external"\n    mcp:\n      url: https://p.elsewhere.example:8000/mcp\n');
+    const r = cli(["renew", "p", "--json"], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.renewed.length, 0);
+    assert.match(JSON.stringify(doc.failed), /DNS:p\.elsewhere\.example is outside the CA's name constraints/);
+    assert.equal(x509Text(cert), before);
+    assert.equal(verifyStrict(join(dir, "certs/mcp/ca/ca.crt"), cert, ["-purpose", "sslserver"]).code, 0);
+  });
+});

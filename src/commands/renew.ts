@@ -22,6 +22,7 @@ import { assertCaValid, loadSigningCa, parseCertificate, type LoadedCa } from ".
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../store/paths.js";
 import { listTreeLeaves, withTree, writeLeaf, type TreeOptions } from "../store/tree.js";
 import { CERT_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
+import { assertNameConstraintsPlan } from "../pki/constraints.js";
 import { checkTree, configSans, entryFails, missingSans, sansOf, type CheckEntry, type SignedBy } from "./check.js";
 
 export interface RenewOptions extends TreeOptions {
@@ -318,11 +319,13 @@ function signedBy(cert: NodeCert, issuer: NodeCert): boolean {
 
 async function renewLeaf(plan: LeafPlan, old: OldLeaf, ca: LoadedCa, validity: Validity, o: RenewOptions, limit: ReturnType<typeof createLimiter>, backup: BackupFolder, signer: Signer): Promise<RenewedCert> {
   const { files } = plan;
+  const sans = uniqueSans([...old.sans, ...plan.addSans]);
+  // A SAN the config added may fall outside the CA's name constraints: refuse before signing.
+  assertNameConstraintsPlan({ existingCa: ca, caExtensions: undefined, planned: [{ files, sans }], caFile: files.caCopy ?? files.cert });
   const key: KeyPair = o.reuseKey
     ? await importPrivateKey(old.keyPem, files.key, old.keyEncrypted ? o.keyPassphrase : undefined)
     : await limit(() => generateKey(old.keyType));
   await backup.keep(files);
-  const sans = uniqueSans([...old.sans, ...plan.addSans]);
   await writeLeaf(
     { files, profile: PROFILES[files.role], subject: old.peculiar.subjectName, sans, extensions: old.extensions, keyMode: KEY_MODE },
     key,
