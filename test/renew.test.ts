@@ -32,7 +32,7 @@ const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8)
 function opensslPin(certPath: string): string {
   const r = spawnSync("bash", ["-c", `openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`, "pin", certPath], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
+  return `sha256//${r.stdout.trim()}`;
 }
 
 /** `openssl x509 -text` without what renewal must change: serial, dates, key ids, key, signature. */
@@ -238,11 +238,11 @@ describe("renew --reuse-key keeps the SPKI pin (issue 10)", () => {
     await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
     const { port } = server.address() as AddressInfo;
     try {
-      const curl = (p: string) => runAsync("curl", ["-sS", "--cacert", join(out, "ca/ca.crt"), "--resolve", `localhost:${port}:127.0.0.1`, "--pinnedpubkey", `sha256//${p}`, `https://localhost:${port}/`]);
+      const curl = (p: string) => runAsync("curl", ["-sS", "--cacert", join(out, "ca/ca.crt"), "--resolve", `localhost:${port}:127.0.0.1`, "--pinnedpubkey", p, `https://localhost:${port}/`]);
       const ok = await curl(pin);
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal(ok.stdout, "pinned ok\n");
-      const wrong = await curl(Buffer.alloc(32, 7).toString("base64"));
+      const wrong = await curl(`sha256//${Buffer.alloc(32, 7).toString("base64")}`);
       assert.notEqual(wrong.code, 0, "curl must refuse another pin");
     } finally {
       server.close();

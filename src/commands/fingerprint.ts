@@ -30,7 +30,7 @@ export async function fingerprintCertificate(target: string, o: { out?: string }
     serial: cert.serialNumber,
     notAfter: new Date(cert.validTo).toISOString(),
     sha256: cert.fingerprint256,
-    spkiPin: `sha256//${spkiPin(cert)}`,
+    spkiPin: spkiPin(cert),
   };
 }
 

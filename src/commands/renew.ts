@@ -372,9 +372,9 @@ function stateOf(cert: NodeCert, keyType: KeyType, signer: SignedBy | null): Cer
   };
 }
 
-/** The SPKI pin as curl's --pinnedpubkey and HPKP take it (base64 of SHA-256 over the DER SPKI). */
+/** The SPKI pin as curl's --pinnedpubkey takes it: `sha256//` + base64 of SHA-256 over the DER SPKI. */
 export function spkiPin(cert: NodeCert): string {
-  return createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" })).digest("base64");
+  return `sha256//${createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" })).digest("base64")}`;
 }
 
 function changesBetween(before: CertState, after: CertState, keyReused: boolean): string[] {
@@ -387,7 +387,7 @@ function changesBetween(before: CertState, after: CertState, keyReused: boolean)
   field("notAfter", before.notAfter, after.notAfter);
   for (const san of after.sans.filter((s) => !before.sans.includes(s))) changes.push(`SAN added ${san}`);
   field("keyType", before.keyType, after.keyType);
-  changes.push(keyReused ? `key kept: SPKI pin sha256//${before.spkiPin} unchanged` : `new key: SPKI pin sha256//${before.spkiPin} → ${after.spkiPin === null ? "(new)" : `sha256//${after.spkiPin}`}`);
+  changes.push(keyReused ? `key kept: SPKI pin ${before.spkiPin} unchanged` : `new key: SPKI pin ${before.spkiPin} → ${after.spkiPin ?? "(new)"}`);
   if (before.signedBy !== after.signedBy) changes.push(`issuer ${before.signedBy ?? "-"} → ${after.signedBy ?? "-"}`);
   return changes;
 }
