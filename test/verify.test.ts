@@ -182,7 +182,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     assert.match(ours.report.problems[0]!.fix, /--ip 127\.0\.0\.1/);
     const text = cli(["verify", goodPlugin.cert, "--ca", goodCa.cert, "--host", "127.0.0.1"], dir);
     assert.equal(text.code, 1);
-    assert.match(text.stdout, /^✗ no SAN matches 127\.0\.0\.1 \(SANs: DNS:a, DNS:mcp-plugin-a, DNS:localhost\): add it with `--ip 127\.0\.0\.1` and renew/m);
+    assert.match(text.stdout, /^✗ no SAN matches 127\.0\.0\.1 \(SANs: DNS:a, DNS:mcp-plugin-a, DNS:localhost\): add it with `--ip 127\.0\.0\.1` when issuing the cert again/m);
     assert.match(goVerify(goodPlugin.cert, goodCa.cert, "127.0.0.1", "server").stdout, /not valid for 127\.0\.0\.1|doesn't contain any IP SANs/);
   });
 
@@ -275,6 +275,9 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     const s = verify([server, "--host", "example-plugin-a"], treeDir);
     agree(s, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "example-plugin-a", "-CAfile", ca, server]), { ok: true });
     assert.equal(s.report.ca, join(treeDir, "certs/mcp/plugins/example-plugin-a/ca.crt"));
+    // A name in the tree works as the file does, as with fingerprint and revoke.
+    const byName = verify(["example-plugin-a", "--host", "example-plugin-a"], treeDir);
+    assert.deepEqual([byName.report.ok, byName.report.file], [true, server]);
     const g = verify([gateway], treeDir);
     assert.equal(g.report.purpose, "client", "the purpose follows the cert's extendedKeyUsage");
     agree(g, openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", ca, gateway]), { ok: true });

@@ -1,5 +1,6 @@
 /** Wiring of `inspect` and `verify`: debugging a handshake that says "certificate verify failed". */
 import { Option } from "commander";
+import { DEFAULT_OUT } from "../defaults.js";
 import { EXIT } from "../errors.js";
 import { passphraseFromEnv, type CommandContext } from "./shared.js";
 
@@ -26,15 +27,16 @@ export function registerDebugCommands({ program, io, action }: CommandContext): 
   program
     .command("verify")
     .description("the checks a strict TLS peer (Python 3.13, openssl -x509_strict) makes; each failure with its fix; exit 1 when one fails")
-    .argument("<cert>", "the certificate (PEM, optionally followed by its intermediates, or DER)")
+    .argument("<cert>", "the certificate (PEM, optionally followed by its intermediates, or DER), or a name in the tree (gateway, a plugin, a server or client, ca)")
+    .option("--out <dir>", "root of the tree, for names", DEFAULT_OUT)
     .option("--ca <file>", "trusted CA certificate(s) (default: the ca.crt beside <cert>)")
     .option("--host <name|ip>", "the name or address clients connect to")
     .addOption(new Option("--purpose <purpose>", "what the cert is used as (default: server with --host, else what its extendedKeyUsage says)").choices(["server", "client"]))
     .option("--crl <file>", "the issuer's CRL: fail when the cert is revoked")
     .option("--json", "print one JSON document")
-    .action(action(async (cert: string, flags: { ca?: string; host?: string; purpose?: "server" | "client"; crl?: string; json?: boolean }) => {
+    .action(action(async (cert: string, flags: { out: string; ca?: string; host?: string; purpose?: "server" | "client"; crl?: string; json?: boolean }) => {
       const { verifyCertificate } = await import("../commands/verify.js");
-      const report = await verifyCertificate(cert, { ca: flags.ca, host: flags.host, purpose: flags.purpose, crl: flags.crl });
+      const report = await verifyCertificate(cert, { out: flags.out, ca: flags.ca, host: flags.host, purpose: flags.purpose, crl: flags.crl });
       if (flags.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
       else {
         const { renderVerify } = await import("../report/debug-report.js");

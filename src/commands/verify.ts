@@ -9,12 +9,15 @@ import { isIP } from "node:net";
 import { promises as fs } from "node:fs";
 import { webcrypto } from "node:crypto";
 import * as x509 from "../pki/x509.js";
+import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError, errnoCode } from "../errors.js";
 import { parseCert, splitPemBlocks, type ParsedCert } from "../pki/cert-facts.js";
 
 export type VerifyPurpose = "server" | "client";
 
 export interface VerifyOptions {
+  /** The tree a name (`gateway`, a plugin, a server, `ca`) is looked up in. Default `certs/mcp`. */
+  out?: string;
   /** Trust anchors (PEM, one or more certs). Default: the `ca.crt` beside the certificate, as the tree lays it out. */
   ca?: string;
   /** The name or IP address the client connects to; checked against the SANs. */
@@ -105,8 +108,12 @@ const MIN_EC_BITS = 224;
 /** A chain longer than this is a loop or an attack, not a PKI. */
 const MAX_CHAIN = 10;
 
-/** Verifies the certificate in `file` (PEM, optionally followed by intermediates; or DER). */
-export async function verifyCertificate(file: string, o: VerifyOptions = {}): Promise<VerifyReport> {
+/**
+ * Verifies the certificate in `target`: a file (PEM, optionally followed by intermediates; or
+ * DER), or the name of a certificate in the tree, as `fingerprint` and `revoke` take it.
+ */
+export async function verifyCertificate(target: string, o: VerifyOptions = {}): Promise<VerifyReport> {
+  const file = await certificateFile(target, o.out);
   const caFile = o.ca ?? join(dirname(file), "ca.crt");
   const certBytes = await readInput(file, "certificate");
   const caBytes = await readInput(caFile, "CA file", o.ca === undefined ? `no --ca given, and no ca.crt beside ${file}: pass --ca FILE` : undefined);
@@ -130,6 +137,14 @@ export async function verifyPem(o: VerifyPemOptions): Promise<VerifyReport> {
 /** Exit 1 when a problem was found. */
 export function verifyFailed(report: VerifyReport): boolean {
   return !report.ok;
+}
+
+/** A file wins over a name, as everywhere: only a bare word that is no file is looked up. */
+async function certificateFile(target: string, out: string | undefined): Promise<string> {
+  if (/[\\/]/.test(target) || (await fs.stat(target).then(() => true, () => false))) return target;
+  const { findCertificate } = await import("../store/cert-target.js");
+  const { treePaths } = await import("../store/paths.js");
+  return (await findCertificate(treePaths(out ?? DEFAULT_OUT), target)).certPath;
 }
 
 async function readInput(path: string, what: string, missingHint?: string): Promise<Buffer> {
@@ -352,17 +367,22 @@ function checkHost(leaf: ParsedCert, host: string, add: AddProblem, warnings: st
   const sans = leaf.facts.sans.length > 0 ? leaf.facts.sans.join(", ") : "none";
   if (isIP(bare) !== 0) {
     if (leaf.node.checkIP(bare) === undefined) {
-      add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, `add it with \`--ip ${bare}\` and renew, or connect by a name the cert carries`);
+      add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, addSanFix(`--ip ${bare}`));
     }
     return;
   }
   // Like OpenSSL and Python: the subject CN counts only when the cert has no DNS SAN at all.
   const matched = leaf.node.checkHost(bare);
   if (matched === undefined) {
-    add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, `add it with \`--san ${bare}\` and renew, or connect by a name the cert carries`);
+    add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, addSanFix(`--san ${bare}`));
   } else if (!leaf.facts.sans.some((s) => s.startsWith("DNS:"))) {
     warnings.push(`${bare} matched only the subject CN; Go and browsers ignore the CN: add it with \`--san ${bare}\``);
   }
+}
+
+/** `renew` keeps a cert's SANs but adds what the plugin config asks for (the host of its mcp.url). */
+function addSanFix(flag: string): string {
+  return `add it with \`${flag}\` when issuing the cert again, or (a plugin) put it in the mcp.url of plugins/external/config.yaml and run \`mtls-certs renew --force <name>\``;
 }
 
 async function checkCrl(crl: x509.X509Crl, crlFile: string, leaf: ParsedCert, chain: ParsedCert[], now: Date, add: AddProblem): Promise<void> {
