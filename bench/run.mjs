@@ -63,15 +63,20 @@ console.log(`  openssl sequence (10 keys): ${seconds(opensslAll)}   mtls-certs a
 report("1. all (8 plugins) vs the openssl sequence", `${(opensslAll / mtlsAll).toFixed(2)}x faster`, ">= 2.5x", opensslAll / mtlsAll >= 2.5);
 
 // 2. The key-generation bound: keys x single-key time on one core / cores.
+// RSA key generation is a prime search: heavy-tailed, so take many samples and show the mean,
+// which is what a run of 10 keys actually pays on average, next to the issue's median.
 const single = [];
-for (let i = 0; i < Math.max(5, runs); i++) {
+for (let i = 0; i < Math.max(12, 4 * runs); i++) {
   const t = performance.now();
   generateKeyPairSync("rsa", { modulusLength: 4096 });
   single.push(performance.now() - t);
 }
 const bound = (10 * median(single)) / cores;
+const mean = single.reduce((a, b) => a + b, 0) / single.length;
+const meanBound = (10 * mean) / cores;
 const over = (mtlsAll / bound - 1) * 100;
-console.log(`  one RSA-4096 key on one core: median ${seconds(median(single))} (min ${seconds(Math.min(...single))}, max ${seconds(Math.max(...single))}); bound for 10 keys on ${cores} cores: ${seconds(bound)}`);
+console.log(`  one RSA-4096 key on one core (${single.length} samples): median ${seconds(median(single))}, mean ${seconds(mean)} (min ${seconds(Math.min(...single))}, max ${seconds(Math.max(...single))})`);
+console.log(`  bound for 10 keys on ${cores} cores: ${seconds(bound)} from the median, ${seconds(meanBound)} from the mean (all is ${((mtlsAll / meanBound - 1) * 100).toFixed(0)}% over the mean bound)`);
 report("2. all vs the key-generation bound", `${over >= 0 ? "+" : ""}${over.toFixed(0)}% (${seconds(mtlsAll)} vs ${seconds(bound)})`, "<= +15%", over <= 15);
 
 // 3. check over many plugin certs against a loop of `openssl x509 -noout -enddate`.
@@ -126,8 +131,9 @@ for (const [name, run] of Object.entries(engines)) {
 
 // 6. Scheduling: keys in flight = cores (a queue), against every key in flight at once.
 console.log("\nall (8 plugins) by keys in flight (informative):");
-for (const jobs of [cores, 10]) {
+for (const jobs of [String(cores), "default"]) {
   const times = [];
-  for (let i = 0; i < runs; i++) times.push(timed(process.execPath, [bin, "all", "--quiet", "--jobs", String(jobs), "--config", config, "--out", fresh(`jobs${jobs}`)]));
-  console.log(`  --jobs ${String(jobs).padEnd(4)} ${seconds(median(times))}`);
+  const flag = jobs === "default" ? [] : ["--jobs", jobs];
+  for (let i = 0; i < runs; i++) times.push(timed(process.execPath, [bin, "all", "--quiet", ...flag, "--config", config, "--out", fresh(`jobs${jobs}`)]));
+  console.log(`  ${(jobs === "default" ? `default (${4 * cores})` : `--jobs ${jobs}`).padEnd(14)} ${seconds(median(times))}`);
 }

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { IO_THREADS, KEYS_IN_FLIGHT_PER_CORE } from "./defaults.js";
 import { EXIT, isMtlsError } from "./errors.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerRenewCommand } from "./cli/renew.js";
@@ -35,14 +36,16 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /**
- * RSA key generation runs in libuv's thread pool (4 threads by default). Give it a thread per
- * core, or per --jobs, before anything touches the pool: libuv reads this once, at first use.
+ * RSA key generation runs in libuv's thread pool (4 threads by default). Give it a thread for
+ * every key in flight (--jobs, default 4 per core) plus a few for file I/O, before anything
+ * touches the pool: libuv reads UV_THREADPOOL_SIZE once, at first use.
  */
 function sizeThreadPool(argv: string[]): void {
   if (process.env.UV_THREADPOOL_SIZE) return;
   const i = argv.findIndex((a) => a === "--jobs" || a.startsWith("--jobs="));
   const jobs = i < 0 ? 0 : Number(argv[i]!.includes("=") ? argv[i]!.split("=")[1] : argv[i + 1]);
-  process.env.UV_THREADPOOL_SIZE = String(Math.min(128, Math.max(4, availableParallelism(), Number.isInteger(jobs) ? jobs : 0)));
+  const keysInFlight = Number.isInteger(jobs) && jobs > 0 ? jobs : KEYS_IN_FLIGHT_PER_CORE * availableParallelism();
+  process.env.UV_THREADPOOL_SIZE = String(Math.min(128, Math.max(4, keysInFlight + IO_THREADS)));
 }
 
 /** Runs one command line; returns the exit code. Tests call this in process. */

@@ -15,6 +15,10 @@ export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 export const DEFAULT_RENEW_WITHIN_DAYS = 30;
 /** CRL nextUpdate. */
 export const DEFAULT_CRL_DAYS = 30;
+/** Keys generated at once per core (--jobs default); why more than one: src/pki/limiter.ts. */
+export const KEYS_IN_FLIGHT_PER_CORE = 4;
+/** Thread-pool threads left free for file I/O while keys are generated. */
+export const IO_THREADS = 2;
 /** How long a command waits for another mtls-certs holding the tree's lock. */
 export const DEFAULT_LOCK_WAIT_MS = 60_000;
 
