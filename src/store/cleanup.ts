@@ -6,6 +6,7 @@
  * arrives: undoing at once could remove a temp file (or lock) that appears a moment later. So an
  * interrupt first refuses new file operations, waits for those under way (bounded), then undoes.
  */
+import { unlinkSync } from "node:fs";
 import { MtlsError } from "../errors.js";
 
 const undos = new Set<() => void>();
@@ -15,6 +16,20 @@ let onIdle: (() => void) | undefined;
 
 /** How long an interrupt waits for file operations under way (they may queue behind RSA key generation in the thread pool). */
 const INTERRUPT_GRACE_MS = 5_000;
+
+/** Registers the undo that removes every path in `paths` (temp files, locks) as the set is then. */
+export function removeOnInterrupt(paths: Set<string>): void {
+  onInterrupt(() => {
+    for (const path of paths) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+    paths.clear();
+  });
+}
 
 export function onInterrupt(undo: () => void): void {
   undos.add(undo);

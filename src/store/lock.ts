@@ -3,16 +3,16 @@
  * signed by the loser's CA would not verify. The lock is a file holding the owner's pid; a lock
  * whose owner is dead is taken over, one breaker at a time.
  */
-import { constants, promises as fs, unlinkSync } from "node:fs";
+import { constants, promises as fs } from "node:fs";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_LOCK_WAIT_MS, ENV } from "../defaults.js";
 import { MtlsError, errnoCode } from "../errors.js";
-import { fileOperation, onInterrupt } from "./cleanup.js";
+import { fileOperation, removeOnInterrupt } from "./cleanup.js";
 
-/** Locks this process holds, released by `releaseLocksSync` from a signal handler. */
+/** Locks this process holds, released on SIGINT/SIGTERM. */
 const held = new Set<string>();
-onInterrupt(releaseLocksSync);
+removeOnInterrupt(held);
 
 export interface LockOptions {
   waitMs?: number;
@@ -165,14 +165,3 @@ async function removeDeadBreaker(lockPath: string): Promise<void> {
   if (stat && Date.now() - stat.mtimeMs > DEAD_BREAKER_MS) await fs.rm(breaker, { force: true });
 }
 
-/** For signal handlers: drop our locks so the next run does not have to wait or break them. */
-export function releaseLocksSync(): void {
-  for (const lockPath of held) {
-    try {
-      unlinkSync(lockPath);
-    } catch {
-      // already gone
-    }
-  }
-  held.clear();
-}

@@ -4,11 +4,11 @@
  * whatever the umask), fsynced, then linked or renamed into place and the directory fsynced:
  * after a crash a file is either whole or absent, and never world-readable on the way.
  */
-import { constants, promises as fs, unlinkSync } from "node:fs";
+import { constants, promises as fs } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
 import { MtlsError, errnoCode } from "../errors.js";
-import { fileOperation, onInterrupt } from "./cleanup.js";
+import { fileOperation, removeOnInterrupt } from "./cleanup.js";
 
 export const KEY_MODE = 0o600;
 export const CERT_MODE = 0o644;
@@ -16,9 +16,9 @@ export const DIR_MODE = 0o755;
 
 const TEMP_PATTERN = /^\..+\.tmp-\d+-[0-9a-f]{8}$/;
 
-/** Temp files this process has open; removed by `removeOwnTempsSync` on SIGINT/SIGTERM. */
+/** Temp files this process has open; removed on SIGINT/SIGTERM. */
 const ownTemps = new Set<string>();
-onInterrupt(removeOwnTempsSync);
+removeOnInterrupt(ownTemps);
 
 export interface WriteOptions {
   mode: number;
@@ -138,18 +138,6 @@ export async function removeLeftoverTempsBelow(dir: string, depth = 4): Promise<
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   const below = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => removeLeftoverTempsBelow(join(dir, e.name), depth - 1)));
   return [...removed, ...below.flat()];
-}
-
-/** For signal handlers: synchronous, best effort. */
-export function removeOwnTempsSync(): void {
-  for (const temp of ownTemps) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already gone
-    }
-  }
-  ownTemps.clear();
 }
 
 /** Lists the sub-directories of `dir` (no error when it does not exist). */
