@@ -285,6 +285,18 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     assert.equal(goVerify(gateway, ca, "", "client").stdout, "ok\n");
   });
 
+  it("a tree with an intermediate (ca --intermediate): the chain runs leaf, intermediate, root, all of it checked", () => {
+    const treeDir = tempDir();
+    must(cli(["ca", "--intermediate", "--key-type", "ecdsa-p256", "--quiet"], treeDir), "ca --intermediate");
+    must(cli(["plugin", "p", "--key-type", "ecdsa-p256", "--quiet"], treeDir), "plugin");
+    const server = join(treeDir, "certs/mcp/plugins/p/server.crt");
+    const bundle = join(treeDir, "certs/mcp/plugins/p/ca.crt");
+    const ours = verify(["p", "--host", "p"], treeDir);
+    agree(ours, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "p", "-CAfile", bundle, server]), { ok: true });
+    assert.deepEqual(ours.report.chain.map((c) => [c.subject.split(",")[0], c.trusted]), [["CN=mcp-plugin-p", false], ["CN=ContextForge-CA Intermediate", true], ["CN=ContextForge-CA", true]]);
+    assert.equal(goVerify(server, bundle, "p", "server").stdout, "ok\n");
+  });
+
   it("bad input is exit 2 with the file named; --json then prints the error document", () => {
     const r = cli(["verify", "--json", join(dir, "missing.crt"), "--ca", goodCa.cert], dir);
     assert.equal(r.code, 2);

@@ -246,11 +246,11 @@ function signedBy(cert: ParsedCert, issuer: ParsedCert): boolean {
 function buildChain(leaf: ParsedCert, intermediates: ParsedCert[], anchors: ParsedCert[], caFile: string, add: AddProblem): { chain: ParsedCert[]; trustedFrom: number | undefined } {
   const chain = [leaf];
   for (let current = leaf; chain.length <= MAX_CHAIN; ) {
-    if (anchors.some((a) => a.facts.fingerprint === current.facts.fingerprint)) return { chain, trustedFrom: chain.length - 1 };
+    if (anchors.some((a) => a.facts.fingerprint === current.facts.fingerprint)) return { chain, trustedFrom: completeToRoot(chain, anchors) };
     const anchor = anchors.find((a) => signedBy(current, a));
     if (anchor) {
       chain.push(anchor);
-      return { chain, trustedFrom: chain.length - 1 };
+      return { chain, trustedFrom: completeToRoot(chain, anchors) };
     }
     const next = intermediates.find((c) => !chain.includes(c) && signedBy(current, c));
     if (!next) {
@@ -276,6 +276,22 @@ function buildChain(leaf: ParsedCert, intermediates: ParsedCert[], anchors: Pars
     current = next;
   }
   return { chain, trustedFrom: undefined };
+}
+
+/**
+ * From the first trusted certificate on, follow the CA file up to its root (an intermediate and
+ * its root in one ca.crt), as OpenSSL builds the whole chain before it judges trust: the root's
+ * dates and extensions count too. Returns the index of the first trusted certificate.
+ */
+function completeToRoot(chain: ParsedCert[], anchors: ParsedCert[]): number {
+  const trustedFrom = chain.length - 1;
+  for (let top = chain[trustedFrom]!; !top.facts.selfSigned && chain.length <= MAX_CHAIN; ) {
+    const issuer = anchors.find((a) => !chain.includes(a) && signedBy(top, a));
+    if (!issuer) break;
+    chain.push(issuer);
+    top = issuer;
+  }
+  return trustedFrom;
 }
 
 function checkDates(cert: ParsedCert, now: Date, isLeaf: boolean, add: AddProblem): void {
