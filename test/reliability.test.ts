@@ -179,7 +179,9 @@ describe("SIGINT and SIGTERM stop cleanly", () => {
     it(`${signal} while writing: exit ${code}, no temp file, lock released; the rerun completes`, async () => {
       const cwd = configDir(many);
       const root = join(cwd, "certs/mcp");
-      const { child, done } = cliAsync(["all", ...KEY_TYPE], cwd);
+      // One key at a time, so leaves are written one after another with key generation between:
+      // the signal lands in the middle of the run, not after its last write.
+      const { child, done } = cliAsync(["all", ...KEY_TYPE, "--jobs", "1"], cwd);
       // The first plugin cert on disk: the run is in its writing phase, with leaves to go.
       assert.ok(await waitFor(join(root, "plugins/p0/server.crt"), 30_000), "the run started writing");
       child.kill(signal);
