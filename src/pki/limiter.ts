@@ -4,8 +4,9 @@
  * RSA-4096 generation time is heavy-tailed (a prime search: one key on one core took 0.7 s to
  * 2.7 s here). With only `cores` keys in flight, a long key that starts last runs alone while
  * the other cores idle. With several keys per core in flight, the OS shares the cores among
- * them and long keys start at once, so the cores stay busy until the last few keys. Measured on
- * 2 cores, 10 keys: --jobs 2 10.6 s, --jobs 10 8.1 s (median of 3, `npm run bench`).
+ * them and long keys start at once, so the cores stay busy until the last few keys. On 2 cores,
+ * 10 keys, three `npm run bench` runs: 8.1, 7.7, 10.5 s in flight against 10.6, 8.5, 9.3 s with
+ * --jobs 2: noisy, but better in two of three.
  */
 import { availableParallelism } from "node:os";
 import { KEYS_IN_FLIGHT_PER_CORE } from "../defaults.js";
