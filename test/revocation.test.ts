@@ -57,9 +57,13 @@ describe("revoke and crl", () => {
 
   it("revoke gateway writes a v2 CRL signed by the CA, with CRL number 1, the serial, the reason and nextUpdate in 30 days", () => {
     const started = Date.now();
-    const r = cli(["revoke", "gateway", "--reason", "keyCompromise"], dir);
+    const r = cli(["revoke", "gateway", "--reason", "keyCompromise", "--json"], dir);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /revoked .*gateway\/client\.crt/);
+    const doc = JSON.parse(r.stdout) as { revoked: { cert: string; serial: string }; entries: Array<{ serial: string }> };
+    assert.match(doc.revoked.cert, /gateway\/client\.crt$/);
+    // The same serial as openssl prints it (and as check, renew and inspect print it).
+    assert.equal(doc.revoked.serial, serialOf(gateway.cert).replace(/^0+/, ""));
+    assert.deepEqual(doc.entries.map((e) => e.serial), [doc.revoked.serial]);
     const text = crlText(crl);
     assert.match(text, /Version 2 \(0x1\)/);
     assert.equal(crlNumber(text), 1);

@@ -53,9 +53,10 @@ export interface CrlParams {
   readonly days: number;
 }
 
-/** Lower-case hex, no leading zeros: Node prints serials upper-case, @peculiar lower-case. */
+/** Hex without leading zeros, whichever case the source printed it in (Node upper, @peculiar lower). */
 export function normalizeSerial(hex: string): string {
-  return hex.toLowerCase().replace(/^0+(?=.)/, "");
+  // Upper case, as openssl and node:crypto print serials everywhere else in our output.
+  return hex.toUpperCase().replace(/^0+(?=.)/, "");
 }
 
 /** A signed v2 CRL with CRL number and authority key identifier (RFC 5280 5.2.1, 5.2.3). */
