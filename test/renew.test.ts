@@ -8,7 +8,7 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { all } from "../src/commands/all.js";
 import { createCa } from "../src/commands/ca.js";
 import { issueClient } from "../src/commands/client.js";
 import { issueGateway } from "../src/commands/gateway.js";
+import { issueHttps } from "../src/commands/https.js";
 import { issuePlugin } from "../src/commands/plugin.js";
 import { issueServer } from "../src/commands/server.js";
 import type { RenewReport } from "../src/commands/renew.js";
@@ -450,5 +451,76 @@ describe("renew keeps an encrypted key encrypted", () => {
     assert.equal(fromKey.code, 0, fromKey.stderr);
     assert.equal(fromKey.stdout, openssl(["x509", "-in", join(out, "gateway/client.crt"), "-noout", "-pubkey"]).stdout);
     assert.equal(openssl(["x509", "-in", join(out, "gateway/client.crt"), "-noout", "-checkend", String(800 * 86400)]).code, 0);
+  });
+});
+
+describe("renew and check cover the gateway's own https cert (certs/cert.pem)", () => {
+  const entryOf = (doc: { certificates: Array<{ role: string; path: string; status: string; signedBy: string | null; problems: string[] }> }) => doc.certificates.find((c) => c.role === "https");
+
+  it("self-signed: check reports it; renew re-issues it self-signed with the same subject and SANs, key 640, old pair backed up", async () => {
+    const dir = tempDir();
+    const out = join(dir, "certs/mcp");
+    const certs = join(dir, "certs");
+    await createCa({ ...fast, out });
+    await issueHttps({ ...fast, out, san: ["gateway.example.com"], notBefore: daysFromNow(-350), notAfter: daysFromNow(10) });
+    const cert = join(certs, "cert.pem");
+    const key = join(certs, "key.pem");
+    const old = { cert: read(cert), key: read(key), text: stableText(cert), ca: read(join(out, "ca/ca.crt")) };
+
+    const checked = cli(["check", "--json"], dir);
+    assert.equal(checked.code, 0, checked.stderr);
+    const entry = entryOf(JSON.parse(checked.stdout));
+    assert.equal(entry?.path, cert);
+    assert.equal(entry?.status, "expiring");
+    assert.equal(entry?.signedBy, "self");
+    assert.deepEqual(entry?.problems, [], "640 is the https key's mode, not a problem");
+    assert.equal(cli(["check", "--within", "30"], dir).code, 1);
+
+    const r = cli(["renew", "--json"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as RenewReport;
+    assert.deepEqual(report.renewed.map((c) => [c.role, c.cert, c.after.signedBy]), [["https", cert, "self"]]);
+    assert.notEqual(read(key), old.key);
+    assert.equal(mode(key), "640");
+    assert.equal(mode(cert), "644");
+    assert.equal(stableText(cert), old.text, "same subject, SANs and extensions");
+    const strict = verifyStrict(cert, cert, ["-purpose", "sslserver", "-verify_hostname", "localhost"]);
+    assert.equal(strict.code, 0, strict.stderr);
+    const days = (Date.parse(openssl(["x509", "-in", cert, "-noout", "-enddate"]).stdout.split("=")[1]!) - Date.now()) / DAY;
+    assert.ok(days > 364 && days <= 365, `https renews for its own 365 days, got ${days}`);
+    assert.equal(read(join(out, "ca/ca.crt")), old.ca, "the CA is untouched");
+    const backup = join(report.backup!, "https");
+    assert.equal(read(join(backup, "cert.pem")), old.cert);
+    assert.equal(read(join(backup, "key.pem")), old.key);
+    assert.equal(mode(join(backup, "key.pem")), "600");
+    assert.equal(entryOf(JSON.parse(cli(["check", "--json"], dir).stdout))?.status, "ok");
+
+    chmodSync(key, 0o644);
+    const loose = cli(["check", "--json"], dir);
+    assert.equal(loose.code, 1);
+    assert.match(entryOf(JSON.parse(loose.stdout))!.problems.join("\n"), /key\.pem: open to others or writable by group \(mode 644\); run chmod 640/);
+  });
+
+  it("signed by the CA (https --ca): renew --ca moves it to the new CA, and finish-rotation waits for it", async () => {
+    const dir = tempDir();
+    const out = join(dir, "certs/mcp");
+    const cert = join(dir, "certs/cert.pem");
+    await createCa({ ...fast, out });
+    await issueHttps({ ...fast, out, ca: true });
+    const keep = cli(["renew", "--ca", "--keep-leaves", "--json"], dir);
+    assert.equal(keep.code, 0, keep.stderr);
+    const finish = cli(["ca", "--finish-rotation"], dir);
+    assert.equal(finish.code, 1, "the https cert still hangs on the previous CA");
+    assert.match(finish.stderr, /certs\/cert\.pem/);
+
+    const r = cli(["renew", "--json"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as RenewReport;
+    const https = report.renewed.find((c) => c.role === "https");
+    assert.deepEqual(https?.reasons, ["signed by the previous CA"]);
+    assert.equal(https?.after.signedBy, "ca");
+    const strict = verifyStrict(join(out, "ca/ca.crt"), cert, ["-purpose", "sslserver", "-verify_hostname", "localhost"]);
+    assert.equal(strict.code, 0, strict.stderr);
+    assert.equal(cli(["ca", "--finish-rotation"], dir).code, 0);
   });
 });

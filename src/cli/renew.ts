@@ -16,7 +16,7 @@ interface RenewFlags extends TreeFlags {
 
 export function registerRenewCommand({ program, io, action }: CommandContext): void {
   treeCommand(program, "renew", `re-issue every leaf that has expired or expires within --within days (default ${DEFAULT_RENEW_WITHIN_DAYS}); the CA is kept. Exit 0 when all is fine afterwards, 1 when something still needs attention`)
-    .argument("[name...]", "only these leaves: gateway, a plugin/server/client name, or plugin/<name>")
+    .argument("[name...]", "only these leaves: gateway, https, a plugin/server/client name, or plugin/<name>")
     .option("--within <days>", `renew what expires within this many days (default ${DEFAULT_RENEW_WITHIN_DAYS})`)
     .option("--reuse-key", "keep each leaf's key, so SPKI pins stay valid (default: a new key of the same type)")
     .option("--force", "renew the selected leaves whatever their dates")
@@ -35,6 +35,8 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
           ...o,
           // Renewal keeps each leaf's key type unless --key-type asks for another.
           keyType: flags.keyType === undefined ? undefined : o.keyType,
+          // As for `https`: MCP_CERT_DAYS is the mcp certs' validity, only --days sets the https cert's.
+          httpsDays: flags.days === undefined ? undefined : o.days,
           within,
           names,
           reuseKey: flags.reuseKey,

@@ -12,13 +12,16 @@ import { loadPluginConfig } from "../config.js";
 import { createLimiter } from "../pki/limiter.js";
 import { formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
 import { treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
-import { listTreeLeaves } from "../store/tree.js";
-import { exists } from "../store/write.js";
+import { listIssuedLeaves } from "../store/tree.js";
+import { HTTPS_KEY_MODE, KEY_MODE, exists } from "../store/write.js";
 
 export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked";
 
-/** Which of the tree's CAs signed a certificate; `previous-ca` during a CA rotation. */
-export type SignedBy = "ca" | "intermediate" | "previous-ca";
+/**
+ * Which of the tree's CAs signed a certificate; `previous-ca` during a CA rotation; `self` for
+ * the self-signed HTTPS cert `https` makes as `make certs` does.
+ */
+export type SignedBy = "ca" | "intermediate" | "previous-ca" | "self";
 
 /** One certificate in `check --json`. */
 export interface CheckEntry {
@@ -129,7 +132,7 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   if (!(await exists(tree.root))) {
     throw new MtlsError("E_NOT_FOUND", `${tree.root}: no certificate tree here`, "run `mtls-certs all` first, or point --out at the tree");
   }
-  const [cas, leaves, wantedSans] = await Promise.all([readCas(tree, now, within), listTreeLeaves(tree), configSans(o.config)]);
+  const [cas, leaves, wantedSans] = await Promise.all([readCas(tree, now, within), listIssuedLeaves(tree), configSans(o.config)]);
   const entries =
     leaves.length >= WORKER_THRESHOLD && !o.extraChecks
       ? await checkLeavesAcrossCores(leaves, cas, now, within, wantedSans)
@@ -251,10 +254,10 @@ async function checkLeaf(files: LeafFiles, cas: LeafIssuers, now: Date, within: 
   const cert = pem === undefined ? undefined : parse(pem, entry);
   if (cert) {
     describe(entry, cert, now, within);
-    await checkKey(files.key, cert, entry);
+    await checkKey(files.key, cert, entry, false, files.role === "https" ? HTTPS_KEY_MODE : KEY_MODE);
     const issuer = cas.issuers.find((i) => cert.checkIssued(i.cert) && cert.verify(i.cert.publicKey));
-    entry.signedBy = issuer?.signedBy ?? null;
-    if (cas.issuers.length > 0 && !issuer) entry.problems.push("not signed by this tree's CA");
+    entry.signedBy = issuer?.signedBy ?? (files.role === "https" && isSelfSigned(cert) ? "self" : null);
+    if (cas.issuers.length > 0 && entry.signedBy === null) entry.problems.push("not signed by this tree's CA");
     if (files.caCopy && cas.bundlePem !== undefined) {
       const copy = await fs.readFile(files.caCopy, "utf8").catch(() => undefined);
       if (copy === undefined) entry.problems.push(`${files.caCopy}: missing (run the command that made this cert again to restore it)`);
@@ -283,7 +286,7 @@ function warningsFor(cas: TreeCas, leaves: readonly CheckEntry[], tree: TreePath
       const when = entry.daysLeft < 0 ? `expired on ${entry.notAfter}` : `expires on ${entry.notAfter} (${entry.daysLeft} days left, within ${within})`;
       warnings.push(`${entry.path}: the ${entry.role === "ca" ? "CA" : "intermediate CA"} ${when}: every leaf it signed stops verifying then; rotate it with \`mtls-certs renew --ca\``);
     }
-    const outliving = leaves.filter((l) => l.notAfter !== null && l.notAfter > entry.notAfter!).length;
+    const outliving = leaves.filter((l) => l.signedBy !== "self" && l.notAfter !== null && l.notAfter > entry.notAfter!).length;
     if (outliving > 0) warnings.push(`${outliving} certificate(s) have a notAfter later than ${entry.path}'s ${entry.notAfter}; they stop verifying on that date`);
   }
   if (cas.entries.some((e) => e.name === "previous")) {
@@ -332,7 +335,8 @@ function describe(entry: CheckEntry, cert: NodeCert, now: Date, within: number):
   else if (notAfter.getTime() - now.getTime() <= within * DAY_MS) entry.status = "expiring";
 }
 
-async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optional = false): Promise<void> {
+/** The https cert's key may be group-readable (0640, as `make certs` sets it); no other key may. */
+async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optional = false, widestMode = KEY_MODE): Promise<void> {
   let stat;
   try {
     stat = await fs.stat(path);
@@ -340,7 +344,10 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
     if (!optional) entry.problems.push(`${path}: key missing`);
     return;
   }
-  if ((stat.mode & 0o077) !== 0) entry.problems.push(`${path}: readable by group or others (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600`);
+  if ((stat.mode & 0o777 & ~widestMode) !== 0) {
+    const who = widestMode === KEY_MODE ? "readable by group or others" : "open to others or writable by group";
+    entry.problems.push(`${path}: ${who} (mode ${(stat.mode & 0o777).toString(8)}); run chmod ${widestMode.toString(8)}`);
+  }
   let key: KeyObject;
   try {
     const pem = await fs.readFile(path, "utf8");
@@ -357,6 +364,11 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
 function settle(entry: CheckEntry): void {
   if (entry.problems.some((p) => p.startsWith("revoked"))) entry.status = "revoked";
   else if (entry.problems.length > 0) entry.status = "invalid";
+}
+
+/** Not checkIssued(): OpenSSL's issuer check wants keyCertSign, which a self-signed leaf lacks. */
+export function isSelfSigned(cert: NodeCert): boolean {
+  return cert.issuer === cert.subject && cert.verify(cert.publicKey);
 }
 
 export function splitPem(text: string): string[] {

@@ -10,11 +10,8 @@ import { HTTPS_SANS, HTTPS_SUBJECT, PROFILES, uniqueSans, type San } from "../pk
 import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
 import { certsDirOf, httpsFiles, type LeafFiles } from "../store/paths.js";
 import { describeCert, leafState, resolveTree, withOutputDirectory, withTree, writeLeaf, type IssueReport, type LeafRequest, type TreeOptions } from "../store/tree.js";
-import { exists } from "../store/write.js";
+import { HTTPS_KEY_MODE, exists } from "../store/write.js";
 import { extraSans, type ExtraSanOptions } from "./server.js";
-
-/** `make certs` sets 640 so a container user in group 0 can read the key. */
-export const HTTPS_KEY_MODE = 0o640;
 
 export interface HttpsOptions extends TreeOptions, ExtraSanOptions {
   /** Where cert.pem and key.pem go. Default: the parent of `out` (certs/). */
@@ -60,7 +57,7 @@ async function issueInto(files: LeafFiles, extra: readonly San[], ca: LoadedCa |
 }
 
 /** chown(2) to a group: root may, others only to a group they belong to. */
-function mayChangeGroupTo(gid: number): boolean {
+export function mayChangeGroupTo(gid: number): boolean {
   if (process.getuid?.() === 0) return true;
   return process.getgid?.() === gid || (process.getgroups?.() ?? []).includes(gid);
 }

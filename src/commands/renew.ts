@@ -11,7 +11,7 @@ import { X509Certificate as NodeCert, createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join, relative } from "node:path";
 import * as x509 from "../pki/x509.js";
-import { DEFAULT_DAYS, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
+import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError, isMtlsError } from "../errors.js";
 import { encryptPrivateKeyPem, generateKey, importPrivateKey, keyTypeOf, type KeyPair, type KeyType } from "../pki/keys.js";
 import { capWarning, signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
@@ -20,15 +20,18 @@ import { checkName } from "../pki/names.js";
 import { PROFILES, formatSan, uniqueSans, type San } from "../pki/profiles.js";
 import { assertCaValid, loadSigningCa, parseCertificate, type LoadedCa } from "../store/ca-store.js";
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../store/paths.js";
-import { listTreeLeaves, withTree, writeLeaf, type TreeOptions } from "../store/tree.js";
-import { CERT_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
+import { listIssuedLeaves, withTree, writeLeaf, type TreeOptions } from "../store/tree.js";
+import { CERT_MODE, HTTPS_KEY_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
-import { checkTree, configSans, entryFails, missingSans, sansOf, type CheckEntry, type SignedBy } from "./check.js";
+import { checkTree, configSans, entryFails, isSelfSigned, missingSans, sansOf, type CheckEntry, type SignedBy } from "./check.js";
+import { mayChangeGroupTo } from "./https.js";
 
 export interface RenewOptions extends TreeOptions {
+  /** Validity of the renewed https cert (certs/cert.pem) in days. Default 365; `days` is the mcp certs'. */
+  httpsDays?: number;
   /** Renew what expires within this many days. Default 30. */
   within?: number;
-  /** Only these leaves: `gateway`, a plugin/server/client name, or `plugin/<name>`. Default: all. */
+  /** Only these leaves: `gateway`, `https`, a plugin/server/client name, or `plugin/<name>`. Default: all. */
   names?: readonly string[];
   /** Keep each leaf's key (clients pinning the SPKI keep working). Default: a new key. */
   reuseKey?: boolean;
@@ -134,7 +137,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
     const now = o.now ?? new Date();
     const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
     const dryRun = Boolean(o.dryRun);
-    const leaves = selectLeaves(await listTreeLeaves(tree), o.names);
+    const leaves = selectLeaves(await listIssuedLeaves(tree), o.names);
     const wantedSans = await configSans(o.config);
     const backup = new BackupFolder(tree, now);
     const warnings: string[] = [];
@@ -174,17 +177,19 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
       // Refuses a dead CA (exit 1, its dates, the `renew --ca` hint) before anything is written.
       const ca = dryRun ? undefined : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.keyPassphrase })));
       const limit = createLimiter(o.jobs);
-      const days = o.days ?? DEFAULT_DAYS;
       o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plans.length} certificate(s)`);
       await Promise.all(
         plans.map(async (plan) => {
           try {
-            const caNotAfter = signer.cert ? new Date(signer.cert.validTo) : undefined;
+            const old = await readDetails(plan, o, signer);
+            // A self-signed https cert stays self-signed: no CA signs it and none caps its dates.
+            const selfSigned = old.signedBy === "self";
+            const days = plan.files.role === "https" ? (o.httpsDays ?? DEFAULT_HTTPS_DAYS) : (o.days ?? DEFAULT_DAYS);
+            const caNotAfter = signer.cert && !selfSigned ? new Date(signer.cert.validTo) : undefined;
             const validity = validityFor({ days, now, notBefore: o.notBefore, notAfter: o.notAfter }, caNotAfter);
             const capped = capWarning(plan.files.cert, validity);
             if (capped) warnings.push(capped);
-            const old = await readDetails(plan, o, signer);
-            renewed.push(ca === undefined ? planned(plan, old, validity, o, signer) : await renewLeaf(plan, old, ca, validity, o, limit, backup, signer));
+            renewed.push(ca === undefined ? planned(plan, old, validity, o, signer) : await renewLeaf(plan, old, selfSigned ? undefined : ca, validity, o, limit, backup, signer, warnings));
           } catch (e) {
             failed.push(failure(plan.files, e));
           }
@@ -270,6 +275,7 @@ async function readLeaf(files: LeafFiles, signer: Signer): Promise<LeafOnDisk | 
   } catch {
     throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate`, "restore it from the backup folder, or remove its directory and issue it again");
   }
+  if (files.role === "https" && isSelfSigned(node)) return { node, pem, signedBy: "self" };
   const previous = signer.previous && !(signer.cert && signedBy(node, signer.cert)) && signedBy(node, signer.previous);
   return { node, pem, signedBy: previous ? "previous-ca" : null };
 }
@@ -305,7 +311,7 @@ function planFor(files: LeafFiles, old: LeafOnDisk, wantedSans: Map<string, San[
   const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
   if (now > notAfter) reasons.push(`expired on ${notAfter.toISOString()}`);
   else if (notAfter.getTime() - now.getTime() <= within * DAY_MS) reasons.push(`expires on ${notAfter.toISOString()} (${daysLeft} days left, within ${within})`);
-  if (rotatingDry) reasons.push("the CA is rotated");
+  if (rotatingDry && old.signedBy !== "self") reasons.push("the CA is rotated");
   else if (old.signedBy === "previous-ca") reasons.push("signed by the previous CA");
   const addSans = files.role === "plugin" ? missingSans(sansOf(old.node), wantedSans.get(files.name) ?? []) : [];
   if (addSans.length > 0) reasons.push(`the plugin config asks for ${addSans.map(formatSan).join(", ")}`);
@@ -317,17 +323,19 @@ function signedBy(cert: NodeCert, issuer: NodeCert): boolean {
   return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
 }
 
-async function renewLeaf(plan: LeafPlan, old: OldLeaf, ca: LoadedCa, validity: Validity, o: RenewOptions, limit: ReturnType<typeof createLimiter>, backup: BackupFolder, signer: Signer): Promise<RenewedCert> {
+/** `ca` undefined: the self-signed https cert, signed by its own new key. */
+async function renewLeaf(plan: LeafPlan, old: OldLeaf, ca: LoadedCa | undefined, validity: Validity, o: RenewOptions, limit: ReturnType<typeof createLimiter>, backup: BackupFolder, signer: Signer, warnings: string[]): Promise<RenewedCert> {
   const { files } = plan;
   const sans = uniqueSans([...old.sans, ...plan.addSans]);
   // A SAN the config added may fall outside the CA's name constraints: refuse before signing.
-  assertNameConstraintsPlan({ existingCa: ca, caExtensions: undefined, planned: [{ files, sans }], caFile: files.caCopy ?? files.cert });
+  if (ca) assertNameConstraintsPlan({ existingCa: ca, caExtensions: undefined, planned: [{ files, sans }], caFile: files.caCopy ?? files.cert });
+  const keyFile = files.role === "https" ? await httpsKeyFile(files.key, warnings) : { keyMode: KEY_MODE, keyGroup: undefined };
   const key: KeyPair = o.reuseKey
     ? await importPrivateKey(old.keyPem, files.key, old.keyEncrypted ? o.keyPassphrase : undefined)
     : await limit(() => generateKey(old.keyType));
   await backup.keep(files);
   await writeLeaf(
-    { files, profile: PROFILES[files.role], subject: old.peculiar.subjectName, sans, extensions: old.extensions, keyMode: KEY_MODE },
+    { files, profile: PROFILES[files.role], subject: old.peculiar.subjectName, sans, extensions: old.extensions, ...keyFile },
     key,
     ca,
     validity,
@@ -335,7 +343,16 @@ async function renewLeaf(plan: LeafPlan, old: OldLeaf, ca: LoadedCa, validity: V
     true,
   );
   const renewed = new NodeCert(await fs.readFile(files.cert));
-  return result(plan, old, "renewed", Boolean(o.reuseKey), stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, signer.role));
+  return result(plan, old, "renewed", Boolean(o.reuseKey), stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, ca ? signer.role : "self"));
+}
+
+/** The https key keeps its 0640 and its group (`https --group`) where this user may set it. */
+async function httpsKeyFile(path: string, warnings: string[]): Promise<{ keyMode: number; keyGroup: number | undefined }> {
+  const { gid } = await fs.stat(path);
+  if (gid === process.getgid?.()) return { keyMode: HTTPS_KEY_MODE, keyGroup: undefined };
+  if (mayChangeGroupTo(gid)) return { keyMode: HTTPS_KEY_MODE, keyGroup: gid };
+  warnings.push(`${path}: the renewed key is not in group ${gid} as the old one was (only root or a member of that group may set it); run chgrp as root`);
+  return { keyMode: HTTPS_KEY_MODE, keyGroup: undefined };
 }
 
 /** What renewal would make, without a signature: dates, SANs, key type; serial and fingerprint unknown. */
@@ -349,7 +366,7 @@ function planned(plan: LeafPlan, old: OldLeaf, validity: Validity, o: RenewOptio
     keyType: o.keyType ?? old.keyType,
     spkiPin: o.reuseKey ? before.spkiPin : null,
     fingerprint: null,
-    signedBy: signer.role,
+    signedBy: old.signedBy === "self" ? "self" : signer.role,
   };
   return result(plan, old, "would-renew", Boolean(o.reuseKey), after);
 }
@@ -441,7 +458,9 @@ class BackupFolder {
 
   /** Copies a leaf's cert, key (and client.pem) before they are replaced. */
   async keep(files: LeafFiles): Promise<void> {
-    await this.copy(relative(this.tree.root, files.dir), [files.cert, files.key, files.combined]);
+    // The https cert lives outside the tree (certs/cert.pem): its copies go to https/.
+    const subdir = files.role === "https" ? "https" : relative(this.tree.root, files.dir);
+    await this.copy(subdir, [files.cert, files.key, files.combined]);
   }
 
   /** Copies files into `<backup>/<subdir>/`. */
@@ -555,7 +574,7 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
     if (currentPem === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing`, "restore ca/ from a backup");
     const previous = new NodeCert(previousPem);
     const current = new NodeCert(currentPem);
-    const leaves = await listTreeLeaves(tree);
+    const leaves = await listIssuedLeaves(tree);
     const orphaned: string[] = [];
     for (const files of leaves) {
       const pem = await readText(files.cert);

@@ -17,7 +17,7 @@ import { assertNameConstraintsPlan } from "../pki/constraints.js";
 import { PROFILES, caSubject, formatSan, intermediateSubject, type CaSubjectOptions, type Profile, type Role, type San, type Subject } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { withLock } from "./lock.js";
-import { LEAF_DIRS, LOCK_FILE, leafFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";
+import { LEAF_DIRS, LOCK_FILE, certsDirOf, httpsFiles, leafFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";
 import { CERT_MODE, KEY_MODE, ensureDirectory, exists, listDirectories, readText, removeLeftoverTemps, removeLeftoverTempsBelow, writeFileAtomically } from "./write.js";
 
 /** Options every command that writes the tree takes; the names match the CLI flags. */
@@ -135,6 +135,16 @@ export async function listTreeLeaves(tree: TreePaths): Promise<LeafFiles[]> {
     for (const name of await listDirectories(`${tree.root}/${LEAF_DIRS[role]}`)) found.push(leafFiles(tree, role, name));
   }
   return found;
+}
+
+/**
+ * Every leaf `check` and `renew` look after: the tree's, plus the gateway's own HTTPS cert where
+ * `https` puts it by default (certs/cert.pem next to certs/mcp), when it is there.
+ */
+export async function listIssuedLeaves(tree: TreePaths): Promise<LeafFiles[]> {
+  const https = httpsFiles(certsDirOf(tree));
+  const [leaves, hasHttps] = await Promise.all([listTreeLeaves(tree), exists(https.cert)]);
+  return hasHttps ? [...leaves, https] : leaves;
 }
 
 type LeafState = "kept" | "create";
