@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", stop("SIGINT", EXIT.sigint));
   process.on("SIGTERM", stop("SIGTERM", EXIT.sigterm));
-  process.exitCode = await run(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  process.exitCode = await run(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
 }
 
 /**

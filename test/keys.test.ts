@@ -180,6 +180,40 @@ describe("--key-passphrase-env: keys under a passphrase", () => {
   });
 });
 
+describe("--key-passphrase-stdin: the passphrase on stdin, as openssl's -passin stdin", () => {
+  it("encrypts new keys with the first line of stdin; openssl opens them with it, key decrypt reads it from stdin too", () => {
+    const dir = tempDir();
+    const key = join(dir, "certs/mcp/gateway/client.key");
+    const r = cli(["gateway", "--key-type", "ecdsa-p256", "--key-passphrase-stdin", "-q"], dir, {}, "from stdin pw\nsecond line ignored\n");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(read(key), /^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
+    assert.equal(openssl(["pkey", "-in", key, "-noout", "-passin", "pass:from stdin pw"]).code, 0);
+    assert.notEqual(openssl(["pkey", "-in", key, "-noout", "-passin", "pass:from stdin pw\nsecond line ignored"]).code, 0);
+    // The CA key is encrypted too: signing another leaf needs the same passphrase, here from stdin.
+    const plugin = cli(["plugin", "p1", "--key-type", "ecdsa-p256", "--key-passphrase-stdin", "-q"], dir, {}, "from stdin pw");
+    assert.equal(plugin.code, 0, plugin.stderr);
+    const out = join(dir, "plain.key");
+    const decrypted = cli(["key", "decrypt", key, "--out", out, "--key-passphrase-stdin"], dir, {}, "from stdin pw\n");
+    assert.equal(decrypted.code, 0, decrypted.stderr);
+    assert.equal(pubOfKey(out), pubOfCert(join(dir, "certs/mcp/gateway/client.crt")));
+  });
+
+  it("an empty first line, or both --key-passphrase-env and --key-passphrase-stdin, is exit 2 and nothing is written", () => {
+    const dir = tempDir();
+    for (const [args, input, message] of [
+      [["--key-passphrase-stdin"], "\nsecret on line 2\n", /--key-passphrase-stdin: the first line of stdin is empty/],
+      [["--key-passphrase-stdin"], "", /--key-passphrase-stdin: the first line of stdin is empty/],
+      [["--key-passphrase-stdin", "--key-passphrase-env", "PW"], "secret\n", /--key-passphrase-env and --key-passphrase-stdin both give the passphrase/],
+    ] as const) {
+      const r = cli(["ca", "--key-type", "ecdsa-p256", ...args], dir, { PW: "secret" }, input);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /secret/);
+      assert.equal(existsSync(join(dir, "certs")), false);
+    }
+  });
+});
+
 describe("key decrypt: a plain copy of an encrypted key (make certs-remove-passphrase)", () => {
   const env = { KEY_FILE_PASSWORD: "s3cret passphrase", WRONG_PW: "nope" };
   let dir: string;
@@ -232,7 +266,7 @@ describe("key decrypt: a plain copy of an encrypted key (make certs-remove-passp
     const target = join(dir, "nothing.pem");
     const cases: Array<[string[], RegExp]> = [
       [[encrypted, "--out", target, "--key-passphrase-env", "WRONG_PW"], /certs\/key\.pem: wrong passphrase for the encrypted key/],
-      [[encrypted, "--out", target], /--key-passphrase-env <VAR>' not specified/],
+      [[encrypted, "--out", target], /no passphrase[\s\S]*--key-passphrase-env VAR or --key-passphrase-stdin/],
       [[encrypted, "--out", target, "--key-passphrase-env", "UNSET_VAR"], /the variable UNSET_VAR is unset or empty/],
       [[encrypted, "--out", join(dir, "plain/key.pem"), "--key-passphrase-env", "KEY_FILE_PASSWORD"], /already exists; not overwritten/],
       [[join(dir, "plain/key.pem"), "--out", target, "--key-passphrase-env", "KEY_FILE_PASSWORD"], /the key is not encrypted/],

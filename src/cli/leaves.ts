@@ -1,8 +1,8 @@
 /** Wiring of the leaf kinds beyond the Makefile's mcp certs: server, client, https, jwt, key decrypt. */
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { DEFAULT_HTTPS_DAYS, DEFAULT_OUT } from "../defaults.js";
-import { EXIT } from "../errors.js";
-import { issued, passphraseFromEnv, treeCommand, treeOptions, withProgress, type CommandContext, type Io, type TreeFlags } from "./shared.js";
+import { EXIT, MtlsError } from "../errors.js";
+import { issued, keyPassphraseFrom, treeCommand, treeOptions, withProgress, type CommandContext, type Io, type TreeFlags } from "./shared.js";
 
 type SanFlags = TreeFlags & { san?: string[]; ip?: string[] };
 
@@ -66,11 +66,13 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
     .description("write a plain copy (mode 600) of an encrypted key, as `make certs-remove-passphrase` does")
     .argument("<file>", "the encrypted key")
     .option("--out <file>", "the plain copy (default: key-encrypted.pem -> key.pem, else <name>.decrypted<ext>)")
-    .addOption(new Option("--key-passphrase-env <VAR>", "the env var that holds the passphrase (never a command-line argument)").makeOptionMandatory())
+    .option("--key-passphrase-env <VAR>", "the env var that holds the passphrase (never a command-line argument)")
+    .option("--key-passphrase-stdin", "read the passphrase from the first line of stdin instead")
     .option("--json", "print one JSON document")
-    .action(action(async (file: string, flags: { out?: string; keyPassphraseEnv: string; json?: boolean }) => {
+    .action(action(async (file: string, flags: { out?: string; keyPassphraseEnv?: string; keyPassphraseStdin?: boolean; json?: boolean }) => {
       const { decryptKey } = await import("../commands/key.js");
-      const passphrase = passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io)!;
+      const passphrase = await keyPassphraseFrom(flags, io);
+      if (passphrase === undefined) throw new MtlsError("E_USAGE", "key decrypt: no passphrase", "give --key-passphrase-env VAR or --key-passphrase-stdin");
       const result = await decryptKey(file, { passphrase, out: flags.out });
       return printed(result, [["created", `key ${result.keyType}`, result.key]], flags, io);
     }));
