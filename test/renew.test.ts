@@ -524,3 +524,15 @@ describe("renew and check cover the gateway's own https cert (certs/cert.pem)", 
     assert.equal(cli(["ca", "--finish-rotation"], dir).code, 0);
   });
 });
+
+describe("renew, revoke, crl and ca --finish-rotation need a tree made before", () => {
+  it("without one: exit 2 naming the missing tree (or CA), and no directory is created", () => {
+    const dir = tempDir();
+    for (const args of [["renew"], ["renew", "--ca"], ["revoke", "gateway"], ["crl"], ["ca", "--finish-rotation"]]) {
+      const r = cli(args, dir);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /certs\/mcp(\/ca\/ca\.crt: missing; there is no CA to sign a CRL|: no certificate tree here)/, args.join(" "));
+      assert.deepEqual(readdirSync(dir), [], `${args.join(" ")} left files behind`);
+    }
+  });
+});

@@ -12,7 +12,7 @@ import { loadPluginConfig } from "../config.js";
 import { createLimiter } from "../pki/limiter.js";
 import { formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
 import { treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
-import { listIssuedLeaves } from "../store/tree.js";
+import { assertTreeExists, listIssuedLeaves } from "../store/tree.js";
 import { HTTPS_KEY_MODE, KEY_MODE, exists } from "../store/write.js";
 
 export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked";
@@ -129,9 +129,7 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   const now = o.now ?? new Date();
   const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
   const tree = treePaths(o.out ?? DEFAULT_OUT);
-  if (!(await exists(tree.root))) {
-    throw new MtlsError("E_NOT_FOUND", `${tree.root}: no certificate tree here`, "run `mtls-certs all` first, or point --out at the tree");
-  }
+  await assertTreeExists(tree);
   const [cas, leaves, wantedSans] = await Promise.all([readCas(tree, now, within), listIssuedLeaves(tree), configSans(o.config)]);
   const entries =
     leaves.length >= WORKER_THRESHOLD && !o.extraChecks

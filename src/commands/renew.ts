@@ -20,7 +20,7 @@ import { checkName } from "../pki/names.js";
 import { PROFILES, formatSan, uniqueSans, type San } from "../pki/profiles.js";
 import { assertCaValid, loadSigningCa, parseCertificate, type LoadedCa } from "../store/ca-store.js";
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../store/paths.js";
-import { listIssuedLeaves, withTree, writeLeaf, type TreeOptions } from "../store/tree.js";
+import { listIssuedLeaves, withExistingTree, writeLeaf, type TreeOptions } from "../store/tree.js";
 import { CERT_MODE, HTTPS_KEY_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
 import { checkTree, configSans, entryFails, isSelfSigned, missingSans, sansOf, type CheckEntry, type SignedBy } from "./check.js";
@@ -133,7 +133,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
   for (const name of o.names ?? []) checkName(name.replace(/^[a-z]+\//, ""), "renew: name");
   if (o.reuseKey && o.keyType !== undefined) throw new MtlsError("E_USAGE", "--reuse-key and --key-type ask for both the old key and a new key type", "give one of them");
   if (o.keepLeaves && !o.ca) throw new MtlsError("E_USAGE", "--keep-leaves only goes with --ca");
-  return withTree(o, async (tree) => {
+  return withExistingTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
     const dryRun = Boolean(o.dryRun);
@@ -567,7 +567,7 @@ export interface FinishRotationReport {
 
 /** `ca --finish-rotation`: drops the previous CA from ca/bundle.crt and every ca.crt copy. */
 export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<FinishRotationReport> {
-  return withTree(o, async (tree) => {
+  return withExistingTree(o, async (tree) => {
     const previousPem = await readText(tree.previousCaCert);
     if (previousPem === undefined) throw new MtlsError("E_USAGE", `${tree.previousCaCert}: no CA rotation in progress`, "start one with `mtls-certs renew --ca`");
     const currentPem = await readText(tree.caCert);

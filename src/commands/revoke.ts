@@ -14,7 +14,7 @@ import * as x509 from "../pki/x509.js";
 import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
 import { findCertificate } from "../store/cert-target.js";
 import type { TreePaths } from "../store/paths.js";
-import { resolveTree, withTree } from "../store/tree.js";
+import { resolveTree, withExistingTree } from "../store/tree.js";
 import { CERT_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 
 export interface CrlOptions {
@@ -52,7 +52,7 @@ export interface CrlReport {
 /** Adds a cert this tree's CA signed to the CRL. A cert another CA signed is exit 2. */
 export async function revokeCertificate(target: string, o: RevokeOptions = {}): Promise<CrlReport> {
   await requireTree(o);
-  return withTree(o, async (tree) => {
+  return withExistingTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const found = await findCertificate(tree, target);
     if (found.role === "ca") throw new MtlsError("E_USAGE", `${found.certPath}: a CA cannot put itself on its own CRL`, "to retire the CA, rotate it with `mtls-certs renew --ca`");
@@ -81,7 +81,7 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
 /** Re-signs the CRL with the same entries, the next number and a fresh nextUpdate. */
 export async function refreshCrl(o: CrlOptions = {}): Promise<CrlReport> {
   await requireTree(o);
-  return withTree(o, async (tree) => {
+  return withExistingTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
     const warnings: string[] = [];

@@ -95,6 +95,21 @@ export function resolveTree(o: TreeOptions): TreePaths {
 export async function withTree<T>(o: TreeOptions, work: (tree: TreePaths) => Promise<T>): Promise<T> {
   const tree = resolveTree(o);
   await ensureDirectory(tree.root);
+  return lockedTree(tree, o, work);
+}
+
+/** For commands that work on a tree made before (check, renew, revoke): none is created. */
+export async function withExistingTree<T>(o: TreeOptions, work: (tree: TreePaths) => Promise<T>): Promise<T> {
+  const tree = resolveTree(o);
+  await assertTreeExists(tree);
+  return lockedTree(tree, o, work);
+}
+
+export async function assertTreeExists(tree: TreePaths): Promise<void> {
+  if (!(await exists(tree.root))) throw new MtlsError("E_NOT_FOUND", `${tree.root}: no certificate tree here`, "run `mtls-certs all` first, or point --out at the tree");
+}
+
+async function lockedTree<T>(tree: TreePaths, o: TreeOptions, work: (tree: TreePaths) => Promise<T>): Promise<T> {
   return withLock(
     tree.lock,
     async () => {
