@@ -367,6 +367,23 @@ describe("ca --intermediate: a root plus an intermediate that signs every leaf (
     assert.ok(report.certificates.every((c) => c.status === "ok"), check.stdout);
   });
 
+  it("https --ca under the intermediate: cert.pem is leaf + intermediate, so curl trusting only the root connects", async () => {
+    const r = cli(["https", "--ca", ...FAST], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const certPem = join(dir, "certs/cert.pem");
+    const blocks = read(certPem).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g) ?? [];
+    assert.equal(blocks.length, 2);
+    assert.equal(blocks[1], read(join(ca, "intermediate.crt")));
+    const strict = verifyStrict(join(ca, "ca.crt"), certPem, ["-purpose", "sslserver", "-untrusted", certPem, "-verify_hostname", "localhost"]);
+    assert.equal(strict.code, 0, strict.stderr);
+    await withHttpsServer({ cert: read(certPem), key: read(join(dir, "certs/key.pem")) }, async (port) => {
+      const curl = await runAsync("curl", ["-sS", "--fail", "--resolve", `localhost:${port}:127.0.0.1`, "--cacert", join(ca, "ca.crt"), `https://localhost:${port}/`]);
+      assert.equal(curl.code, 0, curl.stderr);
+    });
+    const check = JSON.parse(cli(["check", "--json"], dir).stdout) as { certificates: Array<{ role: string; status: string; signedBy: string }> };
+    assert.deepEqual(check.certificates.filter((c) => c.role === "https").map((c) => [c.status, c.signedBy]), [["ok", "intermediate"]]);
+  });
+
   it("a second `ca --intermediate` keeps both; adding an intermediate to a root-only tree is exit 2", () => {
     const again = cli(["ca", "--intermediate", "--json", ...FAST], dir);
     assert.equal(again.code, 0, again.stderr);

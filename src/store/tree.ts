@@ -311,9 +311,19 @@ export async function writeLeaf(request: LeafRequest, key: KeyPair, ca: LoadedCa
   const { files } = request;
   await ensureDirectory(files.dir);
   const keyPem = await writeKey(files.key, key.privateKeyPem, o.keyPassphrase, request.keyMode ?? KEY_MODE, true, request.keyGroup);
-  await writeFileAtomically(files.cert, toPem(cert), { mode: CERT_MODE, replace });
+  await writeFileAtomically(files.cert, toPem(cert) + servedChain(request.profile, ca), { mode: CERT_MODE, replace });
   if (files.combined) await writeFileAtomically(files.combined, toPem(cert) + keyPem, { mode: KEY_MODE, replace: true });
   if (ca) await writeCaCopy(files, ca, replace);
+}
+
+/**
+ * What follows the leaf in its cert file. The gateway serves certs/cert.pem itself to browsers and
+ * curl that trust only the root, so under an intermediate the file is leaf + intermediate (as
+ * uvicorn's ssl_certfile takes it). mTLS leaves stay one cert: their peers get the chain in ca.crt.
+ */
+function servedChain(profile: Profile, ca: LoadedCa | undefined): string {
+  const signedByIntermediate = ca !== undefined && ca.cert.subject !== ca.cert.issuer;
+  return profile.role === "https" && signedByIntermediate ? toPem(ca.cert) : "";
 }
 
 async function writeKey(path: string, pem: string, passphrase: string | undefined, mode: number, replace: boolean, group?: number): Promise<string> {
