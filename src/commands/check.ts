@@ -14,6 +14,7 @@ import { formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
 import { treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
 import { assertTreeExists, listIssuedLeaves } from "../store/tree.js";
 import { HTTPS_KEY_MODE, KEY_MODE, exists } from "../store/write.js";
+import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 
 export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked";
 
@@ -204,7 +205,7 @@ async function readCas(tree: TreePaths, now: Date, within: number): Promise<Tree
     const inter = await readCaCert(tree.intermediateCert, tree.intermediateKey, "intermediate", "intermediate", now, within);
     cas.entries.push(inter.entry);
     if (inter.cert) {
-      if (root.cert && inter.cert.checkIssued(root.cert) && inter.cert.verify(root.cert.publicKey)) inter.entry.signedBy = "ca";
+      if (root.cert && isIssuedBy(inter.cert, root.cert)) inter.entry.signedBy = "ca";
       else inter.entry.problems.push(`not signed by ${tree.caCert}`);
       cas.issuers.push({ cert: inter.cert, signedBy: "intermediate" });
     }
@@ -253,7 +254,7 @@ async function checkLeaf(files: LeafFiles, cas: LeafIssuers, now: Date, within: 
   if (cert) {
     describe(entry, cert, now, within);
     await checkKey(files.key, cert, entry, false, files.role === "https" ? HTTPS_KEY_MODE : KEY_MODE);
-    const issuer = cas.issuers.find((i) => cert.checkIssued(i.cert) && cert.verify(i.cert.publicKey));
+    const issuer = cas.issuers.find((i) => isIssuedBy(cert, i.cert));
     entry.signedBy = issuer?.signedBy ?? (files.role === "https" && isSelfSigned(cert) ? "self" : null);
     if (cas.issuers.length > 0 && entry.signedBy === null) entry.problems.push("not signed by this tree's CA");
     if (files.caCopy && cas.bundlePem !== undefined) {
@@ -362,11 +363,6 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
 function settle(entry: CheckEntry): void {
   if (entry.problems.some((p) => p.startsWith("revoked"))) entry.status = "revoked";
   else if (entry.problems.length > 0) entry.status = "invalid";
-}
-
-/** Not checkIssued(): OpenSSL's issuer check wants keyCertSign, which a self-signed leaf lacks. */
-export function isSelfSigned(cert: NodeCert): boolean {
-  return cert.issuer === cert.subject && cert.verify(cert.publicKey);
 }
 
 export function splitPem(text: string): string[] {

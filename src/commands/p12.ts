@@ -17,6 +17,7 @@ import { findCertificate } from "../store/cert-target.js";
 import { treePaths, type TreePaths } from "../store/paths.js";
 import { splitPem } from "./check.js";
 import { KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
+import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 
 /**
  * PBKDF2 and MAC iterations. OpenSSL 3 writes 2048; we spend more, since a stolen .p12 is
@@ -87,8 +88,8 @@ async function chainFromTree(tree: TreePaths, leaf: NodeCert, certPath: string):
   const candidates = [...splitPem(bundle), ...splitPem(root)].map((p) => new NodeCert(p));
   const chain: NodeCert[] = [];
   let current = leaf;
-  while (!(current.checkIssued(current) && current.verify(current.publicKey))) {
-    const issuer = candidates.find((c) => current.checkIssued(c) && current.verify(c.publicKey) && !chain.includes(c));
+  while (!isSelfSigned(current)) {
+    const issuer = candidates.find((c) => isIssuedBy(current, c) && !chain.includes(c));
     if (!issuer) {
       if (chain.length === 0) throw new MtlsError("E_NOT_SIGNED_BY_CA", `${certPath}: not signed by the CA of ${tree.root}, so its chain is unknown`, "point --tree at the tree whose CA signed it");
       break;

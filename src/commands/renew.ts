@@ -23,8 +23,9 @@ import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../store/paths.js";
 import { listIssuedLeaves, withExistingTree, writeLeaf, type TreeOptions } from "../store/tree.js";
 import { CERT_MODE, HTTPS_KEY_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
-import { checkTree, configSans, entryFails, isSelfSigned, missingSans, sansOf, type CheckEntry, type SignedBy } from "./check.js";
+import { checkTree, configSans, entryFails, missingSans, sansOf, type CheckEntry, type SignedBy } from "./check.js";
 import { mayChangeGroupTo } from "./https.js";
+import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 
 export interface RenewOptions extends TreeOptions {
   /** Validity of the renewed https cert (certs/cert.pem) in days. Default 365; `days` is the mcp certs'. */
@@ -276,7 +277,7 @@ async function readLeaf(files: LeafFiles, signer: Signer): Promise<LeafOnDisk | 
     throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate`, "restore it from the backup folder, or remove its directory and issue it again");
   }
   if (files.role === "https" && isSelfSigned(node)) return { node, pem, signedBy: "self" };
-  const previous = signer.previous && !(signer.cert && signedBy(node, signer.cert)) && signedBy(node, signer.previous);
+  const previous = signer.previous && !(signer.cert && isIssuedBy(node, signer.cert)) && isIssuedBy(node, signer.previous);
   return { node, pem, signedBy: previous ? "previous-ca" : null };
 }
 
@@ -301,7 +302,7 @@ async function readDetails(plan: LeafPlan, o: RenewOptions, signer: Signer): Pro
     throw new MtlsError("E_PASSPHRASE", `${files.key}: the key is encrypted`, "pass --key-passphrase-env VAR so the renewed key is encrypted with the same passphrase");
   }
   const extensions = peculiar.extensions.filter((e) => !PIPELINE_EXTENSIONS.has(e.type));
-  const by = disk.signedBy ?? (signer.cert && signedBy(disk.node, signer.cert) ? signer.role : null);
+  const by = disk.signedBy ?? (signer.cert && isIssuedBy(disk.node, signer.cert) ? signer.role : null);
   return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted, keyType, sans, extensions };
 }
 
@@ -317,10 +318,6 @@ function planFor(files: LeafFiles, old: LeafOnDisk, wantedSans: Map<string, San[
   if (addSans.length > 0) reasons.push(`the plugin config asks for ${addSans.map(formatSan).join(", ")}`);
   if (o.force && reasons.length === 0) reasons.push("--force");
   return { files, disk: old, reasons, addSans };
-}
-
-function signedBy(cert: NodeCert, issuer: NodeCert): boolean {
-  return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
 }
 
 /** `ca` undefined: the self-signed https cert, signed by its own new key. */
@@ -580,7 +577,7 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
       const pem = await readText(files.cert);
       if (pem === undefined) continue;
       const cert = new NodeCert(pem);
-      if (!signedBy(cert, current) && signedBy(cert, previous)) orphaned.push(files.cert);
+      if (!isIssuedBy(cert, current) && isIssuedBy(cert, previous)) orphaned.push(files.cert);
     }
     if (orphaned.length > 0 && !o.force) {
       throw new MtlsError(

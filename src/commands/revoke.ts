@@ -16,6 +16,7 @@ import { findCertificate } from "../store/cert-target.js";
 import type { TreePaths } from "../store/paths.js";
 import { resolveTree, withExistingTree } from "../store/tree.js";
 import { CERT_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
+import { isIssuedBy } from "../pki/issued-by.js";
 
 export interface CrlOptions {
   /** The tree's root. Default `certs/mcp`. */
@@ -59,7 +60,7 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
     const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
     const { cert } = found;
     const caCert = new NodeCert(ca.cert.toString("pem"));
-    if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) {
+    if (!isIssuedBy(cert, caCert)) {
       const previousPem = await readText(tree.previousCaCert);
       const rotatedOut = previousPem !== undefined && cert.verify(new NodeCert(previousPem).publicKey);
       throw new MtlsError(

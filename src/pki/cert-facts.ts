@@ -9,6 +9,7 @@ import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, NameConstraints, id_ce_nameConstraints, type GeneralName as AsnGeneralName } from "@peculiar/asn1-x509";
 import * as x509 from "./x509.js";
 import { describeKey } from "./keys.js";
+import { isSelfSigned } from "./issued-by.js";
 
 const DAY_MS = 86_400_000;
 
@@ -122,7 +123,7 @@ function certFacts(node: NodeCert, cert: x509.X509Certificate, now: Date): CertF
     nameConstraints: nc ? nameConstraintsFacts(nc) : null,
     subjectKeyId: ski ? colonHex(ski.keyId) : null,
     authorityKeyId: aki?.keyId ? colonHex(aki.keyId) : null,
-    selfSigned: node.subject === node.issuer && node.verify(node.publicKey),
+    selfSigned: isSelfSigned(node),
     fingerprint: node.fingerprint256,
   };
 }
