@@ -47,7 +47,9 @@ const report = (label, value, goal, met) => {
   console.log(`${label.padEnd(58)} ${value.padEnd(26)} goal ${goal.padEnd(14)} ${met ? "met" : "MISSED"}`);
 };
 
-console.log(`mtls-certs benchmark: ${cpus()[0]?.model ?? "cpu"}, ${cores} cores, Node ${process.version}, ${execFileSync("openssl", ["version"]).toString().trim()}`);
+console.log(
+  `mtls-certs benchmark: ${cpus()[0]?.model ?? "cpu"}, ${cores} cores, Node ${process.version}, ${execFileSync("openssl", ["version"]).toString().trim()}`,
+);
 console.log(`median of ${runs} runs each\n`);
 
 // 1. `all` for 8 plugins (10 RSA-4096 keys) against the openssl sequence.
@@ -60,7 +62,12 @@ for (let i = 0; i < runs; i++) {
 const opensslAll = median(opensslTimes);
 const mtlsAll = median(allTimes);
 console.log(`  openssl sequence (10 keys): ${seconds(opensslAll)}   mtls-certs all: ${seconds(mtlsAll)}`);
-report("1. all (8 plugins) vs the openssl sequence", `${(opensslAll / mtlsAll).toFixed(2)}x faster`, ">= 2.5x", opensslAll / mtlsAll >= 2.5);
+report(
+  "1. all (8 plugins) vs the openssl sequence",
+  `${(opensslAll / mtlsAll).toFixed(2)}x faster`,
+  ">= 2.5x",
+  opensslAll / mtlsAll >= 2.5,
+);
 
 // 2. The key-generation bound: keys x single-key time on one core / cores.
 // RSA key generation is a prime search: heavy-tailed, so take many samples and show the mean,
@@ -75,14 +82,26 @@ const bound = (10 * median(single)) / cores;
 const mean = single.reduce((a, b) => a + b, 0) / single.length;
 const meanBound = (10 * mean) / cores;
 const over = (mtlsAll / bound - 1) * 100;
-console.log(`  one RSA-4096 key on one core (${single.length} samples): median ${seconds(median(single))}, mean ${seconds(mean)} (min ${seconds(Math.min(...single))}, max ${seconds(Math.max(...single))})`);
-console.log(`  bound for 10 keys on ${cores} cores: ${seconds(bound)} from the median, ${seconds(meanBound)} from the mean (all is ${((mtlsAll / meanBound - 1) * 100).toFixed(0)}% over the mean bound)`);
-report("2. all vs the key-generation bound", `${over >= 0 ? "+" : ""}${over.toFixed(0)}% (${seconds(mtlsAll)} vs ${seconds(bound)})`, "<= +15%", over <= 15);
+console.log(
+  `  one RSA-4096 key on one core (${single.length} samples): median ${seconds(median(single))}, mean ${seconds(mean)} (min ${seconds(Math.min(...single))}, max ${seconds(Math.max(...single))})`,
+);
+console.log(
+  `  bound for 10 keys on ${cores} cores: ${seconds(bound)} from the median, ${seconds(meanBound)} from the mean (all is ${((mtlsAll / meanBound - 1) * 100).toFixed(0)}% over the mean bound)`,
+);
+report(
+  "2. all vs the key-generation bound",
+  `${over >= 0 ? "+" : ""}${over.toFixed(0)}% (${seconds(mtlsAll)} vs ${seconds(bound)})`,
+  "<= +15%",
+  over <= 15,
+);
 
 // 3. check over many plugin certs against a loop of `openssl x509 -noout -enddate`.
 const bigTree = join(work, "big");
 const bigConfig = join(work, "big.yaml");
-writeFileSync(bigConfig, "plugins:\n" + Array.from({ length: checkCerts }, (_, i) => `  - name: "p${i}"\n    kind: "external"\n`).join(""));
+writeFileSync(
+  bigConfig,
+  "plugins:\n" + Array.from({ length: checkCerts }, (_, i) => `  - name: "p${i}"\n    kind: "external"\n`).join(""),
+);
 // ECDSA keys make the 2000-cert tree in seconds; check's cost is reading and parsing, not keygen.
 timed(process.execPath, [bin, "all", "--quiet", "--key-type", "ecdsa-p256", "--config", bigConfig, "--out", bigTree]);
 const checkTimes = [];
@@ -92,9 +111,16 @@ for (let i = 0; i < runs; i++) {
   checkTimes.push(timed(process.execPath, [bin, "check", "--json", "--out", bigTree]));
   loopTimes.push(timed("bash", ["-c", loop]));
 }
-console.log(`  openssl loop (${checkCerts} certs): ${seconds(median(loopTimes))}   mtls-certs check: ${seconds(median(checkTimes))}`);
+console.log(
+  `  openssl loop (${checkCerts} certs): ${seconds(median(loopTimes))}   mtls-certs check: ${seconds(median(checkTimes))}`,
+);
 const checkRatio = median(loopTimes) / median(checkTimes);
-report(`3. check (${checkCerts} certs) vs an openssl x509 loop`, `${checkRatio.toFixed(1)}x faster`, ">= 20x", checkRatio >= 20);
+report(
+  `3. check (${checkCerts} certs) vs an openssl x509 loop`,
+  `${checkRatio.toFixed(1)}x faster`,
+  ">= 20x",
+  checkRatio >= 20,
+);
 
 // 4. Start-up: `--help` against `node -e 0`.
 const helpTimes = [];
@@ -112,9 +138,23 @@ console.log(`\n${results.filter((r) => r.met).length} of ${results.length} goals
 console.log("Key generation engines, 4 RSA-4096 keys at once (informative):");
 const generate = promisify(generateKeyPair);
 const engines = {
-  "node:crypto generateKeyPair (async, thread pool)": () => Promise.all(Array.from({ length: 4 }, () => generate("rsa", { modulusLength: 4096 }))),
+  "node:crypto generateKeyPair (async, thread pool)": () =>
+    Promise.all(Array.from({ length: 4 }, () => generate("rsa", { modulusLength: 4096 }))),
   "node:crypto webcrypto.subtle.generateKey": () =>
-    Promise.all(Array.from({ length: 4 }, () => webcrypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 4096, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign"]))),
+    Promise.all(
+      Array.from({ length: 4 }, () =>
+        webcrypto.subtle.generateKey(
+          {
+            name: "RSASSA-PKCS1-v1_5",
+            modulusLength: 4096,
+            publicExponent: new Uint8Array([1, 0, 1]),
+            hash: "SHA-256",
+          },
+          true,
+          ["sign"],
+        ),
+      ),
+    ),
   "node:crypto generateKeyPairSync (one after another)": async () => {
     for (let i = 0; i < 4; i++) generateKeyPairSync("rsa", { modulusLength: 4096 });
   },
@@ -134,6 +174,11 @@ console.log("\nall (8 plugins) by keys in flight (informative):");
 for (const jobs of [String(cores), "default"]) {
   const times = [];
   const flag = jobs === "default" ? [] : ["--jobs", jobs];
-  for (let i = 0; i < runs; i++) times.push(timed(process.execPath, [bin, "all", "--quiet", ...flag, "--config", config, "--out", fresh(`jobs${jobs}`)]));
-  console.log(`  ${(jobs === "default" ? `default (${4 * cores})` : `--jobs ${jobs}`).padEnd(14)} ${seconds(median(times))}`);
+  for (let i = 0; i < runs; i++)
+    times.push(
+      timed(process.execPath, [bin, "all", "--quiet", ...flag, "--config", config, "--out", fresh(`jobs${jobs}`)]),
+    );
+  console.log(
+    `  ${(jobs === "default" ? `default (${4 * cores})` : `--jobs ${jobs}`).padEnd(14)} ${seconds(median(times))}`,
+  );
 }

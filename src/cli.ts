@@ -19,7 +19,8 @@ import type { CommandContext, Io, TreeFlags } from "./cli/shared.js";
 
 export type { Io } from "./cli/shared.js";
 
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
 
 export async function main(argv: string[]): Promise<void> {
   sizeThreadPool(argv);
@@ -32,7 +33,12 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", stop("SIGINT", EXIT.sigint));
   process.on("SIGTERM", stop("SIGTERM", EXIT.sigterm));
-  process.exitCode = await run(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin });
+  process.exitCode = await run(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    stdin: process.stdin,
+  });
 }
 
 /**
@@ -53,15 +59,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
   let exitCode: number = EXIT.ok;
   let json = false;
   const program = new Command("mtls-certs")
-    .description("A small CA for mutual TLS between a gateway and its plugins: writes certs/mcp/{ca,gateway,plugins/<name>}.")
+    .description(
+      "A small CA for mutual TLS between a gateway and its plugins: writes certs/mcp/{ca,gateway,plugins/<name>}.",
+    )
     .version(VERSION, "-v, --version")
     .showHelpAfterError("(run mtls-certs --help for usage)")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 
-  const action = <A extends unknown[]>(work: (...args: A) => Promise<number>) =>
+  const action =
+    <A extends unknown[]>(work: (...args: A) => Promise<number>) =>
     async (...args: A): Promise<void> => {
-      const flags = args.find((a): a is TreeFlags => typeof a === "object" && a !== null && !Array.isArray(a) && !(a instanceof Command));
+      const flags = args.find(
+        (a): a is TreeFlags => typeof a === "object" && a !== null && !Array.isArray(a) && !(a instanceof Command),
+      );
       json = Boolean(flags?.json);
       exitCode = await work(...args);
     };
@@ -87,12 +98,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
 /** The one place an error becomes a message and an exit code. No stack: it could hold secrets. */
 function reportError(e: unknown, io: Io, json: boolean): number {
   if (e instanceof CommanderError) {
-    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help")
+      return EXIT.ok;
     return EXIT.usage; // commander already printed the message
   }
   if (isMtlsError(e)) {
     io.stderr.write(`mtls-certs: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
-    if (json) io.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, null, 2) + "\n");
+    if (json)
+      io.stdout.write(
+        JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, null, 2) + "\n",
+      );
     return e.exitCode;
   }
   const message = e instanceof Error ? e.message : String(e);

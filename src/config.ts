@@ -75,10 +75,12 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
     const pos = lines.linePos(offset);
     return `${file}:${pos.line}:${pos.col}`;
   };
-  const shape = (node: Node | null | undefined, message: string): MtlsError => new MtlsError("E_CONFIG_SHAPE", `${at(node)}: ${message}`);
+  const shape = (node: Node | null | undefined, message: string): MtlsError =>
+    new MtlsError("E_CONFIG_SHAPE", `${at(node)}: ${message}`);
 
   const root = doc.contents;
-  const shapes = "a plugin config (a top-level `plugins:` list) or the gateway's mcp-stack.yaml (`certificates:` and `plugins:`)";
+  const shapes =
+    "a plugin config (a top-level `plugins:` list) or the gateway's mcp-stack.yaml (`certificates:` and `plugins:`)";
   if (!isMap(root)) throw shape(root, `expected ${shapes}`);
   // Detected by shape: only the gateway's deploy config has a `certificates:` section.
   const certificates = root.get("certificates", true);
@@ -94,9 +96,11 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
     const field = `plugins[${i}]`;
     if (!isMap(item)) throw shape(item as Node, `${field} must be a mapping with a \`name\``);
     const nameNode = item.get("name", true);
-    if (!isScalar(nameNode) || typeof nameNode.value !== "string") throw shape(nameNode ?? item, `${field}.name must be a string`);
+    if (!isScalar(nameNode) || typeof nameNode.value !== "string")
+      throw shape(nameNode ?? item, `${field}.name must be a string`);
     const kindNode = item.get("kind", true);
-    if (kindNode !== undefined && (!isScalar(kindNode) || typeof kindNode.value !== "string")) throw shape(kindNode as Node, `${field}.kind must be a string`);
+    if (kindNode !== undefined && (!isScalar(kindNode) || typeof kindNode.value !== "string"))
+      throw shape(kindNode as Node, `${field}.kind must be a string`);
     const name = nameNode.value;
     // In mcp-stack.yaml every plugin is deployed external; `mtls_enabled: false` opts one out.
     const external = stack ? item.get("mtls_enabled") !== false : kindNode?.value === "external";
@@ -116,7 +120,8 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
     let url: string | undefined;
     const sans: San[] = [];
     if (urlNode !== undefined && urlNode !== null) {
-      if (!isScalar(urlNode) || typeof urlNode.value !== "string") throw shape(urlNode as Node, `${field}.mcp.url must be a string`);
+      if (!isScalar(urlNode) || typeof urlNode.value !== "string")
+        throw shape(urlNode as Node, `${field}.mcp.url must be a string`);
       url = urlNode.value;
       sans.push(sanForUrl(url, `${at(urlNode)}: plugin ${name}: ${field}.mcp.url`));
     }
@@ -127,12 +132,18 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
 
 const TREE_DIRS = { ca_path: "ca", gateway_path: "gateway", plugins_path: "plugins" } as const;
 
-function parseStackCertificates(node: Node, at: (n: Node | null | undefined) => string, shape: (n: Node | null | undefined, message: string) => MtlsError): StackCertificates {
-  if (!isMap(node)) throw shape(node, "`certificates` must be a mapping (validity_days, ca_path, gateway_path, plugins_path)");
+function parseStackCertificates(
+  node: Node,
+  at: (n: Node | null | undefined) => string,
+  shape: (n: Node | null | undefined, message: string) => MtlsError,
+): StackCertificates {
+  if (!isMap(node))
+    throw shape(node, "`certificates` must be a mapping (validity_days, ca_path, gateway_path, plugins_path)");
   const daysNode = node.get("validity_days", true);
   let days: number | undefined;
   if (daysNode !== undefined && daysNode !== null) {
-    if (!isScalar(daysNode) || (typeof daysNode.value !== "number" && typeof daysNode.value !== "string")) throw shape(daysNode as Node, "certificates.validity_days must be a number of days");
+    if (!isScalar(daysNode) || (typeof daysNode.value !== "number" && typeof daysNode.value !== "string"))
+      throw shape(daysNode as Node, "certificates.validity_days must be a number of days");
     days = parseDays(String(daysNode.value), `${at(daysNode as Node)}: certificates.validity_days`);
   }
   // mtls-certs keeps the tree together: each path must be <root>/ca, <root>/gateway, <root>/plugins.
@@ -141,11 +152,20 @@ function parseStackCertificates(node: Node, at: (n: Node | null | undefined) => 
   for (const [key, dir] of Object.entries(TREE_DIRS)) {
     const pathNode = node.get(key, true);
     if (pathNode === undefined || pathNode === null) continue;
-    if (!isScalar(pathNode) || typeof pathNode.value !== "string" || pathNode.value === "") throw shape(pathNode as Node, `certificates.${key} must be a path`);
+    if (!isScalar(pathNode) || typeof pathNode.value !== "string" || pathNode.value === "")
+      throw shape(pathNode as Node, `certificates.${key} must be a path`);
     const path = pathNode.value.replace(/\/+$/, "");
-    if (basename(path) !== dir) throw shape(pathNode as Node, `certificates.${key} ${JSON.stringify(pathNode.value)} must end in /${dir}: mtls-certs writes <root>/ca, <root>/gateway and <root>/plugins`);
+    if (basename(path) !== dir)
+      throw shape(
+        pathNode as Node,
+        `certificates.${key} ${JSON.stringify(pathNode.value)} must end in /${dir}: mtls-certs writes <root>/ca, <root>/gateway and <root>/plugins`,
+      );
     const root = dirname(path);
-    if (out !== undefined && resolve(out) !== resolve(root)) throw shape(pathNode as Node, `certificates.${key} ${JSON.stringify(pathNode.value)} is not under ${out}, the root ${outFrom} names; mtls-certs keeps ca, gateway and plugins in one tree`);
+    if (out !== undefined && resolve(out) !== resolve(root))
+      throw shape(
+        pathNode as Node,
+        `certificates.${key} ${JSON.stringify(pathNode.value)} is not under ${out}, the root ${outFrom} names; mtls-certs keeps ca, gateway and plugins in one tree`,
+      );
     out ??= root;
     outFrom ||= `certificates.${key}`;
   }

@@ -16,16 +16,73 @@ export { issueClient, type ClientOptions } from "./commands/client.js";
 export { issueHttps, type HttpsOptions } from "./commands/https.js";
 export { issueJwtKeys, type JwtOptions, type JwtReport, type JwtKeyResult } from "./commands/jwt.js";
 export { decryptKey, type DecryptKeyOptions, type DecryptKeyResult } from "./commands/key.js";
-export { checkTree, checkFailed, type CheckOptions, type CheckReport, type CheckEntry, type CertStatus, type SignedBy } from "./commands/check.js";
-export { renewTree, renewNeedsAttention, finishCaRotation, spkiPin, type RenewOptions, type RenewReport, type RenewedCert, type FailedCert, type CertState, type CaRotation, type FinishRotationOptions, type FinishRotationReport } from "./commands/renew.js";
+export {
+  checkTree,
+  checkFailed,
+  type CheckOptions,
+  type CheckReport,
+  type CheckEntry,
+  type CertStatus,
+  type SignedBy,
+} from "./commands/check.js";
+export {
+  renewTree,
+  renewNeedsAttention,
+  finishCaRotation,
+  spkiPin,
+  type RenewOptions,
+  type RenewReport,
+  type RenewedCert,
+  type FailedCert,
+  type CertState,
+  type CaRotation,
+  type FinishRotationOptions,
+  type FinishRotationReport,
+} from "./commands/renew.js";
 export { renderPrometheus, METRICS as PROMETHEUS_METRICS } from "./report/prometheus.js";
 export { renderGithubAnnotations } from "./report/github.js";
 export { loadPluginConfig, parsePluginConfig, type PluginConfig, type PluginEntry } from "./config.js";
-export { createMemoryCa, type MemoryCa, type MemoryCaOptions, type MemoryCert, type MemoryLeafOptions, type MemoryValidityOptions, type LeafRole } from "./memory.js";
-export { inspectFile, inspectFailed, type InspectOptions, type InspectReport, type InspectItem, type CertificateItem, type PrivateKeyItem, type CsrItem, type CrlItem, type PublicKeyItem } from "./commands/inspect.js";
-export { verifyCertificate, verifyPem, verifyFailed, type VerifyOptions, type VerifyPemOptions, type VerifyReport, type VerifyProblem, type VerifyProblemCode, type VerifyPurpose, type ChainLink } from "./commands/verify.js";
+export {
+  createMemoryCa,
+  type MemoryCa,
+  type MemoryCaOptions,
+  type MemoryCert,
+  type MemoryLeafOptions,
+  type MemoryValidityOptions,
+  type LeafRole,
+} from "./memory.js";
+export {
+  inspectFile,
+  inspectFailed,
+  type InspectOptions,
+  type InspectReport,
+  type InspectItem,
+  type CertificateItem,
+  type PrivateKeyItem,
+  type CsrItem,
+  type CrlItem,
+  type PublicKeyItem,
+} from "./commands/inspect.js";
+export {
+  verifyCertificate,
+  verifyPem,
+  verifyFailed,
+  type VerifyOptions,
+  type VerifyPemOptions,
+  type VerifyReport,
+  type VerifyProblem,
+  type VerifyProblemCode,
+  type VerifyPurpose,
+  type ChainLink,
+} from "./commands/verify.js";
 export type { CertFacts, BasicConstraints, NameConstraintsFacts } from "./pki/cert-facts.js";
-export { revokeCertificate, refreshCrl, type CrlOptions, type RevokeOptions, type CrlReport } from "./commands/revoke.js";
+export {
+  revokeCertificate,
+  refreshCrl,
+  type CrlOptions,
+  type RevokeOptions,
+  type CrlReport,
+} from "./commands/revoke.js";
 export { REVOCATION_REASONS, type RevocationReason } from "./pki/crl.js";
 export { fingerprintCertificate, type FingerprintReport } from "./commands/fingerprint.js";
 export { exportP12, type P12Options, type P12Report } from "./commands/p12.js";
@@ -34,4 +91,12 @@ export { exportKubernetes, exportIstio, kubernetesName, type KubernetesExportOpt
 export { exportEnv, exportPluginTls, ENV_FORMATS, type EnvExportOptions, type EnvFormat } from "./export/env.js";
 export type { ExportOptions, ExportResult } from "./export/sources.js";
 export type { StackCertificates } from "./config.js";
-export { caExtensionsFromFlags, nameConstraintsFromFlags, nameConstraintsExtension, readNameConstraints, describeNameConstraints, type NameConstraintFlags, type NameConstraintSet } from "./pki/constraints.js";
+export {
+  caExtensionsFromFlags,
+  nameConstraintsFromFlags,
+  nameConstraintsExtension,
+  readNameConstraints,
+  describeNameConstraints,
+  type NameConstraintFlags,
+  type NameConstraintSet,
+} from "./pki/constraints.js";

@@ -92,7 +92,12 @@ export interface MemoryCa {
 export async function createMemoryCa(o: MemoryCaOptions = {}): Promise<MemoryCa> {
   const keyType = o.keyType ?? DEFAULT_KEY_TYPE;
   const key = await generateKey(keyType);
-  const cert = await signCertificate({ profile: PROFILES.ca, subject: caSubject(o.subject), key, validity: validityFor(validityOptions(o, DEFAULT_DAYS)) });
+  const cert = await signCertificate({
+    profile: PROFILES.ca,
+    subject: caSubject(o.subject),
+    key,
+    validity: validityFor(validityOptions(o, DEFAULT_DAYS)),
+  });
   const issuer: Issuer = { cert, key };
   const certPem = toPem(cert);
   return {
@@ -107,16 +112,35 @@ async function issueLeaf(issuer: Issuer, caPem: string, caKeyType: KeyType, o: M
   const { subject, sans } = leafNames(o);
   const profile = PROFILES[o.role];
   if (profile === undefined || profile.ca) {
-    throw new MtlsError("E_USAGE", `issue: role ${JSON.stringify(o.role)} is not a leaf role`, "use gateway, plugin, server, client or https");
+    throw new MtlsError(
+      "E_USAGE",
+      `issue: role ${JSON.stringify(o.role)} is not a leaf role`,
+      "use gateway, plugin, server, client or https",
+    );
   }
   const key = await generateKey(o.keyType ?? caKeyType);
-  const validity = validityFor(validityOptions(o, o.role === "https" ? DEFAULT_HTTPS_DAYS : DEFAULT_DAYS), issuer.cert.notAfter);
+  const validity = validityFor(
+    validityOptions(o, o.role === "https" ? DEFAULT_HTTPS_DAYS : DEFAULT_DAYS),
+    issuer.cert.notAfter,
+  );
   const cert = await signCertificate({ profile, subject, sans, key, issuer, validity });
-  return { certPem: toPem(cert), keyPem: key.privateKeyPem, caPem, serial: cert.serialNumber, notBefore: validity.notBefore, notAfter: validity.notAfter };
+  return {
+    certPem: toPem(cert),
+    keyPem: key.privateKeyPem,
+    caPem,
+    serial: cert.serialNumber,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+  };
 }
 
 function validityOptions(o: MemoryValidityOptions, defaultDays: number) {
-  return { days: o.days === undefined ? defaultDays : parseDays(o.days, "days"), now: o.now, notBefore: o.notBefore, notAfter: o.notAfter };
+  return {
+    days: o.days === undefined ? defaultDays : parseDays(o.days, "days"),
+    now: o.now,
+    notBefore: o.notBefore,
+    notAfter: o.notAfter,
+  };
 }
 
 /** The subject and SANs of each role, from the same profile helpers the tree commands use. */
@@ -138,7 +162,11 @@ function leafNames(o: MemoryLeafOptions): { subject: Subject; sans: San[] } {
     case "client":
       return { subject: clientSubject(requireName(o)), sans: uniqueSans(extra) };
     default:
-      throw new MtlsError("E_USAGE", `issue: role ${JSON.stringify(o.role)} is not a leaf role`, "use gateway, plugin, server, client or https");
+      throw new MtlsError(
+        "E_USAGE",
+        `issue: role ${JSON.stringify(o.role)} is not a leaf role`,
+        "use gateway, plugin, server, client or https",
+      );
   }
 }
 
@@ -149,8 +177,14 @@ function requireName(o: MemoryLeafOptions): string {
 
 /** "DNS:x", "IP:x", or a bare name or address, checked as the CLI's --san and --ip are. */
 function parseSan(value: string | San): San {
-  if (typeof value !== "string") return value.type === "ip" ? ip(checkIp(value.value, "sans")) : value.type === "dns" ? dns(checkDnsName(value.value, "sans")) : value;
+  if (typeof value !== "string")
+    return value.type === "ip"
+      ? ip(checkIp(value.value, "sans"))
+      : value.type === "dns"
+        ? dns(checkDnsName(value.value, "sans"))
+        : value;
   const match = /^(DNS|IP):(.*)$/i.exec(value);
-  if (match) return match[1]!.toUpperCase() === "IP" ? ip(checkIp(match[2]!, "sans")) : dns(checkDnsName(match[2]!, "sans"));
+  if (match)
+    return match[1]!.toUpperCase() === "IP" ? ip(checkIp(match[2]!, "sans")) : dns(checkDnsName(match[2]!, "sans"));
   return isIP(value.replace(/^\[|\]$/g, "")) !== 0 ? ip(checkIp(value, "sans")) : dns(checkDnsName(value, "sans"));
 }

@@ -16,7 +16,17 @@ const DAY_MS = 86_400_000;
 
 /** A child process, outside this test runner (NODE_TEST_CONTEXT would swallow a child's own node --test report). */
 function run(command: string, args: string[], cwd: string) {
-  const r = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, NODE_TEST_CONTEXT: undefined, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" } });
+  const r = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      NODE_TEST_CONTEXT: undefined,
+      npm_config_audit: "false",
+      npm_config_fund: "false",
+      npm_config_update_notifier: "false",
+    },
+  });
   return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
@@ -33,15 +43,26 @@ describe("the packed package in a fresh consumer project", () => {
     files = run("tar", ["-tzf", tarball], work).stdout.split("\n").filter(Boolean);
     app = join(work, "app");
     mkdirSync(app);
-    for (const f of readdirSync(join(ROOT, "test", "consumer"))) copyFileSync(join(ROOT, "test", "consumer", f), join(app, f));
+    for (const f of readdirSync(join(ROOT, "test", "consumer")))
+      copyFileSync(join(ROOT, "test", "consumer", f), join(app, f));
     // The cache holds every dependency after `npm ci`; the registry is only asked when it does not.
     const install = run("npm", ["install", "--prefer-offline", "--no-save", tarball, "@types/node@20"], app);
     assert.equal(install.code, 0, install.stderr);
   });
 
   it("ships the type declarations next to the code, and no tests or sources", () => {
-    for (const f of ["package/dist/index.js", "package/dist/index.d.ts", "package/dist/memory.d.ts", "package/dist/commands/verify.d.ts", "package/bin/mtls-certs.js"]) assert.ok(files.includes(f), `${f} missing from the tarball`);
-    assert.deepEqual(files.filter((f) => /^package\/(src|test|build)\//.test(f)), []);
+    for (const f of [
+      "package/dist/index.js",
+      "package/dist/index.d.ts",
+      "package/dist/memory.d.ts",
+      "package/dist/commands/verify.d.ts",
+      "package/bin/mtls-certs.js",
+    ])
+      assert.ok(files.includes(f), `${f} missing from the tarball`);
+    assert.deepEqual(
+      files.filter((f) => /^package\/(src|test|build)\//.test(f)),
+      [],
+    );
   });
 
   it("type-checks a consumer's TypeScript against the installed package (no DOM lib, and strict lib checks with DOM)", () => {
@@ -55,7 +76,11 @@ describe("the packed package in a fresh consumer project", () => {
   it("runs the consumer: an in-memory CA's leaves complete a mutual-TLS handshake, and errors carry code and exit code", () => {
     const r = run(process.execPath, [join("dist", "consumer.js")], app);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { greeting: "hello test-suite", verified: true, refused: { code: "E_BAD_NAME", exitCode: 2 } });
+    assert.deepEqual(JSON.parse(r.stdout), {
+      greeting: "hello test-suite",
+      verified: true,
+      refused: { code: "E_BAD_NAME", exitCode: 2 },
+    });
     assert.ok(!existsSync(join(app, "certs")), "the in-memory mode wrote files");
   });
 
@@ -77,7 +102,12 @@ describe("--json on every command", () => {
   /** `mtls-certs ...args --help` in process: forty spawned CLIs would cost seconds each on two cores. */
   async function help(args: string[]): Promise<string> {
     let out = "";
-    const stdout = new Writable({ write: (chunk, _enc, done) => ((out += String(chunk)), done()) });
+    const stdout = new Writable({
+      write: (chunk, _enc, done) => {
+        out += String(chunk);
+        done();
+      },
+    });
     const stderr = new Writable({ write: (_chunk, _enc, done) => done() });
     // dist/, as the bin runs it: cli.js reads ../package.json for --version.
     const { run } = (await import(pathToFileURL(join(ROOT, "dist", "cli.js")).href)) as typeof import("../src/cli.js");
@@ -88,7 +118,7 @@ describe("--json on every command", () => {
   /** Every runnable command, groups (`key`, `export`) expanded, from the CLI's own --help. */
   async function commands(prefix: string[] = []): Promise<string[][]> {
     const section = (await help(prefix)).split(/^Commands:\n/m)[1] ?? "";
-    const names = [...section.matchAll(/^  ([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!).filter((n) => n !== "help");
+    const names = [...section.matchAll(/^ {2}([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!).filter((n) => n !== "help");
     const found: string[][] = [];
     for (const name of names) {
       if (/^Commands:/m.test(await help([...prefix, name]))) found.push(...(await commands([...prefix, name])));
@@ -132,10 +162,14 @@ describe("--json on every command", () => {
       const r = cli([...args, "--json"], dir, env);
       assert.notEqual(r.code, null, `${args.join(" ")}: killed`);
       let doc: unknown;
-      assert.doesNotThrow(() => (doc = JSON.parse(r.stdout)), `${args.join(" ")} --json (exit ${r.code}) printed:\n${r.stdout}\nstderr:\n${r.stderr}`);
+      assert.doesNotThrow(
+        () => (doc = JSON.parse(r.stdout)),
+        `${args.join(" ")} --json (exit ${r.code}) printed:\n${r.stdout}\nstderr:\n${r.stderr}`,
+      );
       assert.equal(typeof doc, "object");
       assert.ok(!/\x1b\[/.test(r.stdout), `${args.join(" ")}: colour codes in the JSON`);
-      if (args[1] === "../escape") assert.deepEqual([r.code, (doc as { error: { code: string } }).error.code], [2, "E_BAD_NAME"]);
+      if (args[1] === "../escape")
+        assert.deepEqual([r.code, (doc as { error: { code: string } }).error.code], [2, "E_BAD_NAME"]);
       else assert.ok(r.code === 0 || r.code === 1, `${args.join(" ")}: exit ${r.code}: ${r.stderr}`);
     }
   });
@@ -157,7 +191,11 @@ describe("in-memory mode", () => {
   });
 
   it("a server and a gateway client from one memory CA complete a mutual-TLS handshake over node:tls", async () => {
-    const result = await mtlsHandshake({ cert: server.certPem, key: server.keyPem, ca: ca.certPem }, { cert: client.certPem, key: client.keyPem, ca: server.caPem }, { servername: "localhost" });
+    const result = await mtlsHandshake(
+      { cert: server.certPem, key: server.keyPem, ca: ca.certPem },
+      { cert: client.certPem, key: client.keyPem, ca: server.caPem },
+      { servername: "localhost" },
+    );
     assert.deepEqual(result, { ok: true, peerCn: "mcp-gateway-client" });
   });
 
@@ -165,32 +203,73 @@ describe("in-memory mode", () => {
     const caFile = writeFile(join(dir, "ca.pem"), ca.certPem);
     const serverFile = writeFile(join(dir, "server.pem"), server.certPem);
     const clientFile = writeFile(join(dir, "client.pem"), client.certPem);
-    assert.equal(openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_ip", "127.0.0.1", "-CAfile", caFile, serverFile]).code, 0);
+    assert.equal(
+      openssl([
+        "verify",
+        "-x509_strict",
+        "-purpose",
+        "sslserver",
+        "-verify_ip",
+        "127.0.0.1",
+        "-CAfile",
+        caFile,
+        serverFile,
+      ]).code,
+      0,
+    );
     assert.equal(openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", caFile, clientFile]).code, 0);
     // A gateway cert is clientAuth only: openssl refuses it as a server, as a peer would.
-    assert.notEqual(openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", caFile, clientFile]).code, 0);
+    assert.notEqual(
+      openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", caFile, clientFile]).code,
+      0,
+    );
   });
 
   it("a client from another memory CA is refused by the server", async () => {
     const other = await createMemoryCa({ keyType: "ecdsa-p256" });
     const stranger = await other.issue({ role: "client", name: "stranger" });
-    const result = await mtlsHandshake({ cert: server.certPem, key: server.keyPem, ca: ca.certPem }, { cert: stranger.certPem, key: stranger.keyPem, ca: ca.certPem }, { servername: "localhost" });
+    const result = await mtlsHandshake(
+      { cert: server.certPem, key: server.keyPem, ca: ca.certPem },
+      { cert: stranger.certPem, key: stranger.keyPem, ca: ca.certPem },
+      { servername: "localhost" },
+    );
     assert.equal(result.ok, false);
   });
 
   it("notBefore/notAfter make an expired fixture: node:tls refuses it and verifyPem names the cause", async () => {
     const now = new Date();
-    const expired = await ca.issue({ role: "server", name: "localhost", notBefore: new Date(now.getTime() - 10 * DAY_MS), notAfter: new Date(now.getTime() - DAY_MS) });
-    const result = await mtlsHandshake({ cert: expired.certPem, key: expired.keyPem, ca: ca.certPem }, { cert: client.certPem, key: client.keyPem, ca: ca.certPem }, { servername: "localhost" });
+    const expired = await ca.issue({
+      role: "server",
+      name: "localhost",
+      notBefore: new Date(now.getTime() - 10 * DAY_MS),
+      notAfter: new Date(now.getTime() - DAY_MS),
+    });
+    const result = await mtlsHandshake(
+      { cert: expired.certPem, key: expired.keyPem, ca: ca.certPem },
+      { cert: client.certPem, key: client.keyPem, ca: ca.certPem },
+      { servername: "localhost" },
+    );
     assert.equal(result.ok, false);
     assert.match(result.error ?? "", /expired/);
     const report = await verifyPem({ certPem: expired.certPem, caPem: ca.certPem, host: "localhost" });
-    assert.deepEqual(report.problems.map((p) => p.code), ["expired"]);
+    assert.deepEqual(
+      report.problems.map((p) => p.code),
+      ["expired"],
+    );
   });
 
   it("refuses bad input with MtlsError: a stable code and the CLI's exit code", async () => {
-    await assert.rejects(ca.issue({ role: "plugin", name: "../escape" }), (e) => e instanceof MtlsError && e.code === "E_BAD_NAME" && e.exitCode === 2);
-    await assert.rejects(ca.issue({ role: "server", name: "localhost", sans: ["IP:300.1.1.1"] }), (e) => e instanceof MtlsError && e.code === "E_BAD_IP");
-    await assert.rejects(createMemoryCa({ keyType: "ecdsa-p256", days: 0 }), (e) => e instanceof MtlsError && e.code === "E_BAD_DAYS" && e.exitCode === 2);
+    await assert.rejects(
+      ca.issue({ role: "plugin", name: "../escape" }),
+      (e) => e instanceof MtlsError && e.code === "E_BAD_NAME" && e.exitCode === 2,
+    );
+    await assert.rejects(
+      ca.issue({ role: "server", name: "localhost", sans: ["IP:300.1.1.1"] }),
+      (e) => e instanceof MtlsError && e.code === "E_BAD_IP",
+    );
+    await assert.rejects(
+      createMemoryCa({ keyType: "ecdsa-p256", days: 0 }),
+      (e) => e instanceof MtlsError && e.code === "E_BAD_DAYS" && e.exitCode === 2,
+    );
   });
 });

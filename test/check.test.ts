@@ -56,7 +56,10 @@ describe("check: one status per certificate, the CA first", () => {
     cpSync(join(other, "plugins/stranger/server.crt"), join(out, "plugins/stranger/server.crt"));
     cpSync(join(other, "plugins/stranger/server.key"), join(out, "plugins/stranger/server.key"));
     // The config now reaches needs-ip at an address its cert does not carry.
-    config = writeFile(join(out, "../../config.yaml"), pluginConfig([{ name: "needs-ip", url: "https://10.20.30.40:8443/mcp" }]));
+    config = writeFile(
+      join(out, "../../config.yaml"),
+      pluginConfig([{ name: "needs-ip", url: "https://10.20.30.40:8443/mcp" }]),
+    );
   });
 
   it("gives ok, expiring, expired and not-yet-valid by date, as openssl dates them", async () => {
@@ -70,7 +73,11 @@ describe("check: one status per certificate, the CA first", () => {
     assert.equal(entry(report, "expiring").daysLeft, 9);
     // openssl agrees: still valid, but not 30 days from now.
     assert.equal(opensslVerdict(out, join(out, "plugins/expiring/server.crt")), "OK");
-    assert.equal(openssl(["x509", "-in", join(out, "plugins/expiring/server.crt"), "-noout", "-checkend", String(30 * 86400)]).code, 1);
+    assert.equal(
+      openssl(["x509", "-in", join(out, "plugins/expiring/server.crt"), "-noout", "-checkend", String(30 * 86400)])
+        .code,
+      1,
+    );
 
     assert.equal(entry(report, "expired").status, "expired");
     assert.ok(entry(report, "expired").daysLeft! < 0);
@@ -95,19 +102,36 @@ describe("check: one status per certificate, the CA first", () => {
 
     assert.equal(entry(report, "stranger").status, "invalid");
     assert.match(entry(report, "stranger").problems.join("\n"), /not signed by this tree's CA/);
-    assert.match(opensslVerdict(out, join(out, "plugins/stranger/server.crt")), /unable to get local issuer certificate/);
+    assert.match(
+      opensslVerdict(out, join(out, "plugins/stranger/server.crt")),
+      /unable to get local issuer certificate/,
+    );
 
     const needsIp = entry(report, "needs-ip");
     assert.equal(needsIp.status, "invalid");
     assert.match(needsIp.problems.join("\n"), /missing SAN IP:10\.20\.30\.40 that the plugin config asks for/);
     // openssl agrees: the cert does not cover that address.
-    assert.notEqual(openssl(["verify", "-CAfile", join(out, "ca/ca.crt"), "-verify_ip", "10.20.30.40", join(out, "plugins/needs-ip/server.crt")]).code, 0);
+    assert.notEqual(
+      openssl([
+        "verify",
+        "-CAfile",
+        join(out, "ca/ca.crt"),
+        "-verify_ip",
+        "10.20.30.40",
+        join(out, "plugins/needs-ip/server.crt"),
+      ]).code,
+      0,
+    );
     // Without the config, the same cert has no SAN requirement.
     assert.equal(entry(await checkTree({ out, within: 30 }), "needs-ip").status, "ok");
   });
 
   it("gives revoked when an extra check says so (the hook the CRL check plugs into)", async () => {
-    const report = await checkTree({ out, within: 30, extraChecks: (e) => (e.name === "fresh" ? ["revoked on 2026-01-01 (keyCompromise)"] : []) });
+    const report = await checkTree({
+      out,
+      within: 30,
+      extraChecks: (e) => (e.name === "fresh" ? ["revoked on 2026-01-01 (keyCompromise)"] : []),
+    });
     assert.equal(entry(report, "fresh").status, "revoked");
   });
 
@@ -118,15 +142,32 @@ describe("check: one status per certificate, the CA first", () => {
     assert.deepEqual(Object.keys(report).sort(), ["certificates", "checkedAt", "root", "warnings", "within"]);
     assert.ok(!Number.isNaN(Date.parse(report.checkedAt)));
     for (const c of report.certificates) {
-      for (const key of ["path", "role", "name", "subject", "serial", "notBefore", "notAfter", "daysLeft", "status", "problems", "signedBy"]) assert.ok(key in c, `${c.name} lacks ${key}`);
+      for (const key of [
+        "path",
+        "role",
+        "name",
+        "subject",
+        "serial",
+        "notBefore",
+        "notAfter",
+        "daysLeft",
+        "status",
+        "problems",
+        "signedBy",
+      ])
+        assert.ok(key in c, `${c.name} lacks ${key}`);
       assert.equal(typeof c.daysLeft, "number");
       assert.ok(Array.isArray(c.problems));
     }
     assert.equal(report.certificates[0]!.role, "ca");
     const statuses = new Set(report.certificates.map((c) => c.status));
-    for (const s of ["ok", "expiring", "expired", "not-yet-valid", "invalid"]) assert.ok(statuses.has(s as never), `no ${s} in the report`);
+    for (const s of ["ok", "expiring", "expired", "not-yet-valid", "invalid"])
+      assert.ok(statuses.has(s as never), `no ${s} in the report`);
     // --format json is the same document.
-    assert.deepEqual(Object.keys(JSON.parse(cli(["check", "--out", out, "--format", "json"], out).stdout)).sort(), Object.keys(report).sort());
+    assert.deepEqual(
+      Object.keys(JSON.parse(cli(["check", "--out", out, "--format", "json"], out).stdout)).sort(),
+      Object.keys(report).sort(),
+    );
   });
 
   it("prints Prometheus textfile metrics that parse line by line, with HELP and TYPE before each family", () => {
@@ -137,40 +178,72 @@ describe("check: one status per certificate, the CA first", () => {
     const type = new Map<string, string>();
     const samples: Array<{ metric: string; labels: Record<string, string>; value: number }> = [];
     for (const line of r.stdout.trimEnd().split("\n")) {
-      let m: RegExpMatchArray | null;
-      if ((m = line.match(/^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/))) help.add(m[1]!);
-      else if ((m = line.match(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$/))) type.set(m[1]!, m[2]!);
-      else if ((m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)$/))) {
+      const helpLine = line.match(/^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/);
+      const typeLine = line.match(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$/);
+      const m = line.match(
+        /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\})? (-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)$/,
+      );
+      if (helpLine) help.add(helpLine[1]!);
+      else if (typeLine) type.set(typeLine[1]!, typeLine[2]!);
+      else if (m) {
         const metric = m[1]!;
         assert.ok(help.has(metric) && type.has(metric), `${metric}: sample before its HELP/TYPE`);
-        const labels = Object.fromEntries([...(m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+        const labels = Object.fromEntries(
+          [...(m[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]),
+        );
         samples.push({ metric, labels, value: Number(m[3]) });
       } else assert.fail(`not exposition format: ${JSON.stringify(line)}`);
     }
-    for (const name of ["mtls_certs_not_after_timestamp_seconds", "mtls_certs_not_before_timestamp_seconds", "mtls_certs_days_left", "mtls_certs_status", "mtls_certs_problems", "mtls_certs_check_timestamp_seconds", "mtls_certs_check_within_days"]) {
+    for (const name of [
+      "mtls_certs_not_after_timestamp_seconds",
+      "mtls_certs_not_before_timestamp_seconds",
+      "mtls_certs_days_left",
+      "mtls_certs_status",
+      "mtls_certs_problems",
+      "mtls_certs_check_timestamp_seconds",
+      "mtls_certs_check_within_days",
+    ]) {
       assert.equal(type.get(name), "gauge", `${name} is a gauge`);
     }
     for (const c of json.certificates) {
-      const of = (metric: string) => samples.find((s) => s.metric === metric && s.labels.role === c.role && s.labels.name === c.name);
+      const of = (metric: string) =>
+        samples.find((s) => s.metric === metric && s.labels.role === c.role && s.labels.name === c.name);
       assert.equal(of("mtls_certs_days_left")?.value, c.daysLeft, `${c.name} days left`);
       assert.equal(of("mtls_certs_not_after_timestamp_seconds")?.value, Date.parse(c.notAfter!) / 1000);
       assert.equal(of("mtls_certs_status")?.labels.status, c.status);
     }
     // The expiry gauge is what openssl reads as notAfter.
-    const enddate = openssl(["x509", "-in", join(out, "plugins/expiring/server.crt"), "-noout", "-enddate"]).stdout.trim().slice("notAfter=".length);
-    const gauge = samples.find((s) => s.metric === "mtls_certs_not_after_timestamp_seconds" && s.labels.name === "expiring")!;
+    const enddate = openssl(["x509", "-in", join(out, "plugins/expiring/server.crt"), "-noout", "-enddate"])
+      .stdout.trim()
+      .slice("notAfter=".length);
+    const gauge = samples.find(
+      (s) => s.metric === "mtls_certs_not_after_timestamp_seconds" && s.labels.name === "expiring",
+    )!;
     assert.equal(gauge.value, Date.parse(enddate) / 1000);
   });
 
   it("prints GitHub annotations: ::error for what fails the job, ::warning for the rest, with the file", () => {
-    const lines = (args: string[]) => cli(["check", "--out", out, "--format", "github", ...args], join(out, "../..")).stdout.trimEnd().split("\n");
+    const lines = (args: string[]) =>
+      cli(["check", "--out", out, "--format", "github", ...args], join(out, "../.."))
+        .stdout.trimEnd()
+        .split("\n");
     const plain = lines([]);
     for (const line of plain) assert.match(line, /^::(error|warning|notice) (file=[^,:]+,)?title=[^:]+::\S.*$/);
-    assert.ok(plain.some((l) => l.startsWith("::error file=certs/mcp/plugins/expired/server.crt,") && /expired on \d{4}-/.test(l)));
-    assert.ok(plain.some((l) => l.startsWith("::error file=certs/mcp/plugins/mismatch/server.crt,") && /does not match/.test(l)));
+    assert.ok(
+      plain.some(
+        (l) => l.startsWith("::error file=certs/mcp/plugins/expired/server.crt,") && /expired on \d{4}-/.test(l),
+      ),
+    );
+    assert.ok(
+      plain.some(
+        (l) => l.startsWith("::error file=certs/mcp/plugins/mismatch/server.crt,") && /does not match/.test(l),
+      ),
+    );
     // Without --within an expiring cert does not fail the job; with it, it does.
     assert.ok(plain.some((l) => l.startsWith("::warning file=certs/mcp/plugins/expiring/server.crt,")));
-    assert.ok(lines(["--within", "30"]).some((l) => l.startsWith("::error file=certs/mcp/plugins/expiring/server.crt,")));
+    assert.ok(
+      lines(["--within", "30"]).some((l) => l.startsWith("::error file=certs/mcp/plugins/expiring/server.crt,")),
+    );
     assert.ok(!plain.some((l) => l.includes("plugins/fresh/")), "an ok cert has no annotation");
     assert.match(plain.at(-1)!, /^::notice title=mtls-certs::\d+ certificate\(s\) checked/);
   });
@@ -208,7 +281,12 @@ describe("check: exit codes for a CI schedule", () => {
   });
 
   it("exits 2 for usage errors: a bad --within, an unknown format, two formats, no tree", () => {
-    for (const args of [["--within", "soon"], ["--within", "-1"], ["--format", "xml"], ["--json", "--format", "github"]]) {
+    for (const args of [
+      ["--within", "soon"],
+      ["--within", "-1"],
+      ["--format", "xml"],
+      ["--json", "--format", "github"],
+    ]) {
       const r = cli(["check", "--out", okTree, ...args], okTree);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     }
@@ -226,7 +304,10 @@ describe("check: the CA is a first-class certificate (issue 10)", () => {
     const r = cli(["check", "--out", out, "--within", "30"], out);
     assert.equal(r.code, 1);
     const lines = r.stdout.split("\n");
-    assert.match(lines[0]!, /^warning: .*ca\/ca\.crt: the CA expires on \d{4}-.* \(19 days left, within 30\): every leaf it signed stops verifying then; rotate it with `mtls-certs renew --ca`/);
+    assert.match(
+      lines[0]!,
+      /^warning: .*ca\/ca\.crt: the CA expires on \d{4}-.* \(19 days left, within 30\): every leaf it signed stops verifying then; rotate it with `mtls-certs renew --ca`/,
+    );
     assert.match(r.stdout, /^ca\s+ca\s+ContextForge-CA\s+\S+ \S+\s+19\s+expiring$/m);
     // The gateway cert was capped at the CA's notAfter: openssl sees the same date on both.
     const end = (p: string) => openssl(["x509", "-in", join(out, p), "-noout", "-enddate"]).stdout;
@@ -252,7 +333,10 @@ describe("check: the CA is a first-class certificate (issue 10)", () => {
     writeFile(join(out, "plugins/p7/server.key"), foreignKey);
     chmodSync(join(out, "plugins/p7/server.key"), 0o600);
     chmodSync(join(out, "plugins/p1500/server.key"), 0o644);
-    writeFile(join(out, "plugins/p1999/server.crt"), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+    writeFile(
+      join(out, "plugins/p1999/server.crt"),
+      "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
+    );
     const r = cli(["check", "--out", out, "--json"], out);
     assert.equal(r.code, 1, r.stderr);
     const report = JSON.parse(r.stdout) as CheckReport;

@@ -13,7 +13,12 @@ import { cli, opensslSignedCert, tempDir, verifyStrict, writeFile, x509Text } fr
 /** A server cert signed by our CA with `openssl x509 -req -CA`, carrying exactly `san`. */
 function opensslServer(dir: string, name: string, tree: string, san: string): { cert: string; key: string } {
   const ca = { cert: join(tree, "ca/ca.crt"), key: join(tree, "ca/ca.key") };
-  return opensslSignedCert(dir, name, ca, ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=serverAuth", `subjectAltName=${san}`]);
+  return opensslSignedCert(dir, name, ca, [
+    "basicConstraints=critical,CA:FALSE",
+    "keyUsage=critical,digitalSignature",
+    "extendedKeyUsage=serverAuth",
+    `subjectAltName=${san}`,
+  ]);
 }
 
 const hasGo = spawnSync("sh", ["-c", "command -v go"]).status === 0;
@@ -50,7 +55,10 @@ func main() {
 }
 `,
   );
-  const r = spawnSync("go", ["run", program, caFile, certFile], { encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod", GO111MODULE: "off", GOCACHE: join(dir, "gocache") } });
+  const r = spawnSync("go", ["run", program, caFile, certFile], {
+    encoding: "utf8",
+    env: { ...process.env, GOFLAGS: "-mod=mod", GO111MODULE: "off", GOCACHE: join(dir, "gocache") },
+  });
   return { code: r.status, output: r.stdout + r.stderr };
 }
 
@@ -64,13 +72,31 @@ describe("a name-constrained CA", () => {
     dir = tempDir();
     tree = join(dir, "certs/mcp");
     caCert = join(tree, "ca/ca.crt");
-    created = cli(["ca", "--key-type", "ecdsa-p256", "--permit-dns", "example.com", "localhost", "--permit-ip", "127.0.0.0/8", "--exclude-dns", "bad.example.com", "-q"], dir);
+    created = cli(
+      [
+        "ca",
+        "--key-type",
+        "ecdsa-p256",
+        "--permit-dns",
+        "example.com",
+        "localhost",
+        "--permit-ip",
+        "127.0.0.0/8",
+        "--exclude-dns",
+        "bad.example.com",
+        "-q",
+      ],
+      dir,
+    );
   });
 
   it("carries a critical nameConstraints extension that openssl reads back", () => {
     assert.equal(created.code, 0, created.stderr);
     const text = x509Text(caCert);
-    assert.match(text, /X509v3 Name Constraints: critical\s*\n\s*Permitted:\s*\n\s*DNS:example\.com\s*\n\s*DNS:localhost\s*\n\s*IP:127\.0\.0\.0\/255\.0\.0\.0\s*\n\s*Excluded:\s*\n\s*DNS:bad\.example\.com/);
+    assert.match(
+      text,
+      /X509v3 Name Constraints: critical\s*\n\s*Permitted:\s*\n\s*DNS:example\.com\s*\n\s*DNS:localhost\s*\n\s*IP:127\.0\.0\.0\/255\.0\.0\.0\s*\n\s*Excluded:\s*\n\s*DNS:bad\.example\.com/,
+    );
   });
 
   it("a leaf inside the constraints is issued and verifies", () => {
@@ -92,7 +118,11 @@ describe("a name-constrained CA", () => {
       assert.equal(r.code, 2, r.stderr);
       assert.ok(r.stderr.includes(`SAN ${san} is outside the CA's name constraints`), r.stderr);
       const name = args[1];
-      assert.equal(existsSync(join(tree, args[0] === "plugin" ? "plugins" : "servers", name)), false, "a directory was created");
+      assert.equal(
+        existsSync(join(tree, args[0] === "plugin" ? "plugins" : "servers", name)),
+        false,
+        "a directory was created",
+      );
     });
   }
 
@@ -112,7 +142,9 @@ describe("a name-constrained CA", () => {
     }
   });
 
-  it("Go's crypto/x509 refuses the outside leaf and accepts the inside one", { skip: hasGo ? false : "go is not installed on this machine: Go's crypto/x509 part not run (openssl's is)" }, () => {
+  it("Go's crypto/x509 refuses the outside leaf and accepts the inside one", {
+    skip: hasGo ? false : "go is not installed on this machine: Go's crypto/x509 part not run (openssl's is)",
+  }, () => {
     const inside = opensslServer(dir, "go-inside", tree, "DNS:go.example.com");
     const outside = opensslServer(dir, "go-outside", tree, "DNS:evil.org");
     assert.equal(goVerify(dir, caCert, inside.cert).output.trim(), "ok");
@@ -131,11 +163,27 @@ describe("a name-constrained CA", () => {
     copyFileSync(caCert, join(leafDir, "ca.crt"));
     spawnSync("chmod", ["600", join(leafDir, "server.key")]);
     const table = cli(["check"], dir);
-    assert.match(table.stdout, /name constraints: permitted DNS:example\.com; permitted DNS:localhost; permitted IP:127\.0\.0\.0\/8; excluded DNS:bad\.example\.com/);
+    assert.match(
+      table.stdout,
+      /name constraints: permitted DNS:example\.com; permitted DNS:localhost; permitted IP:127\.0\.0\.0\/8; excluded DNS:bad\.example\.com/,
+    );
     const r = cli(["check", "--json"], dir);
     assert.equal(r.code, 1, r.stderr);
-    const report = JSON.parse(r.stdout) as { certificates: Array<{ role: string; name: string; status: string; problems: string[]; nameConstraints?: string[] }> };
-    assert.deepEqual(report.certificates.find((c) => c.role === "ca")!.nameConstraints, ["permitted DNS:example.com", "permitted DNS:localhost", "permitted IP:127.0.0.0/8", "excluded DNS:bad.example.com"]);
+    const report = JSON.parse(r.stdout) as {
+      certificates: Array<{
+        role: string;
+        name: string;
+        status: string;
+        problems: string[];
+        nameConstraints?: string[];
+      }>;
+    };
+    assert.deepEqual(report.certificates.find((c) => c.role === "ca")!.nameConstraints, [
+      "permitted DNS:example.com",
+      "permitted DNS:localhost",
+      "permitted IP:127.0.0.0/8",
+      "excluded DNS:bad.example.com",
+    ]);
     const dropped = report.certificates.find((c) => c.name === "dropped-in")!;
     assert.equal(dropped.status, "invalid");
     assert.match(dropped.problems.join("\n"), /SAN DNS:evil\.org is outside the CA's name constraints/);
@@ -162,7 +210,10 @@ describe("ca --permit-dns alone", () => {
     assert.match(v.stdout + v.stderr, /excluded subtree violation/);
     const ours = cli(["server", "www.example.com", "--ip", "127.0.0.1", "--key-type", "ecdsa-p256"], dir);
     assert.equal(ours.code, 2);
-    assert.match(ours.stderr, /SAN IP:127\.0\.0\.1 is outside the CA's name constraints \(excluded by every IPv4 address\)/);
+    assert.match(
+      ours.stderr,
+      /SAN IP:127\.0\.0\.1 is outside the CA's name constraints \(excluded by every IPv4 address\)/,
+    );
   });
 
   it("bad constraint values are exit 2 naming the flag, and make no tree", () => {
@@ -184,13 +235,34 @@ describe("ca --permit-dns alone", () => {
 describe("renewal under a name-constrained CA", () => {
   it("refuses to sign a SAN the config now asks for when it falls outside the constraints, and keeps the old cert", () => {
     const dir = tempDir();
-    const config = writeFile(join(dir, "plugins/external/config.yaml"), 'plugins:\n  - name: "p"\n    kind: "external"\n    mcp:\n      url: https://p.internal:8000/mcp\n');
-    const ca = cli(["ca", "--key-type", "ecdsa-p256", "--permit-dns", "internal", "--permit-dns", "p", "--permit-dns", "mcp-plugin-p", "--permit-dns", "localhost"], dir);
+    const config = writeFile(
+      join(dir, "plugins/external/config.yaml"),
+      'plugins:\n  - name: "p"\n    kind: "external"\n    mcp:\n      url: https://p.internal:8000/mcp\n',
+    );
+    const ca = cli(
+      [
+        "ca",
+        "--key-type",
+        "ecdsa-p256",
+        "--permit-dns",
+        "internal",
+        "--permit-dns",
+        "p",
+        "--permit-dns",
+        "mcp-plugin-p",
+        "--permit-dns",
+        "localhost",
+      ],
+      dir,
+    );
     assert.equal(ca.code, 0, ca.stderr);
     assert.equal(cli(["plugin", "p", "--key-type", "ecdsa-p256"], dir).code, 0);
     const cert = join(dir, "certs/mcp/plugins/p/server.crt");
     const before = x509Text(cert);
-    writeFile(config, 'plugins:\n  - name: "p"\n    kind: "external"\n    mcp:\n      url: https://p.elsewhere.example:8000/mcp\n');
+    writeFile(
+      config,
+      'plugins:\n  - name: "p"\n    kind: "external"\n    mcp:\n      url: https://p.elsewhere.example:8000/mcp\n',
+    );
     const r = cli(["renew", "p", "--json"], dir);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const doc = JSON.parse(r.stdout);

@@ -8,7 +8,19 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, statSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { BIN, cli, mtlsHandshake, openssl, pluginConfig, pythonStrictClient, read, tempDir, verifyStrict, writeFile, x509Text } from "./helpers.js";
+import {
+  BIN,
+  cli,
+  mtlsHandshake,
+  openssl,
+  pluginConfig,
+  pythonStrictClient,
+  read,
+  tempDir,
+  verifyStrict,
+  writeFile,
+  x509Text,
+} from "./helpers.js";
 
 /** Every file below `dir`, relative, with its sha256: what a rerun must not change. */
 function hashTree(dir: string): Map<string, string> {
@@ -83,12 +95,14 @@ describe("all with the default profile (RSA 4096, SHA-256, 825 days)", () => {
   });
 
   it("makes keys 600 and certs 644 under umask 000", () => {
-    for (const [file] of hashTree(tree)) assert.equal(mode(join(tree, file)), file.endsWith(".key") ? "600" : "644", file);
+    for (const [file] of hashTree(tree))
+      assert.equal(mode(join(tree, file)), file.endsWith(".key") ? "600" : "644", file);
   });
 
   it("gives every ca.crt copy the bytes of ca/ca.crt", () => {
     const ca = read(join(tree, "ca/ca.crt"));
-    for (const copy of ["gateway/ca.crt", "plugins/example-plugin-a/ca.crt", "plugins/example-plugin-b/ca.crt"]) assert.equal(read(join(tree, copy)), ca, copy);
+    for (const copy of ["gateway/ca.crt", "plugins/example-plugin-a/ca.crt", "plugins/example-plugin-b/ca.crt"])
+      assert.equal(read(join(tree, copy)), ca, copy);
   });
 
   it("makes a CA that openssl sees as a v3 CA with critical basicConstraints and keyUsage", () => {
@@ -114,7 +128,11 @@ describe("all with the default profile (RSA 4096, SHA-256, 825 days)", () => {
     assert.match(text, /X509v3 Subject Key Identifier/);
     assert.match(text, /Public-Key: \(4096 bit\)/);
     assert.match(text, /Signature Algorithm: sha256WithRSAEncryption/);
-    assert.equal(verifyStrict(join(tree, "ca/ca.crt"), cert, ["-purpose", "sslserver"]).code === 0, false, "a client cert must not pass as a server");
+    assert.equal(
+      verifyStrict(join(tree, "ca/ca.crt"), cert, ["-purpose", "sslserver"]).code === 0,
+      false,
+      "a client cert must not pass as a server",
+    );
   });
 
   it("makes plugin server certs with the Makefile's SANs that pass -purpose sslserver and a hostname check", () => {
@@ -136,7 +154,9 @@ describe("all with the default profile (RSA 4096, SHA-256, 825 days)", () => {
   it("gives each cert a random positive serial of at least 64 bits and 825 days from a few minutes ago", () => {
     const serials = new Set<string>();
     for (const file of ["ca/ca.crt", "gateway/client.crt", "plugins/example-plugin-a/server.crt"]) {
-      const serial = openssl(["x509", "-in", join(tree, file), "-noout", "-serial"]).stdout.trim().replace("serial=", "");
+      const serial = openssl(["x509", "-in", join(tree, file), "-noout", "-serial"])
+        .stdout.trim()
+        .replace("serial=", "");
       assert.ok(BigInt(`0x${serial}`) >= 2n ** 63n, `${file}: serial ${serial} has fewer than 64 bits`);
       serials.add(serial);
       const { notBefore, notAfter } = certDates(join(tree, file));
@@ -149,7 +169,11 @@ describe("all with the default profile (RSA 4096, SHA-256, 825 days)", () => {
   });
 
   it("writes each key to match its cert (openssl's public keys are equal)", () => {
-    for (const [cert, key] of [["ca/ca.crt", "ca/ca.key"], ["gateway/client.crt", "gateway/client.key"], ["plugins/example-plugin-b/server.crt", "plugins/example-plugin-b/server.key"]] as const) {
+    for (const [cert, key] of [
+      ["ca/ca.crt", "ca/ca.key"],
+      ["gateway/client.crt", "gateway/client.key"],
+      ["plugins/example-plugin-b/server.crt", "plugins/example-plugin-b/server.key"],
+    ] as const) {
       const fromCert = publicKeyOf(["x509", "-in", join(tree, cert), "-noout", "-pubkey"]);
       const fromKey = publicKeyOf(["pkey", "-in", join(tree, key), "-pubout"]);
       assert.ok(fromCert.includes("BEGIN PUBLIC KEY"));
@@ -206,23 +230,43 @@ describe("all with a plugin config (RSA 2048 to keep the suite fast)", () => {
   });
 
   it("adds the host of each plugin's mcp.url as an IP or DNS SAN", () => {
-    assert.match(x509Text(join(tree, "plugins/DenyListPlugin/server.crt")), /DNS:DenyListPlugin, DNS:mcp-plugin-DenyListPlugin, DNS:localhost, IP Address:127\.0\.0\.1/);
+    assert.match(
+      x509Text(join(tree, "plugins/DenyListPlugin/server.crt")),
+      /DNS:DenyListPlugin, DNS:mcp-plugin-DenyListPlugin, DNS:localhost, IP Address:127\.0\.0\.1/,
+    );
     assert.match(x509Text(join(tree, "plugins/OPAPluginFilter/server.crt")), /DNS:localhost, DNS:opa-plugin\n/);
-    const r = verifyStrict(join(tree, "ca/ca.crt"), join(tree, "plugins/DenyListPlugin/server.crt"), ["-purpose", "sslserver", "-verify_ip", "127.0.0.1"]);
+    const r = verifyStrict(join(tree, "ca/ca.crt"), join(tree, "plugins/DenyListPlugin/server.crt"), [
+      "-purpose",
+      "sslserver",
+      "-verify_ip",
+      "127.0.0.1",
+    ]);
     assert.equal(r.code, 0, r.stderr);
   });
 
   it("lets the gateway and a plugin complete a mutual-TLS handshake with node:tls", async () => {
     const plugin = join(tree, "plugins/DenyListPlugin");
-    const server = { cert: read(join(plugin, "server.crt")), key: read(join(plugin, "server.key")), ca: read(join(plugin, "ca.crt")) };
-    const gateway = { cert: read(join(tree, "gateway/client.crt")), key: read(join(tree, "gateway/client.key")), ca: read(join(tree, "gateway/ca.crt")) };
+    const server = {
+      cert: read(join(plugin, "server.crt")),
+      key: read(join(plugin, "server.key")),
+      ca: read(join(plugin, "ca.crt")),
+    };
+    const gateway = {
+      cert: read(join(tree, "gateway/client.crt")),
+      key: read(join(tree, "gateway/client.key")),
+      ca: read(join(tree, "gateway/ca.crt")),
+    };
     const ok = await mtlsHandshake(server, gateway, { servername: "mcp-plugin-DenyListPlugin" });
     assert.deepEqual(ok, { ok: true, peerCn: "mcp-gateway-client" });
   });
 
   it("refuses a client without a certificate", async () => {
     const plugin = join(tree, "plugins/DenyListPlugin");
-    const server = { cert: read(join(plugin, "server.crt")), key: read(join(plugin, "server.key")), ca: read(join(plugin, "ca.crt")) };
+    const server = {
+      cert: read(join(plugin, "server.crt")),
+      key: read(join(plugin, "server.key")),
+      ca: read(join(plugin, "ca.crt")),
+    };
     const r = await mtlsHandshake(server, { ca: read(join(tree, "gateway/ca.crt")) }, { servername: "localhost" });
     assert.equal(r.ok, false);
   });
@@ -231,17 +275,33 @@ describe("all with a plugin config (RSA 2048 to keep the suite fast)", () => {
     const other = tempDir();
     assert.equal(cli(["gateway", "--key-type", "rsa2048"], other).code, 0);
     const plugin = join(tree, "plugins/DenyListPlugin");
-    const server = { cert: read(join(plugin, "server.crt")), key: read(join(plugin, "server.key")), ca: read(join(plugin, "ca.crt")) };
-    const foreign = { cert: read(join(other, "certs/mcp/gateway/client.crt")), key: read(join(other, "certs/mcp/gateway/client.key")), ca: read(join(tree, "ca/ca.crt")) };
+    const server = {
+      cert: read(join(plugin, "server.crt")),
+      key: read(join(plugin, "server.key")),
+      ca: read(join(plugin, "ca.crt")),
+    };
+    const foreign = {
+      cert: read(join(other, "certs/mcp/gateway/client.crt")),
+      key: read(join(other, "certs/mcp/gateway/client.key")),
+      ca: read(join(tree, "ca/ca.crt")),
+    };
     const r = await mtlsHandshake(server, foreign, { servername: "localhost" });
     assert.equal(r.ok, false);
   });
 
   it("passes Python's strict client checks (VERIFY_X509_STRICT, hostname 127.0.0.1) with the gateway's files", async () => {
     const plugin = join(tree, "plugins/DenyListPlugin");
-    const server = { cert: read(join(plugin, "server.crt")), key: read(join(plugin, "server.key")), ca: read(join(plugin, "ca.crt")) };
+    const server = {
+      cert: read(join(plugin, "server.crt")),
+      key: read(join(plugin, "server.key")),
+      ca: read(join(plugin, "ca.crt")),
+    };
     const g = join(tree, "gateway");
-    const r = await pythonStrictClient(server, { certfile: join(g, "client.crt"), keyfile: join(g, "client.key"), cafile: join(g, "ca.crt") }, "127.0.0.1");
+    const r = await pythonStrictClient(
+      server,
+      { certfile: join(g, "client.crt"), keyfile: join(g, "client.key"), cafile: join(g, "ca.crt") },
+      "127.0.0.1",
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "hello");
   });
@@ -270,8 +330,16 @@ describe("the single commands", () => {
     assert.match(p.stdout, /^created\s+plugin\s+MyPlugin/m);
     // Issued seconds after the CA with the same --days: cut to the CA's notAfter, silently.
     assert.doesNotMatch(p.stderr, /capped/);
-    assert.equal(certDates(join(dir, "elsewhere/plugins/MyPlugin/server.crt")).notAfter.getTime(), certDates(join(dir, "elsewhere/ca/ca.crt")).notAfter.getTime());
-    const r = verifyStrict(join(dir, "elsewhere/ca/ca.crt"), join(dir, "elsewhere/plugins/MyPlugin/server.crt"), ["-purpose", "sslserver", "-verify_hostname", "mcp-plugin-MyPlugin"]);
+    assert.equal(
+      certDates(join(dir, "elsewhere/plugins/MyPlugin/server.crt")).notAfter.getTime(),
+      certDates(join(dir, "elsewhere/ca/ca.crt")).notAfter.getTime(),
+    );
+    const r = verifyStrict(join(dir, "elsewhere/ca/ca.crt"), join(dir, "elsewhere/plugins/MyPlugin/server.crt"), [
+      "-purpose",
+      "sslserver",
+      "-verify_hostname",
+      "mcp-plugin-MyPlugin",
+    ]);
     assert.equal(r.code, 0, r.stderr);
   });
 
@@ -280,7 +348,10 @@ describe("the single commands", () => {
     assert.equal(cli(["ca", "--key-type", "ecdsa-p256"], dir, { MCP_CERT_DAYS: "30" }).code, 0);
     const ca = certDates(join(dir, "certs/mcp/ca/ca.crt"));
     assert.ok(Math.abs((ca.notAfter.getTime() - Date.now()) / DAY_MS - 30) < 0.1);
-    assert.equal(cli(["plugin", "p", "--key-type", "ecdsa-p256", "--days", "10"], dir, { MCP_CERT_DAYS: "30" }).code, 0);
+    assert.equal(
+      cli(["plugin", "p", "--key-type", "ecdsa-p256", "--days", "10"], dir, { MCP_CERT_DAYS: "30" }).code,
+      0,
+    );
     const leaf = certDates(join(dir, "certs/mcp/plugins/p/server.crt"));
     assert.ok(Math.abs((leaf.notAfter.getTime() - Date.now()) / DAY_MS - 10) < 0.1);
   });
@@ -291,7 +362,10 @@ describe("the single commands", () => {
     writeFile(join(dir, "b.yaml"), pluginConfig([{ name: "FromFlag" }]));
     assert.equal(cli(["all", "--key-type", "ecdsa-p256"], dir, { MCP_PLUGIN_CONFIG: "a.yaml" }).code, 0);
     assert.ok(existsSync(join(dir, "certs/mcp/plugins/FromEnv/server.crt")));
-    assert.equal(cli(["all", "--key-type", "ecdsa-p256", "--config", "b.yaml"], dir, { MCP_PLUGIN_CONFIG: "a.yaml" }).code, 0);
+    assert.equal(
+      cli(["all", "--key-type", "ecdsa-p256", "--config", "b.yaml"], dir, { MCP_PLUGIN_CONFIG: "a.yaml" }).code,
+      0,
+    );
     assert.ok(existsSync(join(dir, "certs/mcp/plugins/FromFlag/server.crt")));
   });
 
@@ -358,8 +432,13 @@ describe("the command line itself", () => {
     const r = cli(["all", "--key-type", "ecdsa-p256", "--json"], dir);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.certificates.length, 4);
-    assert.deepEqual(doc.certificates.map((c: { role: string }) => c.role), ["ca", "gateway", "plugin", "plugin"]);
-    const fp = openssl(["x509", "-in", join(dir, "certs/mcp/ca/ca.crt"), "-noout", "-fingerprint", "-sha256"]).stdout.trim().split("=")[1];
+    assert.deepEqual(
+      doc.certificates.map((c: { role: string }) => c.role),
+      ["ca", "gateway", "plugin", "plugin"],
+    );
+    const fp = openssl(["x509", "-in", join(dir, "certs/mcp/ca/ca.crt"), "-noout", "-fingerprint", "-sha256"])
+      .stdout.trim()
+      .split("=")[1];
     assert.equal(doc.certificates[0].fingerprint, fp);
   });
 });

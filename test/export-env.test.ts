@@ -16,15 +16,31 @@ const PLUGIN = "MyPlugin";
 /** The variables a file defines, as bash sees them after sourcing it. */
 function sourced(file: string, allExport: boolean): Record<string, string> {
   const script = `${allExport ? "set -a; " : ""}. "$1"; ${allExport ? "set +a; " : ""}env -0`;
-  const r = spawnSync("bash", ["-c", script, "bash", file], { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  const r = spawnSync("bash", ["-c", script, "bash", file], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+  });
   assert.equal(r.status, 0, r.stderr);
-  const vars = Object.fromEntries(r.stdout.split("\0").filter(Boolean).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+  const vars = Object.fromEntries(
+    r.stdout
+      .split("\0")
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
   return Object.fromEntries(Object.entries(vars).filter(([k]) => /^(PLUGINS_|CA_CERT_PATH)/.test(k)));
 }
 
 /** The mutual-TLS handshake the files are for: the plugin serves, the gateway connects. */
-async function handshake(server: { cert: string; key: string; ca: string }, client: { cert: string; key: string; ca: string }) {
-  return pythonStrictClient({ cert: read(server.cert), key: read(server.key), ca: read(server.ca) }, { certfile: client.cert, keyfile: client.key, cafile: client.ca }, "localhost", true);
+async function handshake(
+  server: { cert: string; key: string; ca: string },
+  client: { cert: string; key: string; ca: string },
+) {
+  return pythonStrictClient(
+    { cert: read(server.cert), key: read(server.key), ca: read(server.ca) },
+    { certfile: client.cert, keyfile: client.key, cafile: client.ca },
+    "localhost",
+    true,
+  );
 }
 
 describe("export env and plugin-tls: settings the gateway and a plugin server load", () => {
@@ -38,7 +54,10 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
       const r = cli([...args, "--out", tree, "--key-type", "ecdsa-p256", "-q"], dir);
       assert.equal(r.code, 0, r.stderr);
     }
-    const r = cli(["export", "env", "--tree", tree, "--plugin", PLUGIN, "--gateway", "--out", join(dir, "mtls.env")], dir);
+    const r = cli(
+      ["export", "env", "--tree", tree, "--plugin", PLUGIN, "--gateway", "--out", join(dir, "mtls.env")],
+      dir,
+    );
     assert.equal(r.code, 0, r.stderr);
     dotenv = sourced(join(dir, "mtls.env"), true);
   });
@@ -55,8 +74,16 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
       if (/FILE|CERTS|BUNDLE|PATH/.test(name)) assert.ok(existsSync(value), `${name}=${value} exists`);
     }
     const r = await handshake(
-      { cert: dotenv.PLUGINS_SERVER_SSL_CERTFILE!, key: dotenv.PLUGINS_SERVER_SSL_KEYFILE!, ca: dotenv.PLUGINS_SERVER_SSL_CA_CERTS! },
-      { cert: dotenv.PLUGINS_CLIENT_MTLS_CERTFILE!, key: dotenv.PLUGINS_CLIENT_MTLS_KEYFILE!, ca: dotenv.PLUGINS_CLIENT_MTLS_CA_BUNDLE! },
+      {
+        cert: dotenv.PLUGINS_SERVER_SSL_CERTFILE!,
+        key: dotenv.PLUGINS_SERVER_SSL_KEYFILE!,
+        ca: dotenv.PLUGINS_SERVER_SSL_CA_CERTS!,
+      },
+      {
+        cert: dotenv.PLUGINS_CLIENT_MTLS_CERTFILE!,
+        key: dotenv.PLUGINS_CLIENT_MTLS_KEYFILE!,
+        ca: dotenv.PLUGINS_CLIENT_MTLS_CA_BUNDLE!,
+      },
     );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "hello");
@@ -78,7 +105,10 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
   });
 
   it("--prefix gives the paths inside a container; --gateway alone gives the gateway's variables", () => {
-    const r = cli(["export", "env", "--tree", tree, "--gateway", "--prefix", "/app/certs/mcp", "--format", "json"], dir);
+    const r = cli(
+      ["export", "env", "--tree", tree, "--gateway", "--prefix", "/app/certs/mcp", "--format", "json"],
+      dir,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
       PLUGINS_CLIENT_MTLS_CERTFILE: "/app/certs/mcp/gateway/client.crt",
@@ -91,7 +121,11 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
   });
 
   it("an encrypted key gets a KEYFILE_PASSWORD hint, never a password", () => {
-    const locked = cli(["plugin", "Locked", "--out", tree, "--key-type", "ecdsa-p256", "--key-passphrase-env", "PW", "-q"], dir, { PW: "s3cret-passphrase" });
+    const locked = cli(
+      ["plugin", "Locked", "--out", tree, "--key-type", "ecdsa-p256", "--key-passphrase-env", "PW", "-q"],
+      dir,
+      { PW: "s3cret-passphrase" },
+    );
     assert.equal(locked.code, 0, locked.stderr);
     const r = cli(["export", "env", "--tree", tree, "--plugin", "Locked"], dir);
     assert.equal(r.code, 0, r.stderr);
@@ -121,15 +155,28 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
     const docs = parseAllDocuments(r.stdout);
     assert.ok(Array.isArray(docs));
     const [gatewaySide, pluginSide] = docs.map((d) => d.toJS()) as [
-      { mcp: { tls: { certfile: string; keyfile: string; ca_bundle: string; verify: boolean; check_hostname: boolean } } },
+      {
+        mcp: {
+          tls: { certfile: string; keyfile: string; ca_bundle: string; verify: boolean; check_hostname: boolean };
+        };
+      },
       { server_settings: { tls: { certfile: string; keyfile: string; ca_bundle: string; ssl_cert_reqs: number } } },
     ];
     const client = gatewaySide.mcp.tls;
     const server = pluginSide.server_settings.tls;
-    assert.deepEqual(client, { certfile: join(tree, "gateway/client.crt"), keyfile: join(tree, "gateway/client.key"), ca_bundle: join(tree, "gateway/ca.crt"), verify: true, check_hostname: true });
+    assert.deepEqual(client, {
+      certfile: join(tree, "gateway/client.crt"),
+      keyfile: join(tree, "gateway/client.key"),
+      ca_bundle: join(tree, "gateway/ca.crt"),
+      verify: true,
+      check_hostname: true,
+    });
     assert.equal(server.ssl_cert_reqs, 2);
     assert.equal(server.certfile, join(tree, "plugins", PLUGIN, "server.crt"));
-    const hs = await handshake({ cert: server.certfile, key: server.keyfile, ca: server.ca_bundle }, { cert: client.certfile, key: client.keyfile, ca: client.ca_bundle });
+    const hs = await handshake(
+      { cert: server.certfile, key: server.keyfile, ca: server.ca_bundle },
+      { cert: client.certfile, key: client.keyfile, ca: client.ca_bundle },
+    );
     assert.equal(hs.code, 0, hs.stderr);
     assert.equal(hs.stdout.trim(), "hello");
   });

@@ -70,7 +70,12 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
 
   before(() => {
     const common = ["--out", tree, "--key-type", "rsa2048", "-q"];
-    for (const args of [["gateway"], ["plugin", "DenyListPlugin", "--namespace", NAMESPACE, "--ip", "127.0.0.1"], ["plugin", "OPA_Filter", "--namespace", NAMESPACE], ["server", "gateway.local"]]) {
+    for (const args of [
+      ["gateway"],
+      ["plugin", "DenyListPlugin", "--namespace", NAMESPACE, "--ip", "127.0.0.1"],
+      ["plugin", "OPA_Filter", "--namespace", NAMESPACE],
+      ["server", "gateway.local"],
+    ]) {
       const r = cli([...args, ...common], dir);
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     }
@@ -100,36 +105,75 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
     assert.equal(statSync(join(dir, "k8s.yaml")).mode & 0o777, 0o600, "it holds private keys");
   });
 
-  it("refuses to print private keys to a terminal (script gives it one)", { skip: spawnSync("sh", ["-c", "command -v script"]).status === 0 ? false : "script (util-linux) is not installed" }, () => {
-    const r = spawnSync("script", ["-qec", `${process.execPath} ${BIN} export k8s --tree ${tree}`, "/dev/null"], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  it("refuses to print private keys to a terminal (script gives it one)", {
+    skip: spawnSync("sh", ["-c", "command -v script"]).status === 0 ? false : "script (util-linux) is not installed",
+  }, () => {
+    const r = spawnSync("script", ["-qec", `${process.execPath} ${BIN} export k8s --tree ${tree}`, "/dev/null"], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     assert.equal(r.status, 2, r.stdout);
     assert.match(r.stdout, /holds private keys and stdout is a terminal/);
     assert.doesNotMatch(r.stdout, /PRIVATE KEY|tls\.key:/);
   });
 
   it("says which names it changed and how", () => {
-    assert.match(run.stderr, /plugin DenyListPlugin: Secret and Certificate named mcp-plugin-denylistplugin \(lower-cased\)/);
-    assert.match(run.stderr, /plugin OPA_Filter: Secret and Certificate named mcp-plugin-opa-filter \(lower-cased, '_' and '\.' replaced by '-'\)/);
+    assert.match(
+      run.stderr,
+      /plugin DenyListPlugin: Secret and Certificate named mcp-plugin-denylistplugin \(lower-cased\)/,
+    );
+    assert.match(
+      run.stderr,
+      /plugin OPA_Filter: Secret and Certificate named mcp-plugin-opa-filter \(lower-cased, '_' and '\.' replaced by '-'\)/,
+    );
   });
 
   it("each Secret's data decodes to the bytes of the tree's files", () => {
     const files: Array<[string, Record<string, string>]> = [
       ["gateway-client-ca", { "ca.crt": "gateway/ca.crt" }],
-      ["mcp-gateway-client", { "tls.crt": "gateway/client.crt", "tls.key": "gateway/client.key", "ca.crt": "gateway/ca.crt" }],
-      ["mcp-plugin-denylistplugin", { "tls.crt": "plugins/DenyListPlugin/server.crt", "tls.key": "plugins/DenyListPlugin/server.key", "ca.crt": "plugins/DenyListPlugin/ca.crt" }],
-      ["mcp-plugin-opa-filter", { "tls.crt": "plugins/OPA_Filter/server.crt", "tls.key": "plugins/OPA_Filter/server.key", "ca.crt": "plugins/OPA_Filter/ca.crt" }],
-      ["mcp-server-gateway-local", { "tls.crt": "servers/gateway.local/server.crt", "tls.key": "servers/gateway.local/server.key", "ca.crt": "servers/gateway.local/ca.crt" }],
+      [
+        "mcp-gateway-client",
+        { "tls.crt": "gateway/client.crt", "tls.key": "gateway/client.key", "ca.crt": "gateway/ca.crt" },
+      ],
+      [
+        "mcp-plugin-denylistplugin",
+        {
+          "tls.crt": "plugins/DenyListPlugin/server.crt",
+          "tls.key": "plugins/DenyListPlugin/server.key",
+          "ca.crt": "plugins/DenyListPlugin/ca.crt",
+        },
+      ],
+      [
+        "mcp-plugin-opa-filter",
+        {
+          "tls.crt": "plugins/OPA_Filter/server.crt",
+          "tls.key": "plugins/OPA_Filter/server.key",
+          "ca.crt": "plugins/OPA_Filter/ca.crt",
+        },
+      ],
+      [
+        "mcp-server-gateway-local",
+        {
+          "tls.crt": "servers/gateway.local/server.crt",
+          "tls.key": "servers/gateway.local/server.key",
+          "ca.crt": "servers/gateway.local/ca.crt",
+        },
+      ],
       ["mcp-ca-key-pair", { "tls.crt": "ca/ca.crt", "tls.key": "ca/ca.key" }],
     ];
     for (const [name, keys] of files) {
       const secret = byName("Secret", name);
       assert.deepEqual(Object.keys(secret.data ?? {}).sort(), Object.keys(keys).sort(), name);
-      for (const [key, file] of Object.entries(keys)) assert.equal(decoded(secret, key), read(join(tree, file)), `${name} ${key} = ${file}`);
+      for (const [key, file] of Object.entries(keys))
+        assert.equal(decoded(secret, key), read(join(tree, file)), `${name} ${key} = ${file}`);
       if (name !== "gateway-client-ca") assert.equal(secret.type, "kubernetes.io/tls");
     }
     // The decoded pair is a working pair: openssl derives the same public key from both.
     const gateway = byName("Secret", "mcp-gateway-client");
-    assert.equal(openssl(["pkey", "-pubout"], decoded(gateway, "tls.key")).stdout, openssl(["x509", "-noout", "-pubkey"], decoded(gateway, "tls.crt")).stdout);
+    assert.equal(
+      openssl(["pkey", "-pubout"], decoded(gateway, "tls.key")).stdout,
+      openssl(["x509", "-noout", "-pubkey"], decoded(gateway, "tls.crt")).stdout,
+    );
   });
 
   it("the Ingress carries seed 003's ingress-nginx annotations and serves the named server", () => {
@@ -139,12 +183,22 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
     assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-verify-client"], "on");
     assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-verify-depth"], "2");
     assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream"], "true");
-    assert.match(a["nginx.ingress.kubernetes.io/configuration-snippet"] ?? "", /proxy_set_header X-Authenticated-User \$mtls_client_cn;/);
+    assert.match(
+      a["nginx.ingress.kubernetes.io/configuration-snippet"] ?? "",
+      /proxy_set_header X-Authenticated-User \$mtls_client_cn;/,
+    );
     assert.deepEqual(ingress.spec?.tls, [{ hosts: ["gateway.local"], secretName: "mcp-server-gateway-local" }]);
   });
 
-  it("the configuration-snippet is nginx that nginx -t accepts inside a location", { skip: spawnSync("sh", ["-c", "command -v nginx"]).status === 0 ? false : "nginx is not installed (.ci/run installs nginx-light)" }, () => {
-    const snippet = byName("Ingress", "mcp-gateway").metadata.annotations?.["nginx.ingress.kubernetes.io/configuration-snippet"] ?? "";
+  it("the configuration-snippet is nginx that nginx -t accepts inside a location", {
+    skip:
+      spawnSync("sh", ["-c", "command -v nginx"]).status === 0
+        ? false
+        : "nginx is not installed (.ci/run installs nginx-light)",
+  }, () => {
+    const snippet =
+      byName("Ingress", "mcp-gateway").metadata.annotations?.["nginx.ingress.kubernetes.io/configuration-snippet"] ??
+      "";
     const server = join(tree, "servers/gateway.local");
     const prefix = join(dir, "nginx-t");
     const conf = writeFile(
@@ -182,34 +236,51 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
       assert.deepEqual([...(spec.dnsNames ?? [])].sort(), [...facts.dns].sort(), `${name}: the same DNS SANs`);
       assert.deepEqual(spec.ipAddresses ?? [], facts.ips);
       assert.equal(spec.duration, `${facts.hours}h`);
-      assert.equal(spec.renewBefore, `${Math.round((facts.hours * 2) / 3)}h`, "renewal starts with two thirds of the lifetime left");
+      assert.equal(
+        spec.renewBefore,
+        `${Math.round((facts.hours * 2) / 3)}h`,
+        "renewal starts with two thirds of the lifetime left",
+      );
       assert.match(facts.text, new RegExp(`Public-Key: \\(${spec.privateKey.size} bit\\)`));
       assert.equal(spec.privateKey.algorithm, "RSA");
-      assert.ok(spec.usages.includes(purpose) && spec.usages.includes("digital signature"), `${name}: ${spec.usages.join(", ")}`);
+      assert.ok(
+        spec.usages.includes(purpose) && spec.usages.includes("digital signature"),
+        `${name}: ${spec.usages.join(", ")}`,
+      );
       assert.deepEqual(spec.issuerRef, { name: "mcp-ca-issuer", kind: "Issuer", group: "cert-manager.io" });
     }
     // The plugin's Certificate lists the in-cluster Service names, as the gateway's template does.
     const plugin = byName("Certificate", "mcp-plugin-opa-filter").spec as { dnsNames: string[] };
-    assert.ok(plugin.dnsNames.includes(`OPA_Filter.${NAMESPACE}.svc`) && plugin.dnsNames.includes(`OPA_Filter.${NAMESPACE}.svc.cluster.local`));
+    assert.ok(
+      plugin.dnsNames.includes(`OPA_Filter.${NAMESPACE}.svc`) &&
+        plugin.dnsNames.includes(`OPA_Filter.${NAMESPACE}.svc.cluster.local`),
+    );
   });
 
   it("a name that cannot stay unique, a missing gateway cert and a bad namespace are exit 2", () => {
     const other = join(dir, "clash");
-    for (const name of ["Foo_Bar", "foo-bar"]) assert.equal(cli(["plugin", name, "--out", other, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    for (const name of ["Foo_Bar", "foo-bar"])
+      assert.equal(cli(["plugin", name, "--out", other, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
     const clash = cli(["export", "k8s", "--tree", other, "--out", join(dir, "clash.yaml")], dir);
     assert.equal(clash.code, 2);
     assert.match(clash.stderr, /the gateway: no certificate yet[\s\S]*mtls-certs gateway/);
     assert.equal(cli(["gateway", "--out", other, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
     const again = cli(["export", "k8s", "--tree", other, "--out", join(dir, "clash.yaml")], dir);
     assert.equal(again.code, 2);
-    assert.match(again.stderr, /plugin (Foo_Bar|foo-bar): its Kubernetes name mcp-plugin-foo-bar is already the name of plugin (Foo_Bar|foo-bar)/);
+    assert.match(
+      again.stderr,
+      /plugin (Foo_Bar|foo-bar): its Kubernetes name mcp-plugin-foo-bar is already the name of plugin (Foo_Bar|foo-bar)/,
+    );
     const namespace = cli(["export", "k8s", "--tree", tree, "--namespace", "Bad_NS"], dir);
     assert.equal(namespace.code, 2);
     assert.match(namespace.stderr, /--namespace: "Bad_NS"/);
   });
 
   it("kubernetesName lower-cases, replaces, cuts to 63 and reports each change", () => {
-    assert.deepEqual(kubernetesName("mcp-plugin-DenyList", "x"), { name: "mcp-plugin-denylist", changes: ["lower-cased"] });
+    assert.deepEqual(kubernetesName("mcp-plugin-DenyList", "x"), {
+      name: "mcp-plugin-denylist",
+      changes: ["lower-cased"],
+    });
     const long = kubernetesName(`mcp-plugin-${"a".repeat(60)}`, "x");
     assert.equal(long.name.length, 63);
     assert.deepEqual(long.changes, ["cut to 63 characters"]);

@@ -49,7 +49,12 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
 }
 
 /** Starts a server in the foreground; `stop` ends it (SIGTERM, then SIGKILL) and waits. */
-async function startDaemon(command: string, args: string[], port: number, env: NodeJS.ProcessEnv = {}): Promise<{ stop: () => Promise<void> }> {
+async function startDaemon(
+  command: string,
+  args: string[],
+  port: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stop: () => Promise<void> }> {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (d) => (output += d));
@@ -93,7 +98,9 @@ function curl(args: string[]): Promise<Run> {
 /** nginx in the foreground with `<prefix>/mtls.conf` included in its http {}; pid, logs and temp files in `prefix`. */
 async function startNginx(prefix: string, port: number): Promise<{ stop: () => Promise<void> }> {
   mkdirSync(join(prefix, "logs"), { recursive: true });
-  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `${k}_temp_path ${join(prefix, k)};`).join(" ");
+  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+    .map((k) => `${k}_temp_path ${join(prefix, k)};`)
+    .join(" ");
   const conf = writeFile(
     join(prefix, "nginx.conf"),
     `daemon off;\nmaster_process off;\npid ${join(prefix, "nginx.pid")};\nerror_log ${join(prefix, "error.log")} info;\nevents { worker_connections 64; }\nhttp {\n  access_log off;\n  ${temps}\n  include ${join(prefix, "mtls.conf")};\n}\n`,
@@ -108,9 +115,15 @@ async function startNginx(prefix: string, port: number): Promise<{ stop: () => P
  * ACME, storage in `home`); `caddy adapt` must accept it first.
  */
 async function startCaddy(home: string, site: string, port: number): Promise<{ stop: () => Promise<void> }> {
-  const caddyfile = writeFile(join(home, "Caddyfile"), `{\n\tadmin off\n\tauto_https off\n\tstorage file_system ${join(home, "data")}\n}\nimport ${site}\n`);
+  const caddyfile = writeFile(
+    join(home, "Caddyfile"),
+    `{\n\tadmin off\n\tauto_https off\n\tstorage file_system ${join(home, "data")}\n}\nimport ${site}\n`,
+  );
   const env = { HOME: home, XDG_DATA_HOME: join(home, "xdg-data"), XDG_CONFIG_HOME: join(home, "xdg-config") };
-  const adapted = spawnSync("caddy", ["adapt", "--config", caddyfile, "--adapter", "caddyfile"], { encoding: "utf8", env: { ...process.env, ...env } });
+  const adapted = spawnSync("caddy", ["adapt", "--config", caddyfile, "--adapter", "caddyfile"], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
   assert.equal(adapted.status, 0, adapted.stderr);
   assert.match(adapted.stdout, /require_and_verify/);
   return startDaemon("caddy", ["run", "--config", caddyfile, "--adapter", "caddyfile"], port, env);
@@ -125,7 +138,16 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
 
   /** curl to the proxy as SERVER (the name in its cert), verifying the server against the CA. */
   const request = (port: number, client?: string) =>
-    curl([...(client ? ["--cert", clientPem(client)] : []), "--resolve", `${SERVER}:${port}:127.0.0.1`, "--cacert", join(tree, "ca/ca.crt"), `https://${SERVER}:${port}/health`, "-w", "\n%{http_code}"]);
+    curl([
+      ...(client ? ["--cert", clientPem(client)] : []),
+      "--resolve",
+      `${SERVER}:${port}:127.0.0.1`,
+      "--cacert",
+      join(tree, "ca/ca.crt"),
+      `https://${SERVER}:${port}/health`,
+      "-w",
+      "\n%{http_code}",
+    ]);
   const headersSeen = (r: Run) => JSON.parse(r.stdout.split("\n")[0] ?? "{}") as Record<string, string>;
   const status = (r: Run) => r.stdout.trim().split("\n").at(-1);
   /** admin's cert gets through, and the upstream sees its CN in the headers the gateway reads. */
@@ -138,7 +160,22 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     return seen;
   };
   const exportConfig = (kind: string, port: number, extra: string[] = []) =>
-    cli(["export", kind, "--tree", tree, "--server", SERVER, "--listen", `127.0.0.1:${port}`, "--upstream", upstream.url, ...extra], dir);
+    cli(
+      [
+        "export",
+        kind,
+        "--tree",
+        tree,
+        "--server",
+        SERVER,
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--upstream",
+        upstream.url,
+        ...extra,
+      ],
+      dir,
+    );
 
   before(async () => {
     const kt = ["--out", tree, "--key-type", "ecdsa-p256", "-q"];
@@ -162,7 +199,10 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     assert.match(withCrl.stdout, new RegExp(`ssl_crl ${join(tree, "ca/ca.crl")};`));
   });
 
-  it("nginx runs the snippet: a client cert reaches the upstream with its CN, no cert gets 400, a revoked cert is refused", { ...TIME_LIMIT, skip: skipUnless("nginx", "nginx-light") }, async (t) => {
+  it("nginx runs the snippet: a client cert reaches the upstream with its CN, no cert gets 400, a revoked cert is refused", {
+    ...TIME_LIMIT,
+    skip: skipUnless("nginx", "nginx-light"),
+  }, async (t) => {
     t.diagnostic(spawnSync("nginx", ["-v"], { encoding: "utf8" }).stderr.trim());
     const port = await freePort();
     const exported = exportConfig("nginx", port, ["--out", join(dir, "nginx/mtls.conf")]);
@@ -186,7 +226,10 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     }
   });
 
-  it("haproxy -c accepts its config and, started, enforces client certs and the CRL; its bundle is 600 and holds the server's pair", { ...TIME_LIMIT, skip: skipUnless("haproxy", "haproxy") }, async (t) => {
+  it("haproxy -c accepts its config and, started, enforces client certs and the CRL; its bundle is 600 and holds the server's pair", {
+    ...TIME_LIMIT,
+    skip: skipUnless("haproxy", "haproxy"),
+  }, async (t) => {
     t.diagnostic(spawnSync("haproxy", ["-v"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "");
     const port = await freePort();
     const cfg = join(dir, "haproxy.cfg");
@@ -196,7 +239,10 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     assert.equal(statSync(bundle).mode & 0o777, 0o600);
     const certKey = openssl(["x509", "-in", bundle, "-noout", "-pubkey"]).stdout;
     assert.equal(openssl(["pkey", "-in", bundle, "-pubout"]).stdout, certKey, "the bundle's key is the cert's");
-    assert.equal(openssl(["x509", "-in", bundle, "-noout", "-fingerprint"]).stdout, openssl(["x509", "-in", join(tree, "servers", SERVER, "server.crt"), "-noout", "-fingerprint"]).stdout);
+    assert.equal(
+      openssl(["x509", "-in", bundle, "-noout", "-fingerprint"]).stdout,
+      openssl(["x509", "-in", join(tree, "servers", SERVER, "server.crt"), "-noout", "-fingerprint"]).stdout,
+    );
     assert.match(read(cfg), /verify required crl-file /);
 
     const check = spawnSync("haproxy", ["-c", "-f", cfg], { encoding: "utf8" });
@@ -221,7 +267,10 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     assert.doesNotMatch(again.stderr, /wrote .*haproxy\.pem/);
   });
 
-  it("caddy adapt accepts the Caddyfile and, started, enforces client certs", { ...TIME_LIMIT, skip: skipUnless("caddy", "caddy") }, async (t) => {
+  it("caddy adapt accepts the Caddyfile and, started, enforces client certs", {
+    ...TIME_LIMIT,
+    skip: skipUnless("caddy", "caddy"),
+  }, async (t) => {
     t.diagnostic(`caddy ${spawnSync("caddy", ["version"], { encoding: "utf8" }).stdout.trim()}`);
     const port = await freePort();
     const site = join(dir, "caddy/site.caddy");
@@ -247,7 +296,10 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     const args = ["--tree", tree, "--server", "locked.local", "--out", join(dir, "locked.cfg")];
     const refused = cli(["export", "haproxy", ...args], dir);
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /server\.key: the key is encrypted and HAProxy cannot open an encrypted key[\s\S]*--key-passphrase-env/);
+    assert.match(
+      refused.stderr,
+      /server\.key: the key is encrypted and HAProxy cannot open an encrypted key[\s\S]*--key-passphrase-env/,
+    );
     const wrong = cli(["export", "haproxy", ...args, "--key-passphrase-env", "PW"], dir, { PW: "wrong" });
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /wrong passphrase/);
@@ -256,7 +308,10 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     assert.equal(ok.code, 0, ok.stderr);
     const bundle = join(tree, "servers/locked.local/haproxy.pem");
     assert.doesNotMatch(read(bundle), /ENCRYPTED/);
-    assert.equal(openssl(["pkey", "-in", bundle, "-pubout"]).stdout, openssl(["x509", "-in", bundle, "-noout", "-pubkey"]).stdout);
+    assert.equal(
+      openssl(["pkey", "-in", bundle, "-pubout"]).stdout,
+      openssl(["x509", "-in", bundle, "-noout", "-pubkey"]).stdout,
+    );
     const caddy = cli(["export", "caddy", "--tree", tree, "--server", "locked.local"], dir);
     assert.equal(caddy.code, 2);
     assert.match(caddy.stderr, /Caddy cannot open an encrypted key/);
@@ -302,7 +357,12 @@ describe("export nginx, haproxy and caddy with an intermediate CA: the server pr
 
   before(async () => {
     const kt = ["--out", tree, "--key-type", "ecdsa-p256", "-q"];
-    for (const args of [["ca", "--intermediate"], ["server", SERVER], ["client", "admin"], ["client", "eve"]]) {
+    for (const args of [
+      ["ca", "--intermediate"],
+      ["server", SERVER],
+      ["client", "admin"],
+      ["client", "eve"],
+    ]) {
       const r = cli([...args, ...kt], dir);
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     }
@@ -312,22 +372,53 @@ describe("export nginx, haproxy and caddy with an intermediate CA: the server pr
   after(() => upstream.server.close());
 
   const exportTo = (kind: string, port: number, out: string) => {
-    const r = cli(["export", kind, "--tree", tree, "--server", SERVER, "--listen", `127.0.0.1:${port}`, "--upstream", upstream.url, "--out", out], dir);
+    const r = cli(
+      [
+        "export",
+        kind,
+        "--tree",
+        tree,
+        "--server",
+        SERVER,
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--upstream",
+        upstream.url,
+        "--out",
+        out,
+      ],
+      dir,
+    );
     assert.equal(r.code, 0, r.stderr);
     return r;
   };
   /** admin gets through with its CN; no cert does not. */
   const enforced = async (port: number, refusedStatus: "400" | "handshake") => {
-    const args = (client?: string) => [...(client ? ["--cert", join(tree, "clients", client, "client.pem")] : []), "--resolve", `${SERVER}:${port}:127.0.0.1`, "--cacert", join(tree, "ca/ca.crt"), `https://${SERVER}:${port}/`, "-w", "\n%{http_code}"];
+    const args = (client?: string) => [
+      ...(client ? ["--cert", join(tree, "clients", client, "client.pem")] : []),
+      "--resolve",
+      `${SERVER}:${port}:127.0.0.1`,
+      "--cacert",
+      join(tree, "ca/ca.crt"),
+      `https://${SERVER}:${port}/`,
+      "-w",
+      "\n%{http_code}",
+    ];
     const good = await curl(args("admin"));
     assert.equal(good.stdout.trim().split("\n").at(-1), "200", good.stderr);
-    assert.equal((JSON.parse(good.stdout.split("\n")[0] ?? "{}") as Record<string, string>)["x-ssl-client-s-dn-cn"], "admin");
+    assert.equal(
+      (JSON.parse(good.stdout.split("\n")[0] ?? "{}") as Record<string, string>)["x-ssl-client-s-dn-cn"],
+      "admin",
+    );
     const none = await curl(args());
     if (refusedStatus === "400") assert.equal(none.stdout.trim().split("\n").at(-1), "400");
     else assert.notEqual(none.code, 0);
   };
 
-  it("nginx: fullchain.crt carries the intermediate, depth 3 lets clients through, and a CRL without the root's is left out and said", { ...TIME_LIMIT, skip: skipUnless("nginx", "nginx-light") }, async () => {
+  it("nginx: fullchain.crt carries the intermediate, depth 3 lets clients through, and a CRL without the root's is left out and said", {
+    ...TIME_LIMIT,
+    skip: skipUnless("nginx", "nginx-light"),
+  }, async () => {
     const port = await freePort();
     const conf = join(dir, "nginx/mtls.conf");
     const r = exportTo("nginx", port, conf);
@@ -339,7 +430,15 @@ describe("export nginx, haproxy and caddy with an intermediate CA: the server pr
     assert.match(text, /# .*ca\.crl is not enforced: it has no CRL from CN=ContextForge-CA/);
     assert.match(r.stderr, /not enforced/);
     // openssl: the presented chain leads from the server cert to the root.
-    const verified = openssl(["verify", "-x509_strict", "-CAfile", join(tree, "ca/ca.crt"), "-untrusted", fullchain, join(tree, "servers", SERVER, "server.crt")]);
+    const verified = openssl([
+      "verify",
+      "-x509_strict",
+      "-CAfile",
+      join(tree, "ca/ca.crt"),
+      "-untrusted",
+      fullchain,
+      join(tree, "servers", SERVER, "server.crt"),
+    ]);
     assert.equal(verified.code, 0, verified.stderr);
     const nginx = await startNginx(join(dir, "nginx"), port);
     try {
@@ -349,7 +448,10 @@ describe("export nginx, haproxy and caddy with an intermediate CA: the server pr
     }
   });
 
-  it("haproxy: the bundle carries the intermediate; started, it lets clients of the intermediate through and refuses a client without a cert", { ...TIME_LIMIT, skip: skipUnless("haproxy", "haproxy") }, async () => {
+  it("haproxy: the bundle carries the intermediate; started, it lets clients of the intermediate through and refuses a client without a cert", {
+    ...TIME_LIMIT,
+    skip: skipUnless("haproxy", "haproxy"),
+  }, async () => {
     const port = await freePort();
     const cfg = join(dir, "haproxy.cfg");
     exportTo("haproxy", port, cfg);
@@ -363,7 +465,10 @@ describe("export nginx, haproxy and caddy with an intermediate CA: the server pr
     }
   });
 
-  it("caddy: it presents fullchain.crt and lets clients of the intermediate through", { ...TIME_LIMIT, skip: skipUnless("caddy", "caddy") }, async () => {
+  it("caddy: it presents fullchain.crt and lets clients of the intermediate through", {
+    ...TIME_LIMIT,
+    skip: skipUnless("caddy", "caddy"),
+  }, async () => {
     const port = await freePort();
     const site = join(dir, "caddy/site.caddy");
     mkdirSync(join(dir, "caddy"), { recursive: true });

@@ -45,7 +45,13 @@ describe("all --config mcp-stack.yaml: the gateway's deploy config", () => {
     const r = cli(["all", "--config", "mcp-stack.yaml", "--key-type", "ecdsa-p256", "-q"], dir);
     assert.equal(r.code, 0, r.stderr);
     const tree = join(dir, "deploy/certs");
-    for (const file of ["ca/ca.crt", "gateway/client.crt", "plugins/OPAPluginFilter/server.crt", "plugins/LLMGuardPlugin/server.crt"]) assert.ok(existsSync(join(tree, file)), file);
+    for (const file of [
+      "ca/ca.crt",
+      "gateway/client.crt",
+      "plugins/OPAPluginFilter/server.crt",
+      "plugins/LLMGuardPlugin/server.crt",
+    ])
+      assert.ok(existsSync(join(tree, file)), file);
     assert.equal(existsSync(join(tree, "plugins/PlainPlugin")), false, "mtls_enabled: false gets no cert");
     assert.equal(existsSync(join(dir, "certs/mcp")), false, "the default tree is not used");
     assert.equal(lifetimeDays(join(tree, "plugins/OPAPluginFilter/server.crt")), 30);
@@ -54,7 +60,10 @@ describe("all --config mcp-stack.yaml: the gateway's deploy config", () => {
   it("a flag beats the certificates section", () => {
     const dir = tempDir();
     writeFile(join(dir, "mcp-stack.yaml"), STACK);
-    const r = cli(["all", "--config", "mcp-stack.yaml", "--out", "elsewhere", "--days", "10", "--key-type", "ecdsa-p256", "-q"], dir);
+    const r = cli(
+      ["all", "--config", "mcp-stack.yaml", "--out", "elsewhere", "--days", "10", "--key-type", "ecdsa-p256", "-q"],
+      dir,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(lifetimeDays(join(dir, "elsewhere/gateway/client.crt")), 10);
     assert.equal(existsSync(join(dir, "deploy")), false);
@@ -63,10 +72,22 @@ describe("all --config mcp-stack.yaml: the gateway's deploy config", () => {
   it("an unknown shape, or paths that split the tree, are exit 2 naming the file", () => {
     const dir = tempDir();
     const cases: Array<[string, RegExp]> = [
-      ["gateway:\n  image: x\n", /odd\.yaml:1:1: no top-level `plugins:` key: not a plugin config .* or the gateway's mcp-stack\.yaml/],
-      [STACK.replace("./deploy/certs/gateway", "./other/gateway"), /odd\.yaml:\d+:\d+: certificates\.gateway_path "\.\/other\/gateway" is not under \.\/deploy\/certs/],
-      [STACK.replace("./deploy/certs/plugins", "./deploy/certs/plugin-certs"), /odd\.yaml:\d+:\d+: certificates\.plugins_path .* must end in \/plugins/],
-      [STACK.replace("validity_days: 30", "validity_days: 0"), /odd\.yaml:\d+:\d+: certificates\.validity_days: "0" is not a whole number of days/],
+      [
+        "gateway:\n  image: x\n",
+        /odd\.yaml:1:1: no top-level `plugins:` key: not a plugin config .* or the gateway's mcp-stack\.yaml/,
+      ],
+      [
+        STACK.replace("./deploy/certs/gateway", "./other/gateway"),
+        /odd\.yaml:\d+:\d+: certificates\.gateway_path "\.\/other\/gateway" is not under \.\/deploy\/certs/,
+      ],
+      [
+        STACK.replace("./deploy/certs/plugins", "./deploy/certs/plugin-certs"),
+        /odd\.yaml:\d+:\d+: certificates\.plugins_path .* must end in \/plugins/,
+      ],
+      [
+        STACK.replace("validity_days: 30", "validity_days: 0"),
+        /odd\.yaml:\d+:\d+: certificates\.validity_days: "0" is not a whole number of days/,
+      ],
     ];
     for (const [text, message] of cases) {
       writeFile(join(dir, "odd.yaml"), text);
@@ -78,12 +99,21 @@ describe("all --config mcp-stack.yaml: the gateway's deploy config", () => {
   });
 
   it("a plain plugin config has no certificates section and keeps its kind: external rule", () => {
-    const plain = parsePluginConfig('plugins:\n  - name: "A"\n    kind: "external"\n  - name: "B"\n    kind: "native"\n', "config.yaml");
+    const plain = parsePluginConfig(
+      'plugins:\n  - name: "A"\n    kind: "external"\n  - name: "B"\n    kind: "native"\n',
+      "config.yaml",
+    );
     assert.equal(plain.stack, undefined);
-    assert.deepEqual(plain.plugins.map((p) => p.name), ["A"]);
+    assert.deepEqual(
+      plain.plugins.map((p) => p.name),
+      ["A"],
+    );
     const stack = parsePluginConfig(STACK, "mcp-stack.yaml");
     assert.deepEqual(stack.stack, { days: 30, out: "./deploy/certs", useCertManager: false });
-    assert.deepEqual(stack.plugins.map((p) => p.name), ["OPAPluginFilter", "LLMGuardPlugin"]);
+    assert.deepEqual(
+      stack.plugins.map((p) => p.name),
+      ["OPAPluginFilter", "LLMGuardPlugin"],
+    );
     assert.deepEqual(stack.skipped, ["PlainPlugin"]);
   });
 });

@@ -45,7 +45,11 @@ export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, in
 }
 
 /** The same, asynchronously: for concurrent runs and signals. */
-export function cliAsync(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
+export function cliAsync(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: "1", CI: "1", MCP_CERT_DAYS: "", MCP_PLUGIN_CONFIG: "", ...env },
@@ -86,7 +90,13 @@ export function x509Text(certPath: string): string {
  * A P-256 key and a cert that openssl itself signs with `ca` (`x509 -req -CA -CAkey`): a cert our
  * code never saw. `extensions` are extfile lines such as `subjectAltName=DNS:x`.
  */
-export function opensslSignedCert(dir: string, name: string, ca: { cert: string; key: string }, extensions: readonly string[], subject = `/CN=${name}`): { cert: string; key: string } {
+export function opensslSignedCert(
+  dir: string,
+  name: string,
+  ca: { cert: string; key: string },
+  extensions: readonly string[],
+  subject = `/CN=${name}`,
+): { cert: string; key: string } {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.crt`);
@@ -94,7 +104,24 @@ export function opensslSignedCert(dir: string, name: string, ca: { cert: string;
   for (const args of [
     ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
     ["req", "-new", "-key", key, "-subj", subject, "-out", csr],
-    ["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-days", "30", "-sha256", "-extfile", extfile, "-out", cert],
+    [
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      ca.cert,
+      "-CAkey",
+      ca.key,
+      "-CAcreateserial",
+      "-days",
+      "30",
+      "-sha256",
+      "-extfile",
+      extfile,
+      "-out",
+      cert,
+    ],
   ]) {
     const r = openssl(args);
     if (r.code !== 0) throw new Error(`openssl ${args[0]} for ${name} failed: ${r.stderr}`);
@@ -122,7 +149,11 @@ export function pluginConfig(plugins: Array<{ name: string; kind?: string; url?:
   return (
     "plugins:\n" +
     plugins
-      .map((p) => `  - name: "${p.name}"\n    kind: "${p.kind ?? "external"}"\n` + (p.url ? `    mcp:\n      proto: STREAMABLEHTTP\n      url: ${p.url}\n` : ""))
+      .map(
+        (p) =>
+          `  - name: "${p.name}"\n    kind: "${p.kind ?? "external"}"\n` +
+          (p.url ? `    mcp:\n      proto: STREAMABLEHTTP\n      url: ${p.url}\n` : ""),
+      )
       .join("")
   );
 }
@@ -149,7 +180,11 @@ export interface HandshakeResult {
  * A real mutual-TLS handshake over loopback with node:tls: the server requires and verifies
  * a client certificate; the client verifies the server against `servername` (or `host`).
  */
-export async function mtlsHandshake(server: TlsEnd & { cert: string; key: string }, client: TlsEnd, o: { servername?: string; host?: string; crl?: string } = {}): Promise<HandshakeResult> {
+export async function mtlsHandshake(
+  server: TlsEnd & { cert: string; key: string },
+  client: TlsEnd,
+  o: { servername?: string; host?: string; crl?: string } = {},
+): Promise<HandshakeResult> {
   const srv = tls.createServer({
     cert: server.cert,
     key: server.key,
@@ -181,7 +216,13 @@ export async function mtlsHandshake(server: TlsEnd & { cert: string; key: string
       });
       let data = "";
       socket.on("data", (d) => (data += d));
-      socket.on("end", () => res(data === "hello\n" ? { ok: true, peerCn } : { ok: false, error: "server closed without data (client cert refused)" }));
+      socket.on("end", () =>
+        res(
+          data === "hello\n"
+            ? { ok: true, peerCn }
+            : { ok: false, error: "server closed without data (client cert refused)" },
+        ),
+      );
       socket.on("error", (e) => res({ ok: false, error: e.message }));
       socket.setTimeout(10_000, () => {
         socket.destroy();
@@ -197,8 +238,19 @@ export async function mtlsHandshake(server: TlsEnd & { cert: string; key: string
  * Python's ssl client with VERIFY_X509_STRICT (Python 3.13's default context) against a
  * node:tls server: proves the gateway's own TLS stack accepts the files.
  */
-export async function pythonStrictClient(server: TlsEnd & { cert: string; key: string }, client: { certfile: string; keyfile: string; cafile: string; password?: string }, host: string, checkHostname = true): Promise<Run> {
-  const srv = tls.createServer({ cert: server.cert, key: server.key, ca: server.ca, requestCert: true, rejectUnauthorized: true });
+export async function pythonStrictClient(
+  server: TlsEnd & { cert: string; key: string },
+  client: { certfile: string; keyfile: string; cafile: string; password?: string },
+  host: string,
+  checkHostname = true,
+): Promise<Run> {
+  const srv = tls.createServer({
+    cert: server.cert,
+    key: server.key,
+    ca: server.ca,
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
   srv.on("secureConnection", (s) => s.end("hello\n"));
   srv.on("tlsClientError", () => undefined);
   await new Promise<void>((res) => srv.listen(0, "127.0.0.1", res));
@@ -213,7 +265,16 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[2]))) as raw:
     with ctx.wrap_socket(raw, server_hostname=sys.argv[1]) as s:
         print(s.recv(100).decode().strip())
 `;
-  const args = ["-c", script, host, String(port), client.cafile, client.certfile, client.keyfile, checkHostname ? "1" : "0"];
+  const args = [
+    "-c",
+    script,
+    host,
+    String(port),
+    client.cafile,
+    client.certfile,
+    client.keyfile,
+    checkHostname ? "1" : "0",
+  ];
   if (client.password !== undefined) args.push(client.password);
   try {
     return await new Promise<Run>((res) => {

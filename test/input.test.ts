@@ -39,7 +39,12 @@ async function mtlsCerts(args: string[], cwd: string, env: NodeJS.ProcessEnv, sp
  * Runs a command in a fresh project holding only `files` (`--out` and `--config` point into it);
  * asserts exit 2, nothing on stdout, and that no file or directory was made.
  */
-async function refused(args: string[], files: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}, spawned = false): Promise<Run> {
+async function refused(
+  args: string[],
+  files: Record<string, string> = {},
+  env: NodeJS.ProcessEnv = {},
+  spawned = false,
+): Promise<Run> {
   const cwd = tempDir("mtls-input-");
   for (const [path, text] of Object.entries(files)) writeFile(join(cwd, path), text);
   const before = readdirSync(cwd, { recursive: true }).sort();
@@ -58,20 +63,75 @@ async function refused(args: string[], files: Record<string, string> = {}, env: 
 describe("plugin config errors: exit 2 with file:line:column, nothing written", () => {
   const file = "plugins/external/config.yaml";
   const cases: Array<{ what: string; text: string; at: string; says: RegExp }> = [
-    { what: "an unclosed quote", text: 'plugins:\n  - name: "a\n    kind: external\n', at: `${file}:4:1`, says: /YAML syntax error: Missing closing "quote/ },
-    { what: "a bad indent", text: "plugins:\n  - name: a\n   kind: external\n", at: `${file}:3:1`, says: /YAML syntax error/ },
-    { what: "a tab as indentation", text: "plugins:\n\t- name: a\n", at: `${file}:2:1`, says: /YAML syntax error: Tabs are not allowed/ },
-    { what: "a key given twice in one entry", text: "plugins:\n  - name: a\n    name: b\n", at: `${file}:3:5`, says: /Map keys must be unique/ },
-    { what: "an unclosed flow map", text: "plugins: [\n  {name: a, kind: external\n", at: `${file}:3:1`, says: /YAML syntax error/ },
+    {
+      what: "an unclosed quote",
+      text: 'plugins:\n  - name: "a\n    kind: external\n',
+      at: `${file}:4:1`,
+      says: /YAML syntax error: Missing closing "quote/,
+    },
+    {
+      what: "a bad indent",
+      text: "plugins:\n  - name: a\n   kind: external\n",
+      at: `${file}:3:1`,
+      says: /YAML syntax error/,
+    },
+    {
+      what: "a tab as indentation",
+      text: "plugins:\n\t- name: a\n",
+      at: `${file}:2:1`,
+      says: /YAML syntax error: Tabs are not allowed/,
+    },
+    {
+      what: "a key given twice in one entry",
+      text: "plugins:\n  - name: a\n    name: b\n",
+      at: `${file}:3:5`,
+      says: /Map keys must be unique/,
+    },
+    {
+      what: "an unclosed flow map",
+      text: "plugins: [\n  {name: a, kind: external\n",
+      at: `${file}:3:1`,
+      says: /YAML syntax error/,
+    },
     { what: "no plugins key", text: "other: 1\n", at: `${file}:1:1`, says: /no top-level `plugins:` key/ },
-    { what: "plugins is a mapping, not a list", text: "plugins:\n  name: a\n", at: `${file}:2:3`, says: /`plugins` must be a list/ },
+    {
+      what: "plugins is a mapping, not a list",
+      text: "plugins:\n  name: a\n",
+      at: `${file}:2:3`,
+      says: /`plugins` must be a list/,
+    },
     { what: "plugins is empty (null)", text: "plugins:\n", at: `${file}:1:9`, says: /`plugins` must be a list/ },
     { what: "a scalar document", text: "just text\n", at: `${file}:1:1`, says: /expected a plugin config/ },
-    { what: "an entry without a name", text: "plugins:\n  - kind: external\n", at: `${file}:2:5`, says: /plugins\[0\]\.name must be a string/ },
-    { what: "a name that is a number", text: "plugins:\n  - name: 5\n    kind: external\n", at: `${file}:2:11`, says: /plugins\[0\]\.name must be a string/ },
-    { what: "an entry that is a string", text: "plugins:\n  - a\n", at: `${file}:2:5`, says: /plugins\[0\] must be a mapping/ },
-    { what: "kind that is a number", text: "plugins:\n  - name: a\n    kind: 5\n", at: `${file}:3:11`, says: /plugins\[0\]\.kind must be a string/ },
-    { what: "kind that is a list", text: "plugins:\n  - name: a\n    kind: [external]\n", at: `${file}:3:11`, says: /plugins\[0\]\.kind must be a string/ },
+    {
+      what: "an entry without a name",
+      text: "plugins:\n  - kind: external\n",
+      at: `${file}:2:5`,
+      says: /plugins\[0\]\.name must be a string/,
+    },
+    {
+      what: "a name that is a number",
+      text: "plugins:\n  - name: 5\n    kind: external\n",
+      at: `${file}:2:11`,
+      says: /plugins\[0\]\.name must be a string/,
+    },
+    {
+      what: "an entry that is a string",
+      text: "plugins:\n  - a\n",
+      at: `${file}:2:5`,
+      says: /plugins\[0\] must be a mapping/,
+    },
+    {
+      what: "kind that is a number",
+      text: "plugins:\n  - name: a\n    kind: 5\n",
+      at: `${file}:3:11`,
+      says: /plugins\[0\]\.kind must be a string/,
+    },
+    {
+      what: "kind that is a list",
+      text: "plugins:\n  - name: a\n    kind: [external]\n",
+      at: `${file}:3:11`,
+      says: /plugins\[0\]\.kind must be a string/,
+    },
     {
       what: "a duplicate name (case-insensitively: one directory on macOS)",
       text: "plugins:\n  - name: a\n    kind: external\n  - name: A\n    kind: external\n",
@@ -92,7 +152,10 @@ describe("plugin config errors: exit 2 with file:line:column, nothing written", 
 
   it("unknown top-level keys are tolerated", () => {
     const cwd = tempDir("mtls-input-");
-    writeFile(join(cwd, file), "plugin_settings:\n  parallel: true\n" + pluginConfig([{ name: "alpha" }]) + "plugin_dirs: []\n");
+    writeFile(
+      join(cwd, file),
+      "plugin_settings:\n  parallel: true\n" + pluginConfig([{ name: "alpha" }]) + "plugin_dirs: []\n",
+    );
     const r = cli(["all", ...KEY_TYPE, "--json"], cwd);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(join(cwd, "certs/mcp/plugins/alpha/server.crt")));
@@ -119,10 +182,17 @@ describe("unsafe names: exit 2 naming the value, nothing written", () => {
       for (const command of commands) {
         // `--` so that "-rf" reaches the name check instead of being read as flags. The issue's
         // names also through the real binary, as a shell passes them.
-        const r = await refused([command, ...KEY_TYPE, "--", name], {}, {}, command === "plugin" && issueNames.includes(name));
+        const r = await refused(
+          [command, ...KEY_TYPE, "--", name],
+          {},
+          {},
+          command === "plugin" && issueNames.includes(name),
+        );
         assert.ok(r.stderr.includes(`${shown} is not a safe name`), `${command}: ${r.stderr}`);
       }
-      const r = await refused(["all", ...KEY_TYPE], { "plugins/external/config.yaml": `plugins:\n  - name: ${shown}\n    kind: external\n` });
+      const r = await refused(["all", ...KEY_TYPE], {
+        "plugins/external/config.yaml": `plugins:\n  - name: ${shown}\n    kind: external\n`,
+      });
       assert.ok(r.stderr.includes(`config.yaml:2:11: plugins[0].name: ${shown} is not a safe name`), r.stderr);
     });
   }
@@ -146,9 +216,15 @@ describe("day counts: exit 2 from --days and MCP_CERT_DAYS, nothing written", ()
   for (const value of ["0", "-1", "abc", "1.5", "1e3", "36501", " ", "0x10", "12abc"]) {
     it(`${JSON.stringify(value)}`, async () => {
       const flag = await refused(["all", ...KEY_TYPE, `--days=${value}`]);
-      assert.ok(flag.stderr.includes(`--days: ${JSON.stringify(value)} is not a whole number of days from 1 to 36500`), flag.stderr);
+      assert.ok(
+        flag.stderr.includes(`--days: ${JSON.stringify(value)} is not a whole number of days from 1 to 36500`),
+        flag.stderr,
+      );
       const env = await refused(["all", ...KEY_TYPE], {}, { MCP_CERT_DAYS: value });
-      assert.ok(env.stderr.includes(`MCP_CERT_DAYS: ${JSON.stringify(value)} is not a whole number of days`), env.stderr);
+      assert.ok(
+        env.stderr.includes(`MCP_CERT_DAYS: ${JSON.stringify(value)} is not a whole number of days`),
+        env.stderr,
+      );
     });
   }
 

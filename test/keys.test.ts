@@ -8,7 +8,18 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cli, leafEnd, mtlsHandshake, openssl, pythonStrictClient, read, tempDir, verifyStrict, writeFile, x509Text } from "./helpers.js";
+import {
+  cli,
+  leafEnd,
+  mtlsHandshake,
+  openssl,
+  pythonStrictClient,
+  read,
+  tempDir,
+  verifyStrict,
+  writeFile,
+  x509Text,
+} from "./helpers.js";
 
 function mode(path: string): string {
   return (statSync(path).mode & 0o777).toString(8);
@@ -70,11 +81,7 @@ describe("--key-type: a leaf's key type does not depend on its CA's", () => {
   it("ECDSA leaves complete a mutual-TLS handshake (node:tls) and pass Python's strict check", async () => {
     const p = join(rsaTree, "certs/mcp/plugins/ecplugin");
     const c = join(rsaTree, "certs/mcp/clients/ec384");
-    const result = await mtlsHandshake(
-      leafEnd(p, "server"),
-      leafEnd(c, "client"),
-      { servername: "ecplugin" },
-    );
+    const result = await mtlsHandshake(leafEnd(p, "server"), leafEnd(c, "client"), { servername: "ecplugin" });
     assert.deepEqual(result, { ok: true, peerCn: "ec384" });
     const g = join(ecTree, "certs/mcp/gateway");
     const s = join(ecTree, "certs/mcp/servers/rsa-server");
@@ -88,7 +95,15 @@ describe("--key-type: a leaf's key type does not depend on its CA's", () => {
 
   it("an unknown --key-type is exit 2 naming the value, and nothing is written", () => {
     const fresh = tempDir();
-    for (const command of [["ca"], ["gateway"], ["plugin", "p"], ["server", "s"], ["client", "c"], ["https"], ["all"]]) {
+    for (const command of [
+      ["ca"],
+      ["gateway"],
+      ["plugin", "p"],
+      ["server", "s"],
+      ["client", "c"],
+      ["https"],
+      ["all"],
+    ]) {
       const r = cli([...command, "--key-type", "dsa1024"], fresh);
       assert.equal(r.code, 2, `${command.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, /--key-type: unknown key type "dsa1024"/);
@@ -136,10 +151,28 @@ describe("--key-passphrase-env: keys under a passphrase", () => {
     const plain = openssl(["pkey", "-in", join(p, "server.key"), "-passin", "env:MTLS_PW"]);
     assert.equal(plain.code, 0, plain.stderr);
     const server = { cert: read(join(p, "server.crt")), key: plain.stdout, ca: read(join(p, "ca.crt")) };
-    const ok = await pythonStrictClient(server, { certfile: join(g, "client.crt"), keyfile: join(g, "client.key"), cafile: join(g, "ca.crt"), password: env.MTLS_PW }, "localhost");
+    const ok = await pythonStrictClient(
+      server,
+      {
+        certfile: join(g, "client.crt"),
+        keyfile: join(g, "client.key"),
+        cafile: join(g, "ca.crt"),
+        password: env.MTLS_PW,
+      },
+      "localhost",
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout.trim(), "hello");
-    const bad = await pythonStrictClient(server, { certfile: join(g, "client.crt"), keyfile: join(g, "client.key"), cafile: join(g, "ca.crt"), password: env.WRONG_PW }, "localhost");
+    const bad = await pythonStrictClient(
+      server,
+      {
+        certfile: join(g, "client.crt"),
+        keyfile: join(g, "client.key"),
+        cafile: join(g, "ca.crt"),
+        password: env.WRONG_PW,
+      },
+      "localhost",
+    );
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /SSLError|bad decrypt|BAD_DECRYPT/i);
   });
@@ -184,13 +217,26 @@ describe("--key-passphrase-stdin: the passphrase on stdin, as openssl's -passin 
   it("encrypts new keys with the first line of stdin; openssl opens them with it, key decrypt reads it from stdin too", () => {
     const dir = tempDir();
     const key = join(dir, "certs/mcp/gateway/client.key");
-    const r = cli(["gateway", "--key-type", "ecdsa-p256", "--key-passphrase-stdin", "-q"], dir, {}, "from stdin pw\nsecond line ignored\n");
+    const r = cli(
+      ["gateway", "--key-type", "ecdsa-p256", "--key-passphrase-stdin", "-q"],
+      dir,
+      {},
+      "from stdin pw\nsecond line ignored\n",
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(read(key), /^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
     assert.equal(openssl(["pkey", "-in", key, "-noout", "-passin", "pass:from stdin pw"]).code, 0);
-    assert.notEqual(openssl(["pkey", "-in", key, "-noout", "-passin", "pass:from stdin pw\nsecond line ignored"]).code, 0);
+    assert.notEqual(
+      openssl(["pkey", "-in", key, "-noout", "-passin", "pass:from stdin pw\nsecond line ignored"]).code,
+      0,
+    );
     // The CA key is encrypted too: signing another leaf needs the same passphrase, here from stdin.
-    const plugin = cli(["plugin", "p1", "--key-type", "ecdsa-p256", "--key-passphrase-stdin", "-q"], dir, {}, "from stdin pw");
+    const plugin = cli(
+      ["plugin", "p1", "--key-type", "ecdsa-p256", "--key-passphrase-stdin", "-q"],
+      dir,
+      {},
+      "from stdin pw",
+    );
     assert.equal(plugin.code, 0, plugin.stderr);
     const out = join(dir, "plain.key");
     const decrypted = cli(["key", "decrypt", key, "--out", out, "--key-passphrase-stdin"], dir, {}, "from stdin pw\n");
@@ -203,7 +249,11 @@ describe("--key-passphrase-stdin: the passphrase on stdin, as openssl's -passin 
     for (const [args, input, message] of [
       [["--key-passphrase-stdin"], "\nsecret on line 2\n", /--key-passphrase-stdin: the first line of stdin is empty/],
       [["--key-passphrase-stdin"], "", /--key-passphrase-stdin: the first line of stdin is empty/],
-      [["--key-passphrase-stdin", "--key-passphrase-env", "PW"], "secret\n", /--key-passphrase-env and --key-passphrase-stdin both give the passphrase/],
+      [
+        ["--key-passphrase-stdin", "--key-passphrase-env", "PW"],
+        "secret\n",
+        /--key-passphrase-env and --key-passphrase-stdin both give the passphrase/,
+      ],
     ] as const) {
       const r = cli(["ca", "--key-type", "ecdsa-p256", ...args], dir, { PW: "secret" }, input);
       assert.equal(r.code, 2, r.stderr);
@@ -222,7 +272,10 @@ describe("key decrypt: a plain copy of an encrypted key (make certs-remove-passp
   before(() => {
     Object.assign(process.env, env);
     dir = tempDir();
-    assert.equal(cli(["https", "--key-type", "ecdsa-p256", "--key-passphrase-env", "KEY_FILE_PASSWORD", "-q"], dir, env).code, 0);
+    assert.equal(
+      cli(["https", "--key-type", "ecdsa-p256", "--key-passphrase-env", "KEY_FILE_PASSWORD", "-q"], dir, env).code,
+      0,
+    );
     encrypted = join(dir, "certs/key.pem");
   });
 
@@ -250,10 +303,19 @@ describe("key decrypt: a plain copy of an encrypted key (make certs-remove-passp
     const ed = join(dir, "openssl/ed25519-encrypted.pem");
     writeFile(join(dir, "openssl/.keep"), "");
     const plainRsa = openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"]).stdout;
-    assert.equal(openssl(["rsa", "-aes256", "-traditional", "-passout", "env:KEY_FILE_PASSWORD", "-out", rsa], plainRsa).code, 0);
+    assert.equal(
+      openssl(["rsa", "-aes256", "-traditional", "-passout", "env:KEY_FILE_PASSWORD", "-out", rsa], plainRsa).code,
+      0,
+    );
     assert.match(read(rsa), /Proc-Type: 4,ENCRYPTED/);
-    assert.equal(openssl(["genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "env:KEY_FILE_PASSWORD", "-out", ed]).code, 0);
-    for (const [source, type] of [[rsa, "RSA 1024"], [ed, "ED25519"]] as const) {
+    assert.equal(
+      openssl(["genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "env:KEY_FILE_PASSWORD", "-out", ed]).code,
+      0,
+    );
+    for (const [source, type] of [
+      [rsa, "RSA 1024"],
+      [ed, "ED25519"],
+    ] as const) {
       const r = cli(["key", "decrypt", source, "--key-passphrase-env", "KEY_FILE_PASSWORD", "--json"], dir, env);
       assert.equal(r.code, 0, r.stderr);
       const result = JSON.parse(r.stdout) as { key: string; keyType: string };
@@ -265,11 +327,20 @@ describe("key decrypt: a plain copy of an encrypted key (make certs-remove-passp
   it("a wrong or missing passphrase, an existing target or a plain key is exit 2, nothing written", () => {
     const target = join(dir, "nothing.pem");
     const cases: Array<[string[], RegExp]> = [
-      [[encrypted, "--out", target, "--key-passphrase-env", "WRONG_PW"], /certs\/key\.pem: wrong passphrase for the encrypted key/],
+      [
+        [encrypted, "--out", target, "--key-passphrase-env", "WRONG_PW"],
+        /certs\/key\.pem: wrong passphrase for the encrypted key/,
+      ],
       [[encrypted, "--out", target], /no passphrase[\s\S]*--key-passphrase-env VAR or --key-passphrase-stdin/],
       [[encrypted, "--out", target, "--key-passphrase-env", "UNSET_VAR"], /the variable UNSET_VAR is unset or empty/],
-      [[encrypted, "--out", join(dir, "plain/key.pem"), "--key-passphrase-env", "KEY_FILE_PASSWORD"], /already exists; not overwritten/],
-      [[join(dir, "plain/key.pem"), "--out", target, "--key-passphrase-env", "KEY_FILE_PASSWORD"], /the key is not encrypted/],
+      [
+        [encrypted, "--out", join(dir, "plain/key.pem"), "--key-passphrase-env", "KEY_FILE_PASSWORD"],
+        /already exists; not overwritten/,
+      ],
+      [
+        [join(dir, "plain/key.pem"), "--out", target, "--key-passphrase-env", "KEY_FILE_PASSWORD"],
+        /the key is not encrypted/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = cli(["key", "decrypt", ...args], dir, env);

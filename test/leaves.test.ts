@@ -9,7 +9,21 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { join } from "node:path";
-import { cli, leafEnd, mtlsHandshake, openssl, pluginConfig, pythonStrictClient, read, runAsync, tempDir, verifyStrict, writeFile, x509Text, type Run } from "./helpers.js";
+import {
+  cli,
+  leafEnd,
+  mtlsHandshake,
+  openssl,
+  pluginConfig,
+  pythonStrictClient,
+  read,
+  runAsync,
+  tempDir,
+  verifyStrict,
+  writeFile,
+  x509Text,
+  type Run,
+} from "./helpers.js";
 
 const FAST = ["--key-type", "rsa2048", "-q"];
 const DAY_MS = 86_400_000;
@@ -19,11 +33,23 @@ function mode(path: string): string {
 }
 
 /** An HTTPS server on 127.0.0.1 that answers with the client cert's CN ("anonymous" without one). */
-async function withHttpsServer<T>(o: { cert: string; key: string; ca?: string; requireClientCert?: boolean }, work: (port: number) => Promise<T>): Promise<T> {
-  const server = https.createServer({ cert: o.cert, key: o.key, ca: o.ca, requestCert: Boolean(o.requireClientCert), rejectUnauthorized: Boolean(o.requireClientCert) }, (req, res) => {
-    const peer = (req.socket as TLSSocket).getPeerCertificate();
-    res.end(`hello ${peer?.subject?.CN ?? "anonymous"}\n`);
-  });
+async function withHttpsServer<T>(
+  o: { cert: string; key: string; ca?: string; requireClientCert?: boolean },
+  work: (port: number) => Promise<T>,
+): Promise<T> {
+  const server = https.createServer(
+    {
+      cert: o.cert,
+      key: o.key,
+      ca: o.ca,
+      requestCert: Boolean(o.requireClientCert),
+      rejectUnauthorized: Boolean(o.requireClientCert),
+    },
+    (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate();
+      res.end(`hello ${peer?.subject?.CN ?? "anonymous"}\n`);
+    },
+  );
   server.on("tlsClientError", () => undefined);
   await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
   try {
@@ -65,17 +91,27 @@ describe("server and client: named leaves for proxies and API clients (seed 003)
   it("the server cert is serverAuth with SANs name + --san + --ip, and passes openssl verify -x509_strict -purpose sslserver", () => {
     const text = x509Text(join(server, "server.crt"));
     assert.match(text, /Extended Key Usage: *\n *TLS Web Server Authentication\n/);
-    assert.match(sansOf(join(server, "server.crt")), /DNS:gateway\.local, DNS:api\.example\.com, IP Address:127\.0\.0\.1\n/);
+    assert.match(
+      sansOf(join(server, "server.crt")),
+      /DNS:gateway\.local, DNS:api\.example\.com, IP Address:127\.0\.0\.1\n/,
+    );
     const ok = verifyStrict(join(server, "ca.crt"), join(server, "server.crt"), ["-purpose", "sslserver"]);
     assert.equal(ok.code, 0, ok.stderr);
     // A server cert must not pass as a client cert.
-    assert.notEqual(verifyStrict(join(server, "ca.crt"), join(server, "server.crt"), ["-purpose", "sslclient"]).code, 0);
+    assert.notEqual(
+      verifyStrict(join(server, "ca.crt"), join(server, "server.crt"), ["-purpose", "sslclient"]).code,
+      0,
+    );
   });
 
   it("the server's name and IP pass Python's strict hostname check", async () => {
     for (const host of ["gateway.local", "127.0.0.1", "api.example.com"]) {
       const r = await pythonStrictClient(
-        { cert: read(join(server, "server.crt")), key: read(join(server, "server.key")), ca: read(join(admin, "ca.crt")) },
+        {
+          cert: read(join(server, "server.crt")),
+          key: read(join(server, "server.key")),
+          ca: read(join(admin, "ca.crt")),
+        },
         { certfile: join(admin, "client.crt"), keyfile: join(admin, "client.key"), cafile: join(server, "ca.crt") },
         host,
       );
@@ -83,7 +119,11 @@ describe("server and client: named leaves for proxies and API clients (seed 003)
       assert.equal(r.stdout.trim(), "hello");
     }
     const wrong = await pythonStrictClient(
-      { cert: read(join(server, "server.crt")), key: read(join(server, "server.key")), ca: read(join(admin, "ca.crt")) },
+      {
+        cert: read(join(server, "server.crt")),
+        key: read(join(server, "server.key")),
+        ca: read(join(admin, "ca.crt")),
+      },
       { certfile: join(admin, "client.crt"), keyfile: join(admin, "client.key"), cafile: join(server, "ca.crt") },
       "other.example.com",
     );
@@ -94,14 +134,30 @@ describe("server and client: named leaves for proxies and API clients (seed 003)
   it("client writes clients/<name>/{client.key,client.crt,client.pem,ca.crt}; an e-mail CN gets an rfc822Name SAN", () => {
     assert.equal(runs.client!.code, 0, runs.client!.stderr);
     assert.deepEqual(readdirSync(admin).sort(), ["ca.crt", "client.crt", "client.key", "client.pem"]);
-    const subject = openssl(["x509", "-in", join(admin, "client.crt"), "-noout", "-subject", "-nameopt", "RFC2253"]).stdout;
+    const subject = openssl([
+      "x509",
+      "-in",
+      join(admin, "client.crt"),
+      "-noout",
+      "-subject",
+      "-nameopt",
+      "RFC2253",
+    ]).stdout;
     assert.equal(subject.trim(), "subject=OU=Clients,O=MCPGateway,CN=admin@example.com");
     assert.match(sansOf(join(admin, "client.crt")), /email:admin@example\.com\n/);
     assert.match(x509Text(join(admin, "client.crt")), /Extended Key Usage: *\n *TLS Web Client Authentication\n/);
     const ok = verifyStrict(join(admin, "ca.crt"), join(admin, "client.crt"), ["-purpose", "sslclient"]);
     assert.equal(ok.code, 0, ok.stderr);
-    const report = JSON.parse(runs.client!.stdout) as { certificates: Array<{ role: string; name: string; action: string; sans: string[] }> };
-    assert.deepEqual(report.certificates.map((c) => [c.role, c.name, c.action]), [["ca", "ca", "kept"], ["client", "admin", "created"]]);
+    const report = JSON.parse(runs.client!.stdout) as {
+      certificates: Array<{ role: string; name: string; action: string; sans: string[] }>;
+    };
+    assert.deepEqual(
+      report.certificates.map((c) => [c.role, c.name, c.action]),
+      [
+        ["ca", "ca", "kept"],
+        ["client", "admin", "created"],
+      ],
+    );
     assert.deepEqual(report.certificates[1]!.sans, ["email:admin@example.com"]);
   });
 
@@ -122,7 +178,16 @@ describe("server and client: named leaves for proxies and API clients (seed 003)
     await withHttpsServer({ ...leafEnd(server, "server"), requireClientCert: true }, async (port) => {
       const url = `https://gateway.local:${port}/health`;
       const resolve = ["--resolve", `gateway.local:${port}:127.0.0.1`];
-      const withCert = await runAsync("curl", ["-sS", "--fail", ...resolve, "--cacert", join(admin, "ca.crt"), "--cert", join(admin, "client.pem"), url]);
+      const withCert = await runAsync("curl", [
+        "-sS",
+        "--fail",
+        ...resolve,
+        "--cacert",
+        join(admin, "ca.crt"),
+        "--cert",
+        join(admin, "client.pem"),
+        url,
+      ]);
       assert.equal(withCert.code, 0, withCert.stderr);
       assert.equal(withCert.stdout, "hello admin@example.com\n");
       const without = await runAsync("curl", ["-sS", "--fail", ...resolve, "--cacert", join(admin, "ca.crt"), url]);
@@ -180,7 +245,10 @@ describe("https: the gateway's own serve-ssl cert (make certs)", () => {
   it("is CN=localhost with DNS:localhost, IP:127.0.0.1 and the extras, for 365 days", () => {
     const cert = join(certs, "cert.pem");
     assert.match(openssl(["x509", "-in", cert, "-noout", "-subject"]).stdout, /subject=CN = localhost\n/);
-    assert.match(sansOf(cert), /DNS:localhost, IP Address:127\.0\.0\.1, DNS:gateway\.example\.com, IP Address:0:0:0:0:0:0:0:1\n/);
+    assert.match(
+      sansOf(cert),
+      /DNS:localhost, IP Address:127\.0\.0\.1, DNS:gateway\.example\.com, IP Address:0:0:0:0:0:0:0:1\n/,
+    );
     const dates = openssl(["x509", "-in", cert, "-noout", "-startdate", "-enddate"]).stdout;
     const get = (k: string) => new Date(dates.match(new RegExp(`${k}=(.*)`))![1]!).getTime();
     assert.ok(Math.abs(get("notAfter") - Date.now() - 365 * DAY_MS) < 60_000, dates);
@@ -188,7 +256,10 @@ describe("https: the gateway's own serve-ssl cert (make certs)", () => {
 
   it("is self-signed and passes openssl verify -x509_strict -purpose sslserver against itself", () => {
     const cert = join(certs, "cert.pem");
-    assert.equal(openssl(["x509", "-in", cert, "-noout", "-subject"]).stdout.replace("subject", "issuer"), openssl(["x509", "-in", cert, "-noout", "-issuer"]).stdout);
+    assert.equal(
+      openssl(["x509", "-in", cert, "-noout", "-subject"]).stdout.replace("subject", "issuer"),
+      openssl(["x509", "-in", cert, "-noout", "-issuer"]).stdout,
+    );
     const r = verifyStrict(cert, cert, ["-purpose", "sslserver"]);
     assert.equal(r.code, 0, r.stderr);
   });
@@ -196,7 +267,15 @@ describe("https: the gateway's own serve-ssl cert (make certs)", () => {
   it("curl trusts it for https://localhost and https://127.0.0.1", async () => {
     await withHttpsServer({ cert: read(join(certs, "cert.pem")), key: read(join(certs, "key.pem")) }, async (port) => {
       for (const url of [`https://localhost:${port}/`, `https://127.0.0.1:${port}/`]) {
-        const r = await runAsync("curl", ["-sS", "--fail", "--resolve", `localhost:${port}:127.0.0.1`, "--cacert", join(certs, "cert.pem"), url]);
+        const r = await runAsync("curl", [
+          "-sS",
+          "--fail",
+          "--resolve",
+          `localhost:${port}:127.0.0.1`,
+          "--cacert",
+          join(certs, "cert.pem"),
+          url,
+        ]);
         assert.equal(r.code, 0, `${url}: ${r.stderr}`);
         assert.equal(r.stdout, "hello anonymous\n");
       }
@@ -207,11 +286,15 @@ describe("https: the gateway's own serve-ssl cert (make certs)", () => {
     const other = tempDir();
     const r = cli(["https", ...FAST], other, { MCP_CERT_DAYS: "30" });
     assert.equal(r.code, 0, r.stderr);
-    const end = new Date(openssl(["x509", "-in", join(other, "certs/cert.pem"), "-noout", "-enddate"]).stdout.split("=")[1]!).getTime();
+    const end = new Date(
+      openssl(["x509", "-in", join(other, "certs/cert.pem"), "-noout", "-enddate"]).stdout.split("=")[1]!,
+    ).getTime();
     assert.ok(Math.abs(end - Date.now() - 365 * DAY_MS) < 60_000);
     const days = cli(["https", "--days", "10", "--dir", "short", ...FAST], other);
     assert.equal(days.code, 0, days.stderr);
-    const shortEnd = new Date(openssl(["x509", "-in", join(other, "short/cert.pem"), "-noout", "-enddate"]).stdout.split("=")[1]!).getTime();
+    const shortEnd = new Date(
+      openssl(["x509", "-in", join(other, "short/cert.pem"), "-noout", "-enddate"]).stdout.split("=")[1]!,
+    ).getTime();
     assert.ok(Math.abs(shortEnd - Date.now() - 10 * DAY_MS) < 60_000);
   });
 
@@ -240,7 +323,10 @@ describe("https: the gateway's own serve-ssl cert (make certs)", () => {
     assert.equal(cli(["ca", ...FAST], other).code, 0);
     const r = cli(["https", "--ca", ...FAST], other);
     assert.equal(r.code, 0, r.stderr);
-    const ok = verifyStrict(join(other, "certs/mcp/ca/ca.crt"), join(other, "certs/cert.pem"), ["-purpose", "sslserver"]);
+    const ok = verifyStrict(join(other, "certs/mcp/ca/ca.crt"), join(other, "certs/cert.pem"), [
+      "-purpose",
+      "sslserver",
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(mode(join(other, "certs/key.pem")), "640");
   });
@@ -264,11 +350,17 @@ describe("jwt: the gateway's JWT signing keys (make certs-jwt, certs-jwt-ecdsa)"
     assert.equal(mode(join(jwt, "ec_private.pem")), "600");
     assert.equal(mode(join(jwt, "public.pem")), "644");
     assert.equal(mode(join(jwt, "ec_public.pem")), "644");
-    assert.match(openssl(["pkey", "-in", join(jwt, "private.pem"), "-noout", "-text"]).stdout, /Private-Key: \(4096 bit/);
+    assert.match(
+      openssl(["pkey", "-in", join(jwt, "private.pem"), "-noout", "-text"]).stdout,
+      /Private-Key: \(4096 bit/,
+    );
     assert.match(openssl(["pkey", "-in", join(jwt, "ec_private.pem"), "-noout", "-text"]).stdout, /NIST CURVE: P-256/);
   });
 
-  for (const [name, priv, pub] of [["RS256", "private.pem", "public.pem"], ["ES256", "ec_private.pem", "ec_public.pem"]] as const) {
+  for (const [name, priv, pub] of [
+    ["RS256", "private.pem", "public.pem"],
+    ["ES256", "ec_private.pem", "ec_public.pem"],
+  ] as const) {
     it(`${name}: a signature made with ${priv} verifies with ${pub} (openssl dgst), a tampered payload does not`, () => {
       const payload = data();
       const sig = join(dir, `${name}.sig`);
@@ -290,7 +382,13 @@ describe("jwt: the gateway's JWT signing keys (make certs-jwt, certs-jwt-ecdsa)"
     const r = cli(["jwt", "--json"], dir);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as { keys: Array<{ role: string; action: string }> };
-    assert.deepEqual(report.keys.map((k) => [k.role, k.action]), [["jwt-private", "kept"], ["jwt-public", "created"]]);
+    assert.deepEqual(
+      report.keys.map((k) => [k.role, k.action]),
+      [
+        ["jwt-private", "kept"],
+        ["jwt-public", "created"],
+      ],
+    );
     assert.equal(read(join(jwt, "private.pem")), privateBefore);
     assert.equal(read(join(jwt, "public.pem")), publicBefore);
   });
@@ -309,7 +407,10 @@ describe("ca --intermediate: a root plus an intermediate that signs every leaf (
     ca = join(tree, "ca");
     plugin = join(tree, "plugins/ChainPlugin");
     gateway = join(tree, "gateway");
-    writeFile(join(dir, "plugins/external/config.yaml"), pluginConfig([{ name: "ChainPlugin", url: "https://127.0.0.1:8000/mcp" }]));
+    writeFile(
+      join(dir, "plugins/external/config.yaml"),
+      pluginConfig([{ name: "ChainPlugin", url: "https://127.0.0.1:8000/mcp" }]),
+    );
     const made = cli(["ca", "--intermediate", ...FAST], dir);
     assert.equal(made.code, 0, made.stderr);
     const all = cli(["all", ...FAST], dir);
@@ -325,10 +426,22 @@ describe("ca --intermediate: a root plus an intermediate that signs every leaf (
   });
 
   it("every leaf verifies with openssl verify -x509_strict -untrusted intermediate.crt, and not without it", () => {
-    for (const [leaf, purpose] of [[join(plugin, "server.crt"), "sslserver"], [join(gateway, "client.crt"), "sslclient"]] as const) {
-      const ok = verifyStrict(join(ca, "ca.crt"), leaf, ["-purpose", purpose, "-untrusted", join(ca, "intermediate.crt")]);
+    for (const [leaf, purpose] of [
+      [join(plugin, "server.crt"), "sslserver"],
+      [join(gateway, "client.crt"), "sslclient"],
+    ] as const) {
+      const ok = verifyStrict(join(ca, "ca.crt"), leaf, [
+        "-purpose",
+        purpose,
+        "-untrusted",
+        join(ca, "intermediate.crt"),
+      ]);
       assert.equal(ok.code, 0, ok.stderr);
-      assert.notEqual(verifyStrict(join(ca, "ca.crt"), leaf, ["-purpose", purpose]).code, 0, "signed by the intermediate, not the root");
+      assert.notEqual(
+        verifyStrict(join(ca, "ca.crt"), leaf, ["-purpose", purpose]).code,
+        0,
+        "signed by the intermediate, not the root",
+      );
     }
   });
 
@@ -340,11 +453,9 @@ describe("ca --intermediate: a root plus an intermediate that signs every leaf (
   });
 
   it("a real mutual-TLS handshake goes through the chain (node:tls, then Python strict against 127.0.0.1)", async () => {
-    const result = await mtlsHandshake(
-      leafEnd(plugin, "server"),
-      leafEnd(gateway, "client"),
-      { servername: "ChainPlugin" },
-    );
+    const result = await mtlsHandshake(leafEnd(plugin, "server"), leafEnd(gateway, "client"), {
+      servername: "ChainPlugin",
+    });
     assert.deepEqual(result, { ok: true, peerCn: "mcp-gateway-client" });
     const py = await pythonStrictClient(
       leafEnd(plugin, "server"),
@@ -358,13 +469,21 @@ describe("ca --intermediate: a root plus an intermediate that signs every leaf (
     renameSync(join(ca, "ca.key"), join(dir, "root-offline.key"));
     const client = cli(["client", "ops", ...FAST], dir);
     assert.equal(client.code, 0, client.stderr);
-    const ok = verifyStrict(join(ca, "ca.crt"), join(tree, "clients/ops/client.crt"), ["-purpose", "sslclient", "-untrusted", join(ca, "intermediate.crt")]);
+    const ok = verifyStrict(join(ca, "ca.crt"), join(tree, "clients/ops/client.crt"), [
+      "-purpose",
+      "sslclient",
+      "-untrusted",
+      join(ca, "intermediate.crt"),
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     const check = cli(["check", "--json"], dir);
     assert.equal(check.code, 0, check.stdout + check.stderr);
     const report = JSON.parse(check.stdout) as { certificates: Array<{ role: string; status: string }> };
     assert.deepEqual(report.certificates.map((c) => c.role).slice(0, 2), ["ca", "intermediate"]);
-    assert.ok(report.certificates.every((c) => c.status === "ok"), check.stdout);
+    assert.ok(
+      report.certificates.every((c) => c.status === "ok"),
+      check.stdout,
+    );
   });
 
   it("https --ca under the intermediate: cert.pem is leaf + intermediate, so curl trusting only the root connects", async () => {
@@ -374,21 +493,47 @@ describe("ca --intermediate: a root plus an intermediate that signs every leaf (
     const blocks = read(certPem).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g) ?? [];
     assert.equal(blocks.length, 2);
     assert.equal(blocks[1], read(join(ca, "intermediate.crt")));
-    const strict = verifyStrict(join(ca, "ca.crt"), certPem, ["-purpose", "sslserver", "-untrusted", certPem, "-verify_hostname", "localhost"]);
+    const strict = verifyStrict(join(ca, "ca.crt"), certPem, [
+      "-purpose",
+      "sslserver",
+      "-untrusted",
+      certPem,
+      "-verify_hostname",
+      "localhost",
+    ]);
     assert.equal(strict.code, 0, strict.stderr);
     await withHttpsServer({ cert: read(certPem), key: read(join(dir, "certs/key.pem")) }, async (port) => {
-      const curl = await runAsync("curl", ["-sS", "--fail", "--resolve", `localhost:${port}:127.0.0.1`, "--cacert", join(ca, "ca.crt"), `https://localhost:${port}/`]);
+      const curl = await runAsync("curl", [
+        "-sS",
+        "--fail",
+        "--resolve",
+        `localhost:${port}:127.0.0.1`,
+        "--cacert",
+        join(ca, "ca.crt"),
+        `https://localhost:${port}/`,
+      ]);
       assert.equal(curl.code, 0, curl.stderr);
     });
-    const check = JSON.parse(cli(["check", "--json"], dir).stdout) as { certificates: Array<{ role: string; status: string; signedBy: string }> };
-    assert.deepEqual(check.certificates.filter((c) => c.role === "https").map((c) => [c.status, c.signedBy]), [["ok", "intermediate"]]);
+    const check = JSON.parse(cli(["check", "--json"], dir).stdout) as {
+      certificates: Array<{ role: string; status: string; signedBy: string }>;
+    };
+    assert.deepEqual(
+      check.certificates.filter((c) => c.role === "https").map((c) => [c.status, c.signedBy]),
+      [["ok", "intermediate"]],
+    );
   });
 
   it("a second `ca --intermediate` keeps both; adding an intermediate to a root-only tree is exit 2", () => {
     const again = cli(["ca", "--intermediate", "--json", ...FAST], dir);
     assert.equal(again.code, 0, again.stderr);
     const report = JSON.parse(again.stdout) as { certificates: Array<{ role: string; action: string }> };
-    assert.deepEqual(report.certificates.map((c) => [c.role, c.action]), [["ca", "kept"], ["intermediate", "kept"]]);
+    assert.deepEqual(
+      report.certificates.map((c) => [c.role, c.action]),
+      [
+        ["ca", "kept"],
+        ["intermediate", "kept"],
+      ],
+    );
     const other = tempDir();
     assert.equal(cli(["ca", ...FAST], other).code, 0);
     const refused = cli(["ca", "--intermediate", ...FAST], other);
@@ -416,7 +561,10 @@ describe("the default profile for server and client: RSA 4096, sha256WithRSAEncr
 
   it("the keys on disk are RSA 4096 (openssl pkey)", () => {
     for (const key of ["servers/api/server.key", "clients/alice/client.key"]) {
-      assert.match(openssl(["pkey", "-in", join(dir, "certs/mcp", key), "-noout", "-text"]).stdout, /Private-Key: \(4096 bit/);
+      assert.match(
+        openssl(["pkey", "-in", join(dir, "certs/mcp", key), "-noout", "-text"]).stdout,
+        /Private-Key: \(4096 bit/,
+      );
     }
     assert.ok(readFileSync(join(dir, "certs/mcp/clients/alice/client.pem"), "utf8").includes("BEGIN PRIVATE KEY"));
   });

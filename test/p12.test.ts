@@ -19,7 +19,10 @@ function has(command: string): boolean {
 
 /** openssl pkcs12 with the password from the environment, as the issue asks (no -legacy). */
 function pkcs12(file: string, args: string[], passwordVar = "P12_PASSWORD") {
-  return spawnSync("openssl", ["pkcs12", "-in", file, "-passin", `env:${passwordVar}`, ...args], { encoding: "utf8", env: { ...process.env, ...ENV } });
+  return spawnSync("openssl", ["pkcs12", "-in", file, "-passin", `env:${passwordVar}`, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...ENV },
+  });
 }
 
 function publicKeyOfCert(cert: string): string {
@@ -83,14 +86,22 @@ describe("export p12", () => {
     assert.match(r.stderr, /mac verify (failure|error)/i);
   });
 
-  it("Java's keytool sees one private key entry with its chain", { skip: has("keytool") ? false : "keytool is not installed" }, () => {
-    const r = spawnSync("keytool", ["-list", "-v", "-storetype", "PKCS12", "-keystore", p12, "-storepass:env", "P12_PASSWORD"], { encoding: "utf8", env: { ...process.env, ...ENV } });
+  it("Java's keytool sees one private key entry with its chain", {
+    skip: has("keytool") ? false : "keytool is not installed",
+  }, () => {
+    const r = spawnSync(
+      "keytool",
+      ["-list", "-v", "-storetype", "PKCS12", "-keystore", p12, "-storepass:env", "P12_PASSWORD"],
+      { encoding: "utf8", env: { ...process.env, ...ENV } },
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Entry type: PrivateKeyEntry/);
     assert.match(r.stdout, /Certificate chain length: 3/);
   });
 
-  it("Python's cryptography loads the key and matches it to the cert", { skip: pythonHasCryptography() ? false : "python3 cryptography is not installed" }, () => {
+  it("Python's cryptography loads the key and matches it to the cert", {
+    skip: pythonHasCryptography() ? false : "python3 cryptography is not installed",
+  }, () => {
     const script = `
 import os, sys
 from cryptography.hazmat.primitives.serialization import pkcs12, Encoding, PublicFormat
@@ -129,7 +140,23 @@ print(cert.subject.rfc4514_string(), len(extra), same)
     assert.equal(locked.code, 2);
     assert.match(locked.stderr, /encrypted/);
     assert.equal(existsSync(out), false);
-    const r = cli(["export", "p12", cert, "--key", key, "--key-passphrase-env", "KEY_PASS", "--out", out, "--password-env", "P12_PASSWORD"], dir, ENV);
+    const r = cli(
+      [
+        "export",
+        "p12",
+        cert,
+        "--key",
+        key,
+        "--key-passphrase-env",
+        "KEY_PASS",
+        "--out",
+        out,
+        "--password-env",
+        "P12_PASSWORD",
+      ],
+      dir,
+      ENV,
+    );
     assert.equal(r.code, 0, r.stderr);
     const keyOut = pkcs12(out, ["-nocerts", "-nodes"]);
     assert.equal(keyOut.status, 0, keyOut.stderr);
@@ -138,7 +165,21 @@ print(cert.subject.rfc4514_string(), len(extra), same)
 
   it("a key that is not the cert's is exit 2", () => {
     const out = join(dir, "mismatch.p12");
-    const r = cli(["export", "p12", "alice", "--key", join(tree, "ca/intermediate.key"), "--out", out, "--password-env", "P12_PASSWORD"], dir, ENV);
+    const r = cli(
+      [
+        "export",
+        "p12",
+        "alice",
+        "--key",
+        join(tree, "ca/intermediate.key"),
+        "--out",
+        out,
+        "--password-env",
+        "P12_PASSWORD",
+      ],
+      dir,
+      ENV,
+    );
     assert.equal(r.code, 2);
     assert.match(r.stderr, /does not match/);
     assert.equal(existsSync(out), false);

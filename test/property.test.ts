@@ -19,7 +19,11 @@ const PLUGINS_DIR = resolve(ROOT, "plugins");
 
 /** A DNS name of labels (RFC 1123: letters, digits, hyphen inside; `_` as service names use). */
 function isDnsName(name: string): boolean {
-  return name.length >= 1 && name.length <= 63 && name.split(".").every((label) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(label));
+  return (
+    name.length >= 1 &&
+    name.length <= 63 &&
+    name.split(".").every((label) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(label))
+  );
 }
 
 /** The directory a name becomes: exactly one level below plugins/, and named exactly `name`. */
@@ -41,12 +45,37 @@ function accepted(name: string): boolean {
 }
 
 /** Characters that make names interesting: separators, dots, dashes, spaces, non-ASCII, controls. */
-const NAME_CHARS = ["a", "Z", "7", "_", "-", ".", "..", "/", "\\", " ", "ü", "é", "\u0000", "\n", "\t", "*", ":", "%2e", "\u200b", "İ", "K"];
+const NAME_CHARS = [
+  "a",
+  "Z",
+  "7",
+  "_",
+  "-",
+  ".",
+  "..",
+  "/",
+  "\\",
+  " ",
+  "ü",
+  "é",
+  "\u0000",
+  "\n",
+  "\t",
+  "*",
+  ":",
+  "%2e",
+  "\u200b",
+  "İ",
+  "K",
+];
 const trickyName = fc.array(fc.constantFrom(...NAME_CHARS), { maxLength: 40 }).map((parts) => parts.join(""));
 const anyName = fc.oneof(fc.string({ unit: "binary", maxLength: 80 }), fc.string({ maxLength: 80 }), trickyName);
 /** Names that must be accepted: dot-separated labels of the safe alphabet, 63 chars at most. */
 const label = fc.stringMatching(/^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,10}[A-Za-z0-9_])?$/);
-const safeName = fc.array(label, { minLength: 1, maxLength: 4 }).map((labels) => labels.join(".")).filter((n) => n.length <= 63);
+const safeName = fc
+  .array(label, { minLength: 1, maxLength: 4 })
+  .map((labels) => labels.join("."))
+  .filter((n) => n.length <= 63);
 
 describe("checkName, on generated names", () => {
   it("never accepts a name that leaves plugins/, is plugins/ itself, or is not a DNS name", () => {
@@ -89,11 +118,14 @@ describe("checkName, on generated names", () => {
  * Returns how many plugins it accepted (-1: refused), so a test can see both outcomes happen.
  */
 function loadsSafely(text: string): number {
-  let config;
+  let config: ReturnType<typeof parsePluginConfig>;
   try {
     config = parsePluginConfig(text, "config.yaml");
   } catch (e) {
-    assert.ok(e instanceof MtlsError, `threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} on ${JSON.stringify(text)}`);
+    assert.ok(
+      e instanceof MtlsError,
+      `threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} on ${JSON.stringify(text)}`,
+    );
     assert.equal(e.exitCode, 2, `${e.code} is bad input`);
     assert.ok(e.message.startsWith("config.yaml"), `the message names the file: ${e.message}`);
     return -1;
@@ -109,30 +141,104 @@ function loadsSafely(text: string): number {
 
 /** YAML's own syntax, in pieces: indicators, anchors, tags, directives, quotes, flow and block. */
 const YAML_TOKENS = [
-  "plugins:", "name: ", "kind: ", "external", "native", "mcp:", "url: ", "http://h:9000/mcp", "https://[::1]:1/", "http://", "certificates:",
-  "\n", "\n  ", "\n    ", "  ", "- ", "-", ": ", "? ", "[", "]", "{", "}", ", ", '"', "'", "\\", "&a ", "*a", "*b", "<<: *a", "!!str ", "!!int ",
-  "!!map ", "!!seq ", "!local ", "#c", "---\n", "...\n", "%YAML 1.2\n", "%TAG ! tag:x,2000:\n", "|", ">-", "\t", "5", "1e3", "null", "~", "true",
-  "x", "alpha", "../../x", "a/b", "ü", "-rf", ".hidden", "\u0000", "\r\n", "\ufeff",
+  "plugins:",
+  "name: ",
+  "kind: ",
+  "external",
+  "native",
+  "mcp:",
+  "url: ",
+  "http://h:9000/mcp",
+  "https://[::1]:1/",
+  "http://",
+  "certificates:",
+  "\n",
+  "\n  ",
+  "\n    ",
+  "  ",
+  "- ",
+  "-",
+  ": ",
+  "? ",
+  "[",
+  "]",
+  "{",
+  "}",
+  ", ",
+  '"',
+  "'",
+  "\\",
+  "&a ",
+  "*a",
+  "*b",
+  "<<: *a",
+  "!!str ",
+  "!!int ",
+  "!!map ",
+  "!!seq ",
+  "!local ",
+  "#c",
+  "---\n",
+  "...\n",
+  "%YAML 1.2\n",
+  "%TAG ! tag:x,2000:\n",
+  "|",
+  ">-",
+  "\t",
+  "5",
+  "1e3",
+  "null",
+  "~",
+  "true",
+  "x",
+  "alpha",
+  "../../x",
+  "a/b",
+  "ü",
+  "-rf",
+  ".hidden",
+  "\u0000",
+  "\r\n",
+  "\ufeff",
 ];
 const yamlish = fc.array(fc.constantFrom(...YAML_TOKENS), { maxLength: 60 }).map((t) => t.join(""));
 
 /** Well-formed YAML of the right shape with arbitrary values: exercises the shape checks. */
-const value = fc.oneof(fc.string({ maxLength: 20 }), trickyName, fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }));
+const value = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  trickyName,
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 2 }),
+);
 const entry = fc.record(
-  { name: fc.oneof(safeName, trickyName, value), kind: fc.oneof(fc.constant("external"), value), mcp: fc.oneof(fc.record({ url: fc.oneof(value, fc.webUrl()) }), value) },
+  {
+    name: fc.oneof(safeName, trickyName, value),
+    kind: fc.oneof(fc.constant("external"), value),
+    mcp: fc.oneof(fc.record({ url: fc.oneof(value, fc.webUrl()) }), value),
+  },
   { requiredKeys: [] },
 );
-const document = fc.oneof(
-  fc.record({ plugins: fc.oneof(fc.array(entry, { maxLength: 6 }), value) }, { requiredKeys: [] }),
-  fc.record({ plugins: fc.array(entry, { maxLength: 4 }), other: fc.jsonValue() }),
-  fc.jsonValue(),
-).map((doc) => stringify(doc));
+const document = fc
+  .oneof(
+    fc.record({ plugins: fc.oneof(fc.array(entry, { maxLength: 6 }), value) }, { requiredKeys: [] }),
+    fc.record({ plugins: fc.array(entry, { maxLength: 4 }), other: fc.jsonValue() }),
+    fc.jsonValue(),
+  )
+  .map((doc) => stringify(doc));
 
 /** A valid config with a few characters inserted or removed: near-misses of real files. */
-const VALID = "plugins:\n  - name: alpha\n    kind: external\n    mcp:\n      url: http://alpha:9000/mcp\n  - name: beta\n    kind: native\n";
+const VALID =
+  "plugins:\n  - name: alpha\n    kind: external\n    mcp:\n      url: http://alpha:9000/mcp\n  - name: beta\n    kind: native\n";
 const mutated = fc
-  .array(fc.tuple(fc.nat(VALID.length), fc.oneof(fc.constantFrom(...YAML_TOKENS), fc.constant(""))), { minLength: 1, maxLength: 4 })
-  .map((edits) => edits.reduce((text, [at, insert]) => text.slice(0, at) + insert + text.slice(at + (insert === "" ? 1 : 0)), VALID));
+  .array(fc.tuple(fc.nat(VALID.length), fc.oneof(fc.constantFrom(...YAML_TOKENS), fc.constant(""))), {
+    minLength: 1,
+    maxLength: 4,
+  })
+  .map((edits) =>
+    edits.reduce((text, [at, insert]) => text.slice(0, at) + insert + text.slice(at + (insert === "" ? 1 : 0)), VALID),
+  );
 
 describe("parsePluginConfig, on generated text", () => {
   for (const [what, arbitrary, bothOutcomes] of [
@@ -153,7 +259,8 @@ describe("parsePluginConfig, on generated text", () => {
         RUNS,
       );
       // The generators reach both sides of the loader, not only its first refusal.
-      if (bothOutcomes) assert.ok(withPlugins > 20 && refused > 20, `${withPlugins} accepted with plugins, ${refused} refused`);
+      if (bothOutcomes)
+        assert.ok(withPlugins > 20 && refused > 20, `${withPlugins} accepted with plugins, ${refused} refused`);
     });
   }
 });

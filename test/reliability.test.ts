@@ -7,11 +7,34 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BIN, cli, cliAsync, openssl, pluginConfig, read, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
+import {
+  BIN,
+  cli,
+  cliAsync,
+  openssl,
+  pluginConfig,
+  read,
+  tempDir,
+  verifyStrict,
+  writeFile,
+  type Run,
+} from "./helpers.js";
 
 const KEY_TYPE = ["--key-type", "rsa2048"];
 const PLUGINS = ["alpha", "beta", "gamma", "delta"];
@@ -104,7 +127,9 @@ function assertNoPartialFiles(root: string): void {
   for (const rel of listFiles(root)) {
     if (TEMP_OR_LOCK.test(rel)) continue; // removed by the next run; checked after it
     const path = join(root, rel);
-    const r = rel.endsWith(".key") ? openssl(["pkey", "-in", path, "-noout"]) : openssl(["x509", "-in", path, "-noout"]);
+    const r = rel.endsWith(".key")
+      ? openssl(["pkey", "-in", path, "-noout"])
+      : openssl(["x509", "-in", path, "-noout"]);
     assert.equal(r.code, 0, `${rel} left whole by the killed run: ${r.stderr}`);
   }
 }
@@ -161,7 +186,12 @@ describe("temp files a killed run left", () => {
     const cwd = configDir(PLUGINS);
     const root = join(cwd, "certs/mcp");
     assert.equal(run(["all", ...KEY_TYPE], cwd).code, 0);
-    const temps = ["ca/.ca.key.tmp-4242-0badf00d", "plugins/alpha/.server.crt.tmp-4242-deadbeef", "ca/previous/.ca.crt.tmp-4242-12345678", ".backup/2026-01-01T00-00-00Z/plugins/beta/.server.key.tmp-4242-abcdef01"];
+    const temps = [
+      "ca/.ca.key.tmp-4242-0badf00d",
+      "plugins/alpha/.server.crt.tmp-4242-deadbeef",
+      "ca/previous/.ca.crt.tmp-4242-12345678",
+      ".backup/2026-01-01T00-00-00Z/plugins/beta/.server.key.tmp-4242-abcdef01",
+    ];
     for (const t of temps) writeFile(join(root, t), "partial");
     // Look-alikes that are not ours stay.
     const kept = ["plugins/alpha/notes.tmp-1-2", ".backup/2026-01-01T00-00-00Z/plugins/beta/server.key"];
@@ -175,7 +205,10 @@ describe("temp files a killed run left", () => {
 
 describe("SIGINT and SIGTERM stop cleanly", () => {
   const many = Array.from({ length: 12 }, (_, i) => `p${i}`);
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
     it(`${signal} while writing: exit ${code}, no temp file, lock released; the rerun completes`, async () => {
       const cwd = configDir(many);
       const root = join(cwd, "certs/mcp");
@@ -189,7 +222,11 @@ describe("SIGINT and SIGTERM stop cleanly", () => {
       outputs.push(r);
       assert.equal(r.code, code, `exit code after ${signal}: ${r.stderr}`);
       assert.match(r.stderr, /interrupted; temp files removed/);
-      assert.deepEqual(listFiles(root).filter((f) => TEMP_OR_LOCK.test(f)), [], "no temp file or lock left");
+      assert.deepEqual(
+        listFiles(root).filter((f) => TEMP_OR_LOCK.test(f)),
+        [],
+        "no temp file or lock left",
+      );
       assertNoPartialFiles(root);
       assert.ok(listFiles(root).filter((f) => f.endsWith("server.crt")).length < many.length, "stopped before the end");
       // The lock is gone: the rerun does not wait.
@@ -217,7 +254,11 @@ describe("SIGTERM at many moments of a write-heavy run", () => {
       outputs.push(r);
       if (r.code === 143) interrupted++;
       else assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(listFiles(root).filter((f) => TEMP_OR_LOCK.test(f)), [], `after the key of w${k} appeared`);
+      assert.deepEqual(
+        listFiles(root).filter((f) => TEMP_OR_LOCK.test(f)),
+        [],
+        `after the key of w${k} appeared`,
+      );
       assertNoPartialFiles(root);
     }
     assert.ok(interrupted >= moments.length / 2, `${interrupted} of ${moments.length} runs were interrupted mid-way`);
@@ -242,7 +283,9 @@ describe("two runs on one tree at once", () => {
       const reports = [JSON.parse(ra.stdout) as AllJson, JSON.parse(rb.stdout) as AllJson];
       const caFingerprints = reports.map((r) => r.certificates.find((c) => c.role === "ca")!.fingerprint);
       assert.equal(caFingerprints[0], caFingerprints[1], "both runs report the same CA");
-      const created = reports.flatMap((r) => r.certificates.filter((c) => c.action === "created").map((c) => `${c.role}/${c.name}`)).sort();
+      const created = reports
+        .flatMap((r) => r.certificates.filter((c) => c.action === "created").map((c) => `${c.role}/${c.name}`))
+        .sort();
       const expected = ["ca/ca", "gateway/gateway", ...PLUGINS.map((p) => `plugin/${p}`)].sort();
       assert.deepEqual(created, expected, "each certificate created exactly once across the two runs");
     });
@@ -270,13 +313,21 @@ describe("the tree lock", () => {
 
   /** Lock files a killed run can leave; `aged` ones get an mtime a minute ago. */
   const leftovers: Array<{ what: string; files: () => Record<string, string>; aged: string[] }> = [
-    { what: "a lock left by a dead process on this host", files: () => ({ ".mtls-certs.lock": `${deadPid()}\n${hostname()}\n` }), aged: [] },
+    {
+      what: "a lock left by a dead process on this host",
+      files: () => ({ ".mtls-certs.lock": `${deadPid()}\n${hostname()}\n` }),
+      aged: [],
+    },
     {
       what: "a dead process's lock and the .break file of a run killed while breaking it",
       files: () => ({ ".mtls-certs.lock": `${deadPid()}\n${hostname()}\n`, ".mtls-certs.lock.break": "" }),
       aged: [".mtls-certs.lock.break"],
     },
-    { what: "an old empty lock file (its owner killed between open and write)", files: () => ({ ".mtls-certs.lock": "" }), aged: [".mtls-certs.lock"] },
+    {
+      what: "an old empty lock file (its owner killed between open and write)",
+      files: () => ({ ".mtls-certs.lock": "" }),
+      aged: [".mtls-certs.lock"],
+    },
   ];
   for (const c of leftovers) {
     it(`${c.what}: taken over at once (--lock-wait 0), nothing of it left`, () => {
@@ -334,10 +385,17 @@ describe("the tree lock", () => {
     assertCompleteTree(root, PLUGINS);
   });
 
-  for (const [flag, value] of [["--lock-wait", "abc"], ["--lock-wait", "1.5"], ["env", "-1"]] as const) {
+  for (const [flag, value] of [
+    ["--lock-wait", "abc"],
+    ["--lock-wait", "1.5"],
+    ["env", "-1"],
+  ] as const) {
     it(`a bad lock wait (${flag} ${value}) is exit 2`, () => {
       const cwd = configDir(PLUGINS);
-      const r = flag === "env" ? run(["all", ...KEY_TYPE], cwd, { MTLS_CERTS_LOCK_WAIT: value }) : run(["all", ...KEY_TYPE, flag, value], cwd);
+      const r =
+        flag === "env"
+          ? run(["all", ...KEY_TYPE], cwd, { MTLS_CERTS_LOCK_WAIT: value })
+          : run(["all", ...KEY_TYPE, flag, value], cwd);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, flag === "env" ? /MTLS_CERTS_LOCK_WAIT/ : /--lock-wait/);
       assert.ok(!existsSync(join(cwd, "certs")), "nothing written");
@@ -369,17 +427,29 @@ describe("file modes whatever the umask", () => {
         const want = rel.endsWith(".key") ? 0o600 : 0o644;
         assert.equal(modeOf(join(root, rel)).toString(8), want.toString(8), rel);
       }
-      for (const dir of ["", "ca", "gateway", "plugins", "plugins/alpha"]) assert.equal(modeOf(join(root, dir)).toString(8), "755", `${dir || "root"}/`);
+      for (const dir of ["", "ca", "gateway", "plugins", "plugins/alpha"])
+        assert.equal(modeOf(join(root, dir)).toString(8), "755", `${dir || "root"}/`);
     });
   }
 
   const strace = spawnSync("strace", ["-V"]).status === 0;
-  it("a key is created 0600 by open(2) itself, under umask 000 (strace)", { skip: strace ? false : "strace not installed" }, () => {
+  it("a key is created 0600 by open(2) itself, under umask 000 (strace)", {
+    skip: strace ? false : "strace not installed",
+  }, () => {
     const cwd = configDir(["alpha"]);
     const trace = join(cwd, "trace.txt");
     const r = spawnSync(
       "sh",
-      ["-c", `umask 000 && exec strace -f -qq -y -e trace=openat,open,creat,fchmod,chmod,fchmodat -o "${trace}" "$0" "$@"`, process.execPath, BIN, "all", "--key-type", "ecdsa-p256", "-q"],
+      [
+        "-c",
+        `umask 000 && exec strace -f -qq -y -e trace=openat,open,creat,fchmod,chmod,fchmodat -o "${trace}" "$0" "$@"`,
+        process.execPath,
+        BIN,
+        "all",
+        "--key-type",
+        "ecdsa-p256",
+        "-q",
+      ],
       { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", CI: "1" } },
     );
     assert.equal(r.status, 0, r.stderr);
@@ -421,8 +491,18 @@ describe("damaged trees: exit 2, the file named, nothing overwritten, never a ne
   }
 
   const cases: Array<{ what: string; damage: (root: string) => void; names: string; message: RegExp }> = [
-    { what: "ca.crt is garbage", damage: (r) => writeFileSync(join(r, "ca/ca.crt"), "not a certificate\n"), names: "ca/ca.crt", message: /not a PEM certificate/ },
-    { what: "ca.crt is truncated", damage: (r) => writeFileSync(join(r, "ca/ca.crt"), read(join(r, "ca/ca.crt")).slice(0, 300)), names: "ca/ca.crt", message: /not a PEM certificate/ },
+    {
+      what: "ca.crt is garbage",
+      damage: (r) => writeFileSync(join(r, "ca/ca.crt"), "not a certificate\n"),
+      names: "ca/ca.crt",
+      message: /not a PEM certificate/,
+    },
+    {
+      what: "ca.crt is truncated",
+      damage: (r) => writeFileSync(join(r, "ca/ca.crt"), read(join(r, "ca/ca.crt")).slice(0, 300)),
+      names: "ca/ca.crt",
+      message: /not a PEM certificate/,
+    },
     {
       what: "ca.crt cannot be read (a directory)",
       damage: (r) => {
@@ -432,13 +512,50 @@ describe("damaged trees: exit 2, the file named, nothing overwritten, never a ne
       names: "ca/ca.crt",
       message: /cannot read \(EISDIR\)/,
     },
-    { what: "ca.key is missing", damage: (r) => rmSync(join(r, "ca/ca.key")), names: "ca/ca.key", message: /missing, but .*ca\.crt exists/ },
-    { what: "ca.key is another CA's", damage: (r) => cpSync(join(other, "certs/mcp/ca/ca.key"), join(r, "ca/ca.key")), names: "ca/ca.key", message: /does not match .*ca\.crt/ },
-    { what: "ca.key is garbage", damage: (r) => writeFileSync(join(r, "ca/ca.key"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), names: "ca/ca.key", message: /not a readable private key/ },
-    { what: "ca.crt is missing but leaves exist", damage: (r) => rmSync(join(r, "ca/ca.crt")), names: "ca/ca.crt", message: /missing, but \d+ certificate\(s\)/ },
-    { what: "a plugin cert is truncated", damage: (r) => writeFileSync(join(r, "plugins/beta/server.crt"), read(join(r, "plugins/beta/server.crt")).slice(0, 400)), names: "plugins/beta/server.crt", message: /not a PEM certificate/ },
-    { what: "a plugin cert has no key", damage: (r) => rmSync(join(r, "plugins/beta/server.key")), names: "plugins/beta/server.crt", message: /has no key/ },
-    { what: "a plugin key is another plugin's", damage: (r) => cpSync(join(r, "plugins/alpha/server.key"), join(r, "plugins/beta/server.key")), names: "plugins/beta/server.key", message: /does not match/ },
+    {
+      what: "ca.key is missing",
+      damage: (r) => rmSync(join(r, "ca/ca.key")),
+      names: "ca/ca.key",
+      message: /missing, but .*ca\.crt exists/,
+    },
+    {
+      what: "ca.key is another CA's",
+      damage: (r) => cpSync(join(other, "certs/mcp/ca/ca.key"), join(r, "ca/ca.key")),
+      names: "ca/ca.key",
+      message: /does not match .*ca\.crt/,
+    },
+    {
+      what: "ca.key is garbage",
+      damage: (r) =>
+        writeFileSync(join(r, "ca/ca.key"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+      names: "ca/ca.key",
+      message: /not a readable private key/,
+    },
+    {
+      what: "ca.crt is missing but leaves exist",
+      damage: (r) => rmSync(join(r, "ca/ca.crt")),
+      names: "ca/ca.crt",
+      message: /missing, but \d+ certificate\(s\)/,
+    },
+    {
+      what: "a plugin cert is truncated",
+      damage: (r) =>
+        writeFileSync(join(r, "plugins/beta/server.crt"), read(join(r, "plugins/beta/server.crt")).slice(0, 400)),
+      names: "plugins/beta/server.crt",
+      message: /not a PEM certificate/,
+    },
+    {
+      what: "a plugin cert has no key",
+      damage: (r) => rmSync(join(r, "plugins/beta/server.key")),
+      names: "plugins/beta/server.crt",
+      message: /has no key/,
+    },
+    {
+      what: "a plugin key is another plugin's",
+      damage: (r) => cpSync(join(r, "plugins/alpha/server.key"), join(r, "plugins/beta/server.key")),
+      names: "plugins/beta/server.key",
+      message: /does not match/,
+    },
   ];
 
   for (const c of cases) {
@@ -520,9 +637,13 @@ describe("check reports every damaged file, exit 1", () => {
       const e = entry(name);
       assert.equal(e.status, "invalid", `${name}: ${JSON.stringify(e)}`);
       assert.ok(e.path.endsWith(`plugins/${name}/server.crt`));
-      assert.ok(e.problems.some((p) => problem.test(p)), `${name}: ${e.problems.join("; ")}`);
+      assert.ok(
+        e.problems.some((p) => problem.test(p)),
+        `${name}: ${e.problems.join("; ")}`,
+      );
     }
-    for (const name of ["ca", "gateway", "fine"]) assert.equal(entry(name).status, "ok", `${name}: ${entry(name).problems.join("; ")}`);
+    for (const name of ["ca", "gateway", "fine"])
+      assert.equal(entry(name).status, "ok", `${name}: ${entry(name).problems.join("; ")}`);
   });
 
   it("the table names each one too", () => {
@@ -542,7 +663,10 @@ describe("secrets", () => {
     const r = run(["plugin", "beta", ...KEY_TYPE, "--key-passphrase-env", "WRONG"], cwd, env);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /ca\.key: wrong passphrase/);
-    assert.ok(!r.stderr.includes("battery staple") && !r.stderr.includes("correct horse"), "no passphrase in the message");
+    assert.ok(
+      !r.stderr.includes("battery staple") && !r.stderr.includes("correct horse"),
+      "no passphrase in the message",
+    );
   });
 
   it("no output of any run in this file, success or failure, holds key bytes", () => {

@@ -10,7 +10,18 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { join } from "node:path";
-import { cli, mtlsHandshake, openssl, opensslSignedCert, read, runAsync, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
+import {
+  cli,
+  mtlsHandshake,
+  openssl,
+  opensslSignedCert,
+  read,
+  runAsync,
+  tempDir,
+  verifyStrict,
+  writeFile,
+  type Run,
+} from "./helpers.js";
 import { checkTree } from "../src/commands/check.js";
 
 const DAY_MS = 86_400_000;
@@ -29,7 +40,11 @@ function crlNumber(text: string): number {
   return Number(text.match(/X509v3 CRL Number:\s*\n\s*(\d+)/)![1]);
 }
 
-const CLIENT_EXT = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=clientAuth"];
+const CLIENT_EXT = [
+  "basicConstraints=critical,CA:FALSE",
+  "keyUsage=critical,digitalSignature",
+  "extendedKeyUsage=clientAuth",
+];
 
 describe("revoke and crl", () => {
   let dir: string;
@@ -48,7 +63,10 @@ describe("revoke and crl", () => {
     assert.equal(r.code, 0, r.stderr);
     caCert = join(tree, "ca/ca.crt");
     crl = join(tree, "ca/ca.crl");
-    plugin = { cert: join(tree, "plugins/example-plugin-a/server.crt"), key: join(tree, "plugins/example-plugin-a/server.key") };
+    plugin = {
+      cert: join(tree, "plugins/example-plugin-a/server.crt"),
+      key: join(tree, "plugins/example-plugin-a/server.key"),
+    };
     gateway = { cert: join(tree, "gateway/client.crt"), key: join(tree, "gateway/client.key") };
     const ca = { cert: caCert, key: join(tree, "ca/ca.key") };
     goodClient = opensslSignedCert(dir, "good-client", ca, CLIENT_EXT);
@@ -59,19 +77,37 @@ describe("revoke and crl", () => {
     const started = Date.now();
     const r = cli(["revoke", "gateway", "--reason", "keyCompromise", "--json"], dir);
     assert.equal(r.code, 0, r.stderr);
-    const doc = JSON.parse(r.stdout) as { revoked: { cert: string; serial: string }; entries: Array<{ serial: string }> };
+    const doc = JSON.parse(r.stdout) as {
+      revoked: { cert: string; serial: string };
+      entries: Array<{ serial: string }>;
+    };
     assert.match(doc.revoked.cert, /gateway\/client\.crt$/);
     // The same serial as openssl prints it (and as check, renew and inspect print it).
     assert.equal(doc.revoked.serial, serialOf(gateway.cert).replace(/^0+/, ""));
-    assert.deepEqual(doc.entries.map((e) => e.serial), [doc.revoked.serial]);
+    assert.deepEqual(
+      doc.entries.map((e) => e.serial),
+      [doc.revoked.serial],
+    );
     const text = crlText(crl);
     assert.match(text, /Version 2 \(0x1\)/);
     assert.equal(crlNumber(text), 1);
-    assert.match(text, new RegExp(`Serial Number: ${serialOf(gateway.cert)}\\s*\\n\\s*Revocation Date:[^\\n]*\\n\\s*CRL entry extensions:\\s*\\n\\s*X509v3 CRL Reason Code:\\s*\\n\\s*Key Compromise`));
+    assert.match(
+      text,
+      new RegExp(
+        `Serial Number: ${serialOf(gateway.cert)}\\s*\\n\\s*Revocation Date:[^\\n]*\\n\\s*CRL entry extensions:\\s*\\n\\s*X509v3 CRL Reason Code:\\s*\\n\\s*Key Compromise`,
+      ),
+    );
     const nextUpdate = new Date(text.match(/Next Update: (.*)/)![1]!);
-    assert.ok(Math.abs(nextUpdate.getTime() - (started + 30 * DAY_MS)) < 120_000, `nextUpdate ${nextUpdate.toISOString()}`);
+    assert.ok(
+      Math.abs(nextUpdate.getTime() - (started + 30 * DAY_MS)) < 120_000,
+      `nextUpdate ${nextUpdate.toISOString()}`,
+    );
     assert.match(text, /X509v3 Authority Key Identifier/);
-    assert.equal(openssl(["crl", "-in", crl, "-noout", "-CAfile", caCert]).code, 0, "openssl verifies the CRL's signature with the CA");
+    assert.equal(
+      openssl(["crl", "-in", crl, "-noout", "-CAfile", caCert]).code,
+      0,
+      "openssl verifies the CRL's signature with the CA",
+    );
   });
 
   it("openssl verify -x509_strict -crl_check refuses the revoked cert and accepts the others", () => {
@@ -104,7 +140,11 @@ describe("revoke and crl", () => {
   it("a real mutual-TLS server that loads the CRL refuses the revoked client and accepts a good one", async () => {
     const server = { cert: read(plugin.cert), key: read(plugin.key), ca: read(caCert) };
     const o = { servername: "example-plugin-a", crl: read(crl) };
-    const good = await mtlsHandshake(server, { cert: read(goodClient.cert), key: read(goodClient.key), ca: read(caCert) }, o);
+    const good = await mtlsHandshake(
+      server,
+      { cert: read(goodClient.cert), key: read(goodClient.key), ca: read(caCert) },
+      o,
+    );
     assert.equal(good.ok, true, good.error);
     assert.equal(good.peerCn, "good-client");
     for (const revoked of [gateway, otherClient]) {
@@ -112,7 +152,11 @@ describe("revoke and crl", () => {
       assert.equal(r.ok, false, `${revoked.cert} was accepted`);
     }
     // The same revoked client without the CRL gets in: the CRL is what refused it.
-    const withoutCrl = await mtlsHandshake(server, { cert: read(gateway.cert), key: read(gateway.key), ca: read(caCert) }, { servername: "example-plugin-a" });
+    const withoutCrl = await mtlsHandshake(
+      server,
+      { cert: read(gateway.cert), key: read(gateway.key), ca: read(caCert) },
+      { servername: "example-plugin-a" },
+    );
     assert.equal(withoutCrl.ok, true, withoutCrl.error);
   });
 
@@ -123,7 +167,10 @@ describe("revoke and crl", () => {
     const text = crlText(crl);
     assert.equal(crlNumber(text), 3);
     const nextUpdate = new Date(text.match(/Next Update: (.*)/)![1]!);
-    assert.ok(Math.abs(nextUpdate.getTime() - (started + 7 * DAY_MS)) < 120_000, `nextUpdate ${nextUpdate.toISOString()}`);
+    assert.ok(
+      Math.abs(nextUpdate.getTime() - (started + 7 * DAY_MS)) < 120_000,
+      `nextUpdate ${nextUpdate.toISOString()}`,
+    );
     assert.equal((text.match(/Serial Number:/g) ?? []).length, 2);
     assert.notEqual(verifyStrict(caCert, gateway.cert, ["-crl_check", "-CRLfile", crl]).code, 0);
   });
@@ -131,7 +178,9 @@ describe("revoke and crl", () => {
   it("check reports the revoked certs (status revoked, exit 1)", () => {
     const r = cli(["check", "--json"], dir);
     assert.equal(r.code, 1, r.stderr);
-    const report = JSON.parse(r.stdout) as { certificates: Array<{ role: string; status: string; problems: string[] }> };
+    const report = JSON.parse(r.stdout) as {
+      certificates: Array<{ role: string; status: string; problems: string[] }>;
+    };
     const gatewayEntry = report.certificates.find((c) => c.role === "gateway")!;
     assert.equal(gatewayEntry.status, "revoked");
     assert.match(gatewayEntry.problems.join("\n"), /^revoked .*keyCompromise/m);
@@ -151,8 +200,32 @@ describe("revoke and crl", () => {
 
   it("revoke of a cert another CA signed is exit 2 and leaves the CRL alone", () => {
     const foreignCa = join(dir, "foreign-ca");
-    assert.equal(openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${foreignCa}.key`, "-out", `${foreignCa}.crt`, "-subj", "/CN=Other CA", "-days", "30"]).code, 0);
-    const foreign = opensslSignedCert(dir, "foreign", { cert: `${foreignCa}.crt`, key: `${foreignCa}.key` }, CLIENT_EXT);
+    assert.equal(
+      openssl([
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        `${foreignCa}.key`,
+        "-out",
+        `${foreignCa}.crt`,
+        "-subj",
+        "/CN=Other CA",
+        "-days",
+        "30",
+      ]).code,
+      0,
+    );
+    const foreign = opensslSignedCert(
+      dir,
+      "foreign",
+      { cert: `${foreignCa}.crt`, key: `${foreignCa}.key` },
+      CLIENT_EXT,
+    );
     const before = read(crl);
     const r = cli(["revoke", foreign.cert], dir);
     assert.equal(r.code, 2);
@@ -213,14 +286,32 @@ describe("revocation across a CA rotation (renew --ca)", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /kept as .*ca\/previous\/ca\.crl \(1 revoked\)/);
     assert.equal(read(join(tree, "ca/previous/ca.crl")), oldList);
-    assert.equal(openssl(["crl", "-in", join(tree, "ca/ca.crl"), "-noout", "-CAfile", join(tree, "ca/ca.crt")]).code, 0, "the new list is the new CA's");
+    assert.equal(
+      openssl(["crl", "-in", join(tree, "ca/ca.crl"), "-noout", "-CAfile", join(tree, "ca/ca.crt")]).code,
+      0,
+      "the new list is the new CA's",
+    );
 
-    const after = JSON.parse(cli(["check", "--json"], dir).stdout) as { certificates: Array<{ name: string; status: string; problems: string[] }> };
+    const after = JSON.parse(cli(["check", "--json"], dir).stdout) as {
+      certificates: Array<{ name: string; status: string; problems: string[] }>;
+    };
     assert.equal(after.certificates.find((c) => c.name === "ca")!.problems.length, 0);
     assert.equal(after.certificates.find((c) => c.name === "example-plugin-a")!.status, "revoked");
     // A peer that trusts both CAs during the rotation loads both lists.
-    const both = writeFile(join(dir, "both.crl"), read(join(tree, "ca/ca.crl")) + read(join(tree, "ca/previous/ca.crl")));
-    const v = (name: string) => openssl(["verify", "-crl_check", "-CRLfile", both, "-CAfile", join(tree, "ca/bundle.crt"), join(tree, `plugins/${name}/server.crt`)]);
+    const both = writeFile(
+      join(dir, "both.crl"),
+      read(join(tree, "ca/ca.crl")) + read(join(tree, "ca/previous/ca.crl")),
+    );
+    const v = (name: string) =>
+      openssl([
+        "verify",
+        "-crl_check",
+        "-CRLfile",
+        both,
+        "-CAfile",
+        join(tree, "ca/bundle.crt"),
+        join(tree, `plugins/${name}/server.crt`),
+      ]);
     assert.match(v("example-plugin-a").stdout + v("example-plugin-a").stderr, /certificate revoked/);
     assert.equal(v("example-plugin-b").code, 0);
   });
@@ -230,7 +321,12 @@ describe("revocation across a CA rotation (renew --ca)", () => {
  * Python's ssl as the gateway uses it (strict verification) plus VERIFY_CRL_CHECK_LEAF, against a
  * node:tls server presenting `server`: prints "accepted" or the verify error.
  */
-async function pythonCrlClient(server: { cert: string; key: string }, caFile: string, crlFile: string, host: string): Promise<Run> {
+async function pythonCrlClient(
+  server: { cert: string; key: string },
+  caFile: string,
+  crlFile: string,
+  host: string,
+): Promise<Run> {
   const srv = createTlsServer({ cert: read(server.cert), key: read(server.key) }, (s) => s.end("hello\n"));
   srv.on("tlsClientError", () => undefined);
   await new Promise<void>((res) => srv.listen(0, "127.0.0.1", res));
@@ -246,7 +342,14 @@ except ssl.SSLCertVerificationError as e:
     print("refused:", e.verify_message)
 `;
   try {
-    return await runAsync("python3", ["-c", script, caFile, crlFile, String((srv.address() as AddressInfo).port), host]);
+    return await runAsync("python3", [
+      "-c",
+      script,
+      caFile,
+      crlFile,
+      String((srv.address() as AddressInfo).port),
+      host,
+    ]);
   } finally {
     srv.close();
   }
@@ -260,7 +363,10 @@ describe("revocation seen from the gateway's side (Python ssl)", () => {
     assert.equal(cli(["plugin", "dropped", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
     const r = cli(["revoke", "dropped", "--reason", "superseded"], dir);
     assert.equal(r.code, 0, r.stderr);
-    const leaf = (name: string) => ({ cert: join(tree, `plugins/${name}/server.crt`), key: join(tree, `plugins/${name}/server.key`) });
+    const leaf = (name: string) => ({
+      cert: join(tree, `plugins/${name}/server.crt`),
+      key: join(tree, `plugins/${name}/server.key`),
+    });
     const good = await pythonCrlClient(leaf("kept"), join(tree, "ca/ca.crt"), join(tree, "ca/ca.crl"), "kept");
     assert.equal(good.stdout.trim(), "accepted hello", good.stderr);
     const revoked = await pythonCrlClient(leaf("dropped"), join(tree, "ca/ca.crt"), join(tree, "ca/ca.crl"), "dropped");
@@ -286,7 +392,10 @@ describe("fingerprint", () => {
     assert.equal(r.code, 0, r.stderr);
     cert = join(dir, "certs/mcp/plugins/pinned/server.crt");
     caCert = join(dir, "certs/mcp/ca/ca.crt");
-    server = createServer({ cert: read(cert), key: read(join(dir, "certs/mcp/plugins/pinned/server.key")) }, (_req, res) => res.end("pinned ok\n"));
+    server = createServer(
+      { cert: read(cert), key: read(join(dir, "certs/mcp/plugins/pinned/server.key")) },
+      (_req, res) => res.end("pinned ok\n"),
+    );
     await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
     port = (server.address() as AddressInfo).port;
   });

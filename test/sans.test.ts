@@ -7,7 +7,17 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { cli, leafEnd, openssl, pluginConfig, pythonStrictClient, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
+import {
+  cli,
+  leafEnd,
+  openssl,
+  pluginConfig,
+  pythonStrictClient,
+  tempDir,
+  verifyStrict,
+  writeFile,
+  type Run,
+} from "./helpers.js";
 
 const FAST = ["--key-type", "rsa2048", "-q"];
 
@@ -22,7 +32,11 @@ function pythonAsGateway(tree: string, plugin: string, host: string): Promise<Ru
   const dir = join(tree, "plugins", plugin);
   return pythonStrictClient(
     leafEnd(dir, "server"),
-    { certfile: join(tree, "gateway/client.crt"), keyfile: join(tree, "gateway/client.key"), cafile: join(tree, "gateway/ca.crt") },
+    {
+      certfile: join(tree, "gateway/client.crt"),
+      keyfile: join(tree, "gateway/client.key"),
+      cafile: join(tree, "gateway/ca.crt"),
+    },
     host,
   );
 }
@@ -50,28 +64,49 @@ describe("all adds each plugin's mcp.url host as a SAN", () => {
 
   it("IPv4 host → IP SAN, on top of the Makefile's three", () => {
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(sansOf(join(tree, "plugins/LocalPlugin/server.crt")), "DNS:LocalPlugin, DNS:mcp-plugin-LocalPlugin, DNS:localhost, IP Address:127.0.0.1");
+    assert.equal(
+      sansOf(join(tree, "plugins/LocalPlugin/server.crt")),
+      "DNS:LocalPlugin, DNS:mcp-plugin-LocalPlugin, DNS:localhost, IP Address:127.0.0.1",
+    );
   });
 
   it("IPv6 host http://[::1]:3000/mcp → IP SAN ::1", () => {
-    assert.equal(sansOf(join(tree, "plugins/V6Plugin/server.crt")), "DNS:V6Plugin, DNS:mcp-plugin-V6Plugin, DNS:localhost, IP Address:0:0:0:0:0:0:0:1");
+    assert.equal(
+      sansOf(join(tree, "plugins/V6Plugin/server.crt")),
+      "DNS:V6Plugin, DNS:mcp-plugin-V6Plugin, DNS:localhost, IP Address:0:0:0:0:0:0:0:1",
+    );
   });
 
   it("a host name → DNS SAN; no URL → the Makefile's three only; non-external plugins get nothing", () => {
-    assert.equal(sansOf(join(tree, "plugins/NamedPlugin/server.crt")), "DNS:NamedPlugin, DNS:mcp-plugin-NamedPlugin, DNS:localhost, DNS:opa.tools.internal");
-    assert.equal(sansOf(join(tree, "plugins/NoUrlPlugin/server.crt")), "DNS:NoUrlPlugin, DNS:mcp-plugin-NoUrlPlugin, DNS:localhost");
+    assert.equal(
+      sansOf(join(tree, "plugins/NamedPlugin/server.crt")),
+      "DNS:NamedPlugin, DNS:mcp-plugin-NamedPlugin, DNS:localhost, DNS:opa.tools.internal",
+    );
+    assert.equal(
+      sansOf(join(tree, "plugins/NoUrlPlugin/server.crt")),
+      "DNS:NoUrlPlugin, DNS:mcp-plugin-NoUrlPlugin, DNS:localhost",
+    );
     assert.equal(existsSync(join(tree, "plugins/InternalThing")), false);
   });
 
   it("each passes openssl verify -x509_strict -purpose sslserver", () => {
     for (const name of ["LocalPlugin", "V6Plugin", "NamedPlugin"]) {
-      const r = verifyStrict(join(tree, "ca/ca.crt"), join(tree, "plugins", name, "server.crt"), ["-purpose", "sslserver"]);
+      const r = verifyStrict(join(tree, "ca/ca.crt"), join(tree, "plugins", name, "server.crt"), [
+        "-purpose",
+        "sslserver",
+      ]);
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);
     }
   });
 
   it("Python's strict hostname check accepts the URL's host and the plugin's name", async () => {
-    for (const [plugin, host] of [["LocalPlugin", "127.0.0.1"], ["LocalPlugin", "LocalPlugin"], ["LocalPlugin", "localhost"], ["V6Plugin", "::1"], ["NamedPlugin", "opa.tools.internal"]] as const) {
+    for (const [plugin, host] of [
+      ["LocalPlugin", "127.0.0.1"],
+      ["LocalPlugin", "LocalPlugin"],
+      ["LocalPlugin", "localhost"],
+      ["V6Plugin", "::1"],
+      ["NamedPlugin", "opa.tools.internal"],
+    ] as const) {
       const r = await pythonAsGateway(tree, plugin, host);
       assert.equal(r.code, 0, `${plugin} as ${host}: ${r.stderr}`);
       assert.equal(r.stdout.trim(), "hello");
@@ -86,7 +121,10 @@ describe("all adds each plugin's mcp.url host as a SAN", () => {
 
   it("plugin <name> reads the same config: a single plugin gets its URL host too", () => {
     const other = tempDir();
-    writeFile(join(other, "plugins/external/config.yaml"), pluginConfig([{ name: "LocalPlugin", url: "http://127.0.0.2:3000/mcp" }]));
+    writeFile(
+      join(other, "plugins/external/config.yaml"),
+      pluginConfig([{ name: "LocalPlugin", url: "http://127.0.0.2:3000/mcp" }]),
+    );
     const r = cli(["plugin", "LocalPlugin", ...FAST], other);
     assert.equal(r.code, 0, r.stderr);
     assert.match(sansOf(join(other, "certs/mcp/plugins/LocalPlugin/server.crt")), /IP Address:127\.0\.0\.2$/);
@@ -101,7 +139,22 @@ describe("plugin --san, --ip and --namespace", () => {
     dir = tempDir();
     tree = join(dir, "certs/mcp");
     assert.equal(cli(["gateway", ...FAST], dir).code, 0);
-    const r = cli(["plugin", "opa", "--san", "opa.example.com", "*.opa.example.net", "--ip", "10.0.0.5", "fd00::5", "--namespace", "mcp-tools", ...FAST], dir);
+    const r = cli(
+      [
+        "plugin",
+        "opa",
+        "--san",
+        "opa.example.com",
+        "*.opa.example.net",
+        "--ip",
+        "10.0.0.5",
+        "fd00::5",
+        "--namespace",
+        "mcp-tools",
+        ...FAST,
+      ],
+      dir,
+    );
     assert.equal(r.code, 0, r.stderr);
   });
 
@@ -142,10 +195,19 @@ describe("plugin --san, --ip and --namespace", () => {
 describe("a URL in the config that does not parse", () => {
   it("is exit 2 naming the plugin and the file:line, and nothing is written", () => {
     const dir = tempDir();
-    writeFile(join(dir, "plugins/external/config.yaml"), pluginConfig([{ name: "GoodPlugin", url: "http://127.0.0.1:3000/mcp" }, { name: "BrokenPlugin", url: "http://[::1:3000/mcp" }]));
+    writeFile(
+      join(dir, "plugins/external/config.yaml"),
+      pluginConfig([
+        { name: "GoodPlugin", url: "http://127.0.0.1:3000/mcp" },
+        { name: "BrokenPlugin", url: "http://[::1:3000/mcp" },
+      ]),
+    );
     const r = cli(["all", ...FAST], dir);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /plugins\/external\/config\.yaml:11:12: plugin BrokenPlugin: plugins\[1\]\.mcp\.url: "http:\/\/\[::1:3000\/mcp" is not a URL/);
+    assert.match(
+      r.stderr,
+      /plugins\/external\/config\.yaml:11:12: plugin BrokenPlugin: plugins\[1\]\.mcp\.url: "http:\/\/\[::1:3000\/mcp" is not a URL/,
+    );
     assert.equal(existsSync(join(dir, "certs/mcp/ca")), false);
     const single = cli(["plugin", "GoodPlugin", ...FAST], dir);
     assert.equal(single.code, 2, "the config is read whole, also for one plugin");
@@ -158,7 +220,10 @@ describe("check names a SAN the config now asks for that the cert lacks", () => 
 
   before(() => {
     dir = tempDir();
-    config = writeFile(join(dir, "plugins/external/config.yaml"), pluginConfig([{ name: "MovedPlugin" }, { name: "StayPlugin", url: "http://127.0.0.1:9000/mcp" }]));
+    config = writeFile(
+      join(dir, "plugins/external/config.yaml"),
+      pluginConfig([{ name: "MovedPlugin" }, { name: "StayPlugin", url: "http://127.0.0.1:9000/mcp" }]),
+    );
     assert.equal(cli(["all", ...FAST], dir).code, 0);
   });
 
@@ -168,14 +233,25 @@ describe("check names a SAN the config now asks for that the cert lacks", () => 
   });
 
   it("after the plugin's URL changes, check exits 1 with the plugin invalid and the missing SAN named", () => {
-    writeFile(config, pluginConfig([{ name: "MovedPlugin", url: "http://[fd00::7]:3000/mcp" }, { name: "StayPlugin", url: "http://127.0.0.1:9000/mcp" }]));
+    writeFile(
+      config,
+      pluginConfig([
+        { name: "MovedPlugin", url: "http://[fd00::7]:3000/mcp" },
+        { name: "StayPlugin", url: "http://127.0.0.1:9000/mcp" },
+      ]),
+    );
     const r = cli(["check", "--json"], dir);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    const report = JSON.parse(r.stdout) as { certificates: Array<{ name: string; status: string; problems: string[] }> };
+    const report = JSON.parse(r.stdout) as {
+      certificates: Array<{ name: string; status: string; problems: string[] }>;
+    };
     const moved = report.certificates.find((c) => c.name === "MovedPlugin")!;
     const stay = report.certificates.find((c) => c.name === "StayPlugin")!;
     assert.equal(moved.status, "invalid");
-    assert.ok(moved.problems.some((p) => /missing SAN IP:fd00::7/.test(p)), moved.problems.join("; "));
+    assert.ok(
+      moved.problems.some((p) => /missing SAN IP:fd00::7/.test(p)),
+      moved.problems.join("; "),
+    );
     assert.equal(stay.status, "ok", stay.problems.join("; "));
     const table = cli(["check"], dir);
     assert.equal(table.code, 1);
@@ -191,10 +267,17 @@ describe("check names a SAN the config now asks for that the cert lacks", () => 
   });
 
   it("a DNS host is named the same way, and --config points check at another file", () => {
-    const other = writeFile(join(dir, "other.yaml"), pluginConfig([{ name: "StayPlugin", url: "https://stay.example.com/mcp" }]));
+    const other = writeFile(
+      join(dir, "other.yaml"),
+      pluginConfig([{ name: "StayPlugin", url: "https://stay.example.com/mcp" }]),
+    );
     const r = cli(["check", "--json", "--config", other], dir);
     assert.equal(r.code, 1);
     const report = JSON.parse(r.stdout) as { certificates: Array<{ name: string; problems: string[] }> };
-    assert.ok(report.certificates.find((c) => c.name === "StayPlugin")!.problems.some((p) => /missing SAN DNS:stay\.example\.com/.test(p)));
+    assert.ok(
+      report.certificates
+        .find((c) => c.name === "StayPlugin")!
+        .problems.some((p) => /missing SAN DNS:stay\.example\.com/.test(p)),
+    );
   });
 });

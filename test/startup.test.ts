@@ -20,20 +20,43 @@ export async function resolve(specifier, context, next) {
   return r;
 }`,
   );
-  const register = writeFile(join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify("file://" + hooks)});\n`);
-  const r = spawnSync(process.execPath, ["--import", register, BIN, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const register = writeFile(
+    join(dir, "register.mjs"),
+    `import { register } from "node:module";\nregister(${JSON.stringify("file://" + hooks)});\n`,
+  );
+  const r = spawnSync(process.execPath, ["--import", register, BIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   assert.equal(r.status, 0, r.stderr);
   return spawnSync("cat", [log], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
 }
 
-const HEAVY = ["@peculiar", "reflect-metadata", "tsyringe", "asn1", "/yaml/", "/ora/", "/chalk/", "/pki/", "/store/tree", "/commands/"];
+const HEAVY = [
+  "@peculiar",
+  "reflect-metadata",
+  "tsyringe",
+  "asn1",
+  "/yaml/",
+  "/ora/",
+  "/chalk/",
+  "/pki/",
+  "/store/tree",
+  "/commands/",
+];
 
 describe("start-up", () => {
   for (const args of [["--help"], ["--version"], ["all", "--help"]]) {
     it(`mtls-certs ${args.join(" ")} loads no crypto, YAML or spinner modules`, () => {
       const loaded = modulesLoadedBy(args);
-      assert.ok(loaded.some((u) => u.includes("/dist/cli.js")), "the hook saw the CLI load");
-      assert.ok(loaded.some((u) => u.includes("commander")), "the hook saw commander load");
+      assert.ok(
+        loaded.some((u) => u.includes("/dist/cli.js")),
+        "the hook saw the CLI load",
+      );
+      assert.ok(
+        loaded.some((u) => u.includes("commander")),
+        "the hook saw commander load",
+      );
       const heavy = loaded.filter((u) => HEAVY.some((h) => u.includes(h)));
       assert.deepEqual(heavy, []);
     });

@@ -26,7 +26,25 @@ function must(r: Run, what: string): void {
 function opensslCa(dir: string, name: string, subject: string, keyUsage: boolean): Pair {
   const p = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
   const ku = keyUsage ? ["-addext", "keyUsage=critical,keyCertSign,cRLSign"] : [];
-  must(openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p.key, "-out", p.cert, "-days", "825", "-subj", subject, ...ku]), `CA ${name}`);
+  must(
+    openssl([
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      p.key,
+      "-out",
+      p.cert,
+      "-days",
+      "825",
+      "-subj",
+      subject,
+      ...ku,
+    ]),
+    `CA ${name}`,
+  );
   return p;
 }
 
@@ -34,9 +52,32 @@ function opensslCa(dir: string, name: string, subject: string, keyUsage: boolean
 function opensslLeaf(dir: string, name: string, ca: Pair, subject: string, extensions: string[]): Pair {
   const p = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
   const csr = join(dir, `${name}.csr`);
-  must(openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", p.key, "-out", csr, "-subj", subject]), `CSR ${name}`);
+  must(
+    openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", p.key, "-out", csr, "-subj", subject]),
+    `CSR ${name}`,
+  );
   const ext = writeFile(join(dir, `${name}.ext`), extensions.join("\n") + "\n");
-  must(openssl(["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-out", p.cert, "-days", "825", "-sha256", "-extfile", ext]), `sign ${name}`);
+  must(
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      ca.cert,
+      "-CAkey",
+      ca.key,
+      "-CAcreateserial",
+      "-out",
+      p.cert,
+      "-days",
+      "825",
+      "-sha256",
+      "-extfile",
+      ext,
+    ]),
+    `sign ${name}`,
+  );
   return p;
 }
 
@@ -104,11 +145,18 @@ function verify(args: string[], cwd: string): { run: Run; report: VerifyReport }
 }
 
 /** Our verdict, openssl's verdict, and the cause we name. */
-function agree(ours: { run: Run; report: VerifyReport }, theirs: Run, expected: { ok: boolean; codes?: string[]; openssl?: RegExp }): void {
+function agree(
+  ours: { run: Run; report: VerifyReport },
+  theirs: Run,
+  expected: { ok: boolean; codes?: string[]; openssl?: RegExp },
+): void {
   assert.equal(theirs.code === 0, expected.ok, `openssl: ${theirs.stdout}${theirs.stderr}`);
   assert.equal(ours.report.ok, expected.ok, JSON.stringify(ours.report.problems));
   assert.equal(ours.run.code, expected.ok ? 0 : 1);
-  assert.deepEqual(ours.report.problems.map((p) => p.code), expected.codes ?? []);
+  assert.deepEqual(
+    ours.report.problems.map((p) => p.code),
+    expected.codes ?? [],
+  );
   if (expected.openssl) assert.match(theirs.stdout + theirs.stderr, expected.openssl);
 }
 
@@ -128,7 +176,11 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     dir = tempDir();
     const source = writeFile(join(dir, "go-verifier", "main.go"), GO_VERIFIER);
     goVerifier = join(dir, "go-verifier", "verifier");
-    const build = spawnSync("go", ["build", "-o", goVerifier, source], { encoding: "utf8", cwd: join(dir, "go-verifier"), env: { ...process.env, GO111MODULE: "off", GOFLAGS: "" } });
+    const build = spawnSync("go", ["build", "-o", goVerifier, source], {
+      encoding: "utf8",
+      cwd: join(dir, "go-verifier"),
+      env: { ...process.env, GO111MODULE: "off", GOFLAGS: "" },
+    });
     assert.equal(build.status, 0, `go build: ${build.stderr}`);
     const caSubject = "/CN=ContextForge-CA/O=ContextForge/OU=Plugins";
     const sans = "subjectAltName=DNS:a,DNS:mcp-plugin-a,DNS:localhost";
@@ -139,21 +191,38 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     otherCa = opensslCa(dir, "other-ca", "/CN=Other-CA", true);
     plugin = opensslLeaf(dir, "makefile-plugin", makefileCa, "/CN=mcp-plugin-a/O=MCPGateway/OU=Plugins", [sans]);
     goodPlugin = opensslLeaf(dir, "good-plugin", goodCa, "/CN=mcp-plugin-a/O=MCPGateway/OU=Plugins", [sans]);
-    clientOnly = opensslLeaf(dir, "client-only", goodCa, "/CN=mcp-gateway-client/O=MCPGateway/OU=Gateway", ["extendedKeyUsage=clientAuth", "keyUsage=critical,digitalSignature,keyEncipherment"]);
+    clientOnly = opensslLeaf(dir, "client-only", goodCa, "/CN=mcp-gateway-client/O=MCPGateway/OU=Gateway", [
+      "extendedKeyUsage=clientAuth",
+      "keyUsage=critical,digitalSignature,keyEncipherment",
+    ]);
     twinPlugin = opensslLeaf(dir, "twin-plugin", twinCa, "/CN=mcp-plugin-a/O=MCPGateway/OU=Plugins", [sans]);
     otherPlugin = opensslLeaf(dir, "other-plugin", otherCa, "/CN=mcp-plugin-a/O=MCPGateway/OU=Plugins", [sans]);
   });
 
   it("the Makefile's CA (no keyUsage): openssl accepts it only without -x509_strict, Python's strict client refuses it; verify names the missing keyUsage", async () => {
-    assert.equal(openssl(["verify", "-CAfile", makefileCa.cert, plugin.cert]).code, 0, "non-strict openssl should accept it");
-    agree(verify([plugin.cert, "--ca", makefileCa.cert], dir), openssl(["verify", "-x509_strict", "-CAfile", makefileCa.cert, plugin.cert]), {
-      ok: false,
-      codes: ["ca-missing-key-usage"],
-      openssl: /CA cert does not include key usage extension/,
-    });
+    assert.equal(
+      openssl(["verify", "-CAfile", makefileCa.cert, plugin.cert]).code,
+      0,
+      "non-strict openssl should accept it",
+    );
+    agree(
+      verify([plugin.cert, "--ca", makefileCa.cert], dir),
+      openssl(["verify", "-x509_strict", "-CAfile", makefileCa.cert, plugin.cert]),
+      {
+        ok: false,
+        codes: ["ca-missing-key-usage"],
+        openssl: /CA cert does not include key usage extension/,
+      },
+    );
     // The gateway's own TLS stack: Python's ssl with VERIFY_X509_STRICT refuses the handshake for the same reason.
-    const client = opensslLeaf(dir, "makefile-client", makefileCa, "/CN=mcp-gateway-client/O=MCPGateway/OU=Gateway", ["extendedKeyUsage=clientAuth"]);
-    const python = await pythonStrictClient({ cert: read(plugin.cert), key: read(plugin.key), ca: read(makefileCa.cert) }, { certfile: client.cert, keyfile: client.key, cafile: makefileCa.cert }, "localhost");
+    const client = opensslLeaf(dir, "makefile-client", makefileCa, "/CN=mcp-gateway-client/O=MCPGateway/OU=Gateway", [
+      "extendedKeyUsage=clientAuth",
+    ]);
+    const python = await pythonStrictClient(
+      { cert: read(plugin.cert), key: read(plugin.key), ca: read(makefileCa.cert) },
+      { certfile: client.cert, keyfile: client.key, cafile: makefileCa.cert },
+      "localhost",
+    );
     assert.notEqual(python.code, 0);
     assert.match(python.stderr, /CA cert does not include key usage extension/);
     // Go's crypto/x509 does not require keyUsage on a CA: only strict OpenSSL (Python 3.13's default) refuses it.
@@ -161,7 +230,21 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
   });
 
   it("a fixed CA and the same server cert pass openssl, Go and Python's strict client, for a host the cert names", async () => {
-    agree(verify([goodPlugin.cert, "--ca", goodCa.cert, "--host", "localhost"], dir), openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "localhost", "-CAfile", goodCa.cert, goodPlugin.cert]), { ok: true });
+    agree(
+      verify([goodPlugin.cert, "--ca", goodCa.cert, "--host", "localhost"], dir),
+      openssl([
+        "verify",
+        "-x509_strict",
+        "-purpose",
+        "sslserver",
+        "-verify_hostname",
+        "localhost",
+        "-CAfile",
+        goodCa.cert,
+        goodPlugin.cert,
+      ]),
+      { ok: true },
+    );
     assert.equal(goVerify(goodPlugin.cert, goodCa.cert, "localhost", "server").stdout, "ok\n");
     const server = { cert: read(goodPlugin.cert), key: read(goodPlugin.key), ca: read(goodCa.cert) };
     const client = { certfile: clientOnly.cert, keyfile: clientOnly.key, cafile: goodCa.cert };
@@ -173,97 +256,204 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
 
   it("a server cert without the host: no SAN matches 127.0.0.1, and the fix says --ip 127.0.0.1", () => {
     const ours = verify([goodPlugin.cert, "--ca", goodCa.cert, "--host", "127.0.0.1"], dir);
-    agree(ours, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_ip", "127.0.0.1", "-CAfile", goodCa.cert, goodPlugin.cert]), {
-      ok: false,
-      codes: ["host-mismatch"],
-      openssl: /IP address mismatch/,
-    });
+    agree(
+      ours,
+      openssl([
+        "verify",
+        "-x509_strict",
+        "-purpose",
+        "sslserver",
+        "-verify_ip",
+        "127.0.0.1",
+        "-CAfile",
+        goodCa.cert,
+        goodPlugin.cert,
+      ]),
+      {
+        ok: false,
+        codes: ["host-mismatch"],
+        openssl: /IP address mismatch/,
+      },
+    );
     assert.match(ours.report.problems[0]!.message, /no SAN matches 127\.0\.0\.1/);
     assert.match(ours.report.problems[0]!.fix, /--ip 127\.0\.0\.1/);
     const text = cli(["verify", goodPlugin.cert, "--ca", goodCa.cert, "--host", "127.0.0.1"], dir);
     assert.equal(text.code, 1);
-    assert.match(text.stdout, /^✗ no SAN matches 127\.0\.0\.1 \(SANs: DNS:a, DNS:mcp-plugin-a, DNS:localhost\): add it with `--ip 127\.0\.0\.1` when issuing the cert again/m);
-    assert.match(goVerify(goodPlugin.cert, goodCa.cert, "127.0.0.1", "server").stdout, /not valid for 127\.0\.0\.1|doesn't contain any IP SANs/);
+    assert.match(
+      text.stdout,
+      /^✗ no SAN matches 127\.0\.0\.1 \(SANs: DNS:a, DNS:mcp-plugin-a, DNS:localhost\): add it with `--ip 127\.0\.0\.1` when issuing the cert again/m,
+    );
+    assert.match(
+      goVerify(goodPlugin.cert, goodCa.cert, "127.0.0.1", "server").stdout,
+      /not valid for 127\.0\.0\.1|doesn't contain any IP SANs/,
+    );
   });
 
   it("a client cert (extendedKeyUsage clientAuth only) used as a server fails; as a client it passes", () => {
-    agree(verify([clientOnly.cert, "--ca", goodCa.cert, "--purpose", "server"], dir), openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", goodCa.cert, clientOnly.cert]), {
-      ok: false,
-      codes: ["wrong-purpose"],
-      openssl: /unsuitable certificate purpose/,
-    });
-    agree(verify([clientOnly.cert, "--ca", goodCa.cert, "--purpose", "client"], dir), openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", goodCa.cert, clientOnly.cert]), { ok: true });
+    agree(
+      verify([clientOnly.cert, "--ca", goodCa.cert, "--purpose", "server"], dir),
+      openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", goodCa.cert, clientOnly.cert]),
+      {
+        ok: false,
+        codes: ["wrong-purpose"],
+        openssl: /unsuitable certificate purpose/,
+      },
+    );
+    agree(
+      verify([clientOnly.cert, "--ca", goodCa.cert, "--purpose", "client"], dir),
+      openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", goodCa.cert, clientOnly.cert]),
+      { ok: true },
+    );
     assert.match(goVerify(clientOnly.cert, goodCa.cert, "", "server").stdout, /incompatible key usage/);
     assert.equal(goVerify(clientOnly.cert, goodCa.cert, "", "client").stdout, "ok\n");
   });
 
   it("a cert from another CA with the same name (a second make certs-mcp-ca) is named as such", () => {
-    agree(verify([twinPlugin.cert, "--ca", goodCa.cert], dir), openssl(["verify", "-x509_strict", "-CAfile", goodCa.cert, twinPlugin.cert]), {
-      ok: false,
-      codes: ["bad-signature"],
-      openssl: /error (7|20) /,
-    });
+    agree(
+      verify([twinPlugin.cert, "--ca", goodCa.cert], dir),
+      openssl(["verify", "-x509_strict", "-CAfile", goodCa.cert, twinPlugin.cert]),
+      {
+        ok: false,
+        codes: ["bad-signature"],
+        openssl: /error (7|20) /,
+      },
+    );
     assert.match(goVerify(twinPlugin.cert, goodCa.cert, "", "server").stdout, /unknown authority/);
   });
 
   it("a cert from an unrelated CA: its issuer is not in the CA file", () => {
-    agree(verify([otherPlugin.cert, "--ca", goodCa.cert], dir), openssl(["verify", "-x509_strict", "-CAfile", goodCa.cert, otherPlugin.cert]), {
-      ok: false,
-      codes: ["unknown-issuer"],
-      openssl: /unable to get local issuer certificate/,
-    });
+    agree(
+      verify([otherPlugin.cert, "--ca", goodCa.cert], dir),
+      openssl(["verify", "-x509_strict", "-CAfile", goodCa.cert, otherPlugin.cert]),
+      {
+        ok: false,
+        codes: ["unknown-issuer"],
+        openssl: /unable to get local issuer certificate/,
+      },
+    );
     assert.match(goVerify(otherPlugin.cert, goodCa.cert, "", "server").stdout, /unknown authority/);
   });
 
   it("an expired cert (made through the API's notBefore/notAfter, as OpenSSL 3.0's x509 cannot backdate)", async () => {
     const ca = await createMemoryCa({ keyType: "ecdsa-p256" });
     const now = Date.now();
-    const old = await ca.issue({ role: "server", name: "localhost", notBefore: new Date(now - 30 * DAY_MS), notAfter: new Date(now - 2 * DAY_MS) });
+    const old = await ca.issue({
+      role: "server",
+      name: "localhost",
+      notBefore: new Date(now - 30 * DAY_MS),
+      notAfter: new Date(now - 2 * DAY_MS),
+    });
     const caFile = writeFile(join(dir, "mem-ca.crt"), ca.certPem);
     const certFile = writeFile(join(dir, "expired.crt"), old.certPem);
     const ours = verify([certFile, "--ca", caFile, "--host", "localhost"], dir);
-    agree(ours, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "localhost", "-CAfile", caFile, certFile]), {
-      ok: false,
-      codes: ["expired"],
-      openssl: /certificate has expired/,
-    });
+    agree(
+      ours,
+      openssl([
+        "verify",
+        "-x509_strict",
+        "-purpose",
+        "sslserver",
+        "-verify_hostname",
+        "localhost",
+        "-CAfile",
+        caFile,
+        certFile,
+      ]),
+      {
+        ok: false,
+        codes: ["expired"],
+        openssl: /certificate has expired/,
+      },
+    );
     assert.match(ours.report.problems[0]!.fix, /mtls-certs renew/);
     assert.match(goVerify(certFile, caFile, "localhost", "server").stdout, /expired/);
   });
 
   it("a chain through an intermediate sent after the leaf: passes with a proper intermediate, fails when it lacks keyUsage", () => {
-    for (const [name, ku, ok] of [["inter-good", "keyUsage=critical,keyCertSign,cRLSign", true], ["inter-no-ku", "", false]] as const) {
-      const inter = opensslLeaf(dir, name, goodCa, `/CN=${name}/O=ContextForge`, ["basicConstraints=critical,CA:TRUE,pathlen:0", ...(ku ? [ku] : [])]);
-      const leaf = opensslLeaf(dir, `${name}-leaf`, inter, "/CN=svc", ["subjectAltName=DNS:svc", "extendedKeyUsage=serverAuth"]);
+    for (const [name, ku, ok] of [
+      ["inter-good", "keyUsage=critical,keyCertSign,cRLSign", true],
+      ["inter-no-ku", "", false],
+    ] as const) {
+      const inter = opensslLeaf(dir, name, goodCa, `/CN=${name}/O=ContextForge`, [
+        "basicConstraints=critical,CA:TRUE,pathlen:0",
+        ...(ku ? [ku] : []),
+      ]);
+      const leaf = opensslLeaf(dir, `${name}-leaf`, inter, "/CN=svc", [
+        "subjectAltName=DNS:svc",
+        "extendedKeyUsage=serverAuth",
+      ]);
       const chainFile = writeFile(join(dir, `${name}-chain.pem`), read(leaf.cert) + read(inter.cert));
       const ours = verify([chainFile, "--ca", goodCa.cert, "--host", "svc"], dir);
-      agree(ours, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "svc", "-untrusted", inter.cert, "-CAfile", goodCa.cert, leaf.cert]), {
-        ok,
-        codes: ok ? [] : ["ca-missing-key-usage"],
-        openssl: ok ? /OK/ : /CA cert does not include key usage extension/,
-      });
-      assert.deepEqual(ours.report.chain.map((c) => [c.subject.split(",")[0], c.trusted]), [["CN=svc", false], [`CN=${name}`, false], ["CN=ContextForge-CA", true]]);
+      agree(
+        ours,
+        openssl([
+          "verify",
+          "-x509_strict",
+          "-purpose",
+          "sslserver",
+          "-verify_hostname",
+          "svc",
+          "-untrusted",
+          inter.cert,
+          "-CAfile",
+          goodCa.cert,
+          leaf.cert,
+        ]),
+        {
+          ok,
+          codes: ok ? [] : ["ca-missing-key-usage"],
+          openssl: ok ? /OK/ : /CA cert does not include key usage extension/,
+        },
+      );
+      assert.deepEqual(
+        ours.report.chain.map((c) => [c.subject.split(",")[0], c.trusted]),
+        [
+          ["CN=svc", false],
+          [`CN=${name}`, false],
+          ["CN=ContextForge-CA", true],
+        ],
+      );
     }
   });
 
   it("--crl: a cert revoked by `openssl ca` fails as it does under openssl verify -crl_check; a cert not listed passes", () => {
-    const revoked = opensslLeaf(dir, "revoked-plugin", goodCa, "/CN=mcp-plugin-r/O=MCPGateway/OU=Plugins", ["subjectAltName=DNS:r"]);
+    const revoked = opensslLeaf(dir, "revoked-plugin", goodCa, "/CN=mcp-plugin-r/O=MCPGateway/OU=Plugins", [
+      "subjectAltName=DNS:r",
+    ]);
     const db = join(dir, "crl-db");
     writeFile(join(db, "index.txt"), "");
     writeFile(join(db, "crlnumber"), "01\n");
-    const config = writeFile(join(db, "ca.cnf"), `[ca]\ndefault_ca = d\n[d]\ndatabase = ${db}/index.txt\ncrlnumber = ${db}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n`);
-    must(openssl(["ca", "-config", config, "-keyfile", goodCa.key, "-cert", goodCa.cert, "-revoke", revoked.cert]), "revoke");
+    const config = writeFile(
+      join(db, "ca.cnf"),
+      `[ca]\ndefault_ca = d\n[d]\ndatabase = ${db}/index.txt\ncrlnumber = ${db}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n`,
+    );
+    must(
+      openssl(["ca", "-config", config, "-keyfile", goodCa.key, "-cert", goodCa.cert, "-revoke", revoked.cert]),
+      "revoke",
+    );
     const crl = join(dir, "good-ca.crl");
-    must(openssl(["ca", "-config", config, "-keyfile", goodCa.key, "-cert", goodCa.cert, "-gencrl", "-out", crl]), "gencrl");
-    const strictCrl = (cert: string) => openssl(["verify", "-x509_strict", "-crl_check", "-CRLfile", crl, "-CAfile", goodCa.cert, cert]);
-    agree(verify([revoked.cert, "--ca", goodCa.cert, "--crl", crl], dir), strictCrl(revoked.cert), { ok: false, codes: ["revoked"], openssl: /certificate revoked/ });
+    must(
+      openssl(["ca", "-config", config, "-keyfile", goodCa.key, "-cert", goodCa.cert, "-gencrl", "-out", crl]),
+      "gencrl",
+    );
+    const strictCrl = (cert: string) =>
+      openssl(["verify", "-x509_strict", "-crl_check", "-CRLfile", crl, "-CAfile", goodCa.cert, cert]);
+    agree(verify([revoked.cert, "--ca", goodCa.cert, "--crl", crl], dir), strictCrl(revoked.cert), {
+      ok: false,
+      codes: ["revoked"],
+      openssl: /certificate revoked/,
+    });
     agree(verify([goodPlugin.cert, "--ca", goodCa.cert, "--crl", crl], dir), strictCrl(goodPlugin.cert), { ok: true });
     // A CRL from another CA proves nothing about this cert.
-    agree(verify([twinPlugin.cert, "--ca", twinCa.cert, "--crl", crl], dir), openssl(["verify", "-x509_strict", "-crl_check", "-CRLfile", crl, "-CAfile", twinCa.cert, twinPlugin.cert]), {
-      ok: false,
-      codes: ["crl-not-from-issuer"],
-      openssl: /CRL signature failure|unable to get certificate CRL/,
-    });
+    agree(
+      verify([twinPlugin.cert, "--ca", twinCa.cert, "--crl", crl], dir),
+      openssl(["verify", "-x509_strict", "-crl_check", "-CRLfile", crl, "-CAfile", twinCa.cert, twinPlugin.cert]),
+      {
+        ok: false,
+        codes: ["crl-not-from-issuer"],
+        openssl: /CRL signature failure|unable to get certificate CRL/,
+      },
+    );
   });
 
   it("mtls-certs' own tree passes, with the ca.crt beside each cert as the default CA", () => {
@@ -273,7 +463,21 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     const gateway = join(treeDir, "certs/mcp/gateway/client.crt");
     const ca = join(treeDir, "certs/mcp/ca/ca.crt");
     const s = verify([server, "--host", "example-plugin-a"], treeDir);
-    agree(s, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "example-plugin-a", "-CAfile", ca, server]), { ok: true });
+    agree(
+      s,
+      openssl([
+        "verify",
+        "-x509_strict",
+        "-purpose",
+        "sslserver",
+        "-verify_hostname",
+        "example-plugin-a",
+        "-CAfile",
+        ca,
+        server,
+      ]),
+      { ok: true },
+    );
     assert.equal(s.report.ca, join(treeDir, "certs/mcp/plugins/example-plugin-a/ca.crt"));
     // A name in the tree works as the file does, as with fingerprint and revoke.
     const byName = verify(["example-plugin-a", "--host", "example-plugin-a"], treeDir);
@@ -292,8 +496,19 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     const server = join(treeDir, "certs/mcp/plugins/p/server.crt");
     const bundle = join(treeDir, "certs/mcp/plugins/p/ca.crt");
     const ours = verify(["p", "--host", "p"], treeDir);
-    agree(ours, openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "p", "-CAfile", bundle, server]), { ok: true });
-    assert.deepEqual(ours.report.chain.map((c) => [c.subject.split(",")[0], c.trusted]), [["CN=mcp-plugin-p", false], ["CN=ContextForge-CA Intermediate", true], ["CN=ContextForge-CA", true]]);
+    agree(
+      ours,
+      openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "p", "-CAfile", bundle, server]),
+      { ok: true },
+    );
+    assert.deepEqual(
+      ours.report.chain.map((c) => [c.subject.split(",")[0], c.trusted]),
+      [
+        ["CN=mcp-plugin-p", false],
+        ["CN=ContextForge-CA Intermediate", true],
+        ["CN=ContextForge-CA", true],
+      ],
+    );
     assert.equal(goVerify(server, bundle, "p", "server").stdout, "ok\n");
   });
 

@@ -21,26 +21,45 @@ export function registerCheckCommand({ program, io, action }: CommandContext): v
     .command("check")
     .description("report every certificate's expiry and health, CA first; exit 1 when one needs attention")
     .option("--out <dir>", "the tree to check", DEFAULT_OUT)
-    .option("--within <days>", `also fail when a certificate expires within this many days (without it: expired, invalid and revoked fail; expiring within ${DEFAULT_RENEW_WITHIN_DAYS} is reported)`)
-    .addOption(new Option("--format <format>", "table, json (one document), github (Actions annotations) or prometheus (textfile collector)").choices(FORMATS))
+    .option(
+      "--within <days>",
+      `also fail when a certificate expires within this many days (without it: expired, invalid and revoked fail; expiring within ${DEFAULT_RENEW_WITHIN_DAYS} is reported)`,
+    )
+    .addOption(
+      new Option(
+        "--format <format>",
+        "table, json (one document), github (Actions annotations) or prometheus (textfile collector)",
+      ).choices(FORMATS),
+    )
     .option("--json", "the same as --format json")
     .addOption(configOption())
-    .action(action(async (flags: CheckFlags) => {
-      const { parseWholeNumber } = await import("../pki/names.js");
-      const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
-      if (flags.json && flags.format !== undefined && flags.format !== "json") {
-        throw new MtlsError("E_USAGE", `--json and --format ${flags.format} ask for two different outputs`, "give one of them");
-      }
-      const format: CheckFormat = flags.json ? "json" : (flags.format ?? "table");
-      const { checkTree, checkFailed } = await import("../commands/check.js");
-      const report = await checkTree({ out: flags.out, within, config: configPath(flags.config, io) });
-      const failOnExpiring = within !== undefined;
-      io.stdout.write(await render(report, format, failOnExpiring, io.stdout));
-      return checkFailed(report, failOnExpiring) ? EXIT.problem : EXIT.ok;
-    }));
+    .action(
+      action(async (flags: CheckFlags) => {
+        const { parseWholeNumber } = await import("../pki/names.js");
+        const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
+        if (flags.json && flags.format !== undefined && flags.format !== "json") {
+          throw new MtlsError(
+            "E_USAGE",
+            `--json and --format ${flags.format} ask for two different outputs`,
+            "give one of them",
+          );
+        }
+        const format: CheckFormat = flags.json ? "json" : (flags.format ?? "table");
+        const { checkTree, checkFailed } = await import("../commands/check.js");
+        const report = await checkTree({ out: flags.out, within, config: configPath(flags.config, io) });
+        const failOnExpiring = within !== undefined;
+        io.stdout.write(await render(report, format, failOnExpiring, io.stdout));
+        return checkFailed(report, failOnExpiring) ? EXIT.problem : EXIT.ok;
+      }),
+    );
 }
 
-async function render(report: CheckReport, format: CheckFormat, failOnExpiring: boolean, stdout: Io["stdout"]): Promise<string> {
+async function render(
+  report: CheckReport,
+  format: CheckFormat,
+  failOnExpiring: boolean,
+  stdout: Io["stdout"],
+): Promise<string> {
   switch (format) {
     case "json":
       return JSON.stringify(report, null, 2) + "\n";

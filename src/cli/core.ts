@@ -2,59 +2,129 @@
 import type { Command } from "commander";
 import { ENV } from "../defaults.js";
 import type { NameConstraintFlags } from "../pki/constraints.js";
-import { configOption, configPath, issued, treeCommand, treeOptions, withProgress, type CommandContext, type TreeFlags } from "./shared.js";
+import {
+  configOption,
+  configPath,
+  issued,
+  treeCommand,
+  treeOptions,
+  withProgress,
+  type CommandContext,
+  type TreeFlags,
+} from "./shared.js";
 
 export function registerCoreCommands({ program, io, action }: CommandContext): void {
   treeCommand(program, "ca", "create the CA (certs/mcp/ca/ca.{key,crt}); an existing CA is kept")
     .option("--ca-cn <cn>", "the CA's common name", "ContextForge-CA")
     .option("--ca-org <o>", "the CA's organization", "ContextForge")
     .option("--ca-ou <ou>", "the CA's organizational unit", "Plugins")
-    .option("--finish-rotation", "end a CA rotation (`renew --ca`): drop the previous CA from ca/bundle.crt and every ca.crt copy")
+    .option(
+      "--finish-rotation",
+      "end a CA rotation (`renew --ca`): drop the previous CA from ca/bundle.crt and every ca.crt copy",
+    )
     .option("--force", "with --finish-rotation: even though some leaves are still signed by the previous CA")
-    .option("--intermediate", "also create an intermediate CA (ca/intermediate.{key,crt}) that signs every leaf; ca.crt copies hold the chain")
-    .option("--permit-dns <suffix...>", "name constraints: the CA signs only these DNS names and names under them (.example.com: only under it)")
-    .option("--permit-ip <cidr...>", "name constraints: the CA signs only IP addresses in these ranges (10.0.0.0/8, 127.0.0.1/32)")
+    .option(
+      "--intermediate",
+      "also create an intermediate CA (ca/intermediate.{key,crt}) that signs every leaf; ca.crt copies hold the chain",
+    )
+    .option(
+      "--permit-dns <suffix...>",
+      "name constraints: the CA signs only these DNS names and names under them (.example.com: only under it)",
+    )
+    .option(
+      "--permit-ip <cidr...>",
+      "name constraints: the CA signs only IP addresses in these ranges (10.0.0.0/8, 127.0.0.1/32)",
+    )
     .option("--exclude-dns <suffix...>", "name constraints: the CA never signs these DNS names or names under them")
-    .action(action(async (flags: TreeFlags & { caCn: string; caOrg: string; caOu: string; intermediate?: boolean } & NameConstraintFlags) => {
-      const rotation = flags as TreeFlags & { finishRotation?: boolean; force?: boolean };
-      if (rotation.finishRotation) return (await import("./renew.js")).finishRotation(rotation, io);
-      const { createCa } = await import("../commands/ca.js");
-      const { caExtensionsFromFlags } = await import("../pki/constraints.js");
-      const o = await treeOptions(flags, io);
-      const caExtensions = caExtensionsFromFlags(flags);
-      return issued(await withProgress(io, flags, o, () => createCa({ ...o, caExtensions, intermediate: flags.intermediate, caSubject: { cn: flags.caCn, org: flags.caOrg, ou: flags.caOu } })), flags, io);
-    }));
+    .action(
+      action(
+        async (
+          flags: TreeFlags & {
+            caCn: string;
+            caOrg: string;
+            caOu: string;
+            intermediate?: boolean;
+          } & NameConstraintFlags,
+        ) => {
+          const rotation = flags as TreeFlags & { finishRotation?: boolean; force?: boolean };
+          if (rotation.finishRotation) return (await import("./renew.js")).finishRotation(rotation, io);
+          const { createCa } = await import("../commands/ca.js");
+          const { caExtensionsFromFlags } = await import("../pki/constraints.js");
+          const o = await treeOptions(flags, io);
+          const caExtensions = caExtensionsFromFlags(flags);
+          return issued(
+            await withProgress(io, flags, o, () =>
+              createCa({
+                ...o,
+                caExtensions,
+                intermediate: flags.intermediate,
+                caSubject: { cn: flags.caCn, org: flags.caOrg, ou: flags.caOu },
+              }),
+            ),
+            flags,
+            io,
+          );
+        },
+      ),
+    );
 
-  treeCommand(program, "gateway", "create the gateway's client certificate (certs/mcp/gateway/), and the CA when missing")
-    .action(action(async (flags: TreeFlags) => {
+  treeCommand(
+    program,
+    "gateway",
+    "create the gateway's client certificate (certs/mcp/gateway/), and the CA when missing",
+  ).action(
+    action(async (flags: TreeFlags) => {
       const { issueGateway } = await import("../commands/gateway.js");
       const o = await treeOptions(flags, io);
       return issued(await withProgress(io, flags, o, () => issueGateway(o)), flags, io);
-    }));
+    }),
+  );
 
-  treeCommand(program, "plugin", "create a plugin's server certificate (certs/mcp/plugins/<name>/), and the CA when missing")
+  treeCommand(
+    program,
+    "plugin",
+    "create a plugin's server certificate (certs/mcp/plugins/<name>/), and the CA when missing",
+  )
     .argument("<name>", "the plugin's name, as in config.yaml (becomes a directory and a DNS name)")
     .option("--san <dns...>", "extra DNS names for the certificate")
     .option("--ip <address...>", "extra IP addresses for the certificate")
     .option("--namespace <ns>", "add <name>.<ns>, <name>.<ns>.svc and <name>.<ns>.svc.cluster.local")
     .addOption(configOption())
-    .action(action(async (name: string, flags: TreeFlags & { san?: string[]; ip?: string[]; namespace?: string; config?: string }) => {
-      const { issuePlugin } = await import("../commands/plugin.js");
-      const o = await treeOptions(flags, io);
-      const config = configPath(flags.config, io);
-      return issued(await withProgress(io, flags, o, () => issuePlugin(name, { ...o, san: flags.san, ip: flags.ip, namespace: flags.namespace, config })), flags, io);
-    }));
+    .action(
+      action(
+        async (
+          name: string,
+          flags: TreeFlags & { san?: string[]; ip?: string[]; namespace?: string; config?: string },
+        ) => {
+          const { issuePlugin } = await import("../commands/plugin.js");
+          const o = await treeOptions(flags, io);
+          const config = configPath(flags.config, io);
+          return issued(
+            await withProgress(io, flags, o, () =>
+              issuePlugin(name, { ...o, san: flags.san, ip: flags.ip, namespace: flags.namespace, config }),
+            ),
+            flags,
+            io,
+          );
+        },
+      ),
+    );
 
-  treeCommand(program, "all", "create the CA, the gateway cert and a server cert for every external plugin in the config")
+  treeCommand(
+    program,
+    "all",
+    "create the CA, the gateway cert and a server cert for every external plugin in the config",
+  )
     .addOption(configOption())
-    .action(action(async (flags: TreeFlags & { config?: string }, command: Command) => {
-      const { all } = await import("../commands/all.js");
-      const o = await treeOptions(flags, io);
-      const config = configPath(flags.config, io);
-      // Unset unless a flag (or MCP_CERT_DAYS) gave them: an mcp-stack.yaml's certificates section fills them in.
-      const days = flags.days !== undefined || io.env[ENV.days] ? o.days : undefined;
-      const out = command.getOptionValueSource("out") === "default" ? undefined : o.out;
-      return issued(await withProgress(io, flags, o, () => all({ ...o, config, days, out })), flags, io);
-    }));
-
+    .action(
+      action(async (flags: TreeFlags & { config?: string }, command: Command) => {
+        const { all } = await import("../commands/all.js");
+        const o = await treeOptions(flags, io);
+        const config = configPath(flags.config, io);
+        // Unset unless a flag (or MCP_CERT_DAYS) gave them: an mcp-stack.yaml's certificates section fills them in.
+        const days = flags.days !== undefined || io.env[ENV.days] ? o.days : undefined;
+        const out = command.getOptionValueSource("out") === "default" ? undefined : o.out;
+        return issued(await withProgress(io, flags, o, () => all({ ...o, config, days, out })), flags, io);
+      }),
+    );
 }

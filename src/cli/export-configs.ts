@@ -32,7 +32,12 @@ function exportCommand(parent: Command, name: string, description: string, paths
     .option("--tree <dir>", "root of the tree", DEFAULT_OUT)
     .option("-o, --out <file>", "write the config to this file instead of stdout")
     .option("--json", "print one JSON document: { text (or out), written, notes, secret }");
-  return paths ? command.option("--prefix <dir>", "where the tree is mounted in a container (e.g. /app/certs/mcp); default: the tree's real paths") : command;
+  return paths
+    ? command.option(
+        "--prefix <dir>",
+        "where the tree is mounted in a container (e.g. /app/certs/mcp); default: the tree's real paths",
+      )
+    : command;
 }
 
 /** Prints or writes an export. Private keys never go to a terminal. */
@@ -43,76 +48,186 @@ async function deliver(result: ExportResult, flags: ExportFlags, io: Io): Promis
     const { saveExport } = await import("../export/sources.js");
     await saveExport(flags.out, result);
     io.stderr.write(`wrote ${flags.out}${result.secret ? " (mode 600: it holds private keys)" : ""}\n`);
-    if (flags.json) io.stdout.write(JSON.stringify({ out: flags.out, written: result.written, notes: result.notes, secret: result.secret }, null, 2) + "\n");
+    if (flags.json)
+      io.stdout.write(
+        JSON.stringify(
+          { out: flags.out, written: result.written, notes: result.notes, secret: result.secret },
+          null,
+          2,
+        ) + "\n",
+      );
     return EXIT.ok;
   }
   if (result.secret && io.stdout.isTTY) {
-    throw new MtlsError("E_USAGE", "this output holds private keys and stdout is a terminal", "write it with --out FILE, or pipe it: ... | kubectl apply -f -");
+    throw new MtlsError(
+      "E_USAGE",
+      "this output holds private keys and stdout is a terminal",
+      "write it with --out FILE, or pipe it: ... | kubectl apply -f -",
+    );
   }
-  io.stdout.write(flags.json ? JSON.stringify({ text: result.text, written: result.written, notes: result.notes, secret: result.secret }, null, 2) + "\n" : result.text);
+  io.stdout.write(
+    flags.json
+      ? JSON.stringify(
+          { text: result.text, written: result.written, notes: result.notes, secret: result.secret },
+          null,
+          2,
+        ) + "\n"
+      : result.text,
+  );
   return EXIT.ok;
 }
 
 const PROXIES = {
-  nginx: { description: "an nginx server {} block: mutual TLS in front of the gateway, passing the client's identity in X-SSL-Client-* headers", fn: "exportNginx" },
-  haproxy: { description: "an HAProxy frontend + backend: mutual TLS in front of the gateway; writes the cert+key bundle it needs (600)", fn: "exportHaproxy" },
-  caddy: { description: "a Caddyfile site: mutual TLS (client_auth require_and_verify) in front of the gateway", fn: "exportCaddy" },
+  nginx: {
+    description:
+      "an nginx server {} block: mutual TLS in front of the gateway, passing the client's identity in X-SSL-Client-* headers",
+    fn: "exportNginx",
+  },
+  haproxy: {
+    description:
+      "an HAProxy frontend + backend: mutual TLS in front of the gateway; writes the cert+key bundle it needs (600)",
+    fn: "exportHaproxy",
+  },
+  caddy: {
+    description: "a Caddyfile site: mutual TLS (client_auth require_and_verify) in front of the gateway",
+    fn: "exportCaddy",
+  },
 } as const;
 
 function registerProxyExports(parent: Command, { io, action }: CommandContext): void {
   for (const [kind, { description, fn }] of Object.entries(PROXIES)) {
     const command = exportCommand(parent, kind, description)
-      .requiredOption("--server <name>", "the named server whose certificate the proxy serves (certs/mcp/servers/<name>/)")
+      .requiredOption(
+        "--server <name>",
+        "the named server whose certificate the proxy serves (certs/mcp/servers/<name>/)",
+      )
       .option("--listen <[host:]port>", "where the proxy listens", "443")
       .option("--upstream <url>", "the gateway behind the proxy (plain HTTP)", "http://127.0.0.1:4444");
-    if (kind === "haproxy") command.option("--key-passphrase-env <VAR>", "open an encrypted server key with the passphrase in this env var (HAProxy needs it decrypted)");
-    command.action(action(async (flags: ProxyFlags) => {
-      const proxies = await import("../export/proxies.js");
-      const o = { tree: flags.tree, prefix: flags.prefix, server: flags.server, listen: flags.listen, upstream: flags.upstream, keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io) };
-      return deliver(await proxies[fn](o), flags, io);
-    }));
+    if (kind === "haproxy")
+      command.option(
+        "--key-passphrase-env <VAR>",
+        "open an encrypted server key with the passphrase in this env var (HAProxy needs it decrypted)",
+      );
+    command.action(
+      action(async (flags: ProxyFlags) => {
+        const proxies = await import("../export/proxies.js");
+        const o = {
+          tree: flags.tree,
+          prefix: flags.prefix,
+          server: flags.server,
+          listen: flags.listen,
+          upstream: flags.upstream,
+          keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
+        };
+        return deliver(await proxies[fn](o), flags, io);
+      }),
+    );
   }
 }
 
 function registerClusterExports(parent: Command, { io, action }: CommandContext): void {
-  exportCommand(parent, "k8s", "Kubernetes Secrets (kubernetes.io/tls) for the gateway and every plugin, the client-CA Secret and Ingress annotations for ingress-nginx, and the cert-manager hand-off (CA Issuer + one Certificate per cert)", false)
+  exportCommand(
+    parent,
+    "k8s",
+    "Kubernetes Secrets (kubernetes.io/tls) for the gateway and every plugin, the client-CA Secret and Ingress annotations for ingress-nginx, and the cert-manager hand-off (CA Issuer + one Certificate per cert)",
+    false,
+  )
     .option("--namespace <ns>", "namespace of every object", "mcp-system")
-    .option("--server <name>", "a named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>")
+    .option(
+      "--server <name>",
+      "a named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>",
+    )
     .option("--service <name:port>", "the gateway's Service behind the Ingress", "mcp-gateway:4444")
-    .option("--key-passphrase-env <VAR>", "open an encrypted CA key with the passphrase in this env var (cert-manager needs it in the clear)")
-    .action(action(async (flags: ExportFlags & { namespace: string; server?: string; service: string; keyPassphraseEnv?: string }) => {
-      const { exportKubernetes } = await import("../export/kubernetes.js");
-      const o = { tree: flags.tree, namespace: flags.namespace, server: flags.server, service: flags.service, keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io) };
-      return deliver(await exportKubernetes(o), flags, io);
-    }));
+    .option(
+      "--key-passphrase-env <VAR>",
+      "open an encrypted CA key with the passphrase in this env var (cert-manager needs it in the clear)",
+    )
+    .action(
+      action(
+        async (
+          flags: ExportFlags & { namespace: string; server?: string; service: string; keyPassphraseEnv?: string },
+        ) => {
+          const { exportKubernetes } = await import("../export/kubernetes.js");
+          const o = {
+            tree: flags.tree,
+            namespace: flags.namespace,
+            server: flags.server,
+            service: flags.service,
+            keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
+          };
+          return deliver(await exportKubernetes(o), flags, io);
+        },
+      ),
+    );
 
-  exportCommand(parent, "istio", "Istio's plug-in CA Secret (cacerts in istio-system) from the tree's intermediate CA, and a STRICT PeerAuthentication for the gateway", false)
+  exportCommand(
+    parent,
+    "istio",
+    "Istio's plug-in CA Secret (cacerts in istio-system) from the tree's intermediate CA, and a STRICT PeerAuthentication for the gateway",
+    false,
+  )
     .option("--namespace <ns>", "the gateway's namespace, for the PeerAuthentication", "mcp-system")
     .option("--key-passphrase-env <VAR>", "open an encrypted intermediate key with the passphrase in this env var")
-    .action(action(async (flags: ExportFlags & { namespace: string; keyPassphraseEnv?: string }) => {
-      const { exportIstio } = await import("../export/kubernetes.js");
-      return deliver(await exportIstio({ tree: flags.tree, namespace: flags.namespace, keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io) }), flags, io);
-    }));
+    .action(
+      action(async (flags: ExportFlags & { namespace: string; keyPassphraseEnv?: string }) => {
+        const { exportIstio } = await import("../export/kubernetes.js");
+        return deliver(
+          await exportIstio({
+            tree: flags.tree,
+            namespace: flags.namespace,
+            keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
+          }),
+          flags,
+          io,
+        );
+      }),
+    );
 }
 
 function registerSettingsExports(parent: Command, { io, action }: CommandContext): void {
-  exportCommand(parent, "env", "environment variables: a plugin server's PLUGINS_SERVER_SSL_* (--plugin), the gateway's PLUGINS_CLIENT_MTLS_* (--gateway), and CA_CERT_PATH")
+  exportCommand(
+    parent,
+    "env",
+    "environment variables: a plugin server's PLUGINS_SERVER_SSL_* (--plugin), the gateway's PLUGINS_CLIENT_MTLS_* (--gateway), and CA_CERT_PATH",
+  )
     .option("--plugin <name>", "the plugin server's variables")
     .option("--gateway", "the gateway's client variables")
     .option("--format <format>", "dotenv, shell, compose or json", "dotenv")
-    .action(action(async (flags: ExportFlags & { plugin?: string; gateway?: boolean; format: string }) => {
-      const { exportEnv, parseEnvFormat } = await import("../export/env.js");
-      const o = { tree: flags.tree, prefix: flags.prefix, plugin: flags.plugin, gateway: flags.gateway, format: parseEnvFormat(flags.format) };
-      return deliver(await exportEnv(o), flags, io);
-    }));
+    .action(
+      action(async (flags: ExportFlags & { plugin?: string; gateway?: boolean; format: string }) => {
+        const { exportEnv, parseEnvFormat } = await import("../export/env.js");
+        const o = {
+          tree: flags.tree,
+          prefix: flags.prefix,
+          plugin: flags.plugin,
+          gateway: flags.gateway,
+          format: parseEnvFormat(flags.format),
+        };
+        return deliver(await exportEnv(o), flags, io);
+      }),
+    );
 
-  exportCommand(parent, "plugin-tls", "the gateway's mcp.tls block for a plugin's entry in config.yaml, and the plugin server's server_settings.tls block")
+  exportCommand(
+    parent,
+    "plugin-tls",
+    "the gateway's mcp.tls block for a plugin's entry in config.yaml, and the plugin server's server_settings.tls block",
+  )
     .requiredOption("--plugin <name>", "the plugin")
-    .action(action(async (flags: ExportFlags & { plugin: string }) => {
-      const { exportPluginTls } = await import("../export/env.js");
-      return deliver(await exportPluginTls({ tree: flags.tree, prefix: flags.prefix, plugin: flags.plugin }), flags, io);
-    }));
+    .action(
+      action(async (flags: ExportFlags & { plugin: string }) => {
+        const { exportPluginTls } = await import("../export/env.js");
+        return deliver(
+          await exportPluginTls({ tree: flags.tree, prefix: flags.prefix, plugin: flags.plugin }),
+          flags,
+          io,
+        );
+      }),
+    );
 }
 
 /** Every config kind, in the order `export --help` lists them. */
-export const CONFIG_EXPORTS: readonly ExportFormat[] = [registerProxyExports, registerClusterExports, registerSettingsExports];
+export const CONFIG_EXPORTS: readonly ExportFormat[] = [
+  registerProxyExports,
+  registerClusterExports,
+  registerSettingsExports,
+];

@@ -13,10 +13,7 @@ import type { CommandContext } from "./shared.js";
 export type ExportFormat = (parent: Command, context: CommandContext) => void;
 
 /** Every `export` subcommand, in the order `export --help` lists them. */
-const EXPORT_FORMATS: readonly ExportFormat[] = [
-  registerP12Export,
-  ...CONFIG_EXPORTS,
-];
+const EXPORT_FORMATS: readonly ExportFormat[] = [registerP12Export, ...CONFIG_EXPORTS];
 
 export function registerExportCommands(context: CommandContext): void {
   const parent = context.program

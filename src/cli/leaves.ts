@@ -2,7 +2,16 @@
 import type { Command } from "commander";
 import { DEFAULT_HTTPS_DAYS, DEFAULT_OUT } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
-import { issued, keyPassphraseFrom, treeCommand, treeOptions, withProgress, type CommandContext, type Io, type TreeFlags } from "./shared.js";
+import {
+  issued,
+  keyPassphraseFrom,
+  treeCommand,
+  treeOptions,
+  withProgress,
+  type CommandContext,
+  type Io,
+  type TreeFlags,
+} from "./shared.js";
 
 type SanFlags = TreeFlags & { san?: string[]; ip?: string[] };
 
@@ -13,36 +22,74 @@ function sanOptions(command: Command): Command {
 }
 
 export function registerLeafCommands({ program, io, action }: CommandContext): void {
-  sanOptions(treeCommand(program, "server", "create a named server certificate (certs/mcp/servers/<name>/), and the CA when missing"))
+  sanOptions(
+    treeCommand(
+      program,
+      "server",
+      "create a named server certificate (certs/mcp/servers/<name>/), and the CA when missing",
+    ),
+  )
     .argument("<name>", "the server's name: a directory and the first DNS SAN (e.g. gateway.local)")
-    .action(action(async (name: string, flags: SanFlags) => {
-      const { issueServer } = await import("../commands/server.js");
-      const o = await treeOptions(flags, io);
-      return issued(await withProgress(io, flags, o, () => issueServer(name, { ...o, san: flags.san, ip: flags.ip })), flags, io);
-    }));
+    .action(
+      action(async (name: string, flags: SanFlags) => {
+        const { issueServer } = await import("../commands/server.js");
+        const o = await treeOptions(flags, io);
+        return issued(
+          await withProgress(io, flags, o, () => issueServer(name, { ...o, san: flags.san, ip: flags.ip })),
+          flags,
+          io,
+        );
+      }),
+    );
 
-  treeCommand(program, "client", "create a client certificate (certs/mcp/clients/<name>/, with client.pem for curl --cert), and the CA when missing")
+  treeCommand(
+    program,
+    "client",
+    "create a client certificate (certs/mcp/clients/<name>/, with client.pem for curl --cert), and the CA when missing",
+  )
     .argument("<name>", "the client's name: a directory, and the CN unless --cn is given")
     .option("--cn <cn>", "the subject's common name; an e-mail address also becomes an rfc822Name SAN")
-    .action(action(async (name: string, flags: TreeFlags & { cn?: string }) => {
-      const { issueClient } = await import("../commands/client.js");
-      const o = await treeOptions(flags, io);
-      return issued(await withProgress(io, flags, o, () => issueClient(name, { ...o, cn: flags.cn })), flags, io);
-    }));
+    .action(
+      action(async (name: string, flags: TreeFlags & { cn?: string }) => {
+        const { issueClient } = await import("../commands/client.js");
+        const o = await treeOptions(flags, io);
+        return issued(await withProgress(io, flags, o, () => issueClient(name, { ...o, cn: flags.cn })), flags, io);
+      }),
+    );
 
-  sanOptions(treeCommand(program, "https", "create the gateway's own HTTPS cert (certs/cert.pem, certs/key.pem), as `make certs` does"))
+  sanOptions(
+    treeCommand(
+      program,
+      "https",
+      "create the gateway's own HTTPS cert (certs/cert.pem, certs/key.pem), as `make certs` does",
+    ),
+  )
     .option("--dir <dir>", "where cert.pem and key.pem go (default: the parent of --out)")
-    .option("--group <gid>", "chgrp key.pem (mode 640) to this group, e.g. 0 for containers; skipped with a warning where not permitted")
+    .option(
+      "--group <gid>",
+      "chgrp key.pem (mode 640) to this group, e.g. 0 for containers; skipped with a warning where not permitted",
+    )
     .option("--ca", "sign with the tree's CA instead of self-signing")
-    .addHelpText("after", `\nValidity defaults to ${DEFAULT_HTTPS_DAYS} days (MCP_CERT_DAYS does not apply); --days sets it.`)
-    .action(action(async (flags: SanFlags & { dir?: string; group?: string; ca?: boolean }) => {
-      const { issueHttps } = await import("../commands/https.js");
-      const { parseWholeNumber } = await import("../pki/names.js");
-      const o = await treeOptions(flags, io);
-      const group = flags.group === undefined ? undefined : parseWholeNumber(flags.group, "--group", 0, 2 ** 31 - 1);
-      const days = flags.days === undefined ? DEFAULT_HTTPS_DAYS : o.days;
-      return issued(await withProgress(io, flags, o, () => issueHttps({ ...o, days, san: flags.san, ip: flags.ip, dir: flags.dir, group, ca: flags.ca })), flags, io);
-    }));
+    .addHelpText(
+      "after",
+      `\nValidity defaults to ${DEFAULT_HTTPS_DAYS} days (MCP_CERT_DAYS does not apply); --days sets it.`,
+    )
+    .action(
+      action(async (flags: SanFlags & { dir?: string; group?: string; ca?: boolean }) => {
+        const { issueHttps } = await import("../commands/https.js");
+        const { parseWholeNumber } = await import("../pki/names.js");
+        const o = await treeOptions(flags, io);
+        const group = flags.group === undefined ? undefined : parseWholeNumber(flags.group, "--group", 0, 2 ** 31 - 1);
+        const days = flags.days === undefined ? DEFAULT_HTTPS_DAYS : o.days;
+        return issued(
+          await withProgress(io, flags, o, () =>
+            issueHttps({ ...o, days, san: flags.san, ip: flags.ip, dir: flags.dir, group, ca: flags.ca }),
+          ),
+          flags,
+          io,
+        );
+      }),
+    );
 
   program
     .command("jwt")
@@ -52,12 +99,19 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
     .option("--dir <dir>", "where the keys go (default: jwt/ in the parent of --out)")
     .option("--json", "print one JSON document of what was created and kept")
     .option("-q, --quiet", "no progress messages")
-    .action(action(async (flags: { ecdsa?: boolean; out: string; dir?: string; json?: boolean; quiet?: boolean }) => {
-      const { issueJwtKeys } = await import("../commands/jwt.js");
-      const o = { out: flags.out, dir: flags.dir, ecdsa: flags.ecdsa };
-      const report = await withProgress(io, flags, o, () => issueJwtKeys(o));
-      return printed(report, report.keys.map((k) => [k.action, k.role, k.file]), flags, io);
-    }));
+    .action(
+      action(async (flags: { ecdsa?: boolean; out: string; dir?: string; json?: boolean; quiet?: boolean }) => {
+        const { issueJwtKeys } = await import("../commands/jwt.js");
+        const o = { out: flags.out, dir: flags.dir, ecdsa: flags.ecdsa };
+        const report = await withProgress(io, flags, o, () => issueJwtKeys(o));
+        return printed(
+          report,
+          report.keys.map((k) => [k.action, k.role, k.file]),
+          flags,
+          io,
+        );
+      }),
+    );
 
   program
     .command("key")
@@ -69,17 +123,34 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
     .option("--key-passphrase-env <VAR>", "the env var that holds the passphrase (never a command-line argument)")
     .option("--key-passphrase-stdin", "read the passphrase from the first line of stdin instead")
     .option("--json", "print one JSON document")
-    .action(action(async (file: string, flags: { out?: string; keyPassphraseEnv?: string; keyPassphraseStdin?: boolean; json?: boolean }) => {
-      const { decryptKey } = await import("../commands/key.js");
-      const passphrase = await keyPassphraseFrom(flags, io);
-      if (passphrase === undefined) throw new MtlsError("E_USAGE", "key decrypt: no passphrase", "give --key-passphrase-env VAR or --key-passphrase-stdin");
-      const result = await decryptKey(file, { passphrase, out: flags.out });
-      return printed(result, [["created", `key ${result.keyType}`, result.key]], flags, io);
-    }));
+    .action(
+      action(
+        async (
+          file: string,
+          flags: { out?: string; keyPassphraseEnv?: string; keyPassphraseStdin?: boolean; json?: boolean },
+        ) => {
+          const { decryptKey } = await import("../commands/key.js");
+          const passphrase = await keyPassphraseFrom(flags, io);
+          if (passphrase === undefined)
+            throw new MtlsError(
+              "E_USAGE",
+              "key decrypt: no passphrase",
+              "give --key-passphrase-env VAR or --key-passphrase-stdin",
+            );
+          const result = await decryptKey(file, { passphrase, out: flags.out });
+          return printed(result, [["created", `key ${result.keyType}`, result.key]], flags, io);
+        },
+      ),
+    );
 }
 
 /** --json prints the report; otherwise one line per file, as `issued` does for certificates. */
-async function printed(report: object, lines: ReadonlyArray<readonly [string, string, string]>, flags: { json?: boolean }, io: Io): Promise<number> {
+async function printed(
+  report: object,
+  lines: ReadonlyArray<readonly [string, string, string]>,
+  flags: { json?: boolean },
+  io: Io,
+): Promise<number> {
   if (flags.json) {
     io.stdout.write(JSON.stringify(report, null, 2) + "\n");
     return EXIT.ok;
@@ -88,6 +159,13 @@ async function printed(report: object, lines: ReadonlyArray<readonly [string, st
   const { styleFor } = await import("../report/terminal.js");
   const style = await styleFor(io.stdout);
   const cwd = process.cwd();
-  io.stdout.write(lines.map(([action, what, path]) => `${action === "kept" ? style.dim(pad(action, 8)) : style.green(pad(action, 8))}${pad(what, 14)}${shortPath(path, cwd)}`).join("\n") + "\n");
+  io.stdout.write(
+    lines
+      .map(
+        ([action, what, path]) =>
+          `${action === "kept" ? style.dim(pad(action, 8)) : style.green(pad(action, 8))}${pad(what, 14)}${shortPath(path, cwd)}`,
+      )
+      .join("\n") + "\n",
+  );
   return EXIT.ok;
 }

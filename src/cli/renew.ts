@@ -1,7 +1,16 @@
 /** Wiring of `renew` (and the work behind `ca --finish-rotation`). */
 import { DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { EXIT } from "../errors.js";
-import { configOption, configPath, treeCommand, treeOptions, withProgress, type CommandContext, type Io, type TreeFlags } from "./shared.js";
+import {
+  configOption,
+  configPath,
+  treeCommand,
+  treeOptions,
+  withProgress,
+  type CommandContext,
+  type Io,
+  type TreeFlags,
+} from "./shared.js";
 
 interface RenewFlags extends TreeFlags {
   within?: string;
@@ -15,7 +24,11 @@ interface RenewFlags extends TreeFlags {
 }
 
 export function registerRenewCommand({ program, io, action }: CommandContext): void {
-  treeCommand(program, "renew", `re-issue every leaf that has expired or expires within --within days (default ${DEFAULT_RENEW_WITHIN_DAYS}); the CA is kept. Exit 0 when all is fine afterwards, 1 when something still needs attention`)
+  treeCommand(
+    program,
+    "renew",
+    `re-issue every leaf that has expired or expires within --within days (default ${DEFAULT_RENEW_WITHIN_DAYS}); the CA is kept. Exit 0 when all is fine afterwards, 1 when something still needs attention`,
+  )
     .argument("[name...]", "only these leaves: gateway, https, a plugin/server/client name, or plugin/<name>")
     .option("--within <days>", `renew what expires within this many days (default ${DEFAULT_RENEW_WITHIN_DAYS})`)
     .option("--reuse-key", "keep each leaf's key, so SPKI pins stay valid (default: a new key of the same type)")
@@ -23,39 +36,44 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
     .option("--dry-run", "list what would be renewed; write nothing")
     .option("--diff", "show what changes in each certificate (serial, dates, SANs, key)")
     .addOption(configOption())
-    .option("--ca", "rotate the CA first: new key, same subject; every ca.crt copy becomes new + old CA; then renew every leaf")
+    .option(
+      "--ca",
+      "rotate the CA first: new key, same subject; every ca.crt copy becomes new + old CA; then renew every leaf",
+    )
     .option("--keep-leaves", "with --ca: rotate the CA and the ca.crt copies only; renew the leaves later with `renew`")
-    .action(action(async (names: string[], flags: RenewFlags) => {
-      const { parseWholeNumber } = await import("../pki/names.js");
-      const { renewTree, renewNeedsAttention } = await import("../commands/renew.js");
-      const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
-      const o = await treeOptions(flags, io);
-      const report = await withProgress(io, flags, o, () =>
-        renewTree({
-          ...o,
-          // Renewal keeps each leaf's key type unless --key-type asks for another.
-          keyType: flags.keyType === undefined ? undefined : o.keyType,
-          // As for `https`: MCP_CERT_DAYS is the mcp certs' validity, only --days sets the https cert's.
-          httpsDays: flags.days === undefined ? undefined : o.days,
-          within,
-          names,
-          reuseKey: flags.reuseKey,
-          force: flags.force,
-          dryRun: flags.dryRun,
-          config: configPath(flags.config, io),
-          ca: flags.ca,
-          keepLeaves: flags.keepLeaves,
-        }),
-      );
-      if (flags.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
-      else {
-        const { renderRenewReport } = await import("../report/renew-report.js");
-        const { styleFor } = await import("../report/terminal.js");
-        for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
-        io.stdout.write(renderRenewReport(report, await styleFor(io.stdout), Boolean(flags.diff)));
-      }
-      return renewNeedsAttention(report) ? EXIT.problem : EXIT.ok;
-    }));
+    .action(
+      action(async (names: string[], flags: RenewFlags) => {
+        const { parseWholeNumber } = await import("../pki/names.js");
+        const { renewTree, renewNeedsAttention } = await import("../commands/renew.js");
+        const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
+        const o = await treeOptions(flags, io);
+        const report = await withProgress(io, flags, o, () =>
+          renewTree({
+            ...o,
+            // Renewal keeps each leaf's key type unless --key-type asks for another.
+            keyType: flags.keyType === undefined ? undefined : o.keyType,
+            // As for `https`: MCP_CERT_DAYS is the mcp certs' validity, only --days sets the https cert's.
+            httpsDays: flags.days === undefined ? undefined : o.days,
+            within,
+            names,
+            reuseKey: flags.reuseKey,
+            force: flags.force,
+            dryRun: flags.dryRun,
+            config: configPath(flags.config, io),
+            ca: flags.ca,
+            keepLeaves: flags.keepLeaves,
+          }),
+        );
+        if (flags.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
+        else {
+          const { renderRenewReport } = await import("../report/renew-report.js");
+          const { styleFor } = await import("../report/terminal.js");
+          for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
+          io.stdout.write(renderRenewReport(report, await styleFor(io.stdout), Boolean(flags.diff)));
+        }
+        return renewNeedsAttention(report) ? EXIT.problem : EXIT.ok;
+      }),
+    );
 }
 
 /** `ca --finish-rotation [--force]`: the last step of a CA rotation. */
@@ -65,7 +83,8 @@ export async function finishRotation(flags: TreeFlags & { force?: boolean }, io:
   const report = await finishCaRotation({ ...o, force: flags.force });
   if (flags.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
   else {
-    for (const cert of report.orphaned) io.stderr.write(`warning: ${cert} is signed by the removed CA and no longer verifies\n`);
+    for (const cert of report.orphaned)
+      io.stderr.write(`warning: ${cert} is signed by the removed CA and no longer verifies\n`);
     io.stdout.write(
       `finished the CA rotation: the previous CA (serial ${report.removed.serial}, until ${report.removed.notAfter.slice(0, 10)}) is no longer trusted\n` +
         `${report.copies} ca.crt copies now hold the new CA alone; its files are in ${report.removed.backup}\n` +

@@ -2,7 +2,7 @@
  * What every command's wiring shares: the tree flags, their resolution (flag, then env var,
  * then default), progress on stderr, and how an issuing result is printed.
  */
-import { Command, Option } from "commander";
+import { type Command, Option } from "commander";
 import type { Readable, Writable } from "node:stream";
 import { DEFAULT_CONFIG, DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_LOCK_WAIT_MS, DEFAULT_OUT, ENV } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
@@ -47,9 +47,15 @@ export function treeCommand(program: Command, name: string, description: string)
     .option("--days <n>", `validity of new certificates in days (env ${ENV.days}, default ${DEFAULT_DAYS})`)
     .option("--key-type <type>", `rsa4096, rsa3072, rsa2048, ecdsa-p256 or ecdsa-p384 (default ${DEFAULT_KEY_TYPE})`)
     .option("--jobs <n>", "keys generated at once (default: 4 per core)")
-    .option("--key-passphrase-env <VAR>", "encrypt new keys (and open an encrypted CA key) with the passphrase in this env var")
+    .option(
+      "--key-passphrase-env <VAR>",
+      "encrypt new keys (and open an encrypted CA key) with the passphrase in this env var",
+    )
     .option("--key-passphrase-stdin", "the same, with the passphrase on the first line of stdin")
-    .option("--lock-wait <seconds>", `how long to wait for another mtls-certs writing the same tree (env ${ENV.lockWait}, default ${DEFAULT_LOCK_WAIT_MS / 1000})`)
+    .option(
+      "--lock-wait <seconds>",
+      `how long to wait for another mtls-certs writing the same tree (env ${ENV.lockWait}, default ${DEFAULT_LOCK_WAIT_MS / 1000})`,
+    )
     .option("--json", "print one JSON document of what was created and kept")
     .option("-q, --quiet", "no progress messages");
 }
@@ -73,17 +79,34 @@ const MAX_PASSPHRASE_BYTES = 4096;
  * The key passphrase from `--key-passphrase-env VAR` or `--key-passphrase-stdin` (the first line,
  * as openssl's `-passin stdin` reads it): never from a command-line argument.
  */
-export async function keyPassphraseFrom(flags: { keyPassphraseEnv?: string; keyPassphraseStdin?: boolean }, io: Io): Promise<string | undefined> {
+export async function keyPassphraseFrom(
+  flags: { keyPassphraseEnv?: string; keyPassphraseStdin?: boolean },
+  io: Io,
+): Promise<string | undefined> {
   if (!flags.keyPassphraseStdin) return passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io);
-  if (flags.keyPassphraseEnv !== undefined) throw new MtlsError("E_USAGE", "--key-passphrase-env and --key-passphrase-stdin both give the passphrase", "give one of them");
+  if (flags.keyPassphraseEnv !== undefined)
+    throw new MtlsError(
+      "E_USAGE",
+      "--key-passphrase-env and --key-passphrase-stdin both give the passphrase",
+      "give one of them",
+    );
   const flag = "--key-passphrase-stdin";
-  if (!io.stdin || io.stdin.isTTY) throw new MtlsError("E_PASSPHRASE", `${flag}: stdin is a terminal`, `pipe the passphrase in: printf '%s\\n' "$PASSPHRASE" | mtls-certs … ${flag}`);
+  if (!io.stdin || io.stdin.isTTY)
+    throw new MtlsError(
+      "E_PASSPHRASE",
+      `${flag}: stdin is a terminal`,
+      `pipe the passphrase in: printf '%s\\n' "$PASSPHRASE" | mtls-certs … ${flag}`,
+    );
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of io.stdin) {
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += bytes.length;
-    if (size > MAX_PASSPHRASE_BYTES) throw new MtlsError("E_PASSPHRASE", `${flag}: stdin holds more than ${MAX_PASSPHRASE_BYTES} bytes, not a passphrase`);
+    if (size > MAX_PASSPHRASE_BYTES)
+      throw new MtlsError(
+        "E_PASSPHRASE",
+        `${flag}: stdin holds more than ${MAX_PASSPHRASE_BYTES} bytes, not a passphrase`,
+      );
     chunks.push(bytes);
   }
   const passphrase = Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0] ?? "";
@@ -96,7 +119,12 @@ export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions
   const { parseDays, parseWholeNumber } = await import("../pki/names.js");
   const { parseKeyType } = await import("../pki/keys.js");
   const envDays = io.env[ENV.days];
-  const days = flags.days !== undefined ? parseDays(flags.days, "--days") : envDays !== undefined && envDays !== "" ? parseDays(envDays, ENV.days) : DEFAULT_DAYS;
+  const days =
+    flags.days !== undefined
+      ? parseDays(flags.days, "--days")
+      : envDays !== undefined && envDays !== ""
+        ? parseDays(envDays, ENV.days)
+        : DEFAULT_DAYS;
   const keyPassphrase = await keyPassphraseFrom(flags, io);
   const lockWait = flags.lockWait ?? (io.env[ENV.lockWait] || undefined);
   return {
@@ -106,7 +134,10 @@ export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions
     jobs: flags.jobs === undefined ? undefined : parseWholeNumber(flags.jobs, "--jobs", 1, 256),
     keyPassphrase,
     // Whole seconds, 0 = fail at once if the tree is locked.
-    lockWaitMs: lockWait === undefined ? undefined : parseWholeNumber(lockWait, flags.lockWait !== undefined ? "--lock-wait" : ENV.lockWait, 0, 86_400) * 1000,
+    lockWaitMs:
+      lockWait === undefined
+        ? undefined
+        : parseWholeNumber(lockWait, flags.lockWait !== undefined ? "--lock-wait" : ENV.lockWait, 0, 86_400) * 1000,
   };
 }
 
@@ -132,7 +163,6 @@ export async function issued(report: IssueReport, flags: TreeFlags, io: Io): Pro
   }
   return EXIT.ok;
 }
-
 
 /** The plugin config path: --config, then MCP_PLUGIN_CONFIG, then the default. */
 export function configPath(flag: string | undefined, io: Io): string {

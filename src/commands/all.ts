@@ -10,7 +10,12 @@ export interface AllOptions extends TreeOptions {
 }
 
 export interface AllReport extends IssueReport {
-  readonly config: { readonly file: string; readonly found: boolean; readonly plugins: string[]; readonly skipped: readonly string[] };
+  readonly config: {
+    readonly file: string;
+    readonly found: boolean;
+    readonly plugins: string[];
+    readonly skipped: readonly string[];
+  };
 }
 
 /**
@@ -25,10 +30,20 @@ export async function all(o: AllOptions = {}): Promise<AllReport> {
   o = { ...o, days: o.days ?? stack?.days, out: o.out ?? stack?.out };
   const tree = resolveTree(o);
   const warnings: string[] = [];
-  if (stack?.useCertManager) warnings.push(`${config.file}: certificates.use_cert_manager is true; \`mtls-certs export k8s\` hands this tree over to cert-manager`);
-  if (!config.found) warnings.push(`${config.file} not found: making the example plugins ${FALLBACK_PLUGINS.join(" and ")}, as the Makefile does`);
-  else if (plugins.length === 0) warnings.push(`${config.file}: no plugin has kind: external; no plugin certificates made`);
-  const report = await issueIntoTree(o, [gatewayRequest(tree), ...plugins.map((p) => pluginRequest(tree, p.name, p.sans))]);
+  if (stack?.useCertManager)
+    warnings.push(
+      `${config.file}: certificates.use_cert_manager is true; \`mtls-certs export k8s\` hands this tree over to cert-manager`,
+    );
+  if (!config.found)
+    warnings.push(
+      `${config.file} not found: making the example plugins ${FALLBACK_PLUGINS.join(" and ")}, as the Makefile does`,
+    );
+  else if (plugins.length === 0)
+    warnings.push(`${config.file}: no plugin has kind: external; no plugin certificates made`);
+  const report = await issueIntoTree(o, [
+    gatewayRequest(tree),
+    ...plugins.map((p) => pluginRequest(tree, p.name, p.sans)),
+  ]);
   return {
     ...report,
     warnings: [...warnings, ...report.warnings],

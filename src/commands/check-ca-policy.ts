@@ -16,7 +16,12 @@ const NAME_CONSTRAINTS_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1e]);
  * nextUpdate, "revoked …" on a leaf the CRL lists, and a leaf SAN outside the CA's name
  * constraints; sets `nameConstraints` on a constrained CA's entry.
  */
-export async function checkCaPolicy(tree: TreePaths, now: Date, cas: readonly CheckEntry[], leaves: readonly CheckEntry[]): Promise<void> {
+export async function checkCaPolicy(
+  tree: TreePaths,
+  now: Date,
+  cas: readonly CheckEntry[],
+  leaves: readonly CheckEntry[],
+): Promise<void> {
   const caPaths = [tree.caCert, tree.intermediateCert];
   const [crlPem, ...caPems] = await Promise.all([readText(tree.caCrl), ...caPaths.map(readText)]);
   const constrained = caPaths.flatMap((path, i) => {
@@ -36,7 +41,11 @@ export async function checkCaPolicy(tree: TreePaths, now: Date, cas: readonly Ch
   if (constrained.length > 0) await checkNameConstraints(constrained, cas, leaves);
 }
 
-async function checkNameConstraints(caCerts: ReadonlyArray<{ path: string; pem: string }>, cas: readonly CheckEntry[], leaves: readonly CheckEntry[]): Promise<void> {
+async function checkNameConstraints(
+  caCerts: ReadonlyArray<{ path: string; pem: string }>,
+  cas: readonly CheckEntry[],
+  leaves: readonly CheckEntry[],
+): Promise<void> {
   const { describeNameConstraints, readNameConstraints, sanViolation } = await import("../pki/constraints.js");
   const x509 = await import("../pki/x509.js");
   const sets = caCerts.flatMap(({ path, pem }) => {
@@ -53,7 +62,10 @@ async function checkNameConstraints(caCerts: ReadonlyArray<{ path: string; pem: 
       for (const text of sansOf(cert)) {
         const san = toSan(text);
         const why = san && sets.map((set) => sanViolation(set, san)).find((w) => w !== undefined);
-        if (why) leaf.problems.push(`SAN ${text} is outside the CA's name constraints (${why}); peers that honour them refuse it`);
+        if (why)
+          leaf.problems.push(
+            `SAN ${text} is outside the CA's name constraints (${why}); peers that honour them refuse it`,
+          );
       }
     }),
   );

@@ -4,7 +4,7 @@
  * (a fraction of a millisecond each; one `openssl x509` process costs ~26 ms).
  */
 import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { promises as fs, type Stats } from "node:fs";
 import { availableParallelism } from "node:os";
 import { DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError, errnoCode } from "../errors.js";
@@ -89,7 +89,14 @@ export interface LeafCheckJob {
 
 type LeafIssuers = Pick<TreeCas, "issuers" | "bundlePem">;
 
-export async function checkLeaves(leaves: readonly LeafFiles[], cas: LeafIssuers, now: Date, within: number, wantedSans: Map<string, San[]>, o: CheckOptions = {}): Promise<CheckEntry[]> {
+export async function checkLeaves(
+  leaves: readonly LeafFiles[],
+  cas: LeafIssuers,
+  now: Date,
+  within: number,
+  wantedSans: Map<string, San[]>,
+  o: CheckOptions = {},
+): Promise<CheckEntry[]> {
   const limit = createLimiter(CHECK_CONCURRENCY);
   return Promise.all(leaves.map((files) => limit(() => checkLeaf(files, cas, now, within, wantedSans, o))));
 }
@@ -97,11 +104,23 @@ export async function checkLeaves(leaves: readonly LeafFiles[], cas: LeafIssuers
 /** Runs a check job: in a worker thread (check-worker.ts) or here. */
 export function runLeafCheckJob(job: LeafCheckJob): Promise<CheckEntry[]> {
   const issuers = job.issuers.map((i) => ({ cert: new NodeCert(i.pem), signedBy: i.signedBy }));
-  return checkLeaves(job.leaves, { issuers, bundlePem: job.bundlePem }, new Date(job.now), job.within, new Map(job.wanted));
+  return checkLeaves(
+    job.leaves,
+    { issuers, bundlePem: job.bundlePem },
+    new Date(job.now),
+    job.within,
+    new Map(job.wanted),
+  );
 }
 
 /** Splits the leaves into one slice per core: the first is checked here, the others on workers. */
-async function checkLeavesAcrossCores(leaves: readonly LeafFiles[], cas: LeafIssuers, now: Date, within: number, wantedSans: Map<string, San[]>): Promise<CheckEntry[]> {
+async function checkLeavesAcrossCores(
+  leaves: readonly LeafFiles[],
+  cas: LeafIssuers,
+  now: Date,
+  within: number,
+  wantedSans: Map<string, San[]>,
+): Promise<CheckEntry[]> {
   const { Worker } = await import("node:worker_threads");
   const slices = Math.max(1, Math.min(availableParallelism(), Math.floor(leaves.length / (WORKER_THRESHOLD / 2))));
   const size = Math.ceil(leaves.length / slices);
@@ -118,7 +137,10 @@ async function checkLeavesAcrossCores(leaves: readonly LeafFiles[], cas: LeafIss
       const worker = new Worker(new URL("./check-worker.js", import.meta.url), { workerData: job(part) });
       worker.once("message", resolve);
       worker.once("error", reject);
-      worker.once("exit", (code) => code !== 0 && reject(new MtlsError("E_IO", `check: a worker thread stopped with code ${code}`)));
+      worker.once(
+        "exit",
+        (code) => code !== 0 && reject(new MtlsError("E_IO", `check: a worker thread stopped with code ${code}`)),
+      );
     });
   const parts = Array.from({ length: slices }, (_, i) => leaves.slice(i * size, (i + 1) * size));
   const [first = [], ...rest] = parts;
@@ -131,7 +153,11 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
   const tree = treePaths(o.out ?? DEFAULT_OUT);
   await assertTreeExists(tree);
-  const [cas, leaves, wantedSans] = await Promise.all([readCas(tree, now, within), listIssuedLeaves(tree), configSans(o.config)]);
+  const [cas, leaves, wantedSans] = await Promise.all([
+    readCas(tree, now, within),
+    listIssuedLeaves(tree),
+    configSans(o.config),
+  ]);
   const entries =
     leaves.length >= WORKER_THRESHOLD && !o.extraChecks
       ? await checkLeavesAcrossCores(leaves, cas, now, within, wantedSans)
@@ -139,7 +165,13 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   // The CA's CRL and name constraints (issues 7, 10); loads nothing when the tree has neither.
   await (await import("./check-ca-policy.js")).checkCaPolicy(tree, now, cas.entries, entries);
   for (const entry of [...cas.entries, ...entries]) settle(entry);
-  return { checkedAt: now.toISOString(), root: tree.root, within, certificates: [...cas.entries, ...entries], warnings: warningsFor(cas, entries, tree, within) };
+  return {
+    checkedAt: now.toISOString(),
+    root: tree.root,
+    within,
+    certificates: [...cas.entries, ...entries],
+    warnings: warningsFor(cas, entries, tree, within),
+  };
 }
 
 /** Exit 1 when a cert is unusable, or (with --within) expires inside the window. */
@@ -163,7 +195,9 @@ export function sansOf(cert: NodeCert): string[] {
 export function missingSans(have: readonly string[], wanted: readonly San[]): San[] {
   const key = (s: string): string => (s.startsWith("DNS:") ? s.toLowerCase() : s);
   const present = new Set(have.map(key));
-  return wanted.filter((s) => !present.has(key(formatSan(s.type === "ip" ? { type: "ip", value: canonicalIp(s.value) } : s))));
+  return wanted.filter(
+    (s) => !present.has(key(formatSan(s.type === "ip" ? { type: "ip", value: canonicalIp(s.value) } : s))),
+  );
 }
 
 /** `0:0:0:0:0:0:0:1` (how OpenSSL prints) and `::1` (how people write) are one address. */
@@ -202,7 +236,14 @@ async function readCas(tree: TreePaths, now: Date, within: number): Promise<Tree
     cas.bundlePem = root.pem;
   }
   if (hasIntermediate) {
-    const inter = await readCaCert(tree.intermediateCert, tree.intermediateKey, "intermediate", "intermediate", now, within);
+    const inter = await readCaCert(
+      tree.intermediateCert,
+      tree.intermediateKey,
+      "intermediate",
+      "intermediate",
+      now,
+      within,
+    );
     cas.entries.push(inter.entry);
     if (inter.cert) {
       if (root.cert && isIssuedBy(inter.cert, root.cert)) inter.entry.signedBy = "ca";
@@ -235,7 +276,15 @@ async function readCas(tree: TreePaths, now: Date, within: number): Promise<Tree
   return cas;
 }
 
-async function readCaCert(certPath: string, keyPath: string, role: Role, name: string, now: Date, within: number, keyOptional = false): Promise<{ entry: CheckEntry; cert: NodeCert | undefined; pem: string | undefined }> {
+async function readCaCert(
+  certPath: string,
+  keyPath: string,
+  role: Role,
+  name: string,
+  now: Date,
+  within: number,
+  keyOptional = false,
+): Promise<{ entry: CheckEntry; cert: NodeCert | undefined; pem: string | undefined }> {
   const entry = blankEntry(certPath, role, name);
   const pem = await readOptional(certPath, entry);
   const cert = pem === undefined ? undefined : parse(pem, entry);
@@ -247,7 +296,14 @@ async function readCaCert(certPath: string, keyPath: string, role: Role, name: s
   return { entry, cert, pem };
 }
 
-async function checkLeaf(files: LeafFiles, cas: LeafIssuers, now: Date, within: number, wantedSans: Map<string, San[]>, o: CheckOptions): Promise<CheckEntry> {
+async function checkLeaf(
+  files: LeafFiles,
+  cas: LeafIssuers,
+  now: Date,
+  within: number,
+  wantedSans: Map<string, San[]>,
+  o: CheckOptions,
+): Promise<CheckEntry> {
   const entry = blankEntry(files.cert, files.role, files.name);
   const pem = await readOptional(files.cert, entry);
   const cert = pem === undefined ? undefined : parse(pem, entry);
@@ -259,12 +315,15 @@ async function checkLeaf(files: LeafFiles, cas: LeafIssuers, now: Date, within: 
     if (cas.issuers.length > 0 && entry.signedBy === null) entry.problems.push("not signed by this tree's CA");
     if (files.caCopy && cas.bundlePem !== undefined) {
       const copy = await fs.readFile(files.caCopy, "utf8").catch(() => undefined);
-      if (copy === undefined) entry.problems.push(`${files.caCopy}: missing (run the command that made this cert again to restore it)`);
+      if (copy === undefined)
+        entry.problems.push(`${files.caCopy}: missing (run the command that made this cert again to restore it)`);
       else if (copy !== cas.bundlePem) entry.problems.push(`${files.caCopy}: differs from the CA certificate`);
     }
     const wanted = files.role === "plugin" ? wantedSans.get(files.name) : undefined;
     for (const san of missingSans(sansOf(cert), wanted ?? [])) {
-      entry.problems.push(`missing SAN ${formatSan(san)} that the plugin config asks for; run \`mtls-certs renew ${files.name}\``);
+      entry.problems.push(
+        `missing SAN ${formatSan(san)} that the plugin config asks for; run \`mtls-certs renew ${files.name}\``,
+      );
     }
     if (o.extraChecks) entry.problems.push(...(await o.extraChecks(entry, cert, files)));
   }
@@ -282,11 +341,21 @@ function warningsFor(cas: TreeCas, leaves: readonly CheckEntry[], tree: TreePath
   for (const entry of ca) {
     if (entry.daysLeft === null || entry.notAfter === null) continue;
     if (entry.daysLeft <= within) {
-      const when = entry.daysLeft < 0 ? `expired on ${entry.notAfter}` : `expires on ${entry.notAfter} (${entry.daysLeft} days left, within ${within})`;
-      warnings.push(`${entry.path}: the ${entry.role === "ca" ? "CA" : "intermediate CA"} ${when}: every leaf it signed stops verifying then; rotate it with \`mtls-certs renew --ca\``);
+      const when =
+        entry.daysLeft < 0
+          ? `expired on ${entry.notAfter}`
+          : `expires on ${entry.notAfter} (${entry.daysLeft} days left, within ${within})`;
+      warnings.push(
+        `${entry.path}: the ${entry.role === "ca" ? "CA" : "intermediate CA"} ${when}: every leaf it signed stops verifying then; rotate it with \`mtls-certs renew --ca\``,
+      );
     }
-    const outliving = leaves.filter((l) => l.signedBy !== "self" && l.notAfter !== null && l.notAfter > entry.notAfter!).length;
-    if (outliving > 0) warnings.push(`${outliving} certificate(s) have a notAfter later than ${entry.path}'s ${entry.notAfter}; they stop verifying on that date`);
+    const outliving = leaves.filter(
+      (l) => l.signedBy !== "self" && l.notAfter !== null && l.notAfter > entry.notAfter!,
+    ).length;
+    if (outliving > 0)
+      warnings.push(
+        `${outliving} certificate(s) have a notAfter later than ${entry.path}'s ${entry.notAfter}; they stop verifying on that date`,
+      );
   }
   if (cas.entries.some((e) => e.name === "previous")) {
     const old = leaves.filter((l) => l.signedBy === "previous-ca").length;
@@ -300,7 +369,19 @@ function warningsFor(cas: TreeCas, leaves: readonly CheckEntry[], tree: TreePath
 }
 
 function blankEntry(path: string, role: Role, name: string): CheckEntry {
-  return { path, role, name, subject: null, serial: null, notBefore: null, notAfter: null, daysLeft: null, status: "ok", problems: [], signedBy: null };
+  return {
+    path,
+    role,
+    name,
+    subject: null,
+    serial: null,
+    notBefore: null,
+    notAfter: null,
+    daysLeft: null,
+    status: "ok",
+    problems: [],
+    signedBy: null,
+  };
 }
 
 async function readOptional(path: string, entry: CheckEntry): Promise<string | undefined> {
@@ -335,8 +416,14 @@ function describe(entry: CheckEntry, cert: NodeCert, now: Date, within: number):
 }
 
 /** The https cert's key may be group-readable (0640, as `make certs` sets it); no other key may. */
-async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optional = false, widestMode = KEY_MODE): Promise<void> {
-  let stat;
+async function checkKey(
+  path: string,
+  cert: NodeCert,
+  entry: CheckEntry,
+  optional = false,
+  widestMode = KEY_MODE,
+): Promise<void> {
+  let stat: Stats;
   try {
     stat = await fs.stat(path);
   } catch {
@@ -345,7 +432,9 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
   }
   if ((stat.mode & 0o777 & ~widestMode) !== 0) {
     const who = widestMode === KEY_MODE ? "readable by group or others" : "open to others or writable by group";
-    entry.problems.push(`${path}: ${who} (mode ${(stat.mode & 0o777).toString(8)}); run chmod ${widestMode.toString(8)}`);
+    entry.problems.push(
+      `${path}: ${who} (mode ${(stat.mode & 0o777).toString(8)}); run chmod ${widestMode.toString(8)}`,
+    );
   }
   let key: KeyObject;
   try {

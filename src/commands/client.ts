@@ -15,7 +15,11 @@ const MAX_CN_LENGTH = 64;
 /** A CN that names a person or a service; refuses control characters and what X.509 cannot hold. */
 export function checkCommonName(cn: string, where = "--cn"): string {
   if (cn.length === 0 || cn.length > MAX_CN_LENGTH || /[\u0000-\u001f\u007f]/.test(cn) || cn.trim() !== cn) {
-    throw new MtlsError("E_BAD_NAME", `${where}: ${JSON.stringify(cn)} is not a usable common name`, `use 1-${MAX_CN_LENGTH} printable characters without leading or trailing spaces`);
+    throw new MtlsError(
+      "E_BAD_NAME",
+      `${where}: ${JSON.stringify(cn)} is not a usable common name`,
+      `use 1-${MAX_CN_LENGTH} printable characters without leading or trailing spaces`,
+    );
   }
   return cn;
 }
@@ -26,8 +30,17 @@ export function emailSan(cn: string, where = "--cn"): San | undefined {
   const at = cn.lastIndexOf("@");
   const local = cn.slice(0, at);
   const domain = cn.slice(at + 1);
-  if (!/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$/.test(local) || local.startsWith(".") || local.endsWith(".") || local.includes("..")) {
-    throw new MtlsError("E_BAD_NAME", `${where}: ${JSON.stringify(cn)} is not an e-mail address`, "a CN with an @ becomes an rfc822Name SAN, so it must be local-part@domain");
+  if (
+    !/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$/.test(local) ||
+    local.startsWith(".") ||
+    local.endsWith(".") ||
+    local.includes("..")
+  ) {
+    throw new MtlsError(
+      "E_BAD_NAME",
+      `${where}: ${JSON.stringify(cn)} is not an e-mail address`,
+      "a CN with an @ becomes an rfc822Name SAN, so it must be local-part@domain",
+    );
   }
   checkDnsName(domain, where);
   return { type: "email", value: cn };
@@ -39,7 +52,12 @@ export function emailSan(cn: string, where = "--cn"): San | undefined {
  */
 export function clientRequest(tree: TreePaths, name: string, cn = name): LeafRequest {
   const email = emailSan(checkCommonName(cn));
-  return { files: leafFiles(tree, "client", name), profile: PROFILES.client, subject: clientSubject(cn), sans: email ? [email] : [] };
+  return {
+    files: leafFiles(tree, "client", name),
+    profile: PROFILES.client,
+    subject: clientSubject(cn),
+    sans: email ? [email] : [],
+  };
 }
 
 /** `mtls-certs client <name>`: the CA first when missing, then the client's cert. */

@@ -34,7 +34,6 @@ export async function fingerprintCertificate(target: string, o: { out?: string }
   };
 }
 
-
 export function renderFingerprint(r: FingerprintReport): string {
   return `${r.cert}\n  subject: ${r.subject}\n  sha256 Fingerprint=${r.sha256}\n  SPKI pin: ${r.spkiPin}\n`;
 }

@@ -4,7 +4,12 @@ import { issueIntoTree, resolveTree, type IssueReport, type LeafRequest, type Tr
 
 /** The gateway's client certificate: `certs/mcp/gateway/client.{key,crt}`. */
 export function gatewayRequest(tree: TreePaths): LeafRequest {
-  return { files: leafFiles(tree, "gateway", "gateway"), profile: PROFILES.gateway, subject: GATEWAY_SUBJECT, sans: [] };
+  return {
+    files: leafFiles(tree, "gateway", "gateway"),
+    profile: PROFILES.gateway,
+    subject: GATEWAY_SUBJECT,
+    sans: [],
+  };
 }
 
 /** `mtls-certs gateway`: the CA first when missing, then the gateway's client cert. */

@@ -9,7 +9,17 @@ import { capWarning, validityFor } from "../pki/issue.js";
 import { HTTPS_SANS, HTTPS_SUBJECT, PROFILES, uniqueSans, type San } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
 import { certsDirOf, httpsFiles, type LeafFiles } from "../store/paths.js";
-import { describeCert, leafState, resolveTree, withOutputDirectory, withTree, writeLeaf, type IssueReport, type LeafRequest, type TreeOptions } from "../store/tree.js";
+import {
+  describeCert,
+  leafState,
+  resolveTree,
+  withOutputDirectory,
+  withTree,
+  writeLeaf,
+  type IssueReport,
+  type LeafRequest,
+  type TreeOptions,
+} from "../store/tree.js";
 import { HTTPS_KEY_MODE, exists } from "../store/write.js";
 import { extraSans, type ExtraSanOptions } from "./server.js";
 
@@ -27,10 +37,16 @@ export async function issueHttps(o: HttpsOptions = {}): Promise<IssueReport> {
   const extra = extraSans(o);
   const tree = resolveTree(o);
   const files = httpsFiles(o.dir ?? certsDirOf(tree));
-  const issue = (ca: LoadedCa | undefined): Promise<IssueReport> => withOutputDirectory(files.dir, o, () => issueInto(files, extra, ca, o));
+  const issue = (ca: LoadedCa | undefined): Promise<IssueReport> =>
+    withOutputDirectory(files.dir, o, () => issueInto(files, extra, ca, o));
   if (!o.ca) return issue(undefined);
   // Checked before withTree, which would create an empty tree for a CA that is not there.
-  if (!(await exists(tree.caCert))) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing; --ca signs with the tree's CA`, "run `mtls-certs ca` first, or leave out --ca for a self-signed cert");
+  if (!(await exists(tree.caCert)))
+    throw new MtlsError(
+      "E_CA_MISSING",
+      `${tree.caCert}: missing; --ca signs with the tree's CA`,
+      "run `mtls-certs ca` first, or leave out --ca for a self-signed cert",
+    );
   // Lock order: the tree, then the output directory (unless they are one).
   return withTree(o, async () => {
     const ca = await loadSigningCa(tree, { now: o.now, passphrase: o.keyPassphrase });
@@ -38,22 +54,49 @@ export async function issueHttps(o: HttpsOptions = {}): Promise<IssueReport> {
   });
 }
 
-async function issueInto(files: LeafFiles, extra: readonly San[], ca: LoadedCa | undefined, o: HttpsOptions): Promise<IssueReport> {
+async function issueInto(
+  files: LeafFiles,
+  extra: readonly San[],
+  ca: LoadedCa | undefined,
+  o: HttpsOptions,
+): Promise<IssueReport> {
   const now = o.now ?? new Date();
   const warnings: string[] = [];
   const group = o.group !== undefined && mayChangeGroupTo(o.group) ? o.group : undefined;
-  if (o.group !== undefined && group === undefined) warnings.push(`${files.key}: not changed to group ${o.group} (only root or a member of that group may); run chgrp as root`);
-  const request: LeafRequest = { files, profile: PROFILES.https, subject: HTTPS_SUBJECT, sans: uniqueSans([...HTTPS_SANS, ...extra]), keyMode: HTTPS_KEY_MODE, keyGroup: group };
-  if ((await leafState(files)) === "kept") return { root: files.dir, certificates: [await describeCert(files.cert, files.key, "https", "https", "kept")], warnings };
+  if (o.group !== undefined && group === undefined)
+    warnings.push(
+      `${files.key}: not changed to group ${o.group} (only root or a member of that group may); run chgrp as root`,
+    );
+  const request: LeafRequest = {
+    files,
+    profile: PROFILES.https,
+    subject: HTTPS_SUBJECT,
+    sans: uniqueSans([...HTTPS_SANS, ...extra]),
+    keyMode: HTTPS_KEY_MODE,
+    keyGroup: group,
+  };
+  if ((await leafState(files)) === "kept")
+    return {
+      root: files.dir,
+      certificates: [await describeCert(files.cert, files.key, "https", "https", "kept")],
+      warnings,
+    };
 
   const keyType = o.keyType ?? DEFAULT_KEY_TYPE;
   o.onProgress?.(`generating 1 ${keyType} key`);
   const key = await generateKey(keyType);
-  const validity = validityFor({ days: o.days ?? DEFAULT_HTTPS_DAYS, now, notBefore: o.notBefore, notAfter: o.notAfter }, ca?.cert.notAfter);
+  const validity = validityFor(
+    { days: o.days ?? DEFAULT_HTTPS_DAYS, now, notBefore: o.notBefore, notAfter: o.notAfter },
+    ca?.cert.notAfter,
+  );
   const capped = capWarning(files.cert, validity);
   if (capped) warnings.push(capped);
   await writeLeaf(request, key, ca, validity, o);
-  return { root: files.dir, certificates: [await describeCert(files.cert, files.key, "https", "https", "created")], warnings };
+  return {
+    root: files.dir,
+    certificates: [await describeCert(files.cert, files.key, "https", "https", "created")],
+    warnings,
+  };
 }
 
 /** chown(2) to a group: root may, others only to a group they belong to. */

@@ -86,7 +86,10 @@ async function readFileNamed(path: string): Promise<Buffer> {
   try {
     return await fs.readFile(path);
   } catch (e) {
-    throw new MtlsError("E_NOT_FOUND", `${path}: cannot read (${errnoCode(e) === "ENOENT" ? "no such file" : (errnoCode(e) ?? "error")})`);
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `${path}: cannot read (${errnoCode(e) === "ENOENT" ? "no such file" : (errnoCode(e) ?? "error")})`,
+    );
   }
 }
 
@@ -99,7 +102,12 @@ function parseKeyOf(bytes: Buffer, file: string): { cert: NodeCert; name: string
   }
 }
 
-async function inspectBytes(bytes: Buffer, file: string, o: InspectOptions, keyOf: { cert: NodeCert; name: string } | undefined): Promise<InspectReport> {
+async function inspectBytes(
+  bytes: Buffer,
+  file: string,
+  o: InspectOptions,
+  keyOf: { cert: NodeCert; name: string } | undefined,
+): Promise<InspectReport> {
   const now = o.now ?? new Date();
   const text = bytes.toString("latin1");
   const blocks = [...text.matchAll(PEM_BLOCK)].map((m) => ({ label: m[1]!, pem: m[0] }));
@@ -107,7 +115,8 @@ async function inspectBytes(bytes: Buffer, file: string, o: InspectOptions, keyO
     const items: InspectItem[] = [];
     const firstCert = blocks.find((b) => b.label === "CERTIFICATE");
     // A combined file (cert + key, as `make certs` and HAProxy use): compare the key with its cert.
-    const against = keyOf ?? (firstCert ? { cert: new NodeCert(firstCert.pem), name: `the certificate in ${file}` } : undefined);
+    const against =
+      keyOf ?? (firstCert ? { cert: new NodeCert(firstCert.pem), name: `the certificate in ${file}` } : undefined);
     for (const b of blocks) items.push(await pemItem(b.label, b.pem, file, o, now, against));
     return { file, kind: kindOf(items), format: "pem", items };
   }
@@ -116,7 +125,14 @@ async function inspectBytes(bytes: Buffer, file: string, o: InspectOptions, keyO
   return { file, ...der };
 }
 
-async function pemItem(label: string, pem: string, file: string, o: InspectOptions, now: Date, against: { cert: NodeCert; name: string } | undefined): Promise<InspectItem> {
+async function pemItem(
+  label: string,
+  pem: string,
+  file: string,
+  o: InspectOptions,
+  now: Date,
+  against: { cert: NodeCert; name: string } | undefined,
+): Promise<InspectItem> {
   try {
     switch (label) {
       case "CERTIFICATE":
@@ -125,10 +141,18 @@ async function pemItem(label: string, pem: string, file: string, o: InspectOptio
       case "RSA PRIVATE KEY":
       case "EC PRIVATE KEY":
       case "ENCRYPTED PRIVATE KEY":
-        return privateKeyItem(pem, file, label === "ENCRYPTED PRIVATE KEY" || pem.includes("Proc-Type: 4,ENCRYPTED"), o.password, against);
+        return privateKeyItem(
+          pem,
+          file,
+          label === "ENCRYPTED PRIVATE KEY" || pem.includes("Proc-Type: 4,ENCRYPTED"),
+          o.password,
+          against,
+        );
       case "CERTIFICATE REQUEST":
       case "NEW CERTIFICATE REQUEST":
-        return await csrItem(new x509.Pkcs10CertificateRequest(pem.replaceAll("NEW CERTIFICATE REQUEST", "CERTIFICATE REQUEST")));
+        return await csrItem(
+          new x509.Pkcs10CertificateRequest(pem.replaceAll("NEW CERTIFICATE REQUEST", "CERTIFICATE REQUEST")),
+        );
       case "X509 CRL":
         return crlItem(new x509.X509Crl(pem));
       case "PUBLIC KEY":
@@ -138,17 +162,37 @@ async function pemItem(label: string, pem: string, file: string, o: InspectOptio
     if (e instanceof MtlsError) throw e;
     throw new MtlsError("E_DAMAGED", `${file}: the ${label} block cannot be parsed`);
   }
-  throw new MtlsError("E_DAMAGED", `${file}: unsupported PEM block "${label}"`, "inspect reads CERTIFICATE, PRIVATE KEY, CERTIFICATE REQUEST, X509 CRL and PUBLIC KEY blocks, DER, and PKCS#12");
+  throw new MtlsError(
+    "E_DAMAGED",
+    `${file}: unsupported PEM block "${label}"`,
+    "inspect reads CERTIFICATE, PRIVATE KEY, CERTIFICATE REQUEST, X509 CRL and PUBLIC KEY blocks, DER, and PKCS#12",
+  );
 }
 
 /** DER: a certificate, CRL, CSR, PKCS#12 or PKCS#8 key, tried in that order. */
-async function derItems(bytes: Buffer, file: string, o: InspectOptions, now: Date, keyOf: { cert: NodeCert; name: string } | undefined): Promise<Omit<InspectReport, "file">> {
+async function derItems(
+  bytes: Buffer,
+  file: string,
+  o: InspectOptions,
+  now: Date,
+  keyOf: { cert: NodeCert; name: string } | undefined,
+): Promise<Omit<InspectReport, "file">> {
   const der = new Uint8Array(bytes);
   const attempts: Array<() => Promise<Omit<InspectReport, "file">>> = [
-    async () => ({ kind: "certificate", format: "der", items: [{ type: "certificate", ...parseCert(bytes, now).facts }] }),
+    async () => ({
+      kind: "certificate",
+      format: "der",
+      items: [{ type: "certificate", ...parseCert(bytes, now).facts }],
+    }),
     async () => ({ kind: "crl", format: "der", items: [crlItem(new x509.X509Crl(der))] }),
     async () => ({ kind: "csr", format: "der", items: [await csrItem(new x509.Pkcs10CertificateRequest(der))] }),
-    async () => ({ kind: "private-key", format: "der", items: [privateKeyItem(createPrivateKey({ key: bytes, format: "der", type: "pkcs8" }), file, false, undefined, keyOf)] }),
+    async () => ({
+      kind: "private-key",
+      format: "der",
+      items: [
+        privateKeyItem(createPrivateKey({ key: bytes, format: "der", type: "pkcs8" }), file, false, undefined, keyOf),
+      ],
+    }),
   ];
   for (const attempt of attempts) {
     try {
@@ -166,14 +210,24 @@ async function derItems(bytes: Buffer, file: string, o: InspectOptions, now: Dat
   return { kind: "pkcs12", format: "pkcs12", items: [...keys, ...certs] };
 }
 
-function privateKeyItem(input: string | KeyObject, file: string, encrypted: boolean, password: string | undefined, against: { cert: NodeCert; name: string } | undefined): PrivateKeyItem {
+function privateKeyItem(
+  input: string | KeyObject,
+  file: string,
+  encrypted: boolean,
+  password: string | undefined,
+  against: { cert: NodeCert; name: string } | undefined,
+): PrivateKeyItem {
   let key: KeyObject;
   if (typeof input === "string") {
-    if (encrypted && password === undefined) return { type: "private-key", encrypted, key: null, keyBits: null, matches: null, matchedAgainst: null };
+    if (encrypted && password === undefined)
+      return { type: "private-key", encrypted, key: null, keyBits: null, matches: null, matchedAgainst: null };
     try {
       key = createPrivateKey(encrypted ? { key: input, passphrase: password } : input);
     } catch {
-      throw new MtlsError(encrypted ? "E_PASSPHRASE" : "E_DAMAGED", encrypted ? `${file}: wrong password for the encrypted key` : `${file}: not a readable private key`);
+      throw new MtlsError(
+        encrypted ? "E_PASSPHRASE" : "E_DAMAGED",
+        encrypted ? `${file}: wrong password for the encrypted key` : `${file}: not a readable private key`,
+      );
     }
   } else {
     key = input;
@@ -190,7 +244,9 @@ function privateKeyItem(input: string | KeyObject, file: string, encrypted: bool
 
 async function csrItem(csr: x509.Pkcs10CertificateRequest): Promise<CsrItem> {
   const key = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: "der", type: "spki" });
-  const san = csr.extensions.find((e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension);
+  const san = csr.extensions.find(
+    (e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension,
+  );
   return {
     type: "csr",
     subject: csr.subject,
@@ -207,7 +263,11 @@ function crlItem(crl: x509.X509Crl): CrlItem {
     issuer: crl.issuer,
     thisUpdate: crl.thisUpdate.toISOString(),
     nextUpdate: crl.nextUpdate?.toISOString() ?? null,
-    revoked: crl.entries.map((e) => ({ serial: e.serialNumber.toUpperCase(), date: e.revocationDate.toISOString(), reason: e.reason ?? null })),
+    revoked: crl.entries.map((e) => ({
+      serial: e.serialNumber.toUpperCase(),
+      date: e.revocationDate.toISOString(),
+      reason: e.reason ?? null,
+    })),
   };
 }
 

@@ -46,13 +46,18 @@ export async function issueJwtKeys(o: JwtOptions = {}): Promise<JwtReport> {
   return withOutputDirectory(files.dir, o, async () => {
     const [hasPrivate, hasPublic] = await Promise.all([exists(files.privateKey), exists(files.publicKey)]);
     if (hasPublic && !hasPrivate) {
-      throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.publicKey}: the public key has no private key (${files.privateKey} is missing)`, `restore the private key, or remove ${files.publicKey} to make a new pair`);
+      throw new MtlsError(
+        "E_CERT_WITHOUT_KEY",
+        `${files.publicKey}: the public key has no private key (${files.privateKey} is missing)`,
+        `restore the private key, or remove ${files.publicKey} to make a new pair`,
+      );
     }
     let privatePem: string;
     if (hasPrivate) {
       privatePem = (await readText(files.privateKey)) ?? "";
       const type = readableKeyType(privatePem, files.privateKey);
-      if (type !== keyType) throw new MtlsError("E_DAMAGED", `${files.privateKey}: holds a ${type} key, expected ${keyType}`);
+      if (type !== keyType)
+        throw new MtlsError("E_DAMAGED", `${files.privateKey}: holds a ${type} key, expected ${keyType}`);
     } else {
       o.onProgress?.(`generating 1 ${keyType} key`);
       privatePem = (await generateKey(keyType)).privateKeyPem;
@@ -79,6 +84,10 @@ function readableKeyType(pem: string, file: string): KeyType | string {
     const key = createPrivateKey(pem);
     return keyTypeOf(key) ?? key.asymmetricKeyType ?? "unknown";
   } catch {
-    throw new MtlsError("E_DAMAGED", `${file}: not a readable unencrypted private key`, `restore it, or remove it to make a new pair`);
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${file}: not a readable unencrypted private key`,
+      `restore it, or remove it to make a new pair`,
+    );
   }
 }

@@ -33,8 +33,14 @@ export async function decryptKey(file: string, o: DecryptKeyOptions): Promise<De
   const out = o.out ?? defaultDecryptedPath(file);
   const pem = await readText(file);
   if (pem === undefined) throw new MtlsError("E_NOT_FOUND", `${file}: no such file`);
-  if (!pem.includes("ENCRYPTED")) throw new MtlsError("E_USAGE", `${file}: the key is not encrypted; nothing to decrypt`);
-  if (await exists(out)) throw new MtlsError("E_USAGE", `${out}: already exists; not overwritten`, "remove it, or name another file with --out");
+  if (!pem.includes("ENCRYPTED"))
+    throw new MtlsError("E_USAGE", `${file}: the key is not encrypted; nothing to decrypt`);
+  if (await exists(out))
+    throw new MtlsError(
+      "E_USAGE",
+      `${out}: already exists; not overwritten`,
+      "remove it, or name another file with --out",
+    );
   const key = openPrivateKey(pem, file, o.passphrase);
   await writeFileAtomically(out, key.export({ type: "pkcs8", format: "pem" }).toString(), { mode: KEY_MODE });
   return { from: file, key: out, keyType: describeKey(key) };

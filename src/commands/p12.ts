@@ -50,13 +50,28 @@ export interface P12Report {
 export async function exportP12(target: string, o: P12Options): Promise<P12Report> {
   const tree = treePaths(o.tree ?? DEFAULT_OUT);
   const file = resolve(o.file);
-  if (await exists(file)) throw new MtlsError("E_USAGE", `--out: ${file} already exists; not overwritten`, "remove it first, or give another --out");
+  if (await exists(file))
+    throw new MtlsError(
+      "E_USAGE",
+      `--out: ${file} already exists; not overwritten`,
+      "remove it first, or give another --out",
+    );
   const found = await findCertificate(tree, target);
   const keyPath = o.keyFile ?? found.keyPath ?? siblingKey(found.certPath);
   const keyPem = await readText(keyPath);
-  if (keyPem === undefined) throw new MtlsError("E_NOT_FOUND", `${keyPath}: missing (the key for ${found.certPath})`, "give the key with --key FILE");
+  if (keyPem === undefined)
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `${keyPath}: missing (the key for ${found.certPath})`,
+      "give the key with --key FILE",
+    );
   const key = await importPrivateKey(keyPem, keyPath, o.keyPassphrase);
-  if (!keyMatchesCert(keyPem, found.pem, o.keyPassphrase)) throw new MtlsError("E_USAGE", `${keyPath}: does not match ${found.certPath}`, "give the certificate's own key with --key FILE");
+  if (!keyMatchesCert(keyPem, found.pem, o.keyPassphrase))
+    throw new MtlsError(
+      "E_USAGE",
+      `${keyPath}: does not match ${found.certPath}`,
+      "give the certificate's own key with --key FILE",
+    );
   const leaf = found.cert;
   const chain = [leaf, ...(await chainFromTree(tree, leaf, found.certPath))];
 
@@ -91,7 +106,12 @@ async function chainFromTree(tree: TreePaths, leaf: NodeCert, certPath: string):
   while (!isSelfSigned(current)) {
     const issuer = candidates.find((c) => isIssuedBy(current, c) && !chain.includes(c));
     if (!issuer) {
-      if (chain.length === 0) throw new MtlsError("E_NOT_SIGNED_BY_CA", `${certPath}: not signed by the CA of ${tree.root}, so its chain is unknown`, "point --tree at the tree whose CA signed it");
+      if (chain.length === 0)
+        throw new MtlsError(
+          "E_NOT_SIGNED_BY_CA",
+          `${certPath}: not signed by the CA of ${tree.root}, so its chain is unknown`,
+          "point --tree at the tree whose CA signed it",
+        );
       break;
     }
     chain.push(issuer);
@@ -118,7 +138,12 @@ export async function buildPfx(c: PfxContent): Promise<Uint8Array> {
   const password = toArrayBuffer(new TextEncoder().encode(c.password));
   // No IV here: pkijs draws a fresh random IV and salt for each encryption it makes.
   const aes256Cbc = { name: "AES-CBC", length: 256 } as pkijs.ContentEncryptionAlgorithm;
-  const pbes2 = { password, contentEncryptionAlgorithm: aes256Cbc, hmacHashAlgorithm: "SHA-256", iterationCount: P12_ITERATIONS };
+  const pbes2 = {
+    password,
+    contentEncryptionAlgorithm: aes256Cbc,
+    hmacHashAlgorithm: "SHA-256",
+    iterationCount: P12_ITERATIONS,
+  };
   // localKeyID pairs the key with its cert: Java's keystore and Windows need it to find the pair.
   const localKeyId = toArrayBuffer(createHash("sha256").update(c.certs[0]!).digest());
   const leafAttributes = [
@@ -151,7 +176,15 @@ export async function buildPfx(c: PfxContent): Promise<Uint8Array> {
   });
   await authenticatedSafe.makeInternalValues({ safeContents: [pbes2, {}] }, engine);
   const pfx = new pkijs.PFX({ parsedValue: { integrityMode: 0, authenticatedSafe } });
-  await pfx.makeInternalValues({ password, iterations: P12_ITERATIONS, pbkdf2HashAlgorithm: "SHA-256", hmacHashAlgorithm: "SHA-256" } as pkijs.MakeInternalValuesParams, engine);
+  await pfx.makeInternalValues(
+    {
+      password,
+      iterations: P12_ITERATIONS,
+      pbkdf2HashAlgorithm: "SHA-256",
+      hmacHashAlgorithm: "SHA-256",
+    } as pkijs.MakeInternalValuesParams,
+    engine,
+  );
   return new Uint8Array(pfx.toSchema().toBER(false));
 }
 

@@ -21,7 +21,12 @@ export function pluginExtraSans(name: string, o: PluginOptions, entry?: PluginEn
 }
 
 export function pluginRequest(tree: TreePaths, name: string, extra: readonly San[] = []): LeafRequest {
-  return { files: leafFiles(tree, "plugin", name), profile: PROFILES.plugin, subject: pluginSubject(name), sans: pluginSans(name, extra) };
+  return {
+    files: leafFiles(tree, "plugin", name),
+    profile: PROFILES.plugin,
+    subject: pluginSubject(name),
+    sans: pluginSans(name, extra),
+  };
 }
 
 /** `mtls-certs plugin <name>`: the CA first when missing, then the plugin's server cert. */

@@ -13,7 +13,14 @@ import { join, relative } from "node:path";
 import * as x509 from "../pki/x509.js";
 import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError, isMtlsError } from "../errors.js";
-import { encryptPrivateKeyPem, generateKey, importPrivateKey, keyTypeOf, type KeyPair, type KeyType } from "../pki/keys.js";
+import {
+  encryptPrivateKeyPem,
+  generateKey,
+  importPrivateKey,
+  keyTypeOf,
+  type KeyPair,
+  type KeyType,
+} from "../pki/keys.js";
 import { capWarning, signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
 import { createLimiter } from "../pki/limiter.js";
 import { checkName } from "../pki/names.js";
@@ -132,7 +139,12 @@ const PIPELINE_EXTENSIONS = new Set(["2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5
 
 export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
   for (const name of o.names ?? []) checkName(name.replace(/^[a-z]+\//, ""), "renew: name");
-  if (o.reuseKey && o.keyType !== undefined) throw new MtlsError("E_USAGE", "--reuse-key and --key-type ask for both the old key and a new key type", "give one of them");
+  if (o.reuseKey && o.keyType !== undefined)
+    throw new MtlsError(
+      "E_USAGE",
+      "--reuse-key and --key-type ask for both the old key and a new key type",
+      "give one of them",
+    );
   if (o.keepLeaves && !o.ca) throw new MtlsError("E_USAGE", "--keep-leaves only goes with --ca");
   return withExistingTree(o, async (tree) => {
     const now = o.now ?? new Date();
@@ -159,24 +171,28 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
     // --keep-leaves: the change-over's first step touches the CA and the bundles only.
     const reading = createLimiter(READ_CONCURRENCY);
     await Promise.all(
-      (o.keepLeaves ? [] : leaves.selected).map((files) => reading(async () => {
-        try {
-          const disk = await readLeaf(files, signer);
-          if (disk === undefined) return; // an empty directory: nothing to renew
-          const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry);
-          if (plan.reasons.length > 0) plans.push(plan);
-          else keptPaths.add(files.cert);
-        } catch (e) {
-          failed.push(failure(files, e));
-        }
-      })),
+      (o.keepLeaves ? [] : leaves.selected).map((files) =>
+        reading(async () => {
+          try {
+            const disk = await readLeaf(files, signer);
+            if (disk === undefined) return; // an empty directory: nothing to renew
+            const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry);
+            if (plan.reasons.length > 0) plans.push(plan);
+            else keptPaths.add(files.cert);
+          } catch (e) {
+            failed.push(failure(files, e));
+          }
+        }),
+      ),
     );
     if (o.keepLeaves) for (const files of leaves.selected) keptPaths.add(files.cert);
 
     const renewed: RenewedCert[] = [];
     if (plans.length > 0) {
       // Refuses a dead CA (exit 1, its dates, the `renew --ca` hint) before anything is written.
-      const ca = dryRun ? undefined : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.keyPassphrase })));
+      const ca = dryRun
+        ? undefined
+        : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.keyPassphrase })));
       const limit = createLimiter(o.jobs);
       o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plans.length} certificate(s)`);
       await Promise.all(
@@ -190,7 +206,11 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
             const validity = validityFor({ days, now, notBefore: o.notBefore, notAfter: o.notAfter }, caNotAfter);
             const capped = capWarning(plan.files.cert, validity);
             if (capped) warnings.push(capped);
-            renewed.push(ca === undefined ? planned(plan, old, validity, o, signer) : await renewLeaf(plan, old, selfSigned ? undefined : ca, validity, o, limit, backup, signer, warnings));
+            renewed.push(
+              ca === undefined
+                ? planned(plan, old, validity, o, signer)
+                : await renewLeaf(plan, old, selfSigned ? undefined : ca, validity, o, limit, backup, signer, warnings),
+            );
           } catch (e) {
             failed.push(failure(plan.files, e));
           }
@@ -200,8 +220,11 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
 
     const after = await checkTree({ out: tree.root, now, within, config: o.config });
     const selectedPaths = new Set(leaves.selected.map((l) => l.cert));
-    const relevant = after.certificates.filter((c) => c.role === "ca" || c.role === "intermediate" || selectedPaths.has(c.path));
-    const byName = (a: { role: string; name: string }, b: { role: string; name: string }) => a.role.localeCompare(b.role) || a.name.localeCompare(b.name);
+    const relevant = after.certificates.filter(
+      (c) => c.role === "ca" || c.role === "intermediate" || selectedPaths.has(c.path),
+    );
+    const byName = (a: { role: string; name: string }, b: { role: string; name: string }) =>
+      a.role.localeCompare(b.role) || a.name.localeCompare(b.name);
     return {
       root: tree.root,
       renewedAt: now.toISOString(),
@@ -254,13 +277,22 @@ interface LeafPlan {
 }
 
 /** `gateway`, `<name>` (any role), `plugin/<name>` or `plugins/<name>`; an unknown one is exit 2. */
-function selectLeaves(all: LeafFiles[], names: readonly string[] | undefined): { all: LeafFiles[]; selected: LeafFiles[] } {
+function selectLeaves(
+  all: LeafFiles[],
+  names: readonly string[] | undefined,
+): { all: LeafFiles[]; selected: LeafFiles[] } {
   if (!names || names.length === 0) return { all, selected: all };
   const matches = (files: LeafFiles, name: string): boolean =>
-    name === files.name || name === `${files.role}/${files.name}` || name === `${LEAF_DIRS[files.role as keyof typeof LEAF_DIRS]}/${files.name}`;
+    name === files.name ||
+    name === `${files.role}/${files.name}` ||
+    name === `${LEAF_DIRS[files.role as keyof typeof LEAF_DIRS]}/${files.name}`;
   const unknown = names.filter((n) => !all.some((f) => matches(f, n)));
   if (unknown.length > 0) {
-    throw new MtlsError("E_NOT_FOUND", `renew: no certificate named ${unknown.map((n) => JSON.stringify(n)).join(", ")} in the tree`, `names in the tree: ${all.map((f) => f.name).join(", ") || "(none)"}`);
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `renew: no certificate named ${unknown.map((n) => JSON.stringify(n)).join(", ")} in the tree`,
+      `names in the tree: ${all.map((f) => f.name).join(", ") || "(none)"}`,
+    );
   }
   return { all, selected: all.filter((f) => names.some((n) => matches(f, n))) };
 }
@@ -268,30 +300,59 @@ function selectLeaves(all: LeafFiles[], names: readonly string[] | undefined): {
 async function readLeaf(files: LeafFiles, signer: Signer): Promise<LeafOnDisk | undefined> {
   const [pem, hasKey] = await Promise.all([readText(files.cert), exists(files.key)]);
   if (pem === undefined && !hasKey) return undefined;
-  if (pem === undefined) throw new MtlsError("E_DAMAGED", `${files.cert}: missing, so there is nothing to renew`, "run the command that made it (plugin, gateway, server, client) to issue it again");
-  if (!hasKey) throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.cert}: the certificate has no key (${files.key} is missing)`, `restore the key, or remove ${files.dir} and issue it again`);
+  if (pem === undefined)
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${files.cert}: missing, so there is nothing to renew`,
+      "run the command that made it (plugin, gateway, server, client) to issue it again",
+    );
+  if (!hasKey)
+    throw new MtlsError(
+      "E_CERT_WITHOUT_KEY",
+      `${files.cert}: the certificate has no key (${files.key} is missing)`,
+      `restore the key, or remove ${files.dir} and issue it again`,
+    );
   let node: NodeCert;
   try {
     node = new NodeCert(pem);
   } catch {
-    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate`, "restore it from the backup folder, or remove its directory and issue it again");
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${files.cert}: not a PEM certificate`,
+      "restore it from the backup folder, or remove its directory and issue it again",
+    );
   }
   if (files.role === "https" && isSelfSigned(node)) return { node, pem, signedBy: "self" };
-  const previous = signer.previous && !(signer.cert && isIssuedBy(node, signer.cert)) && isIssuedBy(node, signer.previous);
+  const previous =
+    signer.previous && !(signer.cert && isIssuedBy(node, signer.cert)) && isIssuedBy(node, signer.previous);
   return { node, pem, signedBy: previous ? "previous-ca" : null };
 }
 
 async function readDetails(plan: LeafPlan, o: RenewOptions, signer: Signer): Promise<OldLeaf> {
   const { files, disk } = plan;
   const keyPem = await readText(files.key);
-  if (keyPem === undefined) throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.cert}: the certificate has no key (${files.key} is missing)`, `restore the key, or remove ${files.dir} and issue it again`);
+  if (keyPem === undefined)
+    throw new MtlsError(
+      "E_CERT_WITHOUT_KEY",
+      `${files.cert}: the certificate has no key (${files.key} is missing)`,
+      `restore the key, or remove ${files.dir} and issue it again`,
+    );
   const peculiar = parseCertificate(disk.pem, files.cert);
   const keyType = o.keyType ?? keyTypeOf(disk.node.publicKey);
-  if (keyType === undefined) throw new MtlsError("E_DAMAGED", `${files.cert}: its key type is not one mtls-certs issues`, "renew it with --key-type");
+  if (keyType === undefined)
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${files.cert}: its key type is not one mtls-certs issues`,
+      "renew it with --key-type",
+    );
   const sans: San[] = [];
   for (const name of peculiar.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? []) {
     if (name.type !== "dns" && name.type !== "ip" && name.type !== "email") {
-      throw new MtlsError("E_DAMAGED", `${files.cert}: carries a ${name.type} SAN, which renew cannot re-issue`, "issue it again with the tool that made it");
+      throw new MtlsError(
+        "E_DAMAGED",
+        `${files.cert}: carries a ${name.type} SAN, which renew cannot re-issue`,
+        "issue it again with the tool that made it",
+      );
     }
     sans.push({ type: name.type, value: name.value });
   }
@@ -299,19 +360,32 @@ async function readDetails(plan: LeafPlan, o: RenewOptions, signer: Signer): Pro
   // must not get an encrypted key because the CA's passphrase was given, nor the reverse.
   const keyEncrypted = keyPem.includes("ENCRYPTED");
   if (keyEncrypted && o.keyPassphrase === undefined) {
-    throw new MtlsError("E_PASSPHRASE", `${files.key}: the key is encrypted`, "pass --key-passphrase-env VAR so the renewed key is encrypted with the same passphrase");
+    throw new MtlsError(
+      "E_PASSPHRASE",
+      `${files.key}: the key is encrypted`,
+      "pass --key-passphrase-env VAR so the renewed key is encrypted with the same passphrase",
+    );
   }
   const extensions = peculiar.extensions.filter((e) => !PIPELINE_EXTENSIONS.has(e.type));
   const by = disk.signedBy ?? (signer.cert && isIssuedBy(disk.node, signer.cert) ? signer.role : null);
   return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted, keyType, sans, extensions };
 }
 
-function planFor(files: LeafFiles, old: LeafOnDisk, wantedSans: Map<string, San[]>, o: RenewOptions, now: Date, within: number, rotatingDry: boolean): LeafPlan {
+function planFor(
+  files: LeafFiles,
+  old: LeafOnDisk,
+  wantedSans: Map<string, San[]>,
+  o: RenewOptions,
+  now: Date,
+  within: number,
+  rotatingDry: boolean,
+): LeafPlan {
   const reasons: string[] = [];
   const notAfter = new Date(old.node.validTo);
   const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
   if (now > notAfter) reasons.push(`expired on ${notAfter.toISOString()}`);
-  else if (notAfter.getTime() - now.getTime() <= within * DAY_MS) reasons.push(`expires on ${notAfter.toISOString()} (${daysLeft} days left, within ${within})`);
+  else if (notAfter.getTime() - now.getTime() <= within * DAY_MS)
+    reasons.push(`expires on ${notAfter.toISOString()} (${daysLeft} days left, within ${within})`);
   if (rotatingDry && old.signedBy !== "self") reasons.push("the CA is rotated");
   else if (old.signedBy === "previous-ca") reasons.push("signed by the previous CA");
   const addSans = files.role === "plugin" ? missingSans(sansOf(old.node), wantedSans.get(files.name) ?? []) : [];
@@ -321,18 +395,42 @@ function planFor(files: LeafFiles, old: LeafOnDisk, wantedSans: Map<string, San[
 }
 
 /** `ca` undefined: the self-signed https cert, signed by its own new key. */
-async function renewLeaf(plan: LeafPlan, old: OldLeaf, ca: LoadedCa | undefined, validity: Validity, o: RenewOptions, limit: ReturnType<typeof createLimiter>, backup: BackupFolder, signer: Signer, warnings: string[]): Promise<RenewedCert> {
+async function renewLeaf(
+  plan: LeafPlan,
+  old: OldLeaf,
+  ca: LoadedCa | undefined,
+  validity: Validity,
+  o: RenewOptions,
+  limit: ReturnType<typeof createLimiter>,
+  backup: BackupFolder,
+  signer: Signer,
+  warnings: string[],
+): Promise<RenewedCert> {
   const { files } = plan;
   const sans = uniqueSans([...old.sans, ...plan.addSans]);
   // A SAN the config added may fall outside the CA's name constraints: refuse before signing.
-  if (ca) assertNameConstraintsPlan({ existingCa: ca, caExtensions: undefined, planned: [{ files, sans }], caFile: files.caCopy ?? files.cert });
-  const keyFile = files.role === "https" ? await httpsKeyFile(files.key, warnings) : { keyMode: KEY_MODE, keyGroup: undefined };
+  if (ca)
+    assertNameConstraintsPlan({
+      existingCa: ca,
+      caExtensions: undefined,
+      planned: [{ files, sans }],
+      caFile: files.caCopy ?? files.cert,
+    });
+  const keyFile =
+    files.role === "https" ? await httpsKeyFile(files.key, warnings) : { keyMode: KEY_MODE, keyGroup: undefined };
   const key: KeyPair = o.reuseKey
     ? await importPrivateKey(old.keyPem, files.key, old.keyEncrypted ? o.keyPassphrase : undefined)
     : await limit(() => generateKey(old.keyType));
   await backup.keep(files);
   await writeLeaf(
-    { files, profile: PROFILES[files.role], subject: old.peculiar.subjectName, sans, extensions: old.extensions, ...keyFile },
+    {
+      files,
+      profile: PROFILES[files.role],
+      subject: old.peculiar.subjectName,
+      sans,
+      extensions: old.extensions,
+      ...keyFile,
+    },
     key,
     ca,
     validity,
@@ -340,15 +438,26 @@ async function renewLeaf(plan: LeafPlan, old: OldLeaf, ca: LoadedCa | undefined,
     true,
   );
   const renewed = new NodeCert(await fs.readFile(files.cert));
-  return result(plan, old, "renewed", Boolean(o.reuseKey), stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, ca ? signer.role : "self"));
+  return result(
+    plan,
+    old,
+    "renewed",
+    Boolean(o.reuseKey),
+    stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, ca ? signer.role : "self"),
+  );
 }
 
 /** The https key keeps its 0640 and its group (`https --group`) where this user may set it. */
-async function httpsKeyFile(path: string, warnings: string[]): Promise<{ keyMode: number; keyGroup: number | undefined }> {
+async function httpsKeyFile(
+  path: string,
+  warnings: string[],
+): Promise<{ keyMode: number; keyGroup: number | undefined }> {
   const { gid } = await fs.stat(path);
   if (gid === process.getgid?.()) return { keyMode: HTTPS_KEY_MODE, keyGroup: undefined };
   if (mayChangeGroupTo(gid)) return { keyMode: HTTPS_KEY_MODE, keyGroup: gid };
-  warnings.push(`${path}: the renewed key is not in group ${gid} as the old one was (only root or a member of that group may set it); run chgrp as root`);
+  warnings.push(
+    `${path}: the renewed key is not in group ${gid} as the old one was (only root or a member of that group may set it); run chgrp as root`,
+  );
   return { keyMode: HTTPS_KEY_MODE, keyGroup: undefined };
 }
 
@@ -368,9 +477,26 @@ function planned(plan: LeafPlan, old: OldLeaf, validity: Validity, o: RenewOptio
   return result(plan, old, "would-renew", Boolean(o.reuseKey), after);
 }
 
-function result(plan: LeafPlan, old: OldLeaf, action: RenewedCert["action"], keyReused: boolean, after: CertState): RenewedCert {
+function result(
+  plan: LeafPlan,
+  old: OldLeaf,
+  action: RenewedCert["action"],
+  keyReused: boolean,
+  after: CertState,
+): RenewedCert {
   const before = stateOf(old.node, old.keyType, old.signedBy);
-  return { role: plan.files.role, name: plan.files.name, cert: plan.files.cert, key: plan.files.key, action, reasons: plan.reasons, keyReused, before, after, changes: changesBetween(before, after, keyReused) };
+  return {
+    role: plan.files.role,
+    name: plan.files.name,
+    cert: plan.files.cert,
+    key: plan.files.key,
+    action,
+    reasons: plan.reasons,
+    keyReused,
+    before,
+    after,
+    changes: changesBetween(before, after, keyReused),
+  };
 }
 
 function stateOf(cert: NodeCert, keyType: KeyType, signer: SignedBy | null): CertState {
@@ -388,7 +514,9 @@ function stateOf(cert: NodeCert, keyType: KeyType, signer: SignedBy | null): Cer
 
 /** The SPKI pin as curl's --pinnedpubkey takes it: `sha256//` + base64 of SHA-256 over the DER SPKI. */
 export function spkiPin(cert: NodeCert): string {
-  return `sha256//${createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" })).digest("base64")}`;
+  return `sha256//${createHash("sha256")
+    .update(cert.publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64")}`;
 }
 
 function changesBetween(before: CertState, after: CertState, keyReused: boolean): string[] {
@@ -401,14 +529,23 @@ function changesBetween(before: CertState, after: CertState, keyReused: boolean)
   field("notAfter", before.notAfter, after.notAfter);
   for (const san of after.sans.filter((s) => !before.sans.includes(s))) changes.push(`SAN added ${san}`);
   field("keyType", before.keyType, after.keyType);
-  changes.push(keyReused ? `key kept: SPKI pin ${before.spkiPin} unchanged` : `new key: SPKI pin ${before.spkiPin} → ${after.spkiPin ?? "(new)"}`);
+  changes.push(
+    keyReused
+      ? `key kept: SPKI pin ${before.spkiPin} unchanged`
+      : `new key: SPKI pin ${before.spkiPin} → ${after.spkiPin ?? "(new)"}`,
+  );
   if (before.signedBy !== after.signedBy) changes.push(`issuer ${before.signedBy ?? "-"} → ${after.signedBy ?? "-"}`);
   return changes;
 }
 
 function failure(files: LeafFiles, e: unknown): FailedCert {
   if (!isMtlsError(e)) throw e;
-  return { role: files.role, name: files.name, cert: files.cert, error: { code: e.code, message: e.message, hint: e.hint ?? null } };
+  return {
+    role: files.role,
+    name: files.name,
+    cert: files.cert,
+    error: { code: e.code, message: e.message, hint: e.hint ?? null },
+  };
 }
 
 /** Every leaf's ca.crt copy holds `pem` afterwards (the rotation bundle, or the CA alone). */
@@ -450,7 +587,13 @@ class BackupFolder {
     private readonly tree: TreePaths,
     now: Date,
   ) {
-    this.path = join(tree.backupDir, now.toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-"));
+    this.path = join(
+      tree.backupDir,
+      now
+        .toISOString()
+        .replace(/\.\d+Z$/, "Z")
+        .replace(/:/g, "-"),
+    );
   }
 
   /** Copies a leaf's cert, key (and client.pem) before they are replaced. */
@@ -469,7 +612,8 @@ class BackupFolder {
     for (const path of paths) {
       if (path === undefined) continue;
       const content = await readText(path);
-      if (content !== undefined) await writeFileAtomically(join(dir, path.slice(path.lastIndexOf("/") + 1)), content, { mode: KEY_MODE });
+      if (content !== undefined)
+        await writeFileAtomically(join(dir, path.slice(path.lastIndexOf("/") + 1)), content, { mode: KEY_MODE });
     }
   }
 
@@ -487,27 +631,59 @@ class BackupFolder {
  * stay); the old pair moves to ca/previous/; ca/bundle.crt = new + old goes into every ca.crt
  * copy, so leaves of either CA verify on every peer during the change-over.
  */
-async function rotateCa(tree: TreePaths, leaves: readonly LeafFiles[], o: RenewOptions, now: Date, backup: BackupFolder): Promise<{ ca: LoadedCa | undefined; report: CaRotation }> {
+async function rotateCa(
+  tree: TreePaths,
+  leaves: readonly LeafFiles[],
+  o: RenewOptions,
+  now: Date,
+  backup: BackupFolder,
+): Promise<{ ca: LoadedCa | undefined; report: CaRotation }> {
   if (await exists(tree.intermediateCert)) {
-    throw new MtlsError("E_USAGE", `${tree.intermediateCert}: renew --ca rotates a root that signs leaves itself; this tree signs with an intermediate`, "make a new tree with `mtls-certs ca --intermediate --out DIR` and move the leaves over");
+    throw new MtlsError(
+      "E_USAGE",
+      `${tree.intermediateCert}: renew --ca rotates a root that signs leaves itself; this tree signs with an intermediate`,
+      "make a new tree with `mtls-certs ca --intermediate --out DIR` and move the leaves over",
+    );
   }
   const oldPem = await readText(tree.caCert);
-  if (oldPem === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing`, "run `mtls-certs ca` to create a CA; there is nothing to rotate");
+  if (oldPem === undefined)
+    throw new MtlsError(
+      "E_CA_MISSING",
+      `${tree.caCert}: missing`,
+      "run `mtls-certs ca` to create a CA; there is nothing to rotate",
+    );
   const oldKeyPem = await readText(tree.caKey);
-  if (oldKeyPem === undefined) throw new MtlsError("E_CA_DAMAGED", `${tree.caKey}: missing, but ${tree.caCert} exists`, "restore the key from a backup before rotating");
+  if (oldKeyPem === undefined)
+    throw new MtlsError(
+      "E_CA_DAMAGED",
+      `${tree.caKey}: missing, but ${tree.caCert} exists`,
+      "restore the key from a backup before rotating",
+    );
   if (oldKeyPem.includes("ENCRYPTED") && o.keyPassphrase === undefined) {
-    throw new MtlsError("E_PASSPHRASE", `${tree.caKey}: the CA key is encrypted`, "pass --key-passphrase-env VAR so the new CA key is encrypted too");
+    throw new MtlsError(
+      "E_PASSPHRASE",
+      `${tree.caKey}: the CA key is encrypted`,
+      "pass --key-passphrase-env VAR so the new CA key is encrypted too",
+    );
   }
   const previousPem = await readText(tree.previousCaCert);
   // A run killed after saving the old CA left previous == current: carry on from there.
   if (previousPem !== undefined && previousPem !== oldPem) {
-    throw new MtlsError("E_USAGE", `${tree.previousCaCert}: a CA rotation is already in progress`, "finish it first: `mtls-certs renew` the leaves, then `mtls-certs ca --finish-rotation`");
+    throw new MtlsError(
+      "E_USAGE",
+      `${tree.previousCaCert}: a CA rotation is already in progress`,
+      "finish it first: `mtls-certs renew` the leaves, then `mtls-certs ca --finish-rotation`",
+    );
   }
   const old = parseCertificate(oldPem, tree.caCert);
   const oldNode = new NodeCert(oldPem);
   const previous = { cert: tree.previousCaCert, serial: oldNode.serialNumber, notAfter: old.notAfter.toISOString() };
   const copies = leaves.filter((l) => l.caCopy !== undefined).length;
-  if (o.dryRun) return { ca: undefined, report: { action: "would-rotate", previous, current: null, bundle: tree.caBundle, copies } };
+  if (o.dryRun)
+    return {
+      ca: undefined,
+      report: { action: "would-rotate", previous, current: null, bundle: tree.caBundle, copies },
+    };
 
   const keyType = o.keyType ?? keyTypeOf(oldNode.publicKey) ?? "rsa4096";
   o.onProgress?.(`generating a ${keyType} key for the new CA`);
@@ -529,7 +705,8 @@ async function rotateCa(tree: TreePaths, leaves: readonly LeafFiles[], o: RenewO
     await writeFileAtomically(tree.previousCaCert, oldPem, { mode: CERT_MODE });
   }
   await writeFileAtomically(tree.caBundle, bundlePem, { mode: CERT_MODE, replace: true });
-  const keyPem = o.keyPassphrase === undefined ? key.privateKeyPem : encryptPrivateKeyPem(key.privateKeyPem, o.keyPassphrase);
+  const keyPem =
+    o.keyPassphrase === undefined ? key.privateKeyPem : encryptPrivateKeyPem(key.privateKeyPem, o.keyPassphrase);
   await writeFileAtomically(tree.caKey, keyPem, { mode: KEY_MODE, replace: true });
   await writeFileAtomically(tree.caCert, pem, { mode: CERT_MODE, replace: true });
   const ca: LoadedCa = { cert, key, bundlePem, rootPem: pem };
@@ -540,7 +717,12 @@ async function rotateCa(tree: TreePaths, leaves: readonly LeafFiles[], o: RenewO
     report: {
       action: "rotated",
       previous,
-      current: { cert: tree.caCert, serial: node.serialNumber, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString() },
+      current: {
+        cert: tree.caCert,
+        serial: node.serialNumber,
+        notBefore: cert.notBefore.toISOString(),
+        notAfter: cert.notAfter.toISOString(),
+      },
       bundle: tree.caBundle,
       copies,
     },
@@ -566,9 +748,15 @@ export interface FinishRotationReport {
 export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<FinishRotationReport> {
   return withExistingTree(o, async (tree) => {
     const previousPem = await readText(tree.previousCaCert);
-    if (previousPem === undefined) throw new MtlsError("E_USAGE", `${tree.previousCaCert}: no CA rotation in progress`, "start one with `mtls-certs renew --ca`");
+    if (previousPem === undefined)
+      throw new MtlsError(
+        "E_USAGE",
+        `${tree.previousCaCert}: no CA rotation in progress`,
+        "start one with `mtls-certs renew --ca`",
+      );
     const currentPem = await readText(tree.caCert);
-    if (currentPem === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing`, "restore ca/ from a backup");
+    if (currentPem === undefined)
+      throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing`, "restore ca/ from a backup");
     const previous = new NodeCert(previousPem);
     const current = new NodeCert(currentPem);
     const leaves = await listIssuedLeaves(tree);
@@ -593,7 +781,11 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
     await fs.rm(tree.previousCaDir, { recursive: true, force: true });
     return {
       root: tree.root,
-      removed: { serial: previous.serialNumber, notAfter: new Date(previous.validTo).toISOString(), backup: join(backup.path, "ca", "previous") },
+      removed: {
+        serial: previous.serialNumber,
+        notAfter: new Date(previous.validTo).toISOString(),
+        backup: join(backup.path, "ca", "previous"),
+      },
       copies: leaves.filter((l) => l.caCopy !== undefined).length,
       orphaned,
     };

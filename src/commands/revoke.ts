@@ -8,7 +8,16 @@ import { X509Certificate as NodeCert } from "node:crypto";
 import { join } from "node:path";
 import { DEFAULT_CRL_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
-import { buildCrl, crlSignedBy, crlToPem, normalizeSerial, parseCrl, type ParsedCrl, type RevocationReason, type RevokedEntry } from "../pki/crl.js";
+import {
+  buildCrl,
+  crlSignedBy,
+  crlToPem,
+  normalizeSerial,
+  parseCrl,
+  type ParsedCrl,
+  type RevocationReason,
+  type RevokedEntry,
+} from "../pki/crl.js";
 import { floorToSecond } from "../pki/issue.js";
 import * as x509 from "../pki/x509.js";
 import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
@@ -56,7 +65,12 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
   return withExistingTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const found = await findCertificate(tree, target);
-    if (found.role === "ca") throw new MtlsError("E_USAGE", `${found.certPath}: a CA cannot put itself on its own CRL`, "to retire the CA, rotate it with `mtls-certs renew --ca`");
+    if (found.role === "ca")
+      throw new MtlsError(
+        "E_USAGE",
+        `${found.certPath}: a CA cannot put itself on its own CRL`,
+        "to retire the CA, rotate it with `mtls-certs renew --ca`",
+      );
     const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
     const { cert } = found;
     const caCert = new NodeCert(ca.cert.toString("pem"));
@@ -66,13 +80,20 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
       throw new MtlsError(
         "E_NOT_SIGNED_BY_CA",
         `${found.certPath}: not signed by this tree's CA (${caCert.subject.split("\n").join(", ")}); its CRL cannot revoke it`,
-        rotatedOut ? `the CA being rotated out signed it: re-issue it with \`mtls-certs renew ${found.name}\` and finish the rotation` : "revoke it with the CA that issued it",
+        rotatedOut
+          ? `the CA being rotated out signed it: re-issue it with \`mtls-certs renew ${found.name}\` and finish the rotation`
+          : "revoke it with the CA that issued it",
       );
     }
     const warnings: string[] = [];
     const previous = await readTreeCrl(tree, ca, warnings);
     const serial = normalizeSerial(cert.serialNumber);
-    const revoked = { cert: found.certPath, serial, subject: cert.subject.split("\n").join(", "), reason: o.reason ?? "unspecified" };
+    const revoked = {
+      cert: found.certPath,
+      serial,
+      subject: cert.subject.split("\n").join(", "),
+      reason: o.reason ?? "unspecified",
+    };
     if (previous?.entries.some((e) => e.serial === serial)) return report(tree, previous, null, true, warnings);
     const entries = [...(previous?.entries ?? []), { serial, revokedAt: floorToSecond(now), reason: revoked.reason }];
     return report(tree, await signAndWrite(tree, ca, previous, entries, now, o), revoked, false, warnings);
@@ -94,11 +115,29 @@ export async function refreshCrl(o: CrlOptions = {}): Promise<CrlReport> {
 /** withTree would create the tree's directory: a CRL without a CA is a typo in --out. */
 async function requireTree(o: CrlOptions): Promise<void> {
   const tree = resolveTree(o);
-  if (!(await exists(tree.caCert))) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing; there is no CA to sign a CRL`, "point --out at the tree, or run `mtls-certs ca` first");
+  if (!(await exists(tree.caCert)))
+    throw new MtlsError(
+      "E_CA_MISSING",
+      `${tree.caCert}: missing; there is no CA to sign a CRL`,
+      "point --out at the tree, or run `mtls-certs ca` first",
+    );
 }
 
-async function signAndWrite(tree: TreePaths, ca: LoadedCa, previous: ParsedCrl | undefined, entries: readonly RevokedEntry[], now: Date, o: CrlOptions): Promise<ParsedCrl> {
-  const crl = await buildCrl({ issuer: ca, entries, number: (previous?.number ?? 0) + 1, now, days: o.crlDays ?? DEFAULT_CRL_DAYS });
+async function signAndWrite(
+  tree: TreePaths,
+  ca: LoadedCa,
+  previous: ParsedCrl | undefined,
+  entries: readonly RevokedEntry[],
+  now: Date,
+  o: CrlOptions,
+): Promise<ParsedCrl> {
+  const crl = await buildCrl({
+    issuer: ca,
+    entries,
+    number: (previous?.number ?? 0) + 1,
+    now,
+    days: o.crlDays ?? DEFAULT_CRL_DAYS,
+  });
   const pem = crlToPem(crl);
   await writeFileAtomically(tree.caCrl, pem, { mode: CERT_MODE, replace: true });
   return parseCrl(pem, tree.caCrl);
@@ -118,13 +157,25 @@ async function readTreeCrl(tree: TreePaths, ca: LoadedCa, warnings: string[]): P
   if (previousCa !== undefined && (await crlSignedBy(parsed.crl, new x509.X509Certificate(previousCa)))) {
     const moved = join(tree.previousCaDir, "ca.crl");
     await writeFileAtomically(moved, pem, { mode: CERT_MODE, replace: true });
-    warnings.push(`${tree.caCrl} was the rotated-out CA's; kept as ${moved} (${parsed.entries.length} revoked) for peers that still trust that CA, and a new list started for ${ca.cert.subject}`);
+    warnings.push(
+      `${tree.caCrl} was the rotated-out CA's; kept as ${moved} (${parsed.entries.length} revoked) for peers that still trust that CA, and a new list started for ${ca.cert.subject}`,
+    );
     return { ...parsed, entries: [] };
   }
-  throw new MtlsError("E_DAMAGED", `${tree.caCrl}: not signed by the CA that signs this tree's certificates (${ca.cert.subject})`, "restore it from a backup, or move it aside and run `mtls-certs crl` to start a new, empty one");
+  throw new MtlsError(
+    "E_DAMAGED",
+    `${tree.caCrl}: not signed by the CA that signs this tree's certificates (${ca.cert.subject})`,
+    "restore it from a backup, or move it aside and run `mtls-certs crl` to start a new, empty one",
+  );
 }
 
-function report(tree: TreePaths, crl: ParsedCrl, revoked: CrlReport["revoked"], alreadyRevoked: boolean, warnings: string[]): CrlReport {
+function report(
+  tree: TreePaths,
+  crl: ParsedCrl,
+  revoked: CrlReport["revoked"],
+  alreadyRevoked: boolean,
+  warnings: string[],
+): CrlReport {
   return {
     crl: tree.caCrl,
     issuer: crl.crl.issuer,
@@ -141,9 +192,15 @@ function report(tree: TreePaths, crl: ParsedCrl, revoked: CrlReport["revoked"], 
 export function renderCrlReport(r: CrlReport): string {
   const lines: string[] = [];
   if (r.alreadyRevoked) lines.push(`already revoked: ${r.crl} unchanged`);
-  else if (r.revoked) lines.push(`revoked ${r.revoked.cert} (serial ${r.revoked.serial}, ${r.revoked.subject}, reason ${r.revoked.reason})`);
+  else if (r.revoked)
+    lines.push(
+      `revoked ${r.revoked.cert} (serial ${r.revoked.serial}, ${r.revoked.subject}, reason ${r.revoked.reason})`,
+    );
   lines.push(`${r.crl}: CRL number ${r.crlNumber}, ${r.entries.length} revoked, next update ${r.nextUpdate}`);
-  if (!r.alreadyRevoked) lines.push("peers load the CRL when they start: reload them (nginx -s reload, restart the plugin) to refuse the revoked cert");
+  if (!r.alreadyRevoked)
+    lines.push(
+      "peers load the CRL when they start: reload them (nginx -s reload, restart the plugin) to refuse the revoked cert",
+    );
   return lines.join("\n") + "\n";
 }
 
@@ -179,7 +236,9 @@ export async function readRevocationStatus(tree: TreePaths, now: Date): Promise<
     );
   }
   if (parsed.nextUpdate && now > parsed.nextUpdate) {
-    caProblems.push(`${tree.caCrl}: past its nextUpdate ${parsed.nextUpdate.toISOString()}; peers that load it refuse every certificate: run \`mtls-certs crl\``);
+    caProblems.push(
+      `${tree.caCrl}: past its nextUpdate ${parsed.nextUpdate.toISOString()}; peers that load it refuse every certificate: run \`mtls-certs crl\``,
+    );
   }
   // After a CA rotation, leaves the old CA signed are still revoked by its list in ca/previous/.
   const previousListPath = join(tree.previousCaDir, "ca.crl");
@@ -192,7 +251,9 @@ export async function readRevocationStatus(tree: TreePaths, now: Date): Promise<
       caProblems.push(e instanceof Error ? e.message : String(e));
     }
   }
-  const bySerial = new Map(lists.flatMap(({ path, entries }) => entries.map((e) => [e.serial, { ...e, path }] as const)));
+  const bySerial = new Map(
+    lists.flatMap(({ path, entries }) => entries.map((e) => [e.serial, { ...e, path }] as const)),
+  );
   return {
     caProblems,
     leafProblem(serial) {

@@ -14,7 +14,10 @@ export interface ServerOptions extends TreeOptions, ExtraSanOptions {}
 
 /** `--san` and `--ip` values as SANs, each checked, the flag and value named when refused. */
 export function extraSans(o: ExtraSanOptions): San[] {
-  return [...(o.san ?? []).map((v) => dns(checkDnsName(v, "--san"))), ...(o.ip ?? []).map((v) => ip(checkIp(v, "--ip")))];
+  return [
+    ...(o.san ?? []).map((v) => dns(checkDnsName(v, "--san"))),
+    ...(o.ip ?? []).map((v) => ip(checkIp(v, "--ip"))),
+  ];
 }
 
 /**

@@ -116,7 +116,11 @@ export async function verifyCertificate(target: string, o: VerifyOptions = {}): 
   const file = await certificateFile(target, o.out);
   const caFile = o.ca ?? join(dirname(file), "ca.crt");
   const certBytes = await readInput(file, "certificate");
-  const caBytes = await readInput(caFile, "CA file", o.ca === undefined ? `no --ca given, and no ca.crt beside ${file}: pass --ca FILE` : undefined);
+  const caBytes = await readInput(
+    caFile,
+    "CA file",
+    o.ca === undefined ? `no --ca given, and no ca.crt beside ${file}: pass --ca FILE` : undefined,
+  );
   const crlBytes = o.crl === undefined ? undefined : await readInput(o.crl, "CRL");
   const now = o.now ?? new Date();
   const certs = parseCerts(certBytes, file, now);
@@ -131,7 +135,17 @@ export async function verifyPem(o: VerifyPemOptions): Promise<VerifyReport> {
   const certs = parseCerts(Buffer.from(o.certPem), "certPem", now);
   const anchors = parseCerts(Buffer.from(o.caPem), "caPem", now);
   const crl = o.crlPem === undefined ? undefined : parseCrl(Buffer.from(o.crlPem), "crlPem");
-  return judge({ file: "certPem", caFile: "caPem", crlFile: o.crlPem === undefined ? null : "crlPem", certs, anchors, crl, host: o.host, purpose: o.purpose, now });
+  return judge({
+    file: "certPem",
+    caFile: "caPem",
+    crlFile: o.crlPem === undefined ? null : "crlPem",
+    certs,
+    anchors,
+    crl,
+    host: o.host,
+    purpose: o.purpose,
+    now,
+  });
 }
 
 /** Exit 1 when a problem was found. */
@@ -141,7 +155,14 @@ export function verifyFailed(report: VerifyReport): boolean {
 
 /** A file wins over a name, as everywhere: only a bare word that is no file is looked up. */
 async function certificateFile(target: string, out: string | undefined): Promise<string> {
-  if (/[\\/]/.test(target) || (await fs.stat(target).then(() => true, () => false))) return target;
+  if (
+    /[\\/]/.test(target) ||
+    (await fs.stat(target).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return target;
   const { findCertificate } = await import("../store/cert-target.js");
   const { treePaths } = await import("../store/paths.js");
   return (await findCertificate(treePaths(out ?? DEFAULT_OUT), target)).certPath;
@@ -152,7 +173,11 @@ async function readInput(path: string, what: string, missingHint?: string): Prom
     return await fs.readFile(path);
   } catch (e) {
     const code = errnoCode(e);
-    throw new MtlsError("E_NOT_FOUND", `${path}: cannot read the ${what} (${code === "ENOENT" ? "no such file" : (code ?? "error")})`, missingHint);
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `${path}: cannot read the ${what} (${code === "ENOENT" ? "no such file" : (code ?? "error")})`,
+      missingHint,
+    );
   }
 }
 
@@ -194,7 +219,8 @@ async function judge(input: JudgeInput): Promise<VerifyReport> {
   const purpose = input.purpose ?? (input.host !== undefined ? "server" : purposeOf(leaf));
   const problems: VerifyProblem[] = [];
   const warnings: string[] = [];
-  const add = (code: VerifyProblemCode, cert: ParsedCert, message: string, fix: string) => problems.push({ code, subject: cert.facts.subject, message, fix });
+  const add = (code: VerifyProblemCode, cert: ParsedCert, message: string, fix: string) =>
+    problems.push({ code, subject: cert.facts.subject, message, fix });
 
   const { chain, trustedFrom } = buildChain(leaf, intermediates, input.anchors, input.caFile, add);
   chain.forEach((cert, i) => {
@@ -232,7 +258,7 @@ type AddProblem = (code: VerifyProblemCode, cert: ParsedCert, message: string, f
 
 function purposeOf(leaf: ParsedCert): VerifyPurpose {
   const eku = leaf.facts.extendedKeyUsage;
-  return eku !== null && eku.includes("clientAuth") && !eku.includes("serverAuth") ? "client" : "server";
+  return eku?.includes("clientAuth") && !eku.includes("serverAuth") ? "client" : "server";
 }
 
 function signedBy(cert: ParsedCert, issuer: ParsedCert): boolean {
@@ -243,10 +269,17 @@ function signedBy(cert: ParsedCert, issuer: ParsedCert): boolean {
  * Leaf, then intermediates from the certificate file, up to a certificate of the CA file. Any
  * certificate of the CA file is an anchor, as with Python's VERIFY_X509_PARTIAL_CHAIN.
  */
-function buildChain(leaf: ParsedCert, intermediates: ParsedCert[], anchors: ParsedCert[], caFile: string, add: AddProblem): { chain: ParsedCert[]; trustedFrom: number | undefined } {
+function buildChain(
+  leaf: ParsedCert,
+  intermediates: ParsedCert[],
+  anchors: ParsedCert[],
+  caFile: string,
+  add: AddProblem,
+): { chain: ParsedCert[]; trustedFrom: number | undefined } {
   const chain = [leaf];
   for (let current = leaf; chain.length <= MAX_CHAIN; ) {
-    if (anchors.some((a) => a.facts.fingerprint === current.facts.fingerprint)) return { chain, trustedFrom: completeToRoot(chain, anchors) };
+    if (anchors.some((a) => a.facts.fingerprint === current.facts.fingerprint))
+      return { chain, trustedFrom: completeToRoot(chain, anchors) };
     const anchor = anchors.find((a) => signedBy(current, a));
     if (anchor) {
       chain.push(anchor);
@@ -297,8 +330,20 @@ function completeToRoot(chain: ParsedCert[], anchors: ParsedCert[]): number {
 function checkDates(cert: ParsedCert, now: Date, isLeaf: boolean, add: AddProblem): void {
   const f = cert.facts;
   const renew = isLeaf ? "renew it: `mtls-certs renew`" : "rotate the CA: `mtls-certs renew --ca`";
-  if (f.validity === "expired") add("expired", cert, `expired ${f.notAfter} (${Math.ceil((now.getTime() - Date.parse(f.notAfter)) / DAY_MS)} days ago)`, renew);
-  if (f.validity === "not-yet-valid") add("not-yet-valid", cert, `not valid before ${f.notBefore}`, "check the clock of this machine and of the one that issued it");
+  if (f.validity === "expired")
+    add(
+      "expired",
+      cert,
+      `expired ${f.notAfter} (${Math.ceil((now.getTime() - Date.parse(f.notAfter)) / DAY_MS)} days ago)`,
+      renew,
+    );
+  if (f.validity === "not-yet-valid")
+    add(
+      "not-yet-valid",
+      cert,
+      `not valid before ${f.notBefore}`,
+      "check the clock of this machine and of the one that issued it",
+    );
 }
 
 /**
@@ -311,38 +356,97 @@ function checkStructure(cert: ParsedCert, index: number, length: number, add: Ad
   // `mtls-certs ca` keeps an existing CA, so the way out is a rotation (or a fresh tree).
   const recreate = "rotate the CA with `mtls-certs renew --ca` (or start a new tree with `mtls-certs all`)";
   if (index > 0 && !isCa) {
-    add("issuer-not-ca", cert, `signs other certificates but is not a CA (${f.basicConstraints ? "basicConstraints CA:FALSE" : f.version < 3 ? "X.509 v1, no basicConstraints" : "no basicConstraints"})`, recreate);
+    add(
+      "issuer-not-ca",
+      cert,
+      `signs other certificates but is not a CA (${f.basicConstraints ? "basicConstraints CA:FALSE" : f.version < 3 ? "X.509 v1, no basicConstraints" : "no basicConstraints"})`,
+      recreate,
+    );
   }
   if (f.basicConstraints?.pathLength !== null && f.basicConstraints?.pathLength !== undefined) {
-    if (!isCa) add("path-length-on-non-ca", cert, "has a pathLenConstraint but is not a CA", "issue it again without a path length");
+    if (!isCa)
+      add(
+        "path-length-on-non-ca",
+        cert,
+        "has a pathLenConstraint but is not a CA",
+        "issue it again without a path length",
+      );
     // pathLen counts the intermediates below this CA (not the leaf): RFC 5280 section 4.2.1.9.
-    if (index - 1 > f.basicConstraints.pathLength) add("path-length-exceeded", cert, `pathLenConstraint ${f.basicConstraints.pathLength} allows fewer CAs below it than the ${index - 1} in this chain`, "issue leaves from a CA higher up, or a CA with a larger path length");
+    if (index - 1 > f.basicConstraints.pathLength)
+      add(
+        "path-length-exceeded",
+        cert,
+        `pathLenConstraint ${f.basicConstraints.pathLength} allows fewer CAs below it than the ${index - 1} in this chain`,
+        "issue leaves from a CA higher up, or a CA with a larger path length",
+      );
   }
-  if (isCa && f.basicConstraints && !f.basicConstraints.critical) add("ca-basic-constraints-not-critical", cert, "basicConstraints of a CA is not marked critical", recreate);
+  if (isCa && f.basicConstraints && !f.basicConstraints.critical)
+    add("ca-basic-constraints-not-critical", cert, "basicConstraints of a CA is not marked critical", recreate);
   if (isCa && f.keyUsage === null) {
-    add("ca-missing-key-usage", cert, "CA cert does not include the key usage extension (Python 3.13's default context refuses it)", recreate + ": its CAs carry keyUsage keyCertSign, cRLSign");
+    add(
+      "ca-missing-key-usage",
+      cert,
+      "CA cert does not include the key usage extension (Python 3.13's default context refuses it)",
+      recreate + ": its CAs carry keyUsage keyCertSign, cRLSign",
+    );
   } else if (isCa && !f.keyUsage?.includes("keyCertSign")) {
-    add("ca-key-usage-no-cert-sign", cert, `CA keyUsage lacks keyCertSign (has ${f.keyUsage?.join(", ") || "none"})`, recreate);
+    add(
+      "ca-key-usage-no-cert-sign",
+      cert,
+      `CA keyUsage lacks keyCertSign (has ${f.keyUsage?.join(", ") || "none"})`,
+      recreate,
+    );
   }
-  if (!isCa && f.keyUsage?.includes("keyCertSign")) add("cert-sign-on-non-ca", cert, "keyUsage keyCertSign on a certificate that is not a CA", "issue it again with mtls-certs (leaves get digitalSignature, keyEncipherment)");
+  if (!isCa && f.keyUsage?.includes("keyCertSign"))
+    add(
+      "cert-sign-on-non-ca",
+      cert,
+      "keyUsage keyCertSign on a certificate that is not a CA",
+      "issue it again with mtls-certs (leaves get digitalSignature, keyEncipherment)",
+    );
   if (f.version >= 3) {
     // The trust anchor is exempt: it may be self-signed without an authority key id.
-    if (index + 1 < length && f.authorityKeyId === null) add("missing-authority-key-id", cert, "no authorityKeyIdentifier (required of a cert issued by a conforming CA)", "issue it again with mtls-certs, which sets the key identifiers");
-    if (isCa && f.subjectKeyId === null) add("missing-subject-key-id", cert, "CA without subjectKeyIdentifier", recreate);
+    if (index + 1 < length && f.authorityKeyId === null)
+      add(
+        "missing-authority-key-id",
+        cert,
+        "no authorityKeyIdentifier (required of a cert issued by a conforming CA)",
+        "issue it again with mtls-certs, which sets the key identifiers",
+      );
+    if (isCa && f.subjectKeyId === null)
+      add("missing-subject-key-id", cert, "CA without subjectKeyIdentifier", recreate);
   } else if (cert.peculiar.extensions.length > 0) {
-    add("extensions-need-v3", cert, "X.509 v1 certificate with extensions", "issue it again with mtls-certs (X.509 v3)");
+    add(
+      "extensions-need-v3",
+      cert,
+      "X.509 v1 certificate with extensions",
+      "issue it again with mtls-certs (X.509 v3)",
+    );
   }
 }
 
 function checkKeyStrength(cert: ParsedCert, isAnchor: boolean, add: AddProblem): void {
   const f = cert.facts;
   const isRsa = f.key.startsWith("RSA");
-  if (f.keyBits !== null && ((isRsa && f.keyBits < MIN_RSA_BITS) || (!isRsa && f.key.startsWith("EC") && f.keyBits < MIN_EC_BITS))) {
-    add("key-too-small", cert, `${f.key}-bit key is too small for OpenSSL security level 2 (Python's default)`, "issue it again with --key-type rsa2048 or larger, or ecdsa-p256");
+  if (
+    f.keyBits !== null &&
+    ((isRsa && f.keyBits < MIN_RSA_BITS) || (!isRsa && f.key.startsWith("EC") && f.keyBits < MIN_EC_BITS))
+  ) {
+    add(
+      "key-too-small",
+      cert,
+      `${f.key}-bit key is too small for OpenSSL security level 2 (Python's default)`,
+      "issue it again with --key-type rsa2048 or larger, or ecdsa-p256",
+    );
   }
   // An anchor's own signature is never checked by a peer; everything below it is.
   if (!isAnchor && /SHA-1|MD5/i.test(f.signatureAlgorithm)) {
-    add("weak-signature", cert, `signed with ${f.signatureAlgorithm}, refused at security level 2`, "issue it again (mtls-certs signs with SHA-256 or SHA-384)");
+    add(
+      "weak-signature",
+      cert,
+      `signed with ${f.signatureAlgorithm}, refused at security level 2`,
+      "issue it again (mtls-certs signs with SHA-256 or SHA-384)",
+    );
   }
 }
 
@@ -364,9 +468,17 @@ function checkLeafPurpose(cert: ParsedCert, purpose: VerifyPurpose, add: AddProb
     );
   }
   // RSA key exchange needs keyEncipherment, (EC)DHE signing digitalSignature; a server may use either.
-  const allowed = purpose === "server" ? ["digitalSignature", "keyEncipherment", "keyAgreement"] : ["digitalSignature", "keyAgreement"];
+  const allowed =
+    purpose === "server"
+      ? ["digitalSignature", "keyEncipherment", "keyAgreement"]
+      : ["digitalSignature", "keyAgreement"];
   if (f.keyUsage !== null && !f.keyUsage.some((u) => allowed.includes(u))) {
-    add("key-usage-purpose", cert, `keyUsage ${f.keyUsage.join(", ") || "(empty)"} does not allow a TLS ${purpose} (needs one of ${allowed.join(", ")})`, "issue it again with mtls-certs (leaves get digitalSignature, keyEncipherment)");
+    add(
+      "key-usage-purpose",
+      cert,
+      `keyUsage ${f.keyUsage.join(", ") || "(empty)"} does not allow a TLS ${purpose} (needs one of ${allowed.join(", ")})`,
+      "issue it again with mtls-certs (leaves get digitalSignature, keyEncipherment)",
+    );
   }
 }
 
@@ -374,7 +486,12 @@ function checkLeafPurpose(cert: ParsedCert, purpose: VerifyPurpose, add: AddProb
 function checkIssuerPurpose(cert: ParsedCert, purpose: VerifyPurpose, add: AddProblem): void {
   const eku = cert.facts.extendedKeyUsage;
   if (eku !== null && !eku.includes(PURPOSE_EKU[purpose])) {
-    add("ca-wrong-purpose", cert, `the CA's extendedKeyUsage ${eku.join(", ")} excludes TLS ${purpose} certificates below it`, "use a CA without extendedKeyUsage (mtls-certs ca makes one)");
+    add(
+      "ca-wrong-purpose",
+      cert,
+      `the CA's extendedKeyUsage ${eku.join(", ")} excludes TLS ${purpose} certificates below it`,
+      "use a CA without extendedKeyUsage (mtls-certs ca makes one)",
+    );
   }
 }
 
@@ -401,18 +518,41 @@ function addSanFix(flag: string): string {
   return `add it with \`${flag}\` when issuing the cert again, or (a plugin) put it in the mcp.url of plugins/external/config.yaml and run \`mtls-certs renew --force <name>\``;
 }
 
-async function checkCrl(crl: x509.X509Crl, crlFile: string, leaf: ParsedCert, chain: ParsedCert[], now: Date, add: AddProblem): Promise<void> {
+async function checkCrl(
+  crl: x509.X509Crl,
+  crlFile: string,
+  leaf: ParsedCert,
+  chain: ParsedCert[],
+  now: Date,
+  add: AddProblem,
+): Promise<void> {
   const issuer = chain[1];
   const fromIssuer = issuer !== undefined && crl.issuer === issuer.peculiar.subject && (await verifiesCrl(crl, issuer));
   if (!fromIssuer) {
-    add("crl-not-from-issuer", leaf, `${crlFile} is not signed by this certificate's issuer (CRL issuer "${crl.issuer}")`, "pass the CRL of the CA that issued the certificate");
+    add(
+      "crl-not-from-issuer",
+      leaf,
+      `${crlFile} is not signed by this certificate's issuer (CRL issuer "${crl.issuer}")`,
+      "pass the CRL of the CA that issued the certificate",
+    );
     return;
   }
   if (crl.nextUpdate !== undefined && crl.nextUpdate < now) {
-    add("crl-expired", leaf, `${crlFile} expired ${crl.nextUpdate.toISOString()} (nextUpdate): peers checking CRLs refuse every cert`, "publish a fresh CRL: `mtls-certs crl`");
+    add(
+      "crl-expired",
+      leaf,
+      `${crlFile} expired ${crl.nextUpdate.toISOString()} (nextUpdate): peers checking CRLs refuse every cert`,
+      "publish a fresh CRL: `mtls-certs crl`",
+    );
   }
   const entry = crl.findRevoked(leaf.peculiar);
-  if (entry) add("revoked", leaf, `revoked ${entry.revocationDate.toISOString()}${entry.reason !== undefined ? ` (reason ${entry.reason})` : ""} in ${crlFile}`, "issue a new certificate for it");
+  if (entry)
+    add(
+      "revoked",
+      leaf,
+      `revoked ${entry.revocationDate.toISOString()}${entry.reason !== undefined ? ` (reason ${entry.reason})` : ""} in ${crlFile}`,
+      "issue a new certificate for it",
+    );
 }
 
 async function verifiesCrl(crl: x509.X509Crl, issuer: ParsedCert): Promise<boolean> {

@@ -22,7 +22,11 @@ export interface EnvExportOptions extends ExportOptions {
 
 export function parseEnvFormat(value: string, option = "--format"): EnvFormat {
   if ((ENV_FORMATS as readonly string[]).includes(value)) return value as EnvFormat;
-  throw new MtlsError("E_USAGE", `${option}: unknown format ${JSON.stringify(value)}`, `use one of: ${ENV_FORMATS.join(", ")}`);
+  throw new MtlsError(
+    "E_USAGE",
+    `${option}: unknown format ${JSON.stringify(value)}`,
+    `use one of: ${ENV_FORMATS.join(", ")}`,
+  );
 }
 
 interface Variables {
@@ -32,7 +36,11 @@ interface Variables {
 }
 
 async function collectVariables(o: EnvExportOptions): Promise<Variables> {
-  if (o.plugin === undefined && !o.gateway) throw new MtlsError("E_USAGE", "export env: give --plugin NAME (a plugin server's variables), --gateway (the gateway's), or both");
+  if (o.plugin === undefined && !o.gateway)
+    throw new MtlsError(
+      "E_USAGE",
+      "export env: give --plugin NAME (a plugin server's variables), --gateway (the gateway's), or both",
+    );
   const tree = exportTree(o);
   const show = pathShower(tree, o.prefix);
   const values: Array<[string, string]> = [];
@@ -48,7 +56,11 @@ async function collectVariables(o: EnvExportOptions): Promise<Variables> {
       // 2 = ssl.CERT_REQUIRED: the plugin refuses a gateway without a client cert.
       ["PLUGINS_SERVER_SSL_CERT_REQS", "2"],
     );
-    if (plugin.keyEncrypted) toSet.push(["PLUGINS_SERVER_SSL_KEYFILE_PASSWORD", `${plugin.files.key} is encrypted: set this to its passphrase`]);
+    if (plugin.keyEncrypted)
+      toSet.push([
+        "PLUGINS_SERVER_SSL_KEYFILE_PASSWORD",
+        `${plugin.files.key} is encrypted: set this to its passphrase`,
+      ]);
     caFile = plugin.caFile;
   }
   if (o.gateway) {
@@ -61,7 +73,11 @@ async function collectVariables(o: EnvExportOptions): Promise<Variables> {
       // Plugin certs carry their name, localhost and the host of mcp.url: the check can stay on.
       ["PLUGINS_CLIENT_MTLS_CHECK_HOSTNAME", "true"],
     );
-    if (gateway.keyEncrypted) toSet.push(["PLUGINS_CLIENT_MTLS_KEYFILE_PASSWORD", `${gateway.files.key} is encrypted: set this to its passphrase`]);
+    if (gateway.keyEncrypted)
+      toSet.push([
+        "PLUGINS_CLIENT_MTLS_KEYFILE_PASSWORD",
+        `${gateway.files.key} is encrypted: set this to its passphrase`,
+      ]);
     caFile ??= gateway.caFile;
   }
   // Seed 000: a gateway that checks client certs reads its CA file from CA_CERT_PATH.
@@ -77,7 +93,11 @@ export async function exportEnv(o: EnvExportOptions): Promise<ExportResult> {
 }
 
 /** Pure: variables in, the text of one format out. Passwords are never filled in, only named. */
-export function formatVariables(values: ReadonlyArray<[string, string]>, toSet: ReadonlyArray<[string, string]>, format: EnvFormat): string {
+export function formatVariables(
+  values: ReadonlyArray<[string, string]>,
+  toSet: ReadonlyArray<[string, string]>,
+  format: EnvFormat,
+): string {
   const comments = toSet.map(([name, why]) => `# ${name}=   (${why})\n`).join("");
   switch (format) {
     case "dotenv":
@@ -94,7 +114,11 @@ export function formatVariables(values: ReadonlyArray<[string, string]>, toSet: 
 /** Bare when safe, else single-quoted (literal in docker compose's env files and python-dotenv). */
 function dotenvValue(name: string, value: string): string {
   if (/^[A-Za-z0-9_./:@+,-]*$/.test(value)) return value;
-  if (/['\n]/.test(value)) throw new MtlsError("E_USAGE", `${name}: ${JSON.stringify(value)} cannot be written to a .env file (it has a quote or newline); use --format json or shell`);
+  if (/['\n]/.test(value))
+    throw new MtlsError(
+      "E_USAGE",
+      `${name}: ${JSON.stringify(value)} cannot be written to a .env file (it has a quote or newline); use --format json or shell`,
+    );
   return `'${value}'`;
 }
 
@@ -122,6 +146,8 @@ export async function exportPluginTls(o: ExportOptions & { plugin: string }): Pr
     plugin_ca: path(plugin.caFile),
     plugin_key_encrypted: plugin.keyEncrypted,
   });
-  const notes = [gateway, plugin].filter((l) => l.keyEncrypted).map((l) => `${l.files.key} is encrypted: the block says where its passphrase goes`);
+  const notes = [gateway, plugin]
+    .filter((l) => l.keyEncrypted)
+    .map((l) => `${l.files.key} is encrypted: the block says where its passphrase goes`);
   return { text, notes, written: [], secret: false };
 }

@@ -11,7 +11,15 @@ import { namespaceSans } from "../pki/profiles.js";
 import { checkDnsName } from "../pki/names.js";
 import type { TreePaths } from "../store/paths.js";
 import { listDirectories, readText } from "../store/write.js";
-import { base64, exportTree, keyInTheClear, requireLeaf, type ExportOptions, type ExportResult, type LeafSource } from "./sources.js";
+import {
+  base64,
+  exportTree,
+  keyInTheClear,
+  requireLeaf,
+  type ExportOptions,
+  type ExportResult,
+  type LeafSource,
+} from "./sources.js";
 
 export interface KubernetesExportOptions extends ExportOptions {
   /** Namespace of every object. Default mcp-system, as in seed 003. */
@@ -38,7 +46,11 @@ export const K8S_NAMES = {
   peerAuthentication: "mcp-gateway-mtls",
 } as const;
 
-type KubernetesObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
+type KubernetesObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
 
 /** An RFC 1123 label: what every Kubernetes object name here must be. */
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -51,12 +63,34 @@ const K8S_NAME_MAX = 63;
 export function kubernetesName(raw: string, where: string): { name: string; changes: string[] } {
   const changes: string[] = [];
   let name = raw;
-  if (name !== name.toLowerCase()) (name = name.toLowerCase()), changes.push("lower-cased");
-  if (/[_.]/.test(name)) (name = name.replace(/[_.]/g, "-")), changes.push("'_' and '.' replaced by '-'");
-  if (/[^a-z0-9-]/.test(name)) (name = name.replace(/[^a-z0-9-]/g, "")), changes.push("characters other than a-z, 0-9 and '-' dropped");
-  if (/--|^-|-$/.test(name)) (name = name.replace(/-+/g, "-").replace(/^-|-$/g, "")), changes.push("repeated, leading or trailing '-' removed");
-  if (name.length > K8S_NAME_MAX) (name = name.slice(0, K8S_NAME_MAX).replace(/-+$/, "")), changes.push(`cut to ${K8S_NAME_MAX} characters`);
-  if (!K8S_NAME.test(name)) throw new MtlsError("E_BAD_NAME", `${where}: ${JSON.stringify(raw)} cannot become a Kubernetes name`, "rename it with letters and digits");
+  const apply = (test: boolean, next: () => string, change: string): void => {
+    if (!test) return;
+    name = next();
+    changes.push(change);
+  };
+  apply(name !== name.toLowerCase(), () => name.toLowerCase(), "lower-cased");
+  apply(/[_.]/.test(name), () => name.replace(/[_.]/g, "-"), "'_' and '.' replaced by '-'");
+  apply(
+    /[^a-z0-9-]/.test(name),
+    () => name.replace(/[^a-z0-9-]/g, ""),
+    "characters other than a-z, 0-9 and '-' dropped",
+  );
+  apply(
+    /--|^-|-$/.test(name),
+    () => name.replace(/-+/g, "-").replace(/^-|-$/g, ""),
+    "repeated, leading or trailing '-' removed",
+  );
+  apply(
+    name.length > K8S_NAME_MAX,
+    () => name.slice(0, K8S_NAME_MAX).replace(/-+$/, ""),
+    `cut to ${K8S_NAME_MAX} characters`,
+  );
+  if (!K8S_NAME.test(name))
+    throw new MtlsError(
+      "E_BAD_NAME",
+      `${where}: ${JSON.stringify(raw)} cannot become a Kubernetes name`,
+      "rename it with letters and digits",
+    );
   return { name, changes };
 }
 
@@ -64,31 +98,60 @@ function parseService(value: string): { name: string; port: number } {
   const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?):([0-9]{1,5})$/.exec(value);
   const port = Number(match?.[3]);
   if (!match?.[1] || match[1].length > K8S_NAME_MAX || port < 1 || port > 65535) {
-    throw new MtlsError("E_USAGE", `--service: ${JSON.stringify(value)} is not NAME:PORT (a Kubernetes Service name and a port 1-65535)`);
+    throw new MtlsError(
+      "E_USAGE",
+      `--service: ${JSON.stringify(value)} is not NAME:PORT (a Kubernetes Service name and a port 1-65535)`,
+    );
   }
   return { name: match[1], port };
 }
 
-function secret(name: string, namespace: string, type: string, data: Record<string, string>, extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): KubernetesObject {
+function secret(
+  name: string,
+  namespace: string,
+  type: string,
+  data: Record<string, string>,
+  extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+): KubernetesObject {
   const encoded = Object.fromEntries(Object.entries(data).map(([key, text]) => [key, base64(text)]));
   return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace, ...extra }, type, data: encoded };
 }
 
 function toYaml(header: string[], objects: readonly KubernetesObject[]): string {
-  return header.map((line) => `# ${line}\n`).join("") + objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("");
+  return (
+    header.map((line) => `# ${line}\n`).join("") + objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("")
+  );
 }
 
 /** The signing CA's cert (with its chain) and key: the intermediate when the tree has one. */
-async function signingCa(tree: TreePaths, passphrase: string | undefined): Promise<{ certPem: string; keyPem: string; rootPem: string; intermediate: boolean }> {
+async function signingCa(
+  tree: TreePaths,
+  passphrase: string | undefined,
+): Promise<{ certPem: string; keyPem: string; rootPem: string; intermediate: boolean }> {
   const rootPem = await readText(tree.caCert);
   const rootKey = await readText(tree.caKey);
-  if (rootPem === undefined || rootKey === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: no CA in ${tree.root}`, "run `mtls-certs all` (or `mtls-certs ca`) first");
+  if (rootPem === undefined || rootKey === undefined)
+    throw new MtlsError(
+      "E_CA_MISSING",
+      `${tree.caCert}: no CA in ${tree.root}`,
+      "run `mtls-certs all` (or `mtls-certs ca`) first",
+    );
   const intermediatePem = await readText(tree.intermediateCert);
   const intermediateKey = await readText(tree.intermediateKey);
   if (intermediatePem !== undefined && intermediateKey !== undefined) {
-    return { certPem: intermediatePem.trimEnd() + "\n" + rootPem, keyPem: await keyInTheClear(intermediateKey, tree.intermediateKey, passphrase, "cert-manager"), rootPem, intermediate: true };
+    return {
+      certPem: intermediatePem.trimEnd() + "\n" + rootPem,
+      keyPem: await keyInTheClear(intermediateKey, tree.intermediateKey, passphrase, "cert-manager"),
+      rootPem,
+      intermediate: true,
+    };
   }
-  return { certPem: rootPem, keyPem: await keyInTheClear(rootKey, tree.caKey, passphrase, "cert-manager"), rootPem, intermediate: false };
+  return {
+    certPem: rootPem,
+    keyPem: await keyInTheClear(rootKey, tree.caKey, passphrase, "cert-manager"),
+    rootPem,
+    intermediate: false,
+  };
 }
 
 const HOUR_MS = 3_600_000;
@@ -113,7 +176,8 @@ export function describeForCertManager(pem: string): {
 } {
   const { node, facts } = parseCert(pem);
   const subject = node.subject.split("\n");
-  const values = (attribute: string) => subject.filter((line) => line.startsWith(`${attribute}=`)).map((line) => line.slice(attribute.length + 1));
+  const values = (attribute: string) =>
+    subject.filter((line) => line.startsWith(`${attribute}=`)).map((line) => line.slice(attribute.length + 1));
   const sans = (prefix: string) => facts.sans.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length));
   return {
     commonName: values("CN")[0] ?? "",
@@ -121,7 +185,9 @@ export function describeForCertManager(pem: string): {
     organizationalUnits: values("OU"),
     dnsNames: sans("DNS:"),
     ipAddresses: sans("IP:"),
-    usages: [...(facts.keyUsage ?? []), ...(facts.extendedKeyUsage ?? [])].map((u) => USAGE_NAMES[u]).filter((u): u is string => u !== undefined),
+    usages: [...(facts.keyUsage ?? []), ...(facts.extendedKeyUsage ?? [])]
+      .map((u) => USAGE_NAMES[u])
+      .filter((u): u is string => u !== undefined),
     privateKey: { algorithm: node.publicKey.asymmetricKeyType === "rsa" ? "RSA" : "ECDSA", size: facts.keyBits ?? 0 },
     hours: Math.round((Date.parse(facts.notAfter) - Date.parse(facts.notBefore)) / HOUR_MS),
   };
@@ -137,9 +203,13 @@ interface Issued {
 function certificateObject(item: Issued, namespace: string, notes: string[]): KubernetesObject {
   const facts = describeForCertManager(item.leaf.certPem);
   const dnsNames = [...facts.dnsNames];
-  for (const extra of item.clusterNames) if (!dnsNames.some((n) => n.toLowerCase() === extra.toLowerCase())) dnsNames.push(extra);
+  for (const extra of item.clusterNames)
+    if (!dnsNames.some((n) => n.toLowerCase() === extra.toLowerCase())) dnsNames.push(extra);
   const missing = dnsNames.length - facts.dnsNames.length;
-  if (missing > 0) notes.push(`${item.leaf.files.cert} lacks ${missing} in-cluster name(s) the Certificate ${item.name} lists; cert-manager re-issues it with them (or make the cert with \`--namespace ${namespace}\`)`);
+  if (missing > 0)
+    notes.push(
+      `${item.leaf.files.cert} lacks ${missing} in-cluster name(s) the Certificate ${item.name} lists; cert-manager re-issues it with them (or make the cert with \`--namespace ${namespace}\`)`,
+    );
   const renewBeforeHours = Math.round((facts.hours * 2) / 3);
   return {
     apiVersion: "cert-manager.io/v1",
@@ -162,7 +232,10 @@ function certificateObject(item: Issued, namespace: string, notes: string[]): Ku
 }
 
 /** Annotations that let cert-manager adopt a Secret it did not write, instead of re-issuing at once. */
-function adoptionMarks(name: string, leafPem: string): { labels: Record<string, string>; annotations: Record<string, string> } {
+function adoptionMarks(
+  name: string,
+  leafPem: string,
+): { labels: Record<string, string>; annotations: Record<string, string> } {
   const facts = describeForCertManager(leafPem);
   return {
     labels: { "controller.cert-manager.io/fao": "true" },
@@ -200,16 +273,30 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
     const leaf = await requireLeaf(tree, "plugin", plugin, "plugin");
     const { name, changes } = kubernetesName(`mcp-plugin-${plugin}`, `plugin ${plugin}`);
     const holder = taken.get(name);
-    if (holder) throw new MtlsError("E_BAD_NAME", `plugin ${plugin}: its Kubernetes name ${name} is already the name of ${holder}`, "rename one of the plugins (Kubernetes names are lower case)");
+    if (holder)
+      throw new MtlsError(
+        "E_BAD_NAME",
+        `plugin ${plugin}: its Kubernetes name ${name} is already the name of ${holder}`,
+        "rename one of the plugins (Kubernetes names are lower case)",
+      );
     taken.set(name, `plugin ${plugin}`);
-    if (changes.length > 0) notes.push(`plugin ${plugin}: Secret and Certificate named ${name} (${changes.join(", ")})`);
+    if (changes.length > 0)
+      notes.push(`plugin ${plugin}: Secret and Certificate named ${name} (${changes.join(", ")})`);
     issued.push({ name, leaf, clusterNames: namespaceSans(plugin, namespace).map((s) => s.value) });
   }
 
   const objects: KubernetesObject[] = [
     // ingress-nginx checks client certs against this Secret (auth-tls-secret: <ns>/gateway-client-ca).
     secret(K8S_NAMES.clientCa, namespace, "Opaque", { "ca.crt": gateway.caPem }),
-    ...issued.map((item) => secret(item.name, namespace, "kubernetes.io/tls", leafData(item.leaf), adoptionMarks(item.name, item.leaf.certPem))),
+    ...issued.map((item) =>
+      secret(
+        item.name,
+        namespace,
+        "kubernetes.io/tls",
+        leafData(item.leaf),
+        adoptionMarks(item.name, item.leaf.certPem),
+      ),
+    ),
   ];
   let serverSecret: string | undefined;
   if (server && o.server !== undefined) {
@@ -218,8 +305,15 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
   }
   objects.push(ingressObject(namespace, service, o.server, serverSecret, splitPemBlocks(gateway.caPem).length + 1));
   // The hand-off: cert-manager signs with the same CA, so renewed certs chain to the same root.
-  objects.push(secret(K8S_NAMES.caKeyPair, namespace, "kubernetes.io/tls", { "tls.crt": ca.certPem, "tls.key": ca.keyPem }));
-  objects.push({ apiVersion: "cert-manager.io/v1", kind: "Issuer", metadata: { name: K8S_NAMES.issuer, namespace }, spec: { ca: { secretName: K8S_NAMES.caKeyPair } } });
+  objects.push(
+    secret(K8S_NAMES.caKeyPair, namespace, "kubernetes.io/tls", { "tls.crt": ca.certPem, "tls.key": ca.keyPem }),
+  );
+  objects.push({
+    apiVersion: "cert-manager.io/v1",
+    kind: "Issuer",
+    metadata: { name: K8S_NAMES.issuer, namespace },
+    spec: { ca: { secretName: K8S_NAMES.caKeyPair } },
+  });
   objects.push(...issued.map((item) => certificateObject(item, namespace, notes)));
 
   const header = [
@@ -231,12 +325,22 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
 }
 
 function checkNamespace(namespace: string): string {
-  if (!K8S_NAME.test(namespace) || namespace.length > K8S_NAME_MAX) throw new MtlsError("E_USAGE", `--namespace: ${JSON.stringify(namespace)} is not a Kubernetes namespace name (lower case letters, digits, '-'; at most 63)`);
+  if (!K8S_NAME.test(namespace) || namespace.length > K8S_NAME_MAX)
+    throw new MtlsError(
+      "E_USAGE",
+      `--namespace: ${JSON.stringify(namespace)} is not a Kubernetes namespace name (lower case letters, digits, '-'; at most 63)`,
+    );
   return namespace;
 }
 
 /** The Ingress of seed 003: ingress-nginx requires a client cert from the tree's CA. */
-function ingressObject(namespace: string, service: { name: string; port: number }, host: string | undefined, tlsSecret: string | undefined, verifyDepth: number): KubernetesObject {
+function ingressObject(
+  namespace: string,
+  service: { name: string; port: number },
+  host: string | undefined,
+  tlsSecret: string | undefined,
+  verifyDepth: number,
+): KubernetesObject {
   if (host !== undefined) checkDnsName(host, "--server");
   const backend = { service: { name: service.name, port: { number: service.port } } };
   return {
@@ -264,7 +368,9 @@ function ingressObject(namespace: string, service: { name: string; port: number 
     spec: {
       ingressClassName: "nginx",
       ...(host !== undefined && tlsSecret !== undefined ? { tls: [{ hosts: [host], secretName: tlsSecret }] } : {}),
-      rules: [{ ...(host !== undefined ? { host } : {}), http: { paths: [{ path: "/", pathType: "Prefix", backend }] } }],
+      rules: [
+        { ...(host !== undefined ? { host } : {}), http: { paths: [{ path: "/", pathType: "Prefix", backend }] } },
+      ],
     },
   };
 }
@@ -273,10 +379,23 @@ function ingressObject(namespace: string, service: { name: string; port: number 
 export async function exportIstio(o: KubernetesExportOptions): Promise<ExportResult> {
   const namespace = checkNamespace(o.namespace ?? DEFAULT_NAMESPACE);
   const tree = exportTree(o);
-  const [intermediatePem, intermediateKey, rootPem] = await Promise.all([readText(tree.intermediateCert), readText(tree.intermediateKey), readText(tree.caCert)]);
-  if (rootPem === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: no CA in ${tree.root}`, "run `mtls-certs ca --intermediate` first");
+  const [intermediatePem, intermediateKey, rootPem] = await Promise.all([
+    readText(tree.intermediateCert),
+    readText(tree.intermediateKey),
+    readText(tree.caCert),
+  ]);
+  if (rootPem === undefined)
+    throw new MtlsError(
+      "E_CA_MISSING",
+      `${tree.caCert}: no CA in ${tree.root}`,
+      "run `mtls-certs ca --intermediate` first",
+    );
   if (intermediatePem === undefined || intermediateKey === undefined) {
-    throw new MtlsError("E_NOT_FOUND", `${tree.intermediateCert}: the tree has no intermediate CA; Istio's CA must be one, so the mesh's root stays the tree's root`, `run \`mtls-certs ca --intermediate --out ${tree.root}\``);
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `${tree.intermediateCert}: the tree has no intermediate CA; Istio's CA must be one, so the mesh's root stays the tree's root`,
+      `run \`mtls-certs ca --intermediate --out ${tree.root}\``,
+    );
   }
   const objects: KubernetesObject[] = [
     secret(K8S_NAMES.istioSecret, K8S_NAMES.istioNamespace, "Opaque", {

@@ -11,7 +11,19 @@ import { splitPemBlocks } from "../pki/cert-facts.js";
 import { withLock } from "../store/lock.js";
 import { CERT_MODE, KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
 import { renderTemplate } from "./render.js";
-import { crlFile, exportTree, keyInTheClear, parseListen, parseUpstream, pathShower, requireLeaf, type ExportOptions, type ExportResult, type LeafSource, type Listen } from "./sources.js";
+import {
+  crlFile,
+  exportTree,
+  keyInTheClear,
+  parseListen,
+  parseUpstream,
+  pathShower,
+  requireLeaf,
+  type ExportOptions,
+  type ExportResult,
+  type LeafSource,
+  type Listen,
+} from "./sources.js";
 
 export interface ProxyExportOptions extends ExportOptions {
   /** The named server whose cert the proxy serves: certs/mcp/servers/<name>/ (`mtls-certs server`). */
@@ -58,15 +70,20 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
   const leaf = await requireLeaf(tree, "server", o.server, "--server");
   const crlSource = await crlFile(tree, leaf.caPem);
   const notes: string[] = [];
-  const crlGap = crlSource && crlSource.missing.length > 0
-    ? `${crlSource.file} is not enforced: it has no CRL from ${crlSource.missing.join(" or ")}, and a proxy that checks revocation needs one from every CA of the chain (else it refuses every client)`
-    : undefined;
+  const crlGap =
+    crlSource && crlSource.missing.length > 0
+      ? `${crlSource.file} is not enforced: it has no CRL from ${crlSource.missing.join(" or ")}, and a proxy that checks revocation needs one from every CA of the chain (else it refuses every client)`
+      : undefined;
   if (crlGap) notes.push(crlGap);
   const crl = crlGap ? undefined : crlSource?.file;
   if (crl && crlSource?.nextUpdate && crlSource.nextUpdate < new Date()) {
-    notes.push(`${crl} expired at its nextUpdate ${crlSource.nextUpdate.toISOString()}: nginx and HAProxy refuse every client until it is refreshed (\`mtls-certs crl\`, then reload)`);
+    notes.push(
+      `${crl} expired at its nextUpdate ${crlSource.nextUpdate.toISOString()}: nginx and HAProxy refuse every client until it is refreshed (\`mtls-certs crl\`, then reload)`,
+    );
   }
-  const chain = splitPemBlocks(leaf.caPem).filter((pem) => !selfSigned(pem)).map((pem) => pem + "\n");
+  const chain = splitPemBlocks(leaf.caPem)
+    .filter((pem) => !selfSigned(pem))
+    .map((pem) => pem + "\n");
   const verifyDepth = Math.max(2, splitPemBlocks(leaf.caPem).length + 1);
   return { leaf, listen, upstream, crl, crlGap, show, tree: tree.root, verifyDepth, chain, lock: tree.lock, notes };
 }
@@ -78,12 +95,20 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
 async function presentedCert(p: ProxyInputs): Promise<{ file: string; written: string[] }> {
   if (p.chain.length === 0) return { file: p.leaf.files.cert, written: [] };
   const file = join(p.leaf.files.dir, FULL_CHAIN);
-  return { file, written: await writeIfChanged(p.lock, file, p.leaf.certPem.trimEnd() + "\n" + p.chain.join(""), CERT_MODE) };
+  return {
+    file,
+    written: await writeIfChanged(p.lock, file, p.leaf.certPem.trimEnd() + "\n" + p.chain.join(""), CERT_MODE),
+  };
 }
 
 /** A path as a config token: quoted where it has spaces or syntax characters; refused where no quoting is safe. */
 function configToken(path: string, quote: "'" | '"'): string {
-  if (/["'\\$\n\r\t]/.test(path)) throw new MtlsError("E_USAGE", `${path}: a path with quotes, backslashes, $ or control characters cannot go into a proxy config safely`, "move the tree, or use --prefix");
+  if (/["'\\$\n\r\t]/.test(path))
+    throw new MtlsError(
+      "E_USAGE",
+      `${path}: a path with quotes, backslashes, $ or control characters cannot go into a proxy config safely`,
+      "move the tree, or use --prefix",
+    );
   return /^[A-Za-z0-9._/@+:=,-]+$/.test(path) ? path : `${quote}${path}${quote}`;
 }
 
@@ -109,7 +134,8 @@ export async function exportNginx(o: ProxyExportOptions): Promise<ExportResult> 
     crl_gap: p.crlGap,
     upstream: p.upstream.origin,
   });
-  if (p.leaf.keyEncrypted) p.notes.push(`${p.leaf.files.key} is encrypted: set ssl_password_file to a file holding its passphrase`);
+  if (p.leaf.keyEncrypted)
+    p.notes.push(`${p.leaf.files.key} is encrypted: set ssl_password_file to a file holding its passphrase`);
   return { text, notes: p.notes, written: presented.written, secret: false };
 }
 
@@ -154,7 +180,12 @@ async function writeIfChanged(lock: string, path: string, pem: string, mode: num
 export async function exportCaddy(o: ProxyExportOptions): Promise<ExportResult> {
   const p = await proxyInputs(o);
   const token = (path: string) => configToken(p.show(path), '"');
-  if (p.leaf.keyEncrypted) throw new MtlsError("E_PASSPHRASE", `${p.leaf.files.key}: the key is encrypted and Caddy cannot open an encrypted key`, "issue the server cert without --key-passphrase-env for Caddy");
+  if (p.leaf.keyEncrypted)
+    throw new MtlsError(
+      "E_PASSPHRASE",
+      `${p.leaf.files.key}: the key is encrypted and Caddy cannot open an encrypted key`,
+      "issue the server cert without --key-passphrase-env for Caddy",
+    );
   const presented = await presentedCert(p);
   const text = renderTemplate("Caddyfile", {
     tree: p.tree,
@@ -166,6 +197,7 @@ export async function exportCaddy(o: ProxyExportOptions): Promise<ExportResult> 
     crl: p.crl === undefined ? undefined : p.show(p.crl),
     upstream: p.upstream.hostPort,
   });
-  if (p.crl !== undefined) p.notes.push(`Caddy does not check CRLs: revoked certificates in ${p.crl} are still accepted by this config`);
+  if (p.crl !== undefined)
+    p.notes.push(`Caddy does not check CRLs: revoked certificates in ${p.crl} are still accepted by this config`);
   return { text, notes: p.notes, written: presented.written, secret: false };
 }

@@ -56,18 +56,28 @@ export function exportTree(o: ExportOptions): TreePaths {
 }
 
 /** The cert, key and CA file of one leaf; `option` names the flag that asked for it. */
-export async function requireLeaf(tree: TreePaths, role: TreeLeafRole, name: string, option: string): Promise<LeafSource> {
+export async function requireLeaf(
+  tree: TreePaths,
+  role: TreeLeafRole,
+  name: string,
+  option: string,
+): Promise<LeafSource> {
   if (role !== "gateway") checkName(name, option);
   const files = leafFiles(tree, role, name);
   const [certPem, keyPem] = await Promise.all([readText(files.cert), readText(files.key)]);
   const what = role === "gateway" ? "the gateway" : `${option} ${name}`;
   if (certPem === undefined || keyPem === undefined) {
     const missing = certPem === undefined ? files.cert : files.key;
-    throw new MtlsError("E_NOT_FOUND", `${what}: no certificate yet (${missing} is missing)`, `make it with \`${MAKES[role](name)}\`${tree.root === treePaths(DEFAULT_OUT).root ? "" : ` --out ${tree.root}`}`);
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `${what}: no certificate yet (${missing} is missing)`,
+      `make it with \`${MAKES[role](name)}\`${tree.root === treePaths(DEFAULT_OUT).root ? "" : ` --out ${tree.root}`}`,
+    );
   }
   const caFile = await caFileFor(tree, files);
   const caPem = await readText(caFile);
-  if (caPem === undefined) throw new MtlsError("E_CA_MISSING", `${caFile}: missing`, "run `mtls-certs ca` to create the CA");
+  if (caPem === undefined)
+    throw new MtlsError("E_CA_MISSING", `${caFile}: missing`, "run `mtls-certs ca` to create the CA");
   return { files, certPem, keyPem, caFile, caPem, keyEncrypted: keyPem.includes("ENCRYPTED PRIVATE KEY") };
 }
 
@@ -93,7 +103,9 @@ export async function crlFile(tree: TreePaths, caPem: string): Promise<CrlSource
   const { X509Crl, X509Certificate } = await import("../pki/x509.js");
   const crls = splitPemBlocks(text, "X509 CRL").map((pem) => new X509Crl(pem));
   const issuers = new Set(crls.map((crl) => crl.issuer));
-  const missing = splitPemBlocks(caPem).map((pem) => new X509Certificate(pem).subject).filter((subject) => !issuers.has(subject));
+  const missing = splitPemBlocks(caPem)
+    .map((pem) => new X509Certificate(pem).subject)
+    .filter((subject) => !issuers.has(subject));
   const updates = crls.map((crl) => crl.nextUpdate).filter((d): d is Date => d !== undefined);
   const nextUpdate = updates.length > 0 ? new Date(Math.min(...updates.map((d) => d.getTime()))) : undefined;
   return { file: tree.caCrl, missing, nextUpdate };
@@ -102,7 +114,12 @@ export async function crlFile(tree: TreePaths, caPem: string): Promise<CrlSource
 /** Shows a path of the tree: real and absolute, or under `--prefix` (a POSIX path in a container). */
 export function pathShower(tree: TreePaths, prefix: string | undefined): (path: string) => string {
   if (prefix === undefined) return (path) => path;
-  if (!prefix.startsWith("/")) throw new MtlsError("E_USAGE", `--prefix: ${JSON.stringify(prefix)} is not an absolute path`, "give where the tree is mounted in the container, e.g. /app/certs/mcp");
+  if (!prefix.startsWith("/"))
+    throw new MtlsError(
+      "E_USAGE",
+      `--prefix: ${JSON.stringify(prefix)} is not an absolute path`,
+      "give where the tree is mounted in the container, e.g. /app/certs/mcp",
+    );
   const base = prefix.length > 1 ? prefix.replace(/\/+$/, "") : prefix;
   return (path) => {
     const inside = relative(tree.root, path);
@@ -120,9 +137,11 @@ export interface Listen {
 /** `PORT`, `HOST:PORT` or `[IPv6]:PORT`; the port 1–65535. */
 export function parseListen(value: string, option = "--listen"): Listen {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]:|([^:[\]]+):)?([^:]*)$/.exec(value.trim());
-  if (!match) throw new MtlsError("E_USAGE", `${option}: ${JSON.stringify(value)} is not PORT, HOST:PORT or [IPv6]:PORT`);
+  if (!match)
+    throw new MtlsError("E_USAGE", `${option}: ${JSON.stringify(value)} is not PORT, HOST:PORT or [IPv6]:PORT`);
   const [, v6, host, port = ""] = match;
-  if (v6 !== undefined && isIP(v6) !== 6) throw new MtlsError("E_BAD_IP", `${option}: ${JSON.stringify(v6)} is not an IPv6 address`);
+  if (v6 !== undefined && isIP(v6) !== 6)
+    throw new MtlsError("E_BAD_IP", `${option}: ${JSON.stringify(v6)} is not an IPv6 address`);
   if (host !== undefined && isIP(host) === 0) checkDnsName(host, option);
   return { host: v6 ?? host, port: parseWholeNumber(port, `${option} port`, 1, 65535) };
 }
@@ -144,12 +163,25 @@ export function parseUpstream(value: string, option = "--upstream"): Upstream {
   try {
     url = new URL(value);
   } catch {
-    throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} is not a URL`, "give the gateway's address, e.g. http://127.0.0.1:4444");
+    throw new MtlsError(
+      "E_BAD_URL",
+      `${option}: ${JSON.stringify(value)} is not a URL`,
+      "give the gateway's address, e.g. http://127.0.0.1:4444",
+    );
   }
-  if (url.protocol !== "http:") throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} is not an http:// URL`, "the proxy terminates TLS; give the gateway's plain-HTTP address, e.g. http://127.0.0.1:4444");
+  if (url.protocol !== "http:")
+    throw new MtlsError(
+      "E_BAD_URL",
+      `${option}: ${JSON.stringify(value)} is not an http:// URL`,
+      "the proxy terminates TLS; give the gateway's plain-HTTP address, e.g. http://127.0.0.1:4444",
+    );
   if (!url.hostname) throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} has no host`);
   if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username || url.password) {
-    throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} has a path, query or credentials`, "give only scheme, host and port, e.g. http://127.0.0.1:4444");
+    throw new MtlsError(
+      "E_BAD_URL",
+      `${option}: ${JSON.stringify(value)} has a path, query or credentials`,
+      "give only scheme, host and port, e.g. http://127.0.0.1:4444",
+    );
   }
   const hostPort = `${url.hostname}:${url.port || "80"}`;
   return { origin: `http://${hostPort}`, hostPort };
@@ -165,9 +197,19 @@ export async function saveExport(path: string, result: ExportResult): Promise<vo
  * A key in the clear, for a consumer that cannot open an encrypted one (HAProxy, cert-manager,
  * istiod). A plain key keeps its exact bytes.
  */
-export async function keyInTheClear(pem: string, file: string, passphrase: string | undefined, consumer: string): Promise<string> {
+export async function keyInTheClear(
+  pem: string,
+  file: string,
+  passphrase: string | undefined,
+  consumer: string,
+): Promise<string> {
   if (!pem.includes("ENCRYPTED")) return pem;
-  if (passphrase === undefined) throw new MtlsError("E_PASSPHRASE", `${file}: the key is encrypted and ${consumer} cannot open an encrypted key`, "pass --key-passphrase-env VAR with its passphrase: the output then holds the key decrypted");
+  if (passphrase === undefined)
+    throw new MtlsError(
+      "E_PASSPHRASE",
+      `${file}: the key is encrypted and ${consumer} cannot open an encrypted key`,
+      "pass --key-passphrase-env VAR with its passphrase: the output then holds the key decrypted",
+    );
   return (await importPrivateKey(pem, file, passphrase)).privateKeyPem;
 }
 

@@ -6,7 +6,12 @@
  */
 import { X509Certificate as NodeCert, type KeyObject } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Certificate, NameConstraints, id_ce_nameConstraints, type GeneralName as AsnGeneralName } from "@peculiar/asn1-x509";
+import {
+  Certificate,
+  NameConstraints,
+  id_ce_nameConstraints,
+  type GeneralName as AsnGeneralName,
+} from "@peculiar/asn1-x509";
 import * as x509 from "./x509.js";
 import { describeKey } from "./keys.js";
 import { isSelfSigned } from "./issued-by.js";
@@ -78,7 +83,9 @@ const KEY_USAGE_NAMES: ReadonlyArray<readonly [x509.KeyUsageFlags, string]> = [
   [x509.KeyUsageFlags.decipherOnly, "decipherOnly"],
 ];
 
-const EKU_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(x509.ExtendedKeyUsage).map(([name, oid]) => [oid, name]));
+const EKU_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(x509.ExtendedKeyUsage).map(([name, oid]) => [oid, name]),
+);
 
 export function splitPemBlocks(text: string, label = "CERTIFICATE"): string[] {
   return text.match(new RegExp(`-----BEGIN ${label}-----[\\s\\S]+?-----END ${label}-----`, "g")) ?? [];
@@ -157,7 +164,8 @@ export function formatGeneralName(type: string, value: string): string {
 
 function nameConstraintsFacts(ext: x509.Extension): NameConstraintsFacts {
   const nc = AsnConvert.parse(ext.value, NameConstraints);
-  const list = (subtrees: NameConstraints["permittedSubtrees"]) => (subtrees ? Array.from(subtrees, (s) => formatSubtree(s.base)) : []);
+  const list = (subtrees: NameConstraints["permittedSubtrees"]) =>
+    subtrees ? Array.from(subtrees, (s) => formatSubtree(s.base)) : [];
   return { permitted: list(nc.permittedSubtrees), excluded: list(nc.excludedSubtrees), critical: ext.critical };
 }
 

@@ -6,7 +6,13 @@
  * `example.com` permits example.com and every name under it, `.example.com` only names under it.
  */
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from "@peculiar/asn1-x509";
+import {
+  GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  NameConstraints,
+  id_ce_nameConstraints,
+} from "@peculiar/asn1-x509";
 import { BlockList, isIP } from "node:net";
 import { MtlsError } from "../errors.js";
 import { checkDnsName } from "./names.js";
@@ -61,7 +67,12 @@ export function caExtensionsFromFlags(f: NameConstraintFlags): x509.Extension[] 
 /** A DNS suffix: a DNS name, optionally with a leading `.` (subdomains only, as OpenSSL reads it). */
 function checkDnsSuffix(value: string, flag: string): string {
   const dot = value.startsWith(".") ? "." : "";
-  if (value.includes("*")) throw new MtlsError("E_BAD_SAN", `${flag}: ${JSON.stringify(value)} is not a DNS suffix`, "give a domain such as example.com (it and every name under it) or .example.com (only names under it)");
+  if (value.includes("*"))
+    throw new MtlsError(
+      "E_BAD_SAN",
+      `${flag}: ${JSON.stringify(value)} is not a DNS suffix`,
+      "give a domain such as example.com (it and every name under it) or .example.com (only names under it)",
+    );
   return dot + checkDnsName(value.slice(dot.length), flag).toLowerCase();
 }
 
@@ -72,7 +83,11 @@ function checkCidr(value: string, flag: string): string {
   const max = family === 6 ? 128 : 32;
   const prefix = prefixText === undefined ? max : /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
   if (family === 0 || extra !== undefined || !(prefix >= 0 && prefix <= max)) {
-    throw new MtlsError("E_BAD_IP", `${flag}: ${JSON.stringify(value)} is not an address range`, "give an address with a prefix length, such as 10.0.0.0/8, 127.0.0.1/32 or fd00::/8");
+    throw new MtlsError(
+      "E_BAD_IP",
+      `${flag}: ${JSON.stringify(value)} is not an address range`,
+      "give an address with a prefix length, such as 10.0.0.0/8, 127.0.0.1/32 or fd00::/8",
+    );
   }
   return `${address}/${prefix}`;
 }
@@ -108,7 +123,12 @@ export function constraintsOf(extension: x509.Extension): NameConstraintSet {
   const ipOf = (list: GeneralName[]) => list.flatMap((g) => (g.iPAddress === undefined ? [] : [g.iPAddress]));
   const permitted = names(parsed.permittedSubtrees);
   const excluded = names(parsed.excludedSubtrees);
-  return { permittedDns: dnsOf(permitted), permittedIp: ipOf(permitted), excludedDns: dnsOf(excluded), excludedIp: ipOf(excluded) };
+  return {
+    permittedDns: dnsOf(permitted),
+    permittedIp: ipOf(permitted),
+    excludedDns: dnsOf(excluded),
+    excludedIp: ipOf(excluded),
+  };
 }
 
 /** Why a SAN falls outside the constraints, or undefined when it is inside. e-mail SANs are not constrained here. */
@@ -116,13 +136,15 @@ export function sanViolation(set: NameConstraintSet, san: San): string | undefin
   if (san.type === "dns") {
     const excluded = set.excludedDns.find((base) => dnsMatches(san.value, base));
     if (excluded !== undefined) return `excluded by ${describeDns(excluded)}`;
-    if (set.permittedDns.length > 0 && !set.permittedDns.some((base) => dnsMatches(san.value, base))) return `not under ${set.permittedDns.map(describeDns).join(", ")}`;
+    if (set.permittedDns.length > 0 && !set.permittedDns.some((base) => dnsMatches(san.value, base)))
+      return `not under ${set.permittedDns.map(describeDns).join(", ")}`;
   }
   if (san.type === "ip") {
     const excluded = set.excludedIp.find((cidr) => ipMatches(san.value, cidr));
     if (excluded !== undefined) return `excluded by ${describeIp(excluded)}`;
     const sameFamily = set.permittedIp.filter((cidr) => isIP(cidr.split("/")[0]!) === isIP(san.value));
-    if (set.permittedIp.length > 0 && !sameFamily.some((cidr) => ipMatches(san.value, cidr))) return `not in ${set.permittedIp.map(describeIp).join(", ")}`;
+    if (set.permittedIp.length > 0 && !sameFamily.some((cidr) => ipMatches(san.value, cidr)))
+      return `not in ${set.permittedIp.map(describeIp).join(", ")}`;
   }
   return undefined;
 }
@@ -188,9 +210,14 @@ export function assertNameConstraintsPlan(p: {
   if (p.existingCa) {
     const root = new x509.X509Certificate(p.existingCa.rootPem);
     const rootSet = readNameConstraints(root);
-    const describe = (list: readonly NameConstraintSet[]) => list.map((s) => describeNameConstraints(s).join("; ")).join(" | ") || "none";
+    const describe = (list: readonly NameConstraintSet[]) =>
+      list.map((s) => describeNameConstraints(s).join("; ")).join(" | ") || "none";
     if (asked.length > 0 && describe(asked) !== describe(rootSet ? [rootSet] : [])) {
-      throw new MtlsError("E_USAGE", `${p.caFile}: the CA exists already, with name constraints: ${describe(rootSet ? [rootSet] : [])}; they are fixed when a CA is made (asked for ${describe(asked)})`, "make the constrained CA in a new tree (--out), or rotate the CA with `mtls-certs renew --ca`");
+      throw new MtlsError(
+        "E_USAGE",
+        `${p.caFile}: the CA exists already, with name constraints: ${describe(rootSet ? [rootSet] : [])}; they are fixed when a CA is made (asked for ${describe(asked)})`,
+        "make the constrained CA in a new tree (--out), or rotate the CA with `mtls-certs renew --ca`",
+      );
     }
     const signers = p.existingCa.cert.equal(root) ? [root] : [p.existingCa.cert, root];
     sets = signers.flatMap((c) => readNameConstraints(c) ?? []);
@@ -200,7 +227,11 @@ export function assertNameConstraintsPlan(p: {
       for (const san of cert.sans) {
         const why = sanViolation(set, san);
         if (why !== undefined) {
-          throw new MtlsError("E_NAME_CONSTRAINT", `${cert.files.cert}: SAN ${formatSan(san)} is outside the CA's name constraints (${why}); nothing was signed`, `issue only names the CA permits (${describeNameConstraints(set).join("; ")}), or make a new CA with wider --permit-dns/--permit-ip`);
+          throw new MtlsError(
+            "E_NAME_CONSTRAINT",
+            `${cert.files.cert}: SAN ${formatSan(san)} is outside the CA's name constraints (${why}); nothing was signed`,
+            `issue only names the CA permits (${describeNameConstraints(set).join("; ")}), or make a new CA with wider --permit-dns/--permit-ip`,
+          );
         }
       }
     }

@@ -31,7 +31,12 @@ export type RevocationReason = keyof typeof REVOCATION_REASONS;
 export function parseRevocationReason(value: string, where = "--reason"): RevocationReason {
   const wanted = value.replace(/-/g, "").toLowerCase();
   const found = (Object.keys(REVOCATION_REASONS) as RevocationReason[]).find((r) => r.toLowerCase() === wanted);
-  if (!found) throw new MtlsError("E_USAGE", `${where}: ${JSON.stringify(value)} is not a revocation reason`, `use one of ${Object.keys(REVOCATION_REASONS).join(", ")}`);
+  if (!found)
+    throw new MtlsError(
+      "E_USAGE",
+      `${where}: ${JSON.stringify(value)} is not a revocation reason`,
+      `use one of ${Object.keys(REVOCATION_REASONS).join(", ")}`,
+    );
   return found;
 }
 
@@ -77,7 +82,11 @@ export async function buildCrl(p: CrlParams): Promise<x509.X509Crl> {
         await x509.AuthorityKeyIdentifierExtension.create(p.issuer.cert, false, crypto),
         new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(p.number))),
       ],
-      entries: p.entries.map((e) => ({ serialNumber: e.serial, revocationDate: e.revokedAt, reason: REVOCATION_REASONS[e.reason] })),
+      entries: p.entries.map((e) => ({
+        serialNumber: e.serial,
+        revocationDate: e.revokedAt,
+        reason: REVOCATION_REASONS[e.reason],
+      })),
     },
     crypto,
   );
@@ -102,11 +111,17 @@ export function parseCrl(pem: string, file: string): ParsedCrl {
   try {
     crl = new x509.X509Crl(pem);
   } catch {
-    throw new MtlsError("E_DAMAGED", `${file}: not a PEM CRL`, "restore it from a backup, or move it aside and run `mtls-certs crl` to start a new, empty one");
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${file}: not a PEM CRL`,
+      "restore it from a backup, or move it aside and run `mtls-certs crl` to start a new, empty one",
+    );
   }
   const numberExtension = crl.getExtension(id_ce_cRLNumber);
   const number = numberExtension ? Number(AsnConvert.parse(numberExtension.value, CRLNumber).value) : 0;
-  const reasonNames = new Map<number, RevocationReason>(Object.entries(REVOCATION_REASONS).map(([name, code]) => [code, name as RevocationReason]));
+  const reasonNames = new Map<number, RevocationReason>(
+    Object.entries(REVOCATION_REASONS).map(([name, code]) => [code, name as RevocationReason]),
+  );
   const entries = crl.entries.map((e) => ({
     serial: normalizeSerial(e.serialNumber),
     revokedAt: e.revocationDate,

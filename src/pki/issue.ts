@@ -38,7 +38,8 @@ export function validityFor(o: ValidityOptions & { days: number }, issuerNotAfte
   // Whole seconds: X.509 times carry no fractions, so what we report is what is signed.
   const notBefore = floorToSecond(o.notBefore ?? new Date(now.getTime() - CLOCK_SKEW_MS));
   const wanted = floorToSecond(o.notAfter ?? new Date(now.getTime() + o.days * DAY_MS));
-  if (issuerNotAfter && wanted > issuerNotAfter) return { notBefore, notAfter: issuerNotAfter, cappedAt: issuerNotAfter, requestedNotAfter: wanted };
+  if (issuerNotAfter && wanted > issuerNotAfter)
+    return { notBefore, notAfter: issuerNotAfter, cappedAt: issuerNotAfter, requestedNotAfter: wanted };
   return { notBefore, notAfter: wanted };
 }
 
@@ -47,7 +48,8 @@ export function validityFor(o: ValidityOptions & { days: number }, issuerNotAfte
  * what every leaf made after its CA with the same --days gets, seconds short of what was asked.
  */
 export function capWarning(certPath: string, v: Validity): string | undefined {
-  if (!v.cappedAt || !v.requestedNotAfter || v.requestedNotAfter.getTime() - v.cappedAt.getTime() < DAY_MS) return undefined;
+  if (!v.cappedAt || !v.requestedNotAfter || v.requestedNotAfter.getTime() - v.cappedAt.getTime() < DAY_MS)
+    return undefined;
   return `${certPath}: notAfter capped at the CA's notAfter ${v.cappedAt.toISOString()} (asked for ${v.requestedNotAfter.toISOString()}); a leaf never outlives its issuer: rotate the CA with \`mtls-certs renew --ca\` to issue longer`;
 }
 
@@ -103,11 +105,21 @@ export async function signCertificate(p: SignParams): Promise<x509.X509Certifica
     new x509.KeyUsagesExtension(usages, true),
   ];
   if (profile.extendedKeyUsage.length > 0) {
-    extensions.push(new x509.ExtendedKeyUsageExtension(profile.extendedKeyUsage.map((u) => x509.ExtendedKeyUsage[u]), false));
+    extensions.push(
+      new x509.ExtendedKeyUsageExtension(
+        profile.extendedKeyUsage.map((u) => x509.ExtendedKeyUsage[u]),
+        false,
+      ),
+    );
   }
   extensions.push(subjectKeyId, authorityKeyId);
   if (p.sans && p.sans.length > 0) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(p.sans.map((s) => ({ type: s.type, value: s.value })), false));
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(
+        p.sans.map((s) => ({ type: s.type, value: s.value })),
+        false,
+      ),
+    );
   }
   extensions.push(...(p.extensions ?? []));
 

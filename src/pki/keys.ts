@@ -4,7 +4,13 @@
  * polyfill makes them one after another). @peculiar/x509 then signs with webcrypto keys
  * imported from the same bytes.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCb, webcrypto, type KeyObject } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair as generateKeyPairCb,
+  webcrypto,
+  type KeyObject,
+} from "node:crypto";
 import { promisify } from "node:util";
 import { MtlsError } from "../errors.js";
 
@@ -23,7 +29,11 @@ export type KeyType = keyof typeof KEY_TYPES;
 
 export function parseKeyType(value: string, source = "--key-type"): KeyType {
   if (Object.hasOwn(KEY_TYPES, value)) return value as KeyType;
-  throw new MtlsError("E_BAD_KEY_TYPE", `${source}: unknown key type "${value}"`, `use one of: ${Object.keys(KEY_TYPES).join(", ")}`);
+  throw new MtlsError(
+    "E_BAD_KEY_TYPE",
+    `${source}: unknown key type "${value}"`,
+    `use one of: ${Object.keys(KEY_TYPES).join(", ")}`,
+  );
 }
 
 /** A private key as PEM (what goes on disk) and as webcrypto keys (what signs). */
@@ -36,7 +46,7 @@ export interface KeyPair {
 }
 
 /** The webcrypto algorithm a key of this type signs with (and is imported as). */
-export function signingAlgorithm(type: KeyType): RsaHashedImportParams | EcKeyImportParams & { hash: string } {
+export function signingAlgorithm(type: KeyType): RsaHashedImportParams | (EcKeyImportParams & { hash: string }) {
   const spec = KEY_TYPES[type];
   // SHA-256 for RSA, as the seed requires; P-384 pairs with SHA-384 (RFC 5480 section 4).
   return spec.kind === "rsa"
@@ -83,7 +93,8 @@ export function keyTypeOf(key: KeyObject): KeyType | undefined {
 export function describeKey(key: KeyObject): string {
   const d = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === "rsa") return `RSA ${d?.modulusLength ?? "?"}`;
-  if (key.asymmetricKeyType === "ec") return `EC ${d?.namedCurve === "prime256v1" ? "P-256" : d?.namedCurve === "secp384r1" ? "P-384" : d?.namedCurve ?? "?"}`;
+  if (key.asymmetricKeyType === "ec")
+    return `EC ${d?.namedCurve === "prime256v1" ? "P-256" : d?.namedCurve === "secp384r1" ? "P-384" : (d?.namedCurve ?? "?")}`;
   return (key.asymmetricKeyType ?? "unknown").toUpperCase();
 }
 
@@ -94,18 +105,29 @@ export function describeKey(key: KeyObject): string {
 export async function importPrivateKey(pem: string, file: string, passphrase?: string): Promise<KeyPair> {
   const key = openPrivateKey(pem, file, passphrase);
   const type = keyTypeOf(key);
-  if (!type) throw new MtlsError("E_DAMAGED", `${file}: unsupported key (${describeKey(key)})`, `supported: ${Object.keys(KEY_TYPES).join(", ")}`);
+  if (!type)
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${file}: unsupported key (${describeKey(key)})`,
+      `supported: ${Object.keys(KEY_TYPES).join(", ")}`,
+    );
   return keyPairFromKeyObject(key, type);
 }
 
 /** A PEM private key of any type as a Node key object; errors as `importPrivateKey`'s. */
 export function openPrivateKey(pem: string, file: string, passphrase?: string): KeyObject {
   try {
-    return createPrivateKey(passphrase === undefined ? { key: pem, format: "pem" } : { key: pem, format: "pem", passphrase });
+    return createPrivateKey(
+      passphrase === undefined ? { key: pem, format: "pem" } : { key: pem, format: "pem", passphrase },
+    );
   } catch {
     const encrypted = pem.includes("ENCRYPTED");
     if (encrypted && passphrase === undefined)
-      throw new MtlsError("E_PASSPHRASE", `${file}: the key is encrypted and no passphrase was given`, "pass --key-passphrase-env VAR with the passphrase in that variable");
+      throw new MtlsError(
+        "E_PASSPHRASE",
+        `${file}: the key is encrypted and no passphrase was given`,
+        "pass --key-passphrase-env VAR with the passphrase in that variable",
+      );
     if (encrypted) throw new MtlsError("E_PASSPHRASE", `${file}: wrong passphrase for the encrypted key`);
     throw new MtlsError("E_DAMAGED", `${file}: not a readable private key`);
   }

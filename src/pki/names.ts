@@ -36,8 +36,17 @@ export function checkDnsName(value: string, where = "--san"): string {
   const ok =
     name.length > 0 &&
     name.length <= 253 &&
-    labels.every((label, i) => (i === 0 && label === "*" && labels.length > 1) || /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(label));
-  if (!ok) throw new MtlsError("E_BAD_SAN", `${where}: ${JSON.stringify(value)} is not a valid DNS name`, "a DNS SAN is labels of letters, digits and '-', with at most one leading '*.'");
+    labels.every(
+      (label, i) =>
+        (i === 0 && label === "*" && labels.length > 1) ||
+        /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(label),
+    );
+  if (!ok)
+    throw new MtlsError(
+      "E_BAD_SAN",
+      `${where}: ${JSON.stringify(value)} is not a valid DNS name`,
+      "a DNS SAN is labels of letters, digits and '-', with at most one leading '*.'",
+    );
   return name;
 }
 
@@ -52,7 +61,10 @@ export function parseDays(value: string | number, where = "--days"): number {
   const text = String(value).trim();
   const days = /^[0-9]+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(days) || days < 1 || days > MAX_DAYS) {
-    throw new MtlsError("E_BAD_DAYS", `${where}: ${JSON.stringify(String(value))} is not a whole number of days from 1 to ${MAX_DAYS}`);
+    throw new MtlsError(
+      "E_BAD_DAYS",
+      `${where}: ${JSON.stringify(String(value))} is not a whole number of days from 1 to ${MAX_DAYS}`,
+    );
   }
   return days;
 }
@@ -61,7 +73,10 @@ export function parseDays(value: string | number, where = "--days"): number {
 export function parseWholeNumber(value: string, where: string, min: number, max: number): number {
   const n = /^[0-9]+$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new MtlsError("E_BAD_NUMBER", `${where}: ${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
+    throw new MtlsError(
+      "E_BAD_NUMBER",
+      `${where}: ${JSON.stringify(value)} is not a whole number from ${min} to ${max}`,
+    );
   }
   return n;
 }

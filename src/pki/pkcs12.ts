@@ -15,10 +15,18 @@ export interface Pkcs12Contents {
   readonly keys: KeyObject[];
 }
 
-const BAG = { key: "1.2.840.113549.1.12.10.1.1", shroudedKey: "1.2.840.113549.1.12.10.1.2", cert: "1.2.840.113549.1.12.10.1.3" } as const;
+const BAG = {
+  key: "1.2.840.113549.1.12.10.1.1",
+  shroudedKey: "1.2.840.113549.1.12.10.1.2",
+  cert: "1.2.840.113549.1.12.10.1.3",
+} as const;
 
 /** Undefined when the bytes are not a PFX at all, so callers can try other formats. */
-export async function readPkcs12(bytes: Buffer, file: string, password: string | undefined): Promise<Pkcs12Contents | undefined> {
+export async function readPkcs12(
+  bytes: Buffer,
+  file: string,
+  password: string | undefined,
+): Promise<Pkcs12Contents | undefined> {
   let pfx: pkijs.PFX;
   try {
     const asn = asn1js.fromBER(new Uint8Array(bytes));
@@ -27,7 +35,12 @@ export async function readPkcs12(bytes: Buffer, file: string, password: string |
   } catch {
     return undefined;
   }
-  if (password === undefined) throw new MtlsError("E_PASSPHRASE", `${file}: a PKCS#12 file needs its password`, "pass --password-env VAR with the password in that variable");
+  if (password === undefined)
+    throw new MtlsError(
+      "E_PASSPHRASE",
+      `${file}: a PKCS#12 file needs its password`,
+      "pass --password-env VAR with the password in that variable",
+    );
   const engine = new pkijs.CryptoEngine({ name: "node", crypto: webcrypto as unknown as Crypto });
   const secret = toArrayBuffer(new TextEncoder().encode(password));
   try {
@@ -40,7 +53,11 @@ export async function readPkcs12(bytes: Buffer, file: string, password: string |
   try {
     await safe.parseInternalValues({ safeContents: safe.safeContents.map(() => ({ password: secret })) }, engine);
   } catch {
-    throw new MtlsError("E_USAGE", `${file}: encrypted with a legacy PKCS#12 algorithm (RC2 or 3DES)`, `convert it: openssl pkcs12 -legacy -in ${file} -nodes | openssl pkcs12 -export -out new.p12`);
+    throw new MtlsError(
+      "E_USAGE",
+      `${file}: encrypted with a legacy PKCS#12 algorithm (RC2 or 3DES)`,
+      `convert it: openssl pkcs12 -legacy -in ${file} -nodes | openssl pkcs12 -export -out new.p12`,
+    );
   }
   const certificates: Buffer[] = [];
   const keys: KeyObject[] = [];
@@ -51,7 +68,9 @@ export async function readPkcs12(bytes: Buffer, file: string, password: string |
         if (cert instanceof pkijs.Certificate) certificates.push(Buffer.from(cert.toSchema().toBER(false)));
       } else if (bag.bagId === BAG.shroudedKey) {
         // An EncryptedPrivateKeyInfo: OpenSSL (through node:crypto) decrypts it with the same password.
-        keys.push(privateKey(Buffer.from((bag.bagValue as pkijs.PKCS8ShroudedKeyBag).toSchema().toBER(false)), file, password));
+        keys.push(
+          privateKey(Buffer.from((bag.bagValue as pkijs.PKCS8ShroudedKeyBag).toSchema().toBER(false)), file, password),
+        );
       } else if (bag.bagId === BAG.key) {
         keys.push(privateKey(Buffer.from((bag.bagValue as pkijs.PrivateKeyInfo).toSchema().toBER(false)), file));
       }

@@ -38,7 +38,13 @@ const LEAF_KEY_USAGE: readonly KeyUsageName[] = ["digitalSignature", "keyEnciphe
 
 export const PROFILES: Readonly<Record<Role, Profile>> = {
   ca: { role: "ca", ca: true, keyUsage: ["keyCertSign", "cRLSign"], extendedKeyUsage: [] },
-  intermediate: { role: "intermediate", ca: true, pathLength: 0, keyUsage: ["keyCertSign", "cRLSign"], extendedKeyUsage: [] },
+  intermediate: {
+    role: "intermediate",
+    ca: true,
+    pathLength: 0,
+    keyUsage: ["keyCertSign", "cRLSign"],
+    extendedKeyUsage: [],
+  },
   gateway: { role: "gateway", ca: false, keyUsage: LEAF_KEY_USAGE, extendedKeyUsage: ["clientAuth"] },
   plugin: { role: "plugin", ca: false, keyUsage: LEAF_KEY_USAGE, extendedKeyUsage: ["serverAuth"] },
   server: { role: "server", ca: false, keyUsage: LEAF_KEY_USAGE, extendedKeyUsage: ["serverAuth"] },
@@ -53,17 +59,33 @@ export interface CaSubjectOptions {
   ou?: string;
 }
 export function caSubject(o: CaSubjectOptions = {}): Subject {
-  return [["CN", o.cn ?? "ContextForge-CA"], ["O", o.org ?? "ContextForge"], ["OU", o.ou ?? "Plugins"]];
+  return [
+    ["CN", o.cn ?? "ContextForge-CA"],
+    ["O", o.org ?? "ContextForge"],
+    ["OU", o.ou ?? "Plugins"],
+  ];
 }
 
 export function intermediateSubject(o: CaSubjectOptions = {}): Subject {
-  return [["CN", `${o.cn ?? "ContextForge-CA"} Intermediate`], ["O", o.org ?? "ContextForge"], ["OU", o.ou ?? "Plugins"]];
+  return [
+    ["CN", `${o.cn ?? "ContextForge-CA"} Intermediate`],
+    ["O", o.org ?? "ContextForge"],
+    ["OU", o.ou ?? "Plugins"],
+  ];
 }
 
-export const GATEWAY_SUBJECT: Subject = [["CN", "mcp-gateway-client"], ["O", "MCPGateway"], ["OU", "Gateway"]];
+export const GATEWAY_SUBJECT: Subject = [
+  ["CN", "mcp-gateway-client"],
+  ["O", "MCPGateway"],
+  ["OU", "Gateway"],
+];
 
 export function pluginSubject(name: string): Subject {
-  return [["CN", `mcp-plugin-${name}`], ["O", "MCPGateway"], ["OU", "Plugins"]];
+  return [
+    ["CN", `mcp-plugin-${name}`],
+    ["O", "MCPGateway"],
+    ["OU", "Plugins"],
+  ];
 }
 
 /** The Makefile's three SANs, then the extras (URL host, --san, --ip, --namespace names). */
@@ -77,16 +99,27 @@ export function namespaceSans(name: string, namespace: string): San[] {
 }
 
 export function serverSubject(name: string): Subject {
-  return [["CN", name], ["O", "MCPGateway"], ["OU", "Servers"]];
+  return [
+    ["CN", name],
+    ["O", "MCPGateway"],
+    ["OU", "Servers"],
+  ];
 }
 
 export function clientSubject(cn: string): Subject {
-  return [["CN", cn], ["O", "MCPGateway"], ["OU", "Clients"]];
+  return [
+    ["CN", cn],
+    ["O", "MCPGateway"],
+    ["OU", "Clients"],
+  ];
 }
 
 /** `make certs`: CN=localhost with DNS:localhost and IP:127.0.0.1. */
 export const HTTPS_SUBJECT: Subject = [["CN", "localhost"]];
-export const HTTPS_SANS: readonly San[] = [{ type: "dns", value: "localhost" }, { type: "ip", value: "127.0.0.1" }];
+export const HTTPS_SANS: readonly San[] = [
+  { type: "dns", value: "localhost" },
+  { type: "ip", value: "127.0.0.1" },
+];
 
 export function dns(value: string): San {
   return { type: "dns", value };

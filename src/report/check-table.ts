@@ -14,12 +14,26 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
   };
   const rows = report.certificates.map((c) => {
     const cn = c.subject?.match(/CN=([^,]*)/)?.[1] ?? "-";
-    const row = [pad(c.role, 9), pad(c.name, 24), pad(cn, 30), pad(c.notAfter?.replace("T", " ").slice(0, 16) ?? "-", 18), String(c.daysLeft ?? "-").padStart(6), "  ", colour[c.status](c.status)].join("");
+    const row = [
+      pad(c.role, 9),
+      pad(c.name, 24),
+      pad(cn, 30),
+      pad(c.notAfter?.replace("T", " ").slice(0, 16) ?? "-", 18),
+      String(c.daysLeft ?? "-").padStart(6),
+      "  ",
+      colour[c.status](c.status),
+    ].join("");
     const problems = c.problems.map((p) => `    ${style.dim("-")} ${p}`);
-    const constraints = c.nameConstraints?.length ? [`    ${style.dim("name constraints:")} ${c.nameConstraints.join("; ")}`] : [];
+    const constraints = c.nameConstraints?.length
+      ? [`    ${style.dim("name constraints:")} ${c.nameConstraints.join("; ")}`]
+      : [];
     return [row, ...constraints, ...problems].join("\n");
   });
-  const header = style.bold([pad("ROLE", 9), pad("NAME", 24), pad("SUBJECT CN", 30), pad("NOT AFTER (UTC)", 18), "  DAYS", "  ", "STATUS"].join(""));
+  const header = style.bold(
+    [pad("ROLE", 9), pad("NAME", 24), pad("SUBJECT CN", 30), pad("NOT AFTER (UTC)", 18), "  DAYS", "  ", "STATUS"].join(
+      "",
+    ),
+  );
   const bad = report.certificates.filter((c) => c.status !== "ok").length;
   const footer = `${report.certificates.length} certificate(s) in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : `${bad} need attention`}`;
   // The CA's own warnings come before any leaf: a dead CA takes every leaf with it.

@@ -12,7 +12,12 @@ function renderItem(item: InspectItem, index: number, style: Style): string {
   const rows: Array<[string, string]> = [];
   switch (item.type) {
     case "certificate": {
-      const days = item.validity === "expired" ? style.red(`expired ${-item.daysLeft} days ago`) : item.validity === "not-yet-valid" ? style.yellow("not yet valid") : style.green(`${item.daysLeft} days left`);
+      const days =
+        item.validity === "expired"
+          ? style.red(`expired ${-item.daysLeft} days ago`)
+          : item.validity === "not-yet-valid"
+            ? style.yellow("not yet valid")
+            : style.green(`${item.daysLeft} days left`);
       const bc = item.basicConstraints;
       rows.push(
         ["subject", item.subject],
@@ -22,23 +27,56 @@ function renderItem(item: InspectItem, index: number, style: Style): string {
         ["key", item.key],
         ["signature", item.signatureAlgorithm],
         ["SANs", item.sans.join(", ") || "-"],
-        ["keyUsage", item.keyUsage === null ? style.dim("none") : item.keyUsage.join(", ") + (item.keyUsageCritical ? " (critical)" : "")],
+        [
+          "keyUsage",
+          item.keyUsage === null
+            ? style.dim("none")
+            : item.keyUsage.join(", ") + (item.keyUsageCritical ? " (critical)" : ""),
+        ],
         ["extKeyUsage", item.extendedKeyUsage?.join(", ") ?? style.dim("none")],
-        ["basicConstr.", bc === null ? style.dim("none") : `CA:${bc.ca ? "TRUE" : "FALSE"}${bc.pathLength !== null ? `, pathlen:${bc.pathLength}` : ""}${bc.critical ? " (critical)" : ""}`],
+        [
+          "basicConstr.",
+          bc === null
+            ? style.dim("none")
+            : `CA:${bc.ca ? "TRUE" : "FALSE"}${bc.pathLength !== null ? `, pathlen:${bc.pathLength}` : ""}${bc.critical ? " (critical)" : ""}`,
+        ],
       );
-      if (item.nameConstraints) rows.push(["nameConstr.", `permitted ${item.nameConstraints.permitted.join(", ") || "-"}; excluded ${item.nameConstraints.excluded.join(", ") || "-"}`]);
+      if (item.nameConstraints)
+        rows.push([
+          "nameConstr.",
+          `permitted ${item.nameConstraints.permitted.join(", ") || "-"}; excluded ${item.nameConstraints.excluded.join(", ") || "-"}`,
+        ]);
       rows.push(["version", `X.509 v${item.version}`], ["SHA-256", item.fingerprint]);
       break;
     }
     case "private-key":
-      rows.push(["key", item.key ?? style.dim("encrypted (pass --password-env VAR to open it)")], ["encrypted", item.encrypted ? "yes" : "no"]);
-      if (item.matches !== null) rows.push(["matches", `${item.matches ? style.green("yes") : style.red("NO")}: ${item.matchedAgainst}`]);
+      rows.push(
+        ["key", item.key ?? style.dim("encrypted (pass --password-env VAR to open it)")],
+        ["encrypted", item.encrypted ? "yes" : "no"],
+      );
+      if (item.matches !== null)
+        rows.push(["matches", `${item.matches ? style.green("yes") : style.red("NO")}: ${item.matchedAgainst}`]);
       break;
     case "csr":
-      rows.push(["subject", item.subject], ["key", item.key], ["SANs", item.sans.join(", ") || "-"], ["signature", item.signatureValid ? "valid" : style.red("INVALID")]);
+      rows.push(
+        ["subject", item.subject],
+        ["key", item.key],
+        ["SANs", item.sans.join(", ") || "-"],
+        ["signature", item.signatureValid ? "valid" : style.red("INVALID")],
+      );
       break;
     case "crl":
-      rows.push(["issuer", item.issuer], ["thisUpdate", item.thisUpdate], ["nextUpdate", item.nextUpdate ?? "-"], ["revoked", item.revoked.length === 0 ? "none" : item.revoked.map((r) => `${r.serial} (${r.date})`).join("\n" + " ".repeat(15))]);
+      rows.push(
+        ["issuer", item.issuer],
+        ["thisUpdate", item.thisUpdate],
+        ["nextUpdate", item.nextUpdate ?? "-"],
+        [
+          "revoked",
+          item.revoked.length === 0
+            ? "none"
+            : item.revoked.map((r) => `${r.serial} (${r.date})`).join("\n" + " ".repeat(15)),
+        ],
+      );
       break;
     case "public-key":
       rows.push(["key", item.key]);
@@ -49,12 +87,28 @@ function renderItem(item: InspectItem, index: number, style: Style): string {
 
 export function renderVerify(report: VerifyReport, style: Style): string {
   const lines: string[] = [];
-  const against = [report.purpose === "server" ? "as a TLS server" : "as a TLS client", report.host ? `for ${report.host}` : "", `against ${report.ca}`, report.crl ? `and ${report.crl}` : ""].filter(Boolean).join(" ");
+  const against = [
+    report.purpose === "server" ? "as a TLS server" : "as a TLS client",
+    report.host ? `for ${report.host}` : "",
+    `against ${report.ca}`,
+    report.crl ? `and ${report.crl}` : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
   lines.push(`${style.bold(report.file)} ${against}`);
-  report.chain.forEach((c, i) => lines.push(`  ${"  ".repeat(i)}${i === 0 ? "" : "└ "}${c.subject}${c.trusted ? style.dim(" (trusted)") : ""}`));
+  report.chain.forEach((c, i) => {
+    lines.push(`  ${"  ".repeat(i)}${i === 0 ? "" : "└ "}${c.subject}${c.trusted ? style.dim(" (trusted)") : ""}`);
+  });
   // One line per problem, the fix after the colon: what a person pastes into a ticket.
-  for (const p of report.problems) lines.push(`${style.red("✗")} ${p.subject === report.chain[0]?.subject ? "" : `${p.subject}: `}${p.message}: ${p.fix}`);
+  for (const p of report.problems)
+    lines.push(
+      `${style.red("✗")} ${p.subject === report.chain[0]?.subject ? "" : `${p.subject}: `}${p.message}: ${p.fix}`,
+    );
   for (const w of report.warnings) lines.push(`${style.yellow("warning:")} ${w}`);
-  lines.push(report.ok ? style.green("OK: a strict TLS peer accepts it") : style.red(`FAILED: ${report.problems.length} problem${report.problems.length === 1 ? "" : "s"}`));
+  lines.push(
+    report.ok
+      ? style.green("OK: a strict TLS peer accepts it")
+      : style.red(`FAILED: ${report.problems.length} problem${report.problems.length === 1 ? "" : "s"}`),
+  );
   return lines.join("\n") + "\n";
 }

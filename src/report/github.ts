@@ -14,10 +14,14 @@ export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boo
     if (c.status === "ok") continue;
     const level = entryFails(c, failOnExpiring) ? "error" : "warning";
     const file = property(shortPath(c.path, cwd));
-    lines.push(`::${level} file=${file},title=${property(`mtls-certs: ${c.role} ${c.name} ${c.status}`)}::${data(describeEntry(c))}`);
+    lines.push(
+      `::${level} file=${file},title=${property(`mtls-certs: ${c.role} ${c.name} ${c.status}`)}::${data(describeEntry(c))}`,
+    );
   }
   const bad = report.certificates.filter((c) => c.status !== "ok").length;
-  lines.push(`::notice title=${property("mtls-certs")}::${data(`${report.certificates.length} certificate(s) checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : `${bad} need attention`}`)}`);
+  lines.push(
+    `::notice title=${property("mtls-certs")}::${data(`${report.certificates.length} certificate(s) checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : `${bad} need attention`}`)}`,
+  );
   return lines.join("\n") + "\n";
 }
 

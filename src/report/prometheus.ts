@@ -7,13 +7,31 @@ import type { CheckEntry, CheckReport } from "../commands/check.js";
 
 /** Every metric name `check --format prometheus` writes, with its HELP text. */
 export const METRICS = {
-  notAfter: { name: "mtls_certs_not_after_timestamp_seconds", help: "When the certificate expires (notAfter), in seconds since the Unix epoch." },
-  notBefore: { name: "mtls_certs_not_before_timestamp_seconds", help: "When the certificate becomes valid (notBefore), in seconds since the Unix epoch." },
+  notAfter: {
+    name: "mtls_certs_not_after_timestamp_seconds",
+    help: "When the certificate expires (notAfter), in seconds since the Unix epoch.",
+  },
+  notBefore: {
+    name: "mtls_certs_not_before_timestamp_seconds",
+    help: "When the certificate becomes valid (notBefore), in seconds since the Unix epoch.",
+  },
   daysLeft: { name: "mtls_certs_days_left", help: "Whole days until the certificate expires; negative once expired." },
-  status: { name: "mtls_certs_status", help: "1 for the certificate's status: ok, expiring, expired, not-yet-valid, invalid or revoked." },
-  problems: { name: "mtls_certs_problems", help: "Number of problems found with the certificate (key mismatch, not signed by the CA, permissions, missing SAN, revoked)." },
-  checkedAt: { name: "mtls_certs_check_timestamp_seconds", help: "When mtls-certs check ran, in seconds since the Unix epoch." },
-  within: { name: "mtls_certs_check_within_days", help: "The window in days within which a certificate counts as expiring." },
+  status: {
+    name: "mtls_certs_status",
+    help: "1 for the certificate's status: ok, expiring, expired, not-yet-valid, invalid or revoked.",
+  },
+  problems: {
+    name: "mtls_certs_problems",
+    help: "Number of problems found with the certificate (key mismatch, not signed by the CA, permissions, missing SAN, revoked).",
+  },
+  checkedAt: {
+    name: "mtls_certs_check_timestamp_seconds",
+    help: "When mtls-certs check ran, in seconds since the Unix epoch.",
+  },
+  within: {
+    name: "mtls_certs_check_within_days",
+    help: "The window in days within which a certificate counts as expiring.",
+  },
 } as const;
 
 type Metric = (typeof METRICS)[keyof typeof METRICS];
@@ -26,11 +44,26 @@ export function renderPrometheus(report: CheckReport): string {
     for (const [labels, value] of samples) out.push(`${metric.name}${labels} ${value}`);
   };
   const dated = report.certificates.filter((c) => c.notAfter !== null && c.notBefore !== null && c.daysLeft !== null);
-  family(METRICS.notAfter, dated.map((c) => [labels(c), seconds(c.notAfter!)]));
-  family(METRICS.notBefore, dated.map((c) => [labels(c), seconds(c.notBefore!)]));
-  family(METRICS.daysLeft, dated.map((c) => [labels(c), c.daysLeft!]));
-  family(METRICS.status, report.certificates.map((c) => [labels(c, { status: c.status }), 1]));
-  family(METRICS.problems, report.certificates.map((c) => [labels(c), c.problems.length]));
+  family(
+    METRICS.notAfter,
+    dated.map((c) => [labels(c), seconds(c.notAfter!)]),
+  );
+  family(
+    METRICS.notBefore,
+    dated.map((c) => [labels(c), seconds(c.notBefore!)]),
+  );
+  family(
+    METRICS.daysLeft,
+    dated.map((c) => [labels(c), c.daysLeft!]),
+  );
+  family(
+    METRICS.status,
+    report.certificates.map((c) => [labels(c, { status: c.status }), 1]),
+  );
+  family(
+    METRICS.problems,
+    report.certificates.map((c) => [labels(c), c.problems.length]),
+  );
   family(METRICS.checkedAt, [["", seconds(report.checkedAt)]]);
   family(METRICS.within, [["", report.within]]);
   return out.join("\n") + "\n";
@@ -38,7 +71,9 @@ export function renderPrometheus(report: CheckReport): string {
 
 function labels(c: CheckEntry, extra: Record<string, string> = {}): string {
   const all: Record<string, string> = { role: c.role, name: c.name, ...extra };
-  return `{${Object.entries(all).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
+  return `{${Object.entries(all)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(",")}}`;
 }
 
 /** Label values escape backslash, double quote and newline (the exposition format's rule). */

@@ -16,14 +16,24 @@ export function renderRenewReport(report: RenewReport, style: Style, diff: boole
   }
   for (const r of report.renewed) {
     const verb = r.action === "renewed" ? style.green(pad("renewed", 12)) : style.yellow(pad("would renew", 12));
-    lines.push(`${verb}${pad(r.role, 9)}${pad(r.name, 24)}${shortPath(r.cert, cwd)}  ${style.dim(`until ${r.after.notAfter.slice(0, 10)}; ${r.keyReused ? "same key" : "new key"}; ${r.reasons.join("; ")}`)}`);
+    lines.push(
+      `${verb}${pad(r.role, 9)}${pad(r.name, 24)}${shortPath(r.cert, cwd)}  ${style.dim(`until ${r.after.notAfter.slice(0, 10)}; ${r.keyReused ? "same key" : "new key"}; ${r.reasons.join("; ")}`)}`,
+    );
     if (diff) for (const change of r.changes) lines.push(`      ${style.dim("-")} ${change}`);
   }
-  for (const k of report.kept) lines.push(`${style.dim(pad("kept", 12))}${pad(k.role, 9)}${pad(k.name, 24)}${shortPath(k.path, cwd)}  ${style.dim(`until ${k.notAfter?.slice(0, 10) ?? "-"}`)}`);
-  for (const f of report.failed) lines.push(`${style.red(pad("failed", 12))}${pad(f.role, 9)}${pad(f.name, 24)}${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ""}`);
+  for (const k of report.kept)
+    lines.push(
+      `${style.dim(pad("kept", 12))}${pad(k.role, 9)}${pad(k.name, 24)}${shortPath(k.path, cwd)}  ${style.dim(`until ${k.notAfter?.slice(0, 10) ?? "-"}`)}`,
+    );
+  for (const f of report.failed)
+    lines.push(
+      `${style.red(pad("failed", 12))}${pad(f.role, 9)}${pad(f.name, 24)}${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ""}`,
+    );
   for (const a of report.attention) lines.push(`${style.red(pad("attention", 12))}${describeEntry(a)}`);
   const verb = report.dryRun ? "would be renewed" : "renewed";
   const backup = report.backup ? `; previous files in ${shortPath(report.backup, cwd)}` : "";
-  lines.push(`${report.renewed.length} ${verb}, ${report.kept.length} kept, ${report.failed.length} failed${backup}; ${report.attention.length === 0 ? "all fine" : `${report.attention.length} need attention`}`);
+  lines.push(
+    `${report.renewed.length} ${verb}, ${report.kept.length} kept, ${report.failed.length} failed${backup}; ${report.attention.length === 0 ? "all fine" : `${report.attention.length} need attention`}`,
+  );
   return lines.join("\n") + "\n";
 }

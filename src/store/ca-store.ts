@@ -42,24 +42,47 @@ async function readCaFile(path: string): Promise<string | undefined> {
     return await readText(path);
   } catch (e) {
     if (!(e instanceof MtlsError)) throw e;
-    throw new MtlsError("E_CA_DAMAGED", e.message, "fix or restore it from a backup; mtls-certs never makes a new CA over an existing one");
+    throw new MtlsError(
+      "E_CA_DAMAGED",
+      e.message,
+      "fix or restore it from a backup; mtls-certs never makes a new CA over an existing one",
+    );
   }
 }
 
-async function loadPair(certPath: string, keyPath: string, passphrase: string | undefined): Promise<{ cert: x509.X509Certificate; pem: string; key: Issuer["key"] }> {
+async function loadPair(
+  certPath: string,
+  keyPath: string,
+  passphrase: string | undefined,
+): Promise<{ cert: x509.X509Certificate; pem: string; key: Issuer["key"] }> {
   const pem = await readCaFile(certPath);
-  if (pem === undefined) throw new MtlsError("E_CA_MISSING", `${certPath}: missing`, "run `mtls-certs ca` to create the CA");
+  if (pem === undefined)
+    throw new MtlsError("E_CA_MISSING", `${certPath}: missing`, "run `mtls-certs ca` to create the CA");
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(pem);
     new NodeCert(pem);
   } catch {
-    throw new MtlsError("E_CA_DAMAGED", `${certPath}: not a PEM certificate`, "restore it from a backup; a new CA would orphan every cert the old one signed");
+    throw new MtlsError(
+      "E_CA_DAMAGED",
+      `${certPath}: not a PEM certificate`,
+      "restore it from a backup; a new CA would orphan every cert the old one signed",
+    );
   }
   const keyPem = await readCaFile(keyPath);
-  if (keyPem === undefined) throw new MtlsError("E_CA_DAMAGED", `${keyPath}: missing, but ${certPath} exists`, "restore the key from a backup; mtls-certs never makes a new CA over an existing one");
+  if (keyPem === undefined)
+    throw new MtlsError(
+      "E_CA_DAMAGED",
+      `${keyPath}: missing, but ${certPath} exists`,
+      "restore the key from a backup; mtls-certs never makes a new CA over an existing one",
+    );
   const key = await importPrivateKey(keyPem, keyPath, passphrase);
-  if (!keyMatchesCert(keyPem, pem, passphrase)) throw new MtlsError("E_CA_MISMATCH", `${keyPath}: does not match ${certPath}`, "restore the matching key; mtls-certs never makes a new CA over an existing one");
+  if (!keyMatchesCert(keyPem, pem, passphrase))
+    throw new MtlsError(
+      "E_CA_MISMATCH",
+      `${keyPath}: does not match ${certPath}`,
+      "restore the matching key; mtls-certs never makes a new CA over an existing one",
+    );
   return { cert, pem, key };
 }
 
@@ -72,16 +95,30 @@ export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase
   if (!hasIntermediate) {
     const root = await loadPair(tree.caCert, tree.caKey, o.passphrase);
     assertCaValid(root.cert, tree.caCert, o.now ?? new Date());
-    return { cert: root.cert, key: root.key, bundlePem: (await readText(tree.caBundle)) ?? root.pem, rootPem: root.pem };
+    return {
+      cert: root.cert,
+      key: root.key,
+      bundlePem: (await readText(tree.caBundle)) ?? root.pem,
+      rootPem: root.pem,
+    };
   }
   // With an intermediate, the root key is not needed (sites keep it offline): only its cert,
   // to check that the intermediate is the one it signed.
   const rootPem = await readText(tree.caCert);
-  if (rootPem === undefined) throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing, but ${tree.intermediateCert} exists`, "restore the root certificate from a backup");
+  if (rootPem === undefined)
+    throw new MtlsError(
+      "E_CA_MISSING",
+      `${tree.caCert}: missing, but ${tree.intermediateCert} exists`,
+      "restore the root certificate from a backup",
+    );
   parseCertificate(rootPem, tree.caCert);
   const signer = await loadPair(tree.intermediateCert, tree.intermediateKey, o.passphrase);
   if (!new NodeCert(signer.pem).verify(new NodeCert(rootPem).publicKey)) {
-    throw new MtlsError("E_CA_MISMATCH", `${tree.intermediateCert}: not signed by ${tree.caCert}`, "restore the matching root or intermediate from a backup");
+    throw new MtlsError(
+      "E_CA_MISMATCH",
+      `${tree.intermediateCert}: not signed by ${tree.caCert}`,
+      "restore the matching root or intermediate from a backup",
+    );
   }
   assertCaValid(signer.cert, tree.intermediateCert, o.now ?? new Date());
   const bundlePem = (await readText(tree.caBundle)) ?? signer.pem.trimEnd() + "\n" + rootPem;
@@ -90,6 +127,16 @@ export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase
 
 export function assertCaValid(cert: x509.X509Certificate, file: string, now: Date): void {
   const dates = `valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`;
-  if (now > cert.notAfter) throw new MtlsError("E_CA_EXPIRED", `${file}: the CA has expired (${dates}); it cannot sign`, "rotate it with `mtls-certs renew --ca`");
-  if (now < cert.notBefore) throw new MtlsError("E_CA_EXPIRED", `${file}: the CA is not yet valid (${dates}); check the clock`, "rotate it with `mtls-certs renew --ca`");
+  if (now > cert.notAfter)
+    throw new MtlsError(
+      "E_CA_EXPIRED",
+      `${file}: the CA has expired (${dates}); it cannot sign`,
+      "rotate it with `mtls-certs renew --ca`",
+    );
+  if (now < cert.notBefore)
+    throw new MtlsError(
+      "E_CA_EXPIRED",
+      `${file}: the CA is not yet valid (${dates}); check the clock`,
+      "rotate it with `mtls-certs renew --ca`",
+    );
 }

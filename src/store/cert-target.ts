@@ -28,7 +28,9 @@ export async function findCertificate(tree: TreePaths, target: string): Promise<
   if (stat?.isFile()) {
     const pem = await fs.readFile(target, "utf8");
     const leaf = leaves.find((l) => l.cert === resolve(target));
-    return leaf ? fromLeaf(leaf, pem) : { certPath: target, keyPath: undefined, role: undefined, name: target, pem, cert: parse(pem, target) };
+    return leaf
+      ? fromLeaf(leaf, pem)
+      : { certPath: target, keyPath: undefined, role: undefined, name: target, pem, cert: parse(pem, target) };
   }
   if (target === "ca") {
     const pem = await readCert(tree.caCert, target);
@@ -36,10 +38,18 @@ export async function findCertificate(tree: TreePaths, target: string): Promise<
   }
   const named = leaves.filter((l) => l.name === target);
   if (named.length === 0) {
-    throw new MtlsError("E_NOT_FOUND", `${JSON.stringify(target)}: neither a certificate file nor a certificate in ${tree.root}`, "give a file path, or a name that `mtls-certs check` lists");
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `${JSON.stringify(target)}: neither a certificate file nor a certificate in ${tree.root}`,
+      "give a file path, or a name that `mtls-certs check` lists",
+    );
   }
   if (named.length > 1) {
-    throw new MtlsError("E_USAGE", `${JSON.stringify(target)}: ${named.length} certificates have this name (${named.map((l) => l.cert).join(", ")})`, "give the certificate file instead");
+    throw new MtlsError(
+      "E_USAGE",
+      `${JSON.stringify(target)}: ${named.length} certificates have this name (${named.map((l) => l.cert).join(", ")})`,
+      "give the certificate file instead",
+    );
   }
   const leaf = named[0]!;
   return fromLeaf(leaf, await readCert(leaf.cert, target));
@@ -61,6 +71,10 @@ async function readCert(path: string, target: string): Promise<string> {
   try {
     return await fs.readFile(path, "utf8");
   } catch {
-    throw new MtlsError("E_NOT_FOUND", `${JSON.stringify(target)}: ${path} is missing`, "issue it first, or give a certificate file");
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `${JSON.stringify(target)}: ${path} is missing`,
+      "issue it first, or give a certificate file",
+    );
   }
 }

@@ -4,6 +4,7 @@
  * whose owner is dead is taken over, one breaker at a time.
  */
 import { constants, promises as fs } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_LOCK_WAIT_MS, ENV } from "../defaults.js";
@@ -63,7 +64,7 @@ async function acquire(lockPath: string, o: LockOptions): Promise<void> {
  * as it exists, so an interrupt between the open and the write still removes it.
  */
 async function tryCreate(lockPath: string): Promise<boolean> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await fs.open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
   } catch (e) {
@@ -104,7 +105,13 @@ async function readHolder(lockPath: string): Promise<Holder | undefined> {
     const [raw, stat] = await Promise.all([fs.readFile(lockPath, "utf8"), fs.stat(lockPath)]);
     const [pidText, host = ""] = raw.split("\n");
     const pid = Number(pidText);
-    return { pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, host, raw, ageMs: Date.now() - stat.mtimeMs, ino: stat.ino };
+    return {
+      pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
+      host,
+      raw,
+      ageMs: Date.now() - stat.mtimeMs,
+      ino: stat.ino,
+    };
   } catch {
     return undefined; // removed in the meantime: try again
   }
@@ -140,7 +147,8 @@ async function breakStaleLock(lockPath: string, stale: Holder): Promise<void> {
     });
   } catch (e) {
     if (e instanceof MtlsError) throw e;
-    if (errnoCode(e) !== "EEXIST") throw new MtlsError("E_IO", `${breaker}: cannot create (${errnoCode(e) ?? String(e)})`);
+    if (errnoCode(e) !== "EEXIST")
+      throw new MtlsError("E_IO", `${breaker}: cannot create (${errnoCode(e) ?? String(e)})`);
     // Someone else is breaking it; a breaker that died leaves a file older than a few seconds.
     await removeDeadBreaker(lockPath);
     await sleep(20);
@@ -164,4 +172,3 @@ async function removeDeadBreaker(lockPath: string): Promise<void> {
   const stat = await fs.stat(breaker).catch(() => undefined);
   if (stat && Date.now() - stat.mtimeMs > DEAD_BREAKER_MS) await fs.rm(breaker, { force: true });
 }
-

@@ -96,7 +96,15 @@ export function leafFiles(tree: TreePaths, role: TreeLeafRole, name: string): Le
 /** The gateway's own HTTPS cert (`make certs`): certs/cert.pem and certs/key.pem. */
 export function httpsFiles(dir: string): LeafFiles {
   const d = resolve(dir);
-  return { role: "https", name: "https", dir: d, key: join(d, "key.pem"), cert: join(d, "cert.pem"), caCopy: undefined, combined: undefined };
+  return {
+    role: "https",
+    name: "https",
+    dir: d,
+    key: join(d, "key.pem"),
+    cert: join(d, "cert.pem"),
+    caCopy: undefined,
+    combined: undefined,
+  };
 }
 
 /** The gateway's JWT signing keys (`make certs-jwt`, `certs-jwt-ecdsa`): certs/jwt/. */

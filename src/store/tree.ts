@@ -14,11 +14,40 @@ import { encryptPrivateKeyPem, generateKey, type KeyPair, type KeyType } from ".
 import { capWarning, signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
 import { createLimiter } from "../pki/limiter.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
-import { PROFILES, caSubject, formatSan, intermediateSubject, type CaSubjectOptions, type Profile, type Role, type San, type Subject } from "../pki/profiles.js";
+import {
+  PROFILES,
+  caSubject,
+  formatSan,
+  intermediateSubject,
+  type CaSubjectOptions,
+  type Profile,
+  type Role,
+  type San,
+  type Subject,
+} from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { withLock } from "./lock.js";
-import { LEAF_DIRS, LOCK_FILE, certsDirOf, httpsFiles, leafFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";
-import { CERT_MODE, KEY_MODE, ensureDirectory, exists, listDirectories, readText, removeLeftoverTemps, removeLeftoverTempsBelow, writeFileAtomically } from "./write.js";
+import {
+  LEAF_DIRS,
+  LOCK_FILE,
+  certsDirOf,
+  httpsFiles,
+  leafFiles,
+  treePaths,
+  type LeafFiles,
+  type TreePaths,
+} from "./paths.js";
+import {
+  CERT_MODE,
+  KEY_MODE,
+  ensureDirectory,
+  exists,
+  listDirectories,
+  readText,
+  removeLeftoverTemps,
+  removeLeftoverTempsBelow,
+  writeFileAtomically,
+} from "./write.js";
 
 /** Options every command that writes the tree takes; the names match the CLI flags. */
 export interface TreeOptions {
@@ -106,7 +135,12 @@ export async function withExistingTree<T>(o: TreeOptions, work: (tree: TreePaths
 }
 
 export async function assertTreeExists(tree: TreePaths): Promise<void> {
-  if (!(await exists(tree.root))) throw new MtlsError("E_NOT_FOUND", `${tree.root}: no certificate tree here`, "run `mtls-certs all` first, or point --out at the tree");
+  if (!(await exists(tree.root)))
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `${tree.root}: no certificate tree here`,
+      "run `mtls-certs all` first, or point --out at the tree",
+    );
 }
 
 async function lockedTree<T>(tree: TreePaths, o: TreeOptions, work: (tree: TreePaths) => Promise<T>): Promise<T> {
@@ -116,7 +150,10 @@ async function lockedTree<T>(tree: TreePaths, o: TreeOptions, work: (tree: TreeP
       await removeLeftovers(tree);
       return work(tree);
     },
-    { waitMs: o.lockWaitMs, onWait: (pid) => o.onProgress?.(`waiting for another mtls-certs (pid ${pid}) to finish with ${tree.root}`) },
+    {
+      waitMs: o.lockWaitMs,
+      onWait: (pid) => o.onProgress?.(`waiting for another mtls-certs (pid ${pid}) to finish with ${tree.root}`),
+    },
   );
 }
 
@@ -124,7 +161,11 @@ async function lockedTree<T>(tree: TreePaths, o: TreeOptions, work: (tree: TreeP
  * Runs `work` holding a lock in `dir`, for files outside the tree (certs/cert.pem, certs/jwt/),
  * after removing temp files a killed run left there. The tree is neither locked nor created.
  */
-export async function withOutputDirectory<T>(dir: string, o: Pick<TreeOptions, "lockWaitMs" | "onProgress">, work: () => Promise<T>): Promise<T> {
+export async function withOutputDirectory<T>(
+  dir: string,
+  o: Pick<TreeOptions, "lockWaitMs" | "onProgress">,
+  work: () => Promise<T>,
+): Promise<T> {
   await ensureDirectory(dir);
   return withLock(
     join(dir, LOCK_FILE),
@@ -132,7 +173,10 @@ export async function withOutputDirectory<T>(dir: string, o: Pick<TreeOptions, "
       await removeLeftoverTemps(dir);
       return work();
     },
-    { waitMs: o.lockWaitMs, onWait: (pid) => o.onProgress?.(`waiting for another mtls-certs (pid ${pid}) to finish with ${dir}`) },
+    {
+      waitMs: o.lockWaitMs,
+      onWait: (pid) => o.onProgress?.(`waiting for another mtls-certs (pid ${pid}) to finish with ${dir}`),
+    },
   );
 }
 
@@ -147,7 +191,8 @@ export async function listTreeLeaves(tree: TreePaths): Promise<LeafFiles[]> {
   const gateway = leafFiles(tree, "gateway", "gateway");
   if ((await exists(gateway.cert)) || (await exists(gateway.key))) found.push(gateway);
   for (const role of ["plugin", "server", "client"] as const) {
-    for (const name of await listDirectories(`${tree.root}/${LEAF_DIRS[role]}`)) found.push(leafFiles(tree, role, name));
+    for (const name of await listDirectories(`${tree.root}/${LEAF_DIRS[role]}`))
+      found.push(leafFiles(tree, role, name));
   }
   return found;
 }
@@ -167,7 +212,11 @@ type LeafState = "kept" | "create";
 export async function leafState(files: LeafFiles): Promise<LeafState> {
   const [hasCert, hasKey] = await Promise.all([exists(files.cert), exists(files.key)]);
   if (hasCert && !hasKey) {
-    throw new MtlsError("E_CERT_WITHOUT_KEY", `${files.cert}: the certificate has no key (${files.key} is missing)`, `restore the key, or remove ${files.dir} to issue a new pair`);
+    throw new MtlsError(
+      "E_CERT_WITHOUT_KEY",
+      `${files.cert}: the certificate has no key (${files.key} is missing)`,
+      `restore the key, or remove ${files.dir} to issue a new pair`,
+    );
   }
   // A key without its cert is what a run killed between the two writes leaves: replace it.
   if (!hasCert) return "create";
@@ -224,10 +273,19 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
     const existingCa = needCa ? undefined : await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
     const hasIntermediate = !needCa && (await exists(tree.intermediateCert));
     if (o.intermediate && !needCa && !hasIntermediate) {
-      throw new MtlsError("E_USAGE", `${tree.caCert}: the tree already has a CA without an intermediate`, "an intermediate would change every ca.crt copy; make a new tree with `mtls-certs ca --intermediate --out DIR`");
+      throw new MtlsError(
+        "E_USAGE",
+        `${tree.caCert}: the tree already has a CA without an intermediate`,
+        "an intermediate would change every ca.crt copy; make a new tree with `mtls-certs ca --intermediate --out DIR`",
+      );
     }
     // Name constraints (issue 10): a SAN outside them is refused before any key is made.
-    assertNameConstraintsPlan({ existingCa, caExtensions: o.caExtensions, planned: requests.filter((_, i) => states[i] === "create"), caFile: tree.caCert });
+    assertNameConstraintsPlan({
+      existingCa,
+      caExtensions: o.caExtensions,
+      planned: requests.filter((_, i) => states[i] === "create"),
+      caFile: tree.caCert,
+    });
 
     const limit = createLimiter(o.jobs);
     const caKey = needCa ? limit(() => generateKey(keyType)) : undefined;
@@ -241,7 +299,16 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
     const root = existingCa ?? (await createCa(tree, await caKey!, o, now));
     const ca = intermediateKey ? await createIntermediate(tree, root, await intermediateKey, o, now) : root;
     results.push(await describeCert(tree.caCert, tree.caKey, "ca", "ca", existingCa ? "kept" : "created"));
-    if (intermediateKey || hasIntermediate) results.push(await describeCert(tree.intermediateCert, tree.intermediateKey, "intermediate", "intermediate", existingCa ? "kept" : "created"));
+    if (intermediateKey || hasIntermediate)
+      results.push(
+        await describeCert(
+          tree.intermediateCert,
+          tree.intermediateKey,
+          "intermediate",
+          "intermediate",
+          existingCa ? "kept" : "created",
+        ),
+      );
 
     const leafResults = await Promise.all(
       requests.map(async (request, i) => {
@@ -250,7 +317,10 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
           await writeCaCopy(request.files, ca);
           return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "kept");
         }
-        const validity = validityFor({ days: o.days ?? DEFAULT_DAYS, now, notBefore: o.notBefore, notAfter: o.notAfter }, ca.cert.notAfter);
+        const validity = validityFor(
+          { days: o.days ?? DEFAULT_DAYS, now, notBefore: o.notBefore, notAfter: o.notAfter },
+          ca.cert.notAfter,
+        );
         const capped = capWarning(request.files.cert, validity);
         if (capped) warnings.push(capped);
         await writeLeaf(request, await key, ca, validity, o);
@@ -284,7 +354,13 @@ async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date
  * (intermediate, then root), written to ca/bundle.crt, so a peer that trusts the copy can
  * build the path from a leaf that carries no chain.
  */
-async function createIntermediate(tree: TreePaths, root: LoadedCa, key: KeyPair, o: TreeOptions, now: Date): Promise<LoadedCa> {
+async function createIntermediate(
+  tree: TreePaths,
+  root: LoadedCa,
+  key: KeyPair,
+  o: TreeOptions,
+  now: Date,
+): Promise<LoadedCa> {
   o.onProgress?.("signing the intermediate CA");
   const cert = await signCertificate({
     profile: PROFILES.intermediate,
@@ -306,13 +382,36 @@ async function createIntermediate(tree: TreePaths, root: LoadedCa, key: KeyPair,
  * Writes a leaf's key, then its cert (a crash between leaves a key the next run replaces).
  * Without a CA the leaf is self-signed (`https` without `--ca`, as `make certs` makes it).
  */
-export async function writeLeaf(request: LeafRequest, key: KeyPair, ca: LoadedCa | undefined, validity: Validity, o: TreeOptions, replace = false): Promise<void> {
-  const cert = await signCertificate({ profile: request.profile, subject: request.subject, sans: request.sans, key, issuer: ca, validity, extensions: request.extensions });
+export async function writeLeaf(
+  request: LeafRequest,
+  key: KeyPair,
+  ca: LoadedCa | undefined,
+  validity: Validity,
+  o: TreeOptions,
+  replace = false,
+): Promise<void> {
+  const cert = await signCertificate({
+    profile: request.profile,
+    subject: request.subject,
+    sans: request.sans,
+    key,
+    issuer: ca,
+    validity,
+    extensions: request.extensions,
+  });
   const { files } = request;
   await ensureDirectory(files.dir);
-  const keyPem = await writeKey(files.key, key.privateKeyPem, o.keyPassphrase, request.keyMode ?? KEY_MODE, true, request.keyGroup);
+  const keyPem = await writeKey(
+    files.key,
+    key.privateKeyPem,
+    o.keyPassphrase,
+    request.keyMode ?? KEY_MODE,
+    true,
+    request.keyGroup,
+  );
   await writeFileAtomically(files.cert, toPem(cert) + servedChain(request.profile, ca), { mode: CERT_MODE, replace });
-  if (files.combined) await writeFileAtomically(files.combined, toPem(cert) + keyPem, { mode: KEY_MODE, replace: true });
+  if (files.combined)
+    await writeFileAtomically(files.combined, toPem(cert) + keyPem, { mode: KEY_MODE, replace: true });
   if (ca) await writeCaCopy(files, ca, replace);
 }
 
@@ -326,7 +425,14 @@ function servedChain(profile: Profile, ca: LoadedCa | undefined): string {
   return profile.role === "https" && signedByIntermediate ? toPem(ca.cert) : "";
 }
 
-async function writeKey(path: string, pem: string, passphrase: string | undefined, mode: number, replace: boolean, group?: number): Promise<string> {
+async function writeKey(
+  path: string,
+  pem: string,
+  passphrase: string | undefined,
+  mode: number,
+  replace: boolean,
+  group?: number,
+): Promise<string> {
   const content = passphrase === undefined ? pem : encryptPrivateKeyPem(pem, passphrase);
   await writeFileAtomically(path, content, { mode, replace, group });
   return content;
@@ -342,7 +448,13 @@ export async function writeCaCopy(files: LeafFiles, ca: LoadedCa, replace = fals
 }
 
 /** The summary of a certificate on disk. */
-export async function describeCert(certPath: string, keyPath: string, role: Role, name: string, action: CertAction): Promise<CertResult> {
+export async function describeCert(
+  certPath: string,
+  keyPath: string,
+  role: Role,
+  name: string,
+  action: CertAction,
+): Promise<CertResult> {
   const pem = await fs.readFile(certPath, "utf8");
   const cert = new NodeCert(pem);
   return {

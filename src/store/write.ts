@@ -138,7 +138,9 @@ export async function removeLeftoverTempsBelow(dir: string, depth = 4): Promise<
   const removed = await removeLeftoverTemps(dir);
   if (depth === 0) return removed;
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-  const below = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => removeLeftoverTempsBelow(join(dir, e.name), depth - 1)));
+  const below = await Promise.all(
+    entries.filter((e) => e.isDirectory()).map((e) => removeLeftoverTempsBelow(join(dir, e.name), depth - 1)),
+  );
   return [...removed, ...below.flat()];
 }
 
@@ -146,7 +148,10 @@ export async function removeLeftoverTempsBelow(dir: string, depth = 4): Promise<
 export async function listDirectories(dir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith("."))
+      .map((e) => e.name)
+      .sort();
   } catch (e) {
     if (errnoCode(e) === "ENOENT") return [];
     throw e;

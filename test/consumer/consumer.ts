@@ -40,7 +40,8 @@ const keyType: KeyType = "ecdsa-p256";
 const code: ErrorCode = "E_BAD_NAME";
 const exitCode: 2 = ERROR_CODES[code];
 void [KEY_TYPES, exitCode, all, checkTree, issueGateway, issuePlugin, inspectFile, verifyCertificate];
-const typed: [Promise<AllReport>, Promise<CheckReport>, Promise<InspectReport>, Promise<VerifyReport>] | undefined = undefined;
+const typed: [Promise<AllReport>, Promise<CheckReport>, Promise<InspectReport>, Promise<VerifyReport>] | undefined =
+  undefined;
 void typed;
 
 // A test suite's set-up: a CA and two leaves in memory, then one mutual-TLS handshake.
@@ -48,9 +49,12 @@ const ca = await createMemoryCa({ keyType });
 const server: MemoryCert = await ca.issue({ role: "server", name: "localhost", sans: ["IP:127.0.0.1"] });
 const client = await ca.issue({ role: "client", name: "test-suite" });
 
-const tlsServer = createServer({ cert: server.certPem, key: server.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (socket) => {
-  socket.end(`hello ${String(socket.getPeerCertificate().subject.CN)}\n`);
-});
+const tlsServer = createServer(
+  { cert: server.certPem, key: server.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true },
+  (socket) => {
+    socket.end(`hello ${String(socket.getPeerCertificate().subject.CN)}\n`);
+  },
+);
 await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
 const { port } = tlsServer.address() as AddressInfo;
 const greeting = await new Promise<string>((resolve, reject) => {
