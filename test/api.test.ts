@@ -84,10 +84,10 @@ describe("the packed package in a fresh consumer project", () => {
     assert.ok(!existsSync(join(app, "certs")), "the in-memory mode wrote files");
   });
 
-  it("the README's test-suite example type-checks against the package and passes under node --test", () => {
-    const readme = read(join(ROOT, "README.md"));
-    const example = /### In-memory certificates for a test suite[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(example, "README: no ```ts example under 'In-memory certificates for a test suite'");
+  it("the Library API page's test-suite example type-checks against the package and passes under node --test", () => {
+    const readme = read(join(ROOT, "docs", "library-api.md"));
+    const example = /## In-memory certificates for a test suite[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, "docs/library-api.md: no ```ts example under 'In-memory certificates for a test suite'");
     writeFile(join(app, "readme.ts"), example);
     writeFile(join(app, "tsconfig.readme.json"), JSON.stringify({ extends: "./tsconfig.json", files: ["readme.ts"] }));
     const tsc = run(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.readme.json"], app);
