@@ -38,7 +38,7 @@ export {
   type CaRotation,
   type FinishRotationOptions,
   type FinishRotationReport,
-} from "./commands/renew.js";
+} from "./commands/renew/index.js";
 export { renderPrometheus, METRICS as PROMETHEUS_METRICS } from "./report/prometheus.js";
 export { renderGithubAnnotations } from "./report/github.js";
 export { loadPluginConfig, parsePluginConfig, type PluginConfig, type PluginEntry } from "./config.js";

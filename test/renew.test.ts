@@ -19,7 +19,7 @@ import { issueGateway } from "../src/commands/gateway.js";
 import { issueHttps } from "../src/commands/https.js";
 import { issuePlugin } from "../src/commands/plugin.js";
 import { issueServer } from "../src/commands/server.js";
-import type { RenewReport } from "../src/commands/renew.js";
+import type { RenewReport } from "../src/commands/renew/index.js";
 import {
   cli,
   mtlsHandshake,

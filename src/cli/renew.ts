@@ -44,7 +44,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
     .action(
       action(async (names: string[], flags: RenewFlags) => {
         const { parseWholeNumber } = await import("../pki/names.js");
-        const { renewTree, renewNeedsAttention } = await import("../commands/renew.js");
+        const { renewTree, renewNeedsAttention } = await import("../commands/renew/index.js");
         const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
         const o = await treeOptions(flags, io);
         const report = await withProgress(io, flags, o, () =>
@@ -78,7 +78,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
 
 /** `ca --finish-rotation [--force]`: the last step of a CA rotation. */
 export async function finishRotation(flags: TreeFlags & { force?: boolean }, io: Io): Promise<number> {
-  const { finishCaRotation } = await import("../commands/renew.js");
+  const { finishCaRotation } = await import("../commands/renew/index.js");
   const o = await treeOptions(flags, io);
   const report = await finishCaRotation({ ...o, force: flags.force });
   if (flags.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");

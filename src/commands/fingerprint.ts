@@ -7,7 +7,7 @@
 import { DEFAULT_OUT } from "../defaults.js";
 import { findCertificate } from "../store/cert-target.js";
 import { treePaths } from "../store/paths.js";
-import { spkiPin } from "./renew.js";
+import { spkiPin } from "./renew/index.js";
 
 export interface FingerprintReport {
   cert: string;

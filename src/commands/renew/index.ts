@@ -1,0 +1,139 @@
+/**
+ * `mtls-certs renew`: re-issues every leaf that has expired or expires within the window, with
+ * the same subject (byte for byte), SANs, extensions, profile and key type, under the tree's CA,
+ * which is kept as it is. The previous cert and key go to a dated backup folder inside the tree
+ * (0600). `renew --ca` first rotates the CA; `ca --finish-rotation` ends the change-over.
+ *
+ * Exit codes are for cron and systemd (issue 10): what matters is the state afterwards, not
+ * whether something was renewed. `renewNeedsAttention` is the one rule.
+ *
+ * The work is split: plan.ts decides what to renew and why, execute.ts re-issues one leaf
+ * (backup.ts keeps the old pair), rotation.ts is `renew --ca` and `ca --finish-rotation`,
+ * report.ts builds what renew tells. This file runs them in order.
+ */
+import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_RENEW_WITHIN_DAYS } from "../../defaults.js";
+import { MtlsError } from "../../errors.js";
+import { capWarning, validityFor } from "../../pki/issue.js";
+import { createLimiter } from "../../pki/limiter.js";
+import { checkName } from "../../pki/names.js";
+import { loadSigningCa, type LoadedCa } from "../../store/ca-store.js";
+import { listIssuedLeaves, withExistingTree } from "../../store/tree.js";
+import { exists } from "../../store/write.js";
+import { checkTree, configSans, entryFails } from "../check.js";
+import { BackupFolder } from "./backup.js";
+import { renewLeaf } from "./execute.js";
+import { planFor, readDetails, readLeaf, readOptionalCert, selectLeaves, signerCert } from "./plan.js";
+import { failure, planned } from "./report.js";
+import { rotateCa } from "./rotation.js";
+import type { CaRotation, FailedCert, LeafPlan, RenewOptions, RenewReport, RenewedCert, Signer } from "./types.js";
+
+export { renewNeedsAttention, spkiPin } from "./report.js";
+export { finishCaRotation, type FinishRotationOptions, type FinishRotationReport } from "./rotation.js";
+export type { CaRotation, CertState, FailedCert, RenewOptions, RenewReport, RenewedCert } from "./types.js";
+
+/** Leaves read at once: keeps a tree of thousands under the open-file limit. */
+const READ_CONCURRENCY = 64;
+
+export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
+  for (const name of o.names ?? []) checkName(name.replace(/^[a-z]+\//, ""), "renew: name");
+  if (o.reuseKey && o.keyType !== undefined)
+    throw new MtlsError(
+      "E_USAGE",
+      "--reuse-key and --key-type ask for both the old key and a new key type",
+      "give one of them",
+    );
+  if (o.keepLeaves && !o.ca) throw new MtlsError("E_USAGE", "--keep-leaves only goes with --ca");
+  return withExistingTree(o, async (tree) => {
+    const now = o.now ?? new Date();
+    const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
+    const dryRun = Boolean(o.dryRun);
+    const leaves = selectLeaves(await listIssuedLeaves(tree), o.names);
+    const wantedSans = await configSans(o.config);
+    const backup = new BackupFolder(tree, now);
+    const warnings: string[] = [];
+
+    let rotation: { ca: LoadedCa | undefined; report: CaRotation } | undefined;
+    if (o.ca) rotation = await rotateCa(tree, leaves.all, o, now, backup);
+    // A dry run of a rotation has no new CA to compare with: every leaf would move to it.
+    const rotatingDry = Boolean(o.ca && dryRun);
+    const signer: Signer = {
+      cert: rotatingDry ? undefined : await signerCert(tree, rotation?.ca, now),
+      role: (await exists(tree.intermediateCert)) ? "intermediate" : "ca",
+      previous: await readOptionalCert(tree.previousCaCert),
+    };
+
+    const failed: FailedCert[] = [];
+    const plans: LeafPlan[] = [];
+    const keptPaths = new Set<string>();
+    // --keep-leaves: the change-over's first step touches the CA and the bundles only.
+    const reading = createLimiter(READ_CONCURRENCY);
+    await Promise.all(
+      (o.keepLeaves ? [] : leaves.selected).map((files) =>
+        reading(async () => {
+          try {
+            const disk = await readLeaf(files, signer);
+            if (disk === undefined) return; // an empty directory: nothing to renew
+            const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry);
+            if (plan.reasons.length > 0) plans.push(plan);
+            else keptPaths.add(files.cert);
+          } catch (e) {
+            failed.push(failure(files, e));
+          }
+        }),
+      ),
+    );
+    if (o.keepLeaves) for (const files of leaves.selected) keptPaths.add(files.cert);
+
+    const renewed: RenewedCert[] = [];
+    if (plans.length > 0) {
+      // Refuses a dead CA (exit 1, its dates, the `renew --ca` hint) before anything is written.
+      const ca = dryRun
+        ? undefined
+        : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.keyPassphrase })));
+      const limit = createLimiter(o.jobs);
+      o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plans.length} certificate(s)`);
+      await Promise.all(
+        plans.map(async (plan) => {
+          try {
+            const old = await readDetails(plan, o, signer);
+            // A self-signed https cert stays self-signed: no CA signs it and none caps its dates.
+            const selfSigned = old.signedBy === "self";
+            const days = plan.files.role === "https" ? (o.httpsDays ?? DEFAULT_HTTPS_DAYS) : (o.days ?? DEFAULT_DAYS);
+            const caNotAfter = signer.cert && !selfSigned ? new Date(signer.cert.validTo) : undefined;
+            const validity = validityFor({ days, now, notBefore: o.notBefore, notAfter: o.notAfter }, caNotAfter);
+            const capped = capWarning(plan.files.cert, validity);
+            if (capped) warnings.push(capped);
+            renewed.push(
+              ca === undefined
+                ? planned(plan, old, validity, o, signer)
+                : await renewLeaf(plan, old, selfSigned ? undefined : ca, validity, o, limit, backup, signer, warnings),
+            );
+          } catch (e) {
+            failed.push(failure(plan.files, e));
+          }
+        }),
+      );
+    }
+
+    const after = await checkTree({ out: tree.root, now, within, config: o.config });
+    const selectedPaths = new Set(leaves.selected.map((l) => l.cert));
+    const relevant = after.certificates.filter(
+      (c) => c.role === "ca" || c.role === "intermediate" || selectedPaths.has(c.path),
+    );
+    const byName = (a: { role: string; name: string }, b: { role: string; name: string }) =>
+      a.role.localeCompare(b.role) || a.name.localeCompare(b.name);
+    return {
+      root: tree.root,
+      renewedAt: now.toISOString(),
+      within,
+      dryRun,
+      backup: backup.used ? backup.path : null,
+      ca: rotation?.report ?? null,
+      renewed: renewed.sort(byName),
+      kept: after.certificates.filter((c) => keptPaths.has(c.path)),
+      failed: failed.sort(byName),
+      warnings: [...warnings, ...after.warnings],
+      attention: relevant.filter((c) => entryFails(c, true)),
+    };
+  });
+}

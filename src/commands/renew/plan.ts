@@ -1,0 +1,157 @@
+/** What to renew and why: reads each leaf, decides, and reads the details re-issuing needs. */
+import { X509Certificate as NodeCert } from "node:crypto";
+import { MtlsError } from "../../errors.js";
+import { isIssuedBy, isSelfSigned } from "../../pki/issued-by.js";
+import { keyTypeOf } from "../../pki/keys.js";
+import { formatSan, type San } from "../../pki/profiles.js";
+import * as x509 from "../../pki/x509.js";
+import { assertCaValid, parseCertificate, type LoadedCa } from "../../store/ca-store.js";
+import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js";
+import { exists, readText } from "../../store/write.js";
+import { missingSans, sansOf } from "../check.js";
+import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
+
+const DAY_MS = 86_400_000;
+/** Extensions the pipeline makes from the profile and key; any other one on the old cert is kept. */
+export const PIPELINE_EXTENSIONS = new Set([
+  "2.5.29.19",
+  "2.5.29.15",
+  "2.5.29.37",
+  "2.5.29.14",
+  "2.5.29.35",
+  "2.5.29.17",
+]);
+
+/** `gateway`, `<name>` (any role), `plugin/<name>` or `plugins/<name>`; an unknown one is exit 2. */
+export function selectLeaves(
+  all: LeafFiles[],
+  names: readonly string[] | undefined,
+): { all: LeafFiles[]; selected: LeafFiles[] } {
+  if (!names || names.length === 0) return { all, selected: all };
+  const matches = (files: LeafFiles, name: string): boolean =>
+    name === files.name ||
+    name === `${files.role}/${files.name}` ||
+    name === `${LEAF_DIRS[files.role as keyof typeof LEAF_DIRS]}/${files.name}`;
+  const unknown = names.filter((n) => !all.some((f) => matches(f, n)));
+  if (unknown.length > 0) {
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `renew: no certificate named ${unknown.map((n) => JSON.stringify(n)).join(", ")} in the tree`,
+      `names in the tree: ${all.map((f) => f.name).join(", ") || "(none)"}`,
+    );
+  }
+  return { all, selected: all.filter((f) => names.some((n) => matches(f, n))) };
+}
+
+export async function readLeaf(files: LeafFiles, signer: Signer): Promise<LeafOnDisk | undefined> {
+  const [pem, hasKey] = await Promise.all([readText(files.cert), exists(files.key)]);
+  if (pem === undefined && !hasKey) return undefined;
+  if (pem === undefined)
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${files.cert}: missing, so there is nothing to renew`,
+      "run the command that made it (plugin, gateway, server, client) to issue it again",
+    );
+  if (!hasKey)
+    throw new MtlsError(
+      "E_CERT_WITHOUT_KEY",
+      `${files.cert}: the certificate has no key (${files.key} is missing)`,
+      `restore the key, or remove ${files.dir} and issue it again`,
+    );
+  let node: NodeCert;
+  try {
+    node = new NodeCert(pem);
+  } catch {
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${files.cert}: not a PEM certificate`,
+      "restore it from the backup folder, or remove its directory and issue it again",
+    );
+  }
+  if (files.role === "https" && isSelfSigned(node)) return { node, pem, signedBy: "self" };
+  const previous =
+    signer.previous && !(signer.cert && isIssuedBy(node, signer.cert)) && isIssuedBy(node, signer.previous);
+  return { node, pem, signedBy: previous ? "previous-ca" : null };
+}
+
+export async function readDetails(plan: LeafPlan, o: RenewOptions, signer: Signer): Promise<OldLeaf> {
+  const { files, disk } = plan;
+  const keyPem = await readText(files.key);
+  if (keyPem === undefined)
+    throw new MtlsError(
+      "E_CERT_WITHOUT_KEY",
+      `${files.cert}: the certificate has no key (${files.key} is missing)`,
+      `restore the key, or remove ${files.dir} and issue it again`,
+    );
+  const peculiar = parseCertificate(disk.pem, files.cert);
+  const keyType = o.keyType ?? keyTypeOf(disk.node.publicKey);
+  if (keyType === undefined)
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${files.cert}: its key type is not one mtls-certs issues`,
+      "renew it with --key-type",
+    );
+  const sans: San[] = [];
+  for (const name of peculiar.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? []) {
+    if (name.type !== "dns" && name.type !== "ip" && name.type !== "email") {
+      throw new MtlsError(
+        "E_DAMAGED",
+        `${files.cert}: carries a ${name.type} SAN, which renew cannot re-issue`,
+        "issue it again with the tool that made it",
+      );
+    }
+    sans.push({ type: name.type, value: name.value });
+  }
+  // A leaf's key stays encrypted or plain as it was: a plugin configured without a password
+  // must not get an encrypted key because the CA's passphrase was given, nor the reverse.
+  const keyEncrypted = keyPem.includes("ENCRYPTED");
+  if (keyEncrypted && o.keyPassphrase === undefined) {
+    throw new MtlsError(
+      "E_PASSPHRASE",
+      `${files.key}: the key is encrypted`,
+      "pass --key-passphrase-env VAR so the renewed key is encrypted with the same passphrase",
+    );
+  }
+  const extensions = peculiar.extensions.filter((e) => !PIPELINE_EXTENSIONS.has(e.type));
+  const by = disk.signedBy ?? (signer.cert && isIssuedBy(disk.node, signer.cert) ? signer.role : null);
+  return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted, keyType, sans, extensions };
+}
+
+export function planFor(
+  files: LeafFiles,
+  old: LeafOnDisk,
+  wantedSans: Map<string, San[]>,
+  o: RenewOptions,
+  now: Date,
+  within: number,
+  rotatingDry: boolean,
+): LeafPlan {
+  const reasons: string[] = [];
+  const notAfter = new Date(old.node.validTo);
+  const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
+  if (now > notAfter) reasons.push(`expired on ${notAfter.toISOString()}`);
+  else if (notAfter.getTime() - now.getTime() <= within * DAY_MS)
+    reasons.push(`expires on ${notAfter.toISOString()} (${daysLeft} days left, within ${within})`);
+  if (rotatingDry && old.signedBy !== "self") reasons.push("the CA is rotated");
+  else if (old.signedBy === "previous-ca") reasons.push("signed by the previous CA");
+  const addSans = files.role === "plugin" ? missingSans(sansOf(old.node), wantedSans.get(files.name) ?? []) : [];
+  if (addSans.length > 0) reasons.push(`the plugin config asks for ${addSans.map(formatSan).join(", ")}`);
+  if (o.force && reasons.length === 0) reasons.push("--force");
+  return { files, disk: old, reasons, addSans };
+}
+
+/** The cert that signs renewed leaves, checked for validity (a dry run does not open the key). */
+export async function signerCert(tree: TreePaths, rotated: LoadedCa | undefined, now: Date): Promise<NodeCert> {
+  if (rotated) return new NodeCert(rotated.cert.toString("pem"));
+  const path = (await exists(tree.intermediateCert)) ? tree.intermediateCert : tree.caCert;
+  const pem = await readText(path);
+  if (pem === undefined) throw new MtlsError("E_CA_MISSING", `${path}: missing`, "restore ca/ from a backup");
+  const cert = parseCertificate(pem, path);
+  assertCaValid(cert, path, now);
+  return new NodeCert(pem);
+}
+
+export async function readOptionalCert(path: string): Promise<NodeCert | undefined> {
+  const pem = await readText(path);
+  return pem === undefined ? undefined : new NodeCert(pem);
+}

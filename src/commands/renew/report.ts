@@ -1,0 +1,116 @@
+/** What renew tells: the before/after state of each leaf, the changes, the failures, the exit rule. */
+import { type X509Certificate as NodeCert, createHash } from "node:crypto";
+import { isMtlsError } from "../../errors.js";
+import type { Validity } from "../../pki/issue.js";
+import type { KeyType } from "../../pki/keys.js";
+import { formatSan, uniqueSans } from "../../pki/profiles.js";
+import type { LeafFiles } from "../../store/paths.js";
+import { sansOf, type SignedBy } from "../check.js";
+import type {
+  CertState,
+  FailedCert,
+  LeafPlan,
+  OldLeaf,
+  RenewOptions,
+  RenewReport,
+  RenewedCert,
+  Signer,
+} from "./types.js";
+
+/** Exit 1 when something still needs attention afterwards; 0 otherwise, renewed or not. */
+export function renewNeedsAttention(report: RenewReport): boolean {
+  return report.failed.length > 0 || report.attention.length > 0;
+}
+
+/** What renewal would make, without a signature: dates, SANs, key type; serial and fingerprint unknown. */
+export function planned(
+  plan: LeafPlan,
+  old: OldLeaf,
+  validity: Validity,
+  o: RenewOptions,
+  signer: Signer,
+): RenewedCert {
+  const before = stateOf(old.node, old.keyType, old.signedBy);
+  const after: CertState = {
+    serial: null,
+    notBefore: validity.notBefore.toISOString(),
+    notAfter: validity.notAfter.toISOString(),
+    sans: uniqueSans([...old.sans, ...plan.addSans]).map(formatSan),
+    keyType: o.keyType ?? old.keyType,
+    spkiPin: o.reuseKey ? before.spkiPin : null,
+    fingerprint: null,
+    signedBy: old.signedBy === "self" ? "self" : signer.role,
+  };
+  return result(plan, old, "would-renew", Boolean(o.reuseKey), after);
+}
+
+export function result(
+  plan: LeafPlan,
+  old: OldLeaf,
+  action: RenewedCert["action"],
+  keyReused: boolean,
+  after: CertState,
+): RenewedCert {
+  const before = stateOf(old.node, old.keyType, old.signedBy);
+  return {
+    role: plan.files.role,
+    name: plan.files.name,
+    cert: plan.files.cert,
+    key: plan.files.key,
+    action,
+    reasons: plan.reasons,
+    keyReused,
+    before,
+    after,
+    changes: changesBetween(before, after, keyReused),
+  };
+}
+
+export function stateOf(cert: NodeCert, keyType: KeyType, signer: SignedBy | null): CertState {
+  return {
+    serial: cert.serialNumber,
+    notBefore: new Date(cert.validFrom).toISOString(),
+    notAfter: new Date(cert.validTo).toISOString(),
+    sans: sansOf(cert),
+    keyType,
+    spkiPin: spkiPin(cert),
+    fingerprint: cert.fingerprint256,
+    signedBy: signer,
+  };
+}
+
+/** The SPKI pin as curl's --pinnedpubkey takes it: `sha256//` + base64 of SHA-256 over the DER SPKI. */
+export function spkiPin(cert: NodeCert): string {
+  return `sha256//${createHash("sha256")
+    .update(cert.publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64")}`;
+}
+
+function changesBetween(before: CertState, after: CertState, keyReused: boolean): string[] {
+  const changes: string[] = [];
+  const field = (name: string, a: string | null, b: string | null): void => {
+    if (a !== b) changes.push(`${name} ${a ?? "-"} → ${b ?? "(new)"}`);
+  };
+  field("serial", before.serial, after.serial);
+  field("notBefore", before.notBefore, after.notBefore);
+  field("notAfter", before.notAfter, after.notAfter);
+  for (const san of after.sans.filter((s) => !before.sans.includes(s))) changes.push(`SAN added ${san}`);
+  field("keyType", before.keyType, after.keyType);
+  changes.push(
+    keyReused
+      ? `key kept: SPKI pin ${before.spkiPin} unchanged`
+      : `new key: SPKI pin ${before.spkiPin} → ${after.spkiPin ?? "(new)"}`,
+  );
+  if (before.signedBy !== after.signedBy) changes.push(`issuer ${before.signedBy ?? "-"} → ${after.signedBy ?? "-"}`);
+  return changes;
+}
+
+export function failure(files: LeafFiles, e: unknown): FailedCert {
+  if (!isMtlsError(e)) throw e;
+  return {
+    role: files.role,
+    name: files.name,
+    cert: files.cert,
+    error: { code: e.code, message: e.message, hint: e.hint ?? null },
+  };
+}

@@ -1,0 +1,183 @@
+import { X509Certificate as NodeCert } from "node:crypto";
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_DAYS } from "../../defaults.js";
+import { MtlsError } from "../../errors.js";
+import { signCertificate, toPem, validityFor } from "../../pki/issue.js";
+import { isIssuedBy } from "../../pki/issued-by.js";
+import { encryptPrivateKeyPem, generateKey, keyTypeOf } from "../../pki/keys.js";
+import { PROFILES } from "../../pki/profiles.js";
+import { parseCertificate, type LoadedCa } from "../../store/ca-store.js";
+import type { LeafFiles, TreePaths } from "../../store/paths.js";
+import { listIssuedLeaves, withExistingTree, type TreeOptions } from "../../store/tree.js";
+import { CERT_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
+import { BackupFolder } from "./backup.js";
+import { writeCaCopies } from "./execute.js";
+import { PIPELINE_EXTENSIONS } from "./plan.js";
+import type { CaRotation, RenewOptions } from "./types.js";
+
+/**
+ * `renew --ca`: a new CA key and cert with the same subject and extensions (nameConstraints
+ * stay); the old pair moves to ca/previous/; ca/bundle.crt = new + old goes into every ca.crt
+ * copy, so leaves of either CA verify on every peer during the change-over.
+ */
+export async function rotateCa(
+  tree: TreePaths,
+  leaves: readonly LeafFiles[],
+  o: RenewOptions,
+  now: Date,
+  backup: BackupFolder,
+): Promise<{ ca: LoadedCa | undefined; report: CaRotation }> {
+  if (await exists(tree.intermediateCert)) {
+    throw new MtlsError(
+      "E_USAGE",
+      `${tree.intermediateCert}: renew --ca rotates a root that signs leaves itself; this tree signs with an intermediate`,
+      "make a new tree with `mtls-certs ca --intermediate --out DIR` and move the leaves over",
+    );
+  }
+  const oldPem = await readText(tree.caCert);
+  if (oldPem === undefined)
+    throw new MtlsError(
+      "E_CA_MISSING",
+      `${tree.caCert}: missing`,
+      "run `mtls-certs ca` to create a CA; there is nothing to rotate",
+    );
+  const oldKeyPem = await readText(tree.caKey);
+  if (oldKeyPem === undefined)
+    throw new MtlsError(
+      "E_CA_DAMAGED",
+      `${tree.caKey}: missing, but ${tree.caCert} exists`,
+      "restore the key from a backup before rotating",
+    );
+  if (oldKeyPem.includes("ENCRYPTED") && o.keyPassphrase === undefined) {
+    throw new MtlsError(
+      "E_PASSPHRASE",
+      `${tree.caKey}: the CA key is encrypted`,
+      "pass --key-passphrase-env VAR so the new CA key is encrypted too",
+    );
+  }
+  const previousPem = await readText(tree.previousCaCert);
+  // A run killed after saving the old CA left previous == current: carry on from there.
+  if (previousPem !== undefined && previousPem !== oldPem) {
+    throw new MtlsError(
+      "E_USAGE",
+      `${tree.previousCaCert}: a CA rotation is already in progress`,
+      "finish it first: `mtls-certs renew` the leaves, then `mtls-certs ca --finish-rotation`",
+    );
+  }
+  const old = parseCertificate(oldPem, tree.caCert);
+  const oldNode = new NodeCert(oldPem);
+  const previous = { cert: tree.previousCaCert, serial: oldNode.serialNumber, notAfter: old.notAfter.toISOString() };
+  const copies = leaves.filter((l) => l.caCopy !== undefined).length;
+  if (o.dryRun)
+    return {
+      ca: undefined,
+      report: { action: "would-rotate", previous, current: null, bundle: tree.caBundle, copies },
+    };
+
+  const keyType = o.keyType ?? keyTypeOf(oldNode.publicKey) ?? "rsa4096";
+  o.onProgress?.(`generating a ${keyType} key for the new CA`);
+  const key = await generateKey(keyType);
+  const cert = await signCertificate({
+    profile: PROFILES.ca,
+    subject: old.subjectName,
+    key,
+    validity: validityFor({ days: o.days ?? DEFAULT_DAYS, now }),
+    extensions: old.extensions.filter((e) => !PIPELINE_EXTENSIONS.has(e.type)),
+  });
+  const pem = toPem(cert);
+  const bundlePem = pem + oldPem;
+  // Order matters for a crash: the old CA is saved before anything points away from it.
+  await backup.copy("ca", [tree.caCert, tree.caKey]);
+  await fs.mkdir(tree.previousCaDir, { recursive: true, mode: 0o700 });
+  if (previousPem === undefined) {
+    await writeFileAtomically(tree.previousCaKey, oldKeyPem, { mode: KEY_MODE });
+    await writeFileAtomically(tree.previousCaCert, oldPem, { mode: CERT_MODE });
+  }
+  await writeFileAtomically(tree.caBundle, bundlePem, { mode: CERT_MODE, replace: true });
+  const keyPem =
+    o.keyPassphrase === undefined ? key.privateKeyPem : encryptPrivateKeyPem(key.privateKeyPem, o.keyPassphrase);
+  await writeFileAtomically(tree.caKey, keyPem, { mode: KEY_MODE, replace: true });
+  await writeFileAtomically(tree.caCert, pem, { mode: CERT_MODE, replace: true });
+  const ca: LoadedCa = { cert, key, bundlePem, rootPem: pem };
+  await writeCaCopies(leaves, bundlePem);
+  const node = new NodeCert(pem);
+  return {
+    ca: o.keepLeaves ? undefined : ca,
+    report: {
+      action: "rotated",
+      previous,
+      current: {
+        cert: tree.caCert,
+        serial: node.serialNumber,
+        notBefore: cert.notBefore.toISOString(),
+        notAfter: cert.notAfter.toISOString(),
+      },
+      bundle: tree.caBundle,
+      copies,
+    },
+  };
+}
+
+export interface FinishRotationOptions extends TreeOptions {
+  /** Finish even though some leaves are still signed by the previous CA (they stop verifying). */
+  force?: boolean;
+}
+
+export interface FinishRotationReport {
+  root: string;
+  /** The CA no longer trusted, and where its files went. */
+  removed: { serial: string; notAfter: string; backup: string };
+  /** How many ca.crt copies now hold the new CA alone. */
+  copies: number;
+  /** Leaves still signed by the removed CA (only with force): they no longer verify. */
+  orphaned: string[];
+}
+
+/** `ca --finish-rotation`: drops the previous CA from ca/bundle.crt and every ca.crt copy. */
+export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<FinishRotationReport> {
+  return withExistingTree(o, async (tree) => {
+    const previousPem = await readText(tree.previousCaCert);
+    if (previousPem === undefined)
+      throw new MtlsError(
+        "E_USAGE",
+        `${tree.previousCaCert}: no CA rotation in progress`,
+        "start one with `mtls-certs renew --ca`",
+      );
+    const currentPem = await readText(tree.caCert);
+    if (currentPem === undefined)
+      throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing`, "restore ca/ from a backup");
+    const previous = new NodeCert(previousPem);
+    const current = new NodeCert(currentPem);
+    const leaves = await listIssuedLeaves(tree);
+    const orphaned: string[] = [];
+    for (const files of leaves) {
+      const pem = await readText(files.cert);
+      if (pem === undefined) continue;
+      const cert = new NodeCert(pem);
+      if (!isIssuedBy(cert, current) && isIssuedBy(cert, previous)) orphaned.push(files.cert);
+    }
+    if (orphaned.length > 0 && !o.force) {
+      throw new MtlsError(
+        "E_ROTATION_PENDING",
+        `${orphaned.length} certificate(s) are still signed by the previous CA and would stop verifying: ${orphaned.join(", ")}`,
+        "run `mtls-certs renew` (it re-issues them under the new CA), deploy them, then finish the rotation",
+      );
+    }
+    const backup = new BackupFolder(tree, o.now ?? new Date());
+    await backup.copy(join("ca", "previous"), [tree.previousCaCert, tree.previousCaKey]);
+    await writeCaCopies(leaves, currentPem);
+    await fs.rm(tree.caBundle, { force: true });
+    await fs.rm(tree.previousCaDir, { recursive: true, force: true });
+    return {
+      root: tree.root,
+      removed: {
+        serial: previous.serialNumber,
+        notAfter: new Date(previous.validTo).toISOString(),
+        backup: join(backup.path, "ca", "previous"),
+      },
+      copies: leaves.filter((l) => l.caCopy !== undefined).length,
+      orphaned,
+    };
+  });
+}

@@ -1,0 +1,135 @@
+/** The shapes renew plans, executes and reports with; the public ones are re-exported by index.ts. */
+import type { X509Certificate as NodeCert } from "node:crypto";
+import type { KeyType } from "../../pki/keys.js";
+import type { San } from "../../pki/profiles.js";
+import type * as x509 from "../../pki/x509.js";
+import type { LeafFiles } from "../../store/paths.js";
+import type { TreeOptions } from "../../store/tree.js";
+import type { CheckEntry, SignedBy } from "../check.js";
+
+export interface RenewOptions extends TreeOptions {
+  /** Validity of the renewed https cert (certs/cert.pem) in days. Default 365; `days` is the mcp certs'. */
+  httpsDays?: number;
+  /** Renew what expires within this many days. Default 30. */
+  within?: number;
+  /** Only these leaves: `gateway`, `https`, a plugin/server/client name, or `plugin/<name>`. Default: all. */
+  names?: readonly string[];
+  /** Keep each leaf's key (clients pinning the SPKI keep working). Default: a new key. */
+  reuseKey?: boolean;
+  /** Renew the selected leaves whatever their dates. */
+  force?: boolean;
+  /** Plan only: nothing is written. */
+  dryRun?: boolean;
+  /** Plugin config: a SAN it asks for that a plugin's cert lacks is added on renewal. */
+  config?: string;
+  /** Rotate the CA first (new key, same subject); every ca.crt copy trusts old and new. */
+  ca?: boolean;
+  /** With `ca`: only the CA and the bundles; the leaves are renewed by a later `renew`. */
+  keepLeaves?: boolean;
+  /**
+   * The key type of new keys. Unset (the default for renew): each leaf keeps its own key type.
+   * Overrides TreeOptions.keyType's meaning of "default rsa4096".
+   */
+  keyType?: KeyType;
+}
+
+/** What a leaf looked like, or looks like after renewal. */
+export interface CertState {
+  /** Null in a dry run: not signed yet. */
+  serial: string | null;
+  notBefore: string;
+  notAfter: string;
+  sans: string[];
+  keyType: KeyType;
+  /** base64 SHA-256 of the SubjectPublicKeyInfo: curl's `--pinnedpubkey sha256//<pin>`. Null: a new key not made yet. */
+  spkiPin: string | null;
+  /** SHA-256 of the DER, as openssl prints it. Null in a dry run. */
+  fingerprint: string | null;
+  signedBy: SignedBy | null;
+}
+
+export interface RenewedCert {
+  role: string;
+  name: string;
+  cert: string;
+  key: string;
+  action: "renewed" | "would-renew";
+  /** Why: expired, expiring within the window, --force, signed by the previous CA, a SAN the config asks for. */
+  reasons: string[];
+  keyReused: boolean;
+  before: CertState;
+  after: CertState;
+  /** One line per field that changes: "notAfter 2026-12-01T… → 2029-02-25T…". */
+  changes: string[];
+}
+
+export interface FailedCert {
+  role: string;
+  name: string;
+  cert: string;
+  error: { code: string; message: string; hint: string | null };
+}
+
+export interface CaRotation {
+  action: "rotated" | "would-rotate";
+  /** The CA rotated out, now in ca/previous/. */
+  previous: { cert: string; serial: string; notAfter: string };
+  /** The new CA; null in a dry run. */
+  current: { cert: string; serial: string; notBefore: string; notAfter: string } | null;
+  /** ca/bundle.crt: new CA then previous CA; what every ca.crt copy now holds. */
+  bundle: string;
+  /** How many ca.crt copies now hold the bundle. */
+  copies: number;
+}
+
+export interface RenewReport {
+  root: string;
+  renewedAt: string;
+  within: number;
+  dryRun: boolean;
+  /** The dated folder holding the previous certs and keys; null when nothing was replaced. */
+  backup: string | null;
+  ca: CaRotation | null;
+  renewed: RenewedCert[];
+  /** Leaves left as they were, as `check` sees them. */
+  kept: CheckEntry[];
+  failed: FailedCert[];
+  warnings: string[];
+  /** What still needs attention afterwards (as `check --within` judges it): exit 1 when not empty. */
+  attention: CheckEntry[];
+}
+
+/** The cert that signs renewed leaves, and the one a rotation moved out. */
+export interface Signer {
+  /** Undefined in a dry run of a rotation (the new CA does not exist yet). */
+  cert: NodeCert | undefined;
+  role: SignedBy;
+  previous: NodeCert | undefined;
+}
+
+/** What deciding needs, read for every leaf with Node's fast parser. */
+export interface LeafOnDisk {
+  node: NodeCert;
+  pem: string;
+  /** Known up front only during a rotation (the previous CA's leaves are due); else filled in later. */
+  signedBy: SignedBy | null;
+}
+
+/** What re-issuing needs, read only for the leaves that are due. */
+export interface OldLeaf extends LeafOnDisk {
+  peculiar: x509.X509Certificate;
+  keyPem: string;
+  keyEncrypted: boolean;
+  keyType: KeyType;
+  sans: San[];
+  /** Extensions beyond the profile's, carried over as they are. */
+  extensions: x509.Extension[];
+}
+
+export interface LeafPlan {
+  files: LeafFiles;
+  disk: LeafOnDisk;
+  reasons: string[];
+  /** SANs the plugin config asks for that the old cert lacks. */
+  addSans: San[];
+}
