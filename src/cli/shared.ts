@@ -143,7 +143,7 @@ export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions
 
 export async function withProgress<T>(io: Io, flags: TreeFlags, o: TreeOptions, work: () => Promise<T>): Promise<T> {
   const { startProgress } = await import("../report/terminal.js");
-  const progress = await startProgress(io.stderr, Boolean(flags.quiet));
+  const progress = startProgress(io.stderr, Boolean(flags.quiet), io.env);
   o.onProgress = (m) => progress.update(m);
   try {
     return await work();

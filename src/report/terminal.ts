@@ -34,19 +34,82 @@ export interface Progress {
   stop(): void;
 }
 
-/** An ora spinner on an interactive stderr; plain lines otherwise (CI logs), none with --quiet. */
-export async function startProgress(stream: Writable & { isTTY?: boolean }, quiet: boolean): Promise<Progress> {
+/**
+ * Narrower than this, one spinner line cannot show anything useful. A terminal that reports 0
+ * columns (`script` without a size, `docker run -t` from a non-terminal, some CI agents) is the
+ * case that made ora 8.2 loop forever dividing by the width; it gets plain lines instead.
+ */
+export const MIN_SPINNER_COLUMNS = 20;
+const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+const FRAME_MS = 80;
+
+type ProgressStream = Writable & { isTTY?: boolean; columns?: number };
+
+/** A spinner only on an interactive stderr whose width is known and sane. */
+export function wantsSpinner(stream: ProgressStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  const columns = stream.columns;
+  return (
+    Boolean(stream.isTTY) &&
+    !env.CI &&
+    env.TERM !== "dumb" &&
+    typeof columns === "number" &&
+    Number.isInteger(columns) &&
+    columns >= MIN_SPINNER_COLUMNS
+  );
+}
+
+/**
+ * Progress on stderr: a one-line spinner on a sane terminal; plain lines otherwise (CI logs,
+ * pipes, a terminal of unknown width); nothing with --quiet. The spinner is a few lines of our
+ * own instead of ora: one unref'd timer that draws one line, clipped to the width it reads at
+ * each frame, so it can neither keep the process alive, nor block the event loop (and with it
+ * the SIGINT/SIGTERM handlers), nor grow a log.
+ */
+export function startProgress(stream: ProgressStream, quiet: boolean, env: NodeJS.ProcessEnv = process.env): Progress {
   if (quiet) return { update: () => undefined, stop: () => undefined };
-  if (!stream.isTTY || process.env.CI || process.env.TERM === "dumb") {
-    return { update: (m) => void stream.write(`${m}\n`), stop: () => undefined };
+  if (!wantsSpinner(stream, env)) {
+    let last = "";
+    return {
+      update: (m) => {
+        if (m === last) return;
+        last = m;
+        stream.write(`${m}\n`);
+      },
+      stop: () => undefined,
+    };
   }
-  const { default: ora } = await import("ora");
-  const spinner = ora({ stream, isEnabled: true, color: process.env.NO_COLOR ? undefined : "cyan" });
+  const colour = !env.NO_COLOR;
+  let text = "";
+  let frame = 0;
+  let drawn = false;
+  const draw = () => {
+    const columns = stream.columns ?? 0;
+    // The terminal was narrowed (or lost its size) mid-run: clear the line and wait.
+    if (!Number.isInteger(columns) || columns < MIN_SPINNER_COLUMNS) return clear();
+    const glyph = FRAMES[frame++ % FRAMES.length]!;
+    const line = `${glyph} ${text}`.slice(0, columns - 1);
+    const shown = colour ? `\x1b[36m${glyph}\x1b[39m${line.slice(glyph.length)}` : line;
+    stream.write(`\r${shown}\x1b[K`);
+    drawn = true;
+  };
+  const clear = () => {
+    if (drawn) stream.write("\r\x1b[K");
+    drawn = false;
+  };
+  let timer: NodeJS.Timeout | undefined;
   return {
     update: (m) => {
-      if (spinner.isSpinning) spinner.text = m;
-      else spinner.start(m);
+      text = m;
+      if (!timer) {
+        timer = setInterval(draw, FRAME_MS);
+        timer.unref();
+      }
+      draw();
     },
-    stop: () => spinner.stop(),
+    stop: () => {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      clear();
+    },
   };
 }
