@@ -14,10 +14,16 @@ import type { AddressInfo } from "node:net";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = join(ROOT, "bin", "mtls-certs.js");
 
+/** Temp dirs to remove at exit: one "exit" listener for all of them (one per dir set off MaxListenersExceededWarning). */
+const tempDirsToRemove = new Set<string>();
+process.on("exit", () => {
+  for (const dir of tempDirsToRemove) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A fresh temp dir, removed when the process exits (set KEEP_TMP=1 to keep it). */
 export function tempDir(prefix = "mtls-certs-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  if (!process.env.KEEP_TMP) process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  if (!process.env.KEEP_TMP) tempDirsToRemove.add(dir);
   return dir;
 }
 
