@@ -259,6 +259,7 @@ describe("export gateway-api: Gateway API v1.5 objects from a named server and t
       assert.equal(withCert.stdout, "hello alice\n");
       const without = await curl([]);
       assert.notEqual(without.code, 0, "no client cert: the handshake is refused");
+      assert.match(without.stderr, /certificate required/);
       assert.equal(without.stdout, "");
     } finally {
       gateway.close();

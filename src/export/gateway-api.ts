@@ -232,7 +232,7 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
               tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: names.secret }] },
             },
           ],
-          // Gateway API v1.4+ validates client certs for every HTTPS listener here (v1.3 had it per listener).
+          // Gateway API v1.5: client certs of every HTTPS listener are validated here (FrontendTLSValidation).
           ...(o.envoyGateway ? {} : { tls: { frontend: { default: { validation } } } }),
         },
       },
