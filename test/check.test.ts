@@ -98,7 +98,7 @@ describe("check: one status per certificate, the CA first", () => {
     assert.notEqual(certKey, keyPub);
 
     assert.equal(entry(report, "loose").status, "invalid");
-    assert.match(entry(report, "loose").problems.join("\n"), /readable by group or others \(mode 644\)/);
+    assert.match(entry(report, "loose").problems.join("\n"), /open to others \(mode 644\)/);
 
     assert.equal(entry(report, "stranger").status, "invalid");
     assert.match(entry(report, "stranger").problems.join("\n"), /not signed by this tree's CA/);
@@ -345,7 +345,7 @@ describe("check: the CA is a first-class certificate (issue 10)", () => {
     assert.deepEqual(bad.map((c) => c.name).sort(), ["p1500", "p1999", "p7"]);
     const problems = (name: string) => bad.find((c) => c.name === name)!.problems.join("; ");
     assert.match(problems("p7"), /server\.key: does not match the certificate/);
-    assert.match(problems("p1500"), /readable by group or others \(mode 644\)/);
+    assert.match(problems("p1500"), /open to others \(mode 644\)/);
     assert.match(problems("p1999"), /not a PEM certificate/);
     // What openssl says of the same files.
     assert.notEqual(openssl(["x509", "-in", join(out, "plugins/p1999/server.crt"), "-noout"]).code, 0);

@@ -628,7 +628,7 @@ describe("check reports every damaged file, exit 1", () => {
     const expected: Record<string, RegExp> = {
       mismatch: /server\.key: does not match the certificate/,
       foreign: /not signed by this tree's CA/,
-      open: /server\.key: readable by group or others \(mode 644\)/,
+      open: /server\.key: open to others \(mode 644\)/,
       badcert: /not a PEM certificate/,
       badkey: /server\.key: not a readable private key/,
       oldcopy: /ca\.crt: differs from the CA certificate/,

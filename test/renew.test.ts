@@ -353,7 +353,7 @@ describe("renew: names, --force, --diff, config SANs and exit codes", () => {
     // Renewing does not fix a key others can read: still needs attention.
     const loose = cli(["renew", "--out", out, "--json"], dir);
     assert.equal(loose.code, 1);
-    assert.match(JSON.parse(loose.stdout).attention[0].problems[0], /readable by group or others/);
+    assert.match(JSON.parse(loose.stdout).attention[0].problems[0], /open to others/);
   });
 });
 
@@ -736,7 +736,7 @@ describe("renew and check cover the gateway's own https cert (certs/cert.pem)", 
     assert.equal(loose.code, 1);
     assert.match(
       entryOf(JSON.parse(loose.stdout))!.problems.join("\n"),
-      /key\.pem: open to others or writable by group \(mode 644\); run chmod 640/,
+      /key\.pem: open to others \(mode 644\); run chmod 640/,
     );
   });
 

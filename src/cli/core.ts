@@ -6,10 +6,13 @@ import {
   configOption,
   configPath,
   issued,
+  keyGroupOptions,
+  keyGroupsFrom,
   treeCommand,
   treeOptions,
   withProgress,
   type CommandContext,
+  type KeyGroupFlags,
   type TreeFlags,
 } from "./shared.js";
 
@@ -68,22 +71,28 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
       ),
     );
 
-  treeCommand(
-    program,
-    "gateway",
-    "create the gateway's client certificate (certs/mcp/gateway/), and the CA when missing",
+  keyGroupOptions(
+    treeCommand(
+      program,
+      "gateway",
+      "create the gateway's client certificate (certs/mcp/gateway/), and the CA when missing",
+    ),
   ).action(
-    action(async (flags: TreeFlags) => {
+    action(async (flags: TreeFlags & KeyGroupFlags) => {
       const { issueGateway } = await import("../commands/gateway.js");
-      const o = await treeOptions(flags, io);
+      const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
+      // On `gateway`, --key-group is the gateway key's group.
+      if (flags.keyGroup !== undefined) o.gatewayKeyGroup = o.keyGroup;
       return issued(await withProgress(io, flags, o, () => issueGateway(o)), flags, io);
     }),
   );
 
-  treeCommand(
-    program,
-    "plugin",
-    "create a plugin's server certificate (certs/mcp/plugins/<name>/), and the CA when missing",
+  keyGroupOptions(
+    treeCommand(
+      program,
+      "plugin",
+      "create a plugin's server certificate (certs/mcp/plugins/<name>/), and the CA when missing",
+    ),
   )
     .argument("<name>", "the plugin's name, as in config.yaml (becomes a directory and a DNS name)")
     .option("--san <dns...>", "extra DNS names for the certificate")
@@ -94,10 +103,10 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
       action(
         async (
           name: string,
-          flags: TreeFlags & { san?: string[]; ip?: string[]; namespace?: string; config?: string },
+          flags: TreeFlags & KeyGroupFlags & { san?: string[]; ip?: string[]; namespace?: string; config?: string },
         ) => {
           const { issuePlugin } = await import("../commands/plugin.js");
-          const o = await treeOptions(flags, io);
+          const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
           const config = configPath(flags.config, io);
           return issued(
             await withProgress(io, flags, o, () =>
@@ -110,16 +119,24 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
       ),
     );
 
-  treeCommand(
-    program,
-    "all",
-    "create the CA, the gateway cert and a server cert for every external plugin in the config",
+  keyGroupOptions(
+    treeCommand(
+      program,
+      "all",
+      "create the CA, the gateway cert and a server cert for every external plugin in the config",
+    ),
+    true,
   )
     .addOption(configOption())
+    .addHelpText(
+      "after",
+      "\nFor Docker Compose (gateway image uid 10001:10001, plugin images uid 1001 gid 0), as root:\n" +
+        "  mtls-certs all --key-group 0 --gateway-key-group 10001",
+    )
     .action(
-      action(async (flags: TreeFlags & { config?: string }, command: Command) => {
+      action(async (flags: TreeFlags & KeyGroupFlags & { config?: string }, command: Command) => {
         const { all } = await import("../commands/all.js");
-        const o = await treeOptions(flags, io);
+        const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
         const config = configPath(flags.config, io);
         // Unset unless a flag (or MCP_CERT_DAYS) gave them: an mcp-stack.yaml's certificates section fills them in.
         const days = flags.days !== undefined || io.env[ENV.days] ? o.days : undefined;

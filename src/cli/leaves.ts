@@ -4,12 +4,15 @@ import { DEFAULT_HTTPS_DAYS, DEFAULT_OUT } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import {
   issued,
+  keyGroupOptions,
+  keyGroupsFrom,
   keyPassphraseFrom,
   treeCommand,
   treeOptions,
   withProgress,
   type CommandContext,
   type Io,
+  type KeyGroupFlags,
   type TreeFlags,
 } from "./shared.js";
 
@@ -23,17 +26,19 @@ function sanOptions(command: Command): Command {
 
 export function registerLeafCommands({ program, io, action }: CommandContext): void {
   sanOptions(
-    treeCommand(
-      program,
-      "server",
-      "create a named server certificate (certs/mcp/servers/<name>/), and the CA when missing",
+    keyGroupOptions(
+      treeCommand(
+        program,
+        "server",
+        "create a named server certificate (certs/mcp/servers/<name>/), and the CA when missing",
+      ),
     ),
   )
     .argument("<name>", "the server's name: a directory and the first DNS SAN (e.g. gateway.local)")
     .action(
-      action(async (name: string, flags: SanFlags) => {
+      action(async (name: string, flags: SanFlags & KeyGroupFlags) => {
         const { issueServer } = await import("../commands/server.js");
-        const o = await treeOptions(flags, io);
+        const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
         return issued(
           await withProgress(io, flags, o, () => issueServer(name, { ...o, san: flags.san, ip: flags.ip })),
           flags,
@@ -42,17 +47,19 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
       }),
     );
 
-  treeCommand(
-    program,
-    "client",
-    "create a client certificate (certs/mcp/clients/<name>/, with client.pem for curl --cert), and the CA when missing",
+  keyGroupOptions(
+    treeCommand(
+      program,
+      "client",
+      "create a client certificate (certs/mcp/clients/<name>/, with client.pem for curl --cert), and the CA when missing",
+    ),
   )
     .argument("<name>", "the client's name: a directory, and the CN unless --cn is given")
     .option("--cn <cn>", "the subject's common name; an e-mail address also becomes an rfc822Name SAN")
     .action(
-      action(async (name: string, flags: TreeFlags & { cn?: string }) => {
+      action(async (name: string, flags: TreeFlags & KeyGroupFlags & { cn?: string }) => {
         const { issueClient } = await import("../commands/client.js");
-        const o = await treeOptions(flags, io);
+        const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
         return issued(await withProgress(io, flags, o, () => issueClient(name, { ...o, cn: flags.cn })), flags, io);
       }),
     );
@@ -66,7 +73,7 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
   )
     .option("--dir <dir>", "where cert.pem and key.pem go (default: the parent of --out)")
     .option(
-      "--group <gid>",
+      "--group <gid|name>",
       "chgrp key.pem (mode 640) to this group, e.g. 0 for containers; skipped with a warning where not permitted",
     )
     .option("--ca", "sign with the tree's CA instead of self-signing")
@@ -77,9 +84,9 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
     .action(
       action(async (flags: SanFlags & { dir?: string; group?: string; ca?: boolean }) => {
         const { issueHttps } = await import("../commands/https.js");
-        const { parseWholeNumber } = await import("../pki/names.js");
+        const { parseKeyGroup } = await import("../store/key-mode.js");
         const o = await treeOptions(flags, io);
-        const group = flags.group === undefined ? undefined : parseWholeNumber(flags.group, "--group", 0, 2 ** 31 - 1);
+        const group = flags.group === undefined ? undefined : await parseKeyGroup(flags.group, "--group");
         const days = flags.days === undefined ? DEFAULT_HTTPS_DAYS : o.days;
         return issued(
           await withProgress(io, flags, o, () =>

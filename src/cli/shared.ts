@@ -164,6 +164,43 @@ export async function issued(report: IssueReport, flags: TreeFlags, io: Io): Pro
   return EXIT.ok;
 }
 
+/** Flags of the commands that write mcp leaf keys a container may need to read. */
+export interface KeyGroupFlags {
+  keyGroup?: string;
+  gatewayKeyGroup?: string;
+}
+
+/** `--key-group GID|NAME` (and, on `all`, `--gateway-key-group`): see src/store/key-mode.ts. */
+export function keyGroupOptions(command: Command, withGateway = false): Command {
+  command.option(
+    "--key-group <gid|name>",
+    `give new keys this group and mode 640, so a container user in it can read them (env ${ENV.keyGroup}; as root)`,
+  );
+  if (withGateway)
+    command.option(
+      "--gateway-key-group <gid|name>",
+      `the gateway's key's group instead (env ${ENV.gatewayKeyGroup}): its image reads as 10001, plugin images as group 0`,
+    );
+  return command;
+}
+
+/** Flag, then env var; unset means 0600 keys in the user's own group. */
+export async function keyGroupsFrom(
+  flags: KeyGroupFlags,
+  io: Io,
+): Promise<Pick<TreeOptions, "keyGroup" | "gatewayKeyGroup">> {
+  const { parseKeyGroup } = await import("../store/key-mode.js");
+  const pick = async (flag: string | undefined, name: string, variable: string): Promise<number | undefined> => {
+    if (flag !== undefined) return parseKeyGroup(flag, name);
+    const value = io.env[variable];
+    return value ? parseKeyGroup(value, variable) : undefined;
+  };
+  return {
+    keyGroup: await pick(flags.keyGroup, "--key-group", ENV.keyGroup),
+    gatewayKeyGroup: await pick(flags.gatewayKeyGroup, "--gateway-key-group", ENV.gatewayKeyGroup),
+  };
+}
+
 /** The plugin config path: --config, then MCP_PLUGIN_CONFIG, then the default. */
 export function configPath(flag: string | undefined, io: Io): string {
   return flag ?? (io.env[ENV.config] || DEFAULT_CONFIG);

@@ -13,7 +13,8 @@ import { createLimiter } from "../pki/limiter.js";
 import { formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
 import { treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
 import { assertTreeExists, listIssuedLeaves } from "../store/tree.js";
-import { HTTPS_KEY_MODE, KEY_MODE, exists } from "../store/write.js";
+import { exists } from "../store/write.js";
+import { keyModeProblem } from "../store/key-mode.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 
 export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked";
@@ -309,7 +310,7 @@ async function checkLeaf(
   const cert = pem === undefined ? undefined : parse(pem, entry);
   if (cert) {
     describe(entry, cert, now, within);
-    await checkKey(files.key, cert, entry, false, files.role === "https" ? HTTPS_KEY_MODE : KEY_MODE);
+    await checkKey(files.key, cert, entry, false, files.role);
     const issuer = cas.issuers.find((i) => isIssuedBy(cert, i.cert));
     entry.signedBy = issuer?.signedBy ?? (files.role === "https" && isSelfSigned(cert) ? "self" : null);
     if (cas.issuers.length > 0 && entry.signedBy === null) entry.problems.push("not signed by this tree's CA");
@@ -415,14 +416,8 @@ function describe(entry: CheckEntry, cert: NodeCert, now: Date, within: number):
   else if (notAfter.getTime() - now.getTime() <= within * DAY_MS) entry.status = "expiring";
 }
 
-/** The https cert's key may be group-readable (0640, as `make certs` sets it); no other key may. */
-async function checkKey(
-  path: string,
-  cert: NodeCert,
-  entry: CheckEntry,
-  optional = false,
-  widestMode = KEY_MODE,
-): Promise<void> {
+/** The key exists, matches, and only who the key-mode rule allows may read it (key-mode.ts). */
+async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optional = false, role?: Role): Promise<void> {
   let stat: Stats;
   try {
     stat = await fs.stat(path);
@@ -430,12 +425,8 @@ async function checkKey(
     if (!optional) entry.problems.push(`${path}: key missing`);
     return;
   }
-  if ((stat.mode & 0o777 & ~widestMode) !== 0) {
-    const who = widestMode === KEY_MODE ? "readable by group or others" : "open to others or writable by group";
-    entry.problems.push(
-      `${path}: ${who} (mode ${(stat.mode & 0o777).toString(8)}); run chmod ${widestMode.toString(8)}`,
-    );
-  }
+  const modeProblem = keyModeProblem(path, stat, { role });
+  if (modeProblem) entry.problems.push(modeProblem);
   let key: KeyObject;
   try {
     const pem = await fs.readFile(path, "utf8");

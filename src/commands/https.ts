@@ -20,7 +20,8 @@ import {
   type LeafRequest,
   type TreeOptions,
 } from "../store/tree.js";
-import { HTTPS_KEY_MODE, exists } from "../store/write.js";
+import { exists } from "../store/write.js";
+import { GROUP_KEY_MODE, mayChangeGroupTo } from "../store/key-mode.js";
 import { extraSans, type ExtraSanOptions } from "./server.js";
 
 export interface HttpsOptions extends TreeOptions, ExtraSanOptions {
@@ -72,7 +73,7 @@ async function issueInto(
     profile: PROFILES.https,
     subject: HTTPS_SUBJECT,
     sans: uniqueSans([...HTTPS_SANS, ...extra]),
-    keyMode: HTTPS_KEY_MODE,
+    keyMode: GROUP_KEY_MODE,
     keyGroup: group,
   };
   if ((await leafState(files)) === "kept")
@@ -97,10 +98,4 @@ async function issueInto(
     certificates: [await describeCert(files.cert, files.key, "https", "https", "created")],
     warnings,
   };
-}
-
-/** chown(2) to a group: root may, others only to a group they belong to. */
-export function mayChangeGroupTo(gid: number): boolean {
-  if (process.getuid?.() === 0) return true;
-  return process.getgid?.() === gid || (process.getgroups?.() ?? []).includes(gid);
 }

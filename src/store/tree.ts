@@ -26,6 +26,7 @@ import {
   type Subject,
 } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
+import { shareExistingKeys, sharedKeyFile } from "./key-mode.js";
 import { withLock } from "./lock.js";
 import {
   LEAF_DIRS,
@@ -74,6 +75,13 @@ export interface TreeOptions {
   intermediate?: boolean;
   /** How long to wait for another run's lock, in ms. */
   lockWaitMs?: number;
+  /**
+   * Group of the leaf keys (`--key-group`, env MTLS_CERTS_KEY_GROUP): 0640 in that group from the
+   * first byte, so a container user in it can read them. Never the CA's key.
+   */
+  keyGroup?: number;
+  /** The gateway's key's group when it differs (`--gateway-key-group`): its image reads as 10001. */
+  gatewayKeyGroup?: number;
   /** Progress for people; never key material. */
   onProgress?: (message: string) => void;
 }
@@ -262,7 +270,9 @@ async function caState(tree: TreePaths): Promise<"present" | "create"> {
  * Ensures the CA exists, then issues every requested leaf that is missing. The CA and each leaf
  * already on disk are kept as they are.
  */
-export async function issueIntoTree(o: TreeOptions, requests: readonly LeafRequest[]): Promise<IssueReport> {
+export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[]): Promise<IssueReport> {
+  // A key group this user may not set is refused before the tree is even locked.
+  const requests = asked.map((r) => withAskedKeyGroup(r, o));
   return withTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const keyType = o.keyType ?? DEFAULT_KEY_TYPE;
@@ -315,6 +325,11 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
         const key = leafKeys[i];
         if (key === undefined) {
           await writeCaCopy(request.files, ca);
+          if (request.keyGroup !== undefined) {
+            const shared = { keyMode: request.keyMode ?? KEY_MODE, keyGroup: request.keyGroup };
+            for (const path of await shareExistingKeys(keyPathsOf(request.files), shared))
+              warnings.push(`${path}: existing key given group ${shared.keyGroup}, mode ${shared.keyMode.toString(8)}`);
+          }
           return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "kept");
         }
         const validity = validityFor(
@@ -330,6 +345,23 @@ export async function issueIntoTree(o: TreeOptions, requests: readonly LeafReque
     results.push(...leafResults);
     return { root: tree.root, certificates: results, warnings };
   });
+}
+
+/**
+ * The group the caller asked for this leaf's key (`--key-group`, `--gateway-key-group`), checked
+ * now: a group this user may not set is refused before anything is written.
+ */
+function withAskedKeyGroup(request: LeafRequest, o: TreeOptions): LeafRequest {
+  if (request.keyGroup !== undefined || request.files.role === "https") return request;
+  const gatewayGroup = request.files.role === "gateway" ? o.gatewayKeyGroup : undefined;
+  const gid = gatewayGroup ?? o.keyGroup;
+  if (gid === undefined) return request;
+  return { ...request, ...sharedKeyFile(gid, gatewayGroup !== undefined ? "--gateway-key-group" : "--key-group") };
+}
+
+/** The files of a leaf that hold its private key. */
+function keyPathsOf(files: LeafFiles): string[] {
+  return files.combined ? [files.key, files.combined] : [files.key];
 }
 
 async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date): Promise<LoadedCa> {
@@ -411,7 +443,11 @@ export async function writeLeaf(
   );
   await writeFileAtomically(files.cert, toPem(cert) + servedChain(request.profile, ca), { mode: CERT_MODE, replace });
   if (files.combined)
-    await writeFileAtomically(files.combined, toPem(cert) + keyPem, { mode: KEY_MODE, replace: true });
+    await writeFileAtomically(files.combined, toPem(cert) + keyPem, {
+      mode: request.keyMode ?? KEY_MODE,
+      group: request.keyGroup,
+      replace: true,
+    });
   if (ca) await writeCaCopy(files, ca, replace);
 }
 

@@ -10,9 +10,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { MtlsError, errnoCode } from "../errors.js";
 import { fileOperation, removeOnInterrupt } from "./cleanup.js";
 
-export const KEY_MODE = 0o600;
-/** The gateway's HTTPS key: `make certs` sets 640 so a container user in group 0 can read it. */
-export const HTTPS_KEY_MODE = 0o640;
+/** Key modes and who may read a key: src/store/key-mode.ts. */
+export { KEY_MODE } from "./key-mode.js";
 export const CERT_MODE = 0o644;
 export const DIR_MODE = 0o755;
 

@@ -9,8 +9,8 @@ import { PROFILES, uniqueSans } from "../../pki/profiles.js";
 import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
 import { writeLeaf } from "../../store/tree.js";
-import { CERT_MODE, HTTPS_KEY_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
-import { mayChangeGroupTo } from "../https.js";
+import { renewedKeyFile } from "../../store/key-mode.js";
+import { CERT_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
 import type { BackupFolder } from "./backup.js";
 import { result, stateOf } from "./report.js";
 import type { LeafPlan, OldLeaf, RenewOptions, RenewedCert, Signer } from "./types.js";
@@ -37,8 +37,8 @@ export async function renewLeaf(
       planned: [{ files, sans }],
       caFile: files.caCopy ?? files.cert,
     });
-  const keyFile =
-    files.role === "https" ? await httpsKeyFile(files.key, warnings) : { keyMode: KEY_MODE, keyGroup: undefined };
+  // The old key's mode and group carry over (0640 in a container's group, see key-mode.ts).
+  const keyFile = await renewedKeyFile(files.key, files.role, warnings);
   const key: KeyPair = o.reuseKey
     ? await importPrivateKey(old.keyPem, files.key, old.keyEncrypted ? o.keyPassphrase : undefined)
     : await limit(() => generateKey(old.keyType));
@@ -66,20 +66,6 @@ export async function renewLeaf(
     Boolean(o.reuseKey),
     stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, ca ? signer.role : "self"),
   );
-}
-
-/** The https key keeps its 0640 and its group (`https --group`) where this user may set it. */
-async function httpsKeyFile(
-  path: string,
-  warnings: string[],
-): Promise<{ keyMode: number; keyGroup: number | undefined }> {
-  const { gid } = await fs.stat(path);
-  if (gid === process.getgid?.()) return { keyMode: HTTPS_KEY_MODE, keyGroup: undefined };
-  if (mayChangeGroupTo(gid)) return { keyMode: HTTPS_KEY_MODE, keyGroup: gid };
-  warnings.push(
-    `${path}: the renewed key is not in group ${gid} as the old one was (only root or a member of that group may set it); run chgrp as root`,
-  );
-  return { keyMode: HTTPS_KEY_MODE, keyGroup: undefined };
 }
 
 /** Every leaf's ca.crt copy holds `pem` afterwards (the rotation bundle, or the CA alone). */
