@@ -88,6 +88,7 @@ export { fingerprintCertificate, type FingerprintReport } from "./commands/finge
 export { exportP12, type P12Options, type P12Report } from "./commands/p12.js";
 export { exportNginx, exportHaproxy, exportCaddy, type ProxyExportOptions } from "./export/proxies.js";
 export { exportKubernetes, exportIstio, kubernetesName, type KubernetesExportOptions } from "./export/kubernetes.js";
+export { exportGatewayApi, type GatewayApiExportOptions } from "./export/gateway-api.js";
 export { exportEnv, exportPluginTls, ENV_FORMATS, type EnvExportOptions, type EnvFormat } from "./export/env.js";
 export type { ExportOptions, ExportResult } from "./export/sources.js";
 export type { StackCertificates } from "./config.js";

@@ -184,6 +184,79 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
     );
 }
 
+interface GatewayApiFlags {
+  out: string;
+  output?: string;
+  json?: boolean;
+  server: string;
+  namespace: string;
+  name: string;
+  gatewayClass: string;
+  hostname?: string;
+  port: string;
+  backend: string;
+  passthrough?: boolean;
+  envoyGateway?: boolean;
+  backendHostname?: string;
+  keyPassphraseEnv?: string;
+}
+
+/** `export gateway-api`: as the agreed vocabulary has it, `--out` is the tree and `-o/--output` the file. */
+function registerGatewayApiExport(parent: Command, { io, action }: CommandContext): void {
+  parent
+    .command("gateway-api")
+    .description(
+      "Kubernetes Gateway API v1.5 objects: the server cert as a kubernetes.io/tls Secret, the CA as a ConfigMap (ca.crt), a Gateway whose HTTPS listener terminates TLS and requires client certs, and an HTTPRoute; or a Passthrough listener and a TLSRoute; optionally Envoy Gateway's ClientTrafficPolicy and a BackendTLSPolicy",
+    )
+    .requiredOption("--server <name>", "the named server whose cert the Gateway serves (certs/mcp/servers/<name>/)")
+    .option("--out <dir>", "root of the tree", DEFAULT_OUT)
+    .option("-o, --output <file>", "write the YAML to this file (mode 600) instead of stdout")
+    .option("--json", "print one JSON document: { text (or out), written, notes, secret }")
+    .option("--namespace <ns>", "namespace of every object", "mcp-system")
+    .option(
+      "--name <name>",
+      "the Gateway's name; the others derive from it: <name>-tls (Secret), <name>-ca (ConfigMap), <name> (route)",
+      "mcp-gateway",
+    )
+    .option("--gateway-class <class>", "spec.gatewayClassName", "eg")
+    .option("--hostname <host>", "the listener's and route's hostname (default: the server's name); a SAN of its cert")
+    .option("--port <port>", "the listener's port", "443")
+    .option("--backend <service:port>", "the Service the route sends traffic to", "mcp-gateway:4444")
+    .option("--passthrough", "a TLS listener in Passthrough mode and a TLSRoute: the backend does mutual TLS itself")
+    .option(
+      "--envoy-gateway",
+      "validate client certs with Envoy Gateway's ClientTrafficPolicy (<name>-client-validation) instead of the Gateway's spec.tls.frontend",
+    )
+    .option(
+      "--backend-hostname <host>",
+      "add a BackendTLSPolicy (<name>-backend-tls): the gateway connects to the backend over TLS and checks its cert, from the tree's CA, for this name",
+    )
+    .option(
+      "--key-passphrase-env <VAR>",
+      "open an encrypted server key with the passphrase in this env var (the Gateway needs it decrypted)",
+    )
+    .action(
+      action(async (flags: GatewayApiFlags) => {
+        const { exportGatewayApi } = await import("../export/gateway-api.js");
+        const result = await exportGatewayApi({
+          tree: flags.out,
+          server: flags.server,
+          namespace: flags.namespace,
+          name: flags.name,
+          gatewayClass: flags.gatewayClass,
+          hostname: flags.hostname,
+          port: flags.port,
+          backend: flags.backend,
+          passthrough: flags.passthrough,
+          envoyGateway: flags.envoyGateway,
+          backendHostname: flags.backendHostname,
+          keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
+        });
+        return deliver(result, { tree: flags.out, out: flags.output, json: flags.json }, io);
+      }),
+    );
+}
+
 function registerSettingsExports(parent: Command, { io, action }: CommandContext): void {
   exportCommand(
     parent,
@@ -229,5 +302,6 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
 export const CONFIG_EXPORTS: readonly ExportFormat[] = [
   registerProxyExports,
   registerClusterExports,
+  registerGatewayApiExport,
   registerSettingsExports,
 ];

@@ -46,15 +46,15 @@ export const K8S_NAMES = {
   peerAuthentication: "mcp-gateway-mtls",
 } as const;
 
-type KubernetesObject = Record<string, unknown> & {
+export type KubernetesObject = Record<string, unknown> & {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
 };
 
 /** An RFC 1123 label: what every Kubernetes object name here must be. */
-const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const K8S_NAME_MAX = 63;
+export const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const K8S_NAME_MAX = 63;
 
 /**
  * A valid Kubernetes name for `raw`, and what had to change. Lower case, `_` and `.` become
@@ -94,19 +94,19 @@ export function kubernetesName(raw: string, where: string): { name: string; chan
   return { name, changes };
 }
 
-function parseService(value: string): { name: string; port: number } {
+export function parseService(value: string, option = "--service"): { name: string; port: number } {
   const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?):([0-9]{1,5})$/.exec(value);
   const port = Number(match?.[3]);
   if (!match?.[1] || match[1].length > K8S_NAME_MAX || port < 1 || port > 65535) {
     throw new MtlsError(
       "E_USAGE",
-      `--service: ${JSON.stringify(value)} is not NAME:PORT (a Kubernetes Service name and a port 1-65535)`,
+      `${option}: ${JSON.stringify(value)} is not NAME:PORT (a Kubernetes Service name and a port 1-65535)`,
     );
   }
   return { name: match[1], port };
 }
 
-function secret(
+export function secret(
   name: string,
   namespace: string,
   type: string,
@@ -117,7 +117,7 @@ function secret(
   return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace, ...extra }, type, data: encoded };
 }
 
-function toYaml(header: string[], objects: readonly KubernetesObject[]): string {
+export function toYaml(header: string[], objects: readonly KubernetesObject[]): string {
   return (
     header.map((line) => `# ${line}\n`).join("") + objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("")
   );
@@ -324,7 +324,7 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
   return { text: toYaml(header, objects), notes, written: [], secret: true };
 }
 
-function checkNamespace(namespace: string): string {
+export function checkNamespace(namespace: string): string {
   if (!K8S_NAME.test(namespace) || namespace.length > K8S_NAME_MAX)
     throw new MtlsError(
       "E_USAGE",

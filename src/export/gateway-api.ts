@@ -1,0 +1,279 @@
+/**
+ * `export gateway-api`: a named server's cert and the tree's CA as the Kubernetes Gateway API
+ * takes them (seed 001). Targets Gateway API v1.5 (gateway.networking.k8s.io/v1: Gateway,
+ * HTTPRoute, TLSRoute, BackendTLSPolicy) and, with `envoyGateway`, Envoy Gateway v1.8's
+ * ClientTrafficPolicy (gateway.envoyproxy.io/v1alpha1). Every object is built as data and
+ * serialised by the `yaml` package; every string from the user is checked against the
+ * Kubernetes rule for the field it lands in before it gets there.
+ */
+import { isIP } from "node:net";
+import { MtlsError } from "../errors.js";
+import { parseCert } from "../pki/cert-facts.js";
+import { parseWholeNumber } from "../pki/names.js";
+import {
+  checkNamespace,
+  DEFAULT_NAMESPACE,
+  DEFAULT_SERVICE,
+  K8S_NAME,
+  K8S_NAME_MAX,
+  parseService,
+  secret,
+  toYaml,
+  type KubernetesObject,
+} from "./kubernetes.js";
+import { exportTree, keyInTheClear, requireLeaf, type ExportOptions, type ExportResult } from "./sources.js";
+
+export interface GatewayApiExportOptions extends ExportOptions {
+  /** The named server (servers/<name>/) whose cert the Gateway (or the passthrough backend) serves. */
+  server: string;
+  /** Namespace of every object. Default mcp-system, as `export k8s`. */
+  namespace?: string;
+  /** The Gateway's name; the other objects' names derive from it. Default mcp-gateway. */
+  name?: string;
+  /** spec.gatewayClassName. Default eg (Envoy Gateway's quickstart GatewayClass). */
+  gatewayClass?: string;
+  /** The listener's hostname. Default: the server's name; it must be a DNS SAN of its cert. */
+  hostname?: string;
+  /** The listener's port. Default 443. */
+  port?: string | number;
+  /** The Service the route sends traffic to, `name:port`. Default mcp-gateway:4444. */
+  backend?: string;
+  /** A TLS listener in Passthrough mode and a TLSRoute: the backend terminates TLS and checks client certs. */
+  passthrough?: boolean;
+  /** Client validation by Envoy Gateway's ClientTrafficPolicy instead of the Gateway's spec.tls.frontend. */
+  envoyGateway?: boolean;
+  /** Adds a BackendTLSPolicy: the gateway speaks TLS to the backend and checks its cert for this name. */
+  backendHostname?: string;
+  /** Opens an encrypted server key: a Gateway cannot use an encrypted one. */
+  keyPassphrase?: string;
+}
+
+/** The API versions the objects are written for (and the tests validate against). */
+export const GATEWAY_API = {
+  version: "v1.5",
+  apiVersion: "gateway.networking.k8s.io/v1",
+  group: "gateway.networking.k8s.io",
+} as const;
+export const ENVOY_GATEWAY = { version: "v1.8", apiVersion: "gateway.envoyproxy.io/v1alpha1" } as const;
+
+export const DEFAULT_GATEWAY_NAME = "mcp-gateway";
+export const DEFAULT_GATEWAY_CLASS = "eg";
+export const DEFAULT_GATEWAY_PORT = 443;
+
+/** What each object is called, from the Gateway's name. */
+export function gatewayApiNames(gateway: string): {
+  gateway: string;
+  secret: string;
+  caConfigMap: string;
+  route: string;
+  clientTrafficPolicy: string;
+  backendTlsPolicy: string;
+} {
+  return {
+    gateway,
+    secret: `${gateway}-tls`,
+    caConfigMap: `${gateway}-ca`,
+    route: gateway,
+    clientTrafficPolicy: `${gateway}-client-validation`,
+    backendTlsPolicy: `${gateway}-backend-tls`,
+  };
+}
+
+/** A Listener's name: Gateway API's SectionName. */
+const LISTENER = { terminate: "https", passthrough: "tls-passthrough" } as const;
+
+/** RFC 1123 subdomain: ObjectName in Gateway API (gatewayClassName). */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_SUBDOMAIN_MAX = 253;
+/** Gateway API's Hostname: a lower-case DNS name, optionally `*.` first; never an IP. */
+const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_MAX = 63;
+
+function checkObjectName(value: string, option: string): string {
+  if (!K8S_NAME.test(value) || value.length > K8S_NAME_MAX)
+    throw new MtlsError(
+      "E_USAGE",
+      `${option}: ${JSON.stringify(value)} is not a Kubernetes name`,
+      `lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${K8S_NAME_MAX}`,
+    );
+  return value;
+}
+
+function checkGatewayClass(value: string): string {
+  if (!DNS_SUBDOMAIN.test(value) || value.length > DNS_SUBDOMAIN_MAX)
+    throw new MtlsError(
+      "E_USAGE",
+      `--gateway-class: ${JSON.stringify(value)} is not a GatewayClass name`,
+      "a lower-case DNS subdomain (letters, digits, '-' and '.'), as `kubectl get gatewayclass` lists them",
+    );
+  return value;
+}
+
+/** A hostname as Gateway API takes it; `precise` refuses a wildcard (BackendTLSPolicy's PreciseHostname). */
+export function checkGatewayHostname(value: string, option: string, precise = false): string {
+  const labelsFit = value.split(".").every((label) => label.length <= LABEL_MAX);
+  const ok =
+    HOSTNAME.test(value) &&
+    value.length <= DNS_SUBDOMAIN_MAX &&
+    labelsFit &&
+    isIP(value) === 0 &&
+    !(precise && value.startsWith("*."));
+  if (!ok)
+    throw new MtlsError(
+      "E_USAGE",
+      `${option}: ${JSON.stringify(value)} is not a hostname Gateway API takes`,
+      precise
+        ? "a lower-case DNS name, no wildcard and no IP address, e.g. backend.mcp-system.svc"
+        : "a lower-case DNS name (one leading '*.' allowed), not an IP address, e.g. secure.example.com",
+    );
+  return value;
+}
+
+/** True when a DNS SAN of the cert covers `host` (one leading `*.` matches exactly one label). */
+function sanCovers(san: string, host: string): boolean {
+  const name = san.toLowerCase();
+  if (name === host) return true;
+  if (!name.startsWith("*.") || host.startsWith("*.")) return false;
+  const dot = host.indexOf(".");
+  return dot > 0 && host.slice(dot) === name.slice(1);
+}
+
+export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<ExportResult> {
+  if (o.passthrough && o.envoyGateway)
+    throw new MtlsError(
+      "E_USAGE",
+      "--passthrough and --envoy-gateway: a Passthrough listener never sees client certs, the backend checks them",
+      "drop --envoy-gateway, or --passthrough to validate client certs at the Gateway",
+    );
+  if (o.passthrough && o.backendHostname !== undefined)
+    throw new MtlsError(
+      "E_USAGE",
+      "--passthrough and --backend-hostname: with Passthrough the Gateway does not speak TLS to the backend, the client does",
+      "drop --backend-hostname, or --passthrough to terminate TLS at the Gateway",
+    );
+  const namespace = checkNamespace(o.namespace ?? DEFAULT_NAMESPACE);
+  const names = gatewayApiNames(checkObjectName(o.name ?? DEFAULT_GATEWAY_NAME, "--name"));
+  for (const derived of Object.values(names))
+    if (derived.length > K8S_NAME_MAX)
+      throw new MtlsError(
+        "E_USAGE",
+        `--name: ${JSON.stringify(names.gateway)} is too long: ${derived} is over ${K8S_NAME_MAX} characters`,
+        `use at most ${K8S_NAME_MAX - (names.clientTrafficPolicy.length - names.gateway.length)} characters`,
+      );
+  const gatewayClass = checkGatewayClass(o.gatewayClass ?? DEFAULT_GATEWAY_CLASS);
+  const port = parseWholeNumber(String(o.port ?? DEFAULT_GATEWAY_PORT), "--port", 1, 65535);
+  const backend = parseService(o.backend ?? DEFAULT_SERVICE, "--backend");
+  const backendHostname =
+    o.backendHostname === undefined ? undefined : checkGatewayHostname(o.backendHostname, "--backend-hostname", true);
+
+  const tree = exportTree(o);
+  const server = await requireLeaf(tree, "server", o.server, "--server");
+  // Kubernetes names are lower case; DNS is not case-sensitive, so the server's name lower-cased is the same host.
+  const hostname = checkGatewayHostname(
+    o.hostname ?? o.server.toLowerCase(),
+    o.hostname === undefined ? `--server (the default --hostname)` : "--hostname",
+  );
+  const dnsSans = parseCert(server.certPem)
+    .facts.sans.filter((s) => s.startsWith("DNS:"))
+    .map((s) => s.slice(4));
+  if (!dnsSans.some((san) => sanCovers(san, hostname)))
+    throw new MtlsError(
+      "E_USAGE",
+      `--hostname: ${hostname} is not a name of ${server.files.cert} (its DNS SANs: ${dnsSans.join(", ") || "none"})`,
+      `clients would refuse the cert: pass one of its names with --hostname, or issue it with \`mtls-certs server ${o.server} --san ${hostname}\``,
+    );
+  const keyPem = await keyInTheClear(server.keyPem, server.files.key, o.keyPassphrase, "a Gateway");
+
+  const meta = (name: string) => ({ name, namespace });
+  const caRef = { group: "", kind: "ConfigMap", name: names.caConfigMap };
+  const objects: KubernetesObject[] = [
+    secret(names.secret, namespace, "kubernetes.io/tls", { "tls.crt": server.certPem, "tls.key": keyPem }),
+    // Gateway API's client-certificate validation (Core support) reads a ConfigMap's ca.crt; so do
+    // BackendTLSPolicy and Envoy Gateway's ClientTrafficPolicy. One object for all three.
+    { apiVersion: "v1", kind: "ConfigMap", metadata: meta(names.caConfigMap), data: { "ca.crt": server.caPem } },
+  ];
+  const listener = o.passthrough ? LISTENER.passthrough : LISTENER.terminate;
+  const parentRefs = [{ group: GATEWAY_API.group, kind: "Gateway", name: names.gateway, sectionName: listener }];
+  const backendRefs = [{ group: "", kind: "Service", name: backend.name, port: backend.port }];
+
+  if (o.passthrough) {
+    objects.push(
+      {
+        apiVersion: GATEWAY_API.apiVersion,
+        kind: "Gateway",
+        metadata: meta(names.gateway),
+        spec: {
+          gatewayClassName: gatewayClass,
+          listeners: [{ name: listener, protocol: "TLS", port, hostname, tls: { mode: "Passthrough" } }],
+        },
+      },
+      {
+        apiVersion: GATEWAY_API.apiVersion,
+        kind: "TLSRoute",
+        metadata: meta(names.route),
+        spec: { parentRefs, hostnames: [hostname], rules: [{ backendRefs }] },
+      },
+    );
+  } else {
+    const validation = { caCertificateRefs: [caRef], mode: "AllowValidOnly" };
+    objects.push(
+      {
+        apiVersion: GATEWAY_API.apiVersion,
+        kind: "Gateway",
+        metadata: meta(names.gateway),
+        spec: {
+          gatewayClassName: gatewayClass,
+          listeners: [
+            {
+              name: listener,
+              protocol: "HTTPS",
+              port,
+              hostname,
+              tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: names.secret }] },
+            },
+          ],
+          // Gateway API v1.5: client certs of every HTTPS listener are validated here (FrontendTLSValidation).
+          ...(o.envoyGateway ? {} : { tls: { frontend: { default: { validation } } } }),
+        },
+      },
+      {
+        apiVersion: GATEWAY_API.apiVersion,
+        kind: "HTTPRoute",
+        metadata: meta(names.route),
+        spec: { parentRefs, hostnames: [hostname], rules: [{ backendRefs }] },
+      },
+    );
+    if (o.envoyGateway)
+      objects.push({
+        apiVersion: ENVOY_GATEWAY.apiVersion,
+        kind: "ClientTrafficPolicy",
+        metadata: meta(names.clientTrafficPolicy),
+        spec: {
+          targetRefs: [{ group: GATEWAY_API.group, kind: "Gateway", name: names.gateway, sectionName: listener }],
+          tls: { clientValidation: { caCertificateRefs: [caRef] } },
+        },
+      });
+    if (backendHostname !== undefined)
+      objects.push({
+        apiVersion: GATEWAY_API.apiVersion,
+        kind: "BackendTLSPolicy",
+        metadata: meta(names.backendTlsPolicy),
+        spec: {
+          targetRefs: [{ group: "", kind: "Service", name: backend.name }],
+          validation: { caCertificateRefs: [caRef], hostname: backendHostname },
+        },
+      });
+  }
+
+  const header = [
+    `mtls-certs export gateway-api: server ${o.server} of ${tree.root} for namespace ${namespace}, host ${hostname}.`,
+    `Gateway API ${GATEWAY_API.version} (${GATEWAY_API.apiVersion})${o.envoyGateway ? `, Envoy Gateway ${ENVOY_GATEWAY.version} (${ENVOY_GATEWAY.apiVersion})` : ""}.`,
+    "Holds the server's private key: apply it (kubectl apply -f -), do not commit it.",
+    o.passthrough
+      ? `Passthrough: the Gateway forwards TLS unopened; mount ${names.secret} and ${names.caConfigMap} in the backend, which must require client certs itself.`
+      : `Clients without a cert from ${names.caConfigMap}'s CA are refused: curl --cert client.crt --key client.key https://${hostname.replace(/^\*\./, "www.")}:${port}/`,
+  ];
+  const notes: string[] = [];
+  if (server.keyEncrypted) notes.push(`${server.files.key} is encrypted: ${names.secret} holds it decrypted`);
+  return { text: toYaml(header, objects), notes, written: [], secret: true };
+}
