@@ -10,6 +10,7 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -25,7 +26,7 @@ import type { IHTTPRouteSpec } from "@kubernetes-models/gateway-api/gateway.netw
 import type { ITLSRouteSpec } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/TLSRouteSpec";
 import { MtlsError } from "../src/errors.js";
 import { exportGatewayApi, type GatewayApiExportOptions } from "../src/export/gateway-api.js";
-import { cli, openssl, read, runAsync, tempDir, writeFile } from "./helpers.js";
+import { cli, openssl, read, runAsync, tempDir, writeFile, type Run } from "./helpers.js";
 
 interface K8sObject {
   apiVersion: string;
@@ -117,6 +118,36 @@ function validate(objects: K8sObject[]): void {
   }
 }
 
+/**
+ * A TLS server on loopback that requires a client cert verifying against `server.ca` and answers
+ * "hello <client CN>"; curl to it as `host` (verifying the server against `caFile`), first with
+ * `clientCert` ([cert, key] files), then without one.
+ */
+async function curlAgainst(
+  server: { cert: string; key: string; ca: string },
+  host: string,
+  caFile: string,
+  clientCert: [string, string],
+): Promise<[Run, Run]> {
+  const https: Server = createServer({ ...server, requestCert: true, rejectUnauthorized: true }, (req, res) =>
+    res.end(`hello ${(req.socket as TLSSocket).getPeerCertificate().subject?.CN}\n`),
+  );
+  https.on("tlsClientError", () => undefined);
+  await new Promise<void>((res) => https.listen(0, "127.0.0.1", res));
+  try {
+    const { port } = https.address() as AddressInfo;
+    const curl = (cert: string[]) =>
+      runAsync("curl", [
+        ...["-sS", "--fail", "--max-time", "10", "--resolve", `${host}:${port}:127.0.0.1`, "--cacert", caFile],
+        ...cert,
+        `https://${host}:${port}/`,
+      ]);
+    return [await curl(["--cert", clientCert[0], "--key", clientCert[1]]), await curl([])];
+  } finally {
+    https.close();
+  }
+}
+
 const decoded = (o: K8sObject | undefined, key: string) => Buffer.from(o?.data?.[key] ?? "", "base64").toString("utf8");
 
 describe("export gateway-api: Gateway API v1.5 objects from a named server and the tree's CA", () => {
@@ -136,22 +167,24 @@ describe("export gateway-api: Gateway API v1.5 objects from a named server and t
       ["server", HOST],
       ["server", "backend.mcp-system.svc"],
       ["client", "alice"],
+      ["client", "edge-proxy"],
     ]) {
       const r = cli([...args, "--out", tree, ...EC], dir);
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     }
     const out = join(dir, "gateway.yaml");
-    const r = run(["-o", out, "--backend-hostname", "backend.mcp-system.svc"]);
+    const r = run(["-o", out, "--backend-hostname", "backend.mcp-system.svc", "--backend-client", "edge-proxy"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(statSync(out).mode & 0o777, 0o600, "it holds the server's key");
     objects = parseObjects(read(out));
   });
 
-  it("Terminate: Secret, ConfigMap, Gateway, HTTPRoute and BackendTLSPolicy, each valid against its schema", () => {
+  it("Terminate: Secrets, ConfigMap, Gateway, HTTPRoute and BackendTLSPolicy, each valid against its schema", () => {
     assert.deepEqual(
       objects.map((o) => `${o.apiVersion} ${o.kind}/${o.metadata.name}`),
       [
         "v1 Secret/mcp-gateway-tls",
+        "v1 Secret/mcp-gateway-backend-client",
         "v1 ConfigMap/mcp-gateway-ca",
         "gateway.networking.k8s.io/v1 Gateway/mcp-gateway",
         "gateway.networking.k8s.io/v1 HTTPRoute/mcp-gateway",
@@ -208,6 +241,8 @@ describe("export gateway-api: Gateway API v1.5 objects from a named server and t
             },
           },
         },
+        // --backend-client: the client cert the Gateway presents to backends.
+        backend: { clientCertificateRef: { group: "", kind: "Secret", name: "mcp-gateway-backend-client" } },
       },
     };
     assert.deepEqual(find(objects, "Gateway").spec, expected);
@@ -223,47 +258,39 @@ describe("export gateway-api: Gateway API v1.5 objects from a named server and t
     const secret = find(objects, "Secret");
     const caFile = writeFile(join(dir, "from-configmap/ca.crt"), find(objects, "ConfigMap").data?.["ca.crt"] ?? "");
     // What the Gateway does with them: serve tls.crt/tls.key, require a client cert that verifies against ca.crt.
-    const gateway: Server = createServer(
-      {
-        cert: decoded(secret, "tls.crt"),
-        key: decoded(secret, "tls.key"),
-        ca: read(caFile),
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-      (req, res) => {
-        const peer = (req.socket as import("node:tls").TLSSocket).getPeerCertificate();
-        res.end(`hello ${peer.subject?.CN}\n`);
-      },
+    const alice = join(tree, "clients/alice");
+    const [withCert, without] = await curlAgainst(
+      { cert: decoded(secret, "tls.crt"), key: decoded(secret, "tls.key"), ca: read(caFile) },
+      HOST,
+      caFile,
+      [join(alice, "client.crt"), join(alice, "client.key")],
     );
-    gateway.on("tlsClientError", () => undefined);
-    await new Promise<void>((res) => gateway.listen(0, "127.0.0.1", res));
-    try {
-      const { port } = gateway.address() as AddressInfo;
-      const curl = (cert: string[]) =>
-        runAsync("curl", [
-          "-sS",
-          "--fail",
-          "--max-time",
-          "10",
-          "--resolve",
-          `${HOST}:${port}:127.0.0.1`,
-          "--cacert",
-          caFile,
-          ...cert,
-          `https://${HOST}:${port}/`,
-        ]);
-      const alice = join(tree, "clients/alice");
-      const withCert = await curl(["--cert", join(alice, "client.crt"), "--key", join(alice, "client.key")]);
-      assert.equal(withCert.code, 0, withCert.stderr);
-      assert.equal(withCert.stdout, "hello alice\n");
-      const without = await curl([]);
-      assert.notEqual(without.code, 0, "no client cert: the handshake is refused");
-      assert.match(without.stderr, /certificate required/);
-      assert.equal(without.stdout, "");
-    } finally {
-      gateway.close();
-    }
+    assert.equal(withCert.code, 0, withCert.stderr);
+    assert.equal(withCert.stdout, "hello alice\n");
+    assert.notEqual(without.code, 0, "no client cert: the handshake is refused");
+    assert.match(without.stderr, /certificate required/);
+    assert.equal(without.stdout, "");
+  });
+
+  it("--backend-client: the Gateway's client cert for the backend (spec.tls.backend) gets through a backend that requires one", async () => {
+    const clientSecret = objects.find((o) => o.metadata.name === "mcp-gateway-backend-client");
+    assert.equal(clientSecret?.type, "kubernetes.io/tls");
+    assert.equal(decoded(clientSecret, "tls.crt"), read(join(tree, "clients/edge-proxy/client.crt")));
+    assert.equal(decoded(clientSecret, "tls.key"), read(join(tree, "clients/edge-proxy/client.key")));
+    // The backend: its own server cert from the tree, requiring client certs from the same CA.
+    const backend = join(tree, "servers/backend.mcp-system.svc");
+    const caFile = writeFile(join(dir, "backend-hop/ca.crt"), find(objects, "ConfigMap").data?.["ca.crt"] ?? "");
+    const certFile = writeFile(join(dir, "backend-hop/tls.crt"), decoded(clientSecret, "tls.crt"));
+    const keyFile = writeFile(join(dir, "backend-hop/tls.key"), decoded(clientSecret, "tls.key"));
+    const [withCert, without] = await curlAgainst(
+      { cert: read(join(backend, "server.crt")), key: read(join(backend, "server.key")), ca: read(caFile) },
+      "backend.mcp-system.svc",
+      caFile,
+      [certFile, keyFile],
+    );
+    assert.equal(withCert.code, 0, withCert.stderr);
+    assert.equal(withCert.stdout, "hello edge-proxy\n");
+    assert.notEqual(without.code, 0);
   });
 
   it("the BackendTLSPolicy checks the backend's cert with the ConfigMap's CA for its hostname (openssl verify agrees)", () => {
@@ -377,6 +404,8 @@ describe("export gateway-api: Gateway API v1.5 objects from a named server and t
       [{ backendHostname: "*.mcp-system.svc" }, /--backend-hostname: .* is not a hostname/],
       [{ passthrough: true, envoyGateway: true }, /--passthrough and --envoy-gateway/],
       [{ passthrough: true, backendHostname: "b.example" }, /--passthrough and --backend-hostname/],
+      [{ backendClient: "edge-proxy" }, /--backend-client without --backend-hostname/],
+      [{ backendClient: "nobody", backendHostname: "b.example" }, /--backend-client nobody: no certificate yet/],
       [{ server: "nope.example.com" }, /--server nope\.example\.com: no certificate yet/],
     ];
     for (const [options, message] of bad)

@@ -198,6 +198,7 @@ interface GatewayApiFlags {
   passthrough?: boolean;
   envoyGateway?: boolean;
   backendHostname?: string;
+  backendClient?: string;
   keyPassphraseEnv?: string;
 }
 
@@ -232,8 +233,12 @@ function registerGatewayApiExport(parent: Command, { io, action }: CommandContex
       "add a BackendTLSPolicy (<name>-backend-tls): the gateway connects to the backend over TLS and checks its cert, from the tree's CA, for this name",
     )
     .option(
+      "--backend-client <name>",
+      "with --backend-hostname: the Gateway presents this client's cert (certs/mcp/clients/<name>/) to the backend: Secret <gateway>-backend-client, spec.tls.backend",
+    )
+    .option(
       "--key-passphrase-env <VAR>",
-      "open an encrypted server key with the passphrase in this env var (the Gateway needs it decrypted)",
+      "open an encrypted server (or --backend-client) key with the passphrase in this env var (the Gateway needs it decrypted)",
     )
     .action(
       action(async (flags: GatewayApiFlags) => {
@@ -250,6 +255,7 @@ function registerGatewayApiExport(parent: Command, { io, action }: CommandContex
           passthrough: flags.passthrough,
           envoyGateway: flags.envoyGateway,
           backendHostname: flags.backendHostname,
+          backendClient: flags.backendClient,
           keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
         });
         return deliver(result, { tree: flags.out, out: flags.output, json: flags.json }, io);

@@ -44,6 +44,8 @@ export interface GatewayApiExportOptions extends ExportOptions {
   envoyGateway?: boolean;
   /** Adds a BackendTLSPolicy: the gateway speaks TLS to the backend and checks its cert for this name. */
   backendHostname?: string;
+  /** A client of the tree (clients/<name>/) whose cert the Gateway presents to backends that require one. */
+  backendClient?: string;
   /** Opens an encrypted server key: a Gateway cannot use an encrypted one. */
   keyPassphrase?: string;
 }
@@ -68,6 +70,7 @@ export function gatewayApiNames(gateway: string): {
   route: string;
   clientTrafficPolicy: string;
   backendTlsPolicy: string;
+  backendClientSecret: string;
 } {
   return {
     gateway,
@@ -76,6 +79,7 @@ export function gatewayApiNames(gateway: string): {
     route: gateway,
     clientTrafficPolicy: `${gateway}-client-validation`,
     backendTlsPolicy: `${gateway}-backend-tls`,
+    backendClientSecret: `${gateway}-backend-client`,
   };
 }
 
@@ -138,6 +142,23 @@ function sanCovers(san: string, host: string): boolean {
   return dot > 0 && host.slice(dot) === name.slice(1);
 }
 
+/**
+ * The Gateway's spec.tls (Gateway API v1.5): `frontend` validates the client certs of every HTTPS
+ * listener (FrontendTLSValidation); `backend` is the client cert the Gateway presents to backends.
+ */
+function gatewayTls(
+  validation: Record<string, unknown> | undefined,
+  backendClientSecret: string | undefined,
+): { tls?: Record<string, unknown> } {
+  const tls: Record<string, unknown> = {
+    ...(validation ? { frontend: { default: { validation } } } : {}),
+    ...(backendClientSecret
+      ? { backend: { clientCertificateRef: { group: "", kind: "Secret", name: backendClientSecret } } }
+      : {}),
+  };
+  return Object.keys(tls).length > 0 ? { tls } : {};
+}
+
 export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<ExportResult> {
   if (o.passthrough && o.envoyGateway)
     throw new MtlsError(
@@ -150,6 +171,12 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
       "E_USAGE",
       "--passthrough and --backend-hostname: with Passthrough the Gateway does not speak TLS to the backend, the client does",
       "drop --backend-hostname, or --passthrough to terminate TLS at the Gateway",
+    );
+  if (o.backendClient !== undefined && o.backendHostname === undefined)
+    throw new MtlsError(
+      "E_USAGE",
+      "--backend-client without --backend-hostname: the Gateway presents a client cert only when it speaks TLS to the backend",
+      "add --backend-hostname with the name in the backend's cert",
     );
   const namespace = checkNamespace(o.namespace ?? DEFAULT_NAMESPACE);
   const names = gatewayApiNames(checkObjectName(o.name ?? DEFAULT_GATEWAY_NAME, "--name"));
@@ -183,6 +210,8 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
       `clients would refuse the cert: pass one of its names with --hostname, or issue it with \`mtls-certs server ${o.server} --san ${hostname}\``,
     );
   const keyPem = await keyInTheClear(server.keyPem, server.files.key, o.keyPassphrase, "a Gateway");
+  const backendClient =
+    o.backendClient === undefined ? undefined : await requireLeaf(tree, "client", o.backendClient, "--backend-client");
 
   const meta = (name: string) => ({ name, namespace });
   const caRef = { group: "", kind: "ConfigMap", name: names.caConfigMap };
@@ -232,8 +261,7 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
               tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: names.secret }] },
             },
           ],
-          // Gateway API v1.5: client certs of every HTTPS listener are validated here (FrontendTLSValidation).
-          ...(o.envoyGateway ? {} : { tls: { frontend: { default: { validation } } } }),
+          ...gatewayTls(o.envoyGateway ? undefined : validation, backendClient && names.backendClientSecret),
         },
       },
       {
@@ -253,6 +281,15 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
           tls: { clientValidation: { caCertificateRefs: [caRef] } },
         },
       });
+    if (backendClient)
+      objects.splice(
+        1,
+        0,
+        secret(names.backendClientSecret, namespace, "kubernetes.io/tls", {
+          "tls.crt": backendClient.certPem,
+          "tls.key": await keyInTheClear(backendClient.keyPem, backendClient.files.key, o.keyPassphrase, "a Gateway"),
+        }),
+      );
     if (backendHostname !== undefined)
       objects.push({
         apiVersion: GATEWAY_API.apiVersion,
@@ -274,6 +311,8 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
       : `Clients without a cert from ${names.caConfigMap}'s CA are refused: curl --cert client.crt --key client.key https://${hostname.replace(/^\*\./, "www.")}:${port}/`,
   ];
   const notes: string[] = [];
+  if (backendClient?.keyEncrypted)
+    notes.push(`${backendClient.files.key} is encrypted: ${names.backendClientSecret} holds it decrypted`);
   if (server.keyEncrypted) notes.push(`${server.files.key} is encrypted: ${names.secret} holds it decrypted`);
   return { text: toYaml(header, objects), notes, written: [], secret: true };
 }
