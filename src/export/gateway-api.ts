@@ -207,7 +207,7 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
     throw new MtlsError(
       "E_USAGE",
       `--hostname: ${hostname} is not a name of ${server.files.cert} (its DNS SANs: ${dnsSans.join(", ") || "none"})`,
-      `clients would refuse the cert: pass one of its names with --hostname, or issue it with \`mtls-certs server ${o.server} --san ${hostname}\``,
+      `clients would refuse the cert: pass one of its names with --hostname, or issue it again with that name (remove ${server.files.dir}, then \`mtls-certs server ${o.server} --san ${hostname}\`)`,
     );
   const keyPem = await keyInTheClear(server.keyPem, server.files.key, o.keyPassphrase, "a Gateway");
   const backendClient =
@@ -217,90 +217,75 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
   const caRef = { group: "", kind: "ConfigMap", name: names.caConfigMap };
   const objects: KubernetesObject[] = [
     secret(names.secret, namespace, "kubernetes.io/tls", { "tls.crt": server.certPem, "tls.key": keyPem }),
-    // Gateway API's client-certificate validation (Core support) reads a ConfigMap's ca.crt; so do
-    // BackendTLSPolicy and Envoy Gateway's ClientTrafficPolicy. One object for all three.
-    { apiVersion: "v1", kind: "ConfigMap", metadata: meta(names.caConfigMap), data: { "ca.crt": server.caPem } },
   ];
-  const listener = o.passthrough ? LISTENER.passthrough : LISTENER.terminate;
-  const parentRefs = [{ group: GATEWAY_API.group, kind: "Gateway", name: names.gateway, sectionName: listener }];
-  const backendRefs = [{ group: "", kind: "Service", name: backend.name, port: backend.port }];
+  if (backendClient)
+    objects.push(
+      secret(names.backendClientSecret, namespace, "kubernetes.io/tls", {
+        "tls.crt": backendClient.certPem,
+        "tls.key": await keyInTheClear(backendClient.keyPem, backendClient.files.key, o.keyPassphrase, "a Gateway"),
+      }),
+    );
+  // Gateway API's client-certificate validation (Core support) reads a ConfigMap's ca.crt; so do
+  // BackendTLSPolicy and Envoy Gateway's ClientTrafficPolicy. One object for all three.
+  objects.push({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: meta(names.caConfigMap),
+    data: { "ca.crt": server.caPem },
+  });
 
-  if (o.passthrough) {
-    objects.push(
-      {
-        apiVersion: GATEWAY_API.apiVersion,
-        kind: "Gateway",
-        metadata: meta(names.gateway),
-        spec: {
-          gatewayClassName: gatewayClass,
-          listeners: [{ name: listener, protocol: "TLS", port, hostname, tls: { mode: "Passthrough" } }],
-        },
+  const listener = o.passthrough
+    ? { name: LISTENER.passthrough, protocol: "TLS", port, hostname, tls: { mode: "Passthrough" } }
+    : {
+        name: LISTENER.terminate,
+        protocol: "HTTPS",
+        port,
+        hostname,
+        tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: names.secret }] },
+      };
+  // A Passthrough listener never sees a client cert and never speaks TLS to the backend: no spec.tls.
+  const validation =
+    o.passthrough || o.envoyGateway ? undefined : { caCertificateRefs: [caRef], mode: "AllowValidOnly" };
+  const gatewayRef = { group: GATEWAY_API.group, kind: "Gateway", name: names.gateway, sectionName: listener.name };
+  objects.push(
+    {
+      apiVersion: GATEWAY_API.apiVersion,
+      kind: "Gateway",
+      metadata: meta(names.gateway),
+      spec: {
+        gatewayClassName: gatewayClass,
+        listeners: [listener],
+        ...gatewayTls(validation, backendClient && names.backendClientSecret),
       },
-      {
-        apiVersion: GATEWAY_API.apiVersion,
-        kind: "TLSRoute",
-        metadata: meta(names.route),
-        spec: { parentRefs, hostnames: [hostname], rules: [{ backendRefs }] },
+    },
+    {
+      apiVersion: GATEWAY_API.apiVersion,
+      kind: o.passthrough ? "TLSRoute" : "HTTPRoute",
+      metadata: meta(names.route),
+      spec: {
+        parentRefs: [gatewayRef],
+        hostnames: [hostname],
+        rules: [{ backendRefs: [{ group: "", kind: "Service", name: backend.name, port: backend.port }] }],
       },
-    );
-  } else {
-    const validation = { caCertificateRefs: [caRef], mode: "AllowValidOnly" };
-    objects.push(
-      {
-        apiVersion: GATEWAY_API.apiVersion,
-        kind: "Gateway",
-        metadata: meta(names.gateway),
-        spec: {
-          gatewayClassName: gatewayClass,
-          listeners: [
-            {
-              name: listener,
-              protocol: "HTTPS",
-              port,
-              hostname,
-              tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: names.secret }] },
-            },
-          ],
-          ...gatewayTls(o.envoyGateway ? undefined : validation, backendClient && names.backendClientSecret),
-        },
+    },
+  );
+  if (o.envoyGateway)
+    objects.push({
+      apiVersion: ENVOY_GATEWAY.apiVersion,
+      kind: "ClientTrafficPolicy",
+      metadata: meta(names.clientTrafficPolicy),
+      spec: { targetRefs: [gatewayRef], tls: { clientValidation: { caCertificateRefs: [caRef] } } },
+    });
+  if (backendHostname !== undefined)
+    objects.push({
+      apiVersion: GATEWAY_API.apiVersion,
+      kind: "BackendTLSPolicy",
+      metadata: meta(names.backendTlsPolicy),
+      spec: {
+        targetRefs: [{ group: "", kind: "Service", name: backend.name }],
+        validation: { caCertificateRefs: [caRef], hostname: backendHostname },
       },
-      {
-        apiVersion: GATEWAY_API.apiVersion,
-        kind: "HTTPRoute",
-        metadata: meta(names.route),
-        spec: { parentRefs, hostnames: [hostname], rules: [{ backendRefs }] },
-      },
-    );
-    if (o.envoyGateway)
-      objects.push({
-        apiVersion: ENVOY_GATEWAY.apiVersion,
-        kind: "ClientTrafficPolicy",
-        metadata: meta(names.clientTrafficPolicy),
-        spec: {
-          targetRefs: [{ group: GATEWAY_API.group, kind: "Gateway", name: names.gateway, sectionName: listener }],
-          tls: { clientValidation: { caCertificateRefs: [caRef] } },
-        },
-      });
-    if (backendClient)
-      objects.splice(
-        1,
-        0,
-        secret(names.backendClientSecret, namespace, "kubernetes.io/tls", {
-          "tls.crt": backendClient.certPem,
-          "tls.key": await keyInTheClear(backendClient.keyPem, backendClient.files.key, o.keyPassphrase, "a Gateway"),
-        }),
-      );
-    if (backendHostname !== undefined)
-      objects.push({
-        apiVersion: GATEWAY_API.apiVersion,
-        kind: "BackendTLSPolicy",
-        metadata: meta(names.backendTlsPolicy),
-        spec: {
-          targetRefs: [{ group: "", kind: "Service", name: backend.name }],
-          validation: { caCertificateRefs: [caRef], hostname: backendHostname },
-        },
-      });
-  }
+    });
 
   const header = [
     `mtls-certs export gateway-api: server ${o.server} of ${tree.root} for namespace ${namespace}, host ${hostname}.`,
