@@ -2,10 +2,12 @@
 // `npm run bench`: mtls-certs against the Makefile's openssl sequence, measured side by side in
 // one run on this machine. Prints medians and ratios; the goals come from the performance issue.
 // Not a test: nothing here fails the build. BENCH_RUNS (default 3) and BENCH_CHECK_CERTS
-// (default 2000) scale it down for a quick look.
+// (default 2000) scale it down for a quick look; BENCH_ONLY=install runs only goal 5 (cold
+// install from the registry, which needs the network).
 import { execFileSync, spawnSync } from "node:child_process";
 import { generateKeyPair, generateKeyPairSync, webcrypto } from "node:crypto";
 import { promisify } from "node:util";
+import { coldInstall } from "./cold-install.mjs";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -51,6 +53,11 @@ console.log(
   `mtls-certs benchmark: ${cpus()[0]?.model ?? "cpu"}, ${cores} cores, Node ${process.version}, ${execFileSync("openssl", ["version"]).toString().trim()}`,
 );
 console.log(`median of ${runs} runs each\n`);
+
+if (process.env.BENCH_ONLY === "install") {
+  await coldInstall({ root, work, runs, report });
+  process.exit(0);
+}
 
 // 1. `all` for 8 plugins (10 RSA-4096 keys) against the openssl sequence.
 const opensslTimes = [];
@@ -131,6 +138,10 @@ for (let i = 0; i < Math.max(10, runs); i++) {
 }
 const extra = median(helpTimes) - median(nodeTimes);
 report("4. mtls-certs --help vs node -e 0", `+${extra.toFixed(0)} ms`, "<= 150 ms", extra <= 150);
+
+// 5. A cold `npm install` and first `npx`: the bundled tarball against the same code with its
+// dependencies declared (as the package was before it was bundled).
+await coldInstall({ root, work, runs, report });
 
 console.log(`\n${results.filter((r) => r.met).length} of ${results.length} goals met\n`);
 

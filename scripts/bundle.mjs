@@ -1,0 +1,93 @@
+/**
+ * `npm run build`: dist/ as the package ships it. One self-contained ESM bundle with code
+ * splitting (so the published package declares no runtime dependencies: one download on a cold
+ * `npx`), the type declarations from tsc, and the licence texts of every bundled package.
+ *
+ * - Entry points: dist/cli.js (the bin imports it), dist/index.js (the library), and
+ *   dist/check-worker.js (check's worker thread, found as `./check-worker.js` next to the chunk
+ *   that starts it, so chunks stay in dist/ too).
+ * - Every `await import()` in src becomes its own chunk: `--help` loads cli.js and commander, not
+ *   the crypto or YAML chunks (test/startup.test.ts reads the module comments esbuild leaves).
+ * - Not minified: stack traces and the `// node_modules/…` module comments stay readable.
+ */
+import { build } from "esbuild";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = join(ROOT, "dist");
+
+rmSync(DIST, { recursive: true, force: true });
+
+// Type-check everything and write dist/**/*.d.ts (the bundle carries no types of its own).
+const tsc = spawnSync(
+  process.execPath,
+  [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json", "--emitDeclarationOnly"],
+  {
+    cwd: ROOT,
+    stdio: "inherit",
+  },
+);
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+const { metafile } = await build({
+  absWorkingDir: ROOT,
+  entryPoints: {
+    cli: "src/cli.ts",
+    index: "src/index.ts",
+    "check-worker": "src/commands/check-worker.ts",
+  },
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20.11",
+  chunkNames: "chunk-[hash]",
+  // CommonJS dependencies (commander, yaml, tsyringe, …) call require() for Node's built-ins;
+  // an ES module has no `require`, so each output file makes one.
+  banner: {
+    js: 'import { createRequire as __mtlsCreateRequire } from "node:module";\nconst require = __mtlsCreateRequire(import.meta.url);',
+  },
+  metafile: true,
+  logLevel: "warning",
+});
+
+writeFileSync(join(DIST, "THIRD_PARTY_LICENSES.md"), thirdPartyLicenses(Object.keys(metafile.inputs)));
+
+/** The packages whose code is in the bundle, each with its licence text, for dist/THIRD_PARTY_LICENSES.md. */
+function thirdPartyLicenses(inputs) {
+  const packageDirs = new Set();
+  for (const input of inputs) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) packageDirs.add(m[1]);
+  }
+  const sections = [...packageDirs]
+    .map((dir) => {
+      const pkg = JSON.parse(readFileSync(join(ROOT, dir, "package.json"), "utf8"));
+      if (!pkg.license) throw new Error(`${dir}: bundled, but its package.json names no licence`);
+      const file = readdirSync(join(ROOT, dir)).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
+      const text = file
+        ? readFileSync(join(ROOT, dir, file), "utf8").trim()
+        : `(no licence file in the package; its package.json says ${pkg.license})`;
+      return { name: pkg.name, version: pkg.version, license: pkg.license, text };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const header = [
+    "# Third-party software in this package",
+    "",
+    "dist/ bundles the code of these packages. Their licences follow.",
+    "",
+    ...sections.map((s) => `- ${s.name} ${s.version} (${s.license})`),
+    "",
+  ];
+  return [...header, ...sections.flatMap((s) => [`## ${s.name} ${s.version} (${s.license})`, "", s.text, ""])].join(
+    "\n",
+  );
+}
+
+if (!existsSync(join(DIST, "cli.js")) || !existsSync(join(DIST, "index.d.ts"))) {
+  throw new Error("dist/cli.js or dist/index.d.ts missing after the build");
+}
