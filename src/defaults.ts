@@ -13,6 +13,8 @@ export const DEFAULT_KEY_TYPE: KeyType = "rsa4096";
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** `renew` and `check --within` look this many days ahead unless told otherwise. */
 export const DEFAULT_RENEW_WITHIN_DAYS = 30;
+/** `export prometheus-rules`: metrics whose check is older than this many days are stale. */
+export const CHECK_STALE_AFTER_DAYS = 2;
 /** CRL nextUpdate. */
 export const DEFAULT_CRL_DAYS = 30;
 /** Keys generated at once per core (--jobs default); why more than one: src/pki/limiter.ts. */

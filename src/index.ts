@@ -90,6 +90,12 @@ export { exportNginx, exportHaproxy, exportCaddy, type ProxyExportOptions } from
 export { exportKubernetes, exportIstio, kubernetesName, type KubernetesExportOptions } from "./export/kubernetes.js";
 export { exportGatewayApi, type GatewayApiExportOptions } from "./export/gateway-api.js";
 export { exportEnv, exportPluginTls, ENV_FORMATS, type EnvExportOptions, type EnvFormat } from "./export/env.js";
+export {
+  exportPrometheusRules,
+  ALERT_RULES,
+  type AlertRule,
+  type PrometheusRulesOptions,
+} from "./export/prometheus-rules.js";
 export type { ExportOptions, ExportResult } from "./export/sources.js";
 export type { StackCertificates } from "./config.js";
 export {

@@ -197,18 +197,23 @@ describe("check: one status per certificate, the CA first", () => {
     for (const name of [
       "mtls_certs_not_after_timestamp_seconds",
       "mtls_certs_not_before_timestamp_seconds",
-      "mtls_certs_days_left",
+      "mtls_certs_expires_in_seconds",
       "mtls_certs_status",
       "mtls_certs_problems",
       "mtls_certs_check_timestamp_seconds",
-      "mtls_certs_check_within_days",
+      "mtls_certs_check_within_seconds",
     ]) {
       assert.equal(type.get(name), "gauge", `${name} is a gauge`);
     }
+    const checkedAt = samples.find((s) => s.metric === "mtls_certs_check_timestamp_seconds")!.value;
+    assert.equal(samples.find((s) => s.metric === "mtls_certs_check_within_seconds")?.value, 30 * 86_400);
     for (const c of json.certificates) {
       const of = (metric: string) =>
         samples.find((s) => s.metric === metric && s.labels.role === c.role && s.labels.name === c.name);
-      assert.equal(of("mtls_certs_days_left")?.value, c.daysLeft, `${c.name} days left`);
+      const expiresIn = of("mtls_certs_expires_in_seconds")!.value;
+      assert.equal(expiresIn, Math.floor(Date.parse(c.notAfter!) / 1000) - checkedAt, `${c.name} seconds left`);
+      // The same cert as the JSON's whole days, from the other run's clock (a second or two apart).
+      assert.ok(Math.abs(expiresIn / 86_400 - c.daysLeft!) <= 1, `${c.name}: ${expiresIn} s vs ${c.daysLeft} days`);
       assert.equal(of("mtls_certs_not_after_timestamp_seconds")?.value, Date.parse(c.notAfter!) / 1000);
       assert.equal(of("mtls_certs_status")?.labels.status, c.status);
     }

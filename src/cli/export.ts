@@ -5,6 +5,7 @@
  * EXPORT_FORMATS. As everywhere, the work is imported inside the action.
  */
 import type { Command } from "commander";
+import { registerPrometheusRulesExport } from "./export-alerts.js";
 import { CONFIG_EXPORTS } from "./export-configs.js";
 import { registerP12Export } from "./revocation.js";
 import type { CommandContext } from "./shared.js";
@@ -13,7 +14,7 @@ import type { CommandContext } from "./shared.js";
 export type ExportFormat = (parent: Command, context: CommandContext) => void;
 
 /** Every `export` subcommand, in the order `export --help` lists them. */
-const EXPORT_FORMATS: readonly ExportFormat[] = [registerP12Export, ...CONFIG_EXPORTS];
+const EXPORT_FORMATS: readonly ExportFormat[] = [registerP12Export, ...CONFIG_EXPORTS, registerPrometheusRulesExport];
 
 export function registerExportCommands(context: CommandContext): void {
   const parent = context.program

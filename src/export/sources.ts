@@ -188,9 +188,9 @@ export function parseUpstream(value: string, option = "--upstream"): Upstream {
 }
 
 /** Writes an export to `--out`: 0600 when it holds private keys, else 0644; an older file is replaced. */
-export async function saveExport(path: string, result: ExportResult): Promise<void> {
+export async function saveExport(path: string, result: ExportResult, replace = true): Promise<void> {
   await ensureDirectory(dirname(resolve(path)));
-  await writeFileAtomically(path, result.text, { mode: result.secret ? KEY_MODE : CERT_MODE, replace: true });
+  await writeFileAtomically(path, result.text, { mode: result.secret ? KEY_MODE : CERT_MODE, replace });
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * `check --format prometheus`: node_exporter's textfile collector format, so expiry becomes a
- * gauge an alert can watch (`mtls_certs_days_left < 30`) instead of a log line.
+ * gauge an alert can watch (`mtls_certs_expires_in_seconds < 30 * 86400`) instead of a log line.
+ * Names follow Prometheus' rules (base unit seconds, unit as suffix), so `promtool check metrics`
+ * has nothing to say: https://prometheus.io/docs/practices/naming/
  * https://prometheus.io/docs/instrumenting/exposition_formats/
  */
 import type { CheckEntry, CheckReport } from "../commands/check.js";
@@ -15,7 +17,10 @@ export const METRICS = {
     name: "mtls_certs_not_before_timestamp_seconds",
     help: "When the certificate becomes valid (notBefore), in seconds since the Unix epoch.",
   },
-  daysLeft: { name: "mtls_certs_days_left", help: "Whole days until the certificate expires; negative once expired." },
+  expiresIn: {
+    name: "mtls_certs_expires_in_seconds",
+    help: "Seconds from the check until the certificate expires; negative once expired.",
+  },
   status: {
     name: "mtls_certs_status",
     help: "1 for the certificate's status: ok, expiring, expired, not-yet-valid, invalid or revoked.",
@@ -29,10 +34,12 @@ export const METRICS = {
     help: "When mtls-certs check ran, in seconds since the Unix epoch.",
   },
   within: {
-    name: "mtls_certs_check_within_days",
-    help: "The window in days within which a certificate counts as expiring.",
+    name: "mtls_certs_check_within_seconds",
+    help: "The check's window (--within) in seconds: a certificate that expires within it counts as expiring.",
   },
 } as const;
+
+const DAY_SECONDS = 86_400;
 
 type Metric = (typeof METRICS)[keyof typeof METRICS];
 
@@ -52,9 +59,10 @@ export function renderPrometheus(report: CheckReport): string {
     METRICS.notBefore,
     dated.map((c) => [labels(c), seconds(c.notBefore!)]),
   );
+  const checkedAt = seconds(report.checkedAt);
   family(
-    METRICS.daysLeft,
-    dated.map((c) => [labels(c), c.daysLeft!]),
+    METRICS.expiresIn,
+    dated.map((c) => [labels(c), seconds(c.notAfter!) - checkedAt]),
   );
   family(
     METRICS.status,
@@ -64,8 +72,8 @@ export function renderPrometheus(report: CheckReport): string {
     METRICS.problems,
     report.certificates.map((c) => [labels(c), c.problems.length]),
   );
-  family(METRICS.checkedAt, [["", seconds(report.checkedAt)]]);
-  family(METRICS.within, [["", report.within]]);
+  family(METRICS.checkedAt, [["", checkedAt]]);
+  family(METRICS.within, [["", report.within * DAY_SECONDS]]);
   return out.join("\n") + "\n";
 }
 
