@@ -130,6 +130,24 @@ describe("docs", () => {
     ]);
   });
 
+  it("every recipe that fetches mtls-certs with npx --yes pins it, at this package's version", () => {
+    const { version } = JSON.parse(read(join(ROOT, "package.json"))) as { version: string };
+    const problems: string[] = [];
+    for (const file of DOC_FILES) {
+      read(file)
+        .split("\n")
+        .forEach((line, i) => {
+          const where = `${relative(ROOT, file)}:${i + 1}`;
+          // `npx --yes mtls-certs …` and the CronJob's ["npx", "--yes", "mtls-certs", …]
+          for (const m of line.matchAll(/npx"?,? "?(?:--yes|-y)"?,? "?mtls-certs(@[^\s",]*)?/g))
+            if (m[1] === undefined) problems.push(`${where}: unpinned: ${m[0]}`);
+          for (const m of line.matchAll(/mtls-certs@(\d[^\s",`]*)/g))
+            if (m[1] !== version) problems.push(`${where}: mtls-certs@${m[1]}, but package.json is ${version}`);
+        });
+    }
+    assert.deepEqual(problems, []);
+  });
+
   it("every docs page starts with its title", () => {
     for (const file of DOC_FILES.filter((f) => dirname(f) === join(ROOT, "docs"))) {
       assert.match(read(file), /^# \S/, relative(ROOT, file));
