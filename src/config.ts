@@ -10,7 +10,8 @@ import { basename, dirname, resolve } from "node:path";
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from "yaml";
 import { MtlsError, errnoCode } from "./errors.js";
 import { checkDnsName, checkName, parseDays } from "./pki/names.js";
-import { dns, ip, type San } from "./pki/profiles.js";
+import { dns, ip, namespaceSans, type San } from "./pki/profiles.js";
+import { DEFAULT_STACK_NAMESPACE } from "./defaults.js";
 
 export interface PluginEntry {
   readonly name: string;
@@ -31,6 +32,8 @@ export interface PluginConfig {
   readonly skipped: readonly string[];
   /** Set when the file is the gateway's deploy config (mcp-stack.yaml): its `certificates:` section. */
   readonly stack?: StackCertificates;
+  /** mcp-stack.yaml's `deployment:` section. */
+  readonly deployment?: StackDeployment;
 }
 
 /**
@@ -45,6 +48,14 @@ export interface StackCertificates {
   readonly out: string | undefined;
   /** `use_cert_manager: true`: the cluster issues (see `mtls-certs export k8s`). */
   readonly useCertManager: boolean;
+}
+
+/** mcp-stack.yaml's `deployment:`: where the tooling runs the plugins, hence the host it dials. */
+export interface StackDeployment {
+  /** `compose`, `kubernetes`, or another value the tooling may add (no names added for it). */
+  readonly type: string | undefined;
+  /** `namespace`; default mcp-gateway, as the tooling's. */
+  readonly namespace: string;
 }
 
 export async function loadPluginConfig(file: string): Promise<PluginConfig> {
@@ -85,6 +96,9 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
   // Detected by shape: only the gateway's deploy config has a `certificates:` section.
   const certificates = root.get("certificates", true);
   const stack = certificates === undefined ? undefined : parseStackCertificates(certificates as Node, at, shape);
+  const deployment = stack
+    ? parseStackDeployment(root.get("deployment", true) as Node | undefined, at, shape)
+    : undefined;
   const list = root.get("plugins", true);
   if (list === undefined) throw shape(root, `no top-level \`plugins:\` key: not ${shapes}`);
   if (!isSeq(list)) throw shape(list as Node, "`plugins` must be a list");
@@ -125,9 +139,12 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
       url = urlNode.value;
       sans.push(sanForUrl(url, `${at(urlNode)}: plugin ${name}: ${field}.mcp.url`));
     }
+    // The host the deploy tooling dials. Compose: `<name lowercased>`, which the `<name>` SAN
+    // already matches (DNS names compare case-insensitively). Kubernetes: the Service's names.
+    if (deployment?.type === "kubernetes") sans.push(...namespaceSans(name, deployment.namespace));
     plugins.push({ name, url, sans, where: at(nameNode) });
   });
-  return { file, found: true, plugins, skipped, ...(stack ? { stack } : {}) };
+  return { file, found: true, plugins, skipped, ...(stack ? { stack } : {}), ...(deployment ? { deployment } : {}) };
 }
 
 const TREE_DIRS = { ca_path: "ca", gateway_path: "gateway", plugins_path: "plugins" } as const;
@@ -171,6 +188,28 @@ function parseStackCertificates(
   }
   const useCertManager = node.get("use_cert_manager") === true;
   return { days, out, useCertManager };
+}
+
+function parseStackDeployment(
+  node: Node | undefined,
+  at: (n: Node | null | undefined) => string,
+  shape: (n: Node | null | undefined, message: string) => MtlsError,
+): StackDeployment {
+  if (node === undefined || node === null) return { type: undefined, namespace: DEFAULT_STACK_NAMESPACE };
+  if (!isMap(node)) throw shape(node, "`deployment` must be a mapping (type, namespace)");
+  const text = (key: string): string | undefined => {
+    const value = node.get(key, true);
+    if (value === undefined || value === null) return undefined;
+    if (!isScalar(value) || typeof value.value !== "string")
+      throw shape(value as Node, `deployment.${key} must be a string`);
+    return value.value;
+  };
+  const namespace = text("namespace");
+  return {
+    type: text("type"),
+    namespace:
+      namespace === undefined ? DEFAULT_STACK_NAMESPACE : checkDnsName(namespace, `${at(node)}: deployment.namespace`),
+  };
 }
 
 /** The SAN a client connecting to `url` checks: an IP SAN for an address, else a DNS SAN. */

@@ -9,6 +9,11 @@ import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { Secret } from "kubernetes-models/v1/Secret";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
+import { Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer";
+import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
 import { kubernetesName } from "../src/export/kubernetes.js";
 import { BIN, cli, openssl, read, tempDir, writeFile } from "./helpers.js";
 
@@ -36,6 +41,26 @@ function parseObjects(text: string): K8sObject[] {
     assert.ok(o.metadata.name.length <= 63);
   }
   return objects;
+}
+
+/**
+ * Each object validated against the real schema: the Kubernetes OpenAPI (kubernetes-models) and
+ * the cert-manager and Istio CRDs (@kubernetes-models/cert-manager, @kubernetes-models/istio).
+ * An object of a kind without a schema here fails the test, so nothing goes unchecked.
+ */
+function validateAgainstSchemas(objects: readonly K8sObject[]): void {
+  const models: Record<string, (o: K8sObject) => { validate(): void }> = {
+    "v1/Secret": (o) => new Secret(o as never),
+    "networking.k8s.io/v1/Ingress": (o) => new Ingress(o as never),
+    "cert-manager.io/v1/Certificate": (o) => new Certificate(o as never),
+    "cert-manager.io/v1/Issuer": (o) => new Issuer(o as never),
+    "security.istio.io/v1beta1/PeerAuthentication": (o) => new PeerAuthentication(o as never),
+  };
+  for (const o of objects) {
+    const model = models[`${o.apiVersion}/${o.kind}`];
+    assert.ok(model, `a schema for ${o.apiVersion} ${o.kind}`);
+    assert.doesNotThrow(() => model(o).validate(), `${o.kind} ${o.metadata.name} matches its schema`);
+  }
 }
 
 const decoded = (o: K8sObject, key: string) => Buffer.from(o.data?.[key] ?? "", "base64").toString("utf8");
@@ -88,20 +113,21 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
     assert.deepEqual(
       objects.map((o) => `${o.kind}/${o.metadata.name}`),
       [
-        "Secret/gateway-client-ca",
-        "Secret/mcp-gateway-client",
-        "Secret/mcp-plugin-denylistplugin",
-        "Secret/mcp-plugin-opa-filter",
+        "Secret/mcp-ca-secret",
+        "Secret/mcp-mcpgateway-server-cert",
+        "Secret/mcp-mcp-plugin-denylistplugin-server-cert",
+        "Secret/mcp-mcp-plugin-opa-filter-server-cert",
         "Secret/mcp-server-gateway-local",
         "Ingress/mcp-gateway",
         "Secret/mcp-ca-key-pair",
         "Issuer/mcp-ca-issuer",
-        "Certificate/mcp-gateway-client",
-        "Certificate/mcp-plugin-denylistplugin",
-        "Certificate/mcp-plugin-opa-filter",
+        "Certificate/mcp-mcpgateway-cert",
+        "Certificate/mcp-mcp-plugin-denylistplugin-cert",
+        "Certificate/mcp-mcp-plugin-opa-filter-cert",
       ],
     );
     assert.ok(objects.every((o) => o.metadata.namespace === NAMESPACE));
+    validateAgainstSchemas(objects);
     assert.equal(statSync(join(dir, "k8s.yaml")).mode & 0o777, 0o600, "it holds private keys");
   });
 
@@ -118,25 +144,23 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
   });
 
   it("says which names it changed and how", () => {
+    // Lower-casing is the tooling's own rule (mcp-plugin-<name lowercased>): not a change worth a note.
+    assert.doesNotMatch(run.stderr, /plugin DenyListPlugin:/);
     assert.match(
       run.stderr,
-      /plugin DenyListPlugin: Secret and Certificate named mcp-plugin-denylistplugin \(lower-cased\)/,
-    );
-    assert.match(
-      run.stderr,
-      /plugin OPA_Filter: Secret and Certificate named mcp-plugin-opa-filter \(lower-cased, '_' and '\.' replaced by '-'\)/,
+      /plugin OPA_Filter: Secret mcp-mcp-plugin-opa-filter-server-cert and Certificate mcp-mcp-plugin-opa-filter-cert \('_' and '\.' replaced by '-'\)/,
     );
   });
 
   it("each Secret's data decodes to the bytes of the tree's files", () => {
     const files: Array<[string, Record<string, string>]> = [
-      ["gateway-client-ca", { "ca.crt": "gateway/ca.crt" }],
+      ["mcp-ca-secret", { "ca.crt": "gateway/ca.crt" }],
       [
-        "mcp-gateway-client",
+        "mcp-mcpgateway-server-cert",
         { "tls.crt": "gateway/client.crt", "tls.key": "gateway/client.key", "ca.crt": "gateway/ca.crt" },
       ],
       [
-        "mcp-plugin-denylistplugin",
+        "mcp-mcp-plugin-denylistplugin-server-cert",
         {
           "tls.crt": "plugins/DenyListPlugin/server.crt",
           "tls.key": "plugins/DenyListPlugin/server.key",
@@ -144,7 +168,7 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
         },
       ],
       [
-        "mcp-plugin-opa-filter",
+        "mcp-mcp-plugin-opa-filter-server-cert",
         {
           "tls.crt": "plugins/OPA_Filter/server.crt",
           "tls.key": "plugins/OPA_Filter/server.key",
@@ -166,10 +190,10 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
       assert.deepEqual(Object.keys(secret.data ?? {}).sort(), Object.keys(keys).sort(), name);
       for (const [key, file] of Object.entries(keys))
         assert.equal(decoded(secret, key), read(join(tree, file)), `${name} ${key} = ${file}`);
-      if (name !== "gateway-client-ca") assert.equal(secret.type, "kubernetes.io/tls");
+      assert.equal(secret.type, name === "mcp-ca-secret" ? "Opaque" : "kubernetes.io/tls");
     }
     // The decoded pair is a working pair: openssl derives the same public key from both.
-    const gateway = byName("Secret", "mcp-gateway-client");
+    const gateway = byName("Secret", "mcp-mcpgateway-server-cert");
     assert.equal(
       openssl(["pkey", "-pubout"], decoded(gateway, "tls.key")).stdout,
       openssl(["x509", "-noout", "-pubkey"], decoded(gateway, "tls.crt")).stdout,
@@ -179,7 +203,7 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
   it("the Ingress carries seed 003's ingress-nginx annotations and serves the named server", () => {
     const ingress = byName("Ingress", "mcp-gateway");
     const a = ingress.metadata.annotations ?? {};
-    assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-secret"], `${NAMESPACE}/gateway-client-ca`);
+    assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-secret"], `${NAMESPACE}/mcp-ca-secret`);
     assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-verify-client"], "on");
     assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-verify-depth"], "2");
     assert.equal(a["nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream"], "true");
@@ -212,11 +236,12 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
   it("the Issuer signs with the tree's CA, and each Certificate matches the cert it describes", () => {
     assert.deepEqual(byName("Issuer", "mcp-ca-issuer").spec, { ca: { secretName: "mcp-ca-key-pair" } });
     const certs: Array<[string, string, string]> = [
-      ["mcp-gateway-client", "gateway/client.crt", "client auth"],
-      ["mcp-plugin-denylistplugin", "plugins/DenyListPlugin/server.crt", "server auth"],
-      ["mcp-plugin-opa-filter", "plugins/OPA_Filter/server.crt", "server auth"],
+      ["mcp-mcpgateway", "gateway/client.crt", "client auth"],
+      ["mcp-mcp-plugin-denylistplugin", "plugins/DenyListPlugin/server.crt", "server auth"],
+      ["mcp-mcp-plugin-opa-filter", "plugins/OPA_Filter/server.crt", "server auth"],
     ];
-    for (const [name, file, purpose] of certs) {
+    for (const [prefix, file, purpose] of certs) {
+      const name = `${prefix}-cert`;
       const spec = byName("Certificate", name).spec as {
         secretName: string;
         commonName: string;
@@ -230,10 +255,20 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
         issuerRef: { name: string; kind: string };
       };
       const facts = opensslFacts(join(tree, file));
-      assert.equal(spec.secretName, name);
+      assert.equal(spec.secretName, `${prefix}-server-cert`);
       assert.equal(spec.commonName, facts.cn, name);
       assert.deepEqual(spec.subject.organizations, ["MCPGateway"]);
-      assert.deepEqual([...(spec.dnsNames ?? [])].sort(), [...facts.dns].sort(), `${name}: the same DNS SANs`);
+      // The cert's own DNS SANs, then the Service's four names the tooling's Certificates list.
+      const service = prefix.slice("mcp-".length);
+      const clusterNames = [
+        service,
+        `${service}.${NAMESPACE}`,
+        `${service}.${NAMESPACE}.svc`,
+        `${service}.${NAMESPACE}.svc.cluster.local`,
+      ];
+      const expected = [...facts.dns];
+      for (const n of clusterNames) if (!expected.some((d) => d.toLowerCase() === n)) expected.push(n);
+      assert.deepEqual(spec.dnsNames ?? [], expected, `${name}: the cert's DNS SANs and the Service names`);
       assert.deepEqual(spec.ipAddresses ?? [], facts.ips);
       assert.equal(spec.duration, `${facts.hours}h`);
       assert.equal(
@@ -250,10 +285,11 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
       assert.deepEqual(spec.issuerRef, { name: "mcp-ca-issuer", kind: "Issuer", group: "cert-manager.io" });
     }
     // The plugin's Certificate lists the in-cluster Service names, as the gateway's template does.
-    const plugin = byName("Certificate", "mcp-plugin-opa-filter").spec as { dnsNames: string[] };
+    const plugin = byName("Certificate", "mcp-mcp-plugin-opa-filter-cert").spec as { dnsNames: string[] };
     assert.ok(
-      plugin.dnsNames.includes(`OPA_Filter.${NAMESPACE}.svc`) &&
-        plugin.dnsNames.includes(`OPA_Filter.${NAMESPACE}.svc.cluster.local`),
+      plugin.dnsNames.includes(`mcp-plugin-opa_filter.${NAMESPACE}.svc`) &&
+        plugin.dnsNames.includes(`mcp-plugin-opa_filter.${NAMESPACE}.svc.cluster.local`),
+      plugin.dnsNames.join(" "),
     );
   });
 
@@ -307,6 +343,7 @@ describe("export istio: the plug-in CA from the tree's intermediate", () => {
     const r = cli(["export", "istio", "--tree", tree], dir);
     assert.equal(r.code, 0, r.stderr);
     const objects = parseObjects(r.stdout);
+    validateAgainstSchemas(objects);
     const cacerts = objects.find((o) => o.kind === "Secret");
     assert.ok(cacerts);
     assert.deepEqual([cacerts.metadata.name, cacerts.metadata.namespace], ["cacerts", "istio-system"]);

@@ -3,8 +3,8 @@
  * Nothing here mocks crypto or the file system.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tls from "node:tls";
@@ -241,6 +241,13 @@ export async function mtlsHandshake(
 }
 
 /**
+ * Python 3.13, whose default context turns VERIFY_X509_STRICT on (the gateway supports 3.12-3.13):
+ * pyenv's build where there is one, else the system's python3 (the scripts set the flag anyway).
+ */
+export const PYTHON =
+  process.env.PYTHON ?? [join(homedir(), ".pyenv/versions/3.13.0/bin/python3")].find(existsSync) ?? "python3";
+
+/**
  * Python's ssl client with VERIFY_X509_STRICT (Python 3.13's default context) against a
  * node:tls server: proves the gateway's own TLS stack accepts the files.
  */
@@ -284,7 +291,7 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[2]))) as raw:
   if (client.password !== undefined) args.push(client.password);
   try {
     return await new Promise<Run>((res) => {
-      const child = spawn("python3", args);
+      const child = spawn(PYTHON, args);
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));

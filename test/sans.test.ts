@@ -161,12 +161,12 @@ describe("plugin --san, --ip and --namespace", () => {
   it("adds the DNS names, the addresses and the cert-manager namespace names", () => {
     assert.equal(
       sansOf(join(tree, "plugins/opa/server.crt")),
-      "DNS:opa, DNS:mcp-plugin-opa, DNS:localhost, DNS:opa.example.com, DNS:*.opa.example.net, IP Address:10.0.0.5, IP Address:FD00:0:0:0:0:0:0:5, DNS:opa.mcp-tools, DNS:opa.mcp-tools.svc, DNS:opa.mcp-tools.svc.cluster.local",
+      "DNS:opa, DNS:mcp-plugin-opa, DNS:localhost, DNS:opa.example.com, DNS:*.opa.example.net, IP Address:10.0.0.5, IP Address:FD00:0:0:0:0:0:0:5, DNS:mcp-plugin-opa.mcp-tools, DNS:mcp-plugin-opa.mcp-tools.svc, DNS:mcp-plugin-opa.mcp-tools.svc.cluster.local",
     );
   });
 
   it("Python's strict hostname check accepts the namespace name, a wildcard match and an --ip", async () => {
-    for (const host of ["opa.mcp-tools.svc.cluster.local", "api.opa.example.net", "10.0.0.5"]) {
+    for (const host of ["mcp-plugin-opa.mcp-tools.svc.cluster.local", "api.opa.example.net", "10.0.0.5"]) {
       const r = await pythonAsGateway(tree, "opa", host);
       assert.equal(r.code, 0, `${host}: ${r.stderr}`);
     }

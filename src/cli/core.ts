@@ -97,7 +97,10 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
     .argument("<name>", "the plugin's name, as in config.yaml (becomes a directory and a DNS name)")
     .option("--san <dns...>", "extra DNS names for the certificate")
     .option("--ip <address...>", "extra IP addresses for the certificate")
-    .option("--namespace <ns>", "add <name>.<ns>, <name>.<ns>.svc and <name>.<ns>.svc.cluster.local")
+    .option(
+      "--namespace <ns>",
+      "add the Kubernetes names: mcp-plugin-<name lowercased> and that .<ns>, .<ns>.svc, .<ns>.svc.cluster.local",
+    )
     .addOption(configOption())
     .action(
       action(

@@ -7,7 +7,7 @@ import { issueIntoTree, resolveTree, type IssueReport, type LeafRequest, type Tr
 import { extraSans, type ExtraSanOptions } from "./server.js";
 
 export interface PluginOptions extends TreeOptions, ExtraSanOptions {
-  /** Adds `<name>.<ns>`, `<name>.<ns>.svc`, `<name>.<ns>.svc.cluster.local` (`--namespace`). */
+  /** Adds `mcp-plugin-<name lowercased>` and that `.<ns>`, `.<ns>.svc`, `.<ns>.svc.cluster.local` (`--namespace`). */
   namespace?: string;
   /** The plugin config, whose `mcp.url` host is added as a SAN. Default plugins/external/config.yaml. */
   config?: string;

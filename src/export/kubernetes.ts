@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import { MtlsError } from "../errors.js";
 import { parseCert, splitPemBlocks } from "../pki/cert-facts.js";
-import { namespaceSans } from "../pki/profiles.js";
+import { pluginServiceName } from "../pki/profiles.js";
 import { checkDnsName } from "../pki/names.js";
 import type { TreePaths } from "../store/paths.js";
 import { listDirectories, readText } from "../store/write.js";
@@ -34,10 +34,15 @@ export interface KubernetesExportOptions extends ExportOptions {
 
 export const DEFAULT_NAMESPACE = "mcp-system";
 export const DEFAULT_SERVICE = "mcp-gateway:4444";
-/** The names seed 003 and the gateway's deploy tooling use. */
+/**
+ * The names the gateway's deploy tooling (mcp-context-forge v1.0.8, `cforge gateway`) gives the
+ * Secrets its Deployments mount, and seed 003's names for the rest.
+ */
 export const K8S_NAMES = {
-  clientCa: "gateway-client-ca",
-  gateway: "mcp-gateway-client",
+  /** Opaque, key `ca.crt`: what the gateway and plugins trust; ingress-nginx checks client certs against it too. */
+  caSecret: "mcp-ca-secret",
+  /** The gateway's Service, whose Secret holds its client cert: `mcp-mcpgateway-server-cert`. */
+  gatewayService: "mcpgateway",
   caKeyPair: "mcp-ca-key-pair",
   issuer: "mcp-ca-issuer",
   ingress: "mcp-gateway",
@@ -193,8 +198,30 @@ export function describeForCertManager(pem: string): {
   };
 }
 
+/** The tooling's Secret for a Service (`mcpgateway`, `mcp-plugin-<name lowercased>`): `mcp-<svc>-server-cert`. */
+export function serviceSecretName(service: string): string {
+  return `mcp-${service}-server-cert`;
+}
+
+/** The tooling's cert-manager Certificate for a Service: `mcp-<svc>-cert` (its secretName is the Secret above). */
+export function serviceCertificateName(service: string): string {
+  return `mcp-${service}-cert`;
+}
+
+/** The names a Service is reached at in its namespace, as the tooling's Certificates list them. */
+function serviceDnsNames(service: string, namespace: string): string[] {
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ];
+}
+
 interface Issued {
+  /** The Secret's name; the Certificate is `certificateName`. */
   readonly name: string;
+  readonly certificateName: string;
   readonly leaf: LeafSource;
   /** Names the Certificate adds beyond the cert's own SANs (the in-cluster Service names). */
   readonly clusterNames: string[];
@@ -208,13 +235,13 @@ function certificateObject(item: Issued, namespace: string, notes: string[]): Ku
   const missing = dnsNames.length - facts.dnsNames.length;
   if (missing > 0)
     notes.push(
-      `${item.leaf.files.cert} lacks ${missing} in-cluster name(s) the Certificate ${item.name} lists; cert-manager re-issues it with them (or make the cert with \`--namespace ${namespace}\`)`,
+      `${item.leaf.files.cert} lacks ${missing} in-cluster name(s) the Certificate ${item.certificateName} lists; cert-manager re-issues it with them${item.leaf.files.role === "plugin" ? ` (or make the cert with \`--namespace ${namespace}\`)` : ""}`,
     );
   const renewBeforeHours = Math.round((facts.hours * 2) / 3);
   return {
     apiVersion: "cert-manager.io/v1",
     kind: "Certificate",
-    metadata: { name: item.name, namespace },
+    metadata: { name: item.certificateName, namespace },
     spec: {
       secretName: item.name,
       commonName: facts.commonName,
@@ -233,14 +260,14 @@ function certificateObject(item: Issued, namespace: string, notes: string[]): Ku
 
 /** Annotations that let cert-manager adopt a Secret it did not write, instead of re-issuing at once. */
 function adoptionMarks(
-  name: string,
+  certificateName: string,
   leafPem: string,
 ): { labels: Record<string, string>; annotations: Record<string, string> } {
   const facts = describeForCertManager(leafPem);
   return {
     labels: { "controller.cert-manager.io/fao": "true" },
     annotations: {
-      "cert-manager.io/certificate-name": name,
+      "cert-manager.io/certificate-name": certificateName,
       "cert-manager.io/issuer-name": K8S_NAMES.issuer,
       "cert-manager.io/issuer-kind": "Issuer",
       "cert-manager.io/issuer-group": "cert-manager.io",
@@ -265,36 +292,51 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
   const gateway = await requireLeaf(tree, "gateway", "gateway", "gateway");
   const server = o.server === undefined ? undefined : await requireLeaf(tree, "server", o.server, "--server");
 
-  // Plugin Secrets are named as the gateway's deploy tooling names them: mcp-plugin-<name lowercased>.
-  const issued: Issued[] = [{ name: K8S_NAMES.gateway, leaf: gateway, clusterNames: [] }];
-  const taken = new Map<string, string>(Object.values(K8S_NAMES).map((n) => [n, "mtls-certs itself"]));
-  taken.delete(K8S_NAMES.gateway);
+  // Secrets and Certificates are named as the gateway's deploy tooling names them.
+  const gatewayService = K8S_NAMES.gatewayService;
+  const issued: Issued[] = [
+    {
+      name: serviceSecretName(gatewayService),
+      certificateName: serviceCertificateName(gatewayService),
+      leaf: gateway,
+      clusterNames: serviceDnsNames(gatewayService, namespace),
+    },
+  ];
+  const taken = new Map<string, string>([[gatewayService, "the gateway"]]);
   for (const plugin of await listDirectories(tree.pluginsDir)) {
     const leaf = await requireLeaf(tree, "plugin", plugin, "plugin");
-    const { name, changes } = kubernetesName(`mcp-plugin-${plugin}`, `plugin ${plugin}`);
-    const holder = taken.get(name);
+    const { name: service, changes } = kubernetesName(pluginServiceName(plugin), `plugin ${plugin}`);
+    const holder = taken.get(service);
     if (holder)
       throw new MtlsError(
         "E_BAD_NAME",
-        `plugin ${plugin}: its Kubernetes name ${name} is already the name of ${holder}`,
+        `plugin ${plugin}: its Kubernetes name ${service} is already the name of ${holder}`,
         "rename one of the plugins (Kubernetes names are lower case)",
       );
-    taken.set(name, `plugin ${plugin}`);
+    taken.set(service, `plugin ${plugin}`);
+    const item: Issued = {
+      name: serviceSecretName(service),
+      certificateName: serviceCertificateName(service),
+      leaf,
+      clusterNames: serviceDnsNames(service, namespace),
+    };
     if (changes.length > 0)
-      notes.push(`plugin ${plugin}: Secret and Certificate named ${name} (${changes.join(", ")})`);
-    issued.push({ name, leaf, clusterNames: namespaceSans(plugin, namespace).map((s) => s.value) });
+      notes.push(
+        `plugin ${plugin}: Secret ${item.name} and Certificate ${item.certificateName} (${changes.join(", ")})`,
+      );
+    issued.push(item);
   }
 
   const objects: KubernetesObject[] = [
-    // ingress-nginx checks client certs against this Secret (auth-tls-secret: <ns>/gateway-client-ca).
-    secret(K8S_NAMES.clientCa, namespace, "Opaque", { "ca.crt": gateway.caPem }),
+    // The tooling mounts it as the CA bundle; ingress-nginx checks client certs against it (auth-tls-secret).
+    secret(K8S_NAMES.caSecret, namespace, "Opaque", { "ca.crt": gateway.caPem }),
     ...issued.map((item) =>
       secret(
         item.name,
         namespace,
         "kubernetes.io/tls",
         leafData(item.leaf),
-        adoptionMarks(item.name, item.leaf.certPem),
+        adoptionMarks(item.certificateName, item.leaf.certPem),
       ),
     ),
   ];
@@ -318,6 +360,7 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
 
   const header = [
     `mtls-certs export k8s: the tree ${tree.root} for namespace ${namespace}.`,
+    "Secret names are those the gateway's deploy tooling (mcp-context-forge v1.0.8, cforge) mounts.",
     "Holds private keys (the CA's too): apply it (kubectl apply -f -), do not commit it.",
     `${K8S_NAMES.caKeyPair} + Issuer ${K8S_NAMES.issuer} + the Certificates hand renewal over to cert-manager; leave them out to keep issuing with mtls-certs.`,
   ];
@@ -350,7 +393,7 @@ function ingressObject(
       name: K8S_NAMES.ingress,
       namespace,
       annotations: {
-        "nginx.ingress.kubernetes.io/auth-tls-secret": `${namespace}/${K8S_NAMES.clientCa}`,
+        "nginx.ingress.kubernetes.io/auth-tls-secret": `${namespace}/${K8S_NAMES.caSecret}`,
         "nginx.ingress.kubernetes.io/auth-tls-verify-client": "on",
         "nginx.ingress.kubernetes.io/auth-tls-verify-depth": String(Math.max(2, verifyDepth)),
         "nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream": "true",

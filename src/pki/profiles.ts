@@ -93,9 +93,24 @@ export function pluginSans(name: string, extra: readonly San[] = []): San[] {
   return uniqueSans([dns(name), dns(`mcp-plugin-${name}`), dns("localhost"), ...extra]);
 }
 
-/** The names the gateway's own cert-manager template gives a service in a namespace. */
+/** A plugin's Kubernetes Service in the gateway's deploy tooling: `mcp-plugin-<name lowercased>`. */
+export function pluginServiceName(name: string): string {
+  return `mcp-plugin-${name.toLowerCase()}`;
+}
+
+/**
+ * The names a plugin is dialed at in a namespace: the tooling's plugin URL is
+ * `https://mcp-plugin-<name lowercased>.<ns>.svc:<port>/mcp`, and its cert-manager Certificates
+ * carry these four dnsNames.
+ */
 export function namespaceSans(name: string, namespace: string): San[] {
-  return [`${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`].map(dns);
+  const service = pluginServiceName(name);
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ].map(dns);
 }
 
 export function serverSubject(name: string): Subject {
