@@ -421,3 +421,45 @@ describe("export gateway-api: Gateway API v1.5 objects from a named server and t
     assert.equal(r.stdout, "");
   });
 });
+
+describe("export gateway-api under an intermediate CA", () => {
+  it("tls.crt is the server cert then the intermediate: openssl verifies it against the root alone, which fails without", () => {
+    const dir = tempDir();
+    const tree = join(dir, "certs/mcp");
+    for (const args of [
+      ["ca", "--intermediate"],
+      ["server", HOST],
+    ]) {
+      const r = cli([...args, "--out", tree, ...EC], dir);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    }
+    const r = cli(["export", "gateway-api", "--out", tree, "--server", HOST], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const objects = parseObjects(r.stdout);
+    validate(objects);
+    const secret = objects.find((o) => o.kind === "Secret");
+    const leaf = read(join(tree, "servers", HOST, "server.crt"));
+    const intermediate = read(join(tree, "ca/intermediate.crt"));
+    assert.equal(decoded(secret, "tls.crt"), leaf.trimEnd() + "\n" + intermediate);
+    const untrusted = writeFile(join(dir, "presented-chain.crt"), decoded(secret, "tls.crt").slice(leaf.length));
+    const root = join(tree, "ca/ca.crt");
+    const verify = (extra: string[]) =>
+      openssl([
+        "verify",
+        "-x509_strict",
+        "-purpose",
+        "sslserver",
+        "-CAfile",
+        root,
+        ...extra,
+        join(tree, "servers", HOST, "server.crt"),
+      ]);
+    assert.equal(verify(["-untrusted", untrusted]).code, 0, verify(["-untrusted", untrusted]).stderr);
+    assert.notEqual(verify([]).code, 0, "the root alone cannot verify the leaf: the intermediate in tls.crt is needed");
+    // The ConfigMap carries the whole chain, so client certs from the intermediate verify too.
+    assert.equal(
+      objects.find((o) => o.kind === "ConfigMap")?.data?.["ca.crt"],
+      read(join(tree, "servers", HOST, "ca.crt")),
+    );
+  });
+});

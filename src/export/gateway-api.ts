@@ -21,7 +21,14 @@ import {
   toYaml,
   type KubernetesObject,
 } from "./kubernetes.js";
-import { exportTree, keyInTheClear, requireLeaf, type ExportOptions, type ExportResult } from "./sources.js";
+import {
+  exportTree,
+  keyInTheClear,
+  requireLeaf,
+  servedChainPem,
+  type ExportOptions,
+  type ExportResult,
+} from "./sources.js";
 
 export interface GatewayApiExportOptions extends ExportOptions {
   /** The named server (servers/<name>/) whose cert the Gateway (or the passthrough backend) serves. */
@@ -216,12 +223,13 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
   const meta = (name: string) => ({ name, namespace });
   const caRef = { group: "", kind: "ConfigMap", name: names.caConfigMap };
   const objects: KubernetesObject[] = [
-    secret(names.secret, namespace, "kubernetes.io/tls", { "tls.crt": server.certPem, "tls.key": keyPem }),
+    // tls.crt is what the Gateway sends: the cert, then any intermediate, for clients that trust only the root.
+    secret(names.secret, namespace, "kubernetes.io/tls", { "tls.crt": servedChainPem(server), "tls.key": keyPem }),
   ];
   if (backendClient)
     objects.push(
       secret(names.backendClientSecret, namespace, "kubernetes.io/tls", {
-        "tls.crt": backendClient.certPem,
+        "tls.crt": servedChainPem(backendClient),
         "tls.key": await keyInTheClear(backendClient.keyPem, backendClient.files.key, o.keyPassphrase, "a Gateway"),
       }),
     );

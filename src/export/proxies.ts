@@ -4,7 +4,6 @@
  * headers of seed 003. Rendered from templates/nginx.conf, templates/haproxy.cfg and
  * templates/Caddyfile with the tree's paths.
  */
-import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
@@ -14,6 +13,7 @@ import { renderTemplate } from "./render.js";
 import {
   crlFile,
   exportTree,
+  intermediatesOf,
   keyInTheClear,
   parseListen,
   parseUpstream,
@@ -81,9 +81,7 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
       `${crl} expired at its nextUpdate ${crlSource.nextUpdate.toISOString()}: nginx and HAProxy refuse every client until it is refreshed (\`mtls-certs crl\`, then reload)`,
     );
   }
-  const chain = splitPemBlocks(leaf.caPem)
-    .filter((pem) => !selfSigned(pem))
-    .map((pem) => pem + "\n");
+  const chain = intermediatesOf(leaf.caPem);
   const verifyDepth = Math.max(2, splitPemBlocks(leaf.caPem).length + 1);
   return { leaf, listen, upstream, crl, crlGap, show, tree: tree.root, verifyDepth, chain, lock: tree.lock, notes };
 }
@@ -160,11 +158,6 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
     upstream: p.upstream.hostPort,
   });
   return { text, notes: p.notes, written, secret: false };
-}
-
-function selfSigned(pem: string): boolean {
-  const cert = new X509Certificate(pem);
-  return cert.issuer === cert.subject;
 }
 
 /** Writes a file of the tree under its lock, only when its bytes change; returns what it wrote. */

@@ -4,11 +4,13 @@
  * against, the CRL, `--listen`, `--upstream`, and how a path on this machine is shown (its real
  * absolute path, or under `--prefix` where the tree is mounted in a container).
  */
+import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { dirname, posix, relative, resolve, sep } from "node:path";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
+import { isSelfSigned } from "../pki/issued-by.js";
 import { importPrivateKey } from "../pki/keys.js";
 import { checkDnsName, checkName, parseWholeNumber } from "../pki/names.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
@@ -79,6 +81,22 @@ export async function requireLeaf(
   if (caPem === undefined)
     throw new MtlsError("E_CA_MISSING", `${caFile}: missing`, "run `mtls-certs ca` to create the CA");
   return { files, certPem, keyPem, caFile, caPem, keyEncrypted: keyPem.includes("ENCRYPTED PRIVATE KEY") };
+}
+
+/** The intermediate CA(s) of a CA file (its certs that are not self-signed), each ending in a newline. */
+export function intermediatesOf(caPem: string): string[] {
+  return splitPemBlocks(caPem)
+    .filter((pem) => !isSelfSigned(new X509Certificate(pem)))
+    .map((pem) => pem + "\n");
+}
+
+/**
+ * What a server presents: its cert, then the intermediate CA(s) of its CA file when there are any,
+ * since clients that trust only the root need them to build the chain.
+ */
+export function servedChainPem(leaf: LeafSource): string {
+  const chain = intermediatesOf(leaf.caPem);
+  return chain.length === 0 ? leaf.certPem : leaf.certPem.trimEnd() + "\n" + chain.join("");
 }
 
 /** The leaf's own ca.crt copy when present (a container then needs only the leaf's directory). */
