@@ -15,12 +15,21 @@ import { registerDebugCommands } from "./cli/debug.js";
 import { registerLeafCommands } from "./cli/leaves.js";
 import { registerExportCommands } from "./cli/export.js";
 import { registerRevocationCommands } from "./cli/revocation.js";
-import type { CommandContext, Io, TreeFlags } from "./cli/shared.js";
+import { type CommandContext, helpConfiguration, type Io, type TreeFlags, withExamples } from "./cli/shared.js";
 
 export type { Io } from "./cli/shared.js";
 
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
-  .version;
+/** The package's version: dist/cli.js sits one level below package.json (build/src/cli.js, in tests, two). */
+function version(): string {
+  for (const path of ["../package.json", "../../package.json"]) {
+    try {
+      return (JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8")) as { version: string }).version;
+    } catch {
+      // not this level
+    }
+  }
+  return "unknown";
+}
 
 export async function main(argv: string[]): Promise<void> {
   sizeThreadPool(argv);
@@ -54,28 +63,45 @@ function sizeThreadPool(argv: string[]): void {
   process.env.UV_THREADPOOL_SIZE = String(Math.min(128, Math.max(4, keysInFlight + IO_THREADS)));
 }
 
-/** Runs one command line; returns the exit code. Tests call this in process. */
-export async function run(argv: string[], io: Io): Promise<number> {
-  let exitCode: number = EXIT.ok;
-  let json = false;
+/**
+ * How `mtls-certs --help` groups the commands. A command not listed here (a new one) lands under
+ * "Other commands:" until it is added.
+ */
+const COMMAND_GROUPS: Record<string, string> = {
+  all: "Issue certificates:",
+  ca: "Issue certificates:",
+  gateway: "Issue certificates:",
+  plugin: "Issue certificates:",
+  server: "Issue certificates:",
+  client: "Issue certificates:",
+  https: "Issue certificates:",
+  jwt: "Issue certificates:",
+  sign: "Issue certificates:",
+  check: "Check and renew:",
+  renew: "Check and renew:",
+  revoke: "Check and renew:",
+  crl: "Check and renew:",
+  adopt: "Check and renew:",
+  list: "Inspect:",
+  inspect: "Inspect:",
+  verify: "Inspect:",
+  fingerprint: "Inspect:",
+  export: "Export:",
+  key: "Export:",
+};
+
+/** The whole command line, as data: `run` parses with it, and the help test walks it. */
+export function buildProgram(io: Io, action: CommandContext["action"]): Command {
   const program = new Command("mtls-certs")
     .description(
-      "A small CA for mutual TLS between a gateway and its plugins: writes certs/mcp/{ca,gateway,plugins/<name>}.",
+      "A small CA for mutual TLS between a gateway and its plugins: writes certs/mcp/{ca,gateway,plugins/<name>}.\n" +
+        "Start with `mtls-certs all`: the CA, the gateway's client cert and a server cert for every plugin in the config.",
     )
-    .version(VERSION, "-v, --version")
-    .showHelpAfterError("(run mtls-certs --help for usage)")
+    .version(version(), "-v, --version")
+    .configureHelp(helpConfiguration())
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
-
-  const action =
-    <A extends unknown[]>(work: (...args: A) => Promise<number>) =>
-    async (...args: A): Promise<void> => {
-      const flags = args.find(
-        (a): a is TreeFlags => typeof a === "object" && a !== null && !Array.isArray(a) && !(a instanceof Command),
-      );
-      json = Boolean(flags?.json);
-      exitCode = await work(...args);
-    };
+  withExamples(program, "mtls-certs all", "mtls-certs check --within 30", "mtls-certs export env --gateway");
 
   const context: CommandContext = { program, io, action };
   // One line per command group; each module wires its commands and imports their work lazily.
@@ -86,6 +112,64 @@ export async function run(argv: string[], io: Io): Promise<number> {
   registerRevocationCommands(context);
   registerExportCommands(context);
   registerDebugCommands(context);
+
+  for (const command of program.commands) command.helpGroup(COMMAND_GROUPS[command.name()] ?? "Other commands:");
+  // Help lists the groups in this order (commander keeps the order of first appearance).
+  const order = [...new Set([...Object.values(COMMAND_GROUPS), "Other commands:"])];
+  (program.commands as Command[]).sort((a, b) => order.indexOf(a.helpGroup()) - order.indexOf(b.helpGroup()));
+  program.addHelpCommand(false);
+  forEachCommand(program, (command) => command.configureOutput({ outputError: usageError(command, io) }));
+  return program;
+}
+
+/** Every command and subcommand below `command`, itself included. */
+export function forEachCommand(command: Command, visit: (command: Command) => void): void {
+  visit(command);
+  for (const sub of command.commands) forEachCommand(sub, visit);
+}
+
+/**
+ * commander's own errors in the one error style: `mtls-certs: <what>`, `hint: <what to do>`, then
+ * the usage of the command that was mistyped.
+ */
+function usageError(command: Command, io: Io): (message: string) => void {
+  return (message) => {
+    const lines = message.trim().split("\n");
+    const what = lines[0]!.replace(/^error: /, "");
+    const suggestion = lines
+      .slice(1)
+      .join(" ")
+      .match(/\(Did you mean (.*)\?\)/)?.[1];
+    const path = commandPath(command);
+    const hint = suggestion ? `did you mean ${suggestion}? ` : "";
+    io.stderr.write(
+      `mtls-certs: ${path === "mtls-certs" ? "" : `${path.slice("mtls-certs ".length)}: `}${what}\n` +
+        `hint: ${hint}run \`${path} --help\` for its options and examples\n` +
+        `usage: ${path} ${command.usage()}\n`,
+    );
+  };
+}
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/** Runs one command line; returns the exit code. Tests call this in process. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  let json = false;
+  const action =
+    <A extends unknown[]>(work: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      const flags = args.find(
+        (a): a is TreeFlags => typeof a === "object" && a !== null && !Array.isArray(a) && !(a instanceof Command),
+      );
+      json = Boolean(flags?.json);
+      exitCode = await work(...args);
+    };
+  const program = buildProgram(io, action);
 
   try {
     await program.parseAsync(argv, { from: "user" });
@@ -98,12 +182,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
 /** The one place an error becomes a message and an exit code. No stack: it could hold secrets. */
 function reportError(e: unknown, io: Io, json: boolean): number {
   if (e instanceof CommanderError) {
-    if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help")
-      return EXIT.ok;
-    return EXIT.usage; // commander already printed the message
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return EXIT.ok;
+    // No command (`mtls-certs` alone, `mtls-certs export`): the help went to stderr; a mistyped
+    // cron line must not pass.
+    if (e.code === "commander.help") return EXIT.problem;
+    return EXIT.usage; // commander already printed the message, in our style (usageError)
   }
   if (isMtlsError(e)) {
-    io.stderr.write(`mtls-certs: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
+    io.stderr.write(`mtls-certs: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
     if (json)
       io.stdout.write(
         JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, null, 2) + "\n",

@@ -54,10 +54,7 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
       const r = cli([...args, "--out", tree, "--key-type", "ecdsa-p256", "-q"], dir);
       assert.equal(r.code, 0, r.stderr);
     }
-    const r = cli(
-      ["export", "env", "--tree", tree, "--plugin", PLUGIN, "--gateway", "--out", join(dir, "mtls.env")],
-      dir,
-    );
+    const r = cli(["export", "env", "--out", tree, "--plugin", PLUGIN, "--gateway", "-o", join(dir, "mtls.env")], dir);
     assert.equal(r.code, 0, r.stderr);
     dotenv = sourced(join(dir, "mtls.env"), true);
   });
@@ -90,25 +87,22 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
   });
 
   it("shell, compose and json say the same as dotenv", () => {
-    const shell = cli(["export", "env", "--tree", tree, "--plugin", PLUGIN, "--gateway", "--format", "shell"], dir);
+    const shell = cli(["export", "env", "--out", tree, "--plugin", PLUGIN, "--gateway", "--format", "shell"], dir);
     assert.equal(shell.code, 0, shell.stderr);
     assert.match(shell.stdout, /^export PLUGINS_SERVER_SSL_ENABLED='true'$/m);
     assert.deepEqual(sourced(writeFile(join(dir, "mtls.sh"), shell.stdout), false), dotenv);
 
-    const compose = cli(["export", "env", "--tree", tree, "--plugin", PLUGIN, "--gateway", "--format", "compose"], dir);
+    const compose = cli(["export", "env", "--out", tree, "--plugin", PLUGIN, "--gateway", "--format", "compose"], dir);
     assert.equal(compose.code, 0, compose.stderr);
     assert.deepEqual((parse(compose.stdout) as { environment: Record<string, string> }).environment, dotenv);
 
-    const json = cli(["export", "env", "--tree", tree, "--plugin", PLUGIN, "--gateway", "--format", "json"], dir);
+    const json = cli(["export", "env", "--out", tree, "--plugin", PLUGIN, "--gateway", "--format", "json"], dir);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), dotenv);
   });
 
   it("--prefix gives the paths inside a container; --gateway alone gives the gateway's variables", () => {
-    const r = cli(
-      ["export", "env", "--tree", tree, "--gateway", "--prefix", "/app/certs/mcp", "--format", "json"],
-      dir,
-    );
+    const r = cli(["export", "env", "--out", tree, "--gateway", "--prefix", "/app/certs/mcp", "--format", "json"], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
       PLUGINS_CLIENT_MTLS_CERTFILE: "/app/certs/mcp/gateway/client.crt",
@@ -127,7 +121,7 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
       { PW: "s3cret-passphrase" },
     );
     assert.equal(locked.code, 0, locked.stderr);
-    const r = cli(["export", "env", "--tree", tree, "--plugin", "Locked"], dir);
+    const r = cli(["export", "env", "--out", tree, "--plugin", "Locked"], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^# PLUGINS_SERVER_SSL_KEYFILE_PASSWORD=.*encrypted/m);
     assert.match(r.stderr, /PLUGINS_SERVER_SSL_KEYFILE_PASSWORD/);
@@ -142,7 +136,7 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
       [["--gateway", "--prefix", "relative/dir"], /--prefix: "relative\/dir" is not an absolute path/],
     ];
     for (const [args, message] of cases) {
-      const r = cli(["export", "env", "--tree", tree, ...args], dir);
+      const r = cli(["export", "env", "--out", tree, ...args], dir);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, message);
       assert.equal(r.stdout, "");
@@ -150,7 +144,7 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
   });
 
   it("plugin-tls: the mcp.tls and server_settings.tls blocks parse, point at the tree, and make a strict mutual-TLS connection", async () => {
-    const r = cli(["export", "plugin-tls", "--tree", tree, "--plugin", PLUGIN], dir);
+    const r = cli(["export", "plugin-tls", "--out", tree, "--plugin", PLUGIN], dir);
     assert.equal(r.code, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout);
     assert.ok(Array.isArray(docs));

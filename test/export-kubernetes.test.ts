@@ -104,7 +104,7 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
       const r = cli([...args, ...common], dir);
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     }
-    run = cli(["export", "k8s", "--tree", tree, "--server", "gateway.local", "--out", join(dir, "k8s.yaml")], dir);
+    run = cli(["export", "k8s", "--out", tree, "--server", "gateway.local", "-o", join(dir, "k8s.yaml")], dir);
     assert.equal(run.code, 0, run.stderr);
     objects = parseObjects(read(join(dir, "k8s.yaml")));
   });
@@ -297,17 +297,17 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
     const other = join(dir, "clash");
     for (const name of ["Foo_Bar", "foo-bar"])
       assert.equal(cli(["plugin", name, "--out", other, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
-    const clash = cli(["export", "k8s", "--tree", other, "--out", join(dir, "clash.yaml")], dir);
+    const clash = cli(["export", "k8s", "--out", other, "-o", join(dir, "clash.yaml")], dir);
     assert.equal(clash.code, 2);
     assert.match(clash.stderr, /the gateway: no certificate yet[\s\S]*mtls-certs gateway/);
     assert.equal(cli(["gateway", "--out", other, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
-    const again = cli(["export", "k8s", "--tree", other, "--out", join(dir, "clash.yaml")], dir);
+    const again = cli(["export", "k8s", "--out", other, "-o", join(dir, "clash.yaml")], dir);
     assert.equal(again.code, 2);
     assert.match(
       again.stderr,
       /plugin (Foo_Bar|foo-bar): its Kubernetes name mcp-plugin-foo-bar is already the name of plugin (Foo_Bar|foo-bar)/,
     );
-    const namespace = cli(["export", "k8s", "--tree", tree, "--namespace", "Bad_NS"], dir);
+    const namespace = cli(["export", "k8s", "--out", tree, "--namespace", "Bad_NS"], dir);
     assert.equal(namespace.code, 2);
     assert.match(namespace.stderr, /--namespace: "Bad_NS"/);
   });
@@ -330,7 +330,7 @@ describe("export istio: the plug-in CA from the tree's intermediate", () => {
   it("without an intermediate CA it is exit 2 and says to run ca --intermediate", () => {
     const tree = join(dir, "root-only");
     assert.equal(cli(["ca", "--out", tree, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
-    const r = cli(["export", "istio", "--tree", tree], dir);
+    const r = cli(["export", "istio", "--out", tree], dir);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no intermediate CA[\s\S]*mtls-certs ca --intermediate/);
     assert.equal(r.stdout, "");
@@ -340,7 +340,7 @@ describe("export istio: the plug-in CA from the tree's intermediate", () => {
     const tree = join(dir, "with-intermediate");
     const made = cli(["ca", "--intermediate", "--out", tree, "--key-type", "ecdsa-p256", "-q"], dir);
     assert.equal(made.code, 0, made.stderr);
-    const r = cli(["export", "istio", "--tree", tree], dir);
+    const r = cli(["export", "istio", "--out", tree], dir);
     assert.equal(r.code, 0, r.stderr);
     const objects = parseObjects(r.stdout);
     validateAgainstSchemas(objects);

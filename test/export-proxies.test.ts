@@ -164,7 +164,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
       [
         "export",
         kind,
-        "--tree",
+        "--out",
         tree,
         "--server",
         SERVER,
@@ -205,7 +205,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
   }, async (t) => {
     t.diagnostic(spawnSync("nginx", ["-v"], { encoding: "utf8" }).stderr.trim());
     const port = await freePort();
-    const exported = exportConfig("nginx", port, ["--out", join(dir, "nginx/mtls.conf")]);
+    const exported = exportConfig("nginx", port, ["-o", join(dir, "nginx/mtls.conf")]);
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(read(join(dir, "nginx/mtls.conf")), /ssl_verify_depth 2;/);
     const prefix = join(dir, "nginx");
@@ -233,7 +233,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     t.diagnostic(spawnSync("haproxy", ["-v"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "");
     const port = await freePort();
     const cfg = join(dir, "haproxy.cfg");
-    const exported = exportConfig("haproxy", port, ["--out", cfg]);
+    const exported = exportConfig("haproxy", port, ["-o", cfg]);
     assert.equal(exported.code, 0, exported.stderr);
     const bundle = join(tree, "servers", SERVER, "haproxy.pem");
     assert.equal(statSync(bundle).mode & 0o777, 0o600);
@@ -263,7 +263,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
       await haproxy.stop();
     }
     // A second export with the same files leaves the bundle as it was.
-    const again = exportConfig("haproxy", port, ["--out", cfg]);
+    const again = exportConfig("haproxy", port, ["-o", cfg, "--force"]);
     assert.doesNotMatch(again.stderr, /wrote .*haproxy\.pem/);
   });
 
@@ -275,7 +275,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     const port = await freePort();
     const site = join(dir, "caddy/site.caddy");
     mkdirSync(join(dir, "caddy"), { recursive: true });
-    const exported = exportConfig("caddy", port, ["--out", site]);
+    const exported = exportConfig("caddy", port, ["-o", site]);
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(exported.stderr, /Caddy does not check CRLs/);
     const caddy = await startCaddy(join(dir, "caddy"), site, port);
@@ -293,7 +293,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
   it("an encrypted server key: HAProxy's bundle needs --key-passphrase-env and then holds the key decrypted; Caddy refuses", () => {
     const kt = ["--out", tree, "--key-type", "ecdsa-p256", "-q", "--key-passphrase-env", "PW"];
     assert.equal(cli(["server", "locked.local", ...kt], dir, { PW: "open-sesame" }).code, 0);
-    const args = ["--tree", tree, "--server", "locked.local", "--out", join(dir, "locked.cfg")];
+    const args = ["--out", tree, "--server", "locked.local", "-o", join(dir, "locked.cfg")];
     const refused = cli(["export", "haproxy", ...args], dir);
     assert.equal(refused.code, 2);
     assert.match(
@@ -312,13 +312,13 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
       openssl(["pkey", "-in", bundle, "-pubout"]).stdout,
       openssl(["x509", "-in", bundle, "-noout", "-pubkey"]).stdout,
     );
-    const caddy = cli(["export", "caddy", "--tree", tree, "--server", "locked.local"], dir);
+    const caddy = cli(["export", "caddy", "--out", tree, "--server", "locked.local"], dir);
     assert.equal(caddy.code, 2);
     assert.match(caddy.stderr, /Caddy cannot open an encrypted key/);
   });
 
   it("paths go under --prefix for a container", () => {
-    const r = cli(["export", "nginx", "--tree", tree, "--server", SERVER, "--prefix", "/etc/nginx/certs"], dir);
+    const r = cli(["export", "nginx", "--out", tree, "--server", SERVER, "--prefix", "/etc/nginx/certs"], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`ssl_certificate /etc/nginx/certs/servers/${SERVER}/server\\.crt;`));
     assert.match(r.stdout, new RegExp(`ssl_client_certificate /etc/nginx/certs/servers/${SERVER}/ca\\.crt;`));
@@ -341,7 +341,7 @@ describe("export nginx, haproxy and caddy: proxies that real servers run", () =>
     for (const kind of ["nginx", "haproxy", "caddy"]) {
       // Every case for nginx; the same checks run before any kind renders, so one each for the others.
       for (const [args, message] of kind === "nginx" ? cases : cases.slice(0, 1)) {
-        const r = cli(["export", kind, "--tree", tree, "--out", out, ...args], dir);
+        const r = cli(["export", kind, "--out", tree, "-o", out, ...args], dir);
         assert.equal(r.code, 2, `${kind} ${args.join(" ")}: ${r.stderr}`);
         assert.match(r.stderr, message);
         assert.equal(existsSync(out), false);
@@ -376,7 +376,7 @@ describe("export nginx, haproxy and caddy with an intermediate CA: the server pr
       [
         "export",
         kind,
-        "--tree",
+        "--out",
         tree,
         "--server",
         SERVER,
@@ -384,7 +384,7 @@ describe("export nginx, haproxy and caddy with an intermediate CA: the server pr
         `127.0.0.1:${port}`,
         "--upstream",
         upstream.url,
-        "--out",
+        "-o",
         out,
       ],
       dir,

@@ -1,9 +1,9 @@
 /** Wiring of `check`. */
 import { Option } from "commander";
-import { DEFAULT_RENEW_WITHIN_DAYS, DEFAULT_OUT } from "../defaults.js";
+import { DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import type { CheckReport } from "../commands/check.js";
-import { configOption, configPath, type CommandContext, type Io } from "./shared.js";
+import { configOption, configPath, type CommandContext, type Io, treeOption, withExamples } from "./shared.js";
 
 const FORMATS = ["table", "json", "github", "prometheus"] as const;
 type CheckFormat = (typeof FORMATS)[number];
@@ -14,13 +14,21 @@ interface CheckFlags {
   json?: boolean;
   format?: CheckFormat;
   config?: string;
+  quiet?: boolean;
 }
 
 export function registerCheckCommand({ program, io, action }: CommandContext): void {
-  program
+  const check = program
     .command("check")
-    .description("report every certificate's expiry and health, CA first; exit 1 when one needs attention")
-    .option("--out <dir>", "the tree to check", DEFAULT_OUT)
+    .description("report every certificate's expiry and health, CA first; exit 1 when one needs attention");
+  treeOption(check, "the tree to check");
+  withExamples(
+    check,
+    "mtls-certs check",
+    "mtls-certs check --within 30 --format github",
+    "mtls-certs check -q --within 14 || notify-team",
+  );
+  check
     .option(
       "--within <days>",
       `also fail when a certificate expires within this many days (without it: expired, invalid and revoked fail; expiring within ${DEFAULT_RENEW_WITHIN_DAYS} is reported)`,
@@ -32,6 +40,7 @@ export function registerCheckCommand({ program, io, action }: CommandContext): v
       ).choices(FORMATS),
     )
     .option("--json", "the same as --format json")
+    .option("-q, --quiet", "table: only the certificates that need attention, nothing when all is well")
     .addOption(configOption())
     .action(
       action(async (flags: CheckFlags) => {
@@ -48,7 +57,7 @@ export function registerCheckCommand({ program, io, action }: CommandContext): v
         const { checkTree, checkFailed } = await import("../commands/check.js");
         const report = await checkTree({ out: flags.out, within, config: configPath(flags.config, io) });
         const failOnExpiring = within !== undefined;
-        io.stdout.write(await render(report, format, failOnExpiring, io.stdout));
+        io.stdout.write(await render(report, format, failOnExpiring, io.stdout, Boolean(flags.quiet)));
         return checkFailed(report, failOnExpiring) ? EXIT.problem : EXIT.ok;
       }),
     );
@@ -59,6 +68,7 @@ async function render(
   format: CheckFormat,
   failOnExpiring: boolean,
   stdout: Io["stdout"],
+  quiet: boolean,
 ): Promise<string> {
   switch (format) {
     case "json":
@@ -70,7 +80,7 @@ async function render(
     case "table": {
       const { renderCheckTable } = await import("../report/check-table.js");
       const { styleFor } = await import("../report/terminal.js");
-      return renderCheckTable(report, await styleFor(stdout));
+      return renderCheckTable(report, await styleFor(stdout), process.cwd(), quiet);
     }
   }
 }

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { ENV } from "../defaults.js";
 import type { NameConstraintFlags } from "../pki/constraints.js";
 import {
+  caSubjectOptions,
   configOption,
   configPath,
   issued,
@@ -14,17 +15,24 @@ import {
   type CommandContext,
   type KeyGroupFlags,
   type TreeFlags,
+  withExamples,
 } from "./shared.js";
 
 export function registerCoreCommands({ program, io, action }: CommandContext): void {
-  treeCommand(program, "ca", "create the CA (certs/mcp/ca/ca.{key,crt}); an existing CA is kept")
-    .option("--ca-cn <cn>", "the CA's common name", "ContextForge-CA")
-    .option("--ca-org <o>", "the CA's organization", "ContextForge")
-    .option("--ca-ou <ou>", "the CA's organizational unit", "Plugins")
-    .option(
-      "--finish-rotation",
-      "end a CA rotation (`renew --ca`): drop the previous CA from ca/bundle.crt and every ca.crt copy",
-    )
+  const ca = caSubjectOptions(
+    treeCommand(program, "ca", "create the CA (certs/mcp/ca/ca.{key,crt}); an existing CA is kept"),
+    "",
+  );
+  withExamples(
+    ca,
+    "mtls-certs ca --key-type ecdsa-p256",
+    "mtls-certs ca --intermediate --ca-cn 'Example Root CA'",
+    "mtls-certs ca --permit-dns .internal.example.com --permit-ip 10.0.0.0/8",
+  );
+  ca.option(
+    "--finish-rotation",
+    "end a CA rotation (`renew --ca`): drop the previous CA from ca/bundle.crt and every ca.crt copy",
+  )
     .option("--force", "with --finish-rotation: even though some leaves are still signed by the previous CA")
     .option(
       "--intermediate",
@@ -43,9 +51,6 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
       action(
         async (
           flags: TreeFlags & {
-            caCn: string;
-            caOrg: string;
-            caOu: string;
             intermediate?: boolean;
           } & NameConstraintFlags,
         ) => {
@@ -61,7 +66,6 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
                 ...o,
                 caExtensions,
                 intermediate: flags.intermediate,
-                caSubject: { cn: flags.caCn, org: flags.caOrg, ou: flags.caOu },
               }),
             ),
             flags,
@@ -71,13 +75,17 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
       ),
     );
 
-  keyGroupOptions(
-    treeCommand(
-      program,
-      "gateway",
-      "create the gateway's client certificate (certs/mcp/gateway/), and the CA when missing",
+  const gateway = keyGroupOptions(
+    caSubjectOptions(
+      treeCommand(
+        program,
+        "gateway",
+        "create the gateway's client certificate (certs/mcp/gateway/), and the CA when missing",
+      ),
     ),
-  ).action(
+  );
+  withExamples(gateway, "mtls-certs gateway", "mtls-certs gateway --key-type ecdsa-p256 --out /etc/mcp/certs");
+  gateway.action(
     action(async (flags: TreeFlags & KeyGroupFlags) => {
       const { issueGateway } = await import("../commands/gateway.js");
       const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
@@ -87,13 +95,22 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
     }),
   );
 
-  keyGroupOptions(
-    treeCommand(
-      program,
-      "plugin",
-      "create a plugin's server certificate (certs/mcp/plugins/<name>/), and the CA when missing",
+  const plugin = keyGroupOptions(
+    caSubjectOptions(
+      treeCommand(
+        program,
+        "plugin",
+        "create a plugin's server certificate (certs/mcp/plugins/<name>/), and the CA when missing",
+      ),
     ),
-  )
+  );
+  withExamples(
+    plugin,
+    "mtls-certs plugin DenyListPlugin",
+    "mtls-certs plugin opa --namespace mcp-system",
+    "mtls-certs plugin llmguard --san llmguard.internal --ip 10.0.0.7",
+  );
+  plugin
     .argument("<name>", "the plugin's name, as in config.yaml (becomes a directory and a DNS name)")
     .option("--san <dns...>", "extra DNS names for the certificate")
     .option("--ip <address...>", "extra IP addresses for the certificate")
@@ -122,29 +139,32 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
       ),
     );
 
-  keyGroupOptions(
-    treeCommand(
-      program,
-      "all",
-      "create the CA, the gateway cert and a server cert for every external plugin in the config",
+  const all = keyGroupOptions(
+    caSubjectOptions(
+      treeCommand(
+        program,
+        "all",
+        "create the CA when missing, the gateway cert and a server cert for every external plugin in the config",
+      ),
     ),
     true,
-  )
-    .addOption(configOption())
-    .addHelpText(
-      "after",
-      "\nFor Docker Compose (gateway image uid 10001:10001, plugin images uid 1001 gid 0), as root:\n" +
-        "  mtls-certs all --key-group 0 --gateway-key-group 10001",
-    )
-    .action(
-      action(async (flags: TreeFlags & KeyGroupFlags & { config?: string }, command: Command) => {
-        const { all } = await import("../commands/all.js");
-        const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
-        const config = configPath(flags.config, io);
-        // Unset unless a flag (or MCP_CERT_DAYS) gave them: an mcp-stack.yaml's certificates section fills them in.
-        const days = flags.days !== undefined || io.env[ENV.days] ? o.days : undefined;
-        const out = command.getOptionValueSource("out") === "default" ? undefined : o.out;
-        return issued(await withProgress(io, flags, o, () => all({ ...o, config, days, out })), flags, io);
-      }),
-    );
+  );
+  withExamples(
+    all,
+    "mtls-certs all",
+    "mtls-certs all --config mcp-stack.yaml --json",
+    // Docker Compose: the gateway image reads as uid 10001, plugin images as gid 0 (run as root).
+    "mtls-certs all --key-group 0 --gateway-key-group 10001",
+  );
+  all.addOption(configOption()).action(
+    action(async (flags: TreeFlags & KeyGroupFlags & { config?: string }, command: Command) => {
+      const { all } = await import("../commands/all.js");
+      const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
+      const config = configPath(flags.config, io);
+      // Unset unless a flag (or MCP_CERT_DAYS) gave them: an mcp-stack.yaml's certificates section fills them in.
+      const days = flags.days !== undefined || io.env[ENV.days] ? o.days : undefined;
+      const out = command.getOptionValueSource("out") === "default" ? undefined : o.out;
+      return issued(await withProgress(io, flags, o, () => all({ ...o, config, days, out })), flags, io);
+    }),
+  );
 }

@@ -1,26 +1,42 @@
 /** Wiring of `inspect` and `verify`: debugging a handshake that says "certificate verify failed". */
 import { Option } from "commander";
-import { DEFAULT_OUT } from "../defaults.js";
 import { EXIT } from "../errors.js";
-import { passphraseFromEnv, type CommandContext } from "./shared.js";
+import {
+  type CommandContext,
+  deprecatedAlias,
+  documented,
+  readSecret,
+  secretOptions,
+  treeOption,
+  withExamples,
+} from "./shared.js";
 
 export function registerDebugCommands({ program, io, action }: CommandContext): void {
-  program
+  const inspect = program
     .command("inspect")
     .description(
       "what a certificate, key, CSR, CRL, bundle or PKCS#12 file holds: names, dates, key, SANs, usages, fingerprint",
     )
-    .argument("<file>", "PEM or DER file")
-    .option("--password-env <VAR>", "open an encrypted key or a PKCS#12 file with the password in this env var")
+    .argument("<file>", "PEM or DER file");
+  secretOptions(inspect, "key-passphrase", "the passphrase of an encrypted key");
+  secretOptions(inspect, "p12-password", "the password of a PKCS#12 file");
+  deprecatedAlias(inspect, io, "--password-env <VAR>", "--p12-password-env");
+  withExamples(
+    inspect,
+    "mtls-certs inspect certs/mcp/plugins/DenyListPlugin/server.crt",
+    "mtls-certs inspect certs/mcp/gateway/client.key --key-of certs/mcp/gateway/client.crt",
+    "P12_PASS=… mtls-certs inspect admin.p12 --p12-password-env P12_PASS",
+  );
+  inspect
     .option("--key-of <cert>", "say whether the key(s) in <file> belong to this certificate")
     .option("--json", "print one JSON document")
     .action(
-      action(async (file: string, flags: { passwordEnv?: string; keyOf?: string; json?: boolean }) => {
+      action(async (file: string, flags: { keyOf?: string; json?: boolean }) => {
         const { inspectFile, inspectFailed } = await import("../commands/inspect.js");
-        const report = await inspectFile(file, {
-          password: passphraseFromEnv(flags.passwordEnv, "--password-env", io),
-          keyOf: flags.keyOf,
-        });
+        // One password opens the file: a PKCS#12 file's, or an encrypted key's.
+        const password =
+          (await readSecret(flags, "p12-password", io)) ?? (await readSecret(flags, "key-passphrase", io));
+        const report = await inspectFile(file, { password, keyOf: flags.keyOf });
         if (flags.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
         else {
           const { renderInspect } = await import("../report/debug-report.js");
@@ -31,7 +47,7 @@ export function registerDebugCommands({ program, io, action }: CommandContext): 
       }),
     );
 
-  program
+  const verify = program
     .command("verify")
     .description(
       "the checks a strict TLS peer (Python 3.13, openssl -x509_strict) makes; each failure with its fix; exit 1 when one fails",
@@ -39,15 +55,22 @@ export function registerDebugCommands({ program, io, action }: CommandContext): 
     .argument(
       "<cert>",
       "the certificate (PEM, optionally followed by its intermediates, or DER), or a name in the tree (gateway, a plugin, a server or client, ca)",
-    )
-    .option("--out <dir>", "root of the tree, for names", DEFAULT_OUT)
-    .option("--ca <file>", "trusted CA certificate(s) (default: the ca.crt beside <cert>)")
+    );
+  treeOption(verify, "root of the tree, for names");
+  withExamples(
+    verify,
+    "mtls-certs verify DenyListPlugin --host plugin.internal",
+    "mtls-certs verify gateway",
+    "mtls-certs verify ./server.crt --ca ./ca.crt --host 10.0.0.5 --crl certs/mcp/ca/ca.crl",
+  );
+  verify
+    .addOption(documented(new Option("--ca <file>", "trusted CA certificate(s)"), "the ca.crt beside <cert>"))
     .option("--host <name|ip>", "the name or address clients connect to")
     .addOption(
-      new Option(
-        "--purpose <purpose>",
-        "what the cert is used as (default: server with --host, else what its extendedKeyUsage says)",
-      ).choices(["server", "client"]),
+      documented(
+        new Option("--purpose <purpose>", "what the cert is used as").choices(["server", "client"]),
+        "server with --host, else what its extendedKeyUsage says",
+      ),
     )
     .option("--crl <file>", "the issuer's CRL: fail when the cert is revoked")
     .option("--json", "print one JSON document")

@@ -2,35 +2,44 @@
  * Wiring of `export prometheus-rules`. It reads no tree (the rules only name metrics), so it
  * takes no `--out`; the file it writes is `-o, --output`, replaced only with `--force`.
  */
-import type { Command } from "commander";
-import { EXIT, MtlsError } from "../errors.js";
-import type { CommandContext } from "./shared.js";
+import { type Command, Option } from "commander";
+import { EXIT } from "../errors.js";
+import { type CommandContext, documented, outputFileOptions, withExamples } from "./shared.js";
 
 interface PrometheusRulesFlags {
   output?: string;
   force?: boolean;
   json?: boolean;
+  quiet?: boolean;
   operator?: boolean;
   namespace?: string;
   label?: string[];
 }
 
 export function registerPrometheusRulesExport(parent: Command, { io, action }: CommandContext): void {
-  parent
+  const command = parent
     .command("prometheus-rules")
     .description(
       "alerting rules for `check --format prometheus`: expiring (warning), expired, invalid, revoked, foreign (critical), no check for 2 days (warning)",
     )
     .option("--operator", "a PrometheusRule for the Prometheus Operator instead of a plain rules file")
-    .option("--namespace <ns>", "the PrometheusRule's namespace (with --operator; default mcp-system)")
+    .addOption(
+      documented(new Option("--namespace <ns>", "the PrometheusRule's namespace (with --operator)"), "mcp-system"),
+    )
     .option(
       "--label <key=value>",
       "a label on the PrometheusRule, for the Prometheus resource's ruleSelector (with --operator; repeatable)",
       (raw: string, previous: string[] = []) => [...previous, raw],
     )
-    .option("-o, --output <file>", "write the rules to this file instead of stdout")
-    .option("--force", "replace --output if it exists")
+  outputFileOptions(command, "write the rules to this file instead of stdout");
+  withExamples(
+    command,
+    "mtls-certs export prometheus-rules -o /etc/prometheus/rules/mtls-certs.yml",
+    "mtls-certs export prometheus-rules --operator --label release=prometheus | kubectl apply -f -",
+  );
+  command
     .option("--json", "print one JSON document: { text (or output), notes }")
+    .option("-q, --quiet", "no `wrote …` line on stderr")
     .action(
       action(async (flags: PrometheusRulesFlags) => {
         const { exportPrometheusRules, parseLabel } = await import("../export/prometheus-rules.js");
@@ -44,11 +53,8 @@ export function registerPrometheusRulesExport(parent: Command, { io, action }: C
           return EXIT.ok;
         }
         const { saveExport } = await import("../export/sources.js");
-        const { exists } = await import("../store/write.js");
-        if (!flags.force && (await exists(flags.output)))
-          throw new MtlsError("E_USAGE", `${flags.output}: already exists`, "add --force to replace it");
-        await saveExport(flags.output, result, Boolean(flags.force));
-        io.stderr.write(`wrote ${flags.output}\n`);
+        await saveExport(flags.output, result, { force: flags.force });
+        if (!flags.quiet) io.stderr.write(`wrote ${flags.output}\n`);
         if (flags.json) io.stdout.write(JSON.stringify({ output: flags.output, notes: result.notes }, null, 2) + "\n");
         return EXIT.ok;
       }),

@@ -1,57 +1,63 @@
 /**
  * Wiring of the config kinds of `export`: nginx, haproxy, caddy, k8s, istio, env, plugin-tls.
- * Each prints to stdout or writes `--out FILE`; notes go to stderr. As `export p12`, the tree is
- * `--tree` because `--out` is the file written.
+ * Each prints to stdout or writes `-o/--output FILE`; notes go to stderr. `--out` is the tree,
+ * as on every command.
  */
-import type { Command } from "commander";
-import { DEFAULT_OUT } from "../defaults.js";
+import { type Command, Option } from "commander";
 import { EXIT, MtlsError } from "../errors.js";
 import type { ExportResult } from "../export/sources.js";
-import { passphraseFromEnv, type CommandContext, type Io } from "./shared.js";
+import {
+  type CommandContext,
+  deprecatedAlias,
+  documented,
+  type ExportFlags,
+  exportCommand,
+  exportTarget,
+  type Io,
+  readSecret,
+  secretOptions,
+  withExamples,
+} from "./shared.js";
 import type { ExportFormat } from "./export.js";
 
-interface ExportFlags {
-  tree: string;
-  out?: string;
-  prefix?: string;
-  json?: boolean;
-}
-
 interface ProxyFlags extends ExportFlags {
+  prefix?: string;
   server: string;
   listen: string;
   upstream: string;
-  keyPassphraseEnv?: string;
 }
 
 /** `paths`: the output names files (not so for k8s and istio, which carry their bytes). */
-function exportCommand(parent: Command, name: string, description: string, paths = true): Command {
-  const command = parent
-    .command(name)
-    .description(description)
-    .option("--tree <dir>", "root of the tree", DEFAULT_OUT)
-    .option("-o, --out <file>", "write the config to this file instead of stdout")
-    .option("--json", "print one JSON document: { text (or out), written, notes, secret }");
+function configExport(parent: Command, io: Io, name: string, description: string, paths = true): Command {
+  const command = exportCommand(parent, io, name, description, "write the config to this file instead of stdout");
   return paths
-    ? command.option(
-        "--prefix <dir>",
-        "where the tree is mounted in a container (e.g. /app/certs/mcp); default: the tree's real paths",
+    ? command.addOption(
+        documented(
+          new Option("--prefix <dir>", "where the tree is mounted in a container (e.g. /app/certs/mcp)"),
+          "the tree's real paths",
+        ),
       )
     : command;
 }
 
 /** Prints or writes an export. Private keys never go to a terminal. */
-async function deliver(result: ExportResult, flags: ExportFlags, io: Io): Promise<number> {
+async function deliver(
+  result: ExportResult,
+  flags: ExportFlags,
+  target: { tree: string; output?: string },
+  io: Io,
+): Promise<number> {
   for (const note of result.notes) io.stderr.write(`note: ${note}\n`);
-  for (const file of result.written) io.stderr.write(`wrote ${file}\n`);
-  if (flags.out !== undefined) {
+  if (!flags.quiet) for (const file of result.written) io.stderr.write(`wrote ${file}\n`);
+  if (target.output !== undefined) {
     const { saveExport } = await import("../export/sources.js");
-    await saveExport(flags.out, result);
-    io.stderr.write(`wrote ${flags.out}${result.secret ? " (mode 600: it holds private keys)" : ""}\n`);
+    await saveExport(target.output, result, { tree: target.tree, force: flags.force });
+    if (!flags.quiet)
+      io.stderr.write(`wrote ${target.output}${result.secret ? " (mode 600: it holds private keys)" : ""}\n`);
     if (flags.json)
       io.stdout.write(
         JSON.stringify(
-          { out: flags.out, written: result.written, notes: result.notes, secret: result.secret },
+          { output: target.output, written: result.written, notes: result.notes, secret: result.secret },
           null,
           2,
         ) + "\n",
@@ -62,7 +68,7 @@ async function deliver(result: ExportResult, flags: ExportFlags, io: Io): Promis
     throw new MtlsError(
       "E_USAGE",
       "this output holds private keys and stdout is a terminal",
-      "write it with --out FILE, or pipe it: ... | kubectl apply -f -",
+      "write it with -o FILE, or pipe it: ... | kubectl apply -f -",
     );
   }
   io.stdout.write(
@@ -94,40 +100,66 @@ const PROXIES = {
   },
 } as const;
 
+const PROXY_EXAMPLES: Record<keyof typeof PROXIES, string[]> = {
+  nginx: [
+    "mtls-certs export nginx --server gateway.local -o /etc/nginx/conf.d/mcp-gateway.conf",
+    "mtls-certs export nginx --server gateway.local --listen 8443 --prefix /etc/nginx/certs/mcp",
+  ],
+  haproxy: [
+    "mtls-certs export haproxy --server gateway.local -o /etc/haproxy/mcp-gateway.cfg",
+    "mtls-certs export haproxy --server gateway.local --key-passphrase-env KEY_PASS -o haproxy.cfg",
+  ],
+  caddy: [
+    "mtls-certs export caddy --server gateway.local -o Caddyfile",
+    "mtls-certs export caddy --server gateway.local --upstream http://gateway:4444",
+  ],
+};
+
 function registerProxyExports(parent: Command, { io, action }: CommandContext): void {
-  for (const [kind, { description, fn }] of Object.entries(PROXIES)) {
-    const command = exportCommand(parent, kind, description)
+  for (const [kind, { description, fn }] of Object.entries(PROXIES) as [
+    keyof typeof PROXIES,
+    (typeof PROXIES)[keyof typeof PROXIES],
+  ][]) {
+    const command = configExport(parent, io, kind, description)
       .requiredOption(
         "--server <name>",
         "the named server whose certificate the proxy serves (certs/mcp/servers/<name>/)",
       )
       .option("--listen <[host:]port>", "where the proxy listens", "443")
       .option("--upstream <url>", "the gateway behind the proxy (plain HTTP)", "http://127.0.0.1:4444");
-    if (kind === "haproxy")
-      command.option(
-        "--key-passphrase-env <VAR>",
-        "open an encrypted server key with the passphrase in this env var (HAProxy needs it decrypted)",
+    // Only HAProxy takes the key itself (in its cert+key bundle), so only it may need the passphrase.
+    if (kind === "haproxy") {
+      secretOptions(
+        command,
+        "key-passphrase",
+        "the passphrase of an encrypted server key (HAProxy needs it decrypted)",
       );
+    }
+    withExamples(command, ...PROXY_EXAMPLES[kind]);
     command.action(
-      action(async (flags: ProxyFlags) => {
+      action(async (flags: ProxyFlags & { keyPassphraseEnv?: string; keyPassphraseStdin?: boolean }) => {
         const proxies = await import("../export/proxies.js");
+        const target = exportTarget(flags, command, io);
         const o = {
-          tree: flags.tree,
+          tree: target.tree,
           prefix: flags.prefix,
           server: flags.server,
           listen: flags.listen,
           upstream: flags.upstream,
-          keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
+          keyPassphrase: await readSecret(flags, "key-passphrase", io),
         };
-        return deliver(await proxies[fn](o), flags, io);
+        return deliver(await proxies[fn](o), flags, target, io);
       }),
     );
   }
 }
 
+type CaSecretFlags = { caPassphraseEnv?: string; caPassphraseStdin?: boolean };
+
 function registerClusterExports(parent: Command, { io, action }: CommandContext): void {
-  exportCommand(
+  const k8s = configExport(
     parent,
+    io,
     "k8s",
     "Kubernetes Secrets (kubernetes.io/tls) for the gateway and every plugin, the client-CA Secret and Ingress annotations for ingress-nginx, and the cert-manager hand-off (CA Issuer + one Certificate per cert)",
     false,
@@ -137,51 +169,59 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
       "--server <name>",
       "a named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>",
     )
-    .option("--service <name:port>", "the gateway's Service behind the Ingress", "mcp-gateway:4444")
-    .option(
-      "--key-passphrase-env <VAR>",
-      "open an encrypted CA key with the passphrase in this env var (cert-manager needs it in the clear)",
-    )
-    .action(
-      action(
-        async (
-          flags: ExportFlags & { namespace: string; server?: string; service: string; keyPassphraseEnv?: string },
-        ) => {
-          const { exportKubernetes } = await import("../export/kubernetes.js");
-          const o = {
-            tree: flags.tree,
-            namespace: flags.namespace,
-            server: flags.server,
-            service: flags.service,
-            keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
-          };
-          return deliver(await exportKubernetes(o), flags, io);
-        },
-      ),
-    );
+    .option("--service <name:port>", "the gateway's Service behind the Ingress", "mcp-gateway:4444");
+  secretOptions(k8s, "ca-passphrase", "the passphrase of an encrypted CA key (cert-manager needs it in the clear)");
+  deprecatedAlias(k8s, io, "--key-passphrase-env <VAR>", "--ca-passphrase-env");
+  withExamples(
+    k8s,
+    "mtls-certs export k8s | kubectl apply -f -",
+    "mtls-certs export k8s --namespace mcp --server gateway.example.com -o mcp-secrets.yaml",
+  );
+  k8s.action(
+    action(async (flags: ExportFlags & CaSecretFlags & { namespace: string; server?: string; service: string }) => {
+      const { exportKubernetes } = await import("../export/kubernetes.js");
+      const target = exportTarget(flags, k8s, io);
+      const o = {
+        tree: target.tree,
+        namespace: flags.namespace,
+        server: flags.server,
+        service: flags.service,
+        keyPassphrase: await readSecret(flags, "ca-passphrase", io),
+      };
+      return deliver(await exportKubernetes(o), flags, target, io);
+    }),
+  );
 
-  exportCommand(
+  const istio = configExport(
     parent,
+    io,
     "istio",
     "Istio's plug-in CA Secret (cacerts in istio-system) from the tree's intermediate CA, and a STRICT PeerAuthentication for the gateway",
     false,
-  )
-    .option("--namespace <ns>", "the gateway's namespace, for the PeerAuthentication", "mcp-system")
-    .option("--key-passphrase-env <VAR>", "open an encrypted intermediate key with the passphrase in this env var")
-    .action(
-      action(async (flags: ExportFlags & { namespace: string; keyPassphraseEnv?: string }) => {
-        const { exportIstio } = await import("../export/kubernetes.js");
-        return deliver(
-          await exportIstio({
-            tree: flags.tree,
-            namespace: flags.namespace,
-            keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
-          }),
-          flags,
-          io,
-        );
-      }),
-    );
+  ).option("--namespace <ns>", "the gateway's namespace, for the PeerAuthentication", "mcp-system");
+  secretOptions(istio, "ca-passphrase", "the passphrase of an encrypted intermediate CA key");
+  deprecatedAlias(istio, io, "--key-passphrase-env <VAR>", "--ca-passphrase-env");
+  withExamples(
+    istio,
+    "mtls-certs export istio | kubectl apply -f -",
+    "mtls-certs export istio --namespace mcp -o istio-cacerts.yaml",
+  );
+  istio.action(
+    action(async (flags: ExportFlags & CaSecretFlags & { namespace: string }) => {
+      const { exportIstio } = await import("../export/kubernetes.js");
+      const target = exportTarget(flags, istio, io);
+      return deliver(
+        await exportIstio({
+          tree: target.tree,
+          namespace: flags.namespace,
+          keyPassphrase: await readSecret(flags, "ca-passphrase", io),
+        }),
+        flags,
+        target,
+        io,
+      );
+    }),
+  );
 }
 
 interface GatewayApiFlags {
@@ -264,44 +304,59 @@ function registerGatewayApiExport(parent: Command, { io, action }: CommandContex
 }
 
 function registerSettingsExports(parent: Command, { io, action }: CommandContext): void {
-  exportCommand(
+  const env = configExport(
     parent,
+    io,
     "env",
     "environment variables: a plugin server's PLUGINS_SERVER_SSL_* (--plugin), the gateway's PLUGINS_CLIENT_MTLS_* (--gateway), and CA_CERT_PATH",
   )
     .option("--plugin <name>", "the plugin server's variables")
     .option("--gateway", "the gateway's client variables")
-    .option("--format <format>", "dotenv, shell, compose or json", "dotenv")
-    .action(
-      action(async (flags: ExportFlags & { plugin?: string; gateway?: boolean; format: string }) => {
-        const { exportEnv, parseEnvFormat } = await import("../export/env.js");
-        const o = {
-          tree: flags.tree,
-          prefix: flags.prefix,
-          plugin: flags.plugin,
-          gateway: flags.gateway,
-          format: parseEnvFormat(flags.format),
-        };
-        return deliver(await exportEnv(o), flags, io);
-      }),
-    );
+    .option("--format <format>", "dotenv, shell, compose or json", "dotenv");
+  withExamples(
+    env,
+    "mtls-certs export env --gateway >> .env",
+    "mtls-certs export env --plugin DenyListPlugin --prefix /app/certs/mcp --format compose",
+    'eval "$(mtls-certs export env --gateway --format shell)"',
+  );
+  env.action(
+    action(async (flags: ExportFlags & { prefix?: string; plugin?: string; gateway?: boolean; format: string }) => {
+      const { exportEnv, parseEnvFormat } = await import("../export/env.js");
+      const target = exportTarget(flags, env, io);
+      const o = {
+        tree: target.tree,
+        prefix: flags.prefix,
+        plugin: flags.plugin,
+        gateway: flags.gateway,
+        format: parseEnvFormat(flags.format),
+      };
+      return deliver(await exportEnv(o), flags, target, io);
+    }),
+  );
 
-  exportCommand(
+  const pluginTls = configExport(
     parent,
+    io,
     "plugin-tls",
     "the gateway's mcp.tls block for a plugin's entry in config.yaml, and the plugin server's server_settings.tls block",
-  )
-    .requiredOption("--plugin <name>", "the plugin")
-    .action(
-      action(async (flags: ExportFlags & { plugin: string }) => {
-        const { exportPluginTls } = await import("../export/env.js");
-        return deliver(
-          await exportPluginTls({ tree: flags.tree, prefix: flags.prefix, plugin: flags.plugin }),
-          flags,
-          io,
-        );
-      }),
-    );
+  ).requiredOption("--plugin <name>", "the plugin");
+  withExamples(
+    pluginTls,
+    "mtls-certs export plugin-tls --plugin DenyListPlugin",
+    "mtls-certs export plugin-tls --plugin DenyListPlugin --prefix /app/certs/mcp -o tls.yaml",
+  );
+  pluginTls.action(
+    action(async (flags: ExportFlags & { prefix?: string; plugin: string }) => {
+      const { exportPluginTls } = await import("../export/env.js");
+      const target = exportTarget(flags, pluginTls, io);
+      return deliver(
+        await exportPluginTls({ tree: target.tree, prefix: flags.prefix, plugin: flags.plugin }),
+        flags,
+        target,
+        io,
+      );
+    }),
+  );
 }
 
 /** Every config kind, in the order `export --help` lists them. */

@@ -1,19 +1,26 @@
 /** Wiring of the leaf kinds beyond the Makefile's mcp certs: server, client, https, jwt, key decrypt. */
-import type { Command } from "commander";
-import { DEFAULT_HTTPS_DAYS, DEFAULT_OUT } from "../defaults.js";
+import { type Command, Option } from "commander";
+import { DEFAULT_HTTPS_DAYS } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import {
+  caSubjectOptions,
+  deprecatedAlias,
+  documented,
   issued,
   keyGroupOptions,
   keyGroupsFrom,
   keyPassphraseFrom,
+  outputFileOptions,
+  secretOptions,
   treeCommand,
+  treeOption,
   treeOptions,
   withProgress,
   type CommandContext,
   type Io,
   type KeyGroupFlags,
   type TreeFlags,
+  withExamples,
 } from "./shared.js";
 
 type SanFlags = TreeFlags & { san?: string[]; ip?: string[] };
@@ -25,35 +32,45 @@ function sanOptions(command: Command): Command {
 }
 
 export function registerLeafCommands({ program, io, action }: CommandContext): void {
-  sanOptions(
+  const server = sanOptions(
     keyGroupOptions(
-      treeCommand(
-        program,
-        "server",
-        "create a named server certificate (certs/mcp/servers/<name>/), and the CA when missing",
+      caSubjectOptions(
+        treeCommand(
+          program,
+          "server",
+          "create a named server certificate (certs/mcp/servers/<name>/), and the CA when missing",
+        ),
       ),
     ),
-  )
-    .argument("<name>", "the server's name: a directory and the first DNS SAN (e.g. gateway.local)")
-    .action(
-      action(async (name: string, flags: SanFlags & KeyGroupFlags) => {
-        const { issueServer } = await import("../commands/server.js");
-        const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
-        return issued(
-          await withProgress(io, flags, o, () => issueServer(name, { ...o, san: flags.san, ip: flags.ip })),
-          flags,
-          io,
-        );
-      }),
-    );
+  );
+  withExamples(
+    server,
+    "mtls-certs server gateway.local",
+    "mtls-certs server gateway.local --san '*.gateway.local' --ip 10.0.0.5",
+  );
+  server.argument("<name>", "the server's name: a directory and the first DNS SAN (e.g. gateway.local)").action(
+    action(async (name: string, flags: SanFlags & KeyGroupFlags) => {
+      const { issueServer } = await import("../commands/server.js");
+      const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
+      return issued(
+        await withProgress(io, flags, o, () => issueServer(name, { ...o, san: flags.san, ip: flags.ip })),
+        flags,
+        io,
+      );
+    }),
+  );
 
-  keyGroupOptions(
-    treeCommand(
-      program,
-      "client",
-      "create a client certificate (certs/mcp/clients/<name>/, with client.pem for curl --cert), and the CA when missing",
+  const client = keyGroupOptions(
+    caSubjectOptions(
+      treeCommand(
+        program,
+        "client",
+        "create a client certificate (certs/mcp/clients/<name>/, with client.pem for curl --cert), and the CA when missing",
+      ),
     ),
-  )
+  );
+  withExamples(client, "mtls-certs client admin --cn admin@example.com", "mtls-certs client backend-prod --days 90");
+  client
     .argument("<name>", "the client's name: a directory, and the CN unless --cn is given")
     .option("--cn <cn>", "the subject's common name; an e-mail address also becomes an rfc822Name SAN")
     .action(
@@ -64,23 +81,28 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
       }),
     );
 
-  sanOptions(
+  const https = sanOptions(
     treeCommand(
       program,
       "https",
       "create the gateway's own HTTPS cert (certs/cert.pem, certs/key.pem), as `make certs` does",
+      // MCP_CERT_DAYS is the mcp certs' validity; `make certs` gives this one a year.
+      { days: { value: DEFAULT_HTTPS_DAYS } },
     ),
-  )
-    .option("--dir <dir>", "where cert.pem and key.pem go (default: the parent of --out)")
+  );
+  withExamples(
+    https,
+    "mtls-certs https",
+    "mtls-certs https --group 0 --san gateway.example.com",
+    "mtls-certs https --ca",
+  );
+  https
+    .addOption(documented(new Option("--dir <dir>", "where cert.pem and key.pem go"), "the parent of --out"))
     .option(
       "--group <gid|name>",
       "chgrp key.pem (mode 640) to this group, e.g. 0 for containers; skipped with a warning where not permitted",
     )
     .option("--ca", "sign with the tree's CA instead of self-signing")
-    .addHelpText(
-      "after",
-      `\nValidity defaults to ${DEFAULT_HTTPS_DAYS} days (MCP_CERT_DAYS does not apply); --days sets it.`,
-    )
     .action(
       action(async (flags: SanFlags & { dir?: string; group?: string; ca?: boolean }) => {
         const { issueHttps } = await import("../commands/https.js");
@@ -98,12 +120,14 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
       }),
     );
 
-  program
+  const jwt = program
     .command("jwt")
     .description("create the gateway's JWT signing keys (certs/jwt/private.pem + public.pem), as `make certs-jwt` does")
-    .option("--ecdsa", "P-256 keys ec_private.pem + ec_public.pem (ES256), as `make certs-jwt-ecdsa`")
-    .option("--out <dir>", "root of the mcp tree; jwt/ goes next to it", DEFAULT_OUT)
-    .option("--dir <dir>", "where the keys go (default: jwt/ in the parent of --out)")
+    .option("--ecdsa", "P-256 keys ec_private.pem + ec_public.pem (ES256), as `make certs-jwt-ecdsa`");
+  treeOption(jwt, "root of the tree; jwt/ goes next to it");
+  withExamples(jwt, "mtls-certs jwt", "mtls-certs jwt --ecdsa", "mtls-certs jwt --dir /etc/gateway/jwt");
+  jwt
+    .addOption(documented(new Option("--dir <dir>", "where the keys go"), "jwt/ in the parent of --out"))
     .option("--json", "print one JSON document of what was created and kept")
     .option("-q, --quiet", "no progress messages")
     .action(
@@ -120,21 +144,37 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
       }),
     );
 
-  program
+  const decrypt = program
     .command("key")
     .description("work on key files")
     .command("decrypt")
     .description("write a plain copy (mode 600) of an encrypted key, as `make certs-remove-passphrase` does")
-    .argument("<file>", "the encrypted key")
-    .option("--out <file>", "the plain copy (default: key-encrypted.pem -> key.pem, else <name>.decrypted<ext>)")
-    .option("--key-passphrase-env <VAR>", "the env var that holds the passphrase (never a command-line argument)")
-    .option("--key-passphrase-stdin", "read the passphrase from the first line of stdin instead")
+    .argument("<file>", "the encrypted key");
+  outputFileOptions(decrypt, "the plain copy", {
+    default: "key-encrypted.pem -> key.pem, else <name>.decrypted<ext>",
+  });
+  secretOptions(decrypt, "key-passphrase", "the key's passphrase", { required: true });
+  deprecatedAlias(decrypt, io, "--out <file>", "--output");
+  withExamples(
+    decrypt,
+    "KEY_PASS=… mtls-certs key decrypt certs/key-encrypted.pem --key-passphrase-env KEY_PASS",
+    "printf '%s\\n' \"$KEY_PASS\" | mtls-certs key decrypt server.key -o /run/secrets/server.key --key-passphrase-stdin",
+  );
+  decrypt
     .option("--json", "print one JSON document")
+    .option("-q, --quiet", "print nothing but errors")
     .action(
       action(
         async (
           file: string,
-          flags: { out?: string; keyPassphraseEnv?: string; keyPassphraseStdin?: boolean; json?: boolean },
+          flags: {
+            output?: string;
+            force?: boolean;
+            keyPassphraseEnv?: string;
+            keyPassphraseStdin?: boolean;
+            json?: boolean;
+            quiet?: boolean;
+          },
         ) => {
           const { decryptKey } = await import("../commands/key.js");
           const passphrase = await keyPassphraseFrom(flags, io);
@@ -144,7 +184,8 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
               "key decrypt: no passphrase",
               "give --key-passphrase-env VAR or --key-passphrase-stdin",
             );
-          const result = await decryptKey(file, { passphrase, out: flags.out });
+          const result = await decryptKey(file, { passphrase, out: flags.output, force: flags.force });
+          if (flags.quiet && !flags.json) return EXIT.ok;
           return printed(result, [["created", `key ${result.keyType}`, result.key]], flags, io);
         },
       ),

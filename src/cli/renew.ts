@@ -1,5 +1,6 @@
 /** Wiring of `renew` (and the work behind `ca --finish-rotation`). */
-import { DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
+import { Option } from "commander";
+import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_RENEW_WITHIN_DAYS, ENV } from "../defaults.js";
 import { EXIT } from "../errors.js";
 import {
   configOption,
@@ -10,6 +11,8 @@ import {
   type CommandContext,
   type Io,
   type TreeFlags,
+  documented,
+  withExamples,
 } from "./shared.js";
 
 interface RenewFlags extends TreeFlags {
@@ -24,14 +27,32 @@ interface RenewFlags extends TreeFlags {
 }
 
 export function registerRenewCommand({ program, io, action }: CommandContext): void {
-  treeCommand(
+  const renew = treeCommand(
     program,
     "renew",
-    `re-issue every leaf that has expired or expires within --within days (default ${DEFAULT_RENEW_WITHIN_DAYS}); the CA is kept. Exit 0 when all is fine afterwards, 1 when something still needs attention`,
-  )
+    "re-issue every leaf that has expired or expires within --within days; the CA is kept. Exit 0 when all is fine afterwards, 1 when something still needs attention",
+    // A renewed leaf keeps its own key type unless --key-type asks for another.
+    {
+      keyTypeDefault: "each leaf's own type",
+      days: {
+        value: DEFAULT_DAYS,
+        env: ENV.days,
+        description: `validity of renewed certificates in days (the https cert: ${DEFAULT_HTTPS_DAYS} unless --days)`,
+      },
+    },
+  );
+  withExamples(
+    renew,
+    "mtls-certs renew --dry-run",
+    "mtls-certs renew DenyListPlugin --force --reuse-key",
+    "mtls-certs renew --ca",
+  );
+  renew
     .argument("[name...]", "only these leaves: gateway, https, a plugin/server/client name, or plugin/<name>")
-    .option("--within <days>", `renew what expires within this many days (default ${DEFAULT_RENEW_WITHIN_DAYS})`)
-    .option("--reuse-key", "keep each leaf's key, so SPKI pins stay valid (default: a new key of the same type)")
+    .addOption(
+      documented(new Option("--within <days>", "renew what expires within this many days"), DEFAULT_RENEW_WITHIN_DAYS),
+    )
+    .option("--reuse-key", "keep each leaf's key, so SPKI pins stay valid (without it: a new key of the same type)")
     .option("--force", "renew the selected leaves whatever their dates")
     .option("--dry-run", "list what would be renewed; write nothing")
     .option("--diff", "show what changes in each certificate (serial, dates, SANs, key)")

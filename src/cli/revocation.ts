@@ -1,27 +1,41 @@
 /** Wiring of `revoke`, `crl`, `fingerprint` and `export p12`. */
 import type { Command } from "commander";
-import { DEFAULT_CRL_DAYS, DEFAULT_OUT } from "../defaults.js";
-import { EXIT } from "../errors.js";
-import { passphraseFromEnv, type CommandContext, type Io } from "./shared.js";
+import { Option } from "commander";
+import { DEFAULT_CRL_DAYS } from "../defaults.js";
+import { EXIT, MtlsError } from "../errors.js";
+import {
+  type CommandContext,
+  deprecatedAlias,
+  documented,
+  type ExportFlags,
+  exportCommand,
+  exportTarget,
+  type Io,
+  readSecret,
+  required,
+  secretOptions,
+  treeOption,
+  withExamples,
+} from "./shared.js";
 
 interface CrlFlags {
   out: string;
   crlDays?: string;
-  keyPassphraseEnv?: string;
+  caPassphraseEnv?: string;
+  caPassphraseStdin?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
 
-/** The CA key signs the CRL: these commands take the same passphrase flag as the issuing ones. */
-function crlCommand(program: Command, name: string, description: string): Command {
-  return program
-    .command(name)
-    .description(description)
-    .option("--out <dir>", "root of the tree", DEFAULT_OUT)
-    .option("--crl-days <n>", `days until the CRL's nextUpdate (default ${DEFAULT_CRL_DAYS})`)
-    .option("--key-passphrase-env <VAR>", "open an encrypted CA key with the passphrase in this env var")
-    .option("--json", "print one JSON document")
-    .option("-q, --quiet", "no progress messages");
+/** The CA key signs the CRL: its passphrase is the CA's (`--ca-passphrase-*`). */
+function crlCommand(program: Command, io: Io, name: string, description: string): Command {
+  const command = program.command(name).description(description);
+  treeOption(command).addOption(
+    documented(new Option("--crl-days <n>", "days until the CRL's nextUpdate"), DEFAULT_CRL_DAYS),
+  );
+  secretOptions(command, "ca-passphrase", "the passphrase of an encrypted CA key");
+  deprecatedAlias(command, io, "--key-passphrase-env <VAR>", "--ca-passphrase-env");
+  return command.option("--json", "print one JSON document").option("-q, --quiet", "no warnings");
 }
 
 async function crlOptions(flags: CrlFlags, io: Io) {
@@ -29,7 +43,7 @@ async function crlOptions(flags: CrlFlags, io: Io) {
   return {
     out: flags.out,
     crlDays: flags.crlDays === undefined ? DEFAULT_CRL_DAYS : parseDays(flags.crlDays, "--crl-days"),
-    keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
+    keyPassphrase: await readSecret(flags, "ca-passphrase", io),
   };
 }
 
@@ -39,7 +53,18 @@ function printJsonOr(io: Io, json: boolean | undefined, value: unknown, text: ()
 }
 
 export function registerRevocationCommands({ program, io, action }: CommandContext): void {
-  crlCommand(program, "revoke", "add a certificate to the CA's CRL (certs/mcp/ca/ca.crl) and re-sign it")
+  const revoke = crlCommand(
+    program,
+    io,
+    "revoke",
+    "add a certificate to the CA's CRL (certs/mcp/ca/ca.crl) and re-sign it",
+  );
+  withExamples(
+    revoke,
+    "mtls-certs revoke DenyListPlugin --reason keyCompromise",
+    "mtls-certs revoke ./old-client.crt --reason superseded",
+  );
+  revoke
     .argument("<name|cert-file>", "a plugin, server or client name in the tree, `gateway`, or a certificate file")
     .option(
       "--reason <reason>",
@@ -54,78 +79,104 @@ export function registerRevocationCommands({ program, io, action }: CommandConte
           ...(await crlOptions(flags, io)),
           reason: parseRevocationReason(flags.reason, "--reason"),
         });
-        for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
+        if (!flags.quiet) for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
         return printJsonOr(io, flags.json, report, () => renderCrlReport(report));
       }),
     );
 
-  crlCommand(
+  const crl = crlCommand(
     program,
+    io,
     "crl",
     "re-sign the CA's CRL with a fresh nextUpdate (run it from a nightly job); creates an empty CRL when there is none",
-  ).action(
+  );
+  withExamples(crl, "mtls-certs crl", "mtls-certs crl --crl-days 7 --ca-passphrase-env CA_PASS");
+  crl.action(
     action(async (flags: CrlFlags) => {
       const { refreshCrl, renderCrlReport } = await import("../commands/revoke.js");
       const report = await refreshCrl(await crlOptions(flags, io));
-      for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
+      if (!flags.quiet) for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
       return printJsonOr(io, flags.json, report, () => renderCrlReport(report));
     }),
   );
 
-  program
+  const fingerprint = program
     .command("fingerprint")
     .description(
       "print a certificate's SHA-256 fingerprint (as openssl prints it) and its SPKI pin (sha256//…, for curl --pinnedpubkey)",
     )
-    .argument("<cert>", "a certificate file, or a name in the tree (plugin, server, client, `gateway`, `ca`)")
-    .option("--out <dir>", "root of the tree, for names", DEFAULT_OUT)
-    .option("--json", "print one JSON document")
-    .action(
-      action(async (target: string, flags: { out: string; json?: boolean }) => {
-        const { fingerprintCertificate, renderFingerprint } = await import("../commands/fingerprint.js");
-        const report = await fingerprintCertificate(target, { out: flags.out });
-        return printJsonOr(io, flags.json, report, () => renderFingerprint(report));
-      }),
-    );
+    .argument("<cert>", "a certificate file, or a name in the tree (plugin, server, client, `gateway`, `ca`)");
+  treeOption(fingerprint, "root of the tree, for names");
+  withExamples(fingerprint, "mtls-certs fingerprint gateway", "mtls-certs fingerprint ca --json | jq -r .spkiPin");
+  fingerprint.option("--json", "print one JSON document").action(
+    action(async (target: string, flags: { out: string; json?: boolean }) => {
+      const { fingerprintCertificate, renderFingerprint } = await import("../commands/fingerprint.js");
+      const report = await fingerprintCertificate(target, { out: flags.out });
+      return printJsonOr(io, flags.json, report, () => renderFingerprint(report));
+    }),
+  );
 }
 
-/** `export p12`: --out is the file written here, so the tree is --tree. */
+/** `export p12`: the tree is --out as everywhere; the .p12 is -o/--output. */
 export function registerP12Export(parent: Command, { io, action }: CommandContext): void {
-  parent
-    .command("p12")
-    .description(
-      "write a certificate, its key and the CA chain as PKCS#12 (AES-256-CBC, PBKDF2, HMAC-SHA256: OpenSSL 3 opens it without -legacy)",
-    )
-    .argument("<name|cert-file>", "a plugin, server or client name in the tree, `gateway`, or a certificate file")
-    .requiredOption("--out <file>", "the .p12 file to write (mode 600; an existing file is not overwritten)")
-    .requiredOption("--password-env <VAR>", "the env var holding the PKCS#12 password")
-    .option("--key <file>", "the private key, for a certificate file outside the tree (default: the key next to it)")
-    .option("--key-passphrase-env <VAR>", "open an encrypted private key with the passphrase in this env var")
-    .option("--tree <dir>", "root of the tree", DEFAULT_OUT)
-    .option("--json", "print one JSON document")
-    .action(
-      action(
-        async (
-          target: string,
-          flags: {
-            out: string;
-            passwordEnv: string;
-            key?: string;
-            keyPassphraseEnv?: string;
-            tree: string;
-            json?: boolean;
-          },
-        ) => {
-          const { exportP12, renderP12Report } = await import("../commands/p12.js");
-          const report = await exportP12(target, {
-            tree: flags.tree,
-            file: flags.out,
-            keyFile: flags.key,
-            password: passphraseFromEnv(flags.passwordEnv, "--password-env", io)!,
-            keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
-          });
-          return printJsonOr(io, flags.json, report, () => renderP12Report(report));
+  const p12 = exportCommand(
+    parent,
+    io,
+    "p12",
+    "write a certificate, its key and the CA chain as PKCS#12 (AES-256-CBC, PBKDF2, HMAC-SHA256: OpenSSL 3 opens it without -legacy)",
+    "the .p12 file to write (mode 600)",
+  ).argument("<name|cert-file>", "a plugin, server or client name in the tree, `gateway`, or a certificate file");
+  // -o is required, but checked in the action: an old-style `--out FILE` still counts.
+  const output = p12.options.find((o) => o.long === "--output");
+  if (output) required(output);
+  secretOptions(p12, "p12-password", "the PKCS#12 password", { required: true });
+  deprecatedAlias(p12, io, "--password-env <VAR>", "--p12-password-env");
+  p12.addOption(
+    documented(
+      new Option("--key <file>", "the private key, for a certificate file outside the tree"),
+      "the key next to the certificate",
+    ),
+  );
+  secretOptions(p12, "key-passphrase", "the passphrase of an encrypted private key");
+  withExamples(
+    p12,
+    "P12_PASS=… mtls-certs export p12 admin -o admin.p12 --p12-password-env P12_PASS",
+    "printf '%s\\n' \"$P12_PASS\" | mtls-certs export p12 ./client.crt --key ./client.key -o client.p12 --p12-password-stdin",
+  );
+  p12.action(
+    action(
+      async (
+        target: string,
+        flags: ExportFlags & {
+          key?: string;
+          p12PasswordEnv?: string;
+          p12PasswordStdin?: boolean;
+          keyPassphraseEnv?: string;
+          keyPassphraseStdin?: boolean;
         },
-      ),
-    );
+      ) => {
+        const paths = exportTarget(flags, p12, io);
+        if (paths.output === undefined)
+          throw new MtlsError("E_USAGE", "export p12: no output file", "name it with -o FILE.p12");
+        const password = await readSecret(flags, "p12-password", io);
+        if (password === undefined)
+          throw new MtlsError(
+            "E_USAGE",
+            "export p12: no password",
+            "give --p12-password-env VAR or --p12-password-stdin",
+          );
+        const { exportP12, renderP12Report } = await import("../commands/p12.js");
+        const report = await exportP12(target, {
+          tree: paths.tree,
+          file: paths.output,
+          force: flags.force,
+          keyFile: flags.key,
+          password,
+          keyPassphrase: await readSecret(flags, "key-passphrase", io),
+        });
+        if (flags.quiet && !flags.json) return EXIT.ok;
+        return printJsonOr(io, flags.json, report, () => renderP12Report(report));
+      },
+    ),
+  );
 }

@@ -2,9 +2,18 @@
  * What every command's wiring shares: the tree flags, their resolution (flag, then env var,
  * then default), progress on stderr, and how an issuing result is printed.
  */
-import { type Command, Option } from "commander";
+import { type Command, Help, Option } from "commander";
+import { statSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
-import { DEFAULT_CONFIG, DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_LOCK_WAIT_MS, DEFAULT_OUT, ENV } from "../defaults.js";
+import {
+  DEFAULT_CA_SUBJECT,
+  DEFAULT_CONFIG,
+  DEFAULT_DAYS,
+  DEFAULT_KEY_TYPE,
+  DEFAULT_LOCK_WAIT_MS,
+  DEFAULT_OUT,
+  ENV,
+} from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import type { IssueReport, TreeOptions } from "../store/tree.js";
 
@@ -17,7 +26,7 @@ export interface Io {
 }
 
 /** Flags shared by every command that writes certificates. */
-export interface TreeFlags {
+export interface TreeFlags extends CaSubjectFlags {
   out?: string;
   days?: string;
   keyType?: string;
@@ -39,29 +48,270 @@ export interface CommandContext {
   action: Action;
 }
 
-export function treeCommand(program: Command, name: string, description: string): Command {
-  return program
-    .command(name)
-    .description(description)
-    .option("--out <dir>", "root of the tree", DEFAULT_OUT)
-    .option("--days <n>", `validity of new certificates in days (env ${ENV.days}, default ${DEFAULT_DAYS})`)
-    .option("--key-type <type>", `rsa4096, rsa3072, rsa2048, ecdsa-p256 or ecdsa-p384 (default ${DEFAULT_KEY_TYPE})`)
-    .option("--jobs <n>", "keys generated at once (default: 4 per core)")
-    .option(
-      "--key-passphrase-env <VAR>",
-      "encrypt new keys (and open an encrypted CA key) with the passphrase in this env var",
+/**
+ * A command that writes the tree: `--out` (the tree, as everywhere), validity, key type, the key
+ * passphrase pair, the lock wait, --json and -q. Defaults show as commander's own
+ * `(default: …)`; `documented` carries those an env var or the command itself decides, so the
+ * option stays unset when not given and the action can tell.
+ */
+export function treeCommand(
+  program: Command,
+  name: string,
+  description: string,
+  o: { days?: { value: number | string; env?: string; description?: string }; keyTypeDefault?: string } = {},
+): Command {
+  const command = program.command(name).description(description);
+  treeOption(command);
+  const days = o.days ?? { value: DEFAULT_DAYS, env: ENV.days };
+  command
+    .addOption(
+      documented(
+        new Option("--days <n>", days.description ?? "validity of new certificates in days"),
+        days.value,
+        days.env,
+      ),
     )
-    .option("--key-passphrase-stdin", "the same, with the passphrase on the first line of stdin")
-    .option(
-      "--lock-wait <seconds>",
-      `how long to wait for another mtls-certs writing the same tree (env ${ENV.lockWait}, default ${DEFAULT_LOCK_WAIT_MS / 1000})`,
+    .addOption(
+      documented(
+        new Option("--key-type <type>", "rsa4096, rsa3072, rsa2048, ecdsa-p256 or ecdsa-p384"),
+        o.keyTypeDefault ?? DEFAULT_KEY_TYPE,
+      ),
+    )
+    .addOption(documented(new Option("--jobs <n>", "keys generated at once"), "4 per core"));
+  secretOptions(command, "key-passphrase", "the passphrase that encrypts new keys (and opens an encrypted CA key)");
+  return command
+    .addOption(
+      documented(
+        new Option("--lock-wait <seconds>", "how long to wait for another mtls-certs writing the same tree"),
+        DEFAULT_LOCK_WAIT_MS / 1000,
+        ENV.lockWait,
+      ),
     )
     .option("--json", "print one JSON document of what was created and kept")
-    .option("-q, --quiet", "no progress messages");
+    .option("-q, --quiet", "no progress messages and no next steps");
+}
+
+/** `--out DIR`: on every command, the root of the tree, and nothing else. */
+export function treeOption(command: Command, description = "root of the tree"): Command {
+  return command.option("--out <dir>", description, DEFAULT_OUT);
+}
+
+/** The CA subject flags of `ca`, on every command that creates the CA when it is missing. */
+export function caSubjectOptions(command: Command, when = ", when the CA is created"): Command {
+  return command
+    .option("--ca-cn <cn>", `the CA's common name${when}`, DEFAULT_CA_SUBJECT.cn)
+    .option("--ca-org <o>", `the CA's organization${when}`, DEFAULT_CA_SUBJECT.org)
+    .option("--ca-ou <ou>", `the CA's organizational unit${when}`, DEFAULT_CA_SUBJECT.ou);
+}
+
+export interface CaSubjectFlags {
+  caCn?: string;
+  caOrg?: string;
+  caOu?: string;
+}
+
+export function caSubjectFrom(flags: CaSubjectFlags): { cn?: string; org?: string; ou?: string } {
+  return { cn: flags.caCn, org: flags.caOrg, ou: flags.caOu };
+}
+
+/** Defaults that commander does not fill in (an env var or the command decides), shown as its own are. */
+const DOCUMENTED = new WeakMap<Option, { value: string | number; env?: string }>();
+
+/** Shows `(default: value, env: VAR)` in help as commander does, while the option stays unset when not given. */
+export function documented(option: Option, value: string | number, env?: string): Option {
+  DOCUMENTED.set(option, { value, env });
+  return option;
+}
+
+/** The default help shows for an option, commander's or documented; undefined when none. */
+export function shownDefault(option: Option): { value: unknown; env?: string } | undefined {
+  const doc = DOCUMENTED.get(option);
+  if (doc) return doc;
+  if (option.defaultValue !== undefined && (option.required || option.optional)) return { value: option.defaultValue };
+  return undefined;
+}
+
+/** Options the action requires but commander cannot (one of a pair, or an old spelling counts). */
+const REQUIRED = new WeakMap<Option, string>();
+
+/** Marks an option required in help; `how` qualifies it ("this or --p12-password-stdin"). */
+export function required(option: Option, how = ""): Option {
+  REQUIRED.set(option, how);
+  return option;
+}
+
+export function isRequired(option: Option): boolean {
+  return option.mandatory || REQUIRED.has(option);
+}
+
+function showDefault(value: string | number): string {
+  // Literal values quoted, as commander shows its own; a phrase ("4 per core") as it reads.
+  return typeof value === "string" && /\s/.test(value) ? value : JSON.stringify(value);
+}
+
+/**
+ * The one help format: commander's own extras, plus the documented defaults and `required` for
+ * required options. Installed once on the program; every subcommand inherits it.
+ */
+export function helpConfiguration(): { optionDescription(option: Option): string } {
+  const base = new Help();
+  return {
+    optionDescription(option: Option): string {
+      const text = base.optionDescription(option);
+      const extra: string[] = [];
+      if (isRequired(option)) extra.push(REQUIRED.get(option) ? `required: ${REQUIRED.get(option)}` : "required");
+      const doc = DOCUMENTED.get(option);
+      if (doc) extra.push(`default: ${showDefault(doc.value)}${doc.env ? `, env: ${doc.env}` : ""}`);
+      if (extra.length === 0) return text;
+      return `${text} (${extra.join(", ")})`;
+    },
+  };
+}
+
+/** Every command's help ends with 2–3 examples, written as the user types them. */
+export function withExamples(command: Command, ...examples: string[]): Command {
+  return command.addHelpText("after", `\nExamples:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`);
+}
+
+/** The secrets a command can read. Each is given as `--<secret>-env VAR` or `--<secret>-stdin`, never as an argument. */
+export type Secret = "key-passphrase" | "ca-passphrase" | "p12-password";
+export const SECRETS: readonly Secret[] = ["key-passphrase", "ca-passphrase", "p12-password"];
+
+/** Declares the pair `--<secret>-env VAR` / `--<secret>-stdin`. */
+export function secretOptions(
+  command: Command,
+  secret: Secret,
+  purpose: string,
+  o: { required?: boolean } = {},
+): Command {
+  const env = new Option(`--${secret}-env <VAR>`, `${purpose}, read from the env var VAR`);
+  const stdin = new Option(`--${secret}-stdin`, `${purpose}, read from the first line of stdin`);
+  if (o.required) {
+    required(env, `this or --${secret}-stdin`);
+    required(stdin, `this or --${secret}-env`);
+  }
+  return command.addOption(env).addOption(stdin);
+}
+
+const DEPRECATED = new WeakSet<Option>();
+
+/**
+ * An old flag kept as a hidden alias of `replacement`, with a one-line notice on stderr when
+ * used. With `redirect: false` the old value stays under its own name for the action to sort out
+ * (`--tree` beside an old-style `--out FILE`).
+ */
+export function deprecatedAlias(
+  command: Command,
+  io: Io,
+  old: string,
+  replacement: string,
+  o: { redirect?: boolean } = {},
+): Command {
+  const option = new Option(old).hideHelp();
+  DEPRECATED.add(option);
+  command.addOption(option);
+  command.on(`option:${option.name()}`, (value: unknown) => {
+    io.stderr.write(`mtls-certs: ${option.long} is deprecated; use ${replacement}\n`);
+    const target = command.options.find((t) => t.long === replacement);
+    if (target && o.redirect !== false) command.setOptionValueWithSource(target.attributeName(), value ?? true, "cli");
+  });
+  return command;
+}
+
+export function isDeprecatedAlias(option: Option): boolean {
+  return DEPRECATED.has(option);
+}
+
+/** `-o, --output FILE` and `--force`: where an export or a decrypted key is written. */
+export function outputFileOptions(
+  command: Command,
+  what: string,
+  o: { required?: boolean; default?: string } = {},
+): Command {
+  const output = new Option("-o, --output <file>", `${what}; never inside the tree's ca/`);
+  if (o.required) required(output);
+  if (o.default) documented(output, o.default);
+  return command.addOption(output).option("--force", "replace an existing --output file");
+}
+
+/** The flags of every `export` kind: the tree, the file written, --json and -q. */
+export interface ExportFlags {
+  /** The tree. */
+  out: string;
+  output?: string;
+  force?: boolean;
+  /** Deprecated spelling of --out, from when --out was the file written. */
+  tree?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * An `export` subcommand: `--out DIR` the tree, `-o/--output FILE` (+ `--force`) the file
+ * written. New export kinds start here, so they follow the vocabulary from the start.
+ */
+export function exportCommand(parent: Command, io: Io, name: string, description: string, output: string): Command {
+  const command = parent.command(name).description(description);
+  treeOption(command);
+  outputFileOptions(command, output);
+  deprecatedAlias(command, io, "--tree <dir>", "--out", { redirect: false });
+  return command.option("--json", "print one JSON document").option("-q, --quiet", "no `wrote …` lines on stderr");
+}
+
+/**
+ * The tree and the output file of an export. Before issue 16, exports wrote `--out FILE` and
+ * took the tree as `--tree`: an `--out` that names no directory (or comes with `--tree`) is
+ * still taken as the file, with a notice, so old scripts keep working.
+ */
+export function exportTarget(flags: ExportFlags, command: Command, io: Io): { tree: string; output?: string } {
+  const outGiven = command.getOptionValueSource("out") === "cli";
+  if (outGiven && flags.output === undefined && (flags.tree !== undefined || !isDirectory(flags.out))) {
+    io.stderr.write(
+      "mtls-certs: --out FILE is deprecated for the file written; use -o/--output FILE (--out is the tree)\n",
+    );
+    return { tree: flags.tree ?? DEFAULT_OUT, output: flags.out };
+  }
+  return { tree: flags.tree ?? flags.out, output: flags.output };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The secret of a `secretOptions` pair, or undefined when neither flag was given. */
+export async function readSecret(flags: object, secret: Secret, io: Io): Promise<string | undefined> {
+  const values = flags as Record<string, unknown>;
+  const key = secret.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+  const envFlag = `--${secret}-env`;
+  const stdinFlag = `--${secret}-stdin`;
+  const variable = values[`${key}Env`] as string | undefined;
+  if (!values[`${key}Stdin`]) return passphraseFromEnv(variable, envFlag, io);
+  if (variable !== undefined)
+    throw new MtlsError(
+      "E_USAGE",
+      `${envFlag} and ${stdinFlag} both give the ${secret.endsWith("password") ? "password" : "passphrase"}`,
+      "give one of them",
+    );
+  const onStdin = Object.keys(values).filter((k) => k.endsWith("Stdin") && values[k]);
+  if (onStdin.length > 1)
+    throw new MtlsError(
+      "E_USAGE",
+      "more than one secret asked for on stdin",
+      "stdin holds one secret; pass the others with --…-env VAR",
+    );
+  return secretFromStdin(stdinFlag, io);
 }
 
 export function configOption(): Option {
-  return new Option("--config <file>", `plugin config (env ${ENV.config}, default ${DEFAULT_CONFIG})`);
+  return documented(
+    new Option("--config <file>", "plugin config, or the gateway's mcp-stack.yaml"),
+    DEFAULT_CONFIG,
+    ENV.config,
+  );
 }
 
 /** A passphrase named by `--…-env VAR`: never a command-line argument, which `ps` would show. */
@@ -75,27 +325,21 @@ export function passphraseFromEnv(variable: string | undefined, flag: string, io
 /** Longer than any passphrase; a file piped in by mistake is refused, not read into memory. */
 const MAX_PASSPHRASE_BYTES = 4096;
 
-/**
- * The key passphrase from `--key-passphrase-env VAR` or `--key-passphrase-stdin` (the first line,
- * as openssl's `-passin stdin` reads it): never from a command-line argument.
- */
-export async function keyPassphraseFrom(
+/** The key passphrase from `--key-passphrase-env VAR` or `--key-passphrase-stdin`. */
+export function keyPassphraseFrom(
   flags: { keyPassphraseEnv?: string; keyPassphraseStdin?: boolean },
   io: Io,
 ): Promise<string | undefined> {
-  if (!flags.keyPassphraseStdin) return passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io);
-  if (flags.keyPassphraseEnv !== undefined)
-    throw new MtlsError(
-      "E_USAGE",
-      "--key-passphrase-env and --key-passphrase-stdin both give the passphrase",
-      "give one of them",
-    );
-  const flag = "--key-passphrase-stdin";
+  return readSecret(flags, "key-passphrase", io);
+}
+
+/** The first line of stdin, as openssl's `-passin stdin` reads it: never a command-line argument. */
+async function secretFromStdin(flag: string, io: Io): Promise<string> {
   if (!io.stdin || io.stdin.isTTY)
     throw new MtlsError(
       "E_PASSPHRASE",
       `${flag}: stdin is a terminal`,
-      `pipe the passphrase in: printf '%s\\n' "$PASSPHRASE" | mtls-certs … ${flag}`,
+      `pipe it in: printf '%s\\n' "$SECRET" | mtls-certs … ${flag}`,
     );
   const chunks: Buffer[] = [];
   let size = 0;
@@ -129,6 +373,7 @@ export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions
   const lockWait = flags.lockWait ?? (io.env[ENV.lockWait] || undefined);
   return {
     out: flags.out ?? DEFAULT_OUT,
+    caSubject: caSubjectFrom(flags),
     days,
     keyType: flags.keyType === undefined ? DEFAULT_KEY_TYPE : parseKeyType(flags.keyType),
     jobs: flags.jobs === undefined ? undefined : parseWholeNumber(flags.jobs, "--jobs", 1, 256),

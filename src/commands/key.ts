@@ -6,13 +6,16 @@
 import { basename, dirname, extname, join } from "node:path";
 import { MtlsError } from "../errors.js";
 import { describeKey, openPrivateKey } from "../pki/keys.js";
-import { KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
+import { checkOutputFile } from "../store/output-file.js";
+import { KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
 
 export interface DecryptKeyOptions {
   /** The passphrase the key is encrypted with. */
   passphrase: string;
   /** Where the plain copy goes. Default: `key-encrypted.pem` → `key.pem`, else `<stem>.decrypted<ext>`. */
   out?: string;
+  /** Replace an existing `out`. */
+  force?: boolean;
 }
 
 export interface DecryptKeyResult {
@@ -35,13 +38,11 @@ export async function decryptKey(file: string, o: DecryptKeyOptions): Promise<De
   if (pem === undefined) throw new MtlsError("E_NOT_FOUND", `${file}: no such file`);
   if (!pem.includes("ENCRYPTED"))
     throw new MtlsError("E_USAGE", `${file}: the key is not encrypted; nothing to decrypt`);
-  if (await exists(out))
-    throw new MtlsError(
-      "E_USAGE",
-      `${out}: already exists; not overwritten`,
-      "remove it, or name another file with --out",
-    );
+  const target = await checkOutputFile(out, { force: o.force });
   const key = openPrivateKey(pem, file, o.passphrase);
-  await writeFileAtomically(out, key.export({ type: "pkcs8", format: "pem" }).toString(), { mode: KEY_MODE });
+  await writeFileAtomically(target.path, key.export({ type: "pkcs8", format: "pem" }).toString(), {
+    mode: KEY_MODE,
+    replace: target.replace,
+  });
   return { from: file, key: out, keyType: describeKey(key) };
 }

@@ -7,7 +7,6 @@
  */
 import * as asn1js from "asn1js";
 import { X509Certificate as NodeCert, createHash, webcrypto } from "node:crypto";
-import { resolve } from "node:path";
 import * as pkijs from "pkijs";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
@@ -16,7 +15,8 @@ import { keyMatchesCert } from "../store/ca-store.js";
 import { findCertificate } from "../store/cert-target.js";
 import { treePaths, type TreePaths } from "../store/paths.js";
 import { splitPem } from "./check.js";
-import { KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
+import { checkOutputFile } from "../store/output-file.js";
+import { KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 
 /**
@@ -28,8 +28,9 @@ export const P12_ITERATIONS = 100_000;
 export interface P12Options {
   /** The tree the CA chain (and a leaf name) comes from. Default `certs/mcp`. */
   tree?: string;
-  /** The .p12 file to write; an existing file is not overwritten. */
+  /** The .p12 file to write; an existing file is not overwritten unless `force`; never inside the tree's ca/. */
   file: string;
+  force?: boolean;
   /** The PKCS#12 password. */
   password: string;
   /** The key, for a cert file outside the tree. Default: the leaf's key, or `<cert>.key` next to it. */
@@ -49,13 +50,7 @@ export interface P12Report {
 
 export async function exportP12(target: string, o: P12Options): Promise<P12Report> {
   const tree = treePaths(o.tree ?? DEFAULT_OUT);
-  const file = resolve(o.file);
-  if (await exists(file))
-    throw new MtlsError(
-      "E_USAGE",
-      `--out: ${file} already exists; not overwritten`,
-      "remove it first, or give another --out",
-    );
+  const { path: file, replace } = await checkOutputFile(o.file, { tree: tree.root, force: o.force });
   const found = await findCertificate(tree, target);
   const keyPath = o.keyFile ?? found.keyPath ?? siblingKey(found.certPath);
   const keyPem = await readText(keyPath);
@@ -81,7 +76,7 @@ export async function exportP12(target: string, o: P12Options): Promise<P12Repor
     friendlyName: found.name,
     password: o.password,
   });
-  await writeFileAtomically(file, der, { mode: KEY_MODE });
+  await writeFileAtomically(file, der, { mode: KEY_MODE, replace });
   return {
     file,
     cert: found.certPath,

@@ -146,14 +146,14 @@ async function signingCa(
   if (intermediatePem !== undefined && intermediateKey !== undefined) {
     return {
       certPem: intermediatePem.trimEnd() + "\n" + rootPem,
-      keyPem: await keyInTheClear(intermediateKey, tree.intermediateKey, passphrase, "cert-manager"),
+      keyPem: await keyInTheClear(intermediateKey, tree.intermediateKey, passphrase, "cert-manager", "ca-passphrase"),
       rootPem,
       intermediate: true,
     };
   }
   return {
     certPem: rootPem,
-    keyPem: await keyInTheClear(rootKey, tree.caKey, passphrase, "cert-manager"),
+    keyPem: await keyInTheClear(rootKey, tree.caKey, passphrase, "cert-manager", "ca-passphrase"),
     rootPem,
     intermediate: false,
   };
@@ -443,7 +443,13 @@ export async function exportIstio(o: KubernetesExportOptions): Promise<ExportRes
   const objects: KubernetesObject[] = [
     secret(K8S_NAMES.istioSecret, K8S_NAMES.istioNamespace, "Opaque", {
       "ca-cert.pem": intermediatePem,
-      "ca-key.pem": await keyInTheClear(intermediateKey, tree.intermediateKey, o.keyPassphrase, "istiod"),
+      "ca-key.pem": await keyInTheClear(
+        intermediateKey,
+        tree.intermediateKey,
+        o.keyPassphrase,
+        "istiod",
+        "ca-passphrase",
+      ),
       "root-cert.pem": rootPem,
       "cert-chain.pem": intermediatePem.trimEnd() + "\n" + rootPem,
     }),

@@ -6,7 +6,8 @@
  */
 import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
-import { dirname, posix, relative, resolve, sep } from "node:path";
+import { dirname, posix, relative, sep } from "node:path";
+import { checkOutputFile } from "../store/output-file.js";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
@@ -206,9 +207,18 @@ export function parseUpstream(value: string, option = "--upstream"): Upstream {
 }
 
 /** Writes an export to `--out`: 0600 when it holds private keys, else 0644; an older file is replaced. */
-export async function saveExport(path: string, result: ExportResult, replace = true): Promise<void> {
-  await ensureDirectory(dirname(resolve(path)));
-  await writeFileAtomically(path, result.text, { mode: result.secret ? KEY_MODE : CERT_MODE, replace });
+/** Writes an export to `path`: not over an existing file unless `force`, never inside the tree's ca/. */
+export async function saveExport(
+  path: string,
+  result: ExportResult,
+  o: { tree?: string; force?: boolean } = {},
+): Promise<void> {
+  const target = await checkOutputFile(path, o);
+  await ensureDirectory(dirname(target.path));
+  await writeFileAtomically(target.path, result.text, {
+    mode: result.secret ? KEY_MODE : CERT_MODE,
+    replace: target.replace,
+  });
 }
 
 /**
@@ -220,13 +230,15 @@ export async function keyInTheClear(
   file: string,
   passphrase: string | undefined,
   consumer: string,
+  /** The flag pair that gives this key's passphrase: the CA's for cert-manager and istiod. */
+  secret: "key-passphrase" | "ca-passphrase" = "key-passphrase",
 ): Promise<string> {
   if (!pem.includes("ENCRYPTED")) return pem;
   if (passphrase === undefined)
     throw new MtlsError(
       "E_PASSPHRASE",
       `${file}: the key is encrypted and ${consumer} cannot open an encrypted key`,
-      "pass --key-passphrase-env VAR with its passphrase: the output then holds the key decrypted",
+      `pass its passphrase with --${secret}-env VAR (or --${secret}-stdin): the output then holds the key decrypted`,
     );
   return (await importPrivateKey(pem, file, passphrase)).privateKeyPem;
 }

@@ -4,6 +4,8 @@
  * Makefile's, so a tree made here reads like one made by `make certs-mcp-all`.
  */
 
+import { DEFAULT_CA_SUBJECT } from "../defaults.js";
+
 export type Role = "ca" | "intermediate" | "gateway" | "plugin" | "server" | "client" | "https";
 
 export type KeyUsageName = "digitalSignature" | "keyEncipherment" | "keyCertSign" | "cRLSign";
@@ -60,17 +62,17 @@ export interface CaSubjectOptions {
 }
 export function caSubject(o: CaSubjectOptions = {}): Subject {
   return [
-    ["CN", o.cn ?? "ContextForge-CA"],
-    ["O", o.org ?? "ContextForge"],
-    ["OU", o.ou ?? "Plugins"],
+    ["CN", o.cn ?? DEFAULT_CA_SUBJECT.cn],
+    ["O", o.org ?? DEFAULT_CA_SUBJECT.org],
+    ["OU", o.ou ?? DEFAULT_CA_SUBJECT.ou],
   ];
 }
 
 export function intermediateSubject(o: CaSubjectOptions = {}): Subject {
   return [
-    ["CN", `${o.cn ?? "ContextForge-CA"} Intermediate`],
-    ["O", o.org ?? "ContextForge"],
-    ["OU", o.ou ?? "Plugins"],
+    ["CN", `${o.cn ?? DEFAULT_CA_SUBJECT.cn} Intermediate`],
+    ["O", o.org ?? DEFAULT_CA_SUBJECT.org],
+    ["OU", o.ou ?? DEFAULT_CA_SUBJECT.ou],
   ];
 }
 

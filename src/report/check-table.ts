@@ -3,7 +3,7 @@ import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
 
 /** `make certs-mcp-check`, as a table: one row per cert, its problems indented below it. */
-export function renderCheckTable(report: CheckReport, style: Style, cwd = process.cwd()): string {
+export function renderCheckTable(report: CheckReport, style: Style, cwd = process.cwd(), quiet = false): string {
   const colour: Record<CertStatus, (s: string) => string> = {
     ok: style.green,
     expiring: style.yellow,
@@ -12,7 +12,10 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
     invalid: style.red,
     revoked: style.red,
   };
-  const rows = report.certificates.map((c) => {
+  // -q (cron): only what needs attention, and nothing at all when everything is fine.
+  const shown = quiet ? report.certificates.filter((c) => c.status !== "ok") : report.certificates;
+  if (quiet && shown.length === 0 && report.warnings.length === 0) return "";
+  const rows = shown.map((c) => {
     const cn = c.subject?.match(/CN=([^,]*)/)?.[1] ?? "-";
     const row = [
       pad(c.role, 9),
