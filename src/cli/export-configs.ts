@@ -224,10 +224,7 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
   );
 }
 
-interface GatewayApiFlags {
-  out: string;
-  output?: string;
-  json?: boolean;
+interface GatewayApiFlags extends ExportFlags {
   server: string;
   namespace: string;
   name: string;
@@ -240,19 +237,19 @@ interface GatewayApiFlags {
   backendHostname?: string;
   backendClient?: string;
   keyPassphraseEnv?: string;
+  keyPassphraseStdin?: boolean;
 }
 
-/** `export gateway-api`: as the agreed vocabulary has it, `--out` is the tree and `-o/--output` the file. */
+/** `export gateway-api`: as every export, `--out` is the tree and `-o/--output` the file. */
 function registerGatewayApiExport(parent: Command, { io, action }: CommandContext): void {
-  parent
-    .command("gateway-api")
-    .description(
-      "Kubernetes Gateway API v1.5 objects: the server cert as a kubernetes.io/tls Secret, the CA as a ConfigMap (ca.crt), a Gateway whose HTTPS listener terminates TLS and requires client certs, and an HTTPRoute; or a Passthrough listener and a TLSRoute; optionally Envoy Gateway's ClientTrafficPolicy and a BackendTLSPolicy",
-    )
+  const command = exportCommand(
+    parent,
+    io,
+    "gateway-api",
+    "Kubernetes Gateway API v1.5 objects: the server cert as a kubernetes.io/tls Secret, the CA as a ConfigMap (ca.crt), a Gateway whose HTTPS listener terminates TLS and requires client certs, and an HTTPRoute; or a Passthrough listener and a TLSRoute; optionally Envoy Gateway's ClientTrafficPolicy and a BackendTLSPolicy",
+    "write the YAML to this file (mode 600) instead of stdout",
+  )
     .requiredOption("--server <name>", "the named server whose cert the Gateway serves (certs/mcp/servers/<name>/)")
-    .option("--out <dir>", "root of the tree", DEFAULT_OUT)
-    .option("-o, --output <file>", "write the YAML to this file (mode 600) instead of stdout")
-    .option("--json", "print one JSON document: { text (or out), written, notes, secret }")
     .option("--namespace <ns>", "namespace of every object", "mcp-system")
     .option(
       "--name <name>",
@@ -260,7 +257,12 @@ function registerGatewayApiExport(parent: Command, { io, action }: CommandContex
       "mcp-gateway",
     )
     .option("--gateway-class <class>", "spec.gatewayClassName", "eg")
-    .option("--hostname <host>", "the listener's and route's hostname (default: the server's name); a SAN of its cert")
+    .addOption(
+      documented(
+        new Option("--hostname <host>", "the listener's and route's hostname; a SAN of its cert"),
+        "the server's name",
+      ),
+    )
     .option("--port <port>", "the listener's port", "443")
     .option("--backend <service:port>", "the Service the route sends traffic to", "mcp-gateway:4444")
     .option("--passthrough", "a TLS listener in Passthrough mode and a TLSRoute: the backend does mutual TLS itself")
@@ -275,32 +277,40 @@ function registerGatewayApiExport(parent: Command, { io, action }: CommandContex
     .option(
       "--backend-client <name>",
       "with --backend-hostname: the Gateway presents this client's cert (certs/mcp/clients/<name>/) to the backend: Secret <gateway>-backend-client, spec.tls.backend",
-    )
-    .option(
-      "--key-passphrase-env <VAR>",
-      "open an encrypted server (or --backend-client) key with the passphrase in this env var (the Gateway needs it decrypted)",
-    )
-    .action(
-      action(async (flags: GatewayApiFlags) => {
-        const { exportGatewayApi } = await import("../export/gateway-api.js");
-        const result = await exportGatewayApi({
-          tree: flags.out,
-          server: flags.server,
-          namespace: flags.namespace,
-          name: flags.name,
-          gatewayClass: flags.gatewayClass,
-          hostname: flags.hostname,
-          port: flags.port,
-          backend: flags.backend,
-          passthrough: flags.passthrough,
-          envoyGateway: flags.envoyGateway,
-          backendHostname: flags.backendHostname,
-          backendClient: flags.backendClient,
-          keyPassphrase: passphraseFromEnv(flags.keyPassphraseEnv, "--key-passphrase-env", io),
-        });
-        return deliver(result, { tree: flags.out, out: flags.output, json: flags.json }, io);
-      }),
     );
+  secretOptions(
+    command,
+    "key-passphrase",
+    "the passphrase of an encrypted server (or --backend-client) key (the Gateway needs it decrypted)",
+  );
+  withExamples(
+    command,
+    "mtls-certs export gateway-api --server gateway.example.com | kubectl apply -f -",
+    "mtls-certs export gateway-api --server gateway.example.com --envoy-gateway -o gateway.yaml",
+    "mtls-certs export gateway-api --server gateway.example.com --backend-hostname plugin.internal --backend-client gateway-out",
+  );
+  command.action(
+    action(async (flags: GatewayApiFlags) => {
+      const { exportGatewayApi } = await import("../export/gateway-api.js");
+      const target = exportTarget(flags, command, io);
+      const result = await exportGatewayApi({
+        tree: target.tree,
+        server: flags.server,
+        namespace: flags.namespace,
+        name: flags.name,
+        gatewayClass: flags.gatewayClass,
+        hostname: flags.hostname,
+        port: flags.port,
+        backend: flags.backend,
+        passthrough: flags.passthrough,
+        envoyGateway: flags.envoyGateway,
+        backendHostname: flags.backendHostname,
+        backendClient: flags.backendClient,
+        keyPassphrase: await readSecret(flags, "key-passphrase", io),
+      });
+      return deliver(result, flags, target, io);
+    }),
+  );
 }
 
 function registerSettingsExports(parent: Command, { io, action }: CommandContext): void {
