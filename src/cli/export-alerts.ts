@@ -30,7 +30,7 @@ export function registerPrometheusRulesExport(parent: Command, { io, action }: C
       "--label <key=value>",
       "a label on the PrometheusRule, for the Prometheus resource's ruleSelector (with --operator; repeatable)",
       (raw: string, previous: string[] = []) => [...previous, raw],
-    )
+    );
   outputFileOptions(command, "write the rules to this file instead of stdout");
   withExamples(
     command,
