@@ -39,6 +39,8 @@ export const ENV = {
   config: "MCP_PLUGIN_CONFIG",
   /** Seconds to wait for another run's lock on the tree (`--lock-wait`); ours, not the Makefile's. */
   lockWait: "MTLS_CERTS_LOCK_WAIT",
+  /** `renew --deploy-hook`: the command run after a renewal that changed something. */
+  deployHook: "MTLS_CERTS_DEPLOY_HOOK",
   /** Group of the leaf keys (`--key-group`): 0640 in it, for a container user in that group. */
   keyGroup: "MTLS_CERTS_KEY_GROUP",
   /** Group of the gateway's client key when it differs (`--gateway-key-group`). */

@@ -40,6 +40,13 @@ export {
   type FinishRotationReport,
 } from "./commands/renew/index.js";
 export { renderPrometheus, METRICS as PROMETHEUS_METRICS } from "./report/prometheus.js";
+export {
+  runDeployHook,
+  deployHookInput,
+  DEPLOY_HOOK_ENV,
+  type DeployHookInput,
+  type DeployHookResult,
+} from "./commands/deploy-hook.js";
 export { renderGithubAnnotations } from "./report/github.js";
 export { loadPluginConfig, parsePluginConfig, type PluginConfig, type PluginEntry } from "./config.js";
 export {

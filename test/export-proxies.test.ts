@@ -5,12 +5,12 @@
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { statSync, existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { connect, createServer as createTcpServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { cli, openssl, read, tempDir, writeFile, type Run } from "./helpers.js";
+import { cli, freePort, openssl, read, tempDir, waitForPort, writeFile, type Run } from "./helpers.js";
 
 const SERVER = "gateway.local";
 const TIME_LIMIT = { timeout: 60_000 };
@@ -20,32 +20,6 @@ function installed(bin: string): boolean {
 }
 function skipUnless(bin: string, pkg: string): false | string {
   return installed(bin) ? false : `${bin} is not installed (.ci/run installs Debian's ${pkg})`;
-}
-
-/** A port nobody listens on right now (the server under test binds it a moment later). */
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((res) => probe.listen(0, "127.0.0.1", res));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((res) => probe.close(() => res()));
-  return port;
-}
-
-async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${log()}`);
-    const open = await new Promise<boolean>((res) => {
-      const socket = connect(port, "127.0.0.1", () => {
-        socket.destroy();
-        res(true);
-      });
-      socket.on("error", () => res(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after 15 s: ${log()}`);
 }
 
 /** Starts a server in the foreground; `stop` ends it (SIGTERM, then SIGKILL) and waits. */

@@ -2,13 +2,13 @@
  * Test helpers: temp dirs, the real CLI as a child process, openssl, and real TLS peers.
  * Nothing here mocks crypto or the file system.
  */
-import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tls from "node:tls";
-import type { AddressInfo } from "node:net";
+import { connect, createServer as createTcpServer, type AddressInfo } from "node:net";
 
 /** The repository root (tests run from build/test/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -301,4 +301,30 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[2]))) as raw:
   } finally {
     srv.close();
   }
+}
+
+/** A port nobody listens on right now (the server under test binds it a moment later). */
+export async function freePort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((res) => probe.listen(0, "127.0.0.1", res));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((res) => probe.close(() => res()));
+  return port;
+}
+
+export async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${log()}`);
+    const open = await new Promise<boolean>((res) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        res(true);
+      });
+      socket.on("error", () => res(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after 15 s: ${log()}`);
 }

@@ -9,14 +9,13 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { issueGateway } from "../src/commands/gateway.js";
 import { issuePlugin } from "../src/commands/plugin.js";
 import { ALERT_RULES } from "../src/export/prometheus-rules.js";
-import { cli, read, tempDir, type Run } from "./helpers.js";
+import { cli, freePort, read, tempDir, type Run } from "./helpers.js";
 
 const DAY = 86_400_000;
 const daysFromNow = (n: number): Date => new Date(Date.now() + n * DAY);
@@ -25,15 +24,6 @@ const fast = { keyType: "ecdsa-p256" as const };
 function promtool(args: string[], cwd?: string, input?: string): Run {
   const r = spawnSync("promtool", args, { cwd, input, encoding: "utf8" });
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
-
-/** A port nobody listens on right now (the kernel's pick), for a server we start next. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((res) => probe.listen(0, "127.0.0.1", res));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((res) => probe.close(() => res()));
-  return port;
 }
 
 /** Every `mtls_certs_*` sample of an exposition, keyed by name and labels in sorted order. */

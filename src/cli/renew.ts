@@ -2,6 +2,8 @@
 import { Option } from "commander";
 import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_RENEW_WITHIN_DAYS, ENV } from "../defaults.js";
 import { EXIT } from "../errors.js";
+import type { DeployHookResult } from "../commands/deploy-hook.js";
+import type { RenewReport } from "../commands/renew/index.js";
 import {
   configOption,
   configPath,
@@ -24,6 +26,7 @@ interface RenewFlags extends TreeFlags {
   config?: string;
   ca?: boolean;
   keepLeaves?: boolean;
+  deployHook?: string;
 }
 
 export function registerRenewCommand({ program, io, action }: CommandContext): void {
@@ -62,6 +65,10 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
       "rotate the CA first: new key, same subject; every ca.crt copy becomes new + old CA; then renew every leaf",
     )
     .option("--keep-leaves", "with --ca: rotate the CA and the ca.crt copies only; renew the leaves later with `renew`")
+    .option(
+      "--deploy-hook <command>",
+      `run this shell command once after a renewal that changed something (e.g. "systemctl reload nginx"); the renewed certs are in MTLS_CERTS_* variables and as JSON on stdin; a failing hook makes the exit code 1 and keeps the renewal (env ${ENV.deployHook}; "" for none)`,
+    )
     .action(
       action(async (names: string[], flags: RenewFlags) => {
         const { parseWholeNumber } = await import("../pki/names.js");
@@ -85,16 +92,40 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
             keepLeaves: flags.keepLeaves,
           }),
         );
-        if (flags.json) io.stdout.write(JSON.stringify(report, null, 2) + "\n");
+        // After the tree's lock is released: a hook may run mtls-certs itself.
+        const hook = await deployHook(flags.deployHook ?? io.env[ENV.deployHook], report, io);
+        if (flags.json) io.stdout.write(JSON.stringify({ ...report, deployHook: hook }, null, 2) + "\n");
         else {
           const { renderRenewReport } = await import("../report/renew-report.js");
           const { styleFor } = await import("../report/terminal.js");
           for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
           io.stdout.write(renderRenewReport(report, await styleFor(io.stdout), Boolean(flags.diff)));
         }
-        return renewNeedsAttention(report) ? EXIT.problem : EXIT.ok;
+        return renewNeedsAttention(report) || (hook !== null && !hook.ok) ? EXIT.problem : EXIT.ok;
       }),
     );
+}
+
+/**
+ * Runs the deploy hook when the renewal changed something, and says how it went on stderr.
+ * Null: no hook given, or nothing to deploy.
+ */
+async function deployHook(command: string | undefined, report: RenewReport, io: Io): Promise<DeployHookResult | null> {
+  if (command === undefined || command.trim() === "") return null;
+  const { renewalChanged, runDeployHook } = await import("../commands/deploy-hook.js");
+  if (!renewalChanged(report)) {
+    if (report.dryRun && report.renewed.length > 0) io.stderr.write(`dry run: the deploy hook would run: ${command}\n`);
+    return null;
+  }
+  io.stderr.write(`running the deploy hook: ${command}\n`);
+  const result = await runDeployHook(command, report, { env: io.env, output: io.stderr });
+  if (!result.ok) {
+    const why = result.error ?? (result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`);
+    io.stderr.write(
+      `mtls-certs: the deploy hook failed (${why}): ${command}\n  the renewal stands: the new certificates are in place but not yet loaded; run the hook (or the reload) by hand\n`,
+    );
+  }
+  return result;
 }
 
 /** `ca --finish-rotation [--force]`: the last step of a CA rotation. */
