@@ -463,3 +463,29 @@ describe("export gateway-api under an intermediate CA", () => {
     );
   });
 });
+
+describe("export gateway-api with an encrypted server key", () => {
+  it("needs the passphrase (exit 2 without), then the Secret holds the key decrypted, the pair of the cert", () => {
+    const dir = tempDir();
+    const tree = join(dir, "certs/mcp");
+    const made = cli(["server", HOST, "--out", tree, ...EC, "--key-passphrase-env", "PW"], dir, { PW: "open-sesame" });
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(read(join(tree, "servers", HOST, "server.key")), /ENCRYPTED PRIVATE KEY/);
+    const without = cli(["export", "gateway-api", "--out", tree, "--server", HOST], dir);
+    assert.equal(without.code, 2);
+    assert.match(without.stderr, /server\.key: the key is encrypted and a Gateway cannot open an encrypted key/);
+    assert.equal(without.stdout, "");
+    const r = cli(["export", "gateway-api", "--out", tree, "--server", HOST, "--key-passphrase-env", "PW"], dir, {
+      PW: "open-sesame",
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /server\.key is encrypted: mcp-gateway-tls holds it decrypted/);
+    const secret = parseObjects(r.stdout).find((o) => o.kind === "Secret");
+    const key = decoded(secret, "tls.key");
+    assert.doesNotMatch(key, /ENCRYPTED/);
+    // openssl opens it with no passphrase, and it is the private half of tls.crt.
+    const publicFromKey = openssl(["pkey", "-pubout", "-passin", "pass:"], key);
+    assert.equal(publicFromKey.code, 0, publicFromKey.stderr);
+    assert.equal(publicFromKey.stdout, openssl(["x509", "-noout", "-pubkey"], decoded(secret, "tls.crt")).stdout);
+  });
+});
