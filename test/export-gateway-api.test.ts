@@ -26,7 +26,7 @@ import type { IHTTPRouteSpec } from "@kubernetes-models/gateway-api/gateway.netw
 import type { ITLSRouteSpec } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/TLSRouteSpec";
 import { MtlsError } from "../src/errors.js";
 import { exportGatewayApi, type GatewayApiExportOptions } from "../src/export/gateway-api.js";
-import { cli, openssl, read, runAsync, tempDir, writeFile, type Run } from "./helpers.js";
+import { cli, openssl, read, runAsync, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
 
 interface K8sObject {
   apiVersion: string;
@@ -305,17 +305,7 @@ describe("export gateway-api: Gateway API v1.5 objects from a named server and t
     const caFile = writeFile(join(dir, "backend/ca.crt"), find(objects, "ConfigMap").data?.["ca.crt"] ?? "");
     const backendCert = join(tree, "servers/backend.mcp-system.svc/server.crt");
     const verify = (host: string) =>
-      openssl([
-        "verify",
-        "-x509_strict",
-        "-purpose",
-        "sslserver",
-        "-CAfile",
-        caFile,
-        "-verify_hostname",
-        host,
-        backendCert,
-      ]);
+      verifyStrict(caFile, backendCert, ["-purpose", "sslserver", "-verify_hostname", host]);
     assert.equal(verify("backend.mcp-system.svc").code, 0, verify("backend.mcp-system.svc").stderr);
     assert.notEqual(verify("other.mcp-system.svc").code, 0, "a hostname the cert lacks fails");
   });
@@ -444,16 +434,7 @@ describe("export gateway-api under an intermediate CA", () => {
     const untrusted = writeFile(join(dir, "presented-chain.crt"), decoded(secret, "tls.crt").slice(leaf.length));
     const root = join(tree, "ca/ca.crt");
     const verify = (extra: string[]) =>
-      openssl([
-        "verify",
-        "-x509_strict",
-        "-purpose",
-        "sslserver",
-        "-CAfile",
-        root,
-        ...extra,
-        join(tree, "servers", HOST, "server.crt"),
-      ]);
+      verifyStrict(root, join(tree, "servers", HOST, "server.crt"), ["-purpose", "sslserver", ...extra]);
     assert.equal(verify(["-untrusted", untrusted]).code, 0, verify(["-untrusted", untrusted]).stderr);
     assert.notEqual(verify([]).code, 0, "the root alone cannot verify the leaf: the intermediate in tls.crt is needed");
     // The ConfigMap carries the whole chain, so client certs from the intermediate verify too.
