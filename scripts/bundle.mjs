@@ -51,6 +51,11 @@ const { metafile } = await build({
   banner: {
     js: 'import { createRequire as __mtlsCreateRequire } from "node:module";\nconst require = __mtlsCreateRequire(import.meta.url);',
   },
+  // @peculiar/x509's ES build, not its CommonJS main: src/pki/x509.ts re-exports it with
+  // `export *`, which esbuild can only resolve statically for an ES module. From the CommonJS
+  // build, a chunk that `await import("../pki/x509.js")` loads had no exports at all
+  // (`X509Crl is not a constructor` in export nginx/haproxy/caddy once the tree had a CRL).
+  alias: { "@peculiar/x509": "./node_modules/@peculiar/x509/build/x509.es.js" },
   metafile: true,
   logLevel: "warning",
 });
