@@ -250,7 +250,7 @@ describe("check: one status per certificate, the CA first", () => {
       lines(["--within", "30"]).some((l) => l.startsWith("::error file=certs/mcp/plugins/expiring/server.crt,")),
     );
     assert.ok(!plain.some((l) => l.includes("plugins/fresh/")), "an ok cert has no annotation");
-    assert.match(plain.at(-1)!, /^::notice title=mtls-certs::\d+ certificate\(s\) checked/);
+    assert.match(plain.at(-1)!, /^::notice title=mtls-certs::\d+ certificates? checked/);
   });
 });
 
@@ -275,7 +275,7 @@ describe("check: exit codes for a CI schedule", () => {
   it("reports an expiring cert but exits 0 without --within; exits 1 with --within 30, 0 with --within 5", () => {
     const plain = cli(["check", "--out", expiringTree], expiringTree);
     assert.equal(plain.code, 0);
-    assert.match(plain.stdout, /gateway\s+gateway\s+mcp-gateway-client\s+\S+ \S+\s+11\s+expiring/);
+    assert.match(plain.stdout, /gateway\s+gateway\s+mcp-gateway-client\s+\S+ \S+ UTC\s+11\s+expiring/);
     assert.equal(cli(["check", "--out", expiringTree, "--within", "30"], expiringTree).code, 1);
     assert.equal(cli(["check", "--out", expiringTree, "--within", "5"], expiringTree).code, 0);
   });
@@ -313,7 +313,7 @@ describe("check: the CA is a first-class certificate (issue 10)", () => {
       lines[0]!,
       /^warning: .*ca\/ca\.crt: the CA expires on \d{4}-.* \(19 days left, within 30\): every leaf it signed stops verifying then; rotate it with `mtls-certs renew --ca`/,
     );
-    assert.match(r.stdout, /^ca\s+ca\s+ContextForge-CA\s+\S+ \S+\s+19\s+expiring$/m);
+    assert.match(r.stdout, /^ca\s+ca\s+ContextForge-CA\s+\S+ \S+ UTC\s+19\s+expiring$/m);
     // The gateway cert was capped at the CA's notAfter: openssl sees the same date on both.
     const end = (p: string) => openssl(["x509", "-in", join(out, p), "-noout", "-enddate"]).stdout;
     assert.equal(end("gateway/client.crt"), end("ca/ca.crt"));

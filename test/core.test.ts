@@ -199,7 +199,7 @@ describe("all with the default profile (RSA 4096, SHA-256, 825 days)", () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const rows = r.stdout.split("\n").filter((l) => /^(ca|gateway|plugin) .* ok$/.test(l));
     assert.equal(rows.length, 4, r.stdout);
-    assert.match(r.stdout, /^ca\s+ca\s+ContextForge-CA\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d+\s+ok$/m);
+    assert.match(r.stdout, /^ca\s+ca\s+ContextForge-CA\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+\d+\s+ok$/m);
     assert.match(r.stdout, /^plugin\s+example-plugin-a\s+mcp-plugin-example-plugin-a\s+.*\s(824|825)\s+ok$/m);
   });
 });

@@ -16,6 +16,7 @@ import {
   documented,
   withExamples,
 } from "./shared.js";
+import { humanDate } from "../report/human.js";
 
 interface RenewFlags extends TreeFlags {
   within?: string;
@@ -138,7 +139,7 @@ export async function finishRotation(flags: TreeFlags & { force?: boolean }, io:
     for (const cert of report.orphaned)
       io.stderr.write(`warning: ${cert} is signed by the removed CA and no longer verifies\n`);
     io.stdout.write(
-      `finished the CA rotation: the previous CA (serial ${report.removed.serial}, until ${report.removed.notAfter.slice(0, 10)}) is no longer trusted\n` +
+      `finished the CA rotation: the previous CA (serial ${report.removed.serial}, until ${humanDate(report.removed.notAfter)}) is no longer trusted\n` +
         `${report.copies} ca.crt copies now hold the new CA alone; its files are in ${report.removed.backup}\n` +
         `deploy the ca.crt copies to the gateway and every plugin\n`,
     );

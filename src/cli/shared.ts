@@ -375,7 +375,8 @@ export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions
     out: flags.out ?? DEFAULT_OUT,
     caSubject: caSubjectFrom(flags),
     days,
-    keyType: flags.keyType === undefined ? DEFAULT_KEY_TYPE : parseKeyType(flags.keyType),
+    // Unset unless given: the library's default applies, and says so when it differs from an ECDSA CA's.
+    keyType: flags.keyType === undefined ? undefined : parseKeyType(flags.keyType),
     jobs: flags.jobs === undefined ? undefined : parseWholeNumber(flags.jobs, "--jobs", 1, 256),
     keyPassphrase,
     // Whole seconds, 0 = fail at once if the tree is locked.
@@ -402,9 +403,10 @@ export async function issued(report: IssueReport, flags: TreeFlags, io: Io): Pro
   if (flags.json) {
     io.stdout.write(JSON.stringify(report, null, 2) + "\n");
   } else {
-    const { renderIssueReport } = await import("../report/issue-report.js");
+    const { renderIssueReport, renderNextSteps } = await import("../report/issue-report.js");
     const { styleFor } = await import("../report/terminal.js");
     io.stdout.write(renderIssueReport(report, await styleFor(io.stdout)));
+    if (!flags.quiet) io.stdout.write(renderNextSteps(report, DEFAULT_OUT));
   }
   return EXIT.ok;
 }

@@ -16,6 +16,7 @@ import { assertTreeExists, listIssuedLeaves } from "../store/tree.js";
 import { exists } from "../store/write.js";
 import { keyModeProblem } from "../store/key-mode.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
+import { days, humanDate, plural } from "../report/human.js";
 
 export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked";
 
@@ -344,8 +345,8 @@ function warningsFor(cas: TreeCas, leaves: readonly CheckEntry[], tree: TreePath
     if (entry.daysLeft <= within) {
       const when =
         entry.daysLeft < 0
-          ? `expired on ${entry.notAfter}`
-          : `expires on ${entry.notAfter} (${entry.daysLeft} days left, within ${within})`;
+          ? `expired on ${humanDate(entry.notAfter)}`
+          : `expires on ${humanDate(entry.notAfter)} (${days(entry.daysLeft ?? 0)} left, within ${within})`;
       warnings.push(
         `${entry.path}: the ${entry.role === "ca" ? "CA" : "intermediate CA"} ${when}: every leaf it signed stops verifying then; rotate it with \`mtls-certs renew --ca\``,
       );
@@ -355,14 +356,14 @@ function warningsFor(cas: TreeCas, leaves: readonly CheckEntry[], tree: TreePath
     ).length;
     if (outliving > 0)
       warnings.push(
-        `${outliving} certificate(s) have a notAfter later than ${entry.path}'s ${entry.notAfter}; they stop verifying on that date`,
+        `${plural(outliving, "certificate has", "certificates have")} a notAfter later than ${entry.path}'s ${humanDate(entry.notAfter)}; they stop verifying on that date`,
       );
   }
   if (cas.entries.some((e) => e.name === "previous")) {
     const old = leaves.filter((l) => l.signedBy === "previous-ca").length;
     warnings.push(
       old > 0
-        ? `CA rotation in progress: ${old} certificate(s) still signed by the previous CA (${tree.previousCaCert}); run \`mtls-certs renew\`, deploy them, then \`mtls-certs ca --finish-rotation\``
+        ? `CA rotation in progress: ${plural(old, "certificate")} still signed by the previous CA (${tree.previousCaCert}); run \`mtls-certs renew\`, deploy them, then \`mtls-certs ca --finish-rotation\``
         : `CA rotation in progress: every certificate is signed by the new CA; run \`mtls-certs ca --finish-rotation\` once they are deployed`,
     );
   }

@@ -12,6 +12,7 @@ import * as x509 from "../pki/x509.js";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError, errnoCode } from "../errors.js";
 import { parseCert, splitPemBlocks, type ParsedCert } from "../pki/cert-facts.js";
+import { days, humanDate } from "../report/human.js";
 
 export type VerifyPurpose = "server" | "client";
 
@@ -334,14 +335,14 @@ function checkDates(cert: ParsedCert, now: Date, isLeaf: boolean, add: AddProble
     add(
       "expired",
       cert,
-      `expired ${f.notAfter} (${Math.ceil((now.getTime() - Date.parse(f.notAfter)) / DAY_MS)} days ago)`,
+      `expired ${humanDate(f.notAfter)} (${days(Math.ceil((now.getTime() - Date.parse(f.notAfter)) / DAY_MS))} ago)`,
       renew,
     );
   if (f.validity === "not-yet-valid")
     add(
       "not-yet-valid",
       cert,
-      `not valid before ${f.notBefore}`,
+      `not valid before ${humanDate(f.notBefore)}`,
       "check the clock of this machine and of the one that issued it",
     );
 }
@@ -541,7 +542,7 @@ async function checkCrl(
     add(
       "crl-expired",
       leaf,
-      `${crlFile} expired ${crl.nextUpdate.toISOString()} (nextUpdate): peers checking CRLs refuse every cert`,
+      `${crlFile} expired ${humanDate(crl.nextUpdate)} (nextUpdate): peers checking CRLs refuse every cert`,
       "publish a fresh CRL: `mtls-certs crl`",
     );
   }

@@ -24,6 +24,7 @@ import {
   type LeafSource,
   type Listen,
 } from "./sources.js";
+import { humanDate } from "../report/human.js";
 
 export interface ProxyExportOptions extends ExportOptions {
   /** The named server whose cert the proxy serves: certs/mcp/servers/<name>/ (`mtls-certs server`). */
@@ -78,7 +79,7 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
   const crl = crlGap ? undefined : crlSource?.file;
   if (crl && crlSource?.nextUpdate && crlSource.nextUpdate < new Date()) {
     notes.push(
-      `${crl} expired at its nextUpdate ${crlSource.nextUpdate.toISOString()}: nginx and HAProxy refuse every client until it is refreshed (\`mtls-certs crl\`, then reload)`,
+      `${crl} expired at its nextUpdate ${humanDate(crlSource.nextUpdate)}: nginx and HAProxy refuse every client until it is refreshed (\`mtls-certs crl\`, then reload)`,
     );
   }
   const chain = intermediatesOf(leaf.caPem);

@@ -7,6 +7,7 @@ import * as x509 from "./x509.js";
 import { CLOCK_SKEW_MS } from "../defaults.js";
 import { signingAlgorithm, type KeyPair } from "./keys.js";
 import type { Profile, San, Subject } from "./profiles.js";
+import { humanDate } from "../report/human.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -50,7 +51,7 @@ export function validityFor(o: ValidityOptions & { days: number }, issuerNotAfte
 export function capWarning(certPath: string, v: Validity): string | undefined {
   if (!v.cappedAt || !v.requestedNotAfter || v.requestedNotAfter.getTime() - v.cappedAt.getTime() < DAY_MS)
     return undefined;
-  return `${certPath}: notAfter capped at the CA's notAfter ${v.cappedAt.toISOString()} (asked for ${v.requestedNotAfter.toISOString()}); a leaf never outlives its issuer: rotate the CA with \`mtls-certs renew --ca\` to issue longer`;
+  return `${certPath}: notAfter capped at the CA's notAfter ${humanDate(v.cappedAt)} (asked for ${humanDate(v.requestedNotAfter)}); a leaf never outlives its issuer: rotate the CA with \`mtls-certs renew --ca\` to issue longer`;
 }
 
 export function floorToSecond(d: Date): Date {

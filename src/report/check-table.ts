@@ -1,6 +1,7 @@
 import type { CertStatus, CheckReport } from "../commands/check.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
+import { humanDate, needAttention, plural } from "./human.js";
 
 /** `make certs-mcp-check`, as a table: one row per cert, its problems indented below it. */
 export function renderCheckTable(report: CheckReport, style: Style, cwd = process.cwd(), quiet = false): string {
@@ -21,7 +22,7 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
       pad(c.role, 9),
       pad(c.name, 24),
       pad(cn, 30),
-      pad(c.notAfter?.replace("T", " ").slice(0, 16) ?? "-", 18),
+      pad(humanDate(c.notAfter), 22),
       String(c.daysLeft ?? "-").padStart(6),
       "  ",
       colour[c.status](c.status),
@@ -33,12 +34,10 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
     return [row, ...constraints, ...problems].join("\n");
   });
   const header = style.bold(
-    [pad("ROLE", 9), pad("NAME", 24), pad("SUBJECT CN", 30), pad("NOT AFTER (UTC)", 18), "  DAYS", "  ", "STATUS"].join(
-      "",
-    ),
+    [pad("ROLE", 9), pad("NAME", 24), pad("SUBJECT CN", 30), pad("NOT AFTER", 22), "  DAYS", "  ", "STATUS"].join(""),
   );
   const bad = report.certificates.filter((c) => c.status !== "ok").length;
-  const footer = `${report.certificates.length} certificate(s) in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : `${bad} need attention`}`;
+  const footer = `${plural(report.certificates.length, "certificate")} in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}`;
   // The CA's own warnings come before any leaf: a dead CA takes every leaf with it.
   const warnings = report.warnings.map((w) => `${style.yellow("warning:")} ${w}`);
   return [...warnings, header, ...rows, footer].join("\n") + "\n";

@@ -2,6 +2,7 @@
 import type { InspectItem, InspectReport } from "../commands/inspect.js";
 import type { VerifyReport } from "../commands/verify.js";
 import type { Style } from "./terminal.js";
+import { days, humanDate } from "./human.js";
 
 export function renderInspect(report: InspectReport, style: Style): string {
   const head = `${style.bold(report.file)}: ${report.kind} (${report.format}, ${report.items.length} item${report.items.length === 1 ? "" : "s"})`;
@@ -12,18 +13,18 @@ function renderItem(item: InspectItem, index: number, style: Style): string {
   const rows: Array<[string, string]> = [];
   switch (item.type) {
     case "certificate": {
-      const days =
+      const left =
         item.validity === "expired"
-          ? style.red(`expired ${-item.daysLeft} days ago`)
+          ? style.red(`expired ${days(-item.daysLeft)} ago`)
           : item.validity === "not-yet-valid"
             ? style.yellow("not yet valid")
-            : style.green(`${item.daysLeft} days left`);
+            : style.green(`${days(item.daysLeft)} left`);
       const bc = item.basicConstraints;
       rows.push(
         ["subject", item.subject],
         ["issuer", item.issuer + (item.selfSigned ? style.dim(" (self-signed)") : "")],
         ["serial", item.serial],
-        ["valid", `${item.notBefore} to ${item.notAfter} (${days})`],
+        ["valid", `${humanDate(item.notBefore)} to ${humanDate(item.notAfter)} (${left})`],
         ["key", item.key],
         ["signature", item.signatureAlgorithm],
         ["SANs", item.sans.join(", ") || "-"],

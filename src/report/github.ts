@@ -5,6 +5,7 @@
  */
 import { entryFails, type CheckEntry, type CheckReport } from "../commands/check.js";
 import { shortPath } from "./issue-report.js";
+import { days, humanDate, needAttention, plural } from "./human.js";
 
 /** Errors for what fails the job, warnings for the rest; a closing notice with the counts. */
 export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boolean, cwd = process.cwd()): string {
@@ -20,7 +21,7 @@ export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boo
   }
   const bad = report.certificates.filter((c) => c.status !== "ok").length;
   lines.push(
-    `::notice title=${property("mtls-certs")}::${data(`${report.certificates.length} certificate(s) checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : `${bad} need attention`}`)}`,
+    `::notice title=${property("mtls-certs")}::${data(`${plural(report.certificates.length, "certificate")} checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}`)}`,
   );
   return lines.join("\n") + "\n";
 }
@@ -31,10 +32,10 @@ export function describeEntry(c: CheckEntry): string {
     c.notAfter === null || c.daysLeft === null
       ? undefined
       : c.daysLeft < 0
-        ? `expired on ${c.notAfter} (${-c.daysLeft} days ago)`
+        ? `expired on ${humanDate(c.notAfter)} (${days(-c.daysLeft)} ago)`
         : c.status === "not-yet-valid"
-          ? `not valid before ${c.notBefore}`
-          : `expires on ${c.notAfter} (${c.daysLeft} days left)`;
+          ? `not valid before ${humanDate(c.notBefore)}`
+          : `expires on ${humanDate(c.notAfter)} (${days(c.daysLeft)} left)`;
   return [`${c.role} ${c.name}: ${c.status}`, when, ...c.problems].filter(Boolean).join("; ");
 }
 

@@ -1,15 +1,38 @@
-import { relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { CertResult, IssueReport } from "../store/tree.js";
 import type { Style } from "./terminal.js";
+import { humanDate } from "./human.js";
 
 /** One line per certificate, then `N created, M kept`. Paths relative to `cwd` when inside it. */
 export function renderIssueReport(report: IssueReport, style: Style, cwd = process.cwd()): string {
   const lines = report.certificates.map((c) => {
     const action = c.action === "kept" ? style.dim(pad(c.action, 8)) : style.green(pad(c.action, 8));
-    return `${action}${pad(c.role, 9)}${pad(c.name, 24)}${shortPath(c.cert, cwd)}  ${style.dim(`until ${c.notAfter.slice(0, 10)}`)}`;
+    return `${action}${pad(c.role, 9)}${pad(c.name, 24)}${shortPath(c.cert, cwd)}  ${style.dim(`until ${humanDate(c.notAfter)}`)}`;
   });
   lines.push(summary(report.certificates));
   return lines.join("\n") + "\n";
+}
+
+/**
+ * What to do next, after something was created: where the files are, how the gateway and a plugin
+ * get their settings (`export env`), and `check` for CI. Commands name the tree when it is not
+ * the default one.
+ */
+export function renderNextSteps(report: IssueReport, defaultRoot: string, cwd = process.cwd()): string {
+  if (!report.certificates.some((c) => c.action !== "kept")) return "";
+  const out = resolve(report.root) === resolve(defaultRoot) ? "" : ` --out ${shortPath(report.root, cwd)}`;
+  const first = (role: string) => report.certificates.find((c) => c.role === role);
+  const lines = [`  files    ${shortPath(report.root, cwd)}/`];
+  if (first("gateway")) lines.push(`  gateway  mtls-certs export env --gateway${out}`);
+  const plugin = first("plugin");
+  if (plugin) lines.push(`  plugin   mtls-certs export env --plugin ${plugin.name}${out}`);
+  const server = first("server");
+  if (server) lines.push(`  proxy    mtls-certs export nginx --server ${server.name}${out} -o mtls.conf`);
+  const client = first("client");
+  if (client) lines.push(`  client   curl --cert ${shortPath(join(dirname(client.cert), "client.pem"), cwd)} …`);
+  if (report.certificates.every((c) => c.role === "https")) return "";
+  lines.push(`  CI       mtls-certs check --within 30${out}`);
+  return `next:\n${lines.join("\n")}\n`;
 }
 
 export function summary(certs: readonly CertResult[]): string {

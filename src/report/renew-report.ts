@@ -2,6 +2,7 @@ import type { RenewReport } from "../commands/renew/index.js";
 import { describeEntry } from "./github.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
+import { humanDate, needAttention } from "./human.js";
 
 /** One line per renewed, kept and failed leaf; with `diff`, what changed under each renewed one. */
 export function renderRenewReport(report: RenewReport, style: Style, diff: boolean, cwd = process.cwd()): string {
@@ -10,20 +11,20 @@ export function renderRenewReport(report: RenewReport, style: Style, diff: boole
     const { previous, current } = report.ca;
     lines.push(
       report.ca.action === "rotated"
-        ? `${style.green(pad("rotated", 12))}${pad("ca", 9)}new CA serial ${current?.serial} until ${current?.notAfter.slice(0, 10)}; previous CA (serial ${previous.serial}) kept in ${shortPath(previous.cert, cwd)}; ${report.ca.copies} ca.crt copies hold both`
+        ? `${style.green(pad("rotated", 12))}${pad("ca", 9)}new CA serial ${current?.serial} until ${humanDate(current?.notAfter)}; previous CA (serial ${previous.serial}) kept in ${shortPath(previous.cert, cwd)}; ${report.ca.copies} ca.crt copies hold both`
         : `${style.yellow(pad("would rotate", 12))}${pad("ca", 9)}a new CA; the previous one (serial ${previous.serial}) stays trusted in ${report.ca.copies} ca.crt copies`,
     );
   }
   for (const r of report.renewed) {
     const verb = r.action === "renewed" ? style.green(pad("renewed", 12)) : style.yellow(pad("would renew", 12));
     lines.push(
-      `${verb}${pad(r.role, 9)}${pad(r.name, 24)}${shortPath(r.cert, cwd)}  ${style.dim(`until ${r.after.notAfter.slice(0, 10)}; ${r.keyReused ? "same key" : "new key"}; ${r.reasons.join("; ")}`)}`,
+      `${verb}${pad(r.role, 9)}${pad(r.name, 24)}${shortPath(r.cert, cwd)}  ${style.dim(`until ${humanDate(r.after.notAfter)}; ${r.keyReused ? "same key" : "new key"}; ${r.reasons.join("; ")}`)}`,
     );
     if (diff) for (const change of r.changes) lines.push(`      ${style.dim("-")} ${change}`);
   }
   for (const k of report.kept)
     lines.push(
-      `${style.dim(pad("kept", 12))}${pad(k.role, 9)}${pad(k.name, 24)}${shortPath(k.path, cwd)}  ${style.dim(`until ${k.notAfter?.slice(0, 10) ?? "-"}`)}`,
+      `${style.dim(pad(report.dryRun ? "would keep" : "kept", 12))}${pad(k.role, 9)}${pad(k.name, 24)}${shortPath(k.path, cwd)}  ${style.dim(`until ${humanDate(k.notAfter)}`)}`,
     );
   for (const f of report.failed)
     lines.push(
@@ -33,7 +34,7 @@ export function renderRenewReport(report: RenewReport, style: Style, diff: boole
   const verb = report.dryRun ? "would be renewed" : "renewed";
   const backup = report.backup ? `; previous files in ${shortPath(report.backup, cwd)}` : "";
   lines.push(
-    `${report.renewed.length} ${verb}, ${report.kept.length} kept, ${report.failed.length} failed${backup}; ${report.attention.length === 0 ? "all fine" : `${report.attention.length} need attention`}`,
+    `${report.renewed.length} ${verb}, ${report.kept.length} ${report.dryRun ? "would be kept" : "kept"}, ${report.failed.length} failed${backup}; ${report.attention.length === 0 ? "all fine" : needAttention(report.attention.length)}`,
   );
   return lines.join("\n") + "\n";
 }

@@ -9,6 +9,7 @@ import { importPrivateKey } from "../pki/keys.js";
 import type { Issuer } from "../pki/issue.js";
 import { readText } from "./write.js";
 import type { TreePaths } from "./paths.js";
+import { humanDate } from "../report/human.js";
 
 export interface LoadedCa extends Issuer {
   /** The PEM that goes into every ca.crt copy: the CA, a chain, or a rotation bundle. */
@@ -126,7 +127,7 @@ export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase
 }
 
 export function assertCaValid(cert: x509.X509Certificate, file: string, now: Date): void {
-  const dates = `valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`;
+  const dates = `valid ${humanDate(cert.notBefore)} to ${humanDate(cert.notAfter)}`;
   if (now > cert.notAfter)
     throw new MtlsError(
       "E_CA_EXPIRED",

@@ -4,13 +4,13 @@
  * the run needs are generated at once (the CA's first), and each leaf is signed as soon as its
  * key and the CA are ready. Existing files are kept byte for byte.
  */
-import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "node:crypto";
+import { X509Certificate as NodeCert, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import type * as x509 from "../pki/x509.js";
 import { DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
-import { encryptPrivateKeyPem, generateKey, type KeyPair, type KeyType } from "../pki/keys.js";
+import { encryptPrivateKeyPem, generateKey, type KeyPair, type KeyType, keyTypeOf } from "../pki/keys.js";
 import { capWarning, signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
 import { createLimiter } from "../pki/limiter.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
@@ -49,6 +49,7 @@ import {
   removeLeftoverTempsBelow,
   writeFileAtomically,
 } from "./write.js";
+import { plural } from "../report/human.js";
 
 /** Options every command that writes the tree takes; the names match the CLI flags. */
 export interface TreeOptions {
@@ -259,7 +260,7 @@ async function caState(tree: TreePaths): Promise<"present" | "create"> {
   if (signed > 0) {
     throw new MtlsError(
       "E_CA_MISSING",
-      `${tree.caCert}: missing, but ${signed} certificate(s) in ${tree.root} were signed by a CA`,
+      `${tree.caCert}: missing, but ${plural(signed, "certificate")} in ${tree.root} ${signed === 1 ? "was" : "were"} signed by a CA`,
       "restore ca/ from a backup; a new CA would not verify them (or remove the tree to start over)",
     );
   }
@@ -282,6 +283,14 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
     const states = await Promise.all(requests.map((r) => leafState(r.files)));
     const existingCa = needCa ? undefined : await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
     const hasIntermediate = !needCa && (await exists(tree.intermediateCert));
+    // An ECDSA tree getting an RSA leaf by default is legal but rarely meant: say what was picked and why.
+    if (o.keyType === undefined && existingCa && states.includes("create")) {
+      const caKeyType = keyTypeOf(createPublicKey(existingCa.cert.toString("pem")));
+      if (caKeyType?.startsWith("ecdsa"))
+        warnings.push(
+          `new keys are ${keyType}, the default (no --key-type given), while the CA's key is ${caKeyType}; pass --key-type ${caKeyType} for keys like the CA's`,
+        );
+    }
     if (o.intermediate && !needCa && !hasIntermediate) {
       throw new MtlsError(
         "E_USAGE",

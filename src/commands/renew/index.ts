@@ -26,6 +26,7 @@ import { planFor, readDetails, readLeaf, readOptionalCert, selectLeaves, signerC
 import { failure, planned } from "./report.js";
 import { rotateCa } from "./rotation.js";
 import type { CaRotation, FailedCert, LeafPlan, RenewOptions, RenewReport, RenewedCert, Signer } from "./types.js";
+import { plural } from "../../report/human.js";
 
 export { renewNeedsAttention, spkiPin } from "./report.js";
 export { finishCaRotation, type FinishRotationOptions, type FinishRotationReport } from "./rotation.js";
@@ -91,7 +92,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         ? undefined
         : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.keyPassphrase })));
       const limit = createLimiter(o.jobs);
-      o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plans.length} certificate(s)`);
+      o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plural(plans.length, "certificate")}`);
       await Promise.all(
         plans.map(async (plan) => {
           try {

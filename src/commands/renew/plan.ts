@@ -10,6 +10,7 @@ import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js"
 import { exists, readText } from "../../store/write.js";
 import { missingSans, sansOf } from "../check.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
+import { days, humanDate } from "../../report/human.js";
 
 const DAY_MS = 86_400_000;
 /** Extensions the pipeline makes from the profile and key; any other one on the old cert is kept. */
@@ -129,9 +130,9 @@ export function planFor(
   const reasons: string[] = [];
   const notAfter = new Date(old.node.validTo);
   const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
-  if (now > notAfter) reasons.push(`expired on ${notAfter.toISOString()}`);
+  if (now > notAfter) reasons.push(`expired on ${humanDate(notAfter)}`);
   else if (notAfter.getTime() - now.getTime() <= within * DAY_MS)
-    reasons.push(`expires on ${notAfter.toISOString()} (${daysLeft} days left, within ${within})`);
+    reasons.push(`expires on ${humanDate(notAfter)} (${days(daysLeft)} left, within ${within})`);
   if (rotatingDry && old.signedBy !== "self") reasons.push("the CA is rotated");
   else if (old.signedBy === "previous-ca") reasons.push("signed by the previous CA");
   const addSans = files.role === "plugin" ? missingSans(sansOf(old.node), wantedSans.get(files.name) ?? []) : [];

@@ -15,6 +15,7 @@ import { BackupFolder } from "./backup.js";
 import { writeCaCopies } from "./execute.js";
 import { PIPELINE_EXTENSIONS } from "./plan.js";
 import type { CaRotation, RenewOptions } from "./types.js";
+import { plural } from "../../report/human.js";
 
 /**
  * `renew --ca`: a new CA key and cert with the same subject and extensions (nameConstraints
@@ -160,7 +161,7 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
     if (orphaned.length > 0 && !o.force) {
       throw new MtlsError(
         "E_ROTATION_PENDING",
-        `${orphaned.length} certificate(s) are still signed by the previous CA and would stop verifying: ${orphaned.join(", ")}`,
+        `${plural(orphaned.length, "certificate is", "certificates are")} still signed by the previous CA and would stop verifying: ${orphaned.join(", ")}`,
         "run `mtls-certs renew` (it re-issues them under the new CA), deploy them, then finish the rotation",
       );
     }
