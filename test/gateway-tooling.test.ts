@@ -7,7 +7,17 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { cli, leafEnd, openssl, pythonStrictClient, tempDir, writeFile, type Run } from "./helpers.js";
+import {
+  cli,
+  leafEnd,
+  mtlsHandshake,
+  openssl,
+  pythonStrictClient,
+  read,
+  tempDir,
+  writeFile,
+  type Run,
+} from "./helpers.js";
 
 const FAST = ["--key-type", "ecdsa-p256", "-q"];
 
@@ -113,5 +123,82 @@ describe("all --config mcp-stack.yaml, deployment.type compose", () => {
     assert.equal(dialed.code, 0, dialed.stderr);
     const wrong = await gatewayDials(tree, "DenyListPlugin", "opapluginfilter");
     assert.notEqual(wrong.code, 0, "another plugin's host is refused");
+  });
+});
+
+describe("ca --intermediate: every file a peer presents carries leaf + intermediate (§5)", () => {
+  let tree: string;
+  const root = () => read(join(tree, "ca/ca.crt"));
+  const firstCert = (pem: string) => `${pem.split("-----END CERTIFICATE-----")[0]}-----END CERTIFICATE-----\n`;
+  before(() => {
+    const dir = tempDir();
+    tree = join(dir, "certs/mcp");
+    writeFile(join(dir, "plugins/external/config.yaml"), "plugins:\n  - name: DenyListPlugin\n    kind: external\n");
+    for (const args of [["ca", "--intermediate"], ["all"], ["client", "alice"]]) {
+      const r = cli([...args, ...FAST], dir);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    }
+  });
+
+  it("server.crt, client.crt and client.pem hold the leaf first, then the intermediate", () => {
+    const intermediate = read(join(tree, "ca/intermediate.crt"));
+    for (const file of ["plugins/DenyListPlugin/server.crt", "gateway/client.crt", "clients/alice/client.pem"]) {
+      const text = read(join(tree, file));
+      assert.equal(text.match(/BEGIN CERTIFICATE/g)?.length, 2, file);
+      assert.ok(text.includes(intermediate), `${file} carries the intermediate`);
+      assert.match(openssl(["x509", "-in", join(tree, file), "-noout", "-issuer"]).stdout, /Intermediate/);
+    }
+  });
+
+  it("node:tls: server and client each trust only the root, and the handshake succeeds both ways", async () => {
+    const server = leafEnd(join(tree, "plugins/DenyListPlugin"), "server");
+    const client = leafEnd(join(tree, "gateway"), "client");
+    const ok = await mtlsHandshake(
+      { ...server, ca: root() },
+      { ...client, ca: root() },
+      { servername: "mcp-plugin-DenyListPlugin" },
+    );
+    assert.ok(ok.ok, ok.error);
+    assert.equal(ok.peerCn, "mcp-gateway-client");
+    // The same with leaf-only files fails: the intermediate in the file is what makes it work.
+    const bare = await mtlsHandshake(
+      { ...server, cert: firstCert(server.cert), ca: root() },
+      { ...client, ca: root() },
+      { servername: "mcp-plugin-DenyListPlugin" },
+    );
+    assert.equal(bare.ok, false);
+  });
+
+  it("Python 3.13 strict client (root only, hostname checked) against a server that trusts only the root", async () => {
+    const server = leafEnd(join(tree, "plugins/DenyListPlugin"), "server");
+    const r = await pythonStrictClient(
+      { ...server, ca: root() },
+      {
+        certfile: join(tree, "gateway/client.crt"),
+        keyfile: join(tree, "gateway/client.key"),
+        cafile: join(tree, "ca/ca.crt"),
+      },
+      "denylistplugin",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "hello");
+  });
+
+  it("check, renew, inspect and export k8s still read these files (the first cert is the leaf)", () => {
+    const dir = join(tree, "..", "..");
+    const check = cli(["check", "--out", tree, "--json"], dir);
+    assert.equal(check.code, 0, check.stdout);
+    const renewed = cli(["renew", "gateway", "--force", "--out", tree, "-q"], dir);
+    assert.equal(renewed.code, 0, renewed.stderr + renewed.stdout);
+    assert.equal(
+      read(join(tree, "gateway/client.crt")).match(/BEGIN CERTIFICATE/g)?.length,
+      2,
+      "renewed: still a chain",
+    );
+    const inspect = cli(["inspect", join(tree, "gateway/client.crt")], dir);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.match(inspect.stdout, /CN=mcp-gateway-client/);
+    const k8s = cli(["export", "k8s", "--tree", tree, "--out", join(dir, "k8s.yaml")], dir);
+    assert.equal(k8s.code, 0, k8s.stderr);
   });
 });

@@ -450,9 +450,10 @@ export async function writeLeaf(
     true,
     request.keyGroup,
   );
-  await writeFileAtomically(files.cert, toPem(cert) + servedChain(request.profile, ca), { mode: CERT_MODE, replace });
+  const chain = servedChain(ca);
+  await writeFileAtomically(files.cert, toPem(cert) + chain, { mode: CERT_MODE, replace });
   if (files.combined)
-    await writeFileAtomically(files.combined, toPem(cert) + keyPem, {
+    await writeFileAtomically(files.combined, toPem(cert) + chain + keyPem, {
       mode: request.keyMode ?? KEY_MODE,
       group: request.keyGroup,
       replace: true,
@@ -461,13 +462,15 @@ export async function writeLeaf(
 }
 
 /**
- * What follows the leaf in its cert file. The gateway serves certs/cert.pem itself to browsers and
- * curl that trust only the root, so under an intermediate the file is leaf + intermediate (as
- * uvicorn's ssl_certfile takes it). mTLS leaves stay one cert: their peers get the chain in ca.crt.
+ * What follows the leaf in every file a server or client presents (server.crt, client.crt,
+ * client.pem, certs/cert.pem). Under an intermediate it is the intermediate: the gateway's deploy
+ * tooling trusts only ca/ca.crt (the root), browsers and curl likewise, so the peer must be sent
+ * the intermediate to build the path (what Python's load_cert_chain and uvicorn's ssl_certfile
+ * send: the whole file). The leaf stays first, so every reader of "the cert" still finds it.
  */
-function servedChain(profile: Profile, ca: LoadedCa | undefined): string {
+function servedChain(ca: LoadedCa | undefined): string {
   const signedByIntermediate = ca !== undefined && ca.cert.subject !== ca.cert.issuer;
-  return profile.role === "https" && signedByIntermediate ? toPem(ca.cert) : "";
+  return signedByIntermediate ? toPem(ca.cert) : "";
 }
 
 async function writeKey(
