@@ -5,9 +5,12 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { issueGateway } from "../src/commands/gateway.js";
 import {
+  BIN,
   cli,
   leafEnd,
   mtlsHandshake,
@@ -200,5 +203,118 @@ describe("ca --intermediate: every file a peer presents carries leaf + intermedi
     assert.match(inspect.stdout, /CN=mcp-gateway-client/);
     const k8s = cli(["export", "k8s", "--tree", tree, "--out", join(dir, "k8s.yaml")], dir);
     assert.equal(k8s.code, 0, k8s.stderr);
+  });
+});
+
+describe("export makefile: make certs-mcp-* runs mtls-certs (§1)", () => {
+  const hasMake = spawnSync("make", ["--version"]).status === 0;
+  let dir: string;
+  /** This repo's bin, adding EC keys for the issuing commands (RSA 4096 would cost the shared CPU). */
+  let wrapper: string;
+  const make = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync("make", ["--no-print-directory", ...args], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, MCP_CERT_DAYS: "", MCP_PLUGIN_CONFIG: "", NO_COLOR: "1", MTLS_CERTS: wrapper, ...env },
+    });
+  const days = (file: string) => {
+    const out = openssl(["x509", "-in", file, "-noout", "-startdate", "-enddate"]).stdout;
+    const at = (f: string) => Date.parse(new RegExp(`${f}=(.+)`).exec(out)?.[1] ?? "");
+    return Math.round((at("notAfter") - at("notBefore")) / 86_400_000);
+  };
+
+  before(() => {
+    if (!hasMake) return;
+    dir = tempDir();
+    wrapper = writeFile(
+      join(dir, "bin/mtls-certs-ec"),
+      `#!/bin/sh\ncmd=$1; shift\ncase $cmd in ca|gateway|plugin|all) exec "${process.execPath}" "${BIN}" "$cmd" "$@" --key-type ecdsa-p256 -q ;;\n*) exec "${process.execPath}" "${BIN}" "$cmd" "$@" ;;\nesac\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    const r = cli(["export", "makefile", "-o", "mcp-certs.mk"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    writeFile(join(dir, "Makefile"), "# the gateway's Makefile\ninclude mcp-certs.mk\n");
+    writeFile(
+      join(dir, "plugins/external/config.yaml"),
+      "plugins:\n  - name: DenyListPlugin\n    kind: external\n  - name: OPAPluginFilter\n    kind: external\n",
+    );
+  });
+
+  it("the tooling's exact command lines make a tree that openssl verify -x509_strict accepts", {
+    skip: !hasMake,
+  }, () => {
+    for (const line of [
+      "certs-mcp-ca MCP_CERT_DAYS=825",
+      "certs-mcp-gateway MCP_CERT_DAYS=825",
+      "certs-mcp-plugin PLUGIN_NAME=DenyListPlugin MCP_CERT_DAYS=825",
+      "certs-mcp-all",
+      "certs-mcp-check",
+    ]) {
+      const r = make(line.split(" "));
+      assert.equal(r.status, 0, `make ${line}: ${r.stdout}${r.stderr}`);
+    }
+    const tree = join(dir, "certs/mcp");
+    for (const [file, purpose] of [
+      ["gateway/client.crt", "sslclient"],
+      ["plugins/DenyListPlugin/server.crt", "sslserver"],
+      ["plugins/OPAPluginFilter/server.crt", "sslserver"],
+    ] as const) {
+      const v = openssl([
+        "verify",
+        "-x509_strict",
+        "-purpose",
+        purpose,
+        "-CAfile",
+        join(tree, "ca/ca.crt"),
+        join(tree, file),
+      ]);
+      assert.equal(v.code, 0, `${file}: ${v.stderr}`);
+      assert.equal(days(join(tree, file)), 825, file);
+    }
+  });
+
+  it("MCP_CERT_DAYS is for leaves only; certs-mcp-check fails on an expired tree; PLUGIN_NAME is required", {
+    skip: !hasMake,
+  }, async () => {
+    const other = join(dir, "short");
+    const ca = make(["certs-mcp-ca", "MCP_CERT_DAYS=10", `MCP_CERTS_DIR=${other}`]);
+    assert.equal(ca.status, 0, ca.stderr);
+    assert.notEqual(days(join(other, "ca/ca.crt")), 10, "the CA does not take the leaves' days");
+    assert.equal(make(["certs-mcp-gateway", "MCP_CERT_DAYS=10", `MCP_CERTS_DIR=${other}`]).status, 0);
+    assert.equal(days(join(other, "gateway/client.crt")), 10);
+    const healthy = make(["certs-mcp-check", `MCP_CERTS_DIR=${other}`]);
+    assert.equal(healthy.status, 0, healthy.stdout + healthy.stderr);
+    // An expired tree: the library API issues with explicit past dates (no waiting).
+    const expired = join(dir, "expired");
+    const day = 86_400_000;
+    await issueGateway({
+      out: expired,
+      keyType: "ecdsa-p256",
+      now: new Date(Date.now() - 400 * day),
+      notBefore: new Date(Date.now() - 300 * day),
+      notAfter: new Date(Date.now() - 2 * day),
+    });
+    const failed = make(["certs-mcp-check", `MCP_CERTS_DIR=${expired}`]);
+    assert.equal(failed.status, 2, "make reports the recipe's exit 1 as 2");
+    assert.match(failed.stdout + failed.stderr, /expired/);
+    const noName = make(["certs-mcp-plugin"]);
+    assert.notEqual(noName.status, 0);
+    assert.match(noName.stderr, /PLUGIN_NAME is required/);
+  });
+
+  it("MTLS_CERTS defaults to node_modules/.bin/mtls-certs, else one on PATH, else npx", { skip: !hasMake }, () => {
+    const printed = (env: NodeJS.ProcessEnv) =>
+      spawnSync("make", ["-n", "--no-print-directory", "certs-mcp-check"], { cwd: dir, encoding: "utf8", env }).stdout;
+    const base = { PATH: "/usr/bin:/bin", MCP_PLUGIN_CONFIG: "" };
+    assert.match(printed(base), /^npx --yes mtls-certs check/m);
+    assert.match(printed({ ...base, PATH: `${join(dir, "onpath")}:/usr/bin:/bin` }), /^npx --yes mtls-certs check/m);
+    writeFile(join(dir, "onpath/mtls-certs"), "#!/bin/sh\n");
+    chmodSync(join(dir, "onpath/mtls-certs"), 0o755);
+    assert.match(printed({ ...base, PATH: `${join(dir, "onpath")}:/usr/bin:/bin` }), /onpath\/mtls-certs check/);
+    writeFile(join(dir, "node_modules/.bin/mtls-certs"), "#!/bin/sh\n");
+    assert.match(
+      printed({ ...base, PATH: `${join(dir, "onpath")}:/usr/bin:/bin` }),
+      /^node_modules\/\.bin\/mtls-certs check/m,
+    );
   });
 });

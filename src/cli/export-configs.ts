@@ -370,9 +370,29 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
 }
 
 /** Every config kind, in the order `export --help` lists them. */
+/** `export makefile`: the gateway Makefile's certs-mcp-* targets; `--out` is the tree they write. */
+function registerMakefileExport(parent: Command, { io, action }: CommandContext): void {
+  const command = exportCommand(
+    parent,
+    io,
+    "makefile",
+    "the gateway Makefile's certs-mcp-ca/-gateway/-plugin/-all/-check targets, running mtls-certs (include it, or replace the old targets)",
+    "write the fragment to this file instead of stdout (e.g. mcp-certs.mk)",
+  );
+  withExamples(command, "mtls-certs export makefile -o mcp-certs.mk && echo 'include mcp-certs.mk' >> Makefile");
+  command.action(
+    action(async (flags: ExportFlags) => {
+      const { exportMakefile } = await import("../export/makefile.js");
+      const target = exportTarget(flags, command, io);
+      return deliver(exportMakefile({ tree: target.tree }), flags, target, io);
+    }),
+  );
+}
+
 export const CONFIG_EXPORTS: readonly ExportFormat[] = [
   registerProxyExports,
   registerClusterExports,
   registerGatewayApiExport,
   registerSettingsExports,
+  registerMakefileExport,
 ];

@@ -19,6 +19,7 @@ import {
   parseUpstream,
   pathShower,
   requireLeaf,
+  servedChainPem,
   type ExportOptions,
   type ExportResult,
   type LeafSource,
@@ -96,7 +97,7 @@ async function presentedCert(p: ProxyInputs): Promise<{ file: string; written: s
   const file = join(p.leaf.files.dir, FULL_CHAIN);
   return {
     file,
-    written: await writeIfChanged(p.lock, file, p.leaf.certPem.trimEnd() + "\n" + p.chain.join(""), CERT_MODE),
+    written: await writeIfChanged(p.lock, file, servedChainPem(p.leaf), CERT_MODE),
   };
 }
 
@@ -143,7 +144,7 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
   const token = (path: string) => configToken(p.show(path), "'");
   const key = await keyInTheClear(p.leaf.keyPem, p.leaf.files.key, o.keyPassphrase, "HAProxy");
   const bundle = join(p.leaf.files.dir, HAPROXY_BUNDLE);
-  const bundlePem = p.leaf.certPem.trimEnd() + "\n" + p.chain.join("") + key.trimEnd() + "\n";
+  const bundlePem = servedChainPem(p.leaf).trimEnd() + "\n" + key.trimEnd() + "\n";
   const written = await writeIfChanged(p.lock, bundle, bundlePem, KEY_MODE);
   const name = o.server.toLowerCase().replace(/[^a-z0-9_.-]/g, "_");
   const text = renderTemplate("haproxy.cfg", {

@@ -96,7 +96,8 @@ export function intermediatesOf(caPem: string): string[] {
  * since clients that trust only the root need them to build the chain.
  */
 export function servedChainPem(leaf: LeafSource): string {
-  const chain = intermediatesOf(leaf.caPem);
+  // A leaf made under an intermediate carries it already (tree.ts servedChain): not twice.
+  const chain = intermediatesOf(leaf.caPem).filter((pem) => !leaf.certPem.includes(pem.trim()));
   return chain.length === 0 ? leaf.certPem : leaf.certPem.trimEnd() + "\n" + chain.join("");
 }
 

@@ -1,0 +1,26 @@
+/**
+ * `export makefile`: the gateway Makefile's certs-mcp-* targets (ca, gateway, plugin, all,
+ * check) as a fragment that runs mtls-certs, from templates/mcp-certs.mk. The deploy tooling
+ * and CI keep calling `make certs-mcp-*` with the same variables.
+ */
+import { DEFAULT_OUT } from "../defaults.js";
+import { MtlsError } from "../errors.js";
+import { renderTemplate } from "./render.js";
+import type { ExportResult } from "./sources.js";
+
+export interface MakefileExportOptions {
+  /** The tree the targets write (`--out`), the fragment's MCP_CERTS_DIR default. Default certs/mcp. */
+  tree?: string;
+}
+
+export function exportMakefile(o: MakefileExportOptions = {}): ExportResult {
+  const dir = o.tree ?? DEFAULT_OUT;
+  // The value lands in a make assignment: no whitespace, `$`, `#` or quotes that make or sh would read.
+  if (!/^[A-Za-z0-9._/+-]+$/.test(dir))
+    throw new MtlsError(
+      "E_USAGE",
+      `--out: ${JSON.stringify(dir)} cannot be a make variable's value`,
+      "use a path of letters, digits and . _ / + -",
+    );
+  return { text: renderTemplate("mcp-certs.mk", { certs_dir: dir }), notes: [], written: [], secret: false };
+}
