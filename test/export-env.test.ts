@@ -175,3 +175,36 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
     assert.equal(hs.stdout.trim(), "hello");
   });
 });
+
+describe("export env --plugin: everything the plugin runtime needs (issue 14 §6)", () => {
+  it("PLUGINS_TRANSPORT=http, and PLUGINS_SERVER_HOST/PORT from the plugin's mcp.url", () => {
+    const dir = tempDir();
+    const tree = join(dir, "certs/mcp");
+    assert.equal(cli(["plugin", "Remote", "--out", tree, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    assert.equal(cli(["plugin", "Local", "--out", tree, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    writeFile(
+      join(dir, "plugins/external/config.yaml"),
+      "plugins:\n  - name: Remote\n    kind: external\n    mcp:\n      url: https://remote:8443/mcp\n" +
+        "  - name: Local\n    kind: external\n    mcp:\n      url: https://localhost:9001/mcp\n",
+    );
+    const vars = (plugin: string) =>
+      JSON.parse(cli(["export", "env", "--out", tree, "--plugin", plugin, "--format", "json"], dir).stdout) as Record<
+        string,
+        string
+      >;
+    const remote = vars("Remote");
+    assert.equal(remote.PLUGINS_TRANSPORT, "http");
+    assert.equal(remote.PLUGINS_SERVER_HOST, "0.0.0.0", "the gateway dials remote; the plugin listens everywhere");
+    assert.equal(remote.PLUGINS_SERVER_PORT, "8443");
+    const local = vars("Local");
+    assert.equal(local.PLUGINS_SERVER_HOST, "localhost");
+    assert.equal(local.PLUGINS_SERVER_PORT, "9001");
+    // Without a URL in the config: the transport, and the runtime's own host/port defaults.
+    const bare = JSON.parse(
+      cli(["export", "env", "--out", tree, "--plugin", "Remote", "--format", "json", "--config", "none.yaml"], dir)
+        .stdout,
+    ) as Record<string, string>;
+    assert.equal(bare.PLUGINS_TRANSPORT, "http");
+    assert.equal(bare.PLUGINS_SERVER_PORT, undefined);
+  });
+});

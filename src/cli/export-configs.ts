@@ -7,6 +7,8 @@ import { type Command, Option } from "commander";
 import { EXIT, MtlsError } from "../errors.js";
 import type { ExportResult } from "../export/sources.js";
 import {
+  configOption,
+  configPath,
   type CommandContext,
   deprecatedAlias,
   documented,
@@ -322,7 +324,8 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
   )
     .option("--plugin <name>", "the plugin server's variables")
     .option("--gateway", "the gateway's client variables")
-    .option("--format <format>", "dotenv, shell, compose or json", "dotenv");
+    .option("--format <format>", "dotenv, shell, compose or json", "dotenv")
+    .addOption(configOption());
   withExamples(
     env,
     "mtls-certs export env --gateway >> .env",
@@ -330,18 +333,24 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
     'eval "$(mtls-certs export env --gateway --format shell)"',
   );
   env.action(
-    action(async (flags: ExportFlags & { prefix?: string; plugin?: string; gateway?: boolean; format: string }) => {
-      const { exportEnv, parseEnvFormat } = await import("../export/env.js");
-      const target = exportTarget(flags, env, io);
-      const o = {
-        tree: target.tree,
-        prefix: flags.prefix,
-        plugin: flags.plugin,
-        gateway: flags.gateway,
-        format: parseEnvFormat(flags.format),
-      };
-      return deliver(await exportEnv(o), flags, target, io);
-    }),
+    action(
+      async (
+        flags: ExportFlags & { prefix?: string; plugin?: string; gateway?: boolean; format: string; config?: string },
+      ) => {
+        const { exportEnv, parseEnvFormat } = await import("../export/env.js");
+        const target = exportTarget(flags, env, io);
+        const o = {
+          tree: target.tree,
+          prefix: flags.prefix,
+          plugin: flags.plugin,
+          gateway: flags.gateway,
+          format: parseEnvFormat(flags.format),
+          // The plugin's mcp.url gives PLUGINS_SERVER_HOST/PORT.
+          config: configPath(flags.config, io),
+        };
+        return deliver(await exportEnv(o), flags, target, io);
+      },
+    ),
   );
 
   const pluginTls = configExport(

@@ -18,6 +18,20 @@ export interface EnvExportOptions extends ExportOptions {
   gateway?: boolean;
   /** Default dotenv. */
   format?: EnvFormat;
+  /** The plugin config whose `mcp.url` for `plugin` gives the port to listen on. */
+  config?: string;
+}
+
+/**
+ * Where a plugin server listens, from the URL the gateway dials: its port (the scheme's default
+ * when absent); the same loopback host, else every address (a Service or container name is what
+ * the gateway dials, not an address the plugin can bind).
+ */
+export function listenFromUrl(url: string): { host: string; port: string } {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  const loopback = host === "localhost" || host === "::1" || host.startsWith("127.");
+  return { host: loopback ? host : "0.0.0.0", port: parsed.port || (parsed.protocol === "https:" ? "443" : "80") };
 }
 
 export function parseEnvFormat(value: string, option = "--format"): EnvFormat {
@@ -48,6 +62,13 @@ async function collectVariables(o: EnvExportOptions): Promise<Variables> {
   let caFile: string | undefined;
   if (o.plugin !== undefined) {
     const plugin = await requireLeaf(tree, "plugin", o.plugin, "--plugin");
+    // Without PLUGINS_TRANSPORT=http the runtime picks stdio whenever stdin is not a terminal.
+    values.push(["PLUGINS_TRANSPORT", "http"]);
+    const url = o.config === undefined ? undefined : await pluginUrl(o.config, o.plugin);
+    if (url !== undefined) {
+      const listen = listenFromUrl(url);
+      values.push(["PLUGINS_SERVER_HOST", listen.host], ["PLUGINS_SERVER_PORT", listen.port]);
+    }
     values.push(
       ["PLUGINS_SERVER_SSL_ENABLED", "true"],
       ["PLUGINS_SERVER_SSL_CERTFILE", show(plugin.files.cert)],
@@ -83,6 +104,11 @@ async function collectVariables(o: EnvExportOptions): Promise<Variables> {
   // Seed 000: a gateway that checks client certs reads its CA file from CA_CERT_PATH.
   if (caFile !== undefined) values.push(["CA_CERT_PATH", show(caFile)]);
   return { values, toSet };
+}
+
+async function pluginUrl(config: string, name: string): Promise<string | undefined> {
+  const { loadPluginConfig } = await import("../config.js");
+  return (await loadPluginConfig(config)).plugins.find((p) => p.name === name)?.url;
 }
 
 export async function exportEnv(o: EnvExportOptions): Promise<ExportResult> {
