@@ -19,7 +19,7 @@ MCP_PLUGIN_CONFIG := $(or $(MCP_PLUGIN_CONFIG),plugins/external/config.yaml)
 MCP_CERTS_DIR := $(or $(MCP_CERTS_DIR),{{certs_dir}})
 
 # The mtls-certs to run: a devDependency's, else one on PATH, else npx (which may download it).
-MTLS_CERTS := $(or $(MTLS_CERTS),$(wildcard node_modules/.bin/mtls-certs),$(shell command -v mtls-certs 2>/dev/null),npx --yes mtls-certs)
+MTLS_CERTS := $(or $(MTLS_CERTS),$(wildcard node_modules/.bin/mtls-certs),$(shell command -v mtls-certs 2>/dev/null),npx --yes mtls-certs@{{version}})
 
 # Passed as flags below, never through the environment: mtls-certs would read MCP_CERT_DAYS as
 # the CA's validity too.

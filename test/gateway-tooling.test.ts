@@ -306,8 +306,11 @@ describe("export makefile: make certs-mcp-* runs mtls-certs (§1)", () => {
     const printed = (env: NodeJS.ProcessEnv) =>
       spawnSync("make", ["-n", "--no-print-directory", "certs-mcp-check"], { cwd: dir, encoding: "utf8", env }).stdout;
     const base = { PATH: "/usr/bin:/bin", MCP_PLUGIN_CONFIG: "" };
-    assert.match(printed(base), /^npx --yes mtls-certs check/m);
-    assert.match(printed({ ...base, PATH: `${join(dir, "onpath")}:/usr/bin:/bin` }), /^npx --yes mtls-certs check/m);
+    assert.match(printed(base), /^npx --yes mtls-certs@\d+\.\d+\.\d+\S* check/m);
+    assert.match(
+      printed({ ...base, PATH: `${join(dir, "onpath")}:/usr/bin:/bin` }),
+      /^npx --yes mtls-certs@\d+\.\d+\.\d+\S* check/m,
+    );
     writeFile(join(dir, "onpath/mtls-certs"), "#!/bin/sh\n");
     chmodSync(join(dir, "onpath/mtls-certs"), 0o755);
     assert.match(printed({ ...base, PATH: `${join(dir, "onpath")}:/usr/bin:/bin` }), /onpath\/mtls-certs check/);

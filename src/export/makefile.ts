@@ -5,7 +5,9 @@
  */
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
-import { renderTemplate } from "./render.js";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { renderTemplate, templatesDir } from "./render.js";
 import type { ExportResult } from "./sources.js";
 
 export interface MakefileExportOptions {
@@ -22,5 +24,9 @@ export function exportMakefile(o: MakefileExportOptions = {}): ExportResult {
       `--out: ${JSON.stringify(dir)} cannot be a make variable's value`,
       "use a path of letters, digits and . _ / + -",
     );
-  return { text: renderTemplate("mcp-certs.mk", { certs_dir: dir }), notes: [], written: [], secret: false };
+  // npx, the last resort, fetches this very version: the fragment and the CLI stay in step.
+  const { version } = JSON.parse(readFileSync(join(dirname(templatesDir()), "package.json"), "utf8")) as {
+    version: string;
+  };
+  return { text: renderTemplate("mcp-certs.mk", { certs_dir: dir, version }), notes: [], written: [], secret: false };
 }
