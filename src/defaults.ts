@@ -1,8 +1,26 @@
 /** The defaults of mtls-certs, in one place. Each is what the seed's Makefile uses. */
 import type { KeyType } from "./pki/keys.js";
 
-/** MCP_CERT_DAYS in the Makefile: 825 days, the CA/Browser Forum's old leaf maximum. */
+/** MCP_CERT_DAYS in the Makefile: 825 days, the CA/Browser Forum's old leaf maximum. Leaves only. */
 export const DEFAULT_DAYS = 825;
+/**
+ * A root CA's validity (MCP_CA_DAYS, `--ca-days`, `ca --days`): ten years, as mkcert and step give
+ * their roots. The Makefile gave its CA the leaves' 825 days, so every leaf issued after day one
+ * was capped at the CA's notAfter, and the nightly renew re-keyed them all every night of the
+ * last month: a CA must outlive several leaf lifetimes.
+ */
+export const DEFAULT_CA_DAYS = 3650;
+/**
+ * An intermediate's validity: five years, between the root's ten and the leaves' 825 days. It
+ * outlives two leaf lifetimes, and it is re-made from the offline root at least once per root life.
+ */
+export const DEFAULT_INTERMEDIATE_DAYS = 1825;
+/**
+ * How long before the CA expires `check` and `renew` call for its rotation, on top of `--within`:
+ * a rotation needs the new bundle on every peer, then every leaf re-issued and deployed, before
+ * the old CA may go (`renew --ca`, deploy, `ca --finish-rotation`).
+ */
+export const CA_ROTATION_LEAD_DAYS = 60;
 /** `make certs` gives the gateway's own HTTPS cert one year. */
 export const DEFAULT_HTTPS_DAYS = 365;
 /** Upper bound for --days: 100 years is already absurd for a private CA. */
@@ -35,7 +53,10 @@ export const FALLBACK_PLUGINS = ["example-plugin-a", "example-plugin-b"] as cons
 
 /** Environment variables the Makefile reads; a flag beats them, they beat the default. */
 export const ENV = {
+  /** Leaves' validity. */
   days: "MCP_CERT_DAYS",
+  /** The CA's validity, wherever a CA is created (`ca`, `all`, `gateway`, …) or rotated (`renew --ca`); ours. */
+  caDays: "MCP_CA_DAYS",
   config: "MCP_PLUGIN_CONFIG",
   /** Seconds to wait for another run's lock on the tree (`--lock-wait`); ours, not the Makefile's. */
   lockWait: "MTLS_CERTS_LOCK_WAIT",

@@ -4,7 +4,7 @@
  * signCertificate, validityFor), so a cert made here is the cert `mtls-certs` would write.
  */
 import { isIP } from "node:net";
-import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_KEY_TYPE } from "./defaults.js";
+import { DEFAULT_CA_DAYS, DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_KEY_TYPE } from "./defaults.js";
 import { MtlsError } from "./errors.js";
 import { generateKey, type KeyType } from "./pki/keys.js";
 import { signCertificate, toPem, validityFor, type Issuer } from "./pki/issue.js";
@@ -33,7 +33,7 @@ export type LeafRole = Exclude<Role, "ca" | "intermediate">;
 
 /** Validity options, named as the CLI's flags. */
 export interface MemoryValidityOptions {
-  /** Validity in days. Default 825 (365 for `https`), as the CLI. */
+  /** Validity in days. Default: a CA 3650, a leaf 825 (365 for `https`), as the CLI. */
   days?: number;
   /** The clock. Default: now. */
   now?: Date;
@@ -96,7 +96,7 @@ export async function createMemoryCa(o: MemoryCaOptions = {}): Promise<MemoryCa>
     profile: PROFILES.ca,
     subject: caSubject(o.subject),
     key,
-    validity: validityFor(validityOptions(o, DEFAULT_DAYS)),
+    validity: validityFor(validityOptions(o, DEFAULT_CA_DAYS)),
   });
   const issuer: Issuer = { cert, key };
   const certPem = toPem(cert);

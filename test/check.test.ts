@@ -139,7 +139,7 @@ describe("check: one status per certificate, the CA first", () => {
     const r = cli(["check", "--out", out, "--json"], out);
     assert.equal(r.code, 1, "expired, not-yet-valid and invalid certs fail the check");
     const report = JSON.parse(r.stdout) as CheckReport;
-    assert.deepEqual(Object.keys(report).sort(), ["certificates", "checkedAt", "root", "warnings", "within"]);
+    assert.deepEqual(Object.keys(report).sort(), ["certificates", "checkedAt", "next", "root", "warnings", "within"]);
     assert.ok(!Number.isNaN(Date.parse(report.checkedAt)));
     for (const c of report.certificates) {
       for (const key of [
@@ -154,6 +154,7 @@ describe("check: one status per certificate, the CA first", () => {
         "status",
         "problems",
         "signedBy",
+        "policy",
       ])
         assert.ok(key in c, `${c.name} lacks ${key}`);
       assert.equal(typeof c.daysLeft, "number");
@@ -311,7 +312,7 @@ describe("check: the CA is a first-class certificate (issue 10)", () => {
     const lines = r.stdout.split("\n");
     assert.match(
       lines[0]!,
-      /^warning: .*ca\/ca\.crt: the CA expires on \d{4}-.* \(19 days left, within 30\): every leaf it signed stops verifying then; rotate it with `mtls-certs renew --ca`/,
+      /^warning: .*ca\/ca\.crt: the CA expires on \d{4}-.* \(19 days left, within 90: --within 30 plus 60 days for a rotation with overlap\): every leaf it signed stops verifying then; rotate it with `mtls-certs renew --ca`/,
     );
     assert.match(r.stdout, /^ca\s+ca\s+ContextForge-CA\s+\S+ \S+ UTC\s+19\s+expiring$/m);
     // The gateway cert was capped at the CA's notAfter: openssl sees the same date on both.

@@ -45,6 +45,8 @@ export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, in
       cwd,
       encoding: "utf8",
       input,
+      // `check --json` on a tree of thousands of certs prints megabytes; the default 1 MiB cuts it.
+      maxBuffer: 256 * 1024 * 1024,
       env: { ...process.env, NO_COLOR: "1", CI: "1", MCP_CERT_DAYS: "", MCP_PLUGIN_CONFIG: "", ...env },
     }),
   );

@@ -415,7 +415,7 @@ describe("no issuing from a dead CA; no leaf outlives its CA (issue 10)", () => 
     const dir = tempDir();
     const out = join(dir, "certs/mcp");
     // A tree made 900 days ago with an 825-day CA: everything in it is now expired.
-    await all({ ...fast, out, config: join(dir, "none.yaml"), now: daysFromNow(-900), days: 825 });
+    await all({ ...fast, out, config: join(dir, "none.yaml"), now: daysFromNow(-900), days: 825, caDays: 825 });
     const dead = verifyStrict(join(out, "ca/ca.crt"), join(out, "gateway/client.crt"));
     assert.match(dead.stdout + dead.stderr, /certificate has expired/);
     const ca = sha256(join(out, "ca/ca.crt"));

@@ -1,6 +1,7 @@
 /** Wiring of the Makefile's commands: ca, gateway, plugin, all. */
 import type { Command } from "commander";
-import { ENV } from "../defaults.js";
+import { DEFAULT_CA_DAYS, ENV } from "../defaults.js";
+import { MtlsError } from "../errors.js";
 import type { NameConstraintFlags } from "../pki/constraints.js";
 import {
   caSubjectOptions,
@@ -20,7 +21,14 @@ import {
 
 export function registerCoreCommands({ program, io, action }: CommandContext): void {
   const ca = caSubjectOptions(
-    treeCommand(program, "ca", "create the CA (certs/mcp/ca/ca.{key,crt}); an existing CA is kept"),
+    treeCommand(program, "ca", "create the CA (certs/mcp/ca/ca.{key,crt}); an existing CA is kept", {
+      // On `ca`, --days is the CA's own validity; MCP_CERT_DAYS stays the leaves' (issue 15).
+      days: {
+        value: DEFAULT_CA_DAYS,
+        env: ENV.caDays,
+        description: "the CA's validity in days (the same as --ca-days)",
+      },
+    }),
     "",
   );
   withExamples(
@@ -59,6 +67,12 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
           const { createCa } = await import("../commands/ca.js");
           const { caExtensionsFromFlags } = await import("../pki/constraints.js");
           const o = await treeOptions(flags, io);
+          if (flags.days !== undefined && flags.caDays !== undefined && flags.caDays !== flags.days)
+            throw new MtlsError("E_USAGE", "ca: --days and --ca-days both give the CA's validity", "give one of them");
+          o.caDays =
+            flags.days !== undefined
+              ? (await import("../pki/names.js")).parseDays(flags.days, "--days")
+              : (o.caDays ?? DEFAULT_CA_DAYS);
           const caExtensions = caExtensionsFromFlags(flags);
           return issued(
             await withProgress(io, flags, o, () =>

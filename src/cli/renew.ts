@@ -15,6 +15,7 @@ import {
   type TreeFlags,
   documented,
   withExamples,
+  caDaysOption,
 } from "./shared.js";
 import { humanDate } from "../report/human.js";
 
@@ -70,6 +71,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
       "--deploy-hook <command>",
       `run this shell command once after a renewal that changed something (e.g. "systemctl reload nginx"); the renewed certs are in MTLS_CERTS_* variables and as JSON on stdin; a failing hook makes the exit code 1 and keeps the renewal (env ${ENV.deployHook}; "" for none)`,
     )
+    .addOption(caDaysOption(", with --ca"))
     .action(
       action(async (names: string[], flags: RenewFlags) => {
         const { parseWholeNumber } = await import("../pki/names.js");

@@ -6,6 +6,7 @@ import { type Command, Help, Option } from "commander";
 import { statSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import {
+  DEFAULT_CA_DAYS,
   DEFAULT_CA_SUBJECT,
   DEFAULT_CONFIG,
   DEFAULT_DAYS,
@@ -101,13 +102,20 @@ export function caSubjectOptions(command: Command, when = ", when the CA is crea
   return command
     .option("--ca-cn <cn>", `the CA's common name${when}`, DEFAULT_CA_SUBJECT.cn)
     .option("--ca-org <o>", `the CA's organization${when}`, DEFAULT_CA_SUBJECT.org)
-    .option("--ca-ou <ou>", `the CA's organizational unit${when}`, DEFAULT_CA_SUBJECT.ou);
+    .option("--ca-ou <ou>", `the CA's organizational unit${when}`, DEFAULT_CA_SUBJECT.ou)
+    .addOption(caDaysOption(when));
+}
+
+/** The CA's validity, apart from the leaves' --days (issue 15): wherever a CA is created or rotated. */
+export function caDaysOption(when = ", when the CA is created"): Option {
+  return documented(new Option("--ca-days <n>", `the CA's validity in days${when}`), DEFAULT_CA_DAYS, ENV.caDays);
 }
 
 export interface CaSubjectFlags {
   caCn?: string;
   caOrg?: string;
   caOu?: string;
+  caDays?: string;
 }
 
 export function caSubjectFrom(flags: CaSubjectFlags): { cn?: string; org?: string; ou?: string } {
@@ -369,12 +377,20 @@ export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions
       : envDays !== undefined && envDays !== ""
         ? parseDays(envDays, ENV.days)
         : DEFAULT_DAYS;
+  const envCaDays = io.env[ENV.caDays];
+  const caDays =
+    flags.caDays !== undefined
+      ? parseDays(flags.caDays, "--ca-days")
+      : envCaDays !== undefined && envCaDays !== ""
+        ? parseDays(envCaDays, ENV.caDays)
+        : undefined;
   const keyPassphrase = await keyPassphraseFrom(flags, io);
   const lockWait = flags.lockWait ?? (io.env[ENV.lockWait] || undefined);
   return {
     out: flags.out ?? DEFAULT_OUT,
     caSubject: caSubjectFrom(flags),
     days,
+    caDays,
     // Unset unless given: the library's default applies, and says so when it differs from an ECDSA CA's.
     keyType: flags.keyType === undefined ? undefined : parseKeyType(flags.keyType),
     jobs: flags.jobs === undefined ? undefined : parseWholeNumber(flags.jobs, "--jobs", 1, 256),

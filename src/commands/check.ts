@@ -6,11 +6,22 @@
 import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "node:crypto";
 import { promises as fs, type Stats } from "node:fs";
 import { availableParallelism } from "node:os";
-import { DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
+import { CA_ROTATION_LEAD_DAYS, DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError, errnoCode } from "../errors.js";
 import { loadPluginConfig } from "../config.js";
 import { createLimiter } from "../pki/limiter.js";
-import { formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
+import { HTTPS_SANS, dns, formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
+import {
+  describeProblem,
+  leafPurposeProblems,
+  leafRoleProblems,
+  purposeOfRole,
+  structureProblems,
+  treeFixes,
+  type PolicyFixes,
+  type PolicyProblem,
+} from "../pki/peer-policy.js";
+import { readPolicyFacts } from "../pki/policy-facts.js";
 import { treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
 import { assertTreeExists, listIssuedLeaves } from "../store/tree.js";
 import { exists } from "../store/write.js";
@@ -41,6 +52,11 @@ export interface CheckEntry {
   problems: string[];
   /** The tree CA that signed it (a CA signs itself); null when none of them did. */
   signedBy: SignedBy | null;
+  /**
+   * What the strict-peer policy (pki/peer-policy.ts) found, each with its code and the fix that
+   * works in place; each is also one line of `problems`.
+   */
+  policy: PolicyProblem[];
   /** A constrained CA's name constraints, one per line (`permitted DNS:example.com`). */
   nameConstraints?: string[];
 }
@@ -53,6 +69,8 @@ export interface CheckReport {
   certificates: CheckEntry[];
   /** Things to act on that are not one cert's problem: the CA expiring first, a rotation to finish. */
   warnings: string[];
+  /** The one command to run next when the CA itself fails the strict-peer policy; null otherwise. */
+  next: string | null;
 }
 
 export interface CheckOptions {
@@ -173,6 +191,9 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
     within,
     certificates: [...cas.entries, ...entries],
     warnings: warningsFor(cas, entries, tree, within),
+    next: cas.entries.some((e) => e.role === "ca" && e.name === "ca" && e.policy.length > 0)
+      ? "mtls-certs renew --ca"
+      : null,
   };
 }
 
@@ -226,7 +247,16 @@ interface TreeCas {
   root: { entry: CheckEntry; cert: NodeCert | undefined };
 }
 
-async function readCas(tree: TreePaths, now: Date, within: number): Promise<TreeCas> {
+/**
+ * A CA counts as expiring this long ahead: `--within` plus the lead a rotation with overlap needs
+ * (the new bundle on every peer, every leaf re-issued and deployed, then the old CA dropped).
+ */
+export function caWindow(within: number): number {
+  return within + CA_ROTATION_LEAD_DAYS;
+}
+
+async function readCas(tree: TreePaths, now: Date, leafWithin: number): Promise<TreeCas> {
+  const within = caWindow(leafWithin);
   // With an intermediate, the root key may rightly live offline (issue 7): only the signer's is needed.
   const hasIntermediate = await exists(tree.intermediateCert);
   const root = await readCaCert(tree.caCert, tree.caKey, "ca", "ca", now, within, hasIntermediate);
@@ -292,7 +322,15 @@ async function readCaCert(
   const cert = pem === undefined ? undefined : parse(pem, entry);
   if (cert) {
     describe(entry, cert, now, within);
-    if (!cert.ca) entry.problems.push("not a CA certificate (basicConstraints CA:FALSE)");
+    // The CA being rotated out is judged no more: the rotation warning says how it leaves.
+    if (name !== "previous") {
+      const root = role === "ca";
+      const fixes = root ? treeFixes("") : INTERMEDIATE_FIXES;
+      addPolicy(
+        entry,
+        policyOf(cert, entry, (f) => structureProblems(f, { issuer: true, top: root, anchor: root }, fixes)),
+      );
+    }
     await checkKey(keyPath, cert, entry, keyOptional);
   }
   return { entry, cert, pem };
@@ -314,19 +352,32 @@ async function checkLeaf(
     await checkKey(files.key, cert, entry, false, files.role);
     const issuer = cas.issuers.find((i) => isIssuedBy(cert, i.cert));
     entry.signedBy = issuer?.signedBy ?? (files.role === "https" && isSelfSigned(cert) ? "self" : null);
-    if (cas.issuers.length > 0 && entry.signedBy === null) entry.problems.push("not signed by this tree's CA");
+    const fixes = treeFixes(files.name);
+    if (cas.issuers.length > 0 && entry.signedBy === null)
+      entry.problems.push(`not signed by this tree's CA; ${fixes.leaf}`);
     if (files.caCopy && cas.bundlePem !== undefined) {
       const copy = await fs.readFile(files.caCopy, "utf8").catch(() => undefined);
       if (copy === undefined)
         entry.problems.push(`${files.caCopy}: missing (run the command that made this cert again to restore it)`);
       else if (copy !== cas.bundlePem) entry.problems.push(`${files.caCopy}: differs from the CA certificate`);
     }
-    const wanted = files.role === "plugin" ? wantedSans.get(files.name) : undefined;
-    for (const san of missingSans(sansOf(cert), wanted ?? [])) {
-      entry.problems.push(
-        `missing SAN ${formatSan(san)} that the plugin config asks for; run \`mtls-certs renew ${files.name}\``,
-      );
-    }
+    const self = entry.signedBy === "self";
+    addPolicy(
+      entry,
+      policyOf(cert, entry, (f) => [
+        ...structureProblems(f, { issuer: false, top: self, anchor: self, selfSignedLeaf: self }, fixes),
+        ...leafPurposeProblems(f, purposeOfRole(files.role) ?? "server", fixes),
+        ...leafRoleProblems(
+          f,
+          {
+            wantedSans: requiredSans(files, wantedSans),
+            sanFix: `run \`mtls-certs renew ${files.name}\``,
+            issuerNotAfter: issuer ? new Date(issuer.cert.validTo).toISOString() : undefined,
+          },
+          fixes,
+        ),
+      ]),
+    );
     if (o.extraChecks) entry.problems.push(...(await o.extraChecks(entry, cert, files)));
   }
   settle(entry);
@@ -342,22 +393,15 @@ function warningsFor(cas: TreeCas, leaves: readonly CheckEntry[], tree: TreePath
   const ca = cas.entries.filter((e) => e.name !== "previous");
   for (const entry of ca) {
     if (entry.daysLeft === null || entry.notAfter === null) continue;
-    if (entry.daysLeft <= within) {
+    if (entry.daysLeft <= caWindow(within)) {
       const when =
         entry.daysLeft < 0
           ? `expired on ${humanDate(entry.notAfter)}`
-          : `expires on ${humanDate(entry.notAfter)} (${days(entry.daysLeft ?? 0)} left, within ${within})`;
+          : `expires on ${humanDate(entry.notAfter)} (${days(entry.daysLeft ?? 0)} left, within ${caWindow(within)}: --within ${within} plus ${CA_ROTATION_LEAD_DAYS} days for a rotation with overlap)`;
       warnings.push(
-        `${entry.path}: the ${entry.role === "ca" ? "CA" : "intermediate CA"} ${when}: every leaf it signed stops verifying then; rotate it with \`mtls-certs renew --ca\``,
+        `${entry.path}: the ${entry.role === "ca" ? "CA" : "intermediate CA"} ${when}: every leaf it signed stops verifying then; rotate it with \`mtls-certs renew --ca\`, deploy the ca.crt copies (old and new CA), then \`mtls-certs ca --finish-rotation\``,
       );
     }
-    const outliving = leaves.filter(
-      (l) => l.signedBy !== "self" && l.notAfter !== null && l.notAfter > entry.notAfter!,
-    ).length;
-    if (outliving > 0)
-      warnings.push(
-        `${plural(outliving, "certificate has", "certificates have")} a notAfter later than ${entry.path}'s ${humanDate(entry.notAfter)}; they stop verifying on that date`,
-      );
   }
   if (cas.entries.some((e) => e.name === "previous")) {
     const old = leaves.filter((l) => l.signedBy === "previous-ca").length;
@@ -383,6 +427,7 @@ function blankEntry(path: string, role: Role, name: string): CheckEntry {
     status: "ok",
     problems: [],
     signedBy: null,
+    policy: [],
   };
 }
 
@@ -438,6 +483,55 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
     return;
   }
   if (!cert.checkPrivateKey(key)) entry.problems.push(`${path}: does not match the certificate`);
+}
+
+/** An intermediate cannot be rotated in place (`renew --ca` rotates a root that signs leaves). */
+const INTERMEDIATE_FIXES: PolicyFixes = {
+  ...treeFixes(""),
+  ca: "make a new tree with `mtls-certs ca --intermediate --out DIR` and move the leaves over",
+};
+
+/** Runs policy rules on a cert; a cert whose DER the fast reader cannot walk is named as such. */
+function policyOf(
+  cert: NodeCert,
+  entry: CheckEntry,
+  rules: (facts: ReturnType<typeof readPolicyFacts>) => PolicyProblem[],
+): PolicyProblem[] {
+  try {
+    return rules(readPolicyFacts(cert, sansOf(cert)));
+  } catch {
+    entry.problems.push("its DER cannot be read for the strict-peer checks; `mtls-certs inspect` shows what it holds");
+    return [];
+  }
+}
+
+function addPolicy(entry: CheckEntry, problems: readonly PolicyProblem[]): void {
+  entry.policy.push(...problems);
+  entry.problems.push(...problems.map(describeProblem));
+}
+
+/**
+ * The SANs a leaf must carry: its role's fixed names (the Makefile's three for a plugin, the
+ * server's own name, `make certs`'s localhost and 127.0.0.1), then what the plugin config asks for.
+ */
+function requiredSans(files: LeafFiles, fromConfig: Map<string, San[]>): Array<{ san: string; why: string }> {
+  const fixed: San[] =
+    files.role === "plugin"
+      ? pluginSans(files.name)
+      : files.role === "server"
+        ? [dns(files.name)]
+        : files.role === "https"
+          ? [...HTTPS_SANS]
+          : [];
+  const configured = files.role === "plugin" ? (fromConfig.get(files.name) ?? []) : [];
+  const fixedKeys = new Set(fixed.map(formatSan));
+  return [
+    ...fixed.map((s) => ({ san: formatSan(s), why: `(a name every ${files.role} cert carries)` })),
+    ...missingSans(
+      fixed.map(formatSan),
+      configured.filter((s) => !fixedKeys.has(formatSan(s))),
+    ).map((s) => ({ san: formatSan(s), why: "that the plugin config asks for" })),
+  ];
 }
 
 /** Problems make a cert invalid whatever its dates; revocation is named as such. */

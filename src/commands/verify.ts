@@ -13,6 +13,15 @@ import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError, errnoCode } from "../errors.js";
 import { parseCert, splitPemBlocks, type ParsedCert } from "../pki/cert-facts.js";
 import { days, humanDate } from "../report/human.js";
+import {
+  FILE_FIXES,
+  issuerPurposeProblems,
+  leafPurposeProblems,
+  leafRoleProblems,
+  structureProblems,
+  type PolicyCode,
+  type PolicyProblem,
+} from "../pki/peer-policy.js";
 
 export type VerifyPurpose = "server" | "client";
 
@@ -40,28 +49,14 @@ export interface VerifyPemOptions extends Omit<VerifyOptions, "ca" | "crl"> {
   crlPem?: string | Buffer;
 }
 
-/** Stable identifiers of what can fail; `--json` prints them. */
+/** Stable identifiers of what can fail; `--json` prints them. The strict-peer ones are peer-policy.ts's. */
 export type VerifyProblemCode =
+  | PolicyCode
   | "unknown-issuer"
   | "bad-signature"
   | "expired"
   | "not-yet-valid"
-  | "issuer-not-ca"
-  | "ca-missing-key-usage"
-  | "ca-key-usage-no-cert-sign"
-  | "ca-basic-constraints-not-critical"
-  | "path-length-exceeded"
-  | "path-length-on-non-ca"
-  | "cert-sign-on-non-ca"
-  | "missing-authority-key-id"
-  | "missing-subject-key-id"
-  | "extensions-need-v3"
-  | "wrong-purpose"
-  | "key-usage-purpose"
-  | "ca-wrong-purpose"
   | "host-mismatch"
-  | "key-too-small"
-  | "weak-signature"
   | "revoked"
   | "crl-not-from-issuer"
   | "crl-expired";
@@ -103,9 +98,6 @@ export interface VerifyReport {
 }
 
 const DAY_MS = 86_400_000;
-/** OpenSSL security level 2 (Debian/Ubuntu default, Python's default context): 112-bit security. */
-const MIN_RSA_BITS = 2048;
-const MIN_EC_BITS = 224;
 /** A chain longer than this is a loop or an attack, not a PKI. */
 const MAX_CHAIN = 10;
 
@@ -226,10 +218,29 @@ async function judge(input: JudgeInput): Promise<VerifyReport> {
   const { chain, trustedFrom } = buildChain(leaf, intermediates, input.anchors, input.caFile, add);
   chain.forEach((cert, i) => {
     checkDates(cert, input.now, i === 0, add);
-    checkStructure(cert, i, chain.length, add);
-    checkKeyStrength(cert, i === chain.length - 1 && trustedFrom !== undefined, add);
-    if (i === 0) checkLeafPurpose(cert, purpose, add);
-    else checkIssuerPurpose(cert, purpose, add);
+    const top = i === chain.length - 1;
+    const at = { issuer: i > 0, top, anchor: top && trustedFrom !== undefined, casBelow: Math.max(0, i - 1) };
+    const policy: PolicyProblem[] = [
+      ...structureProblems(cert.facts, at, FILE_FIXES),
+      ...(i === 0
+        ? leafPurposeProblems(cert.facts, purpose, FILE_FIXES)
+        : issuerPurposeProblems(cert.facts, purpose, FILE_FIXES)),
+    ];
+    if (i === 0) {
+      const issuer = chain[1];
+      policy.push(
+        ...leafRoleProblems(
+          cert.facts,
+          { wantedSans: [], sanFix: "", issuerNotAfter: issuer?.facts.notAfter },
+          FILE_FIXES,
+        ),
+      );
+    }
+    for (const p of policy) {
+      // What a peer does not refuse (a v1 leaf, a leaf outliving its CA) is a warning here; `check` fails on it.
+      if (p.refused) add(p.code, cert, p.message, p.fix);
+      else warnings.push(`${cert.facts.subject}: ${p.message}; fix: ${p.fix}`);
+    }
   });
   if (input.host !== undefined) checkHost(leaf, input.host, add, warnings);
   if (input.crl) await checkCrl(input.crl, input.crlFile ?? "the CRL", leaf, chain, input.now, add);
@@ -345,155 +356,6 @@ function checkDates(cert: ParsedCert, now: Date, isLeaf: boolean, add: AddProble
       `not valid before ${humanDate(f.notBefore)}`,
       "check the clock of this machine and of the one that issued it",
     );
-}
-
-/**
- * RFC 5280 rules OpenSSL enforces under X509_V_FLAG_X509_STRICT (x509_vfy.c check_extensions,
- * check_chain_extensions), in the order it reports them.
- */
-function checkStructure(cert: ParsedCert, index: number, length: number, add: AddProblem): void {
-  const f = cert.facts;
-  const isCa = f.basicConstraints?.ca === true;
-  // `mtls-certs ca` keeps an existing CA, so the way out is a rotation (or a fresh tree).
-  const recreate = "rotate the CA with `mtls-certs renew --ca` (or start a new tree with `mtls-certs all`)";
-  if (index > 0 && !isCa) {
-    add(
-      "issuer-not-ca",
-      cert,
-      `signs other certificates but is not a CA (${f.basicConstraints ? "basicConstraints CA:FALSE" : f.version < 3 ? "X.509 v1, no basicConstraints" : "no basicConstraints"})`,
-      recreate,
-    );
-  }
-  if (f.basicConstraints?.pathLength !== null && f.basicConstraints?.pathLength !== undefined) {
-    if (!isCa)
-      add(
-        "path-length-on-non-ca",
-        cert,
-        "has a pathLenConstraint but is not a CA",
-        "issue it again without a path length",
-      );
-    // pathLen counts the intermediates below this CA (not the leaf): RFC 5280 section 4.2.1.9.
-    if (index - 1 > f.basicConstraints.pathLength)
-      add(
-        "path-length-exceeded",
-        cert,
-        `pathLenConstraint ${f.basicConstraints.pathLength} allows fewer CAs below it than the ${index - 1} in this chain`,
-        "issue leaves from a CA higher up, or a CA with a larger path length",
-      );
-  }
-  if (isCa && f.basicConstraints && !f.basicConstraints.critical)
-    add("ca-basic-constraints-not-critical", cert, "basicConstraints of a CA is not marked critical", recreate);
-  if (isCa && f.keyUsage === null) {
-    add(
-      "ca-missing-key-usage",
-      cert,
-      "CA cert does not include the key usage extension (Python 3.13's default context refuses it)",
-      recreate + ": its CAs carry keyUsage keyCertSign, cRLSign",
-    );
-  } else if (isCa && !f.keyUsage?.includes("keyCertSign")) {
-    add(
-      "ca-key-usage-no-cert-sign",
-      cert,
-      `CA keyUsage lacks keyCertSign (has ${f.keyUsage?.join(", ") || "none"})`,
-      recreate,
-    );
-  }
-  if (!isCa && f.keyUsage?.includes("keyCertSign"))
-    add(
-      "cert-sign-on-non-ca",
-      cert,
-      "keyUsage keyCertSign on a certificate that is not a CA",
-      "issue it again with mtls-certs (leaves get digitalSignature, keyEncipherment)",
-    );
-  if (f.version >= 3) {
-    // The trust anchor is exempt: it may be self-signed without an authority key id.
-    if (index + 1 < length && f.authorityKeyId === null)
-      add(
-        "missing-authority-key-id",
-        cert,
-        "no authorityKeyIdentifier (required of a cert issued by a conforming CA)",
-        "issue it again with mtls-certs, which sets the key identifiers",
-      );
-    if (isCa && f.subjectKeyId === null)
-      add("missing-subject-key-id", cert, "CA without subjectKeyIdentifier", recreate);
-  } else if (cert.peculiar.extensions.length > 0) {
-    add(
-      "extensions-need-v3",
-      cert,
-      "X.509 v1 certificate with extensions",
-      "issue it again with mtls-certs (X.509 v3)",
-    );
-  }
-}
-
-function checkKeyStrength(cert: ParsedCert, isAnchor: boolean, add: AddProblem): void {
-  const f = cert.facts;
-  const isRsa = f.key.startsWith("RSA");
-  if (
-    f.keyBits !== null &&
-    ((isRsa && f.keyBits < MIN_RSA_BITS) || (!isRsa && f.key.startsWith("EC") && f.keyBits < MIN_EC_BITS))
-  ) {
-    add(
-      "key-too-small",
-      cert,
-      `${f.key}-bit key is too small for OpenSSL security level 2 (Python's default)`,
-      "issue it again with --key-type rsa2048 or larger, or ecdsa-p256",
-    );
-  }
-  // An anchor's own signature is never checked by a peer; everything below it is.
-  if (!isAnchor && /SHA-1|MD5/i.test(f.signatureAlgorithm)) {
-    add(
-      "weak-signature",
-      cert,
-      `signed with ${f.signatureAlgorithm}, refused at security level 2`,
-      "issue it again (mtls-certs signs with SHA-256 or SHA-384)",
-    );
-  }
-}
-
-const PURPOSE_EKU = { server: "serverAuth", client: "clientAuth" } as const;
-
-/** OpenSSL's check_purpose_ssl_server / _client for the leaf (v3_purp.c). */
-function checkLeafPurpose(cert: ParsedCert, purpose: VerifyPurpose, add: AddProblem): void {
-  const f = cert.facts;
-  const wanted = PURPOSE_EKU[purpose];
-  if (f.extendedKeyUsage !== null && !f.extendedKeyUsage.includes(wanted)) {
-    const other = purpose === "server" ? "client" : "server";
-    add(
-      "wrong-purpose",
-      cert,
-      `extendedKeyUsage ${f.extendedKeyUsage.join(", ")} does not allow use as a TLS ${purpose} (needs ${wanted})`,
-      purpose === "server"
-        ? `this is a ${other} certificate: give the ${purpose} its own (mtls-certs plugin <name> or server <name>)`
-        : `this is a ${other} certificate: give the ${purpose} its own (mtls-certs gateway or client <name>)`,
-    );
-  }
-  // RSA key exchange needs keyEncipherment, (EC)DHE signing digitalSignature; a server may use either.
-  const allowed =
-    purpose === "server"
-      ? ["digitalSignature", "keyEncipherment", "keyAgreement"]
-      : ["digitalSignature", "keyAgreement"];
-  if (f.keyUsage !== null && !f.keyUsage.some((u) => allowed.includes(u))) {
-    add(
-      "key-usage-purpose",
-      cert,
-      `keyUsage ${f.keyUsage.join(", ") || "(empty)"} does not allow a TLS ${purpose} (needs one of ${allowed.join(", ")})`,
-      "issue it again with mtls-certs (leaves get digitalSignature, keyEncipherment)",
-    );
-  }
-}
-
-/** A CA that carries extendedKeyUsage restricts its whole subtree (OpenSSL check_ssl_ca). */
-function checkIssuerPurpose(cert: ParsedCert, purpose: VerifyPurpose, add: AddProblem): void {
-  const eku = cert.facts.extendedKeyUsage;
-  if (eku !== null && !eku.includes(PURPOSE_EKU[purpose])) {
-    add(
-      "ca-wrong-purpose",
-      cert,
-      `the CA's extendedKeyUsage ${eku.join(", ")} excludes TLS ${purpose} certificates below it`,
-      "use a CA without extendedKeyUsage (mtls-certs ca makes one)",
-    );
-  }
 }
 
 function checkHost(leaf: ParsedCert, host: string, add: AddProblem, warnings: string[]): void {

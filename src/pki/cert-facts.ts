@@ -4,7 +4,7 @@
  * with their critical flags; @peculiar/asn1-x509 the two things neither exposes (the version
  * and nameConstraints).
  */
-import { X509Certificate as NodeCert, type KeyObject } from "node:crypto";
+import { X509Certificate as NodeCert } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import {
   Certificate,
@@ -13,7 +13,9 @@ import {
   type GeneralName as AsnGeneralName,
 } from "@peculiar/asn1-x509";
 import * as x509 from "./x509.js";
-import { describeKey } from "./keys.js";
+import { describeKey, keyBitsOf } from "./keys.js";
+
+export { keyBitsOf };
 import { isSelfSigned } from "./issued-by.js";
 
 const DAY_MS = 86_400_000;
@@ -59,6 +61,8 @@ export interface CertFacts {
   readonly subjectKeyId: string | null;
   readonly authorityKeyId: string | null;
   readonly selfSigned: boolean;
+  /** How many extensions it carries (a v1 cert must carry none). */
+  readonly extensionCount: number;
   /** SHA-256 of the DER, colon-separated hex, as `openssl x509 -fingerprint -sha256`. */
   readonly fingerprint: string;
 }
@@ -131,6 +135,7 @@ function certFacts(node: NodeCert, cert: x509.X509Certificate, now: Date): CertF
     subjectKeyId: ski ? colonHex(ski.keyId) : null,
     authorityKeyId: aki?.keyId ? colonHex(aki.keyId) : null,
     selfSigned: isSelfSigned(node),
+    extensionCount: cert.extensions.length,
     fingerprint: node.fingerprint256,
   };
 }
@@ -138,14 +143,6 @@ function certFacts(node: NodeCert, cert: x509.X509Certificate, now: Date): CertF
 /** Node's "CN=a\nO=b" as "CN=a, O=b" (describeCert's form). */
 export function oneLineName(name: string): string {
   return name.split("\n").join(", ");
-}
-
-/** Bits of an RSA modulus or an EC curve; null for other keys. */
-export function keyBitsOf(key: KeyObject): number | null {
-  const d = key.asymmetricKeyDetails;
-  if (d?.modulusLength !== undefined) return d.modulusLength;
-  const curveBits: Record<string, number> = { prime256v1: 256, secp384r1: 384, secp521r1: 521 };
-  return d?.namedCurve !== undefined ? (curveBits[d.namedCurve] ?? null) : null;
 }
 
 function signatureName(cert: x509.X509Certificate): string {

@@ -98,6 +98,14 @@ export function describeKey(key: KeyObject): string {
   return (key.asymmetricKeyType ?? "unknown").toUpperCase();
 }
 
+/** Bits of an RSA modulus or an EC curve; null for other keys. */
+export function keyBitsOf(key: KeyObject): number | null {
+  const d = key.asymmetricKeyDetails;
+  if (d?.modulusLength !== undefined) return d.modulusLength;
+  const curveBits: Record<string, number> = { prime256v1: 256, secp384r1: 384, secp521r1: 521 };
+  return d?.namedCurve !== undefined ? (curveBits[d.namedCurve] ?? null) : null;
+}
+
 /**
  * Reads a PEM private key (plain or encrypted PKCS#8, or PKCS#1 as older openssl wrote it).
  * `file` only names the key in errors; the key bytes never appear in a message.

@@ -37,7 +37,8 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
     [pad("ROLE", 9), pad("NAME", 24), pad("SUBJECT CN", 30), pad("NOT AFTER", 22), "  DAYS", "  ", "STATUS"].join(""),
   );
   const bad = report.certificates.filter((c) => c.status !== "ok").length;
-  const footer = `${plural(report.certificates.length, "certificate")} in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}`;
+  const next = report.next === null ? "" : `; next: \`${report.next}\``;
+  const footer = `${plural(report.certificates.length, "certificate")} in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}${next}`;
   // The CA's own warnings come before any leaf: a dead CA takes every leaf with it.
   const warnings = report.warnings.map((w) => `${style.yellow("warning:")} ${w}`);
   return [...warnings, header, ...rows, footer].join("\n") + "\n";

@@ -21,7 +21,7 @@ export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boo
   }
   const bad = report.certificates.filter((c) => c.status !== "ok").length;
   lines.push(
-    `::notice title=${property("mtls-certs")}::${data(`${plural(report.certificates.length, "certificate")} checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}`)}`,
+    `::notice title=${property("mtls-certs")}::${data(`${plural(report.certificates.length, "certificate")} checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}${report.next === null ? "" : `; next: ${report.next}`}`)}`,
   );
   return lines.join("\n") + "\n";
 }

@@ -29,6 +29,10 @@ export const METRICS = {
     name: "mtls_certs_problems",
     help: "Number of problems found with the certificate (key mismatch, not signed by the CA, permissions, missing SAN, revoked).",
   },
+  policy: {
+    name: "mtls_certs_policy_problem",
+    help: "1 for each strict-peer policy rule the certificate breaks (code: ca-missing-key-usage, v1-leaf, weak-signature, …).",
+  },
   checkedAt: {
     name: "mtls_certs_check_timestamp_seconds",
     help: "When mtls-certs check ran, in seconds since the Unix epoch.",
@@ -71,6 +75,10 @@ export function renderPrometheus(report: CheckReport): string {
   family(
     METRICS.problems,
     report.certificates.map((c) => [labels(c), c.problems.length]),
+  );
+  family(
+    METRICS.policy,
+    report.certificates.flatMap((c) => c.policy.map((p): [string, number] => [labels(c, { code: p.code }), 1])),
   );
   family(METRICS.checkedAt, [["", checkedAt]]);
   family(METRICS.within, [["", report.within * DAY_SECONDS]]);

@@ -8,7 +8,13 @@ import { X509Certificate as NodeCert, createPrivateKey, createPublicKey, type Ke
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import type * as x509 from "../pki/x509.js";
-import { DEFAULT_DAYS, DEFAULT_KEY_TYPE, DEFAULT_OUT } from "../defaults.js";
+import {
+  DEFAULT_CA_DAYS,
+  DEFAULT_DAYS,
+  DEFAULT_INTERMEDIATE_DAYS,
+  DEFAULT_KEY_TYPE,
+  DEFAULT_OUT,
+} from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { encryptPrivateKeyPem, generateKey, type KeyPair, type KeyType, keyTypeOf } from "../pki/keys.js";
 import { capWarning, signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
@@ -55,8 +61,10 @@ import { plural } from "../report/human.js";
 export interface TreeOptions {
   /** The tree's root. Default `certs/mcp`, relative to the current directory. */
   out?: string;
-  /** Validity of new certificates in days. Default 825 (MCP_CERT_DAYS). */
+  /** Validity of new leaf certificates in days. Default 825 (MCP_CERT_DAYS). */
   days?: number;
+  /** Validity of a new (or rotated) CA in days. Default 3650 (MCP_CA_DAYS); an intermediate gets 1825. */
+  caDays?: number;
   /** Key type of new keys. Default rsa4096. */
   keyType?: KeyType;
   /** The clock. Default: now. */
@@ -379,7 +387,7 @@ async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date
     profile: PROFILES.ca,
     subject: caSubject(o.caSubject),
     key,
-    validity: validityFor({ days: o.days ?? DEFAULT_DAYS, now }),
+    validity: validityFor({ days: o.caDays ?? DEFAULT_CA_DAYS, now }),
     extensions: o.caExtensions,
   });
   await ensureDirectory(tree.caDir);
@@ -408,7 +416,7 @@ async function createIntermediate(
     subject: intermediateSubject(o.caSubject),
     key,
     issuer: root,
-    validity: validityFor({ days: o.days ?? DEFAULT_DAYS, now }, root.cert.notAfter),
+    validity: validityFor({ days: DEFAULT_INTERMEDIATE_DAYS, now }, root.cert.notAfter),
     extensions: o.caExtensions,
   });
   await writeKey(tree.intermediateKey, key.privateKeyPem, o.keyPassphrase, KEY_MODE, true);

@@ -1,0 +1,306 @@
+/**
+ * The strict-peer policy: the one list of rules a certificate must pass before a strict TLS peer
+ * (Python 3.13's default context with VERIFY_X509_STRICT, OpenSSL's `-x509_strict` at security
+ * level 2) accepts it, plus the latent defects that bite later (a v1 leaf, a missing SAN, a leaf
+ * that outlives its CA). `verify`, `check`, `all` and `renew` all judge with these functions, so
+ * one tree never gets two verdicts. Pure: facts in, problems out; no files, no ASN.1 library.
+ */
+import type { Role } from "./profiles.js";
+
+export interface BasicConstraintsFacts {
+  readonly ca: boolean;
+  readonly pathLength: number | null;
+  readonly critical: boolean;
+}
+
+/** What the rules look at. cert-facts.ts (full parser) and policy-facts.ts (fast DER walk) both yield it. */
+export interface PolicyFacts {
+  readonly subject: string;
+  /** 1 or 3. */
+  readonly version: number;
+  readonly notAfter: string;
+  /** "RSA 4096", "EC P-256". */
+  readonly key: string;
+  readonly keyBits: number | null;
+  readonly signatureAlgorithm: string;
+  /** "DNS:x", "IP:x", "email:x". */
+  readonly sans: readonly string[];
+  /** null: no keyUsage extension. */
+  readonly keyUsage: readonly string[] | null;
+  /** null: no extendedKeyUsage extension (any purpose). */
+  readonly extendedKeyUsage: readonly string[] | null;
+  readonly basicConstraints: BasicConstraintsFacts | null;
+  readonly subjectKeyId: string | null;
+  readonly authorityKeyId: string | null;
+  readonly extensionCount: number;
+}
+
+/** Stable identifiers (`verify --json`, `check --json`, the Prometheus `code` label). */
+export type PolicyCode =
+  | "issuer-not-ca"
+  | "ca-missing-basic-constraints"
+  | "ca-basic-constraints-not-critical"
+  | "ca-missing-key-usage"
+  | "ca-key-usage-no-cert-sign"
+  | "path-length-exceeded"
+  | "path-length-on-non-ca"
+  | "cert-sign-on-non-ca"
+  | "missing-authority-key-id"
+  | "missing-subject-key-id"
+  | "extensions-need-v3"
+  | "v1-leaf"
+  | "wrong-purpose"
+  | "key-usage-purpose"
+  | "ca-wrong-purpose"
+  | "key-too-small"
+  | "weak-signature"
+  | "missing-san"
+  | "not-signed-by-ca"
+  | "beyond-ca";
+
+export interface PolicyProblem {
+  readonly code: PolicyCode;
+  /** What is wrong, in one line. */
+  readonly message: string;
+  /** What fixes it in place. */
+  readonly fix: string;
+  /**
+   * A strict peer refuses the handshake because of it. False for the latent defects (v1 leaf,
+   * validity beyond the CA): `verify` lists those as warnings, `check` as problems.
+   */
+  readonly refused: boolean;
+}
+
+export type Purpose = "server" | "client";
+
+/** The fixes, worded for where the cert is: a tree (names known) or a loose file (`verify`). */
+export interface PolicyFixes {
+  /** Fixes a CA in place. */
+  readonly ca: string;
+  /** Re-issues this leaf from the tree's CA. */
+  readonly leaf: string;
+  /** Re-issues this leaf with a bigger key. */
+  readonly leafBiggerKey: string;
+}
+
+/** `renew --ca` rotates in place: old and new CA stay trusted side by side until `ca --finish-rotation`. */
+export const CA_FIX =
+  "rotate it in place: `mtls-certs renew --ca` (old and new CA are trusted side by side until `mtls-certs ca --finish-rotation`)";
+
+export function treeFixes(name: string): PolicyFixes {
+  return {
+    ca: CA_FIX,
+    leaf: `re-issue it: \`mtls-certs renew --force ${name}\``,
+    leafBiggerKey: `re-issue it with a bigger key: \`mtls-certs renew --force ${name} --key-type rsa4096\` (or ecdsa-p256)`,
+  };
+}
+
+export const FILE_FIXES: PolicyFixes = {
+  ca: CA_FIX,
+  leaf: "issue it again with mtls-certs (in its tree: `mtls-certs renew --force NAME`)",
+  leafBiggerKey: "issue it again with --key-type rsa2048 or larger, or ecdsa-p256",
+};
+
+/** OpenSSL security level 2 (Debian/Ubuntu default, Python's default context): 112-bit security. */
+export const MIN_RSA_BITS = 2048;
+export const MIN_EC_BITS = 224;
+/** A leaf may end this much after its CA before it counts: `renew` caps to the second, the Makefile not at all. */
+const BEYOND_CA_GRACE_MS = 86_400_000;
+
+/** The purpose each leaf role serves in TLS. */
+export function purposeOfRole(role: Role): Purpose | undefined {
+  if (role === "gateway" || role === "client") return "client";
+  if (role === "plugin" || role === "server" || role === "https") return "server";
+  return undefined;
+}
+
+const PURPOSE_EKU = { server: "serverAuth", client: "clientAuth" } as const;
+
+/** Where a certificate sits in the chain a peer builds. */
+export interface ChainPosition {
+  /** It signs the certificate below it (a CA in the chain). */
+  readonly issuer: boolean;
+  /** It tops the chain (a self-signed root, or as far as the chain goes): no authority key id needed. */
+  readonly top: boolean;
+  /** It is a trust anchor: a peer never checks its own signature. */
+  readonly anchor: boolean;
+  /**
+   * A self-signed leaf its peers trust as itself (the https cert): a chain of one, to which OpenSSL
+   * applies no strict RFC 5280 check (RFC 6818 section 2), so `make certs`'s CA:TRUE cert without
+   * keyUsage passes. Only key size and purpose count.
+   */
+  readonly selfSignedLeaf?: boolean;
+  /** CAs between it and the leaf (for pathLenConstraint); 0 for the leaf's issuer. */
+  readonly casBelow?: number;
+}
+
+/**
+ * RFC 5280 rules OpenSSL enforces under X509_V_FLAG_X509_STRICT (x509_vfy.c check_extensions,
+ * check_chain_extensions), plus key size and signature hash at security level 2.
+ */
+export function structureProblems(f: PolicyFacts, at: ChainPosition, fixes: PolicyFixes): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const selfSignedLeaf = at.selfSignedLeaf === true;
+  const add = (code: PolicyCode, message: string, fix: string, refused = true) =>
+    out.push({ code, message, fix, refused });
+  const isCa = f.basicConstraints?.ca === true && !selfSignedLeaf;
+  if (at.issuer && !isCa) {
+    add(
+      f.basicConstraints ? "issuer-not-ca" : "ca-missing-basic-constraints",
+      `signs other certificates but is not a CA (${f.basicConstraints ? "basicConstraints CA:FALSE" : f.version < 3 ? "X.509 v1, no basicConstraints" : "no basicConstraints"})`,
+      fixes.ca,
+    );
+  }
+  const pathLength = f.basicConstraints?.pathLength;
+  if (pathLength !== null && pathLength !== undefined) {
+    if (!isCa)
+      add("path-length-on-non-ca", "has a pathLenConstraint but is not a CA", "issue it again without a path length");
+    // pathLen counts the intermediates below this CA (not the leaf): RFC 5280 section 4.2.1.9.
+    if ((at.casBelow ?? 0) > pathLength)
+      add(
+        "path-length-exceeded",
+        `pathLenConstraint ${pathLength} allows fewer CAs below it than the ${at.casBelow} in this chain`,
+        "issue leaves from a CA higher up, or a CA with a larger path length",
+      );
+  }
+  if (isCa && f.basicConstraints && !f.basicConstraints.critical)
+    add("ca-basic-constraints-not-critical", "basicConstraints of a CA is not marked critical", fixes.ca);
+  if (isCa && f.keyUsage === null) {
+    add(
+      "ca-missing-key-usage",
+      "CA cert does not include the key usage extension (Python 3.13's default context refuses every handshake through it)",
+      fixes.ca,
+    );
+  } else if (isCa && !f.keyUsage?.includes("keyCertSign")) {
+    add(
+      "ca-key-usage-no-cert-sign",
+      `CA keyUsage lacks keyCertSign (has ${f.keyUsage?.join(", ") || "none"})`,
+      fixes.ca,
+    );
+  }
+  if (!isCa && !selfSignedLeaf && f.keyUsage?.includes("keyCertSign"))
+    add("cert-sign-on-non-ca", "keyUsage keyCertSign on a certificate that is not a CA", fixes.leaf);
+  if (selfSignedLeaf) {
+    // nothing: see above
+  } else if (f.version >= 3) {
+    if (!at.top && f.authorityKeyId === null)
+      add(
+        "missing-authority-key-id",
+        "no authorityKeyIdentifier (required of a cert issued by a conforming CA)",
+        isCa ? fixes.ca : fixes.leaf,
+      );
+    if (isCa && f.subjectKeyId === null) add("missing-subject-key-id", "CA without subjectKeyIdentifier", fixes.ca);
+  } else if (f.extensionCount > 0) {
+    add("extensions-need-v3", "X.509 v1 certificate with extensions", isCa ? fixes.ca : fixes.leaf);
+  }
+  const isRsa = f.key.startsWith("RSA");
+  if (
+    f.keyBits !== null &&
+    ((isRsa && f.keyBits < MIN_RSA_BITS) || (!isRsa && f.key.startsWith("EC") && f.keyBits < MIN_EC_BITS))
+  ) {
+    add(
+      "key-too-small",
+      `${f.key}-bit key is too small for OpenSSL security level 2 (Python's default)`,
+      at.issuer ? fixes.ca : fixes.leafBiggerKey,
+    );
+  }
+  // An anchor's own signature is never checked by a peer; everything below it is.
+  if (!at.anchor && isWeakSignature(f.signatureAlgorithm)) {
+    add(
+      "weak-signature",
+      `signed with ${f.signatureAlgorithm}, refused at security level 2`,
+      `${at.issuer ? fixes.ca : fixes.leaf} (mtls-certs signs with SHA-256 or SHA-384)`,
+    );
+  }
+  return out;
+}
+
+/** SHA-1, MD5, MD2: refused at security level 2. */
+export function isWeakSignature(name: string): boolean {
+  return /sha-?1(?!\d)|md5|md2/i.test(name);
+}
+
+/** OpenSSL's check_purpose_ssl_server / _client for the leaf (v3_purp.c). */
+export function leafPurposeProblems(f: PolicyFacts, purpose: Purpose, fixes: PolicyFixes): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const wanted = PURPOSE_EKU[purpose];
+  if (f.extendedKeyUsage !== null && !f.extendedKeyUsage.includes(wanted)) {
+    out.push({
+      code: "wrong-purpose",
+      message: `extendedKeyUsage ${f.extendedKeyUsage.join(", ")} does not allow use as a TLS ${purpose} (needs ${wanted})`,
+      fix: fixes.leaf,
+      refused: true,
+    });
+  }
+  // RSA key exchange needs keyEncipherment, (EC)DHE signing digitalSignature; a server may use either.
+  const allowed =
+    purpose === "server"
+      ? ["digitalSignature", "keyEncipherment", "keyAgreement"]
+      : ["digitalSignature", "keyAgreement"];
+  if (f.keyUsage !== null && !f.keyUsage.some((u) => allowed.includes(u))) {
+    out.push({
+      code: "key-usage-purpose",
+      message: `keyUsage ${f.keyUsage.join(", ") || "(empty)"} does not allow a TLS ${purpose} (needs one of ${allowed.join(", ")})`,
+      fix: fixes.leaf,
+      refused: true,
+    });
+  }
+  return out;
+}
+
+/** A CA that carries extendedKeyUsage restricts its whole subtree (OpenSSL check_ssl_ca). */
+export function issuerPurposeProblems(f: PolicyFacts, purpose: Purpose, fixes: PolicyFixes): PolicyProblem[] {
+  const eku = f.extendedKeyUsage;
+  if (eku === null || eku.includes(PURPOSE_EKU[purpose])) return [];
+  return [
+    {
+      code: "ca-wrong-purpose",
+      message: `the CA's extendedKeyUsage ${eku.join(", ")} excludes TLS ${purpose} certificates below it`,
+      fix: fixes.ca,
+      refused: true,
+    },
+  ];
+}
+
+/** What a leaf of the tree must be beyond what a peer checks: v3, its role's names, within its CA's life. */
+export interface LeafRoleContext {
+  /** "DNS:x" / "IP:y" the leaf must carry (its role's fixed names, what the config asks for), and why. */
+  readonly wantedSans: ReadonlyArray<{ readonly san: string; readonly why: string }>;
+  /** Fix for a missing SAN. */
+  readonly sanFix: string;
+  /** The issuing CA's notAfter (ISO); undefined for a self-signed cert. */
+  readonly issuerNotAfter?: string;
+}
+
+export function leafRoleProblems(f: PolicyFacts, ctx: LeafRoleContext, fixes: PolicyFixes): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  if (f.version < 3)
+    out.push({
+      code: "v1-leaf",
+      message:
+        "X.509 v1 certificate: no extensions, so no SANs and no extendedKeyUsage (how `x509 -req` without -extfile makes it)",
+      fix: fixes.leaf,
+      refused: false,
+    });
+  const have = new Set(f.sans.map(sanKey));
+  for (const { san, why } of ctx.wantedSans.filter((w) => !have.has(sanKey(w.san))))
+    out.push({ code: "missing-san", message: `missing SAN ${san} ${why}`, fix: ctx.sanFix, refused: false });
+  if (ctx.issuerNotAfter !== undefined && Date.parse(f.notAfter) - Date.parse(ctx.issuerNotAfter) > BEYOND_CA_GRACE_MS)
+    out.push({
+      code: "beyond-ca",
+      message: `valid until ${f.notAfter}, after its CA's notAfter ${ctx.issuerNotAfter}: it stops verifying on the CA's date`,
+      fix: `${fixes.ca} ahead of that date, then \`mtls-certs renew\``,
+      refused: false,
+    });
+  return out;
+}
+
+/** DNS names compare case-insensitively, as DNS does. */
+function sanKey(s: string): string {
+  return s.startsWith("DNS:") ? s.toLowerCase() : s;
+}
+
+/** The way check and all print one problem: the message, then the fix (an imperative). */
+export function describeProblem(p: PolicyProblem): string {
+  return `${p.message}; ${p.fix}`;
+}
