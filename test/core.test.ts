@@ -6,7 +6,7 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, statSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { readdirSync, statSync, readFileSync, existsSync, rmSync, mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import {
   BIN,
@@ -330,12 +330,12 @@ describe("the single commands", () => {
     assert.equal(p.code, 0, p.stderr);
     assert.match(p.stdout, /^kept\s+ca/m);
     assert.match(p.stdout, /^created\s+plugin\s+MyPlugin/m);
-    // Issued seconds after the CA with the same --days: cut to the CA's notAfter, silently.
+    // The CA outlives its leaves (issue 15): 3650 days against the leaves' 825, so nothing is capped.
     assert.doesNotMatch(p.stderr, /capped/);
-    assert.equal(
-      certDates(join(dir, "elsewhere/plugins/MyPlugin/server.crt")).notAfter.getTime(),
-      certDates(join(dir, "elsewhere/ca/ca.crt")).notAfter.getTime(),
-    );
+    const daysLeft = (file: string) =>
+      (certDates(join(dir, "elsewhere", file)).notAfter.getTime() - Date.now()) / DAY_MS;
+    assert.ok(Math.abs(daysLeft("plugins/MyPlugin/server.crt") - 825) < 0.1);
+    assert.ok(Math.abs(daysLeft("ca/ca.crt") - 3650) < 0.1);
     const r = verifyStrict(join(dir, "elsewhere/ca/ca.crt"), join(dir, "elsewhere/plugins/MyPlugin/server.crt"), [
       "-purpose",
       "sslserver",
@@ -345,11 +345,24 @@ describe("the single commands", () => {
     assert.equal(r.code, 0, r.stderr);
   });
 
-  it("takes --days over MCP_CERT_DAYS, and MCP_CERT_DAYS over the default", () => {
+  it("takes --days over MCP_CERT_DAYS, and MCP_CERT_DAYS over the default; the CA's are ca --days, --ca-days, MCP_CA_DAYS", () => {
     const dir = tempDir();
-    assert.equal(cli(["ca", "--key-type", "ecdsa-p256"], dir, { MCP_CERT_DAYS: "30" }).code, 0);
-    const ca = certDates(join(dir, "certs/mcp/ca/ca.crt"));
-    assert.ok(Math.abs((ca.notAfter.getTime() - Date.now()) / DAY_MS - 30) < 0.1);
+    const caDays = (sub: string) =>
+      (certDates(join(dir, sub, "certs/mcp/ca/ca.crt")).notAfter.getTime() - Date.now()) / DAY_MS;
+    // MCP_CERT_DAYS is the leaves' only, as the Makefile fragment's certs-mcp-ca passes it.
+    for (const [sub, args, env, expected] of [
+      ["a", [], { MCP_CERT_DAYS: "30" }, 3650],
+      ["b", [], { MCP_CA_DAYS: "40" }, 40],
+      ["c", ["--days", "20"], { MCP_CA_DAYS: "40" }, 20],
+    ] as const) {
+      mkdirSync(join(dir, sub));
+      const r = cli(["ca", "--key-type", "ecdsa-p256", ...args], join(dir, sub), env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(Math.abs(caDays(sub) - expected) < 0.1, `${sub}: ${caDays(sub)}`);
+    }
+    assert.equal(cli(["gateway", "--key-type", "ecdsa-p256", "--ca-days", "50", "--out", "d/certs/mcp"], dir).code, 0);
+    assert.ok(Math.abs(caDays("d") - 50) < 0.1);
+    assert.equal(cli(["ca", "--days", "10", "--ca-days", "20"], dir).code, 2);
     assert.equal(
       cli(["plugin", "p", "--key-type", "ecdsa-p256", "--days", "10"], dir, { MCP_CERT_DAYS: "30" }).code,
       0,

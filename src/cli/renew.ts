@@ -64,7 +64,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
     .addOption(configOption())
     .option(
       "--ca",
-      "rotate the CA first: new key, same subject; every ca.crt copy becomes new + old CA; then renew every leaf",
+      "rotate the CA first: new key, same subject; every ca.crt copy becomes old + new CA; then renew every leaf",
     )
     .option("--keep-leaves", "with --ca: rotate the CA and the ca.crt copies only; renew the leaves later with `renew`")
     .option(

@@ -11,7 +11,7 @@
  * (backup.ts keeps the old pair), rotation.ts is `renew --ca` and `ca --finish-rotation`,
  * report.ts builds what renew tells. This file runs them in order.
  */
-import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_RENEW_WITHIN_DAYS } from "../../defaults.js";
+import { DEFAULT_RENEW_WITHIN_DAYS } from "../../defaults.js";
 import { MtlsError } from "../../errors.js";
 import { capWarning, validityFor } from "../../pki/issue.js";
 import { createLimiter } from "../../pki/limiter.js";
@@ -22,7 +22,7 @@ import { exists } from "../../store/write.js";
 import { checkTree, configSans, entryFails } from "../check.js";
 import { BackupFolder } from "./backup.js";
 import { renewLeaf } from "./execute.js";
-import { planFor, readDetails, readLeaf, readOptionalCert, selectLeaves, signerCert } from "./plan.js";
+import { planFor, readDetails, readLeaf, readOptionalCert, renewalDays, selectLeaves, signerCert } from "./plan.js";
 import { failure, planned } from "./report.js";
 import { rotateCa } from "./rotation.js";
 import type { CaRotation, FailedCert, LeafPlan, RenewOptions, RenewReport, RenewedCert, Signer } from "./types.js";
@@ -65,6 +65,9 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
 
     const failed: FailedCert[] = [];
     const plans: LeafPlan[] = [];
+    // Leaves due by date that the CA's notAfter keeps from living longer (plan.ts).
+    const capped: string[] = [];
+    const caNotAfter = signer.cert ? new Date(signer.cert.validTo) : undefined;
     const keptPaths = new Set<string>();
     // --keep-leaves: the change-over's first step touches the CA and the bundles only.
     const reading = createLimiter(READ_CONCURRENCY);
@@ -74,9 +77,10 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
           try {
             const disk = await readLeaf(files, signer);
             if (disk === undefined) return; // an empty directory: nothing to renew
-            const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry);
+            const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry, caNotAfter);
             if (plan.reasons.length > 0) plans.push(plan);
             else keptPaths.add(files.cert);
+            if (plan.caExpiresFirst) capped.push(files.name);
           } catch (e) {
             failed.push(failure(files, e));
           }
@@ -99,7 +103,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
             const old = await readDetails(plan, o, signer);
             // A self-signed https cert stays self-signed: no CA signs it and none caps its dates.
             const selfSigned = old.signedBy === "self";
-            const days = plan.files.role === "https" ? (o.httpsDays ?? DEFAULT_HTTPS_DAYS) : (o.days ?? DEFAULT_DAYS);
+            const days = renewalDays(plan.files, o);
             const caNotAfter = signer.cert && !selfSigned ? new Date(signer.cert.validTo) : undefined;
             const validity = validityFor({ days, now, notBefore: o.notBefore, notAfter: o.notAfter }, caNotAfter);
             const capped = capWarning(plan.files.cert, validity);
@@ -116,6 +120,10 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
       );
     }
 
+    if (capped.length > 0)
+      warnings.push(
+        `the CA expires first: \`mtls-certs renew --ca\`; ${capped.length} certificate(s) due for renewal (${capped.join(", ")}) would get no later notAfter than they have (the CA's ${caNotAfter?.toISOString()}), so none was re-issued`,
+      );
     const after = await checkTree({ out: tree.root, now, within, config: o.config });
     const selectedPaths = new Set(leaves.selected.map((l) => l.cert));
     const relevant = after.certificates.filter(

@@ -1,6 +1,8 @@
 /** What to renew and why: reads each leaf, decides, and reads the details re-issuing needs. */
 import { X509Certificate as NodeCert } from "node:crypto";
+import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS } from "../../defaults.js";
 import { MtlsError } from "../../errors.js";
+import { validityFor } from "../../pki/issue.js";
 import { isIssuedBy, isSelfSigned } from "../../pki/issued-by.js";
 import { keyTypeOf } from "../../pki/keys.js";
 import { formatSan, type San } from "../../pki/profiles.js";
@@ -118,6 +120,11 @@ export async function readDetails(plan: LeafPlan, o: RenewOptions, signer: Signe
   return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted, keyType, sans, extensions };
 }
 
+/** A renewed leaf's validity in days: the https cert has its own (365), the mcp certs `--days` (825). */
+export function renewalDays(files: LeafFiles, o: RenewOptions): number {
+  return files.role === "https" ? (o.httpsDays ?? DEFAULT_HTTPS_DAYS) : (o.days ?? DEFAULT_DAYS);
+}
+
 export function planFor(
   files: LeafFiles,
   old: LeafOnDisk,
@@ -126,6 +133,7 @@ export function planFor(
   now: Date,
   within: number,
   rotatingDry: boolean,
+  caNotAfter?: Date,
 ): LeafPlan {
   const reasons: string[] = [];
   const notAfter = new Date(old.node.validTo);
@@ -137,8 +145,15 @@ export function planFor(
   else if (old.signedBy === "previous-ca") reasons.push("signed by the previous CA");
   const addSans = files.role === "plugin" ? missingSans(sansOf(old.node), wantedSans.get(files.name) ?? []) : [];
   if (addSans.length > 0) reasons.push(`the plugin config asks for ${addSans.map(formatSan).join(", ")}`);
+  // Issue 15: when only the dates call for it, re-issue only if the new cert would live longer.
+  // A leaf capped at its CA's notAfter gets the same notAfter again: no new key, no backup.
+  const dueByDateOnly = reasons.length > 0 && reasons.every((r) => r.startsWith("expire"));
+  if (dueByDateOnly && old.signedBy !== "self" && caNotAfter !== undefined) {
+    const next = validityFor({ days: renewalDays(files, o), now, notAfter: o.notAfter }, caNotAfter).notAfter;
+    if (next.getTime() <= notAfter.getTime()) return { files, disk: old, reasons: [], addSans, caExpiresFirst: true };
+  }
   if (o.force && reasons.length === 0) reasons.push("--force");
-  return { files, disk: old, reasons, addSans };
+  return { files, disk: old, reasons, addSans, caExpiresFirst: false };
 }
 
 /** The cert that signs renewed leaves, checked for validity (a dry run does not open the key). */

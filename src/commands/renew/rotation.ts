@@ -1,7 +1,7 @@
 import { X509Certificate as NodeCert } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_DAYS } from "../../defaults.js";
+import { DEFAULT_CA_DAYS } from "../../defaults.js";
 import { MtlsError } from "../../errors.js";
 import { signCertificate, toPem, validityFor } from "../../pki/issue.js";
 import { isIssuedBy } from "../../pki/issued-by.js";
@@ -19,7 +19,7 @@ import { plural } from "../../report/human.js";
 
 /**
  * `renew --ca`: a new CA key and cert with the same subject and extensions (nameConstraints
- * stay); the old pair moves to ca/previous/; ca/bundle.crt = new + old goes into every ca.crt
+ * stay); the old pair moves to ca/previous/; ca/bundle.crt = old + new goes into every ca.crt
  * copy, so leaves of either CA verify on every peer during the change-over.
  */
 export async function rotateCa(
@@ -83,11 +83,16 @@ export async function rotateCa(
     profile: PROFILES.ca,
     subject: old.subjectName,
     key,
-    validity: validityFor({ days: o.days ?? DEFAULT_DAYS, now }),
+    validity: validityFor({ days: o.caDays ?? DEFAULT_CA_DAYS, now }),
     extensions: old.extensions.filter((e) => !PIPELINE_EXTENSIONS.has(e.type)),
   });
   const pem = toPem(cert);
-  const bundlePem = pem + oldPem;
+  // The previous CA first. Both CAs have one name, and a peer picks an issuer by name, then by
+  // authority key id: every leaf we sign carries one, but the Makefile's v1 gateway cert (and
+  // any leaf of openssl 1.1 `x509 -req -extfile`) has none, and OpenSSL takes the first CA of
+  // that name in the file. New CA first, those old leaves fail "certificate signature failure"
+  // during the very overlap that should keep them working (test/migrate-makefile.test.ts).
+  const bundlePem = oldPem + pem;
   // Order matters for a crash: the old CA is saved before anything points away from it.
   await backup.copy("ca", [tree.caCert, tree.caKey]);
   await fs.mkdir(tree.previousCaDir, { recursive: true, mode: 0o700 });

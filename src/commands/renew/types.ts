@@ -76,7 +76,7 @@ export interface CaRotation {
   previous: { cert: string; serial: string; notAfter: string };
   /** The new CA; null in a dry run. */
   current: { cert: string; serial: string; notBefore: string; notAfter: string } | null;
-  /** ca/bundle.crt: new CA then previous CA; what every ca.crt copy now holds. */
+  /** ca/bundle.crt: previous CA then new CA; what every ca.crt copy now holds. */
   bundle: string;
   /** How many ca.crt copies now hold the bundle. */
   copies: number;
@@ -132,4 +132,9 @@ export interface LeafPlan {
   reasons: string[];
   /** SANs the plugin config asks for that the old cert lacks. */
   addSans: San[];
+  /**
+   * Due by date, but not re-issued: the CA caps the new notAfter at or before the current one, so
+   * a new key would buy no time (and the nightly renew would re-key it every night until then).
+   */
+  caExpiresFirst: boolean;
 }
