@@ -44,8 +44,18 @@ export async function all(o: AllOptions = {}): Promise<AllReport> {
     gatewayRequest(tree),
     ...plugins.map((p) => pluginRequest(tree, p.name, p.sans)),
   ]);
+  const reviewed = report.certificates.some((c) => c.action === "kept")
+    ? await (await import("./all-review.js")).reviewKept(report, {
+        tree,
+        now: o.now ?? new Date(),
+        config: config.found ? config.file : undefined,
+        days: o.days,
+        keyType: o.keyType,
+        plainHttp: plugins.flatMap((p) => ("url" in p && p.url?.startsWith("http://") ? [p.name] : [])),
+      })
+    : report;
   return {
-    ...report,
+    ...reviewed,
     warnings: [...warnings, ...report.warnings],
     config: { file: config.file, found: config.found, plugins: plugins.map((p) => p.name), skipped: config.skipped },
   };

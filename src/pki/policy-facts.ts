@@ -7,7 +7,6 @@
  * parser (cert-facts.ts), which yields the same fields.
  */
 import type { X509Certificate as NodeCert } from "node:crypto";
-import { describeKey, keyBitsOf } from "./keys.js";
 import type { PolicyFacts } from "./peer-policy.js";
 
 interface Tlv {
@@ -102,6 +101,41 @@ const EKU_NAMES: Readonly<Record<string, string>> = {
   "2.5.29.37.0": "anyExtendedKeyUsage",
 };
 
+/** Named curves as describeKey (keys.ts) names them. */
+const CURVES: Readonly<Record<string, [string, number]>> = {
+  "1.2.840.10045.3.1.7": ["P-256", 256],
+  "1.3.132.0.34": ["P-384", 384],
+  "1.3.132.0.35": ["P-521", 521],
+};
+
+/**
+ * "RSA 2048" / "EC P-256" and the bits, from the SubjectPublicKeyInfo's own bytes: building a
+ * KeyObject (`cert.publicKey`) for that costs more than the rest of the policy together.
+ */
+function keyOf(der: Uint8Array, spki: Tlv | undefined): { key: string; keyBits: number | null } {
+  if (!spki) return { key: "unknown", keyBits: null };
+  const [algorithm, bits] = children(der, spki);
+  const [oid, parameter] = algorithm ? children(der, algorithm) : [];
+  const id = oid ? oidText(der, oid) : "";
+  if (id === "1.2.840.113549.1.1.1" && bits) {
+    // BIT STRING: one octet of unused bits, then RSAPublicKey ::= SEQUENCE { modulus INTEGER, … }
+    const modulus = children(der, readTlv(der, bits.start + 1))[0];
+    if (!modulus) return { key: "RSA ?", keyBits: null };
+    let start = modulus.start;
+    while (start < modulus.end - 1 && der[start] === 0) start++;
+    const size = (modulus.end - start - 1) * 8 + (32 - Math.clz32(der[start]!));
+    return { key: `RSA ${size}`, keyBits: size };
+  }
+  if (id === "1.2.840.10045.2.1") {
+    const curve = parameter?.tag === TAG.oid ? oidText(der, parameter) : "";
+    const named = CURVES[curve];
+    return named ? { key: `EC ${named[0]}`, keyBits: named[1] } : { key: `EC ${curve || "?"}`, keyBits: null };
+  }
+  if (id === "1.3.101.112") return { key: "ED25519", keyBits: null };
+  if (id === "1.3.101.113") return { key: "ED448", keyBits: null };
+  return { key: "unknown", keyBits: null };
+}
+
 const TAG = { boolean: 0x01, integer: 0x02, bitString: 0x03, octetString: 0x04, oid: 0x06, sequence: 0x30 };
 
 /** The policy's facts of one certificate Node has parsed. Throws on DER it cannot walk. */
@@ -117,8 +151,7 @@ export function readPolicyFacts(cert: NodeCert, sans: readonly string[]): Policy
     subject: cert.subject.split("\n").join(", "),
     version,
     notAfter: new Date(cert.validTo).toISOString(),
-    key: describeKey(cert.publicKey),
-    keyBits: keyBitsOf(cert.publicKey),
+    ...keyOf(der, fields[versioned ? 6 : 5]),
     signatureAlgorithm: SIGNATURE_NAMES[oidText(der, children(der, sigAlg)[0]!)] ?? "unknown",
     sans: [...sans],
     keyUsage: null as string[] | null,

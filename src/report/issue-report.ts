@@ -7,9 +7,16 @@ import { humanDate } from "./human.js";
 export function renderIssueReport(report: IssueReport, style: Style, cwd = process.cwd()): string {
   const lines = report.certificates.map((c) => {
     const action = c.action === "kept" ? style.dim(pad(c.action, 8)) : style.green(pad(c.action, 8));
-    return `${action}${pad(c.role, 9)}${pad(c.name, 24)}${shortPath(c.cert, cwd)}  ${style.dim(`until ${humanDate(c.notAfter)}`)}`;
+    const row = `${action}${pad(c.role, 9)}${pad(c.name, 24)}${shortPath(c.cert, cwd)}  ${style.dim(`until ${humanDate(c.notAfter)}`)}`;
+    return [row, ...(c.notes ?? []).map((n) => `    ${style.dim("-")} ${n}`)].join("\n");
   });
-  lines.push(summary(report.certificates));
+  const attention =
+    report.attention === undefined
+      ? ""
+      : report.attention === 0
+        ? "; nothing needs attention"
+        : `; ${report.attention} need attention${report.next ? `; next: \`${report.next}\`` : ""}`;
+  lines.push(summary(report.certificates) + attention);
   return lines.join("\n") + "\n";
 }
 

@@ -125,12 +125,17 @@ export interface CertResult {
   readonly notAfter: string;
   readonly fingerprint: string;
   readonly sans: readonly string[];
+  /** What `all` found about a kept cert: policy problems and drift, each with its fix (issue 15). */
+  readonly notes?: readonly string[];
 }
 
 export interface IssueReport {
   readonly root: string;
   readonly certificates: CertResult[];
   readonly warnings: string[];
+  /** `all` on an existing tree: how many kept certs need attention, and the one command to run next. */
+  readonly attention?: number;
+  readonly next?: string | null;
 }
 
 export function resolveTree(o: TreeOptions): TreePaths {

@@ -1,0 +1,95 @@
+/**
+ * What `all` says about the certs it kept (issue 15 §2). `all` never replaces a cert that is
+ * there, so on a tree made before (by the Makefile, or an older run) it must say what is wrong
+ * with what it kept, or "5 kept" reads as "5 fine": the strict-peer policy's problems and the
+ * SANs the config now asks for (from `check`, with their fixes), the flags that did not apply to
+ * a kept cert, a plugin URL without TLS. A key wider than the key-mode rule is narrowed back, as
+ * the Makefile's `chmod 600` does on every run.
+ */
+import { X509Certificate as NodeCert } from "node:crypto";
+import { promises as fs } from "node:fs";
+import { keyTypeOf, type KeyType } from "../pki/keys.js";
+import { widestKeyMode } from "../store/key-mode.js";
+import type { TreePaths } from "../store/paths.js";
+import type { CertResult, IssueReport } from "../store/tree.js";
+import { checkTree } from "./check.js";
+
+export interface ReviewInput {
+  tree: TreePaths;
+  now: Date;
+  /** The plugin config, when there is one: its SANs are what plugin certs must carry. */
+  config: string | undefined;
+  /** Flags given for new certs (undefined: not given). */
+  days: number | undefined;
+  keyType: KeyType | undefined;
+  /** Plugins whose `mcp.url` is http://. */
+  plainHttp: readonly string[];
+}
+
+const DAY_MS = 86_400_000;
+
+export async function reviewKept(report: IssueReport, input: ReviewInput): Promise<IssueReport> {
+  const notes = new Map<string, string[]>();
+  const note = (c: CertResult, text: string) => notes.set(c.cert, [...(notes.get(c.cert) ?? []), text]);
+  const kept = report.certificates.filter((c) => c.action === "kept");
+  for (const c of kept) {
+    const narrowed = await narrowKeyMode(c);
+    if (narrowed) note(c, narrowed);
+  }
+  const check = await checkTree({ out: input.tree.root, now: input.now, config: input.config });
+  const needReissue: string[] = [];
+  let caNeedsRotation = false;
+  let attention = 0;
+  for (const c of kept) {
+    const entry = check.certificates.find((e) => e.path === c.cert);
+    // Dates are `check`'s and `renew`'s business; `all` reports what a run of it cannot fix.
+    const problems = entry?.problems ?? [];
+    for (const p of problems) note(c, p);
+    if (problems.length > 0) {
+      attention++;
+      if (c.role === "ca") caNeedsRotation ||= (entry?.policy.length ?? 0) > 0;
+      else if (c.role !== "intermediate") needReissue.push(c.name);
+    }
+    if (c.role === "ca" || c.role === "intermediate") continue;
+    const pem = await fs.readFile(c.cert, "utf8");
+    const cert = new NodeCert(pem);
+    const reissue = `applies to new certs; \`mtls-certs renew --force ${c.name}\` re-issues`;
+    const lifetime = Math.round((Date.parse(c.notAfter) - Date.parse(c.notBefore)) / DAY_MS);
+    if (input.days !== undefined && Math.abs(lifetime - input.days) > 1)
+      note(c, `--days ${input.days} did not apply to this kept cert (${lifetime} days): it ${reissue}`);
+    const keyType = keyTypeOf(cert.publicKey);
+    if (input.keyType !== undefined && keyType !== input.keyType)
+      note(
+        c,
+        `--key-type ${input.keyType} did not apply to this kept cert (${keyType ?? "another key type"}): it ${reissue}`,
+      );
+    if (c.role === "plugin" && input.plainHttp.includes(c.name))
+      note(
+        c,
+        "its mcp.url in the config is http://: the gateway will not use TLS to reach it, so this cert is not used; make the URL https://",
+      );
+  }
+  const next = caNeedsRotation
+    ? "mtls-certs renew --ca"
+    : needReissue.length > 0
+      ? `mtls-certs renew --force ${needReissue.join(" ")}`
+      : null;
+  return {
+    ...report,
+    certificates: report.certificates.map((c) => (notes.has(c.cert) ? { ...c, notes: notes.get(c.cert) } : c)),
+    attention,
+    next,
+  };
+}
+
+/** A key more open than the key-mode rule allows loses the extra bits (`chmod`), and says so. */
+async function narrowKeyMode(c: CertResult): Promise<string | undefined> {
+  const stat = await fs.stat(c.key).catch(() => undefined);
+  if (!stat) return undefined;
+  const mode = stat.mode & 0o777;
+  const widest = widestKeyMode(stat, { role: c.role });
+  if ((mode & ~widest) === 0) return undefined;
+  const narrowed = mode & widest;
+  await fs.chmod(c.key, narrowed);
+  return `${c.key}: mode ${mode.toString(8)} was wider than the key-mode rule allows; narrowed to ${narrowed.toString(8)} (as the Makefile's chmod does)`;
+}
