@@ -79,4 +79,17 @@ describe("one look for output", () => {
     );
     assert.ok(join(dir, "certs/mcp/servers/srv.local/server.key"));
   });
+
+  it("verify's fixes name the real plugin, and none points the gateway's client cert at the plugin config", () => {
+    const dir = tempDir("mtls-look-");
+    assert.equal(cli(["all", ...EC, "-q"], dir).code, 0);
+    const plugin = cli(["verify", "example-plugin-a", "--host", "plugin.internal"], dir);
+    assert.equal(plugin.code, 1);
+    assert.match(plugin.stdout, /mcp\.url of plugin example-plugin-a .*`mtls-certs renew --force example-plugin-a`/);
+    assert.doesNotMatch(plugin.stdout, /<name>/);
+    const gateway = cli(["verify", "gateway", "--host", "x.internal"], dir);
+    assert.equal(gateway.code, 1);
+    assert.doesNotMatch(gateway.stdout, /mcp\.url|plugin config|<name>/);
+    assert.match(gateway.stdout, /the gateway's client cert, which names no host/);
+  });
 });

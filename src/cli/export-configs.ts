@@ -378,7 +378,6 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
   );
 }
 
-/** Every config kind, in the order `export --help` lists them. */
 /** `export makefile`: the gateway Makefile's certs-mcp-* targets; `--out` is the tree they write. */
 function registerMakefileExport(parent: Command, { io, action }: CommandContext): void {
   const command = exportCommand(
@@ -388,7 +387,11 @@ function registerMakefileExport(parent: Command, { io, action }: CommandContext)
     "the gateway Makefile's certs-mcp-ca/-gateway/-plugin/-all/-check targets, running mtls-certs (include it, or replace the old targets)",
     "write the fragment to this file instead of stdout (e.g. mcp-certs.mk)",
   );
-  withExamples(command, "mtls-certs export makefile -o mcp-certs.mk && echo 'include mcp-certs.mk' >> Makefile");
+  withExamples(
+    command,
+    "mtls-certs export makefile -o mcp-certs.mk && echo 'include mcp-certs.mk' >> Makefile",
+    "mtls-certs export makefile --out deploy/certs/mcp -o deploy/mcp-certs.mk",
+  );
   command.action(
     action(async (flags: ExportFlags) => {
       const { exportMakefile } = await import("../export/makefile.js");
@@ -398,6 +401,7 @@ function registerMakefileExport(parent: Command, { io, action }: CommandContext)
   );
 }
 
+/** Every config kind, in the order `export --help` lists them. */
 export const CONFIG_EXPORTS: readonly ExportFormat[] = [
   registerProxyExports,
   registerClusterExports,

@@ -363,22 +363,33 @@ function checkHost(leaf: ParsedCert, host: string, add: AddProblem, warnings: st
   const sans = leaf.facts.sans.length > 0 ? leaf.facts.sans.join(", ") : "none";
   if (isIP(bare) !== 0) {
     if (leaf.node.checkIP(bare) === undefined) {
-      add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, addSanFix(`--ip ${bare}`));
+      add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, addSanFix(`--ip ${bare}`, leaf));
     }
     return;
   }
   // Like OpenSSL and Python: the subject CN counts only when the cert has no DNS SAN at all.
   const matched = leaf.node.checkHost(bare);
   if (matched === undefined) {
-    add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, addSanFix(`--san ${bare}`));
+    add("host-mismatch", leaf, `no SAN matches ${bare} (SANs: ${sans})`, addSanFix(`--san ${bare}`, leaf));
   } else if (!leaf.facts.sans.some((s) => s.startsWith("DNS:"))) {
     warnings.push(`${bare} matched only the subject CN; Go and browsers ignore the CN: add it with \`--san ${bare}\``);
   }
 }
 
-/** `renew` keeps a cert's SANs but adds what the plugin config asks for (the host of its mcp.url). */
-function addSanFix(flag: string): string {
-  return `add it with \`${flag}\` when issuing the cert again, or (a plugin) put it in the mcp.url of plugins/external/config.yaml and run \`mtls-certs renew --force <name>\``;
+/**
+ * The fix for a missing SAN, naming the cert's own plugin or server (from its subject, as the tree
+ * names them). `renew` keeps a cert's SANs but adds what the plugin config asks for (the host of
+ * its mcp.url). The gateway's client cert names no host: no config hint for it.
+ */
+function addSanFix(flag: string, leaf: ParsedCert): string {
+  const cn = leaf.node.subject.match(/CN=([^\n,]*)/)?.[1] ?? "";
+  if (cn === "mcp-gateway-client")
+    return "this is the gateway's client cert, which names no host: verify the plugin's server cert with --host, or leave out --host";
+  const plugin = cn.match(/^mcp-plugin-(.+)$/)?.[1];
+  const again = `add it with \`${flag}\` when issuing the cert again`;
+  return plugin
+    ? `${again}, or put the host in the mcp.url of plugin ${plugin} in the plugin config and run \`mtls-certs renew --force ${plugin}\``
+    : again;
 }
 
 async function checkCrl(
