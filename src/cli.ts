@@ -16,6 +16,7 @@ import { registerLeafCommands } from "./cli/leaves.js";
 import { registerExportCommands } from "./cli/export.js";
 import { registerRevocationCommands } from "./cli/revocation.js";
 import { type CommandContext, helpConfiguration, type Io, type TreeFlags, withExamples } from "./cli/shared.js";
+import { registerLedgerCommands } from "./cli/ledger.js";
 
 export type { Io } from "./cli/shared.js";
 
@@ -110,6 +111,7 @@ export function buildProgram(io: Io, action: CommandContext["action"]): Command 
   registerCheckCommand(context);
   registerRenewCommand(context);
   registerRevocationCommands(context);
+  registerLedgerCommands(context);
   registerExportCommands(context);
   registerDebugCommands(context);
 

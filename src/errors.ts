@@ -43,6 +43,10 @@ export const ERROR_CODES = {
   E_CHECK_FAILED: EXIT.problem,
   /** `ca --finish-rotation` while leaves still need the previous CA: run `renew` first. */
   E_ROTATION_PENDING: EXIT.problem,
+  /** A cert in a leaf directory that the issuance ledger did not record there (ca/ledger.json). */
+  E_FOREIGN: EXIT.problem,
+  /** `renew --reuse-key` with a key that was revoked or is not the one the ledger recorded. */
+  E_KEY_REFUSED: EXIT.problem,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -91,6 +91,8 @@ export {
   type CrlReport,
 } from "./commands/revoke.js";
 export { REVOCATION_REASONS, type RevocationReason } from "./pki/crl.js";
+export { listLedger, adoptTree, type LedgerListing, type AdoptReport } from "./commands/ledger.js";
+export { readLedger, type Ledger, type LedgerEntry, type LedgerStatus } from "./store/ledger.js";
 export { fingerprintCertificate, type FingerprintReport } from "./commands/fingerprint.js";
 export { exportP12, type P12Options, type P12Report } from "./commands/p12.js";
 export { exportNginx, exportHaproxy, exportCaddy, type ProxyExportOptions } from "./export/proxies.js";

@@ -5,7 +5,7 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, cpSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { checkTree, type CheckReport } from "../src/commands/check.js";
 import { createCa } from "../src/commands/ca.js";
@@ -87,7 +87,7 @@ describe("check: one status per certificate, the CA first", () => {
     assert.match(opensslVerdict(out, join(out, "plugins/future/server.crt")), /certificate is not yet valid/);
   });
 
-  it("gives invalid, naming the file, for a foreign key, a readable key, another CA's cert and a missing SAN", async () => {
+  it("gives invalid (foreign for another CA's cert), naming the file, for a foreign key, a readable key, another CA's cert and a missing SAN", async () => {
     const report = await checkTree({ out, within: 30, config });
     const mismatch = entry(report, "mismatch");
     assert.equal(mismatch.status, "invalid");
@@ -100,8 +100,10 @@ describe("check: one status per certificate, the CA first", () => {
     assert.equal(entry(report, "loose").status, "invalid");
     assert.match(entry(report, "loose").problems.join("\n"), /open to others \(mode 644\)/);
 
-    assert.equal(entry(report, "stranger").status, "invalid");
+    // Another CA's cert is also one the issuance ledger never recorded: foreign (issue 13).
+    assert.equal(entry(report, "stranger").status, "foreign");
     assert.match(entry(report, "stranger").problems.join("\n"), /not signed by this tree's CA/);
+    assert.match(entry(report, "stranger").problems.join("\n"), /foreign: this tree's ledger/);
     assert.match(
       opensslVerdict(out, join(out, "plugins/stranger/server.crt")),
       /unable to get local issuer certificate/,
@@ -328,6 +330,9 @@ describe("check: the CA is a first-class certificate (issue 10)", () => {
     const out = join(tempDir(), "certs/mcp");
     await plugin(out, "p0", daysFromNow(-1), daysFromNow(400));
     const source = join(out, "plugins/p0");
+    // Copies of p0's cert in other directories are foreign to the ledger (issue 13): this test is
+    // about the worker split, so the tree is one made before the ledger.
+    rmSync(join(out, "ca/ledger.json"));
     for (let i = 1; i < 2000; i++) {
       const dir = join(out, `plugins/p${i}`);
       mkdirSync(dir);

@@ -78,10 +78,11 @@ describe("all with the default profile (RSA 4096, SHA-256, 825 days)", () => {
     assert.match(first.stdout, /4 created/);
   });
 
-  it("writes exactly the Makefile's tree", () => {
+  it("writes exactly the Makefile's tree, plus the issuance ledger", () => {
     assert.deepEqual([...hashTree(tree).keys()].sort(), [
       "ca/ca.crt",
       "ca/ca.key",
+      "ca/ledger.json",
       "gateway/ca.crt",
       "gateway/client.crt",
       "gateway/client.key",

@@ -274,7 +274,7 @@ describe("revocation across a CA rotation (renew --ca)", () => {
     const tree = join(dir, "certs/mcp");
     assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
     assert.equal(cli(["revoke", "example-plugin-a"], dir).code, 0);
-    const oldList = read(join(tree, "ca/ca.crl"));
+    writeFile(join(dir, "old.crl"), read(join(tree, "ca/ca.crl")));
     cli(["renew", "--ca", "--keep-leaves", "--key-type", "ecdsa-p256", "-q"], dir);
     assert.ok(read(join(tree, "ca/previous/ca.crt")), "renew --ca keeps the old CA in ca/previous/");
 
@@ -285,7 +285,19 @@ describe("revocation across a CA rotation (renew --ca)", () => {
     const r = cli(["crl"], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /kept as .*ca\/previous\/ca\.crl \(1 revoked\)/);
-    assert.equal(read(join(tree, "ca/previous/ca.crl")), oldList);
+    // The old list keeps its entries and is re-signed by the previous CA with the next number, so
+    // both CAs' lists stay fresh while the bundles trust both (issue 13).
+    const previousList = openssl(["crl", "-in", join(tree, "ca/previous/ca.crl"), "-noout", "-text"]).stdout;
+    const oldSerial = openssl(["crl", "-in", join(dir, "old.crl"), "-noout", "-text"]).stdout.match(
+      /Serial Number: (\S+)/,
+    )![1]!;
+    assert.ok(previousList.includes(oldSerial), previousList);
+    assert.equal(
+      openssl(["crl", "-in", join(tree, "ca/previous/ca.crl"), "-noout", "-CAfile", join(tree, "ca/previous/ca.crt")])
+        .code,
+      0,
+      "the old list is the previous CA's",
+    );
     assert.equal(
       openssl(["crl", "-in", join(tree, "ca/ca.crl"), "-noout", "-CAfile", join(tree, "ca/ca.crt")]).code,
       0,
@@ -297,11 +309,9 @@ describe("revocation across a CA rotation (renew --ca)", () => {
     };
     assert.equal(after.certificates.find((c) => c.name === "ca")!.problems.length, 0);
     assert.equal(after.certificates.find((c) => c.name === "example-plugin-a")!.status, "revoked");
-    // A peer that trusts both CAs during the rotation loads both lists.
-    const both = writeFile(
-      join(dir, "both.crl"),
-      read(join(tree, "ca/ca.crl")) + read(join(tree, "ca/previous/ca.crl")),
-    );
+    // A peer that trusts both CAs during the rotation loads both lists: ca/bundle.crl holds them.
+    const both = join(tree, "ca/bundle.crl");
+    assert.equal(read(both), read(join(tree, "ca/ca.crl")) + read(join(tree, "ca/previous/ca.crl")));
     const v = (name: string) =>
       openssl([
         "verify",

@@ -102,6 +102,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
           const { renderRenewReport } = await import("../report/renew-report.js");
           const { styleFor } = await import("../report/terminal.js");
           for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
+          for (const line of report.adopted) io.stderr.write(`${line}\n`);
           io.stdout.write(renderRenewReport(report, await styleFor(io.stdout), Boolean(flags.diff)));
         }
         return renewNeedsAttention(report) || (hook !== null && !hook.ok) ? EXIT.problem : EXIT.ok;

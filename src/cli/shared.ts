@@ -416,6 +416,7 @@ export async function withProgress<T>(io: Io, flags: TreeFlags, o: TreeOptions, 
 
 export async function issued(report: IssueReport, flags: TreeFlags, io: Io): Promise<number> {
   for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
+  for (const line of report.adopted ?? []) io.stderr.write(`${line}\n`);
   if (flags.json) {
     io.stdout.write(JSON.stringify(report, null, 2) + "\n");
   } else {

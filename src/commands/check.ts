@@ -28,8 +28,13 @@ import { exists } from "../store/write.js";
 import { keyModeProblem } from "../store/key-mode.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { days, humanDate, plural } from "../report/human.js";
+import { canonicalIp, normalizeSerial, sansOf, spkiSha256 } from "../pki/node-facts.js";
+import { readLedger, standingOf, type Ledger } from "../store/ledger.js";
 
-export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked";
+export { sansOf };
+
+/** `foreign`: in a leaf directory, but not what the issuance ledger recorded there (store/ledger.ts). */
+export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked" | "foreign";
 
 /**
  * Which of the tree's CAs signed a certificate; `previous-ca` during a CA rotation; `self` for
@@ -184,17 +189,48 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
       : await checkLeaves(leaves, cas, now, within, wantedSans, o);
   // The CA's CRL and name constraints (issues 7, 10); loads nothing when the tree has neither.
   await (await import("./check-ca-policy.js")).checkCaPolicy(tree, now, cas.entries, entries);
+  const ledgerWarning = await checkAgainstLedger(tree, cas, entries);
   for (const entry of [...cas.entries, ...entries]) settle(entry);
   return {
     checkedAt: now.toISOString(),
     root: tree.root,
     within,
     certificates: [...cas.entries, ...entries],
-    warnings: warningsFor(cas, entries, tree, within),
+    warnings: [...(ledgerWarning ? [ledgerWarning] : []), ...warningsFor(cas, entries, tree, within)],
     next: cas.entries.some((e) => e.role === "ca" && e.name === "ca" && e.policy.length > 0)
       ? "mtls-certs renew --ca"
       : null,
   };
+}
+
+/**
+ * A leaf cert the issuance ledger did not record for its directory is foreign (a problem: exit
+ * 1). A tree without a ledger yet gets a note, not a failure: `check` never writes, and the
+ * first writing command (or `mtls-certs adopt`) adopts it.
+ */
+async function checkAgainstLedger(tree: TreePaths, cas: TreeCas, leaves: CheckEntry[]): Promise<string | undefined> {
+  let ledger: Ledger | undefined;
+  try {
+    ledger = await readLedger(tree);
+  } catch (e) {
+    cas.entries[0]?.problems.push(e instanceof Error ? e.message : String(e));
+    return undefined;
+  }
+  if (ledger === undefined)
+    return `${tree.ledger}: not adopted yet (no issuance ledger): foreign certificates cannot be told apart; run \`mtls-certs adopt --out ${tree.root}\` (any writing command adopts it too)`;
+  // A cert a tree CA signed (check verified the signature) is named by its issuer and serial: a
+  // CA never signs two certs with one serial. One no tree CA signed is in no ledger.
+  const key = (serial: string, issuerSpki: string): string => `${normalizeSerial(serial)} ${issuerSpki}`;
+  const bySerial = new Map(ledger.entries.map((e) => [key(e.serial, e.issuer.spkiSha256), e]));
+  const issuerSpki = new Map(cas.issuers.map((i) => [i.signedBy, spkiSha256(i.cert)]));
+  for (const entry of leaves) {
+    if (entry.serial === null || entry.signedBy === "self") continue;
+    const spki = entry.signedBy === null ? undefined : issuerSpki.get(entry.signedBy);
+    const found = spki === undefined ? undefined : bySerial.get(key(entry.serial, spki));
+    const standing = standingOf(found, entry.role, entry.name);
+    if (standing.kind === "foreign") entry.problems.push(standing.why);
+  }
+  return undefined;
 }
 
 /** Exit 1 when a cert is unusable, or (with --within) expires inside the window. */
@@ -206,14 +242,6 @@ export function entryFails(c: CheckEntry, failOnExpiring: boolean): boolean {
   return c.status !== "ok" && (c.status !== "expiring" || failOnExpiring);
 }
 
-/** The SANs a cert carries, as `DNS:x`, `IP:y`, `email:z` (IPs in their shortest form). */
-export function sansOf(cert: NodeCert): string[] {
-  return (cert.subjectAltName ?? "")
-    .split(", ")
-    .filter(Boolean)
-    .map((s) => (s.startsWith("IP Address:") ? `IP:${canonicalIp(s.slice("IP Address:".length))}` : s));
-}
-
 /** The SANs in `wanted` that `have` lacks (DNS names compare case-insensitively, as DNS does). */
 export function missingSans(have: readonly string[], wanted: readonly San[]): San[] {
   const key = (s: string): string => (s.startsWith("DNS:") ? s.toLowerCase() : s);
@@ -221,11 +249,6 @@ export function missingSans(have: readonly string[], wanted: readonly San[]): Sa
   return wanted.filter(
     (s) => !present.has(key(formatSan(s.type === "ip" ? { type: "ip", value: canonicalIp(s.value) } : s))),
   );
-}
-
-/** `0:0:0:0:0:0:0:1` (how OpenSSL prints) and `::1` (how people write) are one address. */
-function canonicalIp(value: string): string {
-  return value.includes(":") ? new URL(`http://[${value}]/`).hostname.slice(1, -1) : value;
 }
 
 /** Plugin name → the SANs its cert must carry, from the config; empty without a config. */
@@ -537,6 +560,7 @@ function requiredSans(files: LeafFiles, fromConfig: Map<string, San[]>): Array<{
 /** Problems make a cert invalid whatever its dates; revocation is named as such. */
 function settle(entry: CheckEntry): void {
   if (entry.problems.some((p) => p.startsWith("revoked"))) entry.status = "revoked";
+  else if (entry.problems.some((p) => p.startsWith("foreign"))) entry.status = "foreign";
   else if (entry.problems.length > 0) entry.status = "invalid";
 }
 

@@ -2,12 +2,15 @@
  * `mtls-certs https`: the gateway's own HTTPS cert for `make serve-ssl` (what `make certs`
  * makes): certs/cert.pem and certs/key.pem, outside the mcp tree.
  */
+import { X509Certificate as NodeCert } from "node:crypto";
+import { promises as fs } from "node:fs";
 import { DEFAULT_HTTPS_DAYS, DEFAULT_KEY_TYPE } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { generateKey } from "../pki/keys.js";
 import { capWarning, validityFor } from "../pki/issue.js";
 import { HTTPS_SANS, HTTPS_SUBJECT, PROFILES, uniqueSans, type San } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
+import { adoptionLines, ledgerEntry, reconcileLedger } from "../store/ledger.js";
 import { certsDirOf, httpsFiles, type LeafFiles } from "../store/paths.js";
 import {
   describeCert,
@@ -51,7 +54,16 @@ export async function issueHttps(o: HttpsOptions = {}): Promise<IssueReport> {
   // Lock order: the tree, then the output directory (unless they are one).
   return withTree(o, async () => {
     const ca = await loadSigningCa(tree, { now: o.now, passphrase: o.keyPassphrase });
-    return files.dir === tree.root ? issueInto(files, extra, ca, o) : issue(ca);
+    const now = o.now ?? new Date();
+    const reconciled = await reconcileLedger(tree, now);
+    const report = await (files.dir === tree.root ? issueInto(files, extra, ca, o) : issue(ca));
+    if (report.certificates[0]?.action === "created") {
+      const cert = new NodeCert(await fs.readFile(files.cert));
+      const issuer = new NodeCert(ca.cert.toString("pem"));
+      reconciled.book.issued(ledgerEntry(cert, issuer, "https", "https", "issued", now), now);
+    }
+    await reconciled.book.save(tree);
+    return { ...report, adopted: adoptionLines(reconciled) };
   });
 }
 

@@ -13,6 +13,7 @@ import { MtlsError } from "../errors.js";
 import { importPrivateKey } from "../pki/keys.js";
 import { keyMatchesCert } from "../store/ca-store.js";
 import { findCertificate } from "../store/cert-target.js";
+import { assertIssuedHere } from "../store/ledger.js";
 import { treePaths, type TreePaths } from "../store/paths.js";
 import { splitPem } from "./check.js";
 import { checkOutputFile } from "../store/output-file.js";
@@ -52,6 +53,7 @@ export async function exportP12(target: string, o: P12Options): Promise<P12Repor
   const tree = treePaths(o.tree ?? DEFAULT_OUT);
   const { path: file, replace } = await checkOutputFile(o.file, { tree: tree.root, force: o.force });
   const found = await findCertificate(tree, target);
+  if (found.files) await assertIssuedHere(tree, found.files, found.pem, "export p12");
   const keyPath = o.keyFile ?? found.keyPath ?? siblingKey(found.certPath);
   const keyPem = await readText(keyPath);
   if (keyPem === undefined)

@@ -5,6 +5,7 @@
  * nightly job must do before peers that load the CRL start refusing every certificate.
  */
 import { X509Certificate as NodeCert } from "node:crypto";
+import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CRL_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
@@ -20,7 +21,8 @@ import {
 } from "../pki/crl.js";
 import { floorToSecond } from "../pki/issue.js";
 import * as x509 from "../pki/x509.js";
-import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
+import { loadPreviousCa, loadSigningCa, type LoadedCa } from "../store/ca-store.js";
+import { reconcileLedger } from "../store/ledger.js";
 import { findCertificate } from "../store/cert-target.js";
 import type { TreePaths } from "../store/paths.js";
 import { resolveTree, withExistingTree } from "../store/tree.js";
@@ -59,7 +61,12 @@ export interface CrlReport {
   warnings: string[];
 }
 
-/** Adds a cert this tree's CA signed to the CRL. A cert another CA signed is exit 2. */
+/**
+ * Adds a cert this tree's CAs signed to the CRL of the CA that issued it: the signing CA's
+ * ca/ca.crl, or during a CA rotation the previous CA's ca/previous/ca.crl (the bundles still
+ * trust that CA, so its certs must stay revocable). The ledger marks the cert revoked with the
+ * reason and date. A cert another CA signed is exit 2.
+ */
 export async function revokeCertificate(target: string, o: RevokeOptions = {}): Promise<CrlReport> {
   await requireTree(o);
   return withExistingTree(o, async (tree) => {
@@ -71,22 +78,20 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
         `${found.certPath}: a CA cannot put itself on its own CRL`,
         "to retire the CA, rotate it with `mtls-certs renew --ca`",
       );
+    const reconciled = await reconcileLedger(tree, now);
     const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
     const { cert } = found;
     const caCert = new NodeCert(ca.cert.toString("pem"));
-    if (!isIssuedBy(cert, caCert)) {
-      const previousPem = await readText(tree.previousCaCert);
-      const rotatedOut = previousPem !== undefined && cert.verify(new NodeCert(previousPem).publicKey);
+    const previousPem = await readText(tree.previousCaCert);
+    const byPrevious =
+      !isIssuedBy(cert, caCert) && previousPem !== undefined && isIssuedBy(cert, new NodeCert(previousPem));
+    if (!isIssuedBy(cert, caCert) && !byPrevious)
       throw new MtlsError(
         "E_NOT_SIGNED_BY_CA",
         `${found.certPath}: not signed by this tree's CA (${caCert.subject.split("\n").join(", ")}); its CRL cannot revoke it`,
-        rotatedOut
-          ? `the CA being rotated out signed it: re-issue it with \`mtls-certs renew ${found.name}\` and finish the rotation`
-          : "revoke it with the CA that issued it",
+        "revoke it with the CA that issued it",
       );
-    }
     const warnings: string[] = [];
-    const previous = await readTreeCrl(tree, ca, warnings);
     const serial = normalizeSerial(cert.serialNumber);
     const revoked = {
       cert: found.certPath,
@@ -94,10 +99,68 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
       subject: cert.subject.split("\n").join(", "),
       reason: o.reason ?? "unspecified",
     };
-    if (previous?.entries.some((e) => e.serial === serial)) return report(tree, previous, null, true, warnings);
-    const entries = [...(previous?.entries ?? []), { serial, revokedAt: floorToSecond(now), reason: revoked.reason }];
-    return report(tree, await signAndWrite(tree, ca, previous, entries, now, o), revoked, false, warnings);
+    reconciled.book.revoked(cert, revoked.reason, floorToSecond(now));
+    const issuer = byPrevious ? await loadPreviousCa(tree, o.keyPassphrase) : ca;
+    const path = byPrevious ? tree.previousCaCrl : tree.caCrl;
+    const previous = byPrevious ? await readPreviousCaCrl(tree, issuer) : await readTreeCrl(tree, ca, warnings);
+    let crl: ParsedCrl;
+    let already = false;
+    if (previous?.entries.some((e) => e.serial === serial)) {
+      crl = previous;
+      already = true;
+    } else {
+      const entries = [...(previous?.entries ?? []), { serial, revokedAt: floorToSecond(now), reason: revoked.reason }];
+      crl = await signAndWrite(path, issuer, previous, entries, now, o);
+    }
+    // Each CA the bundles trust has its list, and proxies load both from ca/bundle.crl.
+    if (previousPem !== undefined) await refreshRotationCrls(tree, ca, byPrevious ? undefined : issuer, now, o);
+    await reconciled.book.save(tree);
+    return report(path, crl, already ? null : revoked, already, warnings);
   });
+}
+
+/** The previous CA's own list (ca/previous/ca.crl), which only that CA may have signed. */
+async function readPreviousCaCrl(tree: TreePaths, previousCa: LoadedCa): Promise<ParsedCrl | undefined> {
+  const pem = await readText(tree.previousCaCrl);
+  if (pem === undefined) return undefined;
+  const parsed = parseCrl(pem, tree.previousCaCrl);
+  if (await crlSignedBy(parsed.crl, previousCa.cert)) return parsed;
+  throw new MtlsError(
+    "E_DAMAGED",
+    `${tree.previousCaCrl}: not signed by the previous CA (${tree.previousCaCert})`,
+    "restore it from a backup, or move it aside: the next `mtls-certs crl` starts a new, empty one",
+  );
+}
+
+/**
+ * During a CA rotation: makes sure both CAs have a CRL (an empty one is signed where there is
+ * none: nginx and HAProxy refuse every client when a CA of the chain has no CRL), and writes
+ * ca/bundle.crl = the signing CA's list then the previous CA's, the one file proxies load.
+ * `skip`: the CA whose list this command has just signed.
+ */
+async function refreshRotationCrls(
+  tree: TreePaths,
+  ca: LoadedCa,
+  skip: LoadedCa | undefined,
+  now: Date,
+  o: CrlOptions,
+): Promise<void> {
+  if (!(await exists(tree.caCrl)) && skip !== ca) await signAndWrite(tree.caCrl, ca, undefined, [], now, o);
+  if (!(await exists(tree.previousCaCrl))) {
+    const previous = await loadPreviousCa(tree, o.keyPassphrase);
+    await signAndWrite(tree.previousCaCrl, previous, undefined, [], now, o);
+  }
+  await writeCrlBundle(tree);
+}
+
+/** ca/bundle.crl while a rotation is in progress (both lists, signing CA first); removed otherwise. */
+export async function writeCrlBundle(tree: TreePaths): Promise<void> {
+  const [current, previous] = await Promise.all([readText(tree.caCrl), readText(tree.previousCaCrl)]);
+  if (current === undefined || previous === undefined || !(await exists(tree.previousCaCert))) {
+    await fs.rm(tree.crlBundle, { force: true });
+    return;
+  }
+  await writeFileAtomically(tree.crlBundle, current + previous, { mode: CERT_MODE, replace: true });
 }
 
 /** Re-signs the CRL with the same entries, the next number and a fresh nextUpdate. */
@@ -108,7 +171,15 @@ export async function refreshCrl(o: CrlOptions = {}): Promise<CrlReport> {
     const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
     const warnings: string[] = [];
     const previous = await readTreeCrl(tree, ca, warnings);
-    return report(tree, await signAndWrite(tree, ca, previous, previous?.entries ?? [], now, o), null, false, warnings);
+    const crl = await signAndWrite(tree.caCrl, ca, previous, previous?.entries ?? [], now, o);
+    // During a rotation the previous CA's list is re-signed too: both stay fresh for proxies.
+    if (await exists(tree.previousCaCert)) {
+      const previousCa = await loadPreviousCa(tree, o.keyPassphrase);
+      const old = await readPreviousCaCrl(tree, previousCa);
+      await signAndWrite(tree.previousCaCrl, previousCa, old, old?.entries ?? [], now, o);
+      await writeCrlBundle(tree);
+    }
+    return report(tree.caCrl, crl, null, false, warnings);
   });
 }
 
@@ -124,7 +195,7 @@ async function requireTree(o: CrlOptions): Promise<void> {
 }
 
 async function signAndWrite(
-  tree: TreePaths,
+  path: string,
   ca: LoadedCa,
   previous: ParsedCrl | undefined,
   entries: readonly RevokedEntry[],
@@ -139,8 +210,8 @@ async function signAndWrite(
     days: o.crlDays ?? DEFAULT_CRL_DAYS,
   });
   const pem = crlToPem(crl);
-  await writeFileAtomically(tree.caCrl, pem, { mode: CERT_MODE, replace: true });
-  return parseCrl(pem, tree.caCrl);
+  await writeFileAtomically(path, pem, { mode: CERT_MODE, replace: true });
+  return parseCrl(pem, path);
 }
 
 /**
@@ -155,7 +226,7 @@ async function readTreeCrl(tree: TreePaths, ca: LoadedCa, warnings: string[]): P
   if (await crlSignedBy(parsed.crl, ca.cert)) return parsed;
   const previousCa = await readText(tree.previousCaCert);
   if (previousCa !== undefined && (await crlSignedBy(parsed.crl, new x509.X509Certificate(previousCa)))) {
-    const moved = join(tree.previousCaDir, "ca.crl");
+    const moved = tree.previousCaCrl;
     await writeFileAtomically(moved, pem, { mode: CERT_MODE, replace: true });
     warnings.push(
       `${tree.caCrl} was the rotated-out CA's; kept as ${moved} (${parsed.entries.length} revoked) for peers that still trust that CA, and a new list started for ${ca.cert.subject}`,
@@ -170,14 +241,14 @@ async function readTreeCrl(tree: TreePaths, ca: LoadedCa, warnings: string[]): P
 }
 
 function report(
-  tree: TreePaths,
+  path: string,
   crl: ParsedCrl,
   revoked: CrlReport["revoked"],
   alreadyRevoked: boolean,
   warnings: string[],
 ): CrlReport {
   return {
-    crl: tree.caCrl,
+    crl: path,
     issuer: crl.crl.issuer,
     crlNumber: crl.number,
     thisUpdate: crl.thisUpdate.toISOString(),

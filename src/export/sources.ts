@@ -14,6 +14,7 @@ import { splitPemBlocks } from "../pki/cert-facts.js";
 import { isSelfSigned } from "../pki/issued-by.js";
 import { importPrivateKey } from "../pki/keys.js";
 import { checkDnsName, checkName, parseWholeNumber } from "../pki/names.js";
+import { assertIssuedHere } from "../store/ledger.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
 import { CERT_MODE, KEY_MODE, ensureDirectory, exists, readText, writeFileAtomically } from "../store/write.js";
 
@@ -77,6 +78,7 @@ export async function requireLeaf(
       `make it with \`${MAKES[role](name)}\`${tree.root === treePaths(DEFAULT_OUT).root ? "" : ` --out ${tree.root}`}`,
     );
   }
+  await assertIssuedHere(tree, files, certPem, "export");
   const caFile = await caFileFor(tree, files);
   const caPem = await readText(caFile);
   if (caPem === undefined)
@@ -118,7 +120,10 @@ export interface CrlSource {
 
 /** The tree's CRL when one exists (`mtls-certs revoke` / `crl` make it), and which CAs it covers. */
 export async function crlFile(tree: TreePaths, caPem: string): Promise<CrlSource | undefined> {
-  const text = await readText(tree.caCrl);
+  // During a CA rotation ca/bundle.crl holds both CAs' lists (revoke.ts writes it): proxies check
+  // a CRL for every CA of the chain and need both in their one file.
+  const file = (await exists(tree.crlBundle)) ? tree.crlBundle : tree.caCrl;
+  const text = await readText(file);
   if (text === undefined) return undefined;
   const { X509Crl, X509Certificate } = await import("../pki/x509.js");
   const crls = splitPemBlocks(text, "X509 CRL").map((pem) => new X509Crl(pem));
@@ -128,7 +133,7 @@ export async function crlFile(tree: TreePaths, caPem: string): Promise<CrlSource
     .filter((subject) => !issuers.has(subject));
   const updates = crls.map((crl) => crl.nextUpdate).filter((d): d is Date => d !== undefined);
   const nextUpdate = updates.length > 0 ? new Date(Math.min(...updates.map((d) => d.getTime()))) : undefined;
-  return { file: tree.caCrl, missing, nextUpdate };
+  return { file, missing, nextUpdate };
 }
 
 /** Shows a path of the tree: real and absolute, or under `--prefix` (a POSIX path in a container). */

@@ -10,7 +10,10 @@ import { CLOCK_SKEW_MS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { floorToSecond, type Issuer } from "./issue.js";
 import { signingAlgorithm } from "./keys.js";
+import { normalizeSerial } from "./node-facts.js";
 import * as x509 from "./x509.js";
+
+export { normalizeSerial };
 
 const DAY_MS = 86_400_000;
 
@@ -56,12 +59,6 @@ export interface CrlParams {
   readonly now: Date;
   /** Days until nextUpdate. */
   readonly days: number;
-}
-
-/** Hex without leading zeros, whichever case the source printed it in (Node upper, @peculiar lower). */
-export function normalizeSerial(hex: string): string {
-  // Upper case, as openssl and node:crypto print serials everywhere else in our output.
-  return hex.toUpperCase().replace(/^0+(?=.)/, "");
 }
 
 /** A signed v2 CRL with CRL number and authority key identifier (RFC 5280 5.2.1, 5.2.3). */

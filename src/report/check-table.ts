@@ -12,6 +12,7 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
     "not-yet-valid": style.yellow,
     invalid: style.red,
     revoked: style.red,
+    foreign: style.red,
   };
   // -q (cron): only what needs attention, and nothing at all when everything is fine.
   const shown = quiet ? report.certificates.filter((c) => c.status !== "ok") : report.certificates;

@@ -23,7 +23,7 @@ export const METRICS = {
   },
   status: {
     name: "mtls_certs_status",
-    help: "1 for the certificate's status: ok, expiring, expired, not-yet-valid, invalid or revoked.",
+    help: "1 for the certificate's status: ok, expiring, expired, not-yet-valid, invalid, revoked or foreign.",
   },
   problems: {
     name: "mtls_certs_problems",

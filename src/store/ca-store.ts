@@ -141,3 +141,12 @@ export function assertCaValid(cert: x509.X509Certificate, file: string, now: Dat
       "rotate it with `mtls-certs renew --ca`",
     );
 }
+
+/**
+ * The CA a rotation moved out (ca/previous/), trusted through the bundles until `ca
+ * --finish-rotation`: it still signs its own CRL, so a cert it issued can be revoked meanwhile.
+ */
+export async function loadPreviousCa(tree: TreePaths, passphrase?: string): Promise<LoadedCa> {
+  const pair = await loadPair(tree.previousCaCert, tree.previousCaKey, passphrase);
+  return { cert: pair.cert, key: pair.key, bundlePem: pair.pem, rootPem: pair.pem };
+}

@@ -19,6 +19,8 @@ export interface CertTarget {
   readonly pem: string;
   /** The certificate, parsed: a file that is not a PEM certificate is refused (exit 2). */
   readonly cert: NodeCert;
+  /** The leaf's files when the target is a leaf of the tree. */
+  readonly files?: LeafFiles;
 }
 
 /** A file wins over a name: `./gateway` is a file, `gateway` is the tree's gateway cert. */
@@ -56,7 +58,15 @@ export async function findCertificate(tree: TreePaths, target: string): Promise<
 }
 
 function fromLeaf(leaf: LeafFiles, pem: string): CertTarget {
-  return { certPath: leaf.cert, keyPath: leaf.key, role: leaf.role, name: leaf.name, pem, cert: parse(pem, leaf.cert) };
+  return {
+    certPath: leaf.cert,
+    keyPath: leaf.key,
+    role: leaf.role,
+    name: leaf.name,
+    pem,
+    cert: parse(pem, leaf.cert),
+    files: leaf,
+  };
 }
 
 function parse(pem: string, file: string): NodeCert {

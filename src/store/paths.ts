@@ -15,6 +15,10 @@ export interface TreePaths {
   readonly caKey: string;
   readonly caCert: string;
   readonly caCrl: string;
+  /** The issuance ledger (src/store/ledger.ts): every cert the tree's CAs issued. */
+  readonly ledger: string;
+  /** During a CA rotation: ca/ca.crl then ca/previous/ca.crl in one file, what proxies load. */
+  readonly crlBundle: string;
   /** The intermediate that signs leaves when the tree has one (`ca --intermediate`). */
   readonly intermediateKey: string;
   readonly intermediateCert: string;
@@ -24,6 +28,8 @@ export interface TreePaths {
   readonly previousCaDir: string;
   readonly previousCaKey: string;
   readonly previousCaCert: string;
+  /** The previous CA's own CRL: revoking a cert it issued during the change-over re-signs this one. */
+  readonly previousCaCrl: string;
   readonly gatewayDir: string;
   readonly pluginsDir: string;
   readonly serversDir: string;
@@ -41,12 +47,15 @@ export function treePaths(root: string): TreePaths {
     caKey: join(caDir, "ca.key"),
     caCert: join(caDir, "ca.crt"),
     caCrl: join(caDir, "ca.crl"),
+    ledger: join(caDir, "ledger.json"),
+    crlBundle: join(caDir, "bundle.crl"),
     intermediateKey: join(caDir, "intermediate.key"),
     intermediateCert: join(caDir, "intermediate.crt"),
     caBundle: join(caDir, "bundle.crt"),
     previousCaDir: join(caDir, "previous"),
     previousCaKey: join(caDir, "previous", "ca.key"),
     previousCaCert: join(caDir, "previous", "ca.crt"),
+    previousCaCrl: join(caDir, "previous", "ca.crl"),
     gatewayDir: join(r, "gateway"),
     pluginsDir: join(r, "plugins"),
     serversDir: join(r, "servers"),

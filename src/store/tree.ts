@@ -33,6 +33,7 @@ import {
 } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { shareExistingKeys, sharedKeyFile } from "./key-mode.js";
+import { adoptionLines, ledgerEntry, reconcileLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import {
   LEAF_DIRS,
@@ -136,6 +137,8 @@ export interface IssueReport {
   /** `all` on an existing tree: how many kept certs need attention, and the one command to run next. */
   readonly attention?: number;
   readonly next?: string | null;
+  /** What the issuance ledger adopted on this run, one line per cert (ledger.ts adoptionLines). */
+  readonly adopted?: string[];
 }
 
 export function resolveTree(o: TreeOptions): TreePaths {
@@ -319,6 +322,15 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
       caFile: tree.caCert,
     });
 
+    // The ledger is read (and a ledgerless tree adopted) before anything is written; it is
+    // written once, after the leaves, with whatever this run issued (also when a leaf failed).
+    const reconciled = await reconcileLedger(
+      tree,
+      now,
+      requests.map((r) => r.files),
+    );
+    const book = reconciled.book;
+
     const limit = createLimiter(o.jobs);
     const caKey = needCa ? limit(() => generateKey(keyType)) : undefined;
     const intermediateKey = needCa && o.intermediate ? limit(() => generateKey(keyType)) : undefined;
@@ -330,6 +342,7 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
     const results: CertResult[] = [];
     const root = existingCa ?? (await createCa(tree, await caKey!, o, now));
     const ca = intermediateKey ? await createIntermediate(tree, root, await intermediateKey, o, now) : root;
+    const issuerCert = new NodeCert(ca.cert.toString("pem"));
     results.push(await describeCert(tree.caCert, tree.caKey, "ca", "ca", existingCa ? "kept" : "created"));
     if (intermediateKey || hasIntermediate)
       results.push(
@@ -360,12 +373,13 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
         );
         const capped = capWarning(request.files.cert, validity);
         if (capped) warnings.push(capped);
-        await writeLeaf(request, await key, ca, validity, o);
+        const cert = await writeLeaf(request, await key, ca, validity, o);
+        book.issued(ledgerEntry(cert, issuerCert, request.files.role, request.files.name, "issued", now), now);
         return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "created");
       }),
-    );
+    ).finally(() => book.save(tree));
     results.push(...leafResults);
-    return { root: tree.root, certificates: results, warnings };
+    return { root: tree.root, certificates: results, warnings, adopted: adoptionLines(reconciled) };
   });
 }
 
@@ -443,7 +457,7 @@ export async function writeLeaf(
   validity: Validity,
   o: TreeOptions,
   replace = false,
-): Promise<void> {
+): Promise<NodeCert> {
   const cert = await signCertificate({
     profile: request.profile,
     subject: request.subject,
@@ -472,6 +486,7 @@ export async function writeLeaf(
       replace: true,
     });
   if (ca) await writeCaCopy(files, ca, replace);
+  return new NodeCert(Buffer.from(cert.rawData));
 }
 
 /**

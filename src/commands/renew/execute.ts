@@ -1,5 +1,6 @@
 /** Re-issuing one leaf: key (new or reused), backup of the old pair, signing and the atomic writes. */
-import { X509Certificate as NodeCert } from "node:crypto";
+import { X509Certificate as NodeCert, createHash, createPublicKey } from "node:crypto";
+import { MtlsError } from "../../errors.js";
 import { promises as fs } from "node:fs";
 import { assertNameConstraintsPlan } from "../../pki/constraints.js";
 import type { Validity } from "../../pki/issue.js";
@@ -8,6 +9,7 @@ import type { createLimiter } from "../../pki/limiter.js";
 import { PROFILES, uniqueSans } from "../../pki/profiles.js";
 import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
+import { ledgerEntry, type LedgerBook } from "../../store/ledger.js";
 import { writeLeaf } from "../../store/tree.js";
 import { renewedKeyFile } from "../../store/key-mode.js";
 import { CERT_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
@@ -26,6 +28,8 @@ export async function renewLeaf(
   backup: BackupFolder,
   signer: Signer,
   warnings: string[],
+  book: LedgerBook,
+  now: Date,
 ): Promise<RenewedCert> {
   const { files } = plan;
   const sans = uniqueSans([...old.sans, ...plan.addSans]);
@@ -42,14 +46,16 @@ export async function renewLeaf(
   const key: KeyPair = o.reuseKey
     ? await importPrivateKey(old.keyPem, files.key, old.keyEncrypted ? o.keyPassphrase : undefined)
     : await limit(() => generateKey(old.keyType));
+  if (o.reuseKey) assertKeyReusable(files, old, key, book);
   await backup.keep(files);
-  await writeLeaf(
+  const cert = await writeLeaf(
     {
       files,
       profile: PROFILES[files.role],
+      // The subject and SANs the tree recorded (the ledger holds this cert's fingerprint); the
+      // extensions are the profile's alone: nothing else on the old cert is carried over.
       subject: old.peculiar.subjectName,
       sans,
-      extensions: old.extensions,
       ...keyFile,
     },
     key,
@@ -58,6 +64,8 @@ export async function renewLeaf(
     { ...o, keyPassphrase: old.keyEncrypted ? o.keyPassphrase : undefined },
     true,
   );
+  if (ca)
+    book.issued(ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "issued", now), now);
   const renewed = new NodeCert(await fs.readFile(files.cert));
   return result(
     plan,
@@ -66,6 +74,31 @@ export async function renewLeaf(
     Boolean(o.reuseKey),
     stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, ca ? signer.role : "self"),
   );
+}
+
+/**
+ * `--reuse-key` signs the key found in the leaf's directory again, which whoever can write that
+ * directory could have replaced: it must be the key of the cert the ledger recorded, and no cert
+ * with this key may have been revoked (for any reason: a superseded key may have leaked too).
+ */
+function assertKeyReusable(files: LeafFiles, old: OldLeaf, key: KeyPair, book: LedgerBook): void {
+  const spki = createHash("sha256")
+    .update(createPublicKey(key.privateKeyPem).export({ type: "spki", format: "der" }))
+    .digest("hex");
+  const hint = `renew it without --reuse-key (\`mtls-certs renew --force ${files.name}\`): a new key is made`;
+  if (old.entry !== undefined && spki !== old.entry.spkiSha256)
+    throw new MtlsError(
+      "E_KEY_REFUSED",
+      `${files.key}: not the key of the cert the ledger recorded for ${files.role} ${files.name} (serial ${old.entry.serial}); --reuse-key refuses it`,
+      hint,
+    );
+  const revoked = book.entries.find((e) => e.spkiSha256 === spki && e.status === "revoked");
+  if (revoked !== undefined || old.revoked !== undefined)
+    throw new MtlsError(
+      "E_KEY_REFUSED",
+      `${files.key}: ${revoked ? `its cert serial ${revoked.serial} was revoked (${revoked.reason ?? "unspecified"}, ${revoked.revokedAt ?? "?"})` : `its cert is ${old.revoked}`}; --reuse-key never signs a revoked key again`,
+      hint,
+    );
 }
 
 /** Every leaf's ca.crt copy holds `pem` afterwards (the rotation bundle, or the CA alone). */

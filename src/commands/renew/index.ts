@@ -18,9 +18,10 @@ import { createLimiter } from "../../pki/limiter.js";
 import { checkName } from "../../pki/names.js";
 import { loadSigningCa, type LoadedCa } from "../../store/ca-store.js";
 import { listIssuedLeaves, withExistingTree } from "../../store/tree.js";
+import { adoptionLines, reconcileLedger } from "../../store/ledger.js";
 import { exists } from "../../store/write.js";
 import { checkTree, configSans, entryFails } from "../check.js";
-import { BackupFolder } from "./backup.js";
+import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
 import { planFor, readDetails, readLeaf, readOptionalCert, renewalDays, selectLeaves, signerCert } from "./plan.js";
 import { failure, planned } from "./report.js";
@@ -52,97 +53,131 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
     const wantedSans = await configSans(o.config);
     const backup = new BackupFolder(tree, now);
     const warnings: string[] = [];
-
-    let rotation: { ca: LoadedCa | undefined; report: CaRotation } | undefined;
-    if (o.ca) rotation = await rotateCa(tree, leaves.all, o, now, backup);
-    // A dry run of a rotation has no new CA to compare with: every leaf would move to it.
-    const rotatingDry = Boolean(o.ca && dryRun);
-    const signer: Signer = {
-      cert: rotatingDry ? undefined : await signerCert(tree, rotation?.ca, now),
-      role: (await exists(tree.intermediateCert)) ? "intermediate" : "ca",
-      previous: await readOptionalCert(tree.previousCaCert),
-    };
-
-    const failed: FailedCert[] = [];
-    const plans: LeafPlan[] = [];
-    // Leaves due by date that the CA's notAfter keeps from living longer (plan.ts).
-    const capped: string[] = [];
-    const caNotAfter = signer.cert ? new Date(signer.cert.validTo) : undefined;
-    const keptPaths = new Set<string>();
-    // --keep-leaves: the change-over's first step touches the CA and the bundles only.
-    const reading = createLimiter(READ_CONCURRENCY);
-    await Promise.all(
-      (o.keepLeaves ? [] : leaves.selected).map((files) =>
-        reading(async () => {
-          try {
-            const disk = await readLeaf(files, signer);
-            if (disk === undefined) return; // an empty directory: nothing to renew
-            const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry, caNotAfter);
-            if (plan.reasons.length > 0) plans.push(plan);
-            else keptPaths.add(files.cert);
-            if (plan.caExpiresFirst) capped.push(files.name);
-          } catch (e) {
-            failed.push(failure(files, e));
-          }
-        }),
-      ),
-    );
-    if (o.keepLeaves) for (const files of leaves.selected) keptPaths.add(files.cert);
-
-    const renewed: RenewedCert[] = [];
-    if (plans.length > 0) {
-      // Refuses a dead CA (exit 1, its dates, the `renew --ca` hint) before anything is written.
-      const ca = dryRun
-        ? undefined
-        : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.keyPassphrase })));
-      const limit = createLimiter(o.jobs);
-      o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plural(plans.length, "certificate")}`);
-      await Promise.all(
-        plans.map(async (plan) => {
-          try {
-            const old = await readDetails(plan, o, signer);
-            // A self-signed https cert stays self-signed: no CA signs it and none caps its dates.
-            const selfSigned = old.signedBy === "self";
-            const days = renewalDays(plan.files, o);
-            const caNotAfter = signer.cert && !selfSigned ? new Date(signer.cert.validTo) : undefined;
-            const validity = validityFor({ days, now, notBefore: o.notBefore, notAfter: o.notAfter }, caNotAfter);
-            const capped = capWarning(plan.files.cert, validity);
-            if (capped) warnings.push(capped);
-            renewed.push(
-              ca === undefined
-                ? planned(plan, old, validity, o, signer)
-                : await renewLeaf(plan, old, selfSigned ? undefined : ca, validity, o, limit, backup, signer, warnings),
-            );
-          } catch (e) {
-            failed.push(failure(plan.files, e));
-          }
-        }),
-      );
+    // What the tree issued (a ledgerless tree is adopted here); written once at the end.
+    const reconciled = await reconcileLedger(tree, now, leaves.selected);
+    const { book } = reconciled;
+    const restored = dryRun ? [] : await restoreInterrupted(tree, leaves.selected, o.keyPassphrase);
+    try {
+      return await renewWithLedger();
+    } finally {
+      if (!dryRun) await book.save(tree);
     }
 
-    if (capped.length > 0)
-      warnings.push(
-        `the CA expires first: \`mtls-certs renew --ca\`; ${capped.length} certificate(s) due for renewal (${capped.join(", ")}) would get no later notAfter than they have (the CA's ${caNotAfter?.toISOString()}), so none was re-issued`,
+    async function renewWithLedger(): Promise<RenewReport> {
+      let rotation: { ca: LoadedCa | undefined; report: CaRotation } | undefined;
+      if (o.ca) rotation = await rotateCa(tree, leaves.all, o, now, backup);
+      // A dry run of a rotation has no new CA to compare with: every leaf would move to it.
+      const rotatingDry = Boolean(o.ca && dryRun);
+      const signer: Signer = {
+        cert: rotatingDry ? undefined : await signerCert(tree, rotation?.ca, now),
+        role: (await exists(tree.intermediateCert)) ? "intermediate" : "ca",
+        previous: await readOptionalCert(tree.previousCaCert),
+      };
+
+      const failed: FailedCert[] = [];
+      const plans: LeafPlan[] = [];
+      // Leaves due by date that the CA's notAfter keeps from living longer (plan.ts).
+      const capped: string[] = [];
+      const caNotAfter = signer.cert ? new Date(signer.cert.validTo) : undefined;
+      const keptPaths = new Set<string>();
+      // --keep-leaves: the change-over's first step touches the CA and the bundles only.
+      const reading = createLimiter(READ_CONCURRENCY);
+      await Promise.all(
+        (o.keepLeaves ? [] : leaves.selected).map((files) =>
+          reading(async () => {
+            try {
+              const disk = await readLeaf(files, signer, book);
+              if (disk === undefined) return; // an empty directory: nothing to renew
+              const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry, caNotAfter);
+              if (plan.reasons.length > 0) plans.push(plan);
+              else keptPaths.add(files.cert);
+              if (plan.caExpiresFirst) capped.push(files.name);
+            } catch (e) {
+              failed.push(failure(files, e));
+            }
+          }),
+        ),
       );
-    const after = await checkTree({ out: tree.root, now, within, config: o.config });
-    const selectedPaths = new Set(leaves.selected.map((l) => l.cert));
-    const relevant = after.certificates.filter(
-      (c) => c.role === "ca" || c.role === "intermediate" || selectedPaths.has(c.path),
-    );
-    const byName = (a: { role: string; name: string }, b: { role: string; name: string }) =>
-      a.role.localeCompare(b.role) || a.name.localeCompare(b.name);
-    return {
-      root: tree.root,
-      renewedAt: now.toISOString(),
-      within,
-      dryRun,
-      backup: backup.used ? backup.path : null,
-      ca: rotation?.report ?? null,
-      renewed: renewed.sort(byName),
-      kept: after.certificates.filter((c) => keptPaths.has(c.path)),
-      failed: failed.sort(byName),
-      warnings: [...warnings, ...after.warnings],
-      attention: relevant.filter((c) => entryFails(c, true)),
-    };
+      if (o.keepLeaves) for (const files of leaves.selected) keptPaths.add(files.cert);
+
+      const renewed: RenewedCert[] = [];
+      if (plans.length > 0) {
+        // Refuses a dead CA (exit 1, its dates, the `renew --ca` hint) before anything is written.
+        const ca = dryRun
+          ? undefined
+          : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.keyPassphrase })));
+        const limit = createLimiter(o.jobs);
+        // --reuse-key never signs a key whose cert the CRL lists (a tree adopted with its CRL included).
+        const revocation = o.reuseKey
+          ? await (await import("../revoke.js")).readRevocationStatus(tree, now)
+          : undefined;
+        o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plural(plans.length, "certificate")}`);
+        await Promise.all(
+          plans.map(async (plan) => {
+            try {
+              const old = await readDetails(plan, o, signer, revocation?.leafProblem(plan.disk.node.serialNumber));
+              // A self-signed https cert stays self-signed: no CA signs it and none caps its dates.
+              const selfSigned = old.signedBy === "self";
+              const days = renewalDays(plan.files, o);
+              const caNotAfter = signer.cert && !selfSigned ? new Date(signer.cert.validTo) : undefined;
+              const validity = validityFor({ days, now, notBefore: o.notBefore, notAfter: o.notAfter }, caNotAfter);
+              const capped = capWarning(plan.files.cert, validity);
+              if (capped) warnings.push(capped);
+              renewed.push(
+                ca === undefined
+                  ? planned(plan, old, validity, o, signer)
+                  : await renewLeaf(
+                      plan,
+                      old,
+                      selfSigned ? undefined : ca,
+                      validity,
+                      o,
+                      limit,
+                      backup,
+                      signer,
+                      warnings,
+                      book,
+                      now,
+                    ),
+              );
+            } catch (e) {
+              failed.push(failure(plan.files, e));
+            }
+          }),
+        );
+      }
+
+      if (capped.length > 0)
+        warnings.push(
+          `the CA expires first: \`mtls-certs renew --ca\`; ${capped.length} certificate(s) due for renewal (${capped.join(", ")}) would get no later notAfter than they have (the CA's ${caNotAfter?.toISOString()}), so none was re-issued`,
+        );
+      // Saved before the check below reads it (the finally saves only on a failure before here).
+      if (!dryRun) await book.save(tree);
+      const after = await checkTree({ out: tree.root, now, within, config: o.config });
+      const selectedPaths = new Set(leaves.selected.map((l) => l.cert));
+      const relevant = after.certificates.filter(
+        (c) => c.role === "ca" || c.role === "intermediate" || selectedPaths.has(c.path),
+      );
+      const byName = (a: { role: string; name: string }, b: { role: string; name: string }) =>
+        a.role.localeCompare(b.role) || a.name.localeCompare(b.name);
+      return {
+        root: tree.root,
+        renewedAt: now.toISOString(),
+        within,
+        dryRun,
+        backup: backup.used ? backup.path : null,
+        ca: rotation?.report ?? null,
+        renewed: renewed.sort(byName),
+        kept: after.certificates.filter((c) => keptPaths.has(c.path)),
+        failed: failed.sort(byName),
+        warnings: [...warnings, ...after.warnings],
+        attention: relevant.filter((c) => entryFails(c, true)),
+        // A dry run writes no ledger: it says what the real run would adopt.
+        adopted: [
+          ...restored,
+          ...adoptionLines(reconciled).map((l) => (dryRun ? l.replace(/^adopted /, "would adopt ") : l)),
+        ],
+      };
+    }
   });
 }

@@ -9,21 +9,13 @@ import { formatSan, type San } from "../../pki/profiles.js";
 import * as x509 from "../../pki/x509.js";
 import { assertCaValid, parseCertificate, type LoadedCa } from "../../store/ca-store.js";
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js";
+import type { LedgerBook } from "../../store/ledger.js";
 import { exists, readText } from "../../store/write.js";
 import { missingSans, sansOf } from "../check.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
 import { days, humanDate } from "../../report/human.js";
 
 const DAY_MS = 86_400_000;
-/** Extensions the pipeline makes from the profile and key; any other one on the old cert is kept. */
-export const PIPELINE_EXTENSIONS = new Set([
-  "2.5.29.19",
-  "2.5.29.15",
-  "2.5.29.37",
-  "2.5.29.14",
-  "2.5.29.35",
-  "2.5.29.17",
-]);
 
 /** `gateway`, `<name>` (any role), `plugin/<name>` or `plugins/<name>`; an unknown one is exit 2. */
 export function selectLeaves(
@@ -46,7 +38,12 @@ export function selectLeaves(
   return { all, selected: all.filter((f) => names.some((n) => matches(f, n))) };
 }
 
-export async function readLeaf(files: LeafFiles, signer: Signer): Promise<LeafOnDisk | undefined> {
+/**
+ * The leaf's cert and what the ledger says of it. A cert the ledger did not record for this leaf
+ * (planted in a directory a container can write, or an old one put back) is foreign: renew never
+ * takes it as a record of what to sign, leaves it alone and says so (exit 1).
+ */
+export async function readLeaf(files: LeafFiles, signer: Signer, book: LedgerBook): Promise<LeafOnDisk | undefined> {
   const [pem, hasKey] = await Promise.all([readText(files.cert), exists(files.key)]);
   if (pem === undefined && !hasKey) return undefined;
   if (pem === undefined)
@@ -71,13 +68,25 @@ export async function readLeaf(files: LeafFiles, signer: Signer): Promise<LeafOn
       "restore it from the backup folder, or remove its directory and issue it again",
     );
   }
-  if (files.role === "https" && isSelfSigned(node)) return { node, pem, signedBy: "self" };
+  if (files.role === "https" && isSelfSigned(node)) return { node, pem, signedBy: "self", entry: undefined };
+  const standing = book.standing(files.role, files.name, node);
+  if (standing.kind === "foreign")
+    throw new MtlsError(
+      "E_FOREIGN",
+      `${files.cert}: ${standing.why}; renew leaves it alone`,
+      `if nobody you trust put it there, remove ${files.cert} and its key, then issue the leaf again (\`mtls-certs ${files.role} ${files.name}\`)`,
+    );
   const previous =
     signer.previous && !(signer.cert && isIssuedBy(node, signer.cert)) && isIssuedBy(node, signer.previous);
-  return { node, pem, signedBy: previous ? "previous-ca" : null };
+  return { node, pem, signedBy: previous ? "previous-ca" : null, entry: standing.entry };
 }
 
-export async function readDetails(plan: LeafPlan, o: RenewOptions, signer: Signer): Promise<OldLeaf> {
+export async function readDetails(
+  plan: LeafPlan,
+  o: RenewOptions,
+  signer: Signer,
+  revoked: string | undefined,
+): Promise<OldLeaf> {
   const { files, disk } = plan;
   const keyPem = await readText(files.key);
   if (keyPem === undefined)
@@ -115,9 +124,8 @@ export async function readDetails(plan: LeafPlan, o: RenewOptions, signer: Signe
       "pass --key-passphrase-env VAR so the renewed key is encrypted with the same passphrase",
     );
   }
-  const extensions = peculiar.extensions.filter((e) => !PIPELINE_EXTENSIONS.has(e.type));
   const by = disk.signedBy ?? (signer.cert && isIssuedBy(disk.node, signer.cert) ? signer.role : null);
-  return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted, keyType, sans, extensions };
+  return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted, keyType, sans, revoked };
 }
 
 /** A renewed leaf's validity in days: the https cert has its own (365), the mcp certs `--days` (825). */

@@ -13,9 +13,11 @@ import { listIssuedLeaves, withExistingTree, type TreeOptions } from "../../stor
 import { CERT_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
 import { BackupFolder } from "./backup.js";
 import { writeCaCopies } from "./execute.js";
-import { PIPELINE_EXTENSIONS } from "./plan.js";
 import type { CaRotation, RenewOptions } from "./types.js";
 import { plural } from "../../report/human.js";
+
+/** Extensions the pipeline makes from the CA profile and key; any other one on the CA (nameConstraints) stays. */
+const PIPELINE_EXTENSIONS = new Set(["2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.14", "2.5.29.35", "2.5.29.17"]);
 
 /**
  * `renew --ca`: a new CA key and cert with the same subject and extensions (nameConstraints
@@ -171,9 +173,10 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
       );
     }
     const backup = new BackupFolder(tree, o.now ?? new Date());
-    await backup.copy(join("ca", "previous"), [tree.previousCaCert, tree.previousCaKey]);
+    await backup.copy(join("ca", "previous"), [tree.previousCaCert, tree.previousCaKey, tree.previousCaCrl]);
     await writeCaCopies(leaves, currentPem);
     await fs.rm(tree.caBundle, { force: true });
+    await fs.rm(tree.crlBundle, { force: true });
     await fs.rm(tree.previousCaDir, { recursive: true, force: true });
     return {
       root: tree.root,

@@ -4,6 +4,7 @@ import type { KeyType } from "../../pki/keys.js";
 import type { San } from "../../pki/profiles.js";
 import type * as x509 from "../../pki/x509.js";
 import type { LeafFiles } from "../../store/paths.js";
+import type { LedgerEntry } from "../../store/ledger.js";
 import type { TreeOptions } from "../../store/tree.js";
 import type { CheckEntry, SignedBy } from "../check.js";
 
@@ -97,6 +98,8 @@ export interface RenewReport {
   warnings: string[];
   /** What still needs attention afterwards (as `check --within` judges it): exit 1 when not empty. */
   attention: CheckEntry[];
+  /** Leaves a killed renew left half-written and this run restored, then what the ledger adopted: one line each. */
+  adopted: string[];
 }
 
 /** The cert that signs renewed leaves, and the one a rotation moved out. */
@@ -113,6 +116,8 @@ export interface LeafOnDisk {
   pem: string;
   /** Known up front only during a rotation (the previous CA's leaves are due); else filled in later. */
   signedBy: SignedBy | null;
+  /** The ledger's record of this very cert; undefined only for the self-signed https cert. */
+  entry: LedgerEntry | undefined;
 }
 
 /** What re-issuing needs, read only for the leaves that are due. */
@@ -121,9 +126,10 @@ export interface OldLeaf extends LeafOnDisk {
   keyPem: string;
   keyEncrypted: boolean;
   keyType: KeyType;
+  /** The CRL's word on this cert ("revoked … in ca/ca.crl"), read only for --reuse-key. */
+  revoked: string | undefined;
+  /** The SANs recorded when the tree issued it (the same cert: the ledger has its fingerprint). */
   sans: San[];
-  /** Extensions beyond the profile's, carried over as they are. */
-  extensions: x509.Extension[];
 }
 
 export interface LeafPlan {

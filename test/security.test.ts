@@ -1,0 +1,462 @@
+/**
+ * Issue 13's attacks, each tried as an attacker with write access to one leaf directory only (a
+ * plugin container's read-write mount) would, and each judged by openssl, not by our own code.
+ */
+import { describe, it, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cli, openssl, tempDir, type Run, x509Text } from "./helpers.js";
+
+const EC = ["--key-type", "ecdsa-p256"];
+
+function must(r: Run, what: string): Run {
+  assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+/** A self-signed P-256 cert and key made by openssl: what an attacker drops into a leaf directory. */
+function plantSelfSigned(dir: string, stem: string, subject: string, sans: string): void {
+  mkdirSync(dir, { recursive: true });
+  must(
+    openssl([
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      join(dir, `${stem}.key`),
+      "-out",
+      join(dir, `${stem}.crt`),
+      "-days",
+      "10",
+      "-subj",
+      subject,
+      "-addext",
+      `subjectAltName=${sans}`,
+    ]),
+    "openssl req -x509",
+  );
+}
+
+/** The DER SPKI's SHA-256 in hex, computed by openssl alone. */
+function opensslSpki(certPath: string): string {
+  const r = spawnSync(
+    "bash",
+    [
+      "-c",
+      `openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -r`,
+      "spki",
+      certPath,
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split(" ")[0]!.trim();
+}
+
+function opensslField(certPath: string, ...flags: string[]): string {
+  const r = must(openssl(["x509", "-in", certPath, "-noout", ...flags]), `openssl x509 ${flags.join(" ")}`);
+  return r.stdout.trim().replace(/^[^=]*=/, "");
+}
+
+interface Entry {
+  serial: string;
+  role: string;
+  name: string;
+  status: string;
+  spkiSha256: string;
+  fingerprint: string;
+  notAfter: string;
+  subject: string;
+  sans: string[];
+  reason?: string;
+  revokedAt?: string;
+  source: string;
+  issuer: { subject: string; spkiSha256: string };
+}
+
+function ledgerOf(root: string): Entry[] {
+  return (JSON.parse(readFileSync(join(root, "ca", "ledger.json"), "utf8")) as { entries: Entry[] }).entries;
+}
+
+/** Issue 13 §1 §2 (owner: ledger): the issuance ledger and renew from policy. */
+describe("issue 13: the issuance ledger and renew from policy", () => {
+  describe("a self-signed cert planted in plugins/evil2/ (CN=mcp-gateway-client, SANs of example-plugin-a)", () => {
+    const dir = tempDir();
+    const root = join(dir, "certs/mcp");
+    const evil = join(root, "plugins", "evil2");
+    let plantedBytes = "";
+    before(() => {
+      must(cli(["all", "--out", root, ...EC, "-q"], dir), "all");
+      plantSelfSigned(evil, "server", "/CN=mcp-gateway-client", "DNS:example-plugin-a,DNS:*.example.com");
+      plantedBytes = readFileSync(join(evil, "server.crt"), "utf8");
+    });
+
+    it("renew leaves it alone and says it is foreign (exit 1); no CA-signed cert with those names exists", () => {
+      const r = cli(["renew", "--out", root, "--force"], dir);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout + r.stderr, /evil2\/server\.crt: foreign/);
+      assert.equal(readFileSync(join(evil, "server.crt"), "utf8"), plantedBytes, "the planted cert was rewritten");
+      const verify = openssl(["verify", "-CAfile", join(root, "ca", "ca.crt"), join(evil, "server.crt")]);
+      assert.notEqual(verify.code, 0, "the CA signed the planted cert");
+      assert.ok(!ledgerOf(root).some((e) => e.name === "evil2"), "the ledger entered the planted cert");
+    });
+
+    it("check names it foreign (exit 1)", () => {
+      const r = cli(["check", "--out", root, "--json"], dir);
+      assert.equal(r.code, 1);
+      const entry = (
+        JSON.parse(r.stdout) as { certificates: Array<{ name: string; status: string; problems: string[] }> }
+      ).certificates.find((c) => c.name === "evil2");
+      assert.equal(entry?.status, "foreign", JSON.stringify(entry));
+      assert.ok(
+        entry?.problems.some((p) => p.startsWith("foreign")),
+        JSON.stringify(entry),
+      );
+    });
+
+    it("export refuses it: env, k8s and p12 (exit 1), and nothing is written", () => {
+      const env = cli(["export", "env", "--out", root, "--plugin", "evil2"], dir);
+      assert.equal(env.code, 1, env.stdout + env.stderr);
+      assert.match(env.stderr, /foreign/);
+      // k8s takes every plugin directory of the tree: the planted one among them.
+      const k8s = cli(["export", "k8s", "--out", root], dir);
+      assert.equal(k8s.code, 1, k8s.stdout + k8s.stderr);
+      assert.match(k8s.stderr, /foreign/);
+      const p12 = join(dir, "evil.p12");
+      const r = cli(["export", "p12", "evil2", "--out", root, "-o", p12, "--p12-password-env", "P"], dir, { P: "x" });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /foreign/);
+      assert.equal(existsSync(p12), false);
+    });
+  });
+
+  describe("clients/bob (CN=bob): a planted CN=admin@example.com cert, a swapped key, a revoked key", () => {
+    const dir = tempDir();
+    const root = join(dir, "certs/mcp");
+    const bob = join(root, "clients", "bob");
+    before(() => {
+      must(cli(["ca", "--out", root, ...EC, "-q"], dir), "ca");
+      must(cli(["client", "bob", "--out", root, ...EC, "-q"], dir), "client bob");
+    });
+
+    it("renew --reuse-key bob with a planted self-signed admin@example.com cert: refused, foreign (exit 1)", () => {
+      const real = { crt: readFileSync(join(bob, "client.crt")), key: readFileSync(join(bob, "client.key")) };
+      plantSelfSigned(bob, "client", "/CN=admin@example.com", "email:admin@example.com");
+      const r = cli(["renew", "--out", root, "--reuse-key", "--force", "bob"], dir);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout + r.stderr, /foreign/);
+      const cert = join(bob, "client.crt");
+      assert.notEqual(openssl(["verify", "-CAfile", join(root, "ca", "ca.crt"), cert]).code, 0, "CA-signed now");
+      assert.doesNotMatch(opensslField(cert, "-issuer"), /ContextForge-CA/);
+      writeFileSync(join(bob, "client.crt"), real.crt);
+      writeFileSync(join(bob, "client.key"), real.key, { mode: 0o600 });
+    });
+
+    it("renew --reuse-key bob with bob's real cert but another key: refused (exit 1); the key is never signed", () => {
+      const before = readFileSync(join(bob, "client.crt"), "utf8");
+      must(
+        openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", join(dir, "a.key")]),
+        "genpkey",
+      );
+      const realKey = readFileSync(join(bob, "client.key"));
+      writeFileSync(join(bob, "client.key"), readFileSync(join(dir, "a.key")), { mode: 0o600 });
+      const r = cli(["renew", "--out", root, "--reuse-key", "--force", "bob"], dir);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout + r.stderr, /not the key of the cert the ledger recorded/);
+      assert.equal(readFileSync(join(bob, "client.crt"), "utf8"), before, "a cert was issued");
+      writeFileSync(join(bob, "client.key"), realKey, { mode: 0o600 });
+    });
+
+    it("renew --reuse-key bob after bob was revoked (any reason): refused (exit 1); without --reuse-key a new key", () => {
+      must(cli(["revoke", "bob", "--out", root, "--reason", "superseded"], dir), "revoke");
+      const before = readFileSync(join(bob, "client.crt"), "utf8");
+      const r = cli(["renew", "--out", root, "--reuse-key", "--force", "bob"], dir);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout + r.stderr, /revoked/);
+      assert.equal(readFileSync(join(bob, "client.crt"), "utf8"), before);
+      const again = cli(["renew", "--out", root, "--force", "bob"], dir);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.notEqual(
+        opensslSpki(join(bob, "client.crt")),
+        ledgerOf(root).find((e) => e.status === "revoked")?.spkiSha256,
+      );
+    });
+  });
+
+  describe("an adopted cert carrying an unknown extension", () => {
+    const dir = tempDir();
+    const root = join(dir, "certs/mcp");
+    before(() => {
+      must(cli(["ca", "--out", root, ...EC, "-q"], dir), "ca");
+      // A plugin cert the CA signed with openssl and an extension no profile makes.
+      const plugin = join(root, "plugins", "odd");
+      mkdirSync(plugin, { recursive: true });
+      const ext = join(dir, "odd.ext");
+      writeFileSync(
+        ext,
+        "subjectAltName=DNS:odd,DNS:mcp-plugin-odd,DNS:localhost\n1.3.6.1.4.1.99999.1=ASN1:UTF8String:carried-over\n",
+      );
+      must(
+        openssl([
+          "req",
+          "-new",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-keyout",
+          join(plugin, "server.key"),
+          "-out",
+          join(dir, "odd.csr"),
+          "-subj",
+          "/CN=mcp-plugin-odd/O=MCPGateway/OU=Plugins",
+        ]),
+        "req",
+      );
+      must(
+        openssl([
+          "x509",
+          "-req",
+          "-in",
+          join(dir, "odd.csr"),
+          "-CA",
+          join(root, "ca", "ca.crt"),
+          "-CAkey",
+          join(root, "ca", "ca.key"),
+          "-CAcreateserial",
+          "-days",
+          "10",
+          "-sha256",
+          "-extfile",
+          ext,
+          "-out",
+          join(plugin, "server.crt"),
+        ]),
+        "x509 -req",
+      );
+      assert.match(x509Text(join(plugin, "server.crt")), /1\.3\.6\.1\.4\.1\.99999\.1/);
+    });
+
+    it("renew adopts it, then re-issues it without the extension (openssl x509 -text)", () => {
+      const r = cli(["renew", "--out", root, "--force", "odd"], dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stderr, /adopted plugins\/odd\/server\.crt/);
+      const text = x509Text(join(root, "plugins", "odd", "server.crt"));
+      assert.doesNotMatch(text, /99999|carried-over/);
+      assert.match(text, /DNS:odd, DNS:mcp-plugin-odd, DNS:localhost/);
+      assert.match(text, /Subject: CN\s*=\s*mcp-plugin-odd, O\s*=\s*MCPGateway, OU\s*=\s*Plugins/);
+    });
+  });
+
+  describe("the ledger, cross-checked with openssl", () => {
+    const dir = tempDir();
+    const root = join(dir, "certs/mcp");
+    before(() => {
+      must(cli(["all", "--out", root, ...EC, "-q"], dir), "all");
+      must(cli(["client", "alice", "--cn", "alice@example.com", "--out", root, ...EC, "-q"], dir), "client");
+    });
+
+    it("every leaf has one valid entry whose serial, SPKI, fingerprint, notAfter and issuer openssl confirms", () => {
+      const entries = ledgerOf(root);
+      const caSpki = opensslSpki(join(root, "ca", "ca.crt"));
+      const leaves = [
+        ["gateway", "gateway", join(root, "gateway", "client.crt")],
+        ["plugin", "example-plugin-a", join(root, "plugins", "example-plugin-a", "server.crt")],
+        ["plugin", "example-plugin-b", join(root, "plugins", "example-plugin-b", "server.crt")],
+        ["client", "alice", join(root, "clients", "alice", "client.crt")],
+      ] as const;
+      assert.equal(entries.length, leaves.length);
+      for (const [role, name, cert] of leaves) {
+        const e = entries.find((x) => x.role === role && x.name === name);
+        assert.ok(e, `${role}/${name} missing`);
+        assert.equal(e.status, "valid");
+        assert.equal(e.source, "issued");
+        assert.equal(e.serial, opensslField(cert, "-serial").replace(/^0+/, ""));
+        assert.equal(e.spkiSha256, opensslSpki(cert));
+        assert.equal(e.fingerprint, opensslField(cert, "-fingerprint", "-sha256"));
+        assert.equal(Date.parse(e.notAfter), Date.parse(opensslField(cert, "-enddate")));
+        assert.equal(e.issuer.spkiSha256, caSpki);
+      }
+      assert.deepEqual(entries.find((e) => e.name === "alice")?.sans, ["email:alice@example.com"]);
+    });
+
+    it("renew: the old entry is superseded, the new one valid; revoke: revoked with reason and date, as the CRL says", () => {
+      const gateway = join(root, "gateway", "client.crt");
+      const oldSerial = opensslField(gateway, "-serial").replace(/^0+/, "");
+      must(cli(["renew", "--out", root, "--force", "gateway"], dir), "renew");
+      const newSerial = opensslField(gateway, "-serial").replace(/^0+/, "");
+      must(cli(["revoke", "alice", "--out", root, "--reason", "keyCompromise"], dir), "revoke");
+      const entries = ledgerOf(root);
+      assert.equal(entries.find((e) => e.serial === oldSerial)?.status, "superseded");
+      assert.equal(entries.find((e) => e.serial === newSerial)?.status, "valid");
+      const alice = entries.find((e) => e.name === "alice");
+      assert.equal(alice?.status, "revoked");
+      assert.equal(alice?.reason, "keyCompromise");
+      const crl = must(openssl(["crl", "-in", join(root, "ca", "ca.crl"), "-noout", "-text"]), "openssl crl").stdout;
+      assert.match(crl, new RegExp(`Serial Number: 0*${alice?.serial}`, "i"));
+      assert.match(crl, /Key Compromise/);
+      assert.ok(alice?.revokedAt);
+    });
+
+    it("list shows every entry (table and --json); check is clean", () => {
+      const table = must(cli(["list", "--out", root], dir), "list").stdout;
+      assert.match(table, /^LEAF\s+STATUS\s+SERIAL/m);
+      assert.match(table, /client\/alice\s+revoked \(keyCompromise/);
+      assert.match(table, /gateway\/gateway\s+superseded/);
+      const json = JSON.parse(must(cli(["list", "--out", root, "--json"], dir), "list --json").stdout) as {
+        adopted: boolean;
+        entries: Entry[];
+      };
+      assert.equal(json.adopted, true);
+      assert.deepEqual(json.entries, ledgerOf(root));
+    });
+  });
+
+  describe("revocation during a CA rotation (renew --ca --keep-leaves)", () => {
+    const dir = tempDir();
+    const root = join(dir, "certs/mcp");
+    before(() => {
+      must(cli(["all", "--out", root, ...EC, "-q"], dir), "all");
+      must(cli(["server", "web", "--out", root, ...EC, "-q"], dir), "server web");
+      must(cli(["renew", "--ca", "--keep-leaves", "--out", root, ...EC, "-q"], dir), "renew --ca");
+    });
+
+    it("revokes a leaf the previous CA issued in that CA's own CRL; the ledger knows which CA it was", () => {
+      const r = cli(["revoke", "web", "--out", root, "--reason", "keyCompromise"], dir);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const web = join(root, "servers", "web", "server.crt");
+      const entry = ledgerOf(root).find((e) => e.name === "web");
+      assert.equal(entry?.status, "revoked");
+      assert.equal(entry?.issuer.spkiSha256, opensslSpki(join(root, "ca", "previous", "ca.crt")));
+      const previous = join(root, "ca", "previous", "ca.crl");
+      const verified = openssl(["crl", "-in", previous, "-noout", "-CAfile", join(root, "ca", "previous", "ca.crt")]);
+      assert.equal(verified.code, 0, verified.stderr);
+      assert.match(openssl(["crl", "-in", previous, "-noout", "-text"]).stdout, new RegExp(entry!.serial, "i"));
+      // Peers trust ca/bundle.crt (new + previous CA) and load ca/bundle.crl (both CAs' lists).
+      const verify = (cert: string): Run =>
+        openssl([
+          "verify",
+          "-crl_check_all",
+          "-CRLfile",
+          join(root, "ca", "bundle.crl"),
+          "-CAfile",
+          join(root, "ca", "bundle.crt"),
+          cert,
+        ]);
+      assert.match(verify(web).stdout + verify(web).stderr, /certificate revoked/);
+      const other = verify(join(root, "plugins", "example-plugin-a", "server.crt"));
+      assert.equal(other.code, 0, other.stdout + other.stderr);
+    });
+
+    it("export haproxy enforces the CRL of both CAs (ca/bundle.crl)", () => {
+      must(cli(["renew", "--out", root, "--force", "web"], dir), "renew web");
+      const r = must(cli(["export", "haproxy", "--out", root, "--server", "web"], dir), "export haproxy");
+      assert.match(r.stdout, /crl-file \S*ca\/bundle\.crl/);
+    });
+  });
+
+  describe("adopting a tree the Makefile made (openssl commands of CONTEXTFORGE.md)", () => {
+    const dir = tempDir();
+    const root = join(dir, "certs/mcp");
+    before(() => {
+      // make certs-mcp-ca / certs-mcp-gateway / certs-mcp-plugin PLUGIN_NAME=weather
+      const ca = join(root, "ca");
+      mkdirSync(ca, { recursive: true });
+      const run = (args: string[]): Run => must(openssl(args), `openssl ${args.slice(0, 2).join(" ")}`);
+      run(["genrsa", "-out", join(ca, "ca.key"), "4096"]);
+      run([
+        "req",
+        "-new",
+        "-x509",
+        "-key",
+        join(ca, "ca.key"),
+        "-out",
+        join(ca, "ca.crt"),
+        "-days",
+        "825",
+        "-subj",
+        "/CN=ContextForge-CA/O=ContextForge/OU=Plugins",
+      ]);
+      const leaf = (sub: string, stem: string, subject: string, ext?: string): void => {
+        const d = join(root, sub);
+        mkdirSync(d, { recursive: true });
+        run(["genrsa", "-out", join(d, `${stem}.key`), "4096"]);
+        run(["req", "-new", "-key", join(d, `${stem}.key`), "-out", join(d, `${stem}.csr`), "-subj", subject]);
+        const extArgs = ext ? ["-extfile", writeTemp(join(d, "ext.cnf"), ext)] : [];
+        run([
+          "x509",
+          "-req",
+          "-in",
+          join(d, `${stem}.csr`),
+          "-CA",
+          join(ca, "ca.crt"),
+          "-CAkey",
+          join(ca, "ca.key"),
+          "-CAcreateserial",
+          "-out",
+          join(d, `${stem}.crt`),
+          "-days",
+          "825",
+          "-sha256",
+          ...extArgs,
+        ]);
+        writeFileSync(join(d, "ca.crt"), readFileSync(join(ca, "ca.crt")));
+      };
+      leaf("gateway", "client", "/CN=mcp-gateway-client/O=MCPGateway/OU=Gateway");
+      leaf(
+        "plugins/weather",
+        "server",
+        "/CN=mcp-plugin-weather/O=MCPGateway/OU=Plugins",
+        "subjectAltName=DNS:weather,DNS:mcp-plugin-weather,DNS:localhost\n",
+      );
+      plantSelfSigned(join(root, "plugins", "evil2"), "server", "/CN=mcp-gateway-client", "DNS:example-plugin-a");
+    });
+
+    it("check on the ledgerless tree: a note, not a failure for the ledger", () => {
+      const r = cli(["check", "--out", root, "--json"], dir);
+      const report = JSON.parse(r.stdout) as { warnings: string[]; certificates: Array<{ problems: string[] }> };
+      assert.ok(
+        report.warnings.some((w) => w.includes("not adopted yet")),
+        report.warnings.join("\n"),
+      );
+      assert.ok(!report.certificates.some((c) => c.problems.some((p) => p.startsWith("foreign"))));
+      assert.equal(existsSync(join(root, "ca", "ledger.json")), false, "check wrote a ledger");
+    });
+
+    it("adopt enters the two certs the CA signed, one line each, leaves the planted one out (exit 1)", () => {
+      const r = cli(["adopt", "--out", root], dir);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^adopted gateway\/client\.crt: serial /m);
+      assert.match(r.stdout, /^adopted plugins\/weather\/server\.crt: serial /m);
+      assert.match(r.stdout, /^not adopted plugins\/evil2\/server\.crt: not signed by this tree's CA/m);
+      const entries = ledgerOf(root);
+      assert.deepEqual(entries.map((e) => `${e.role}/${e.name}/${e.source}`).sort(), [
+        "gateway/gateway/adopted",
+        "plugin/weather/adopted",
+      ]);
+      const weather = join(root, "plugins", "weather", "server.crt");
+      assert.equal(entries.find((e) => e.name === "weather")?.spkiSha256, opensslSpki(weather));
+      const check = cli(["check", "--out", root, "--json"], dir);
+      const foreign = (
+        JSON.parse(check.stdout) as { certificates: Array<{ name: string; problems: string[] }> }
+      ).certificates
+        .filter((c) => c.problems.some((p) => p.startsWith("foreign")))
+        .map((c) => c.name);
+      assert.deepEqual(foreign, ["evil2"]);
+      const again = cli(["adopt", "--out", root], dir);
+      assert.doesNotMatch(again.stdout, /^adopted/m, "adopted twice");
+    });
+  });
+});
+
+function writeTemp(path: string, text: string): string {
+  writeFileSync(path, text);
+  return path;
+}
