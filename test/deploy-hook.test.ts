@@ -174,6 +174,30 @@ describe("renew --deploy-hook: when it runs, what it is told, and what a failure
     assert.ok(!existsSync(join(dir, "idle")), "the hook ran although nothing was renewed");
   });
 
+  it("keeps the passphrase variables the flags named out of the hook's environment; the rest is inherited", async () => {
+    const dir = tempDir("mtls-certs-hook-secret-");
+    const out = join(dir, "certs/mcp");
+    const passphrase = "correct horse battery staple";
+    await issueServer("localhost", {
+      ...fast,
+      out,
+      keyPassphrase: passphrase,
+      notBefore: daysFromNow(-300),
+      notAfter: daysFromNow(10),
+    });
+    const hook = `env > '${dir}/env.txt'`;
+    const r = cli(["renew", "--out", out, "--key-passphrase-env", "LEAF_SECRET", "--deploy-hook", hook], dir, {
+      LEAF_SECRET: passphrase,
+      UNRELATED_SETTING: "kept",
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const env = read(join(dir, "env.txt"));
+    assert.match(env, /^UNRELATED_SETTING=kept$/m, "the hook lost the caller's environment");
+    assert.match(env, /^MTLS_CERTS_RENEWED=server\/localhost$/m);
+    assert.doesNotMatch(env, /LEAF_SECRET/, "the passphrase variable reached the hook");
+    assert.ok(!env.includes(passphrase), "the passphrase reached the hook");
+  });
+
   it("a failing hook is exit 1, said on stderr, and the renewal stays", async () => {
     const { out, dir } = await dueTree();
     const cert = join(out, "servers/localhost/server.crt");

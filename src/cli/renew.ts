@@ -96,7 +96,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
           }),
         );
         // After the tree's lock is released: a hook may run mtls-certs itself.
-        const hook = await deployHook(flags.deployHook ?? io.env[ENV.deployHook], report, io);
+        const hook = await deployHook(flags.deployHook ?? io.env[ENV.deployHook], report, io, secretEnvNames(flags));
         if (flags.json) io.stdout.write(JSON.stringify({ ...report, deployHook: hook }, null, 2) + "\n");
         else {
           const { renderRenewReport } = await import("../report/renew-report.js");
@@ -114,7 +114,12 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
  * Runs the deploy hook when the renewal changed something, and says how it went on stderr.
  * Null: no hook given, or nothing to deploy.
  */
-async function deployHook(command: string | undefined, report: RenewReport, io: Io): Promise<DeployHookResult | null> {
+async function deployHook(
+  command: string | undefined,
+  report: RenewReport,
+  io: Io,
+  withhold: readonly string[],
+): Promise<DeployHookResult | null> {
   if (command === undefined || command.trim() === "") return null;
   const { renewalChanged, runDeployHook } = await import("../commands/deploy-hook.js");
   if (!renewalChanged(report)) {
@@ -122,7 +127,7 @@ async function deployHook(command: string | undefined, report: RenewReport, io: 
     return null;
   }
   io.stderr.write(`running the deploy hook: ${command}\n`);
-  const result = await runDeployHook(command, report, { env: io.env, output: io.stderr });
+  const result = await runDeployHook(command, report, { env: io.env, output: io.stderr, withhold });
   if (!result.ok) {
     const why = result.error ?? (result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`);
     io.stderr.write(
@@ -148,4 +153,11 @@ export async function finishRotation(flags: TreeFlags & { force?: boolean }, io:
     );
   }
   return EXIT.ok;
+}
+
+/** The environment variables that `--…-passphrase-env VAR` / `--…-password-env VAR` flags named. */
+function secretEnvNames(flags: object): string[] {
+  return Object.entries(flags)
+    .filter(([flag, value]) => /(Passphrase|Password)Env$/.test(flag) && typeof value === "string")
+    .map(([, value]) => value as string);
 }

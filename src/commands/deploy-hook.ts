@@ -118,12 +118,15 @@ export function deployHookInput(report: RenewReport): { json: DeployHookInput; e
 export function runDeployHook(
   command: string,
   report: RenewReport,
-  o: { env?: NodeJS.ProcessEnv; output: Writable },
+  o: { env?: NodeJS.ProcessEnv; output: Writable; withhold?: readonly string[] },
 ): Promise<DeployHookResult> {
   const { json, env } = deployHookInput(report);
+  // A reload command needs no passphrase: the variables the passphrase flags named stay with us.
+  const inherited = { ...(o.env ?? process.env) };
+  for (const name of o.withhold ?? []) delete inherited[name];
   return new Promise((done) => {
     const child = spawn("/bin/sh", ["-c", command], {
-      env: { ...(o.env ?? process.env), ...env },
+      env: { ...inherited, ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     child.stdout.on("data", (d: Buffer) => o.output.write(d));

@@ -122,10 +122,21 @@ export function secret(
   return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace, ...extra }, type, data: encoded };
 }
 
+/**
+ * The comment header, then one YAML document per object. Header lines hold paths and names from
+ * the command line and the disk: a newline there would end the comment and start YAML of the
+ * caller's choosing, so control characters are written as escapes (`\n`, `\u001b`).
+ */
 export function toYaml(header: string[], objects: readonly KubernetesObject[]): string {
   return (
-    header.map((line) => `# ${line}\n`).join("") + objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("")
+    header.map((line) => `# ${escapeControlCharacters(line)}\n`).join("") +
+    objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("")
   );
+}
+
+/** C0 controls and DEL as JSON escapes, so a line stays one line and shows what was there. */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === "\u007f" ? "\\u007f" : JSON.stringify(c).slice(1, -1)));
 }
 
 /** The signing CA's cert (with its chain) and key: the intermediate when the tree has one. */
