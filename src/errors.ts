@@ -18,6 +18,8 @@ export const EXIT = {
 export const ERROR_CODES = {
   E_USAGE: EXIT.usage,
   E_BAD_NAME: EXIT.usage,
+  /** `sign`: not a CSR, or its own signature does not verify. */
+  E_BAD_CSR: EXIT.usage,
   E_BAD_DAYS: EXIT.usage,
   E_BAD_NUMBER: EXIT.usage,
   E_BAD_SAN: EXIT.usage,

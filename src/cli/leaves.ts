@@ -1,6 +1,6 @@
 /** Wiring of the leaf kinds beyond the Makefile's mcp certs: server, client, https, jwt, key decrypt. */
 import { type Command, Option } from "commander";
-import { DEFAULT_HTTPS_DAYS } from "../defaults.js";
+import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, ENV } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import {
   caSubjectOptions,
@@ -11,6 +11,7 @@ import {
   keyGroupsFrom,
   keyPassphraseFrom,
   outputFileOptions,
+  readSecret,
   secretOptions,
   treeCommand,
   treeOption,
@@ -79,6 +80,78 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
         const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
         return issued(await withProgress(io, flags, o, () => issueClient(name, { ...o, cn: flags.cn })), flags, io);
       }),
+    );
+
+  const sign = sanOptions(
+    program
+      .command("sign")
+      .description(
+        "sign a certificate signing request (openssl req -new) as a server, client, plugin or gateway leaf; the key never leaves its host",
+      ),
+  );
+  treeOption(sign);
+  withExamples(
+    sign,
+    "mtls-certs sign backend.csr client backend-prod",
+    "mtls-certs sign api.csr server api.internal --san api.example.com --csr-sans",
+    "mtls-certs sign laptop.csr client alice --cn alice@example.com -o alice.crt",
+  );
+  outputFileOptions(sign, "write the certificate here instead of into the tree (still recorded in the ledger)");
+  secretOptions(sign, "ca-passphrase", "the passphrase of an encrypted CA key");
+  sign
+    .argument("<csr>", "the request, PEM or DER (openssl req -new -key KEY -out FILE)")
+    .argument("<role>", "server, client, plugin or gateway: the profile, subject and directory")
+    .argument("[name]", "the leaf's name, as `server`, `client` and `plugin` take it (none for gateway)")
+    .addOption(documented(new Option("--cn <cn>", "client: the subject's common name"), "the name"))
+    .option("--csr-sans", "server, client: also take the request's DNS/IP (client: e-mail) SANs, each checked")
+    .addOption(documented(new Option("--days <n>", "validity of the certificate in days"), DEFAULT_DAYS, ENV.days))
+    .option("--json", "print one JSON document of what was created")
+    .option("-q, --quiet", "no progress messages and no next steps")
+    .action(
+      action(
+        async (
+          csr: string,
+          role: string,
+          name: string | undefined,
+          flags: SanFlags & {
+            cn?: string;
+            csrSans?: boolean;
+            output?: string;
+            force?: boolean;
+            caPassphraseEnv?: string;
+            caPassphraseStdin?: boolean;
+          },
+        ) => {
+          const { signCsr, SIGN_ROLES } = await import("../commands/sign.js");
+          const signRole = SIGN_ROLES.find((r) => r === role);
+          if (signRole === undefined)
+            throw new MtlsError(
+              "E_USAGE",
+              `sign: unknown role ${JSON.stringify(role)}`,
+              `use one of ${SIGN_ROLES.join(", ")}`,
+            );
+          const o = await treeOptions({ out: flags.out, days: flags.days }, io);
+          const report = await withProgress(io, flags, o, async () =>
+            signCsr(csr, {
+              ...o,
+              keyPassphrase: await readSecret(flags, "ca-passphrase", io),
+              role: signRole,
+              name,
+              san: flags.san,
+              ip: flags.ip,
+              cn: flags.cn,
+              csrSans: flags.csrSans,
+              output: flags.output,
+              force: flags.force,
+            }),
+          );
+          if (!flags.json && !flags.quiet)
+            io.stderr.write(
+              "the key stays with whoever made the request: no key file; `renew` signs the same key again\n",
+            );
+          return issued(report, flags, io);
+        },
+      ),
     );
 
   const https = sanOptions(

@@ -189,7 +189,7 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
       : await checkLeaves(leaves, cas, now, within, wantedSans, o);
   // The CA's CRL and name constraints (issues 7, 10); loads nothing when the tree has neither.
   await (await import("./check-ca-policy.js")).checkCaPolicy(tree, now, cas.entries, entries);
-  const ledgerWarning = await checkAgainstLedger(tree, cas, entries);
+  const ledgerWarning = await checkAgainstLedger(tree, cas, entries, now, within);
   for (const entry of [...cas.entries, ...entries]) settle(entry);
   return {
     checkedAt: now.toISOString(),
@@ -208,7 +208,13 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
  * 1). A tree without a ledger yet gets a note, not a failure: `check` never writes, and the
  * first writing command (or `mtls-certs adopt`) adopts it.
  */
-async function checkAgainstLedger(tree: TreePaths, cas: TreeCas, leaves: CheckEntry[]): Promise<string | undefined> {
+async function checkAgainstLedger(
+  tree: TreePaths,
+  cas: TreeCas,
+  leaves: CheckEntry[],
+  now: Date,
+  within: number,
+): Promise<string | undefined> {
   let ledger: Ledger | undefined;
   try {
     ledger = await readLedger(tree);
@@ -229,8 +235,19 @@ async function checkAgainstLedger(tree: TreePaths, cas: TreeCas, leaves: CheckEn
     const found = spki === undefined ? undefined : bySerial.get(key(entry.serial, spki));
     const standing = standingOf(found, entry.role, entry.name);
     if (standing.kind === "foreign") entry.problems.push(standing.why);
+    // A leaf signed from a CSR (`sign`) has no key file here by design: the key is its owner's.
+    else if (found?.source === "csr" && found.status === "valid") dropKeyMissing(entry, now, within);
   }
   return undefined;
+}
+
+function dropKeyMissing(entry: CheckEntry, now: Date, within: number): void {
+  const kept = entry.problems.filter((p) => !p.endsWith(": key missing"));
+  if (kept.length === entry.problems.length) return;
+  entry.problems.splice(0, entry.problems.length, ...kept);
+  // checkLeaf settled the entry as invalid for the missing key alone: back to what its dates say.
+  if (entry.status === "invalid" && kept.length === 0 && entry.notBefore !== null && entry.notAfter !== null)
+    entry.status = datedStatus(new Date(entry.notBefore), new Date(entry.notAfter), now, within);
 }
 
 /** Exit 1 when a cert is unusable, or (with --within) expires inside the window. */
@@ -480,9 +497,14 @@ function describe(entry: CheckEntry, cert: NodeCert, now: Date, within: number):
   entry.notBefore = notBefore.toISOString();
   entry.notAfter = notAfter.toISOString();
   entry.daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
-  if (now > notAfter) entry.status = "expired";
-  else if (now < notBefore) entry.status = "not-yet-valid";
-  else if (notAfter.getTime() - now.getTime() <= within * DAY_MS) entry.status = "expiring";
+  entry.status = datedStatus(notBefore, notAfter, now, within);
+}
+
+function datedStatus(notBefore: Date, notAfter: Date, now: Date, within: number): CertStatus {
+  if (now > notAfter) return "expired";
+  if (now < notBefore) return "not-yet-valid";
+  if (notAfter.getTime() - now.getTime() <= within * DAY_MS) return "expiring";
+  return "ok";
 }
 
 /** The key exists, matches, and only who the key-mode rule allows may read it (key-mode.ts). */

@@ -8,6 +8,7 @@ import { CLOCK_SKEW_MS } from "../defaults.js";
 import { signingAlgorithm, type KeyPair } from "./keys.js";
 import type { Profile, San, Subject } from "./profiles.js";
 import { humanDate } from "../report/human.js";
+import { MtlsError } from "../errors.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -69,12 +70,18 @@ export function toName(subject: Subject): x509.Name {
   return new x509.Name(subject.map(([type, value]) => ({ [type]: [value] })));
 }
 
+/**
+ * The key a certificate is issued for. A CSR's key comes without its private half (the key is
+ * not ours); only a self-signed certificate needs `privateKey`.
+ */
+export type SubjectKey = Pick<KeyPair, "type" | "publicKey"> & Partial<Pick<KeyPair, "privateKey">>;
+
 export interface SignParams {
   readonly profile: Profile;
   /** Either a Subject built from names, or the exact name of an existing cert (renewal). */
   readonly subject: Subject | x509.Name;
   readonly sans?: readonly San[];
-  readonly key: KeyPair;
+  readonly key: SubjectKey;
   /** Undefined: self-signed with `key`. */
   readonly issuer?: Issuer;
   readonly validity: Validity;
@@ -125,7 +132,7 @@ export async function signCertificate(p: SignParams): Promise<x509.X509Certifica
   extensions.push(...(p.extensions ?? []));
 
   const subject = p.subject instanceof x509.Name ? p.subject : toName(p.subject);
-  const signer = p.issuer?.key ?? p.key;
+  const signer = p.issuer?.key ?? selfSigner(p.key);
   return x509.X509CertificateGenerator.create(
     {
       serialNumber: p.serial ?? randomSerial(),
@@ -140,6 +147,12 @@ export async function signCertificate(p: SignParams): Promise<x509.X509Certifica
     },
     crypto,
   );
+}
+
+function selfSigner(key: SubjectKey): Pick<KeyPair, "type" | "privateKey"> {
+  if (key.privateKey === undefined)
+    throw new MtlsError("E_USAGE", "a self-signed certificate needs its private key", "sign it with a CA");
+  return { type: key.type, privateKey: key.privateKey };
 }
 
 export function toPem(cert: x509.X509Certificate): string {

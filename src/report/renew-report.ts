@@ -18,7 +18,7 @@ export function renderRenewReport(report: RenewReport, style: Style, diff: boole
   for (const r of report.renewed) {
     const verb = r.action === "renewed" ? style.green(pad("renewed", 12)) : style.yellow(pad("would renew", 12));
     lines.push(
-      `${verb}${pad(r.role, 9)}${pad(r.name, 24)}${shortPath(r.cert, cwd)}  ${style.dim(`until ${humanDate(r.after.notAfter)}; ${r.keyReused ? "same key" : "new key"}; ${r.reasons.join("; ")}`)}`,
+      `${verb}${pad(r.role, 9)}${pad(r.name, 24)}${shortPath(r.cert, cwd)}  ${style.dim(`until ${humanDate(r.after.notAfter)}; ${r.keyFromCsr ? "same key (signed from a CSR: the key is not ours)" : r.keyReused ? "same key" : "new key"}; ${r.reasons.join("; ")}`)}`,
     );
     if (diff) for (const change of r.changes) lines.push(`      ${style.dim("-")} ${change}`);
   }

@@ -490,6 +490,22 @@ export async function writeLeaf(
 }
 
 /**
+ * Writes a leaf signed for a key that is not ours (`sign <csr>`, and its renewal): the cert with
+ * its served chain and the ca.crt copy; no key file, and no combined cert+key file.
+ */
+export async function writeSignedCert(
+  files: LeafFiles,
+  cert: x509.X509Certificate,
+  ca: LoadedCa,
+  replace = false,
+): Promise<NodeCert> {
+  await ensureDirectory(files.dir);
+  await writeFileAtomically(files.cert, toPem(cert) + servedChain(ca), { mode: CERT_MODE, replace });
+  await writeCaCopy(files, ca, replace);
+  return new NodeCert(Buffer.from(cert.rawData));
+}
+
+/**
  * What follows the leaf in every file a server or client presents (server.crt, client.crt,
  * client.pem, certs/cert.pem). Under an intermediate it is the intermediate: the gateway's deploy
  * tooling trusts only ca/ca.crt (the root), browsers and curl likewise, so the peer must be sent

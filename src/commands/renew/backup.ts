@@ -31,6 +31,11 @@ export class BackupFolder {
     await this.copy(backupSubdir(this.tree, files), [files.cert, files.key, files.combined]);
   }
 
+  /** Copies only a leaf's cert: one signed from a CSR has no key of ours to keep. */
+  async keepCert(files: LeafFiles): Promise<void> {
+    await this.copy(backupSubdir(this.tree, files), [files.cert]);
+  }
+
   /** Copies files into `<backup>/<subdir>/`. */
   async copy(subdir: string, paths: ReadonlyArray<string | undefined>): Promise<void> {
     this.ready ??= this.create();

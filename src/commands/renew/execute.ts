@@ -1,16 +1,16 @@
 /** Re-issuing one leaf: key (new or reused), backup of the old pair, signing and the atomic writes. */
-import { X509Certificate as NodeCert, createHash, createPublicKey } from "node:crypto";
+import { X509Certificate as NodeCert, createHash, createPublicKey, webcrypto } from "node:crypto";
 import { MtlsError } from "../../errors.js";
 import { promises as fs } from "node:fs";
 import { assertNameConstraintsPlan } from "../../pki/constraints.js";
-import type { Validity } from "../../pki/issue.js";
-import { generateKey, importPrivateKey, keyTypeOf, type KeyPair } from "../../pki/keys.js";
+import { signCertificate, type Validity } from "../../pki/issue.js";
+import { generateKey, importPrivateKey, keyTypeOf, signingAlgorithm, type KeyPair } from "../../pki/keys.js";
 import type { createLimiter } from "../../pki/limiter.js";
-import { PROFILES, uniqueSans } from "../../pki/profiles.js";
+import { PROFILES, uniqueSans, type San } from "../../pki/profiles.js";
 import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
 import { ledgerEntry, type LedgerBook } from "../../store/ledger.js";
-import { writeLeaf } from "../../store/tree.js";
+import { writeLeaf, writeSignedCert } from "../../store/tree.js";
 import { renewedKeyFile } from "../../store/key-mode.js";
 import { CERT_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
 import type { BackupFolder } from "./backup.js";
@@ -41,6 +41,7 @@ export async function renewLeaf(
       planned: [{ files, sans }],
       caFile: files.caCopy ?? files.cert,
     });
+  if (old.fromCsr) return renewSignedFromCsr(plan, old, ca, validity, backup, signer, book, now, sans);
   // The old key's mode and group carry over (0640 in a container's group, see key-mode.ts).
   const keyFile = await renewedKeyFile(files.key, files.role, warnings);
   const key: KeyPair = o.reuseKey
@@ -74,6 +75,42 @@ export async function renewLeaf(
     Boolean(o.reuseKey),
     stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, ca ? signer.role : "self"),
   );
+}
+
+/**
+ * A leaf `sign` made from a CSR: its key is not ours, so the renewed cert is signed for the public
+ * key of the cert on disk, which readLeaf checked against the ledger (source "csr", serial, SPKI).
+ * Never a new key, never a key file; the ledger entry keeps source "csr" for the next renewal.
+ */
+async function renewSignedFromCsr(
+  plan: LeafPlan,
+  old: OldLeaf,
+  ca: LoadedCa | undefined,
+  validity: Validity,
+  backup: BackupFolder,
+  signer: Signer,
+  book: LedgerBook,
+  now: Date,
+  sans: San[],
+): Promise<RenewedCert> {
+  const { files } = plan;
+  if (ca === undefined)
+    throw new MtlsError("E_CA_MISSING", `${files.cert}: signed from a CSR, it needs the tree's CA to renew`);
+  const spki = Buffer.from(old.peculiar.publicKey.rawData);
+  const publicKey = await webcrypto.subtle.importKey("spki", spki, signingAlgorithm(old.keyType), true, ["verify"]);
+  await backup.keepCert(files);
+  const signed = await signCertificate({
+    profile: PROFILES[files.role],
+    subject: old.peculiar.subjectName,
+    sans,
+    key: { type: old.keyType, publicKey: publicKey as unknown as CryptoKey },
+    issuer: ca,
+    validity,
+  });
+  const cert = await writeSignedCert(files, signed, ca, true);
+  book.issued(ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "csr", now), now);
+  const renewed = new NodeCert(await fs.readFile(files.cert));
+  return result(plan, old, "renewed", true, stateOf(renewed, old.keyType, signer.role));
 }
 
 /**

@@ -9,7 +9,8 @@ import { formatSan, type San } from "../../pki/profiles.js";
 import * as x509 from "../../pki/x509.js";
 import { assertCaValid, parseCertificate, type LoadedCa } from "../../store/ca-store.js";
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js";
-import type { LedgerBook } from "../../store/ledger.js";
+import type { LedgerBook, LedgerEntry } from "../../store/ledger.js";
+import { normalizeSerial, spkiSha256 } from "../../pki/node-facts.js";
 import { exists, readText } from "../../store/write.js";
 import { missingSans, sansOf } from "../check.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
@@ -52,12 +53,6 @@ export async function readLeaf(files: LeafFiles, signer: Signer, book: LedgerBoo
       `${files.cert}: missing, so there is nothing to renew`,
       "run the command that made it (plugin, gateway, server, client) to issue it again",
     );
-  if (!hasKey)
-    throw new MtlsError(
-      "E_CERT_WITHOUT_KEY",
-      `${files.cert}: the certificate has no key (${files.key} is missing)`,
-      `restore the key, or remove ${files.dir} and issue it again`,
-    );
   let node: NodeCert;
   try {
     node = new NodeCert(pem);
@@ -68,7 +63,8 @@ export async function readLeaf(files: LeafFiles, signer: Signer, book: LedgerBoo
       "restore it from the backup folder, or remove its directory and issue it again",
     );
   }
-  if (files.role === "https" && isSelfSigned(node)) return { node, pem, signedBy: "self", entry: undefined };
+  if (files.role === "https" && isSelfSigned(node))
+    return withKey(files, hasKey, { node, pem, signedBy: "self", entry: undefined, fromCsr: false });
   const standing = book.standing(files.role, files.name, node);
   if (standing.kind === "foreign")
     throw new MtlsError(
@@ -78,7 +74,39 @@ export async function readLeaf(files: LeafFiles, signer: Signer, book: LedgerBoo
     );
   const previous =
     signer.previous && !(signer.cert && isIssuedBy(node, signer.cert)) && isIssuedBy(node, signer.previous);
-  return { node, pem, signedBy: previous ? "previous-ca" : null, entry: standing.entry };
+  const fromCsr = signedFromCsr(node, standing.entry);
+  return withKey(files, hasKey || fromCsr, {
+    node,
+    pem,
+    signedBy: previous ? "previous-ca" : null,
+    entry: standing.entry,
+    fromCsr,
+  });
+}
+
+/**
+ * Did the tree sign this very cert from a CSR? Only the ledger says so: source "csr", valid, and
+ * its serial and SPKI those of the cert on disk. A key file the leaf's owner dropped beside it
+ * changes nothing: renewal never takes a key from the directory for such a leaf.
+ */
+export function signedFromCsr(node: NodeCert, entry: LedgerEntry | undefined): boolean {
+  return (
+    entry !== undefined &&
+    entry.source === "csr" &&
+    entry.status === "valid" &&
+    entry.serial === normalizeSerial(node.serialNumber) &&
+    entry.spkiSha256 === spkiSha256(node)
+  );
+}
+
+function withKey(files: LeafFiles, hasKey: boolean, disk: LeafOnDisk): LeafOnDisk {
+  if (!hasKey)
+    throw new MtlsError(
+      "E_CERT_WITHOUT_KEY",
+      `${files.cert}: the certificate has no key (${files.key} is missing)`,
+      `restore the key, or remove ${files.dir} and issue it again`,
+    );
+  return disk;
 }
 
 export async function readDetails(
@@ -88,7 +116,7 @@ export async function readDetails(
   revoked: string | undefined,
 ): Promise<OldLeaf> {
   const { files, disk } = plan;
-  const keyPem = await readText(files.key);
+  const keyPem = disk.fromCsr ? "" : await readText(files.key);
   if (keyPem === undefined)
     throw new MtlsError(
       "E_CERT_WITHOUT_KEY",
@@ -96,6 +124,12 @@ export async function readDetails(
       `restore the key, or remove ${files.dir} and issue it again`,
     );
   const peculiar = parseCertificate(disk.pem, files.cert);
+  if (disk.fromCsr && o.keyType !== undefined && o.keyType !== keyTypeOf(disk.node.publicKey))
+    throw new MtlsError(
+      "E_USAGE",
+      `${files.cert}: signed from a CSR, so its key is not ours to change (--key-type ${o.keyType})`,
+      "renew it without --key-type; for another key, have its owner send a new CSR to `mtls-certs sign`",
+    );
   const keyType = o.keyType ?? keyTypeOf(disk.node.publicKey);
   if (keyType === undefined)
     throw new MtlsError(

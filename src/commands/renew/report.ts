@@ -37,11 +37,11 @@ export function planned(
     notAfter: validity.notAfter.toISOString(),
     sans: uniqueSans([...old.sans, ...plan.addSans]).map(formatSan),
     keyType: o.keyType ?? old.keyType,
-    spkiPin: o.reuseKey ? before.spkiPin : null,
+    spkiPin: o.reuseKey || old.fromCsr ? before.spkiPin : null,
     fingerprint: null,
     signedBy: old.signedBy === "self" ? "self" : signer.role,
   };
-  return result(plan, old, "would-renew", Boolean(o.reuseKey), after);
+  return result(plan, old, "would-renew", Boolean(o.reuseKey) || old.fromCsr, after);
 }
 
 export function result(
@@ -60,9 +60,10 @@ export function result(
     action,
     reasons: plan.reasons,
     keyReused,
+    keyFromCsr: old.fromCsr,
     before,
     after,
-    changes: changesBetween(before, after, keyReused),
+    changes: changesBetween(before, after, keyReused, old.fromCsr),
   };
 }
 
@@ -86,7 +87,7 @@ export function spkiPin(cert: NodeCert): string {
     .digest("base64")}`;
 }
 
-function changesBetween(before: CertState, after: CertState, keyReused: boolean): string[] {
+function changesBetween(before: CertState, after: CertState, keyReused: boolean, fromCsr: boolean): string[] {
   const changes: string[] = [];
   const field = (name: string, a: string | null, b: string | null): void => {
     if (a !== b) changes.push(`${name} ${a ?? "-"} → ${b ?? "(new)"}`);
@@ -98,7 +99,7 @@ function changesBetween(before: CertState, after: CertState, keyReused: boolean)
   field("keyType", before.keyType, after.keyType);
   changes.push(
     keyReused
-      ? `key kept: SPKI pin ${before.spkiPin} unchanged`
+      ? `key kept${fromCsr ? " (signed from a CSR: the key is not ours to replace)" : ""}: SPKI pin ${before.spkiPin} unchanged`
       : `new key: SPKI pin ${before.spkiPin} → ${after.spkiPin ?? "(new)"}`,
   );
   if (before.signedBy !== after.signedBy) changes.push(`issuer ${before.signedBy ?? "-"} → ${after.signedBy ?? "-"}`);

@@ -58,6 +58,8 @@ export interface RenewedCert {
   /** Why: expired, expiring within the window, --force, signed by the previous CA, a SAN the config asks for. */
   reasons: string[];
   keyReused: boolean;
+  /** Signed from a CSR (`sign`): the key is not ours, so it is always kept and there is no key file. */
+  keyFromCsr: boolean;
   before: CertState;
   after: CertState;
   /** One line per field that changes: "notAfter 2026-12-01T… → 2029-02-25T…". */
@@ -118,11 +120,18 @@ export interface LeafOnDisk {
   signedBy: SignedBy | null;
   /** The ledger's record of this very cert; undefined only for the self-signed https cert. */
   entry: LedgerEntry | undefined;
+  /**
+   * Signed from a CSR (`sign`), as the LEDGER records it (source "csr", this serial and SPKI,
+   * valid): no key file is ours, and renewal signs the cert's own public key again. Never read
+   * from the leaf directory, which the leaf's owner can write.
+   */
+  fromCsr: boolean;
 }
 
 /** What re-issuing needs, read only for the leaves that are due. */
 export interface OldLeaf extends LeafOnDisk {
   peculiar: x509.X509Certificate;
+  /** Empty for a leaf signed from a CSR: its key is not ours. */
   keyPem: string;
   keyEncrypted: boolean;
   keyType: KeyType;
