@@ -117,8 +117,13 @@ describe("--json on every command", () => {
 
   /** Every runnable command, groups (`key`, `export`) expanded, from the CLI's own --help. */
   async function commands(prefix: string[] = []): Promise<string[][]> {
-    const section = (await help(prefix)).split(/^Commands:\n/m)[1] ?? "";
-    const names = [...section.matchAll(/^ {2}([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!).filter((n) => n !== "help");
+    // The top level lists commands under group headings ("Issue certificates:", …), a group under "Commands:".
+    const sections = [...(await help(prefix)).matchAll(/^([A-Z][^\n]*):\n((?: {2}.*\n?)*)/gm)].filter(
+      (m) => m[1] !== "Options",
+    );
+    const names = sections
+      .flatMap((m) => [...m[2]!.matchAll(/^ {2}([a-z][a-z0-9-]*)/gm)].map((n) => n[1]!))
+      .filter((n) => n !== "help");
     const found: string[][] = [];
     for (const name of names) {
       if (/^Commands:/m.test(await help([...prefix, name]))) found.push(...(await commands([...prefix, name])));

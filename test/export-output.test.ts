@@ -51,7 +51,7 @@ describe("export -o FILE", () => {
       { PW: "pw" },
     );
     assert.equal(p12.code, 2, p12.stderr);
-    assert.deepEqual(readdirSync(join(tree, "ca")).sort(), ["ca.crt", "ca.key"]);
+    assert.deepEqual(readdirSync(join(tree, "ca")).sort(), ["ca.crt", "ca.key", "ledger.json"]);
   });
 
   it("key decrypt does not write next to a CA key either", () => {

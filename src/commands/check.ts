@@ -394,7 +394,10 @@ async function checkLeaf(
     entry.signedBy = issuer?.signedBy ?? (files.role === "https" && isSelfSigned(cert) ? "self" : null);
     const fixes = treeFixes(files.name);
     if (cas.issuers.length > 0 && entry.signedBy === null)
-      entry.problems.push(`not signed by this tree's CA; ${fixes.leaf}`);
+      // renew leaves a cert it did not issue alone: the way out is a new one from this CA.
+      entry.problems.push(
+        `not signed by this tree's CA; move ${files.dir} away and issue it again with the command that made it`,
+      );
     if (files.caCopy && cas.bundlePem !== undefined) {
       const copy = await fs.readFile(files.caCopy, "utf8").catch(() => undefined);
       if (copy === undefined)
