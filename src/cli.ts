@@ -39,6 +39,10 @@ export async function main(argv: string[]): Promise<void> {
   const stop = (signal: NodeJS.Signals, code: number) => async () => {
     await interruptRun(signal);
     process.stderr.write(`\nmtls-certs: interrupted; temp files removed, nothing half-written\n`);
+    // process.exit joins libuv's threads; one stuck in open(2) or read(2) would hold it forever
+    // with our handlers gone deaf. Back to the default action first: a second signal always ends us.
+    process.removeAllListeners("SIGINT");
+    process.removeAllListeners("SIGTERM");
     process.exit(code);
   };
   process.on("SIGINT", stop("SIGINT", EXIT.sigint));

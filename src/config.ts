@@ -4,12 +4,12 @@
  * cannot read correctly is an error (exit 2, file:line:column), never a silent partial run.
  * The gateway's deploy config, mcp-stack.yaml, is read too: told apart by its `certificates:`.
  */
-import { promises as fs } from "node:fs";
+import { readText } from "./store/write.js";
 import { isIP } from "node:net";
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from "yaml";
-import { MtlsError, errnoCode } from "./errors.js";
-import { checkDnsName, checkName, parseDays } from "./pki/names.js";
+import { MtlsError } from "./errors.js";
+import { checkDnsName, checkName, hasControlCharacter, parseDays } from "./pki/names.js";
 import { dns, ip, namespaceSans, type San } from "./pki/profiles.js";
 import { DEFAULT_STACK_NAMESPACE } from "./defaults.js";
 
@@ -59,13 +59,15 @@ export interface StackDeployment {
 }
 
 export async function loadPluginConfig(file: string): Promise<PluginConfig> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await fs.readFile(file, "utf8");
+    // Non-blocking and regular files only: a FIFO given as --config is refused, not waited on.
+    text = await readText(file);
   } catch (e) {
-    if (errnoCode(e) === "ENOENT") return { file, found: false, plugins: [], skipped: [] };
-    throw new MtlsError("E_CONFIG_SYNTAX", `${file}: cannot read (${errnoCode(e) ?? String(e)})`);
+    if (!(e instanceof MtlsError) || e.code !== "E_IO") throw e;
+    throw new MtlsError("E_CONFIG_SYNTAX", e.message);
   }
+  if (text === undefined) return { file, found: false, plugins: [], skipped: [] };
   return parsePluginConfig(text, file);
 }
 
@@ -172,6 +174,13 @@ function parseStackCertificates(
     if (!isScalar(pathNode) || typeof pathNode.value !== "string" || pathNode.value === "")
       throw shape(pathNode as Node, `certificates.${key} must be a path`);
     const path = pathNode.value.replace(/\/+$/, "");
+    // The deploy config is data, often from a repository: it may not point the CA outside the
+    // project (cforge reads these paths relative to the current directory, so that is the project).
+    if (hasControlCharacter(path) || !isInside(process.cwd(), resolve(path)))
+      throw shape(
+        pathNode as Node,
+        `certificates.${key} ${JSON.stringify(pathNode.value)} leaves the project folder ${process.cwd()}`,
+      );
     if (basename(path) !== dir)
       throw shape(
         pathNode as Node,
@@ -210,6 +219,11 @@ function parseStackDeployment(
     namespace:
       namespace === undefined ? DEFAULT_STACK_NAMESPACE : checkDnsName(namespace, `${at(node)}: deployment.namespace`),
   };
+}
+
+function isInside(folder: string, path: string): boolean {
+  const rel = relative(folder, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
 /** The SAN a client connecting to `url` checks: an IP SAN for an address, else a DNS SAN. */

@@ -37,6 +37,14 @@ export const ERROR_CODES = {
   E_CERT_WITHOUT_KEY: EXIT.usage,
   E_DAMAGED: EXIT.usage,
   E_NOT_SIGNED_BY_CA: EXIT.usage,
+  /** A symlink where a key, a leaf directory or the tree's ca/ should be. */
+  E_SYMLINK: EXIT.usage,
+  /** A FIFO, device or directory where a file to read should be. */
+  E_NOT_REGULAR_FILE: EXIT.usage,
+  /** A leaf key that is not its cert's, or is a CA's key. */
+  E_KEY_MISMATCH: EXIT.usage,
+  /** A CA key others can read, or a tree others can write (OpenSSH's rule): the hint has the chmod. */
+  E_UNSAFE_MODE: EXIT.usage,
   E_CA_EXPIRED: EXIT.problem,
   E_LOCKED: EXIT.problem,
   /** A file operation refused after SIGINT/SIGTERM; the signal handler exits 130/143. */

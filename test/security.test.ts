@@ -1,13 +1,25 @@
 /**
  * Issue 13's attacks, each tried as an attacker with write access to one leaf directory only (a
- * plugin container's read-write mount) would, and each judged by openssl, not by our own code.
+ * plugin container's read-write mount), or with one hostile string, would; each judged by the real
+ * CLI's result and, where a cert or key is involved, by openssl, not by our own code.
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { X509Certificate, createPublicKey } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
-import { cli, openssl, tempDir, type Run, x509Text } from "./helpers.js";
+import { BIN, ROOT, cli, openssl, read, tempDir, type Run, x509Text } from "./helpers.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
 
@@ -460,3 +472,227 @@ function writeTemp(path: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
+
+describe("hardening: keys stay where they belong, input cannot become config (issue 13 §3-§6)", () => {
+  let base: string;
+  before(() => {
+    base = join(tempDir("mtls-hardening-base-"), "t");
+    const made = cli(["all", ...EC, "--out", base, "-q"], tempDir());
+    assert.equal(made.code, 0, made.stderr);
+    const evil = cli(["plugin", "evil", ...EC, "--out", base, "-q"], tempDir());
+    assert.equal(evil.code, 0, evil.stderr);
+    const server = cli(["server", "gateway.local", ...EC, "--out", base, "-q"], tempDir());
+    assert.equal(server.code, 0, server.stderr);
+  });
+  /** A private copy of the shared tree: cwd and tree for one attack. */
+  const fresh = (): { cwd: string; tree: string } => {
+    const cwd = tempDir("mtls-hardening-");
+    const tree = join(cwd, "t");
+    cpSync(base, tree, { recursive: true });
+    return { cwd, tree };
+  };
+  const spki = (pem: string) => createPublicKey(pem).export({ type: "spki", format: "der" }).toString("base64");
+
+  it("renew --force --reuse-key through a server.key symlinked to ca.key: refused, the CA key is not copied", () => {
+    const { cwd, tree } = fresh();
+    const key = join(tree, "plugins/evil/server.key");
+    rmSync(key);
+    symlinkSync("../../ca/ca.key", key);
+    const r = cli(["renew", "--force", "--reuse-key", "evil", "--out", tree], cwd);
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stdout + r.stderr, /server\.key: is a symbolic link/);
+    assert.ok(lstatSync(key).isSymbolicLink(), "the link is left as it was, not replaced by a copy of the CA key");
+    const cert = new X509Certificate(read(join(tree, "plugins/evil/server.crt")));
+    assert.notEqual(
+      cert.publicKey.export({ type: "spki", format: "der" }).toString("base64"),
+      spki(read(join(tree, "ca/ca.key"))),
+    );
+    const check = cli(["check", "--out", tree], cwd);
+    assert.equal(check.code, 1, check.stdout);
+    assert.match(check.stdout, /evil .*invalid|server\.key: is a symbolic link/);
+  });
+
+  it("renew --reuse-key with a copy of the CA key planted as server.key: refused (exit 1, named), no CA-keyed leaf", () => {
+    const { cwd, tree } = fresh();
+    cpSync(join(tree, "ca/ca.key"), join(tree, "plugins/evil/server.key"));
+    const r = cli(["renew", "--force", "--reuse-key", "evil", "--out", tree, "--json"], cwd);
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as { failed: Array<{ error: { code: string; message: string } }> };
+    assert.equal(report.failed[0]?.error.code, "E_KEY_MISMATCH");
+    assert.match(report.failed[0]!.error.message, /server\.key: is the private key of .*ca\.crt/);
+    const cert = new X509Certificate(read(join(tree, "plugins/evil/server.crt")));
+    assert.notEqual(
+      cert.publicKey.export({ type: "spki", format: "der" }).toString("base64"),
+      spki(read(join(tree, "ca/ca.key"))),
+    );
+  });
+
+  it("check names a leaf cert that carries the CA's public key (what the old renew made): exit 1", () => {
+    const { cwd, tree } = fresh();
+    // The state the attack left on old versions: the CA key as the leaf's key, a cert for it.
+    const dir = join(tree, "plugins/evil");
+    cpSync(join(tree, "ca/ca.key"), join(dir, "server.key"));
+    const csr = spawnSync("openssl", [
+      "req",
+      "-new",
+      "-key",
+      join(dir, "server.key"),
+      "-subj",
+      "/CN=mcp-plugin-evil",
+      "-out",
+      join(dir, "r.csr"),
+    ]);
+    assert.equal(csr.status, 0, String(csr.stderr));
+    const sign = spawnSync("openssl", [
+      "x509",
+      "-req",
+      "-in",
+      join(dir, "r.csr"),
+      "-CA",
+      join(tree, "ca/ca.crt"),
+      "-CAkey",
+      join(tree, "ca/ca.key"),
+      "-days",
+      "30",
+      "-out",
+      join(dir, "server.crt"),
+    ]);
+    assert.equal(sign.status, 0, String(sign.stderr));
+    rmSync(join(dir, "r.csr"));
+    const check = cli(["check", "--out", tree], cwd);
+    assert.equal(check.code, 1, check.stdout);
+    const json = JSON.parse(cli(["check", "--out", tree, "--json"], cwd).stdout) as {
+      certificates: Array<{ name: string; problems: string[] }>;
+    };
+    const evil = json.certificates.find((c) => c.name === "evil")!;
+    assert.ok(
+      evil.problems.some((p) => /public key of the tree's CA/.test(p)),
+      evil.problems.join("; "),
+    );
+  });
+
+  it("export k8s with a plugin key symlinked to ca.key: exit 2 naming the link, nothing written", () => {
+    const { cwd, tree } = fresh();
+    const key = join(tree, "plugins/evil/server.key");
+    rmSync(key);
+    symlinkSync("../../ca/ca.key", key);
+    const out = join(cwd, "k8s.yaml");
+    const r = cli(["export", "k8s", "--tree", tree, "--out", out], cwd);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /plugins\/evil\/server\.key: is a symbolic link/);
+    assert.ok(!existsSync(out));
+  });
+
+  it("export haproxy with the server key symlinked to a secret file: exit 2, the secret is not copied", () => {
+    const { cwd, tree } = fresh();
+    const secret = join(cwd, "shadow");
+    writeFileSync(secret, "root:TOP-SECRET-HASH:19000:0:99999:7:::\n", { mode: 0o600 });
+    const key = join(tree, "servers/gateway.local/server.key");
+    rmSync(key);
+    symlinkSync(secret, key);
+    const r = cli(["export", "haproxy", "--tree", tree, "--server", "gateway.local", "--out", join(cwd, "h.cfg")], cwd);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /server\.key: is a symbolic link/);
+    for (const f of spawnSync("grep", ["-rl", "TOP-SECRET", cwd]).stdout.toString().split("\n").filter(Boolean))
+      assert.equal(f, secret, `the secret leaked into ${f}`);
+  });
+
+  it("a plugin directory replaced by a symlink: check and plugin exit 2 naming it", () => {
+    const { cwd, tree } = fresh();
+    const elsewhere = join(cwd, "elsewhere");
+    renameSync(join(tree, "plugins/evil"), elsewhere);
+    symlinkSync(elsewhere, join(tree, "plugins/evil"));
+    const check = cli(["check", "--out", tree], cwd);
+    assert.equal(check.code, 2, check.stdout + check.stderr);
+    assert.match(check.stderr, /plugins\/evil: is a symbolic link/);
+    const plugin = cli(["plugin", "evil", ...EC, "--out", tree], cwd);
+    assert.equal(plugin.code, 2, plugin.stderr);
+    assert.match(plugin.stderr, /plugins\/evil: is a symbolic link/);
+  });
+
+  it("a symlinked tree root given with --out stays allowed", () => {
+    const { cwd, tree } = fresh();
+    symlinkSync(tree, join(cwd, "link"));
+    const r = cli(["check", "--out", join(cwd, "link")], cwd);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+
+  it("a FIFO as --config or as a key is refused (exit 2 / named), nothing hangs", () => {
+    const { cwd, tree } = fresh();
+    assert.equal(spawnSync("mkfifo", [join(cwd, "cfg.yaml")]).status, 0);
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [BIN, "check", "--out", tree, "--config", "cfg.yaml"], {
+      cwd,
+      encoding: "utf8",
+      timeout: 20_000,
+      killSignal: "SIGKILL",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    assert.equal(r.signal, null, "killed by the timeout: it hung on the FIFO");
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /cfg\.yaml: cannot read: not a regular file \(a FIFO\)/);
+    const key = join(tree, "plugins/evil/server.key");
+    rmSync(key);
+    assert.equal(spawnSync("mkfifo", [key]).status, 0);
+    const check = spawnSync(process.execPath, [BIN, "check", "--out", tree, "--json"], {
+      cwd,
+      encoding: "utf8",
+      timeout: 20_000,
+      killSignal: "SIGKILL",
+    });
+    assert.equal(check.signal, null, "killed by the timeout: it hung on the FIFO key");
+    assert.equal(check.status, 1, check.stderr);
+    assert.match(check.stdout, /server\.key: cannot read: not a regular file \(a FIFO\)/);
+    assert.ok(Date.now() - started < 20_000);
+  });
+
+  it("the tree lock holds against a run in another PID namespace on this host (unshare -p -f --mount-proc)", async (t) => {
+    if (spawnSync("unshare", ["-p", "-f", "--mount-proc", "true"]).status !== 0)
+      return t.skip("unshare -p needs root (CAP_SYS_ADMIN)");
+    const { cwd, tree } = fresh();
+    // The compiled module (dist/ is a bundle): the same code the CLI runs.
+    const lockModule = join(ROOT, "build/src/store/lock.js");
+    // The holder: this host's PID namespace, holding the lock for 20 s.
+    const holder = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { withLock } = await import(${JSON.stringify(lockModule)});
+         await withLock(${JSON.stringify(join(tree, ".mtls-certs.lock"))}, async () => {
+           process.stdout.write("held\\n");
+           await new Promise((r) => setTimeout(r, 20000));
+         });`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      await new Promise<void>((res) => holder.stdout!.once("data", () => res()));
+      // Its pid does not exist in a fresh PID namespace: a run there must not take the lock as stale.
+      const r = spawnSync(
+        "unshare",
+        ["-p", "-f", "--mount-proc", process.execPath, BIN, "plugin", "late", ...EC, "--out", tree, "--lock-wait", "0"],
+        { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
+      );
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /another mtls-certs \(pid \d+ in PID namespace pid:\[\d+\]\) is writing this tree/);
+      assert.ok(!existsSync(join(tree, "plugins/late")));
+    } finally {
+      holder.kill("SIGKILL");
+    }
+  });
+
+  it("ca with ca.key present but ca.crt missing: exit 2 with both ways out, the key is kept", () => {
+    const cwd = tempDir("mtls-hardening-");
+    const tree = join(cwd, "t");
+    assert.equal(cli(["ca", ...EC, "--out", tree, "-q"], cwd).code, 0);
+    const keyBefore = readFileSync(join(tree, "ca/ca.key"));
+    rmSync(join(tree, "ca/ca.crt"));
+    const r = cli(["ca", ...EC, "--out", tree], cwd);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /ca\.key: present, but .*ca\.crt is missing/);
+    assert.match(r.stderr, /restore .*ca\.crt.*or move .*ca\.key/);
+    assert.deepEqual(readFileSync(join(tree, "ca/ca.key")), keyBefore);
+    assert.ok(!existsSync(join(tree, "ca/ca.crt")));
+  });
+});

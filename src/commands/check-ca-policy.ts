@@ -23,7 +23,7 @@ export async function checkCaPolicy(
   leaves: readonly CheckEntry[],
 ): Promise<void> {
   const caPaths = [tree.caCert, tree.intermediateCert];
-  const [crlPem, ...caPems] = await Promise.all([readText(tree.caCrl), ...caPaths.map(readText)]);
+  const [crlPem, ...caPems] = await Promise.all([readText(tree.caCrl), ...caPaths.map((p) => readText(p))]);
   const constrained = caPaths.flatMap((path, i) => {
     const pem = caPems[i];
     return pem !== undefined && parseNode(pem)?.raw.includes(NAME_CONSTRAINTS_OID) ? [{ path, pem }] : [];

@@ -24,12 +24,13 @@ import {
 import { readPolicyFacts } from "../pki/policy-facts.js";
 import { treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
 import { assertTreeExists, listIssuedLeaves } from "../store/tree.js";
-import { exists } from "../store/write.js";
+import { exists, readKeyText, readText } from "../store/write.js";
 import { keyModeProblem } from "../store/key-mode.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { days, humanDate, plural } from "../report/human.js";
 import { canonicalIp, normalizeSerial, sansOf, spkiSha256 } from "../pki/node-facts.js";
 import { readLedger, standingOf, type Ledger } from "../store/ledger.js";
+import { sameSpki } from "../store/leaf-key.js";
 
 export { sansOf };
 
@@ -390,6 +391,11 @@ async function checkLeaf(
   if (cert) {
     describe(entry, cert, now, within);
     await checkKey(files.key, cert, entry, false, files.role);
+    const sameKeyAsCa = cas.issuers.find((i) => sameSpki(i.cert.publicKey, cert.publicKey));
+    if (sameKeyAsCa)
+      entry.problems.push(
+        `carries the public key of the tree's ${sameKeyAsCa.signedBy === "intermediate" ? "intermediate " : ""}CA: its key is a CA key; remove ${files.dir} and issue it again`,
+      );
     const issuer = cas.issuers.find((i) => isIssuedBy(cert, i.cert));
     entry.signedBy = issuer?.signedBy ?? (files.role === "https" && isSelfSigned(cert) ? "self" : null);
     const fixes = treeFixes(files.name);
@@ -476,9 +482,11 @@ function blankEntry(path: string, role: Role, name: string): CheckEntry {
 
 async function readOptional(path: string, entry: CheckEntry): Promise<string | undefined> {
   try {
-    return await fs.readFile(path, "utf8");
+    const text = await readText(path);
+    if (text === undefined) entry.problems.push("missing");
+    return text;
   } catch (e) {
-    entry.problems.push(errnoCode(e) === "ENOENT" ? "missing" : `cannot be read (${errnoCode(e) ?? "error"})`);
+    entry.problems.push(e instanceof MtlsError ? e.message : `cannot be read (${errnoCode(e) ?? "error"})`);
     return undefined;
   }
 }
@@ -514,20 +522,25 @@ function datedStatus(notBefore: Date, notAfter: Date, now: Date, within: number)
 async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optional = false, role?: Role): Promise<void> {
   let stat: Stats;
   try {
-    stat = await fs.stat(path);
+    stat = await fs.lstat(path);
   } catch {
     if (!optional) entry.problems.push(`${path}: key missing`);
+    return;
+  }
+  // A link in place of a key could point at the CA key (or anything): named, never followed.
+  if (stat.isSymbolicLink()) {
+    entry.problems.push(`${path}: is a symbolic link, not a key file; replace it with the key itself`);
     return;
   }
   const modeProblem = keyModeProblem(path, stat, { role });
   if (modeProblem) entry.problems.push(modeProblem);
   let key: KeyObject;
   try {
-    const pem = await fs.readFile(path, "utf8");
+    const pem = (await readKeyText(path)) ?? "";
     if (pem.includes("ENCRYPTED")) return; // cannot compare without the passphrase; `verify` can
     key = createPrivateKey(pem);
-  } catch {
-    entry.problems.push(`${path}: not a readable private key`);
+  } catch (e) {
+    entry.problems.push(e instanceof MtlsError ? e.message : `${path}: not a readable private key`);
     return;
   }
   if (!cert.checkPrivateKey(key)) entry.problems.push(`${path}: does not match the certificate`);

@@ -4,9 +4,9 @@
  * certificate), never printed.
  */
 import { X509Certificate as NodeCert, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { readBytes } from "../store/write.js";
 import * as x509 from "../pki/x509.js";
-import { MtlsError, errnoCode } from "../errors.js";
+import { MtlsError } from "../errors.js";
 import { describeKey } from "../pki/keys.js";
 import { formatGeneralName, keyBitsOf, parseCert, type CertFacts } from "../pki/cert-facts.js";
 import { readPkcs12 } from "../pki/pkcs12.js";
@@ -83,14 +83,16 @@ export async function inspectFile(file: string, o: InspectOptions = {}): Promise
 }
 
 async function readFileNamed(path: string): Promise<Buffer> {
+  let bytes: Buffer | undefined;
   try {
-    return await fs.readFile(path);
+    // Regular files only, opened non-blocking: a FIFO or device is refused, never waited on.
+    bytes = await readBytes(path);
   } catch (e) {
-    throw new MtlsError(
-      "E_NOT_FOUND",
-      `${path}: cannot read (${errnoCode(e) === "ENOENT" ? "no such file" : (errnoCode(e) ?? "error")})`,
-    );
+    if (e instanceof MtlsError && e.code === "E_NOT_REGULAR_FILE") throw e;
+    throw new MtlsError("E_NOT_FOUND", e instanceof Error ? e.message : `${path}: cannot read`);
   }
+  if (bytes === undefined) throw new MtlsError("E_NOT_FOUND", `${path}: cannot read (no such file)`);
+  return bytes;
 }
 
 function parseKeyOf(bytes: Buffer, file: string): { cert: NodeCert; name: string } {

@@ -7,6 +7,7 @@
  */
 import * as asn1js from "asn1js";
 import { X509Certificate as NodeCert, createHash, webcrypto } from "node:crypto";
+import { dirname } from "node:path";
 import * as pkijs from "pkijs";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
@@ -17,7 +18,8 @@ import { assertIssuedHere } from "../store/ledger.js";
 import { treePaths, type TreePaths } from "../store/paths.js";
 import { splitPem } from "./check.js";
 import { checkOutputFile } from "../store/output-file.js";
-import { KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
+import { KEY_MODE, readKeyText, readText, writeFileAtomically } from "../store/write.js";
+import { assertLeafKeyBelongs, caPublicKeys } from "../store/leaf-key.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 
 /**
@@ -55,12 +57,21 @@ export async function exportP12(target: string, o: P12Options): Promise<P12Repor
   const found = await findCertificate(tree, target);
   if (found.files) await assertIssuedHere(tree, found.files, found.pem, "export p12");
   const keyPath = o.keyFile ?? found.keyPath ?? siblingKey(found.certPath);
-  const keyPem = await readText(keyPath);
+  const keyPem = await readKeyText(keyPath);
   if (keyPem === undefined)
     throw new MtlsError(
       "E_NOT_FOUND",
       `${keyPath}: missing (the key for ${found.certPath})`,
       "give the key with --key FILE",
+    );
+  // A leaf's bundle carries the leaf's own key: never one of the tree's CA keys.
+  if (found.role !== undefined && found.role !== "ca")
+    assertLeafKeyBelongs(
+      { cert: found.certPath, key: keyPath, dir: dirname(found.certPath) },
+      found.pem,
+      keyPem,
+      await caPublicKeys(tree),
+      o.keyPassphrase,
     );
   const key = await importPrivateKey(keyPem, keyPath, o.keyPassphrase);
   if (!keyMatchesCert(keyPem, found.pem, o.keyPassphrase))

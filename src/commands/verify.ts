@@ -7,6 +7,7 @@
 import { dirname, join } from "node:path";
 import { isIP } from "node:net";
 import { promises as fs } from "node:fs";
+import { readBytes } from "../store/write.js";
 import { webcrypto } from "node:crypto";
 import * as x509 from "../pki/x509.js";
 import { DEFAULT_OUT } from "../defaults.js";
@@ -163,8 +164,11 @@ async function certificateFile(target: string, out: string | undefined): Promise
 
 async function readInput(path: string, what: string, missingHint?: string): Promise<Buffer> {
   try {
-    return await fs.readFile(path);
+    const bytes = await readBytes(path);
+    if (bytes === undefined) throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
+    return bytes;
   } catch (e) {
+    if (e instanceof MtlsError && e.code === "E_NOT_REGULAR_FILE") throw e;
     const code = errnoCode(e);
     throw new MtlsError(
       "E_NOT_FOUND",

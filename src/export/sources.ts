@@ -16,7 +16,17 @@ import { importPrivateKey } from "../pki/keys.js";
 import { checkDnsName, checkName, parseWholeNumber } from "../pki/names.js";
 import { assertIssuedHere } from "../store/ledger.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
-import { CERT_MODE, KEY_MODE, ensureDirectory, exists, readText, writeFileAtomically } from "../store/write.js";
+import { assertLeafKeyBelongs, caPublicKeys } from "../store/leaf-key.js";
+import { assertLeafDirectory } from "../store/tree.js";
+import {
+  CERT_MODE,
+  KEY_MODE,
+  ensureDirectory,
+  exists,
+  readKeyText,
+  readText,
+  writeFileAtomically,
+} from "../store/write.js";
 
 /** Options every export kind takes. */
 export interface ExportOptions {
@@ -68,7 +78,8 @@ export async function requireLeaf(
 ): Promise<LeafSource> {
   if (role !== "gateway") checkName(name, option);
   const files = leafFiles(tree, role, name);
-  const [certPem, keyPem] = await Promise.all([readText(files.cert), readText(files.key)]);
+  await assertLeafDirectory(files);
+  const [certPem, keyPem] = await Promise.all([readText(files.cert), readKeyText(files.key)]);
   const what = role === "gateway" ? "the gateway" : `${option} ${name}`;
   if (certPem === undefined || keyPem === undefined) {
     const missing = certPem === undefined ? files.cert : files.key;
@@ -79,6 +90,8 @@ export async function requireLeaf(
     );
   }
   await assertIssuedHere(tree, files, certPem, "export");
+  // What goes into a proxy config or a Secret is the leaf's own key, never a CA's.
+  assertLeafKeyBelongs(files, certPem, keyPem, await caPublicKeys(tree));
   const caFile = await caFileFor(tree, files);
   const caPem = await readText(caFile);
   if (caPem === undefined)

@@ -7,7 +7,7 @@ import * as x509 from "../pki/x509.js";
 import { MtlsError } from "../errors.js";
 import { importPrivateKey } from "../pki/keys.js";
 import type { Issuer } from "../pki/issue.js";
-import { readText } from "./write.js";
+import { readText, type ReadOptions } from "./write.js";
 import type { TreePaths } from "./paths.js";
 import { humanDate } from "../report/human.js";
 
@@ -38,9 +38,9 @@ export function keyMatchesCert(keyPem: string, certPem: string, passphrase?: str
 }
 
 /** A CA file that exists but cannot be read (a directory, no permission) is a damaged tree. */
-async function readCaFile(path: string): Promise<string | undefined> {
+async function readCaFile(path: string, o: ReadOptions = {}): Promise<string | undefined> {
   try {
-    return await readText(path);
+    return await readText(path, o);
   } catch (e) {
     if (!(e instanceof MtlsError)) throw e;
     throw new MtlsError(
@@ -70,7 +70,7 @@ async function loadPair(
       "restore it from a backup; a new CA would orphan every cert the old one signed",
     );
   }
-  const keyPem = await readCaFile(keyPath);
+  const keyPem = await readCaFile(keyPath, { noFollow: true });
   if (keyPem === undefined)
     throw new MtlsError(
       "E_CA_DAMAGED",

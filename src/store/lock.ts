@@ -1,9 +1,10 @@
 /**
  * One writer per tree. Two runs of `all` at once would otherwise each make a CA, and leaves
- * signed by the loser's CA would not verify. The lock is a file holding the owner's pid; a lock
- * whose owner is dead is taken over, one breaker at a time.
+ * signed by the loser's CA would not verify. The lock is a file holding the owner's pid,
+ * hostname, boot id and PID namespace; a lock whose owner is dead is taken over, one breaker at
+ * a time.
  */
-import { constants, promises as fs } from "node:fs";
+import { constants, promises as fs, readFileSync, readlinkSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -49,7 +50,7 @@ async function acquire(lockPath: string, o: LockOptions): Promise<void> {
       const waitedFor = `waited ${Math.round((o.waitMs ?? DEFAULT_LOCK_WAIT_MS) / 1000)} s`;
       throw new MtlsError(
         "E_LOCKED",
-        `${lockPath}: another mtls-certs (pid ${holder?.pid ?? "unknown"}${holder?.host && holder.host !== hostname() ? ` on ${holder.host}` : ""}) is writing this tree; ${waitedFor}`,
+        `${lockPath}: another mtls-certs (pid ${holder?.pid ?? "unknown"}${holder?.host && holder.host !== hostname() ? ` on ${holder.host}` : holder?.pidNs && holder.pidNs !== pidNamespace() ? ` in PID namespace ${holder.pidNs}` : ""}) is writing this tree; ${waitedFor}`,
         `wait for it to finish, or wait longer with --lock-wait SECONDS (env ${ENV.lockWait}); if no such process exists, remove the lock file`,
       );
     }
@@ -73,7 +74,7 @@ async function tryCreate(lockPath: string): Promise<boolean> {
   }
   held.add(lockPath);
   try {
-    await handle.writeFile(`${process.pid}\n${hostname()}\n`);
+    await handle.writeFile(`${process.pid}\n${hostname()}\n${bootId() ?? ""}\n${pidNamespace() ?? ""}\n`);
   } catch (e) {
     held.delete(lockPath);
     await fs.rm(lockPath, { force: true });
@@ -88,6 +89,9 @@ interface Holder {
   /** Undefined when the file holds no pid: its owner died between creating and writing it. */
   pid: number | undefined;
   host: string;
+  /** The kernel's boot id and the holder's PID namespace ("" in locks of older versions). */
+  boot: string;
+  pidNs: string;
   raw: string;
   ageMs: number;
   /** The file's inode: a lock re-created in the meantime is another lock, even if it reads the same. */
@@ -103,11 +107,13 @@ const EMPTY_LOCK_GRACE_MS = 5_000;
 async function readHolder(lockPath: string): Promise<Holder | undefined> {
   try {
     const [raw, stat] = await Promise.all([fs.readFile(lockPath, "utf8"), fs.stat(lockPath)]);
-    const [pidText, host = ""] = raw.split("\n");
+    const [pidText, host = "", boot = "", pidNs = ""] = raw.split("\n");
     const pid = Number(pidText);
     return {
       pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
       host,
+      boot,
+      pidNs,
       raw,
       ageMs: Date.now() - stat.mtimeMs,
       ino: stat.ino,
@@ -117,10 +123,41 @@ async function readHolder(lockPath: string): Promise<Holder | undefined> {
   }
 }
 
-/** Dead owner on this host, or an owner that never wrote its pid. A remote pid cannot be checked. */
+/**
+ * Dead owner on this host, or an owner that never wrote its pid. A remote pid cannot be checked,
+ * and neither can a pid from another PID namespace on this host (a host-network container, a
+ * hostNetwork pod: same hostname, other pids): such a lock is stale only after a reboot.
+ */
 function isStale(holder: Holder): boolean {
   if (holder.pid === undefined) return holder.ageMs > EMPTY_LOCK_GRACE_MS;
-  return holder.host === hostname() && !isAlive(holder.pid);
+  if (holder.host !== hostname()) return false;
+  const boot = bootId();
+  if (holder.boot !== "" && boot !== undefined && holder.boot !== boot) return true; // rebooted since
+  if (holder.pidNs !== "" && holder.pidNs !== (pidNamespace() ?? "")) return false;
+  return !isAlive(holder.pid);
+}
+
+let cachedBootId: string | undefined | null = null;
+/** Linux's id of this boot; undefined elsewhere. */
+function bootId(): string | undefined {
+  if (cachedBootId === null)
+    cachedBootId = readProc(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
+  return cachedBootId;
+}
+
+let cachedPidNs: string | undefined | null = null;
+/** This process's PID namespace (`pid:[4026531836]`); undefined where /proc has none. */
+function pidNamespace(): string | undefined {
+  if (cachedPidNs === null) cachedPidNs = readProc(() => readlinkSync("/proc/self/ns/pid"));
+  return cachedPidNs;
+}
+
+function readProc(read: () => string): string | undefined {
+  try {
+    return read() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -6,7 +6,7 @@
  */
 import { X509Certificate as NodeCert, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { promises as fs } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type * as x509 from "../pki/x509.js";
 import {
   DEFAULT_CA_DAYS,
@@ -50,8 +50,12 @@ import {
   KEY_MODE,
   ensureDirectory,
   exists,
+  assertNoSymlinkBelow,
   listDirectories,
+  listSymlinks,
+  readKeyText,
   readText,
+  symlinkRefused,
   removeLeftoverTemps,
   removeLeftoverTempsBelow,
   writeFileAtomically,
@@ -214,12 +218,26 @@ async function removeLeftovers(tree: TreePaths): Promise<void> {
 export async function listTreeLeaves(tree: TreePaths): Promise<LeafFiles[]> {
   const found: LeafFiles[] = [];
   const gateway = leafFiles(tree, "gateway", "gateway");
+  await assertNoSymlinkBelow(tree.root, gateway.dir);
   if ((await exists(gateway.cert)) || (await exists(gateway.key))) found.push(gateway);
   for (const role of ["plugin", "server", "client"] as const) {
-    for (const name of await listDirectories(`${tree.root}/${LEAF_DIRS[role]}`))
-      found.push(leafFiles(tree, role, name));
+    const roleDir = join(tree.root, LEAF_DIRS[role]);
+    await assertNoSymlinkBelow(tree.root, roleDir);
+    // A leaf directory replaced by a link is named (exit 2), not skipped and not followed.
+    for (const link of await listSymlinks(roleDir)) throw symlinkRefused(join(roleDir, link));
+    for (const name of await listDirectories(roleDir)) found.push(leafFiles(tree, role, name));
   }
   return found;
+}
+
+/**
+ * A leaf's directory (and plugins/, servers/, clients/ above it) must be real directories in the
+ * tree: a link would send reads and writes wherever the leaf's owner points it.
+ */
+export async function assertLeafDirectory(files: LeafFiles): Promise<void> {
+  if (files.role === "https") return; // certs/ outside the tree, the user's own folder
+  const roleDir = files.role === "gateway" ? files.dir : dirname(files.dir);
+  await assertNoSymlinkBelow(dirname(roleDir), files.dir);
 }
 
 /**
@@ -235,6 +253,7 @@ export async function listIssuedLeaves(tree: TreePaths): Promise<LeafFiles[]> {
 type LeafState = "kept" | "create";
 
 export async function leafState(files: LeafFiles): Promise<LeafState> {
+  await assertLeafDirectory(files);
   const [hasCert, hasKey] = await Promise.all([exists(files.cert), exists(files.key)]);
   if (hasCert && !hasKey) {
     throw new MtlsError(
@@ -251,7 +270,7 @@ export async function leafState(files: LeafFiles): Promise<LeafState> {
 
 /** A pair we keep must work: a truncated cert or a key of another pair is named, never kept silently. */
 async function assertPairUsable(files: LeafFiles): Promise<void> {
-  const [certPem = "", keyPem = ""] = await Promise.all([readText(files.cert), readText(files.key)]);
+  const [certPem = "", keyPem = ""] = await Promise.all([readText(files.cert), readKeyText(files.key)]);
   const hint = `restore it from a backup, or remove ${files.dir} to issue a new pair`;
   let cert: NodeCert;
   try {
@@ -271,6 +290,15 @@ async function assertPairUsable(files: LeafFiles): Promise<void> {
 
 async function caState(tree: TreePaths): Promise<"present" | "create"> {
   if (await exists(tree.caCert)) return "present";
+  // A key without its cert is a CA someone still has: never make a new one over it.
+  for (const key of [tree.caKey, tree.intermediateKey]) {
+    if (await exists(key))
+      throw new MtlsError(
+        "E_CA_DAMAGED",
+        `${key}: present, but ${tree.caCert} is missing`,
+        `restore ${tree.caCert} from a backup, or move ${key} out of the tree to start a new CA`,
+      );
+  }
   const leaves = await listTreeLeaves(tree);
   const signed = (await Promise.all(leaves.map((l) => exists(l.cert)))).filter(Boolean).length;
   if (signed > 0) {
@@ -410,7 +438,8 @@ async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date
     extensions: o.caExtensions,
   });
   await ensureDirectory(tree.caDir);
-  await writeKey(tree.caKey, key.privateKeyPem, o.keyPassphrase, KEY_MODE, true);
+  // No-clobber: the CA key is never replaced, even by a run racing this one.
+  await writeKey(tree.caKey, key.privateKeyPem, o.keyPassphrase, KEY_MODE, false);
   const pem = toPem(cert);
   await writeFileAtomically(tree.caCert, pem, { mode: CERT_MODE });
   return { cert, key, bundlePem: pem, rootPem: pem };
@@ -438,7 +467,7 @@ async function createIntermediate(
     validity: validityFor({ days: DEFAULT_INTERMEDIATE_DAYS, now }, root.cert.notAfter),
     extensions: o.caExtensions,
   });
-  await writeKey(tree.intermediateKey, key.privateKeyPem, o.keyPassphrase, KEY_MODE, true);
+  await writeKey(tree.intermediateKey, key.privateKeyPem, o.keyPassphrase, KEY_MODE, false);
   const pem = toPem(cert);
   await writeFileAtomically(tree.intermediateCert, pem, { mode: CERT_MODE });
   const bundlePem = pem + root.rootPem;
@@ -468,6 +497,7 @@ export async function writeLeaf(
     extensions: request.extensions,
   });
   const { files } = request;
+  await assertLeafDirectory(files);
   await ensureDirectory(files.dir);
   const keyPem = await writeKey(
     files.key,

@@ -4,9 +4,10 @@
  * whatever the umask), fsynced, then linked or renamed into place and the directory fsynced:
  * after a crash a file is either whole or absent, and never world-readable on the way.
  */
-import { constants, promises as fs } from "node:fs";
+import { constants, promises as fs, type Stats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { MtlsError, errnoCode } from "../errors.js";
 import { fileOperation, removeOnInterrupt } from "./cleanup.js";
 
@@ -107,12 +108,93 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-export async function readText(path: string): Promise<string | undefined> {
+export interface ReadOptions {
+  /**
+   * Refuse a symlink in the last component (O_NOFOLLOW): for keys, so a link planted in a leaf
+   * directory cannot make us read (and copy, export, reuse) the CA key or /etc/shadow.
+   */
+  noFollow?: boolean;
+}
+
+/**
+ * A file's text, or undefined when it does not exist. Opened non-blocking and checked with
+ * fstat before reading: a FIFO, a device or a directory is refused (exit 2) instead of hanging
+ * or reading /dev/zero forever.
+ */
+export async function readText(path: string, o: ReadOptions = {}): Promise<string | undefined> {
+  return (await readBytes(path, o))?.toString("utf8");
+}
+
+/** readText's bytes: for DER and PKCS#12 input. */
+export async function readBytes(path: string, o: ReadOptions = {}): Promise<Buffer | undefined> {
+  let handle: FileHandle;
   try {
-    return await fs.readFile(path, "utf8");
+    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK | (o.noFollow ? constants.O_NOFOLLOW : 0));
   } catch (e) {
-    if (errnoCode(e) === "ENOENT") return undefined;
+    const code = errnoCode(e);
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP" && o.noFollow) throw symlinkRefused(path);
+    throw new MtlsError("E_IO", `${path}: cannot read (${code ?? String(e)})`);
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile())
+      throw new MtlsError(
+        "E_NOT_REGULAR_FILE",
+        `${path}: cannot read: not a regular file (${fileKind(stat)})`,
+        "give the path of a regular file; nothing was read",
+      );
+    return await handle.readFile();
+  } catch (e) {
+    if (e instanceof MtlsError) throw e;
     throw new MtlsError("E_IO", `${path}: cannot read (${errnoCode(e) ?? String(e)})`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A private key's text: never through a symlink, never from anything but a regular file. */
+export function readKeyText(path: string): Promise<string | undefined> {
+  return readText(path, { noFollow: true });
+}
+
+export function symlinkRefused(path: string): MtlsError {
+  return new MtlsError(
+    "E_SYMLINK",
+    `${path}: is a symbolic link; mtls-certs does not follow links for keys and leaf directories`,
+    `replace the link with the real file or directory (or remove it and issue the certificate again)`,
+  );
+}
+
+/** What a non-regular file is, for messages: "a FIFO", "a directory". */
+export function fileKind(stat: Stats): string {
+  if (stat.isDirectory()) return "a directory";
+  if (stat.isFIFO()) return "a FIFO";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isSymbolicLink()) return "a symbolic link";
+  return "not a regular file";
+}
+
+/**
+ * Refuses a symlink on the way from `root` down to `path` (root itself may be one: `--out` may
+ * name a linked tree). A leaf directory replaced by a link would send our reads and writes
+ * wherever its owner likes.
+ */
+export async function assertNoSymlinkBelow(root: string, path: string): Promise<void> {
+  const rel = relative(resolve(root), resolve(path));
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return;
+  let at = resolve(root);
+  for (const part of rel.split(sep)) {
+    at = join(at, part);
+    let stat: Stats;
+    try {
+      stat = await fs.lstat(at);
+    } catch (e) {
+      if (errnoCode(e) === "ENOENT") return;
+      throw new MtlsError("E_IO", `${at}: cannot read (${errnoCode(e) ?? String(e)})`);
+    }
+    if (stat.isSymbolicLink()) throw symlinkRefused(at);
   }
 }
 
@@ -153,6 +235,17 @@ export async function listDirectories(dir: string): Promise<string[]> {
       .sort();
   } catch (e) {
     if (errnoCode(e) === "ENOENT") return [];
+    throw e;
+  }
+}
+
+/** The names of the symbolic links in `dir` (none when it does not exist). */
+export async function listSymlinks(dir: string): Promise<string[]> {
+  try {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => e.isSymbolicLink()).map((e) => e.name);
+  } catch (e) {
+    if (errnoCode(e) === "ENOENT" || errnoCode(e) === "ENOTDIR") return [];
     throw e;
   }
 }

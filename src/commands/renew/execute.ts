@@ -11,6 +11,7 @@ import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
 import { ledgerEntry, type LedgerBook } from "../../store/ledger.js";
 import { writeLeaf, writeSignedCert } from "../../store/tree.js";
+import { assertLeafKeyBelongs, caPublicKeys } from "../../store/leaf-key.js";
 import { renewedKeyFile } from "../../store/key-mode.js";
 import { CERT_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
 import type { BackupFolder } from "./backup.js";
@@ -44,6 +45,8 @@ export async function renewLeaf(
   if (old.fromCsr) return renewSignedFromCsr(plan, old, ca, validity, backup, signer, book, now, sans);
   // The old key's mode and group carry over (0640 in a container's group, see key-mode.ts).
   const keyFile = await renewedKeyFile(files.key, files.role, warnings);
+  // The key kept must be this cert's and never a CA's (a copy or link planted in the leaf directory).
+  if (o.reuseKey) assertLeafKeyBelongs(files, old.pem, old.keyPem, await caPublicKeys(signer.tree), o.keyPassphrase);
   const key: KeyPair = o.reuseKey
     ? await importPrivateKey(old.keyPem, files.key, old.keyEncrypted ? o.keyPassphrase : undefined)
     : await limit(() => generateKey(old.keyType));

@@ -69,6 +69,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
       // A dry run of a rotation has no new CA to compare with: every leaf would move to it.
       const rotatingDry = Boolean(o.ca && dryRun);
       const signer: Signer = {
+        tree,
         cert: rotatingDry ? undefined : await signerCert(tree, rotation?.ca, now),
         role: (await exists(tree.intermediateCert)) ? "intermediate" : "ca",
         previous: await readOptionalCert(tree.previousCaCert),

@@ -11,7 +11,7 @@ import { assertCaValid, parseCertificate, type LoadedCa } from "../../store/ca-s
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js";
 import type { LedgerBook, LedgerEntry } from "../../store/ledger.js";
 import { normalizeSerial, spkiSha256 } from "../../pki/node-facts.js";
-import { exists, readText } from "../../store/write.js";
+import { exists, readKeyText, readText } from "../../store/write.js";
 import { missingSans, sansOf } from "../check.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
 import { days, humanDate } from "../../report/human.js";
@@ -116,7 +116,7 @@ export async function readDetails(
   revoked: string | undefined,
 ): Promise<OldLeaf> {
   const { files, disk } = plan;
-  const keyPem = disk.fromCsr ? "" : await readText(files.key);
+  const keyPem = disk.fromCsr ? "" : await readKeyText(files.key);
   if (keyPem === undefined)
     throw new MtlsError(
       "E_CERT_WITHOUT_KEY",

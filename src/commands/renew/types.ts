@@ -3,7 +3,7 @@ import type { X509Certificate as NodeCert } from "node:crypto";
 import type { KeyType } from "../../pki/keys.js";
 import type { San } from "../../pki/profiles.js";
 import type * as x509 from "../../pki/x509.js";
-import type { LeafFiles } from "../../store/paths.js";
+import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import type { LedgerEntry } from "../../store/ledger.js";
 import type { TreeOptions } from "../../store/tree.js";
 import type { CheckEntry, SignedBy } from "../check.js";
@@ -106,6 +106,7 @@ export interface RenewReport {
 
 /** The cert that signs renewed leaves, and the one a rotation moved out. */
 export interface Signer {
+  tree: TreePaths;
   /** Undefined in a dry run of a rotation (the new CA does not exist yet). */
   cert: NodeCert | undefined;
   role: SignedBy;
