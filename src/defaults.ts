@@ -39,6 +39,11 @@ export const DEFAULT_CRL_DAYS = 30;
 export const KEYS_IN_FLIGHT_PER_CORE = 4;
 /** Thread-pool threads left free for file I/O while keys are generated. */
 export const IO_THREADS = 2;
+/**
+ * PBKDF2-HMAC-SHA256 iterations for everything we encrypt under a passphrase: PKCS#12 files and
+ * encrypted PEM keys (OWASP's floor for PBKDF2-SHA256 is higher still; OpenSSL 3's default is 2048).
+ */
+export const PBKDF2_ITERATIONS = 100_000;
 /** How long a command waits for another mtls-certs holding the tree's lock. */
 export const DEFAULT_LOCK_WAIT_MS = 60_000;
 

@@ -104,7 +104,10 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
       const r = cli([...args, ...common], dir);
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     }
-    run = cli(["export", "k8s", "--out", tree, "--server", "gateway.local", "-o", join(dir, "k8s.yaml")], dir);
+    run = cli(
+      ["export", "k8s", "--out", tree, "--server", "gateway.local", "--include-ca-key", "-o", join(dir, "k8s.yaml")],
+      dir,
+    );
     assert.equal(run.code, 0, run.stderr);
     objects = parseObjects(read(join(dir, "k8s.yaml")));
   });

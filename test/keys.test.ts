@@ -113,7 +113,12 @@ describe("--key-type: a leaf's key type does not depend on its CA's", () => {
 });
 
 describe("--key-passphrase-env: keys under a passphrase", () => {
-  const env = { MTLS_PW: "correct horse battery staple", WRONG_PW: "not the passphrase", EMPTY_PW: "" };
+  const env = {
+    MTLS_PW: "correct horse battery staple",
+    CA_PW: "the CA's own passphrase",
+    WRONG_PW: "not the passphrase",
+    EMPTY_PW: "",
+  };
   let dir: string;
   let tree: string;
 
@@ -121,11 +126,15 @@ describe("--key-passphrase-env: keys under a passphrase", () => {
     Object.assign(process.env, env); // openssl -passin env:VAR reads this process's environment
     dir = tempDir();
     tree = join(dir, "certs/mcp");
-    const r = cli(["all", "--key-type", "rsa2048", "--key-passphrase-env", "MTLS_PW", "-q"], dir, env);
+    const r = cli(
+      ["all", "--key-type", "rsa2048", "--key-passphrase-env", "MTLS_PW", "--ca-passphrase-env", "CA_PW", "-q"],
+      dir,
+      env,
+    );
     assert.equal(r.code, 0, r.stderr);
   });
 
-  it("every key is encrypted PKCS#8: PBES2 with PBKDF2 and AES-256, mode 600", () => {
+  it("every key is encrypted PKCS#8: PBES2 with PBKDF2-HMAC-SHA256 (100,000 iterations) and AES-256, mode 600", () => {
     for (const key of ["ca/ca.key", "gateway/client.key", "plugins/example-plugin-a/server.key"]) {
       const path = join(tree, key);
       assert.match(read(path), /^-----BEGIN ENCRYPTED PRIVATE KEY-----\n/);
@@ -134,7 +143,12 @@ describe("--key-passphrase-env: keys under a passphrase", () => {
       assert.match(asn1, /:PBES2\n/);
       assert.match(asn1, /:PBKDF2\n/);
       assert.match(asn1, /:aes-256-cbc\n/);
+      assert.match(asn1, /:hmacWithSHA256\n/);
+      assert.match(asn1, /INTEGER\s+:0186A0\n/, "100000 PBKDF2 iterations (OpenSSL's default is 2048)");
     }
+    // The CA key opens with the CA's passphrase only, the leaves' with theirs.
+    assert.equal(openssl(["pkey", "-in", join(tree, "ca/ca.key"), "-noout", "-passin", "env:CA_PW"]).code, 0);
+    assert.notEqual(openssl(["pkey", "-in", join(tree, "ca/ca.key"), "-noout", "-passin", "env:MTLS_PW"]).code, 0);
   });
 
   it("openssl pkey -passin env: opens it (and it matches the cert); a wrong passphrase does not", () => {
@@ -177,11 +191,12 @@ describe("--key-passphrase-env: keys under a passphrase", () => {
     assert.match(bad.stderr, /SSLError|bad decrypt|BAD_DECRYPT/i);
   });
 
-  it("signing with the encrypted CA key needs the same variable; missing or wrong is exit 2 naming the file, no key bytes shown", () => {
+  it("signing with the encrypted CA key needs --ca-passphrase-env; missing, wrong or the leaves' is exit 2 naming the file, no key bytes shown", () => {
     const cases: Array<[string[], RegExp]> = [
-      [[], /ca\/ca\.key: the key is encrypted and no passphrase was given/],
-      [["--key-passphrase-env", "WRONG_PW"], /ca\/ca\.key: wrong passphrase for the encrypted key/],
-      [["--key-passphrase-env", "UNSET_PW_VAR"], /--key-passphrase-env: the variable UNSET_PW_VAR is unset or empty/],
+      [[], /ca\/ca\.key: the key is encrypted and no passphrase was given[\s\S]*--ca-passphrase-env/],
+      [["--key-passphrase-env", "MTLS_PW"], /ca\/ca\.key: the key is encrypted and no passphrase was given/],
+      [["--ca-passphrase-env", "WRONG_PW"], /ca\/ca\.key: wrong passphrase for the encrypted key/],
+      [["--ca-passphrase-env", "UNSET_PW_VAR"], /--ca-passphrase-env: the variable UNSET_PW_VAR is unset or empty/],
       [["--key-passphrase-env", "EMPTY_PW"], /--key-passphrase-env: the variable EMPTY_PW is unset or empty/],
     ];
     for (const [flags, message] of cases) {
@@ -190,12 +205,27 @@ describe("--key-passphrase-env: keys under a passphrase", () => {
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stdout + r.stderr, /PRIVATE KEY|MII[A-Za-z0-9+/]{20}/);
       assert.doesNotMatch(r.stdout + r.stderr, new RegExp(env.MTLS_PW));
+      assert.doesNotMatch(r.stdout + r.stderr, new RegExp(env.CA_PW));
     }
     assert.equal(existsSync(join(tree, "clients")), false, "nothing written");
   });
 
   it("with the variable, a new client is signed and its key and client.pem are encrypted", () => {
-    const r = cli(["client", "alice", "--key-type", "rsa2048", "--key-passphrase-env", "MTLS_PW", "-q"], dir, env);
+    const r = cli(
+      [
+        "client",
+        "alice",
+        "--key-type",
+        "rsa2048",
+        "--key-passphrase-env",
+        "MTLS_PW",
+        "--ca-passphrase-env",
+        "CA_PW",
+        "-q",
+      ],
+      dir,
+      env,
+    );
     assert.equal(r.code, 0, r.stderr);
     const c = join(tree, "clients/alice");
     assert.match(read(join(c, "client.key")), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
@@ -230,7 +260,8 @@ describe("--key-passphrase-stdin: the passphrase on stdin, as openssl's -passin 
       openssl(["pkey", "-in", key, "-noout", "-passin", "pass:from stdin pw\nsecond line ignored"]).code,
       0,
     );
-    // The CA key is encrypted too: signing another leaf needs the same passphrase, here from stdin.
+    // The leaves' passphrase never encrypts the CA key (--ca-passphrase-* does): signing needs none here.
+    assert.match(read(join(dir, "certs/mcp/ca/ca.key")), /^-----BEGIN PRIVATE KEY-----\n/);
     const plugin = cli(
       ["plugin", "p1", "--key-type", "ecdsa-p256", "--key-passphrase-stdin", "-q"],
       dir,

@@ -22,6 +22,10 @@ import { join } from "node:path";
 import { BIN, ROOT, cli, openssl, read, tempDir, type Run, x509Text } from "./helpers.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
+/** Python with the ssl module the project tests against (PROTOCOL.md); python3 elsewhere. */
+const PYTHON = existsSync(`${process.env.HOME}/.pyenv/versions/3.13.0/bin/python3`)
+  ? `${process.env.HOME}/.pyenv/versions/3.13.0/bin/python3`
+  : "python3";
 
 function must(r: Run, what: string): Run {
   assert.equal(r.code, 0, `${what}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
@@ -507,6 +511,7 @@ describe("hardening: keys stay where they belong, input cannot become config (is
       cert.publicKey.export({ type: "spki", format: "der" }).toString("base64"),
       spki(read(join(tree, "ca/ca.key"))),
     );
+    assert.doesNotMatch(r.stdout, /all fine/, "a summary with a failure says all fine");
     const check = cli(["check", "--out", tree], cwd);
     assert.equal(check.code, 1, check.stdout);
     assert.match(check.stdout, /evil .*invalid|server\.key: is a symbolic link/);
@@ -577,7 +582,7 @@ describe("hardening: keys stay where they belong, input cannot become config (is
     rmSync(key);
     symlinkSync("../../ca/ca.key", key);
     const out = join(cwd, "k8s.yaml");
-    const r = cli(["export", "k8s", "--tree", tree, "--out", out], cwd);
+    const r = cli(["export", "k8s", "--out", tree, "-o", out], cwd);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /plugins\/evil\/server\.key: is a symbolic link/);
     assert.ok(!existsSync(out));
@@ -590,7 +595,7 @@ describe("hardening: keys stay where they belong, input cannot become config (is
     const key = join(tree, "servers/gateway.local/server.key");
     rmSync(key);
     symlinkSync(secret, key);
-    const r = cli(["export", "haproxy", "--tree", tree, "--server", "gateway.local", "--out", join(cwd, "h.cfg")], cwd);
+    const r = cli(["export", "haproxy", "--out", tree, "--server", "gateway.local", "-o", join(cwd, "h.cfg")], cwd);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /server\.key: is a symbolic link/);
     for (const f of spawnSync("grep", ["-rl", "TOP-SECRET", cwd]).stdout.toString().split("\n").filter(Boolean))
@@ -680,6 +685,144 @@ describe("hardening: keys stay where they belong, input cannot become config (is
     } finally {
       holder.kill("SIGKILL");
     }
+  });
+
+  it("encrypted keys: PBKDF2-HMAC-SHA256 with 100,000 iterations; OpenSSL and Python's load_cert_chain open them", () => {
+    const cwd = tempDir("mtls-hardening-");
+    const tree = join(cwd, "t");
+    const env = { LEAF_PW: "leaf passphrase", CA_PW: "ca passphrase" };
+    const r = cli(
+      ["all", ...EC, "--out", tree, "--key-passphrase-env", "LEAF_PW", "--ca-passphrase-env", "CA_PW", "-q"],
+      cwd,
+      env,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const key = join(tree, "gateway/client.key");
+    const asn1 = spawnSync("openssl", ["asn1parse", "-in", key], { encoding: "utf8" }).stdout;
+    assert.match(asn1, /:PBKDF2\n/);
+    assert.match(asn1, /:hmacWithSHA256\n/);
+    assert.match(asn1, /INTEGER\s+:0186A0\n/, `100000 iterations:\n${asn1}`);
+    const py = spawnSync(
+      PYTHON,
+      [
+        "-c",
+        "import ssl,sys; c=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); c.load_cert_chain(sys.argv[1], sys.argv[2], password=sys.argv[3]); print('ok')",
+        join(tree, "gateway/client.crt"),
+        key,
+        env.LEAF_PW,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(py.stdout.trim(), "ok", py.stderr);
+    // The CA's passphrase is its own: the leaves' does not open the CA key, and a plugin needs only its own.
+    assert.notEqual(
+      spawnSync("openssl", ["pkey", "-in", join(tree, "ca/ca.key"), "-noout", "-passin", "env:LEAF_PW"], {
+        env: { ...process.env, ...env },
+      }).status,
+      0,
+    );
+    assert.equal(
+      spawnSync("openssl", ["pkey", "-in", join(tree, "ca/ca.key"), "-noout", "-passin", "env:CA_PW"], {
+        env: { ...process.env, ...env },
+      }).status,
+      0,
+    );
+    const leafOnly = cli(["plugin", "p2", ...EC, "--out", tree, "--key-passphrase-env", "LEAF_PW"], cwd, env);
+    assert.equal(leafOnly.code, 2, leafOnly.stderr);
+    assert.match(leafOnly.stderr, /ca\.key: the key is encrypted[\s\S]*--ca-passphrase-env/);
+  });
+
+  it("a truncated or fake ENCRYPTED key is invalid for check (exit 1) and all (exit 2), not skipped", () => {
+    const { cwd, tree } = fresh();
+    const key = join(tree, "plugins/evil/server.key");
+    writeFileSync(key, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", {
+      mode: 0o600,
+    });
+    const check = cli(["check", "--out", tree, "--json"], cwd);
+    assert.equal(check.code, 1, check.stderr);
+    const evil = (
+      JSON.parse(check.stdout) as { certificates: Array<{ name: string; problems: string[] }> }
+    ).certificates.find((c) => c.name === "evil")!;
+    assert.ok(
+      evil.problems.some((p) => /an encrypted key that no passphrase opens/.test(p)),
+      evil.problems.join("; "),
+    );
+    const all = cli(["all", ...EC, "--out", tree], cwd);
+    assert.equal(all.code, 2, all.stderr);
+    assert.match(all.stderr, /evil\/server\.key: an encrypted key that no passphrase opens/);
+    // A real encrypted key cut short is caught the same way.
+    const enc = join(tree, "gateway/client.key");
+    const made = spawnSync("openssl", ["pkcs8", "-topk8", "-in", enc, "-passout", "pass:x", "-v2", "aes-256-cbc"], {
+      encoding: "utf8",
+    });
+    const lines = made.stdout.trim().split("\n");
+    writeFileSync(enc, [...lines.slice(0, -3), lines.at(-1)].join("\n") + "\n");
+    const again = JSON.parse(cli(["check", "--out", tree, "--json"], cwd).stdout) as {
+      certificates: Array<{ name: string; problems: string[] }>;
+    };
+    const gateway = again.certificates.find((c) => c.name === "gateway")!;
+    assert.ok(
+      gateway.problems.some((p) => /an encrypted key that no passphrase opens/.test(p)),
+      gateway.problems.join("; "),
+    );
+  });
+
+  it("export k8s leaves the CA key out unless --include-ca-key", () => {
+    const { cwd, tree } = fresh();
+    const caKey = Buffer.from(read(join(tree, "ca/ca.key"))).toString("base64");
+    const without = cli(["export", "k8s", "--out", tree, "-o", join(cwd, "a.yaml")], cwd);
+    assert.equal(without.code, 0, without.stderr);
+    const text = read(join(cwd, "a.yaml"));
+    assert.ok(!text.includes(caKey), "the CA key is in the output");
+    assert.doesNotMatch(text, /mcp-ca-key-pair/);
+    assert.match(without.stderr, /--include-ca-key/);
+    const withKey = cli(["export", "k8s", "--out", tree, "--include-ca-key", "-o", join(cwd, "b.yaml")], cwd);
+    assert.equal(withKey.code, 0, withKey.stderr);
+    assert.ok(read(join(cwd, "b.yaml")).includes(caKey));
+  });
+
+  it("--upstream with config syntax (; braces $ quotes, percent-encoded too) is exit 2, no config written", () => {
+    const { cwd, tree } = fresh();
+    for (const upstream of [
+      "http://a;b/",
+      "http://gw:4444;include /etc/shadow",
+      "http://a%3Bb/",
+      "http://a$x{y}/",
+      "http://x'y/",
+    ]) {
+      for (const kind of ["nginx", "haproxy", "caddy"]) {
+        const out = join(cwd, `${kind}.conf`);
+        const r = cli(
+          ["export", kind, "--out", tree, "--server", "gateway.local", "--upstream", upstream, "-o", out],
+          cwd,
+        );
+        assert.equal(r.code, 2, `${kind} ${upstream}: ${r.stderr}`);
+        assert.ok(!existsSync(out), `${kind} ${upstream}: a config was written`);
+      }
+    }
+  });
+
+  it("CA subject flags get the checks names get: control characters or over 64 characters are exit 2", () => {
+    const cwd = tempDir("mtls-hardening-");
+    for (const [flag, value] of [
+      ["--ca-cn", "Evil\u001b[2JCA"],
+      ["--ca-org", "x".repeat(65)],
+      ["--ca-ou", "a\nb"],
+      ["--ca-cn", ""],
+    ]) {
+      const r = cli(["ca", ...EC, "--out", join(cwd, "t"), flag!, value!], cwd);
+      assert.equal(r.code, 2, `${flag} ${JSON.stringify(value)}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`${flag}: .* is not a usable subject value`));
+      assert.ok(!existsSync(join(cwd, "t/ca")));
+    }
+  });
+
+  it("a plugin directory named with ESC is printed escaped in the check table", () => {
+    const { cwd, tree } = fresh();
+    cpSync(join(tree, "plugins/evil"), join(tree, "plugins/x\u001b[2Jy"), { recursive: true });
+    const r = cli(["check", "--out", tree], cwd);
+    assert.ok(!r.stdout.includes("\u001b"), "a raw ESC reached the terminal");
+    assert.match(r.stdout, /x\\x1b\[2Jy/);
   });
 
   it("ca with ca.key present but ca.crt missing: exit 2 with both ways out, the key is kept", () => {

@@ -171,7 +171,11 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
       "--server <name>",
       "a named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>",
     )
-    .option("--service <name:port>", "the gateway's Service behind the Ingress", "mcp-gateway:4444");
+    .option("--service <name:port>", "the gateway's Service behind the Ingress", "mcp-gateway:4444")
+    .option(
+      "--include-ca-key",
+      "also write the signing CA's key (a Secret for cert-manager's CA Issuer) and the Issuer and Certificates that hand renewal over",
+    );
   secretOptions(k8s, "ca-passphrase", "the passphrase of an encrypted CA key (cert-manager needs it in the clear)");
   deprecatedAlias(k8s, io, "--key-passphrase-env <VAR>", "--ca-passphrase-env");
   withExamples(
@@ -180,18 +184,24 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
     "mtls-certs export k8s --namespace mcp --server gateway.example.com -o mcp-secrets.yaml",
   );
   k8s.action(
-    action(async (flags: ExportFlags & CaSecretFlags & { namespace: string; server?: string; service: string }) => {
-      const { exportKubernetes } = await import("../export/kubernetes.js");
-      const target = exportTarget(flags, k8s, io);
-      const o = {
-        tree: target.tree,
-        namespace: flags.namespace,
-        server: flags.server,
-        service: flags.service,
-        keyPassphrase: await readSecret(flags, "ca-passphrase", io),
-      };
-      return deliver(await exportKubernetes(o), flags, target, io);
-    }),
+    action(
+      async (
+        flags: ExportFlags &
+          CaSecretFlags & { namespace: string; server?: string; service: string; includeCaKey?: boolean },
+      ) => {
+        const { exportKubernetes } = await import("../export/kubernetes.js");
+        const target = exportTarget(flags, k8s, io);
+        const o = {
+          tree: target.tree,
+          namespace: flags.namespace,
+          server: flags.server,
+          service: flags.service,
+          includeCaKey: Boolean(flags.includeCaKey),
+          keyPassphrase: await readSecret(flags, "ca-passphrase", io),
+        };
+        return deliver(await exportKubernetes(o), flags, target, io);
+      },
+    ),
   );
 
   const istio = configExport(

@@ -43,7 +43,7 @@ async function crlOptions(flags: CrlFlags, io: Io) {
   return {
     out: flags.out,
     crlDays: flags.crlDays === undefined ? DEFAULT_CRL_DAYS : parseDays(flags.crlDays, "--crl-days"),
-    keyPassphrase: await readSecret(flags, "ca-passphrase", io),
+    caPassphrase: await readSecret(flags, "ca-passphrase", io),
   };
 }
 

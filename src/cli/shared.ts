@@ -34,6 +34,8 @@ export interface TreeFlags extends CaSubjectFlags {
   jobs?: string;
   keyPassphraseEnv?: string;
   keyPassphraseStdin?: boolean;
+  caPassphraseEnv?: string;
+  caPassphraseStdin?: boolean;
   lockWait?: string;
   json?: boolean;
   quiet?: boolean;
@@ -79,7 +81,13 @@ export function treeCommand(
       ),
     )
     .addOption(documented(new Option("--jobs <n>", "keys generated at once"), "4 per core"));
-  secretOptions(command, "key-passphrase", "the passphrase that encrypts new keys (and opens an encrypted CA key)");
+  secretOptions(command, "key-passphrase", "the passphrase that encrypts new leaf keys (and opens encrypted ones)");
+  // Separate from the leaves' (issue 13 §4): a plugin's deployment never holds the CA's passphrase.
+  secretOptions(
+    command,
+    "ca-passphrase",
+    "the passphrase that encrypts a new CA/intermediate key and opens an encrypted one",
+  );
   return command
     .addOption(
       documented(
@@ -384,6 +392,13 @@ export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions
       : envCaDays !== undefined && envCaDays !== ""
         ? parseDays(envCaDays, ENV.caDays)
         : undefined;
+  if (flags.caPassphraseStdin && flags.keyPassphraseStdin)
+    throw new MtlsError(
+      "E_USAGE",
+      "--ca-passphrase-stdin and --key-passphrase-stdin both read stdin",
+      "give one of the two passphrases with its -env flag",
+    );
+  const caPassphrase = await readSecret(flags, "ca-passphrase", io);
   const keyPassphrase = await keyPassphraseFrom(flags, io);
   const lockWait = flags.lockWait ?? (io.env[ENV.lockWait] || undefined);
   return {
@@ -395,6 +410,7 @@ export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions
     keyType: flags.keyType === undefined ? undefined : parseKeyType(flags.keyType),
     jobs: flags.jobs === undefined ? undefined : parseWholeNumber(flags.jobs, "--jobs", 1, 256),
     keyPassphrase,
+    caPassphrase,
     // Whole seconds, 0 = fail at once if the tree is locked.
     lockWaitMs:
       lockWait === undefined

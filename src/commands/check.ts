@@ -31,6 +31,7 @@ import { days, humanDate, plural } from "../report/human.js";
 import { canonicalIp, normalizeSerial, sansOf, spkiSha256 } from "../pki/node-facts.js";
 import { readLedger, standingOf, type Ledger } from "../store/ledger.js";
 import { sameSpki } from "../store/leaf-key.js";
+import { encryptedKeyProblem } from "../pki/keys.js";
 
 export { sansOf };
 
@@ -537,7 +538,12 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
   let key: KeyObject;
   try {
     const pem = (await readKeyText(path)) ?? "";
-    if (pem.includes("ENCRYPTED")) return; // cannot compare without the passphrase; `verify` can
+    if (pem.includes("ENCRYPTED")) {
+      // Cannot be compared without the passphrase (`verify` can), but its envelope can be checked.
+      const problem = encryptedKeyProblem(pem);
+      if (problem) entry.problems.push(`${path}: an encrypted key that no passphrase opens: ${problem}`);
+      return;
+    }
     key = createPrivateKey(pem);
   } catch (e) {
     entry.problems.push(e instanceof MtlsError ? e.message : `${path}: not a readable private key`);

@@ -53,7 +53,7 @@ export async function issueHttps(o: HttpsOptions = {}): Promise<IssueReport> {
     );
   // Lock order: the tree, then the output directory (unless they are one).
   return withTree(o, async () => {
-    const ca = await loadSigningCa(tree, { now: o.now, passphrase: o.keyPassphrase });
+    const ca = await loadSigningCa(tree, { now: o.now, passphrase: o.caPassphrase });
     const now = o.now ?? new Date();
     const reconciled = await reconcileLedger(tree, now);
     const report = await (files.dir === tree.root ? issueInto(files, extra, ca, o) : issue(ca));

@@ -9,7 +9,7 @@ import * as asn1js from "asn1js";
 import { X509Certificate as NodeCert, createHash, webcrypto } from "node:crypto";
 import { dirname } from "node:path";
 import * as pkijs from "pkijs";
-import { DEFAULT_OUT } from "../defaults.js";
+import { DEFAULT_OUT, PBKDF2_ITERATIONS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { importPrivateKey } from "../pki/keys.js";
 import { keyMatchesCert } from "../store/ca-store.js";
@@ -26,7 +26,7 @@ import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
  * PBKDF2 and MAC iterations. OpenSSL 3 writes 2048; we spend more, since a stolen .p12 is
  * attacked offline through whichever is cheaper. Java (keytool) and Windows read any count.
  */
-export const P12_ITERATIONS = 100_000;
+export const P12_ITERATIONS = PBKDF2_ITERATIONS;
 
 export interface P12Options {
   /** The tree the CA chain (and a leaf name) comes from. Default `certs/mcp`. */

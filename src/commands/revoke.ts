@@ -34,8 +34,8 @@ export interface CrlOptions {
   out?: string;
   /** Days until nextUpdate. Default 30. */
   crlDays?: number;
-  /** Opens an encrypted CA key. */
-  keyPassphrase?: string;
+  /** Opens an encrypted CA key (the CRL is signed with it). */
+  caPassphrase?: string;
   /** The clock. Default: now. */
   now?: Date;
   lockWaitMs?: number;
@@ -79,7 +79,7 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
         "to retire the CA, rotate it with `mtls-certs renew --ca`",
       );
     const reconciled = await reconcileLedger(tree, now);
-    const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
+    const ca = await loadSigningCa(tree, { now, passphrase: o.caPassphrase });
     const { cert } = found;
     const caCert = new NodeCert(ca.cert.toString("pem"));
     const previousPem = await readText(tree.previousCaCert);
@@ -100,7 +100,7 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
       reason: o.reason ?? "unspecified",
     };
     reconciled.book.revoked(cert, revoked.reason, floorToSecond(now));
-    const issuer = byPrevious ? await loadPreviousCa(tree, o.keyPassphrase) : ca;
+    const issuer = byPrevious ? await loadPreviousCa(tree, o.caPassphrase) : ca;
     const path = byPrevious ? tree.previousCaCrl : tree.caCrl;
     const previous = byPrevious ? await readPreviousCaCrl(tree, issuer) : await readTreeCrl(tree, ca, warnings);
     let crl: ParsedCrl;
@@ -147,7 +147,7 @@ async function refreshRotationCrls(
 ): Promise<void> {
   if (!(await exists(tree.caCrl)) && skip !== ca) await signAndWrite(tree.caCrl, ca, undefined, [], now, o);
   if (!(await exists(tree.previousCaCrl))) {
-    const previous = await loadPreviousCa(tree, o.keyPassphrase);
+    const previous = await loadPreviousCa(tree, o.caPassphrase);
     await signAndWrite(tree.previousCaCrl, previous, undefined, [], now, o);
   }
   await writeCrlBundle(tree);
@@ -168,13 +168,13 @@ export async function refreshCrl(o: CrlOptions = {}): Promise<CrlReport> {
   await requireTree(o);
   return withExistingTree(o, async (tree) => {
     const now = o.now ?? new Date();
-    const ca = await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
+    const ca = await loadSigningCa(tree, { now, passphrase: o.caPassphrase });
     const warnings: string[] = [];
     const previous = await readTreeCrl(tree, ca, warnings);
     const crl = await signAndWrite(tree.caCrl, ca, previous, previous?.entries ?? [], now, o);
     // During a rotation the previous CA's list is re-signed too: both stay fresh for proxies.
     if (await exists(tree.previousCaCert)) {
-      const previousCa = await loadPreviousCa(tree, o.keyPassphrase);
+      const previousCa = await loadPreviousCa(tree, o.caPassphrase);
       const old = await readPreviousCaCrl(tree, previousCa);
       await signAndWrite(tree.previousCaCrl, previousCa, old, old?.entries ?? [], now, o);
       await writeCrlBundle(tree);

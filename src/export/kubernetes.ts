@@ -30,6 +30,11 @@ export interface KubernetesExportOptions extends ExportOptions {
   service?: string;
   /** Opens an encrypted CA key: cert-manager's CA Secret needs it in the clear. */
   keyPassphrase?: string;
+  /**
+   * Writes the signing CA's key (cert-manager's CA Issuer Secret) and the Issuer and Certificates
+   * that hand renewal over. Default false: a Secret holding the CA key is a copy of the CA.
+   */
+  includeCaKey?: boolean;
 }
 
 export const DEFAULT_NAMESPACE = "mcp-system";
@@ -299,7 +304,7 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
   const service = parseService(o.service ?? DEFAULT_SERVICE);
   const tree = exportTree(o);
   const notes: string[] = [];
-  const ca = await signingCa(tree, o.keyPassphrase);
+  const ca = o.includeCaKey ? await signingCa(tree, o.keyPassphrase) : undefined;
   const gateway = await requireLeaf(tree, "gateway", "gateway", "gateway");
   const server = o.server === undefined ? undefined : await requireLeaf(tree, "server", o.server, "--server");
 
@@ -358,22 +363,32 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
   }
   objects.push(ingressObject(namespace, service, o.server, serverSecret, splitPemBlocks(gateway.caPem).length + 1));
   // The hand-off: cert-manager signs with the same CA, so renewed certs chain to the same root.
-  objects.push(
-    secret(K8S_NAMES.caKeyPair, namespace, "kubernetes.io/tls", { "tls.crt": ca.certPem, "tls.key": ca.keyPem }),
-  );
-  objects.push({
-    apiVersion: "cert-manager.io/v1",
-    kind: "Issuer",
-    metadata: { name: K8S_NAMES.issuer, namespace },
-    spec: { ca: { secretName: K8S_NAMES.caKeyPair } },
-  });
-  objects.push(...issued.map((item) => certificateObject(item, namespace, notes)));
+  // Only when asked: the Secret is a full copy of the CA for whoever may read Secrets there.
+  if (ca) {
+    objects.push(
+      secret(K8S_NAMES.caKeyPair, namespace, "kubernetes.io/tls", { "tls.crt": ca.certPem, "tls.key": ca.keyPem }),
+    );
+    objects.push({
+      apiVersion: "cert-manager.io/v1",
+      kind: "Issuer",
+      metadata: { name: K8S_NAMES.issuer, namespace },
+      spec: { ca: { secretName: K8S_NAMES.caKeyPair } },
+    });
+    objects.push(...issued.map((item) => certificateObject(item, namespace, notes)));
+  } else
+    notes.push(
+      `no CA key in the output: add --include-ca-key for ${K8S_NAMES.caKeyPair}, Issuer ${K8S_NAMES.issuer} and the Certificates (cert-manager's hand-off)`,
+    );
 
   const header = [
     `mtls-certs export k8s: the tree ${tree.root} for namespace ${namespace}.`,
     "Secret names are those the gateway's deploy tooling (mcp-context-forge v1.0.8, cforge) mounts.",
-    "Holds private keys (the CA's too): apply it (kubectl apply -f -), do not commit it.",
-    `${K8S_NAMES.caKeyPair} + Issuer ${K8S_NAMES.issuer} + the Certificates hand renewal over to cert-manager; leave them out to keep issuing with mtls-certs.`,
+    ca
+      ? "Holds private keys (the CA's too): apply it (kubectl apply -f -), do not commit it."
+      : "Holds the leaves' private keys (not the CA's): apply it (kubectl apply -f -), do not commit it.",
+    ca
+      ? `${K8S_NAMES.caKeyPair} + Issuer ${K8S_NAMES.issuer} + the Certificates hand renewal over to cert-manager; leave them out to keep issuing with mtls-certs.`
+      : "mtls-certs keeps issuing (renew, then export again); --include-ca-key hands renewal to cert-manager instead.",
   ];
   return { text: toYaml(header, objects), notes, written: [], secret: true };
 }

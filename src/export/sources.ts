@@ -13,7 +13,7 @@ import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
 import { isSelfSigned } from "../pki/issued-by.js";
 import { importPrivateKey } from "../pki/keys.js";
-import { checkDnsName, checkName, parseWholeNumber } from "../pki/names.js";
+import { checkDnsName, checkName, hasControlCharacter, parseWholeNumber } from "../pki/names.js";
 import { assertIssuedHere } from "../store/ledger.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../store/leaf-key.js";
@@ -197,6 +197,14 @@ export interface Upstream {
  * A path is refused: Caddy's reverse_proxy cannot take one, and nginx would rewrite URIs with it.
  */
 export function parseUpstream(value: string, option = "--upstream"): Upstream {
+  // The origin is written into nginx, HAProxy and Caddy configs: nothing that is syntax there
+  // (`;` ends an nginx directive, braces open a block, `$` expands, quotes and spaces split words).
+  if (/[\s;'"{}$`\\]/.test(value) || hasControlCharacter(value))
+    throw new MtlsError(
+      "E_BAD_URL",
+      `${option}: ${JSON.stringify(value)} holds characters that are syntax in a proxy config (; quotes braces $ whitespace)`,
+      "give the gateway's address, e.g. http://127.0.0.1:4444",
+    );
   let url: URL;
   try {
     url = new URL(value);
@@ -214,6 +222,14 @@ export function parseUpstream(value: string, option = "--upstream"): Upstream {
       "the proxy terminates TLS; give the gateway's plain-HTTP address, e.g. http://127.0.0.1:4444",
     );
   if (!url.hostname) throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} has no host`);
+  // Percent-encoding decodes in the host (`a%3Bb` is `a;b`): the host itself must be an IP or a DNS name.
+  const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  if (isIP(host) === 0 && !/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(host))
+    throw new MtlsError(
+      "E_BAD_URL",
+      `${option}: ${JSON.stringify(value)}: the host ${JSON.stringify(host)} is neither an IP address nor a DNS name`,
+      "give the gateway's address, e.g. http://127.0.0.1:4444",
+    );
   if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username || url.password) {
     throw new MtlsError(
       "E_BAD_URL",

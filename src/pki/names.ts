@@ -81,6 +81,20 @@ export function parseWholeNumber(value: string, where: string, min: number, max:
   return n;
 }
 
+/**
+ * A CA subject attribute (--ca-cn, --ca-org, --ca-ou): 1-64 characters (X.520's upper bound), no
+ * control characters, which would reach every terminal and log that prints the issuer.
+ */
+export function checkSubjectValue(value: string, where: string): string {
+  if (value.length < 1 || value.length > 64 || hasControlCharacter(value) || value.trim() !== value)
+    throw new MtlsError(
+      "E_BAD_NAME",
+      `${where}: ${JSON.stringify(value)} is not a usable subject value`,
+      "use 1-64 characters without control characters or leading/trailing spaces",
+    );
+  return value;
+}
+
 /** C0 controls, DEL and C1 controls: never part of a path, name or subject we write into a file or config. */
 export function hasControlCharacter(text: string): boolean {
   return /[\u0000-\u001f\u007f-\u009f]/.test(text);

@@ -3,6 +3,7 @@
  * picks a profile and names, then runs the same pipeline (`issue.ts`). The subjects are the
  * Makefile's, so a tree made here reads like one made by `make certs-mcp-all`.
  */
+import { checkSubjectValue } from "./names.js";
 
 import { DEFAULT_CA_SUBJECT } from "../defaults.js";
 
@@ -62,9 +63,9 @@ export interface CaSubjectOptions {
 }
 export function caSubject(o: CaSubjectOptions = {}): Subject {
   return [
-    ["CN", o.cn ?? DEFAULT_CA_SUBJECT.cn],
-    ["O", o.org ?? DEFAULT_CA_SUBJECT.org],
-    ["OU", o.ou ?? DEFAULT_CA_SUBJECT.ou],
+    ["CN", checkSubjectValue(o.cn ?? DEFAULT_CA_SUBJECT.cn, "--ca-cn")],
+    ["O", checkSubjectValue(o.org ?? DEFAULT_CA_SUBJECT.org, "--ca-org")],
+    ["OU", checkSubjectValue(o.ou ?? DEFAULT_CA_SUBJECT.ou, "--ca-ou")],
   ];
 }
 

@@ -1,4 +1,5 @@
 import type { CertStatus, CheckReport } from "../commands/check.js";
+import { escapeControlCharacters } from "../pki/names.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
 import { humanDate, needAttention, plural } from "./human.js";
@@ -21,14 +22,15 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
     const cn = c.subject?.match(/CN=([^,]*)/)?.[1] ?? "-";
     const row = [
       pad(c.role, 9),
-      pad(c.name, 24),
-      pad(cn, 30),
+      // Names and subjects come from disk (a directory name, a planted cert): ESC never reaches the terminal.
+      pad(escapeControlCharacters(c.name), 24),
+      pad(escapeControlCharacters(cn), 30),
       pad(humanDate(c.notAfter), 22),
       String(c.daysLeft ?? "-").padStart(6),
       "  ",
       colour[c.status](c.status),
     ].join("");
-    const problems = c.problems.map((p) => `    ${style.dim("-")} ${p}`);
+    const problems = c.problems.map((p) => `    ${style.dim("-")} ${escapeControlCharacters(p)}`);
     const constraints = c.nameConstraints?.length
       ? [`    ${style.dim("name constraints:")} ${c.nameConstraints.join("; ")}`]
       : [];
@@ -41,6 +43,6 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
   const next = report.next === null ? "" : `; next: \`${report.next}\``;
   const footer = `${plural(report.certificates.length, "certificate")} in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}${next}`;
   // The CA's own warnings come before any leaf: a dead CA takes every leaf with it.
-  const warnings = report.warnings.map((w) => `${style.yellow("warning:")} ${w}`);
+  const warnings = report.warnings.map((w) => `${style.yellow("warning:")} ${escapeControlCharacters(w)}`);
   return [...warnings, header, ...rows, footer].join("\n") + "\n";
 }

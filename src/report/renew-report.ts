@@ -32,9 +32,11 @@ export function renderRenewReport(report: RenewReport, style: Style, diff: boole
     );
   for (const a of report.attention) lines.push(`${style.red(pad("attention", 12))}${describeEntry(a)}`);
   const verb = report.dryRun ? "would be renewed" : "renewed";
+  // A leaf that failed is never "all fine", even when nothing else is left to look at.
+  const needsAttention = report.failed.length + report.attention.length;
   const backup = report.backup ? `; previous files in ${shortPath(report.backup, cwd)}` : "";
   lines.push(
-    `${report.renewed.length} ${verb}, ${report.kept.length} ${report.dryRun ? "would be kept" : "kept"}, ${report.failed.length} failed${backup}; ${report.attention.length === 0 ? "all fine" : needAttention(report.attention.length)}`,
+    `${report.renewed.length} ${verb}, ${report.kept.length} ${report.dryRun ? "would be kept" : "kept"}, ${report.failed.length} failed${backup}; ${needsAttention === 0 ? "all fine" : needAttention(needsAttention)}`,
   );
   return lines.join("\n") + "\n";
 }

@@ -77,7 +77,16 @@ async function loadPair(
       `${keyPath}: missing, but ${certPath} exists`,
       "restore the key from a backup; mtls-certs never makes a new CA over an existing one",
     );
-  const key = await importPrivateKey(keyPem, keyPath, passphrase);
+  const key = await importPrivateKey(keyPem, keyPath, passphrase).catch((e: unknown) => {
+    // The CA's passphrase has its own flag: the leaves' never opens the CA key.
+    if (e instanceof MtlsError && e.code === "E_PASSPHRASE")
+      throw new MtlsError(
+        e.code,
+        e.message,
+        "pass --ca-passphrase-env VAR (or --ca-passphrase-stdin) with the CA key's passphrase",
+      );
+    throw e;
+  });
   if (!keyMatchesCert(keyPem, pem, passphrase))
     throw new MtlsError(
       "E_CA_MISMATCH",

@@ -19,6 +19,8 @@ export interface TreePaths {
   readonly ledger: string;
   /** During a CA rotation: ca/ca.crl then ca/previous/ca.crl in one file, what proxies load. */
   readonly crlBundle: string;
+  /** Present only while a run creates the CA: a ca.key beside it is a killed run's, not a CA anyone has. */
+  readonly caCreating: string;
   /** The intermediate that signs leaves when the tree has one (`ca --intermediate`). */
   readonly intermediateKey: string;
   readonly intermediateCert: string;
@@ -49,6 +51,7 @@ export function treePaths(root: string): TreePaths {
     caCrl: join(caDir, "ca.crl"),
     ledger: join(caDir, "ledger.json"),
     crlBundle: join(caDir, "bundle.crl"),
+    caCreating: join(caDir, ".creating"),
     intermediateKey: join(caDir, "intermediate.key"),
     intermediateCert: join(caDir, "intermediate.crt"),
     caBundle: join(caDir, "bundle.crt"),

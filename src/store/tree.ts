@@ -16,7 +16,14 @@ import {
   DEFAULT_OUT,
 } from "../defaults.js";
 import { MtlsError } from "../errors.js";
-import { encryptPrivateKeyPem, generateKey, type KeyPair, type KeyType, keyTypeOf } from "../pki/keys.js";
+import {
+  encryptPrivateKeyPem,
+  encryptedKeyProblem,
+  generateKey,
+  type KeyPair,
+  type KeyType,
+  keyTypeOf,
+} from "../pki/keys.js";
 import { capWarning, signCertificate, toPem, validityFor, type Validity } from "../pki/issue.js";
 import { createLimiter } from "../pki/limiter.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
@@ -79,8 +86,10 @@ export interface TreeOptions {
   notAfter?: Date;
   /** How many keys to generate at once. Default: the number of cores. */
   jobs?: number;
-  /** Encrypts new keys with this passphrase, and opens an encrypted CA key. */
+  /** Encrypts new leaf keys with this passphrase (and opens encrypted leaf keys). */
   keyPassphrase?: string;
+  /** Encrypts a new CA (and intermediate) key, and opens an encrypted one: never the leaves' passphrase. */
+  caPassphrase?: string;
   /** Subject of a new CA. */
   caSubject?: CaSubjectOptions;
   /** Extensions a new CA gets (nameConstraints). */
@@ -278,7 +287,13 @@ async function assertPairUsable(files: LeafFiles): Promise<void> {
   } catch {
     throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate`, hint);
   }
-  if (keyPem.includes("ENCRYPTED")) return; // opens only with its passphrase; `check` skips it too
+  if (keyPem.includes("ENCRYPTED")) {
+    // Opens only with its passphrase; its envelope can be checked without (as `check` does).
+    const problem = encryptedKeyProblem(keyPem);
+    if (problem)
+      throw new MtlsError("E_DAMAGED", `${files.key}: an encrypted key that no passphrase opens: ${problem}`, hint);
+    return;
+  }
   let key: KeyObject;
   try {
     key = createPrivateKey(keyPem);
@@ -289,7 +304,18 @@ async function assertPairUsable(files: LeafFiles): Promise<void> {
 }
 
 async function caState(tree: TreePaths): Promise<"present" | "create"> {
-  if (await exists(tree.caCert)) return "present";
+  if (await exists(tree.caCert)) {
+    await fs.rm(tree.caCreating, { force: true }); // killed after ca.crt was written: the CA is whole
+    return "present";
+  }
+  if (await exists(tree.caCreating)) {
+    // A run killed while creating the CA (the marker goes only once ca.crt is there): its key
+    // never signed anything, so it is removed and the CA made again.
+    await Promise.all(
+      [tree.caKey, tree.intermediateKey, tree.intermediateCert, tree.caBundle].map((f) => fs.rm(f, { force: true })),
+    );
+    await fs.rm(tree.caCreating, { force: true });
+  }
   // A key without its cert is a CA someone still has: never make a new one over it.
   for (const key of [tree.caKey, tree.intermediateKey]) {
     if (await exists(key))
@@ -325,7 +351,7 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
     // Plan everything first: a refusal must come before anything is written.
     const needCa = (await caState(tree)) === "create";
     const states = await Promise.all(requests.map((r) => leafState(r.files)));
-    const existingCa = needCa ? undefined : await loadSigningCa(tree, { now, passphrase: o.keyPassphrase });
+    const existingCa = needCa ? undefined : await loadSigningCa(tree, { now, passphrase: o.caPassphrase });
     const hasIntermediate = !needCa && (await exists(tree.intermediateCert));
     // An ECDSA tree getting an RSA leaf by default is legal but rarely meant: say what was picked and why.
     if (o.keyType === undefined && existingCa && states.includes("create")) {
@@ -370,6 +396,7 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
     const results: CertResult[] = [];
     const root = existingCa ?? (await createCa(tree, await caKey!, o, now));
     const ca = intermediateKey ? await createIntermediate(tree, root, await intermediateKey, o, now) : root;
+    if (needCa) await fs.rm(tree.caCreating, { force: true }); // the CA is whole: its key is one to keep
     const issuerCert = new NodeCert(ca.cert.toString("pem"));
     results.push(await describeCert(tree.caCert, tree.caKey, "ca", "ca", existingCa ? "kept" : "created"));
     if (intermediateKey || hasIntermediate)
@@ -438,8 +465,9 @@ async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date
     extensions: o.caExtensions,
   });
   await ensureDirectory(tree.caDir);
+  await writeFileAtomically(tree.caCreating, `${process.pid}\n`, { mode: CERT_MODE });
   // No-clobber: the CA key is never replaced, even by a run racing this one.
-  await writeKey(tree.caKey, key.privateKeyPem, o.keyPassphrase, KEY_MODE, false);
+  await writeKey(tree.caKey, key.privateKeyPem, o.caPassphrase, KEY_MODE, false);
   const pem = toPem(cert);
   await writeFileAtomically(tree.caCert, pem, { mode: CERT_MODE });
   return { cert, key, bundlePem: pem, rootPem: pem };
@@ -467,7 +495,7 @@ async function createIntermediate(
     validity: validityFor({ days: DEFAULT_INTERMEDIATE_DAYS, now }, root.cert.notAfter),
     extensions: o.caExtensions,
   });
-  await writeKey(tree.intermediateKey, key.privateKeyPem, o.keyPassphrase, KEY_MODE, false);
+  await writeKey(tree.intermediateKey, key.privateKeyPem, o.caPassphrase, KEY_MODE, false);
   const pem = toPem(cert);
   await writeFileAtomically(tree.intermediateCert, pem, { mode: CERT_MODE });
   const bundlePem = pem + root.rootPem;

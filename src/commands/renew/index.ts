@@ -106,7 +106,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         // Refuses a dead CA (exit 1, its dates, the `renew --ca` hint) before anything is written.
         const ca = dryRun
           ? undefined
-          : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.keyPassphrase })));
+          : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.caPassphrase })));
         const limit = createLimiter(o.jobs);
         // --reuse-key never signs a key whose cert the CRL lists (a tree adopted with its CRL included).
         const revocation = o.reuseKey

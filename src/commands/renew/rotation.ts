@@ -52,11 +52,11 @@ export async function rotateCa(
       `${tree.caKey}: missing, but ${tree.caCert} exists`,
       "restore the key from a backup before rotating",
     );
-  if (oldKeyPem.includes("ENCRYPTED") && o.keyPassphrase === undefined) {
+  if (oldKeyPem.includes("ENCRYPTED") && o.caPassphrase === undefined) {
     throw new MtlsError(
       "E_PASSPHRASE",
       `${tree.caKey}: the CA key is encrypted`,
-      "pass --key-passphrase-env VAR so the new CA key is encrypted too",
+      "pass --ca-passphrase-env VAR so the new CA key is encrypted too",
     );
   }
   const previousPem = await readText(tree.previousCaCert);
@@ -104,7 +104,7 @@ export async function rotateCa(
   }
   await writeFileAtomically(tree.caBundle, bundlePem, { mode: CERT_MODE, replace: true });
   const keyPem =
-    o.keyPassphrase === undefined ? key.privateKeyPem : encryptPrivateKeyPem(key.privateKeyPem, o.keyPassphrase);
+    o.caPassphrase === undefined ? key.privateKeyPem : encryptPrivateKeyPem(key.privateKeyPem, o.caPassphrase);
   await writeFileAtomically(tree.caKey, keyPem, { mode: KEY_MODE, replace: true });
   await writeFileAtomically(tree.caCert, pem, { mode: CERT_MODE, replace: true });
   const ca: LoadedCa = { cert, key, bundlePem, rootPem: pem };
