@@ -75,7 +75,8 @@ function snapshot(dir: string): Map<string, string> {
   return out;
 }
 
-const TEMP_OR_LOCK = /\.tmp-|\.mtls-certs\.lock/;
+/** Run-state files: temp files, the lock, and ca/.creating (a CA being made; the next run finishes or restarts it). */
+const TEMP_OR_LOCK = /\.tmp-|\.mtls-certs\.lock|ca\/\.creating$/;
 
 function modeOf(path: string): number {
   return statSync(path).mode & 0o777;
@@ -593,14 +594,14 @@ describe("damaged trees: exit 2, the file named, nothing overwritten, never a ne
     assert.equal(fingerprint(join(root, "ca/ca.crt")), caBefore);
   });
 
-  it("a leftover CA key without its cert, in a tree with no certs, is replaced by a whole new CA", () => {
+  it("a CA key without its cert (not a killed run's) is exit 2 with both ways out, never replaced (issue 13 §3)", () => {
     const cwd = configDir(PLUGINS);
     const root = join(cwd, "certs/mcp");
     writeFile(join(root, "ca/ca.key"), read(join(other, "certs/mcp/ca/ca.key")));
     const r = run(["all", ...KEY_TYPE], cwd);
-    assert.equal(r.code, 0, r.stderr);
-    assert.notEqual(read(join(root, "ca/ca.key")), read(join(other, "certs/mcp/ca/ca.key")));
-    assertCompleteTree(root, PLUGINS);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /restore .*ca\.crt.*or move .*ca\.key/);
+    assert.equal(read(join(root, "ca/ca.key")), read(join(other, "certs/mcp/ca/ca.key")));
   });
 });
 
@@ -665,9 +666,9 @@ describe("secrets", () => {
   it("encrypted CA key with the wrong passphrase: exit 2, the key never echoed", () => {
     const cwd = configDir(["alpha"]);
     const env = { PASS: "correct horse", WRONG: "battery staple" };
-    assert.equal(run(["all", ...KEY_TYPE, "--key-passphrase-env", "PASS"], cwd, env).code, 0);
+    assert.equal(run(["all", ...KEY_TYPE, "--ca-passphrase-env", "PASS"], cwd, env).code, 0);
     keyFiles.add(join(cwd, "certs/mcp/ca/ca.key"));
-    const r = run(["plugin", "beta", ...KEY_TYPE, "--key-passphrase-env", "WRONG"], cwd, env);
+    const r = run(["plugin", "beta", ...KEY_TYPE, "--ca-passphrase-env", "WRONG"], cwd, env);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /ca\.key: wrong passphrase/);
     assert.ok(

@@ -747,7 +747,7 @@ describe("hardening: keys stay where they belong, input cannot become config (is
       evil.problems.some((p) => /an encrypted key that no passphrase opens/.test(p)),
       evil.problems.join("; "),
     );
-    const all = cli(["all", ...EC, "--out", tree], cwd);
+    const all = cli(["plugin", "evil", ...EC, "--out", tree], cwd);
     assert.equal(all.code, 2, all.stderr);
     assert.match(all.stderr, /evil\/server\.key: an encrypted key that no passphrase opens/);
     // A real encrypted key cut short is caught the same way.

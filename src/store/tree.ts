@@ -316,15 +316,6 @@ async function caState(tree: TreePaths): Promise<"present" | "create"> {
     );
     await fs.rm(tree.caCreating, { force: true });
   }
-  // A key without its cert is a CA someone still has: never make a new one over it.
-  for (const key of [tree.caKey, tree.intermediateKey]) {
-    if (await exists(key))
-      throw new MtlsError(
-        "E_CA_DAMAGED",
-        `${key}: present, but ${tree.caCert} is missing`,
-        `restore ${tree.caCert} from a backup, or move ${key} out of the tree to start a new CA`,
-      );
-  }
   const leaves = await listTreeLeaves(tree);
   const signed = (await Promise.all(leaves.map((l) => exists(l.cert)))).filter(Boolean).length;
   if (signed > 0) {
@@ -333,6 +324,15 @@ async function caState(tree: TreePaths): Promise<"present" | "create"> {
       `${tree.caCert}: missing, but ${plural(signed, "certificate")} in ${tree.root} ${signed === 1 ? "was" : "were"} signed by a CA`,
       "restore ca/ from a backup; a new CA would not verify them (or remove the tree to start over)",
     );
+  }
+  // A key without its cert is a CA someone still has: never make a new one over it.
+  for (const key of [tree.caKey, tree.intermediateKey]) {
+    if (await exists(key))
+      throw new MtlsError(
+        "E_CA_DAMAGED",
+        `${key}: present, but ${tree.caCert} is missing`,
+        `restore ${tree.caCert} from a backup, or move ${key} out of the tree to start a new CA`,
+      );
   }
   return "create";
 }
