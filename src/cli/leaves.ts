@@ -134,7 +134,7 @@ export function registerLeafCommands({ program, io, action }: CommandContext): v
           const report = await withProgress(io, flags, o, async () =>
             signCsr(csr, {
               ...o,
-              keyPassphrase: await readSecret(flags, "ca-passphrase", io),
+              caPassphrase: await readSecret(flags, "ca-passphrase", io),
               role: signRole,
               name,
               san: flags.san,

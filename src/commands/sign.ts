@@ -88,7 +88,7 @@ export async function signCsr(csrPath: string, o: SignOptions): Promise<SignRepo
         `${files.dir}: ${files.role} ${files.name} already has a certificate or key in the tree`,
         `renew it (\`mtls-certs renew --force ${files.name}\`), or sign under another name`,
       );
-    const ca = await loadSigningCa(locked, { now, passphrase: o.keyPassphrase });
+    const ca = await loadSigningCa(locked, { now, passphrase: o.caPassphrase });
     assertNameConstraintsPlan({ existingCa: ca, caExtensions: undefined, planned: [planned], caFile: locked.caCert });
     const reconciled = await reconcileLedger(locked, now, [files]);
     const validity = validityFor(
