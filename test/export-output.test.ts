@@ -56,7 +56,7 @@ describe("export -o FILE", () => {
 
   it("key decrypt does not write next to a CA key either", () => {
     const made = cli(
-      ["ca", "--out", join(dir, "locked"), "--key-type", "ecdsa-p256", "-q", "--key-passphrase-env", "PW"],
+      ["ca", "--out", join(dir, "locked"), "--key-type", "ecdsa-p256", "-q", "--ca-passphrase-env", "PW"],
       dir,
       { PW: "secret" },
     );
