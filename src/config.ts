@@ -6,7 +6,7 @@
  */
 import { readText } from "./store/write.js";
 import { isIP } from "node:net";
-import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from "yaml";
 import { MtlsError } from "./errors.js";
 import { checkDnsName, checkName, hasControlCharacter, parseDays } from "./pki/names.js";
@@ -68,7 +68,25 @@ export async function loadPluginConfig(file: string): Promise<PluginConfig> {
     throw new MtlsError("E_CONFIG_SYNTAX", e.message);
   }
   if (text === undefined) return { file, found: false, plugins: [], skipped: [] };
-  return parsePluginConfig(text, file);
+  const config = parsePluginConfig(text, file);
+  if (config.stack?.out !== undefined) await assertRealPathInside(file, config.stack.out);
+  return config;
+}
+
+/**
+ * The lexical check in parseStackCertificates cannot see a symlink: a repository may ship
+ * `certs -> /somewhere/else`. The tree's real path (its nearest existing ancestor resolved) must
+ * stay inside the project's real path too.
+ */
+async function assertRealPathInside(file: string, out: string): Promise<void> {
+  const { realDirectory } = await import("./store/output-file.js");
+  const [project, real] = await Promise.all([realDirectory(process.cwd()), realDirectory(out)]);
+  if (!isInside(project, real))
+    throw new MtlsError(
+      "E_CONFIG_SHAPE",
+      `${file}: certificates.*_path: the tree ${JSON.stringify(out)} leads through a symbolic link to ${real}, outside the project folder ${project}`,
+      "point certificates.*_path at a directory inside the project",
+    );
 }
 
 /** Pure: the text of a config file in, the external plugins out. */
@@ -176,7 +194,12 @@ function parseStackCertificates(
     const path = pathNode.value.replace(/\/+$/, "");
     // The deploy config is data, often from a repository: it may not point the CA outside the
     // project (cforge reads these paths relative to the current directory, so that is the project).
-    if (hasControlCharacter(path) || !isInside(process.cwd(), resolve(path)))
+    if (hasControlCharacter(path))
+      throw shape(
+        pathNode as Node,
+        `certificates.${key} ${JSON.stringify(pathNode.value)} has a control character or newline, which no path of the tree may hold`,
+      );
+    if (!isInside(process.cwd(), resolve(path)))
       throw shape(
         pathNode as Node,
         `certificates.${key} ${JSON.stringify(pathNode.value)} leaves the project folder ${process.cwd()}`,
@@ -223,7 +246,7 @@ function parseStackDeployment(
 
 function isInside(folder: string, path: string): boolean {
   const rel = relative(folder, path);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 /** The SAN a client connecting to `url` checks: an IP SAN for an address, else a DNS SAN. */

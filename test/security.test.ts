@@ -843,3 +843,65 @@ describe("hardening: keys stay where they belong, input cannot become config (is
     assert.ok(!existsSync(join(tree, "ca/ca.crt")));
   });
 });
+
+describe("render: nothing from a path, a name or a config file becomes config syntax (issue 13 §5)", () => {
+  /** mcp-stack.yaml with these certificates paths and one plugin. */
+  const stack = (paths: Record<string, string>): string =>
+    "plugins:\n  - name: DenyListPlugin\n    mtls_enabled: true\ncertificates:\n  validity_days: 30\n" +
+    Object.entries(paths)
+      .map(([key, value]) => `  ${key}: ${JSON.stringify(value)}\n`)
+      .join("");
+
+  it("mcp-stack.yaml certificates.*_path outside the project, through a symlink or with a newline: exit 2 naming the field, nothing written", () => {
+    const outside = tempDir("mtls-render-outside-");
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ ca_path: "../outside/ca" }, /certificates\.ca_path "\.\.\/outside\/ca" leaves the project folder/],
+      [
+        { ca_path: "./certs/mcp/ca", gateway_path: `${outside}/certs/mcp/gateway` },
+        /certificates\.gateway_path ".*" leaves the project folder/,
+      ],
+      [
+        { plugins_path: "./certs/m\ncp/plugins" },
+        /certificates\.plugins_path "\.\/certs\/m\\ncp\/plugins" has a control character/,
+      ],
+      [
+        { ca_path: "./linked/mcp/ca" },
+        /certificates\.\*_path: the tree .*linked\/mcp" leads through a symbolic link to .*outside the project folder/,
+      ],
+    ];
+    for (const [paths, message] of cases) {
+      const cwd = tempDir("mtls-render-project-");
+      symlinkSync(outside, join(cwd, "linked"));
+      writeFileSync(join(cwd, "mcp-stack.yaml"), stack(paths));
+      const r = cli(["all", ...EC, "--config", "mcp-stack.yaml", "-q"], cwd);
+      assert.equal(r.code, 2, `${JSON.stringify(paths)}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /mcp-stack\.yaml/);
+      assert.equal(
+        spawnSync("find", [outside, "-type", "f"], { encoding: "utf8" }).stdout,
+        "",
+        "a file was written outside",
+      );
+      assert.ok(!existsSync(join(cwd, "certs")), "a tree was made");
+    }
+  });
+
+  it("mcp-stack.yaml certificates.*_path inside the project, relative or absolute: the tree is made there", () => {
+    const cwd = tempDir("mtls-render-project-");
+    writeFileSync(
+      join(cwd, "mcp-stack.yaml"),
+      stack({ ca_path: `${cwd}/deploy/certs/ca`, gateway_path: "deploy/certs/gateway" }),
+    );
+    must(cli(["all", ...EC, "--config", "mcp-stack.yaml", "-q"], cwd), "all --config mcp-stack.yaml");
+    must(
+      openssl([
+        "verify",
+        "-x509_strict",
+        "-CAfile",
+        join(cwd, "deploy/certs/ca/ca.crt"),
+        join(cwd, "deploy/certs/plugins/DenyListPlugin/server.crt"),
+      ]),
+      "openssl verify",
+    );
+  });
+});

@@ -51,7 +51,7 @@ export async function checkOutputFile(
 }
 
 /** The real path of `dir`, or of its nearest existing ancestor joined with the rest (symlinks resolved). */
-async function realDirectory(dir: string): Promise<string> {
+export async function realDirectory(dir: string): Promise<string> {
   const missing: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {
     try {
