@@ -905,3 +905,67 @@ describe("render: nothing from a path, a name or a config file becomes config sy
     );
   });
 });
+
+describe("render: -o FILE never puts a CA key where containers read, and a missing directory is said (issue 13 §3)", () => {
+  const cwd = tempDir("mtls-render-output-");
+  const tree = join(cwd, "t");
+  const PW = { PW: "ca-secret-passphrase" };
+  before(() => {
+    must(cli(["ca", ...EC, "--out", tree, "--ca-passphrase-env", "PW", "-q"], cwd, PW), "ca");
+    must(cli(["plugin", "p1", ...EC, "--out", tree, "--ca-passphrase-env", "PW", "-q"], cwd, PW), "plugin");
+  });
+
+  it("key decrypt of the CA key with -o anywhere inside the tree (a leaf directory, the root): exit 2 naming the CA, nothing written", () => {
+    for (const out of [
+      "t/plugins/p1/ca.key",
+      "t/plugins/p1/server.key.new",
+      "t/ca.key",
+      join(tree, "plugins/stolen.key"),
+    ]) {
+      const r = cli(["key", "decrypt", "t/ca/ca.key", "--key-passphrase-env", "PW", "-o", out], cwd, PW);
+      assert.equal(r.code, 2, `${out}: ${r.stderr}`);
+      assert.match(r.stderr, /inside the tree .*, and the key is the private key of .*ca\/ca\.crt/);
+      assert.ok(!existsSync(join(cwd, out.replace(`${cwd}/`, ""))), `${out} was written`);
+    }
+    // Outside the tree it works, and openssl says the plain key is the CA cert's.
+    const free = join(cwd, "ca-plain.key");
+    must(
+      cli(["key", "decrypt", "t/ca/ca.key", "--key-passphrase-env", "PW", "-o", free], cwd, PW),
+      "key decrypt -o outside",
+    );
+    assert.equal(
+      openssl(["pkey", "-in", free, "-pubout"]).stdout,
+      openssl(["x509", "-in", join(tree, "ca/ca.crt"), "-noout", "-pubkey"]).stdout,
+    );
+    // A leaf's key may still be decrypted into the tree (its own directory is where it belongs).
+    must(
+      cli(
+        ["plugin", "p2", ...EC, "--out", tree, "--ca-passphrase-env", "PW", "--key-passphrase-env", "PW", "-q"],
+        cwd,
+        PW,
+      ),
+      "plugin p2 with an encrypted key",
+    );
+    must(
+      cli(
+        ["key", "decrypt", "t/plugins/p2/server.key", "--key-passphrase-env", "PW", "-o", "t/plugins/p2/plain.key"],
+        cwd,
+        PW,
+      ),
+      "key decrypt of a leaf key into its directory",
+    );
+  });
+
+  it("-o into a directory that does not exist: exit 2 naming it (key decrypt, export p12), not an ENOENT exit 1", () => {
+    const runs: Array<[string[], NodeJS.ProcessEnv]> = [
+      [["key", "decrypt", "t/ca/ca.key", "--key-passphrase-env", "PW", "-o", "no/such/dir/ca.key"], PW],
+      [["export", "p12", "p1", "--out", tree, "--p12-password-env", "PW", "-o", "no/such/dir/p1.p12"], PW],
+    ];
+    for (const [args, env] of runs) {
+      const r = cli(args, cwd, env);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`the directory ${join(cwd, "no/such/dir")} does not exist`));
+      assert.ok(!existsSync(join(cwd, "no")));
+    }
+  });
+});

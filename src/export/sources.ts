@@ -248,7 +248,7 @@ export async function saveExport(
   result: ExportResult,
   o: { tree?: string; force?: boolean } = {},
 ): Promise<void> {
-  const target = await checkOutputFile(path, o);
+  const target = await checkOutputFile(path, { ...o, makeDirectory: true });
   await ensureDirectory(dirname(target.path));
   await writeFileAtomically(target.path, result.text, {
     mode: result.secret ? KEY_MODE : CERT_MODE,

@@ -2,8 +2,10 @@
  * Where `export … -o FILE` and `key decrypt -o FILE` may write: never over an existing file
  * unless asked (`--force`), and never inside a tree's ca/ directory, which holds the CA key and
  * is never mounted into a leaf's container (a file written there would sit next to the CA key,
- * and a replaced one could be the CA's own).
+ * and a replaced one could be the CA's own). A CA key decrypted goes into no tree at all, and a
+ * missing directory is said (exit 2) unless the command makes it (exports do).
  */
+import type { KeyObject } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep, isAbsolute } from "node:path";
 import { errnoCode, MtlsError } from "../errors.js";
@@ -16,6 +18,8 @@ export interface OutputFileOptions {
   force?: boolean;
   /** The flag that named the file, for messages. */
   flag?: string;
+  /** Missing directories are made when the file is written (exports); otherwise a missing one is exit 2. */
+  makeDirectory?: boolean;
 }
 
 /** Checks an output path; returns it absolute, with whether an existing file is to be replaced. */
@@ -25,6 +29,7 @@ export async function checkOutputFile(
 ): Promise<{ path: string; replace: boolean }> {
   const flag = o.flag ?? "--output";
   const file = resolve(path);
+  if (!o.makeDirectory) await requireDirectory(dirname(file), flag, path);
   const dir = await realDirectory(dirname(file));
   const caDirs = [o.tree === undefined ? undefined : await realDirectory(treePaths(o.tree).caDir)];
   if (caDirs.some((ca) => ca !== undefined && within(dir, ca)) || (await holdsCaKey(dir)))
@@ -48,6 +53,63 @@ export async function checkOutputFile(
       "pass --force to replace it, or name another file",
     );
   return { path: file, replace: Boolean(existing) };
+}
+
+/** The directory a file goes into must be there: a typo in `-o` is said, not an ENOENT from the write. */
+async function requireDirectory(dir: string, flag: string, path: string): Promise<void> {
+  let stats: import("node:fs").Stats;
+  try {
+    stats = await fs.stat(dir);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code !== "ENOENT" && code !== "ENOTDIR")
+      throw new MtlsError("E_IO", `${dir}: cannot read (${code ?? String(e)})`);
+    throw new MtlsError(
+      "E_USAGE",
+      `${flag} ${path}: the directory ${dir} does not exist`,
+      `create it first (mkdir -p ${dir}), or name a file in an existing directory`,
+    );
+  }
+  if (!stats.isDirectory())
+    throw new MtlsError("E_USAGE", `${flag} ${path}: ${dir} is not a directory`, "name a file in a directory");
+}
+
+/**
+ * A CA's private key in the clear (`key decrypt` of ca.key or intermediate.key) goes nowhere inside
+ * a tree, not only outside ca/: the tree's leaf directories are what containers mount. The key is
+ * a CA's when its public key is that of a CA cert of a tree holding the input or the output.
+ */
+export async function assertCaKeyOutsideTrees(
+  publicKey: KeyObject,
+  input: string,
+  output: string,
+  flag = "--output",
+): Promise<void> {
+  const outputTrees = await treesAround(output);
+  if (outputTrees.length === 0) return;
+  const { caPublicKeys, sameSpki } = await import("./leaf-key.js");
+  for (const tree of new Set([...(await treesAround(input)), ...outputTrees])) {
+    const ca = (await caPublicKeys(treePaths(tree))).find((c) => sameSpki(c.key, publicKey));
+    if (ca)
+      throw new MtlsError(
+        "E_USAGE",
+        `${flag} ${output}: inside the tree ${outputTrees[0]}, and the key is the private key of ${ca.file}`,
+        "a CA key in the clear never goes into a tree, whose leaf directories containers mount: write it outside, e.g. to a directory only root reads",
+      );
+  }
+}
+
+/** The real roots of the trees (directories with ca/ca.crt) that hold `path`, innermost first. */
+async function treesAround(path: string): Promise<string[]> {
+  const trees: string[] = [];
+  for (let d = await realDirectory(dirname(resolve(path))); ; d = dirname(d)) {
+    try {
+      if ((await fs.lstat(treePaths(d).caCert)).isFile()) trees.push(d);
+    } catch {
+      // not a tree's root
+    }
+    if (d === dirname(d)) return trees;
+  }
 }
 
 /** The real path of `dir`, or of its nearest existing ancestor joined with the rest (symlinks resolved). */
