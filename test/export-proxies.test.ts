@@ -6,7 +6,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { statSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, statSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -457,5 +457,214 @@ describe("export nginx, haproxy and caddy with an intermediate CA: the server pr
     } finally {
       await caddy.stop();
     }
+  });
+});
+
+/**
+ * Issue 13 review: haproxy.pem (and fullchain.crt) are made from the server's pair, and a proxy
+ * serves what they hold. renew makes them again from the new pair (with their mode and group),
+ * check names one that still holds an old pair, and export never replaces a user's own file.
+ */
+describe("haproxy.pem and fullchain.crt follow the server's pair: renew rebuilds them, check names stale ones", () => {
+  const dir = tempDir();
+  // Readable by the container users of the group test (mkdtemp makes 0700).
+  chmodSync(dir, 0o755);
+  const tree = join(dir, "certs/mcp");
+  const kt = ["--out", tree, "--key-type", "ecdsa-p256", "-q"];
+  const leaf = (name: string, file: string) => join(tree, "servers", name, file);
+  const serialOf = (text: string) => openssl(["x509", "-noout", "-serial"], text).stdout.trim();
+  const haproxyExport = (name: string, extra: string[] = [], port = 8443) =>
+    cli(
+      [
+        "export",
+        "haproxy",
+        "--out",
+        tree,
+        "--server",
+        name,
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--upstream",
+        "http://127.0.0.1:4444",
+        ...extra,
+      ],
+      dir,
+    );
+  const renew = (name: string) => {
+    const r = cli(["renew", "--force", "--out", tree, name], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    return r;
+  };
+  /** The bundle's first cert is server.crt's and its key is that cert's (openssl reads both). */
+  const holdsPair = (name: string) => {
+    const bundle = leaf(name, "haproxy.pem");
+    assert.equal(serialOf(read(bundle)), serialOf(read(leaf(name, "server.crt"))), `${bundle}: the current cert`);
+    assert.equal(
+      openssl(["pkey", "-in", bundle, "-pubout"]).stdout,
+      openssl(["x509", "-in", leaf(name, "server.crt"), "-noout", "-pubkey"]).stdout,
+      `${bundle}: the current key`,
+    );
+  };
+
+  before(() => {
+    for (const args of [["ca"], ["client", "admin"]]) assert.equal(cli([...args, ...kt], dir).code, 0);
+  });
+
+  it("after renew, a started HAProxy serves the new cert (openssl s_client's handshake), not the old one", {
+    ...TIME_LIMIT,
+    skip: skipUnless("haproxy", "haproxy"),
+  }, async () => {
+    const name = "served.local";
+    assert.equal(cli(["server", name, ...kt], dir).code, 0);
+    const port = await freePort();
+    const cfg = join(dir, "served.cfg");
+    const exported = haproxyExport(name, ["-o", cfg], port);
+    assert.equal(exported.code, 0, exported.stderr);
+    /** The serial of the cert a real handshake gets, verified against the tree's CA. */
+    const servedSerial = async () => {
+      const haproxy = await startDaemon("haproxy", ["-db", "-f", cfg], port);
+      try {
+        const client = join(tree, "clients/admin/client.pem");
+        const hello = spawnSync(
+          "openssl",
+          [
+            "s_client",
+            "-connect",
+            `127.0.0.1:${port}`,
+            "-servername",
+            name,
+            "-verify_return_error",
+            "-verify_hostname",
+            name,
+            "-CAfile",
+            join(tree, "ca/ca.crt"),
+            "-cert",
+            client,
+            "-key",
+            client,
+          ],
+          { encoding: "utf8", input: "", timeout: 10_000 },
+        );
+        assert.match(hello.stdout, /Verify return code: 0 \(ok\)/, hello.stdout + hello.stderr);
+        return serialOf(hello.stdout);
+      } finally {
+        await haproxy.stop();
+      }
+    };
+    const before = await servedSerial();
+    assert.equal(before, serialOf(read(leaf(name, "server.crt"))));
+
+    const renewed = renew(name);
+    const after = serialOf(read(leaf(name, "server.crt")));
+    assert.notEqual(after, before, "renew made a new cert");
+    const checked = spawnSync("haproxy", ["-c", "-f", cfg], { encoding: "utf8" });
+    assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+    assert.equal(await servedSerial(), after, `HAProxy serves the renewed cert\n${renewed.stderr}`);
+    holdsPair(name);
+    assert.equal((statSync(leaf(name, "haproxy.pem")).mode & 0o777).toString(8), "600");
+    assert.equal(cli(["check", "--out", tree], dir).code, 0);
+  });
+
+  it("check: a haproxy.pem that still holds the old pair is a problem (exit 1), named as stale", () => {
+    const name = "stale.local";
+    assert.equal(cli(["server", name, ...kt], dir).code, 0);
+    assert.equal(haproxyExport(name).code, 0);
+    const old = read(leaf(name, "haproxy.pem"));
+    renew(name);
+    // What renew left before this fix: the old cert and key in the bundle.
+    writeFileSync(leaf(name, "haproxy.pem"), old);
+    const check = cli(["check", "--out", tree], dir);
+    assert.equal(check.code, 1, check.stdout);
+    assert.match(
+      check.stdout + check.stderr,
+      /haproxy\.pem: stale: holds the cert with serial [0-9A-F]+, not the leaf's current one/,
+    );
+    // An export of the renewed pair replaces it without --force: it is the file export wrote for this server.
+    const again = haproxyExport(name);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /wrote .*stale\.local\/haproxy\.pem/);
+    holdsPair(name);
+    assert.equal(cli(["check", "--out", tree], dir).code, 0);
+  });
+
+  it("export haproxy does not replace a haproxy.pem it did not write for the server: exit 2 naming it; --force does", () => {
+    const name = "own.local";
+    assert.equal(cli(["server", name, ...kt], dir).code, 0);
+    // The user's own bundle: a cert and key for the same name from another CA (another tree here).
+    const other = join(dir, "other/certs/mcp");
+    assert.equal(cli(["server", name, "--out", other, "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    const users = read(join(other, "servers", name, "server.crt")) + read(join(other, "servers", name, "server.key"));
+    writeFileSync(leaf(name, "haproxy.pem"), users, { mode: 0o600 });
+    const refused = haproxyExport(name);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /own\.local\/haproxy\.pem: already exists and does not hold a server own\.local cert/);
+    assert.match(refused.stderr, /--force/);
+    assert.equal(read(leaf(name, "haproxy.pem")), users, "left as it was");
+    const forced = haproxyExport(name, ["--force"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    holdsPair(name);
+  });
+
+  it("the bundle has the key's mode and group: HAProxy running as the container's group reads it, before and after renew", {
+    skip:
+      process.getuid?.() === 0 && spawnSync("setpriv", ["--version"]).status === 0
+        ? false
+        : "needs root and setpriv to act as the container's user",
+  }, () => {
+    const name = "shared.local";
+    assert.equal(cli(["server", name, ...kt, "--key-group", "10001"], dir).code, 0);
+    const cfg = join(dir, "shared.cfg");
+    const exported = haproxyExport(name, ["-o", cfg]);
+    assert.equal(exported.code, 0, exported.stderr);
+    chmodSync(cfg, 0o644);
+    const bundle = leaf(name, "haproxy.pem");
+    /** haproxy -c as uid 10001, gid 10001, no other groups: it opens the bundle as HAProxy's container would. */
+    const checkAsContainer = () =>
+      spawnSync("setpriv", ["--reuid=10001", "--regid=10001", "--clear-groups", "haproxy", "-c", "-f", cfg], {
+        encoding: "utf8",
+      });
+    for (const when of ["exported", "renewed"]) {
+      if (when === "renewed") renew(name);
+      const stat = statSync(bundle);
+      assert.equal((stat.mode & 0o777).toString(8), "640", `${when}: mode`);
+      assert.equal(stat.gid, 10001, `${when}: group`);
+      const r = checkAsContainer();
+      assert.equal(r.status, 0, `${when}: ${r.stdout}${r.stderr}`);
+      holdsPair(name);
+    }
+    // Never wider than the key: a 0600 key gives a 0600 bundle, which the container's user cannot open.
+    const narrow = "narrow.local";
+    assert.equal(cli(["server", narrow, ...kt], dir).code, 0);
+    assert.equal(haproxyExport(narrow).code, 0);
+    assert.equal((statSync(leaf(narrow, "haproxy.pem")).mode & 0o777).toString(8), "600");
+  });
+
+  it("under an intermediate, renew rebuilds fullchain.crt (nginx and Caddy serve it) and haproxy.pem with the chain", () => {
+    const sub = join(dir, "intermediate");
+    const root = join(sub, "certs/mcp");
+    const args = ["--out", root, "--key-type", "ecdsa-p256", "-q"];
+    assert.equal(cli(["ca", "--intermediate", ...args], dir).code, 0);
+    assert.equal(cli(["server", SERVER, ...args], dir).code, 0);
+    for (const kind of ["nginx", "haproxy"])
+      assert.equal(cli(["export", kind, "--out", root, "--server", SERVER], dir).code, 0);
+    const file = (f: string) => join(root, "servers", SERVER, f);
+    const r = cli(["renew", "--force", "--out", root, SERVER], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const cert = serialOf(read(file("server.crt")));
+    for (const f of ["fullchain.crt", "haproxy.pem"]) {
+      assert.equal(serialOf(read(file(f))), cert, `${f} holds the renewed cert`);
+      const verified = openssl([
+        "verify",
+        "-x509_strict",
+        "-CAfile",
+        join(root, "ca/ca.crt"),
+        "-untrusted",
+        file(f),
+        file("server.crt"),
+      ]);
+      assert.equal(verified.code, 0, `${f}: ${verified.stderr}`);
+    }
+    assert.equal((read(file("haproxy.pem")).match(/BEGIN CERTIFICATE/g) ?? []).length, 2);
+    assert.equal(cli(["check", "--out", root], dir).code, 0);
   });
 });

@@ -8,7 +8,7 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BIN, cli, openssl, tempDir } from "./helpers.js";
@@ -37,10 +37,10 @@ function tracee(stracePid: number): number | undefined {
 }
 
 /**
- * Runs `renew --force c` under strace with every rename delayed, and SIGKILLs the node process
+ * Runs `renew --force <name>` under strace with every rename delayed, and SIGKILLs the node process
  * as soon as `moment` holds (polled every 5 ms). Returns whether the kill landed before the end.
  */
-async function renewKilledWhen(cwd: string, root: string, moment: () => boolean): Promise<boolean> {
+async function renewKilledWhen(cwd: string, root: string, moment: () => boolean, name = "c"): Promise<boolean> {
   const child = spawn(
     "strace",
     [
@@ -58,7 +58,7 @@ async function renewKilledWhen(cwd: string, root: string, moment: () => boolean)
       "--force",
       "--out",
       root,
-      "c",
+      name,
     ],
     { cwd, env: { ...process.env, NO_COLOR: "1", CI: "1", MCP_CERT_DAYS: "" }, stdio: "ignore" },
   );
@@ -141,6 +141,61 @@ describe("renew killed (kill -9) at each write, with strace-delayed renames; the
       assert.equal(valid.length, 1, JSON.stringify(ledger.entries));
       const serial = openssl(["x509", "-in", join(leaf, "client.crt"), "-noout", "-serial"]).stdout.trim();
       assert.equal(valid[0]?.serial, serial.replace(/^serial=0*/, ""));
+    });
+  }
+});
+
+describe("renew of a server with haproxy.pem killed (kill -9) at each write: the next renew rebuilds the bundle from the pair", {
+  skip: strace ? false : "strace not installed",
+}, () => {
+  const base = tempDir();
+  const template = join(base, "template");
+  const name = "web.local";
+  before(() => {
+    const root = join(template, "certs/mcp");
+    mkdirSync(template);
+    for (const args of [
+      ["server", name, "--out", root, ...EC, "-q"],
+      ["export", "haproxy", "--out", root, "--server", name],
+    ])
+      assert.equal(cli(args, template).code, 0);
+  });
+
+  const moments: Array<{ what: string; file: string; expectMismatch: boolean }> = [
+    { what: "the new key is renamed in, the cert is still the old one", file: "server.key", expectMismatch: true },
+    { what: "the new cert is renamed in, haproxy.pem not yet", file: "server.crt", expectMismatch: false },
+  ];
+
+  for (const m of moments) {
+    it(`killed as soon as ${m.what}: the next renew leaves haproxy.pem holding the pair on disk`, async () => {
+      const cwd = join(base, m.file.replace(/\W/g, "_"));
+      cpSync(template, cwd, { recursive: true });
+      const root = join(cwd, "certs/mcp");
+      const leaf = join(root, "servers", name);
+      const bundle = join(leaf, "haproxy.pem");
+      const watched = join(leaf, m.file);
+      const original = read(watched);
+      const oldBundle = read(bundle);
+      assert.ok(await renewKilledWhen(cwd, root, () => read(watched) !== original, name), "the run ended first");
+      assert.equal(
+        publicKey(join(leaf, "server.crt"), "cert") !== publicKey(join(leaf, "server.key"), "key"),
+        m.expectMismatch,
+      );
+      // The kill came before the bundle's write: it still holds the old pair, whole.
+      assert.equal(read(bundle), oldBundle);
+
+      const again = cli(["renew", "--out", root], cwd);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      const certPub = publicKey(join(leaf, "server.crt"), "cert");
+      assert.equal(publicKey(join(leaf, "server.key"), "key"), certPub);
+      assert.equal(publicKey(bundle, "key"), certPub, "haproxy.pem holds the key of server.crt");
+      const serial = (path: string) => openssl(["x509", "-in", path, "-noout", "-serial"]).stdout;
+      assert.equal(serial(bundle), serial(join(leaf, "server.crt")), "haproxy.pem holds server.crt");
+      if (!m.expectMismatch)
+        assert.match(again.stderr, /rewrote servers\/web\.local\/haproxy\.pem from its cert and key/);
+      assert.equal(statSync(bundle).mode & 0o777, 0o600);
+      const check = cli(["check", "--out", root], cwd);
+      assert.equal(check.code, 0, check.stdout + check.stderr);
     });
   }
 });

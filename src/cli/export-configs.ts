@@ -93,7 +93,7 @@ const PROXIES = {
   },
   haproxy: {
     description:
-      "an HAProxy frontend + backend: mutual TLS in front of the gateway; writes the cert+key bundle it needs (600)",
+      "an HAProxy frontend + backend: mutual TLS in front of the gateway; writes the cert+key bundle it needs (the key's mode)",
     fn: "exportHaproxy",
   },
   caddy: {
@@ -129,6 +129,10 @@ function registerProxyExports(parent: Command, { io, action }: CommandContext): 
       )
       .option("--listen <[host:]port>", "where the proxy listens", "443")
       .option("--upstream <url>", "the gateway behind the proxy (plain HTTP)", "http://127.0.0.1:4444");
+    // The same --force lets export replace a file in the server's directory it did not write itself.
+    const force = command.options.find((option) => option.long === "--force");
+    if (force)
+      force.description = `replace an existing --output file, and a ${kind === "haproxy" ? "haproxy.pem or " : ""}fullchain.crt in the server's directory that export did not write for it`;
     // Only HAProxy takes the key itself (in its cert+key bundle), so only it may need the passphrase.
     if (kind === "haproxy") {
       secretOptions(
@@ -149,6 +153,7 @@ function registerProxyExports(parent: Command, { io, action }: CommandContext): 
           listen: flags.listen,
           upstream: flags.upstream,
           keyPassphrase: await readSecret(flags, "key-passphrase", io),
+          force: flags.force,
         };
         return deliver(await proxies[fn](o), flags, target, io);
       }),

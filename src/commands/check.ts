@@ -31,6 +31,7 @@ import { days, humanDate, plural } from "../report/human.js";
 import { canonicalIp, normalizeSerial, sansOf, spkiSha256 } from "../pki/node-facts.js";
 import { readLedger, standingOf, type Ledger } from "../store/ledger.js";
 import { sameSpki } from "../store/leaf-key.js";
+import { staleBundleProblems } from "../store/leaf-bundles.js";
 import { encryptedKeyProblem } from "../pki/keys.js";
 
 export { sansOf };
@@ -411,6 +412,8 @@ async function checkLeaf(
         entry.problems.push(`${files.caCopy}: missing (run the command that made this cert again to restore it)`);
       else if (copy !== cas.bundlePem) entry.problems.push(`${files.caCopy}: differs from the CA certificate`);
     }
+    // A haproxy.pem or fullchain.crt that no longer holds this pair: the proxy serves the old cert.
+    entry.problems.push(...(await staleBundleProblems(files, cert)));
     const self = entry.signedBy === "self";
     addPolicy(
       entry,

@@ -7,8 +7,9 @@
 import { join } from "node:path";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
-import { withLock } from "../store/lock.js";
-import { CERT_MODE, KEY_MODE, readText, writeFileAtomically } from "../store/write.js";
+import { bundleModeOfKey, haproxyBundleOf, writeLeafBundle } from "../store/leaf-bundles.js";
+import { FULL_CHAIN, HAPROXY_BUNDLE, type TreePaths } from "../store/paths.js";
+import { CERT_MODE } from "../store/write.js";
 import { renderTemplate } from "./render.js";
 import {
   crlFile,
@@ -36,14 +37,14 @@ export interface ProxyExportOptions extends ExportOptions {
   upstream?: string;
   /** HAProxy cannot open an encrypted key: its bundle gets the key decrypted with this passphrase. */
   keyPassphrase?: string;
+  /** Replace a haproxy.pem or fullchain.crt in the server's directory that export did not write for it. */
+  force?: boolean;
 }
 
 export const DEFAULT_LISTEN = "443";
 export const DEFAULT_UPSTREAM = "http://127.0.0.1:4444";
-/** HAProxy's cert+key file, next to the server's cert. */
-export const HAPROXY_BUNDLE = "haproxy.pem";
-/** The server's cert followed by the intermediate CA(s), when the tree has any: what nginx and Caddy send. */
-export const FULL_CHAIN = "fullchain.crt";
+/** HAProxy's cert+key file, next to the server's cert; fullchain.crt, what nginx and Caddy send (store/paths.ts). */
+export { FULL_CHAIN, HAPROXY_BUNDLE };
 
 interface ProxyInputs {
   readonly leaf: LeafSource;
@@ -59,8 +60,9 @@ interface ProxyInputs {
   readonly verifyDepth: number;
   /** The intermediate CA(s) a client needs to verify the server: the CA file's non-self-signed certs. */
   readonly chain: string[];
-  readonly lock: string;
+  readonly treePaths: TreePaths;
   readonly notes: string[];
+  readonly force: boolean;
 }
 
 /** Everything is checked before anything is rendered or written. */
@@ -85,7 +87,20 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
   }
   const chain = intermediatesOf(leaf.caPem);
   const verifyDepth = Math.max(2, splitPemBlocks(leaf.caPem).length + 1);
-  return { leaf, listen, upstream, crl, crlGap, show, tree: tree.root, verifyDepth, chain, lock: tree.lock, notes };
+  return {
+    leaf,
+    listen,
+    upstream,
+    crl,
+    crlGap,
+    show,
+    tree: tree.root,
+    verifyDepth,
+    chain,
+    treePaths: tree,
+    notes,
+    force: Boolean(o.force),
+  };
 }
 
 /**
@@ -97,7 +112,10 @@ async function presentedCert(p: ProxyInputs): Promise<{ file: string; written: s
   const file = join(p.leaf.files.dir, FULL_CHAIN);
   return {
     file,
-    written: await writeIfChanged(p.lock, file, servedChainPem(p.leaf), CERT_MODE),
+    written: await writeLeafBundle(p.treePaths, p.leaf.files, file, servedChainPem(p.leaf), {
+      mode: CERT_MODE,
+      force: p.force,
+    }),
   };
 }
 
@@ -144,8 +162,17 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
   const token = (path: string) => configToken(p.show(path), "'");
   const key = await keyInTheClear(p.leaf.keyPem, p.leaf.files.key, o.keyPassphrase, "HAProxy");
   const bundle = join(p.leaf.files.dir, HAPROXY_BUNDLE);
-  const bundlePem = servedChainPem(p.leaf).trimEnd() + "\n" + key.trimEnd() + "\n";
-  const written = await writeIfChanged(p.lock, bundle, bundlePem, KEY_MODE);
+  const written = await writeLeafBundle(
+    p.treePaths,
+    p.leaf.files,
+    bundle,
+    haproxyBundleOf(p.leaf.certPem, p.leaf.caPem, key),
+    {
+      // The key's own mode and group: a key shared with HAProxy's group (--key-group) stays readable to it.
+      ...(await bundleModeOfKey(p.leaf.files, p.notes)),
+      force: p.force,
+    },
+  );
   const name = o.server.toLowerCase().replace(/[^a-z0-9_.-]/g, "_");
   const text = renderTemplate("haproxy.cfg", {
     tree: p.tree,
@@ -160,16 +187,6 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
     upstream: p.upstream.hostPort,
   });
   return { text, notes: p.notes, written, secret: false };
-}
-
-/** Writes a file of the tree under its lock, only when its bytes change; returns what it wrote. */
-async function writeIfChanged(lock: string, path: string, pem: string, mode: number): Promise<string[]> {
-  return withLock(lock, async () => {
-    const current = await readText(path);
-    if (current === pem) return [];
-    await writeFileAtomically(path, pem, { mode, replace: current !== undefined });
-    return [path];
-  });
 }
 
 export async function exportCaddy(o: ProxyExportOptions): Promise<ExportResult> {

@@ -4,19 +4,18 @@
  * against, the CRL, `--listen`, `--upstream`, and how a path on this machine is shown (its real
  * absolute path, or under `--prefix` where the tree is mounted in a container).
  */
-import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { dirname, posix, relative, sep } from "node:path";
 import { checkOutputFile } from "../store/output-file.js";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
-import { isSelfSigned } from "../pki/issued-by.js";
 import { importPrivateKey } from "../pki/keys.js";
 import { checkDnsName, checkName, hasControlCharacter, parseWholeNumber } from "../pki/names.js";
 import { assertIssuedHere } from "../store/ledger.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../store/leaf-key.js";
+import { leafCaFile, servedChainOf } from "../store/leaf-bundles.js";
 import { assertLeafDirectory } from "../store/tree.js";
 import {
   CERT_MODE,
@@ -92,34 +91,21 @@ export async function requireLeaf(
   await assertIssuedHere(tree, files, certPem, "export");
   // What goes into a proxy config or a Secret is the leaf's own key, never a CA's.
   assertLeafKeyBelongs(files, certPem, keyPem, await caPublicKeys(tree));
-  const caFile = await caFileFor(tree, files);
+  const caFile = await leafCaFile(tree, files);
   const caPem = await readText(caFile);
   if (caPem === undefined)
     throw new MtlsError("E_CA_MISSING", `${caFile}: missing`, "run `mtls-certs ca` to create the CA");
   return { files, certPem, keyPem, caFile, caPem, keyEncrypted: keyPem.includes("ENCRYPTED PRIVATE KEY") };
 }
 
-/** The intermediate CA(s) of a CA file (its certs that are not self-signed), each ending in a newline. */
-export function intermediatesOf(caPem: string): string[] {
-  return splitPemBlocks(caPem)
-    .filter((pem) => !isSelfSigned(new X509Certificate(pem)))
-    .map((pem) => pem + "\n");
-}
+export { intermediatesOf } from "../store/leaf-bundles.js";
 
 /**
  * What a server presents: its cert, then the intermediate CA(s) of its CA file when there are any,
  * since clients that trust only the root need them to build the chain.
  */
 export function servedChainPem(leaf: LeafSource): string {
-  // A leaf made under an intermediate carries it already (tree.ts servedChain): not twice.
-  const chain = intermediatesOf(leaf.caPem).filter((pem) => !leaf.certPem.includes(pem.trim()));
-  return chain.length === 0 ? leaf.certPem : leaf.certPem.trimEnd() + "\n" + chain.join("");
-}
-
-/** The leaf's own ca.crt copy when present (a container then needs only the leaf's directory). */
-async function caFileFor(tree: TreePaths, files: LeafFiles): Promise<string> {
-  if (files.caCopy && (await exists(files.caCopy))) return files.caCopy;
-  return (await exists(tree.caBundle)) ? tree.caBundle : tree.caCert;
+  return servedChainOf(leaf.certPem, leaf.caPem);
 }
 
 export interface CrlSource {

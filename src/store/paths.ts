@@ -8,6 +8,10 @@ import type { Role } from "../pki/profiles.js";
 export const CA_COPY = "ca.crt";
 export const LOCK_FILE = ".mtls-certs.lock";
 export const BACKUP_DIR = ".backup";
+/** HAProxy's cert+key file in a server's directory (`export haproxy`). */
+export const HAPROXY_BUNDLE = "haproxy.pem";
+/** A server's cert then its intermediate CA(s), in its directory (`export nginx|caddy` under an intermediate). */
+export const FULL_CHAIN = "fullchain.crt";
 
 export interface TreePaths {
   readonly root: string;
@@ -79,6 +83,12 @@ export interface LeafFiles {
   readonly caCopy: string | undefined;
   /** client.pem: cert then key in one file, for curl --cert (seed 003). */
   readonly combined: string | undefined;
+  /**
+   * Files `export` writes beside a named server's pair, which must follow it (store/leaf-bundles.ts):
+   * haproxy.pem (chain, then the key in the clear) and fullchain.crt. Undefined for other roles.
+   */
+  readonly haproxyBundle: string | undefined;
+  readonly fullChain: string | undefined;
 }
 
 /** The leaf roles that live inside the tree, with the directory that holds them. */
@@ -102,6 +112,8 @@ export function leafFiles(tree: TreePaths, role: TreeLeafRole, name: string): Le
     cert: join(dir, `${stem}.crt`),
     caCopy: join(dir, CA_COPY),
     combined: role === "client" ? join(dir, "client.pem") : undefined,
+    haproxyBundle: role === "server" ? join(dir, HAPROXY_BUNDLE) : undefined,
+    fullChain: role === "server" ? join(dir, FULL_CHAIN) : undefined,
   };
 }
 
@@ -116,6 +128,8 @@ export function httpsFiles(dir: string): LeafFiles {
     cert: join(d, "cert.pem"),
     caCopy: undefined,
     combined: undefined,
+    haproxyBundle: undefined,
+    fullChain: undefined,
   };
 }
 

@@ -1,6 +1,7 @@
 import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join, relative } from "node:path";
+import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { KEY_MODE, exists, listDirectories, readText, writeFileAtomically } from "../../store/write.js";
 
@@ -69,8 +70,9 @@ function backupSubdir(tree: TreePaths, files: LeafFiles): string {
  * old cert (no two renames swap a pair at once). The run that did it backed the old pair up
  * first, in the newest backup folder: put the old key back, so the leaf is its old pair again and
  * this run renews it as due. A key found in the leaf directory is never signed to "complete" the
- * pair: whoever can write that directory could have put it there. client.pem is made again from
- * the pair when it no longer holds it. Returns one line per leaf repaired.
+ * pair: whoever can write that directory could have put it there. client.pem, haproxy.pem and
+ * fullchain.crt are made again from the pair when they no longer hold it. Returns one line per
+ * file repaired.
  */
 export async function restoreInterrupted(
   tree: TreePaths,
@@ -90,6 +92,7 @@ export async function restoreInterrupted(
     const key = parseQuietly(() => openKey(keyPem, passphrase));
     if (cert === undefined || key === undefined) continue; // renew and check name what is wrong
     let pairKey = keyPem;
+    let pairKeyObject = key;
     // The key's mode and group (0640 and a group for a shared key) stay, and client.pem gets them.
     const { mode, gid } = await fs.stat(files.key);
     const keyFile = { mode: mode & 0o777, group: gid === process.getgid?.() ? undefined : gid, replace: true };
@@ -99,6 +102,7 @@ export async function restoreInterrupted(
       if (oldKeyPem === undefined || oldKey === undefined || !cert.checkPrivateKey(oldKey)) continue;
       await writeFileAtomically(files.key, oldKeyPem, keyFile);
       pairKey = oldKeyPem;
+      pairKeyObject = oldKey;
       lines.push(
         `restored ${relative(tree.root, files.key)} from ${relative(tree.root, saved)}: a killed renew had left a new key beside the old cert`,
       );
@@ -107,6 +111,12 @@ export async function restoreInterrupted(
       await writeFileAtomically(files.combined, certPem + pairKey, keyFile);
       lines.push(`rewrote ${relative(tree.root, files.combined)} from its cert and key (a killed renew left it stale)`);
     }
+    // haproxy.pem and fullchain.crt (store/leaf-bundles.ts): a kill after the new cert left them old.
+    const clearKey = pairKey.includes("ENCRYPTED")
+      ? pairKeyObject.export({ type: "pkcs8", format: "pem" }).toString()
+      : pairKey;
+    for (const bundle of await rebuildStaleBundles(tree, files, clearKey, lines))
+      lines.push(`rewrote ${relative(tree.root, bundle)} from its cert and key (a killed renew left it stale)`);
   }
   return lines;
 }

@@ -13,6 +13,7 @@ import { ledgerEntry, type LedgerBook } from "../../store/ledger.js";
 import { writeLeaf, writeSignedCert } from "../../store/tree.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../../store/leaf-key.js";
 import { renewedKeyFile } from "../../store/key-mode.js";
+import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
 import { CERT_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
 import type { BackupFolder } from "./backup.js";
 import { result, stateOf } from "./report.js";
@@ -68,6 +69,10 @@ export async function renewLeaf(
     { ...o, keyPassphrase: old.keyEncrypted ? o.keyPassphrase : undefined },
     true,
   );
+  // A haproxy.pem or fullchain.crt beside the pair still holds the old cert, and a proxy serves
+  // it: made again from the new pair (store/leaf-bundles.ts). A kill before this leaves them old,
+  // whole and consistent; the next renew's restoreInterrupted rebuilds them.
+  await rebuildStaleBundles(signer.tree, files, key.privateKeyPem, warnings);
   if (ca)
     book.issued(ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "issued", now), now);
   const renewed = new NodeCert(await fs.readFile(files.cert));
