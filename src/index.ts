@@ -15,6 +15,7 @@ export { issueServer, type ServerOptions } from "./commands/server.js";
 export { issueClient, type ClientOptions } from "./commands/client.js";
 export { issueHttps, type HttpsOptions } from "./commands/https.js";
 export { issueJwtKeys, type JwtOptions, type JwtReport, type JwtKeyResult } from "./commands/jwt.js";
+export { signCsr, type SignOptions, type SignReport } from "./commands/sign.js";
 export { decryptKey, type DecryptKeyOptions, type DecryptKeyResult } from "./commands/key.js";
 export {
   checkTree,
@@ -28,6 +29,7 @@ export {
 export {
   renewTree,
   renewNeedsAttention,
+  renewExitCode,
   finishCaRotation,
   spkiPin,
   type RenewOptions,

@@ -134,6 +134,11 @@ describe("issue 13: the issuance ledger and renew from policy", () => {
         entry?.problems.some((p) => p.startsWith("foreign")),
         JSON.stringify(entry),
       );
+      // The planted cert's profile is not ours to fix: no advice to renew it or to rotate the CA for it.
+      assert.ok(
+        !entry?.problems.some((p) => /renew|rotate/.test(p)),
+        `advice that acts on a planted cert: ${entry?.problems.join("; ")}`,
+      );
     });
 
     it("export refuses it: env, k8s and p12 (exit 1), and nothing is written", () => {
@@ -174,7 +179,7 @@ describe("issue 13: the issuance ledger and renew from policy", () => {
       writeFileSync(join(bob, "client.key"), real.key, { mode: 0o600 });
     });
 
-    it("renew --reuse-key bob with bob's real cert but another key: refused (exit 1); the key is never signed", () => {
+    it("renew --reuse-key bob with bob's real cert but another key: refused (exit 2); the key is never signed", () => {
       const before = readFileSync(join(bob, "client.crt"), "utf8");
       must(
         openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", join(dir, "a.key")]),
@@ -183,7 +188,7 @@ describe("issue 13: the issuance ledger and renew from policy", () => {
       const realKey = readFileSync(join(bob, "client.key"));
       writeFileSync(join(bob, "client.key"), readFileSync(join(dir, "a.key")), { mode: 0o600 });
       const r = cli(["renew", "--out", root, "--reuse-key", "--force", "bob"], dir);
-      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
       // Refused by the key-vs-cert check (store/leaf-key.ts) before the ledger's own SPKI check.
       assert.match(
         r.stdout + r.stderr,
@@ -507,7 +512,7 @@ describe("hardening: keys stay where they belong, input cannot become config (is
     rmSync(key);
     symlinkSync("../../ca/ca.key", key);
     const r = cli(["renew", "--force", "--reuse-key", "evil", "--out", tree], cwd);
-    assert.notEqual(r.code, 0, r.stdout);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stdout + r.stderr, /server\.key: is a symbolic link/);
     assert.ok(lstatSync(key).isSymbolicLink(), "the link is left as it was, not replaced by a copy of the CA key");
     const cert = new X509Certificate(read(join(tree, "plugins/evil/server.crt")));
@@ -521,11 +526,35 @@ describe("hardening: keys stay where they belong, input cannot become config (is
     assert.match(check.stdout, /evil .*invalid|server\.key: is a symbolic link/);
   });
 
-  it("renew --reuse-key with a copy of the CA key planted as server.key: refused (exit 1, named), no CA-keyed leaf", () => {
+  it("a nightly renew with one plugin's key symlinked to ca.key: the others are renewed, that leaf is refused, exit 2", () => {
+    const { cwd, tree } = fresh();
+    const key = join(tree, "plugins/evil/server.key");
+    rmSync(key);
+    symlinkSync("../../ca/ca.key", key);
+    const gatewayBefore = new X509Certificate(read(join(tree, "gateway/client.crt"))).serialNumber;
+    const r = cli(["renew", "--force", "--out", tree, "--json"], cwd);
+    assert.equal(r.code, 2, r.stderr);
+    const report = JSON.parse(r.stdout) as {
+      renewed: Array<{ name: string }>;
+      failed: Array<{ name: string; error: { code: string } }>;
+    };
+    assert.deepEqual(
+      report.failed.map((f) => [f.name, f.error.code]),
+      [["evil", "E_SYMLINK"]],
+    );
+    assert.ok(
+      report.renewed.some((l) => l.name === "gateway"),
+      "the gateway was renewed despite the planted link",
+    );
+    assert.notEqual(new X509Certificate(read(join(tree, "gateway/client.crt"))).serialNumber, gatewayBefore);
+    assert.ok(lstatSync(key).isSymbolicLink());
+  });
+
+  it("renew --reuse-key with a copy of the CA key planted as server.key: refused (exit 2, named), no CA-keyed leaf", () => {
     const { cwd, tree } = fresh();
     cpSync(join(tree, "ca/ca.key"), join(tree, "plugins/evil/server.key"));
     const r = cli(["renew", "--force", "--reuse-key", "evil", "--out", tree, "--json"], cwd);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 2, r.stderr);
     const report = JSON.parse(r.stdout) as { failed: Array<{ error: { code: string; message: string } }> };
     assert.equal(report.failed[0]?.error.code, "E_KEY_MISMATCH");
     assert.match(report.failed[0]!.error.message, /server\.key: is the private key of .*ca\.crt/);

@@ -75,7 +75,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
     .action(
       action(async (names: string[], flags: RenewFlags) => {
         const { parseWholeNumber } = await import("../pki/names.js");
-        const { renewTree, renewNeedsAttention } = await import("../commands/renew/index.js");
+        const { renewTree, renewExitCode } = await import("../commands/renew/index.js");
         const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
         const o = await treeOptions(flags, io);
         const report = await withProgress(io, flags, o, () =>
@@ -105,7 +105,8 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
           for (const line of report.adopted) io.stderr.write(`${line}\n`);
           io.stdout.write(renderRenewReport(report, await styleFor(io.stdout), Boolean(flags.diff)));
         }
-        return renewNeedsAttention(report) || (hook !== null && !hook.ok) ? EXIT.problem : EXIT.ok;
+        const exit = renewExitCode(report);
+        return exit === EXIT.ok && hook !== null && !hook.ok ? EXIT.problem : exit;
       }),
     );
 }

@@ -401,11 +401,16 @@ async function checkLeaf(
     const issuer = cas.issuers.find((i) => isIssuedBy(cert, i.cert));
     entry.signedBy = issuer?.signedBy ?? (files.role === "https" && isSelfSigned(cert) ? "self" : null);
     const fixes = treeFixes(files.name);
-    if (cas.issuers.length > 0 && entry.signedBy === null)
-      // renew leaves a cert it did not issue alone: the way out is a new one from this CA.
+    if (cas.issuers.length > 0 && entry.signedBy === null) {
+      // renew leaves a cert it did not issue alone: the way out is a new one from this CA. Its
+      // profile is not ours to judge: "renew NAME" or "renew --ca" would be wrong advice for a
+      // cert someone else planted, so it gets this one line (and the ledger's), nothing more.
       entry.problems.push(
         `not signed by this tree's CA; move ${files.dir} away and issue it again with the command that made it`,
       );
+      settle(entry);
+      return entry;
+    }
     if (files.caCopy && cas.bundlePem !== undefined) {
       const copy = await fs.readFile(files.caCopy, "utf8").catch(() => undefined);
       if (copy === undefined)

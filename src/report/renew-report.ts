@@ -33,7 +33,9 @@ export function renderRenewReport(report: RenewReport, style: Style, diff: boole
   for (const a of report.attention) lines.push(`${style.red(pad("attention", 12))}${describeEntry(a)}`);
   const verb = report.dryRun ? "would be renewed" : "renewed";
   // A leaf that failed is never "all fine", even when nothing else is left to look at.
-  const needsAttention = report.failed.length + report.attention.length;
+  // A leaf that failed is usually also in `attention` (check still finds its problem): count it once.
+  const leaves = new Set([...report.failed, ...report.attention].map((l) => `${l.role}/${l.name}`));
+  const needsAttention = leaves.size;
   const backup = report.backup ? `; previous files in ${shortPath(report.backup, cwd)}` : "";
   lines.push(
     `${report.renewed.length} ${verb}, ${report.kept.length} ${report.dryRun ? "would be kept" : "kept"}, ${report.failed.length} failed${backup}; ${needsAttention === 0 ? "all fine" : needAttention(needsAttention)}`,

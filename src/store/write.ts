@@ -162,7 +162,7 @@ export function symlinkRefused(path: string): MtlsError {
   return new MtlsError(
     "E_SYMLINK",
     `${path}: is a symbolic link; mtls-certs does not follow links for keys and leaf directories`,
-    `replace the link with the real file or directory (or remove it and issue the certificate again)`,
+    "replace the link with the real file or directory, or remove it and issue the certificate again",
   );
 }
 

@@ -29,7 +29,7 @@ import { rotateCa } from "./rotation.js";
 import type { CaRotation, FailedCert, LeafPlan, RenewOptions, RenewReport, RenewedCert, Signer } from "./types.js";
 import { plural } from "../../report/human.js";
 
-export { renewNeedsAttention, spkiPin } from "./report.js";
+export { renewExitCode, renewNeedsAttention, spkiPin } from "./report.js";
 export { finishCaRotation, type FinishRotationOptions, type FinishRotationReport } from "./rotation.js";
 export type { CaRotation, CertState, FailedCert, RenewOptions, RenewReport, RenewedCert } from "./types.js";
 

@@ -1,6 +1,6 @@
 /** What renew tells: the before/after state of each leaf, the changes, the failures, the exit rule. */
 import { type X509Certificate as NodeCert, createHash } from "node:crypto";
-import { isMtlsError } from "../../errors.js";
+import { EXIT, type ErrorCode, isMtlsError } from "../../errors.js";
 import type { Validity } from "../../pki/issue.js";
 import type { KeyType } from "../../pki/keys.js";
 import { formatSan, uniqueSans } from "../../pki/profiles.js";
@@ -20,6 +20,23 @@ import type {
 /** Exit 1 when something still needs attention afterwards; 0 otherwise, renewed or not. */
 export function renewNeedsAttention(report: RenewReport): boolean {
   return report.failed.length > 0 || report.attention.length > 0;
+}
+
+/**
+ * What was found in a leaf's place is not what this tree wrote there: a symlink where its key
+ * should be, a FIFO, a key that is not its cert's (or is a CA's). The single-leaf commands refuse
+ * these with exit 2; renew does too.
+ */
+const PLANTED: ReadonlySet<ErrorCode> = new Set(["E_SYMLINK", "E_NOT_REGULAR_FILE", "E_KEY_MISMATCH"]);
+
+/**
+ * Renew's exit code: 2 when a leaf was refused for what was planted in its place (the other
+ * leaves are renewed first, so one link in one plugin's directory cannot hold back the gateway's
+ * renewal); 1 when anything else failed or still needs attention; 0 otherwise.
+ */
+export function renewExitCode(report: RenewReport): number {
+  if (report.failed.some((f) => PLANTED.has(f.error.code))) return EXIT.usage;
+  return renewNeedsAttention(report) ? EXIT.problem : EXIT.ok;
 }
 
 /** What renewal would make, without a signature: dates, SANs, key type; serial and fingerprint unknown. */

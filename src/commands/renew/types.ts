@@ -1,5 +1,6 @@
 /** The shapes renew plans, executes and reports with; the public ones are re-exported by index.ts. */
 import type { X509Certificate as NodeCert } from "node:crypto";
+import type { ErrorCode } from "../../errors.js";
 import type { KeyType } from "../../pki/keys.js";
 import type { San } from "../../pki/profiles.js";
 import type * as x509 from "../../pki/x509.js";
@@ -70,7 +71,7 @@ export interface FailedCert {
   role: string;
   name: string;
   cert: string;
-  error: { code: string; message: string; hint: string | null };
+  error: { code: ErrorCode; message: string; hint: string | null };
 }
 
 export interface CaRotation {
