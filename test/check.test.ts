@@ -5,13 +5,14 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { checkTree, type CheckReport } from "../src/commands/check.js";
 import { createCa } from "../src/commands/ca.js";
 import { issueGateway } from "../src/commands/gateway.js";
 import { issuePlugin } from "../src/commands/plugin.js";
-import { cli, openssl, pluginConfig, tempDir, verifyStrict, writeFile } from "./helpers.js";
+import { BIN, cli, openssl, pluginConfig, tempDir, verifyStrict, writeFile } from "./helpers.js";
 
 const DAY = 86_400_000;
 const daysFromNow = (n: number): Date => new Date(Date.now() + n * DAY);
@@ -375,4 +376,148 @@ describe("check: the CA is a first-class certificate (issue 10)", () => {
     assert.notEqual(openssl(["x509", "-in", join(out, "plugins/p1999/server.crt"), "-noout"]).code, 0);
     assert.equal(verifyStrict(join(out, "ca/ca.crt"), join(out, "plugins/p1234/server.crt")).code, 0);
   });
+});
+
+describe("check: every file that holds a key, and a CA cert it cannot read (issue 13 §3)", () => {
+  const EC = ["--key-type", "ecdsa-p256", "-q"];
+  type Entry = CheckReport["certificates"][number];
+  const isRoot = process.getuid?.() === 0;
+  const hasSetpriv = spawnSync("setpriv", ["--version"]).status === 0;
+  /** check --json; `asNobody`: as uid 65534 (setpriv), for whom a mode-000 file really is unreadable. */
+  const checkJson = (out: string, asNobody = false): { code: number | null; entries: Entry[] } => {
+    const r = asNobody
+      ? spawnSync(
+          "setpriv",
+          ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, BIN, "check", "--out", out, "--json"],
+          { cwd: out, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", CI: "1" } },
+        )
+      : cli(["check", "--out", out, "--json"], out);
+    return { code: "code" in r ? r.code : r.status, entries: (JSON.parse(r.stdout) as CheckReport).certificates };
+  };
+  const named = (entries: Entry[], name: string): Entry => {
+    const found = entries.find((e) => e.name === name);
+    assert.ok(found, `no entry ${name}`);
+    return found;
+  };
+
+  it("holds client.pem and HAProxy's haproxy.pem to the key-mode rule, and names a link in their place", () => {
+    const cwd = tempDir();
+    const out = join(cwd, "certs/mcp");
+    for (const args of [
+      ["client", "bob", ...EC],
+      ["server", "api", ...EC],
+      ["export", "haproxy", "--server", "api", "-o", join(cwd, "haproxy.cfg")],
+    ]) {
+      const r = cli([...args, "--out", out], cwd);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    }
+    const clientPem = join(out, "clients/bob/client.pem");
+    const haproxyPem = join(out, "servers/api/haproxy.pem");
+    // Both really hold the private key (openssl reads one from each).
+    for (const file of [clientPem, haproxyPem]) assert.equal(openssl(["pkey", "-in", file, "-noout"]).code, 0, file);
+    assert.equal(checkJson(out).code, 0);
+    chmodSync(clientPem, 0o644);
+    chmodSync(haproxyPem, 0o604);
+    const open = checkJson(out);
+    assert.equal(open.code, 1);
+    assert.equal(named(open.entries, "bob").status, "invalid");
+    // chmod 640 for a root-owned file (PostgreSQL's rule, key-mode.ts), 600 for anyone else's.
+    const fix = process.getuid?.() === 0 ? "640" : "600";
+    assert.ok(
+      named(open.entries, "bob").problems.includes(`${clientPem}: open to others (mode 644); run chmod ${fix}`),
+    );
+    assert.ok(
+      named(open.entries, "api").problems.includes(`${haproxyPem}: open to others (mode 604); run chmod ${fix}`),
+    );
+    chmodSync(haproxyPem, 0o600);
+    rmSync(clientPem);
+    symlinkSync("../../ca/ca.key", clientPem);
+    const linked = checkJson(out);
+    assert.equal(linked.code, 1);
+    assert.match(named(linked.entries, "bob").problems.join("\n"), /client\.pem: is a symbolic link/);
+    assert.equal(named(linked.entries, "api").status, "ok");
+  });
+
+  /** What ca.crt is replaced with: nothing any reader (openssl included) makes a CA certificate of. */
+  const breakers: Array<[string, (caCert: string) => void, { skip?: string }]> = [
+    [
+      "not a certificate",
+      (f) => writeFileSync(f, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"),
+      {},
+    ],
+    [
+      "a directory",
+      (f) => {
+        rmSync(f);
+        mkdirSync(f);
+      },
+      {},
+    ],
+    [
+      "mode 000",
+      (f) => chmodSync(f, 0o000),
+      isRoot && !hasSetpriv
+        ? { skip: "root reads a mode-000 file; setpriv (to check as another user) is missing" }
+        : {},
+    ],
+  ];
+  for (const intermediate of [false, true]) {
+    for (const [what, breakCa, opts] of breakers) {
+      it(
+        `a ca.crt that is ${what}${intermediate ? " (tree with an intermediate)" : " (tree without a ledger)"}: no leaf is reported verified, exit 1`,
+        opts,
+        () => {
+          const cwd = tempDir();
+          const out = join(cwd, "certs/mcp");
+          if (intermediate) assert.equal(cli(["ca", "--intermediate", ...EC, "--out", out], cwd).code, 0);
+          for (const args of [
+            ["gateway", ...EC],
+            ["plugin", "p1", ...EC],
+          ])
+            assert.equal(cli([...args, "--out", out], cwd).code, 0, args.join(" "));
+          // Without a ledger nothing else marks the leaves: only the CA cert can vouch for them.
+          if (!intermediate) rmSync(join(out, "ca/ledger.json"));
+          const caCert = join(out, "ca/ca.crt");
+          breakCa(caCert);
+          // Root reads a mode-000 file: the tree goes to uid 65534, who checks it and cannot.
+          const asNobody = what === "mode 000" && isRoot;
+          if (asNobody) {
+            chmodSync(cwd, 0o755);
+            spawnSync("chown", ["-R", "65534:65534", cwd]);
+            assert.notEqual(
+              spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "cat", caCert]).status,
+              0,
+              "uid 65534 cannot read it",
+            );
+          }
+          const leaf = join(out, "plugins/p1/server.crt");
+          const verified = asNobody
+            ? spawnSync("setpriv", [
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "openssl",
+                "verify",
+                "-x509_strict",
+                "-CAfile",
+                caCert,
+                leaf,
+              ]).status
+            : verifyStrict(caCert, leaf).code;
+          assert.notEqual(verified, 0, "openssl cannot verify against it either");
+          const { code, entries } = checkJson(out, asNobody);
+          assert.equal(code, 1);
+          assert.equal(named(entries, "ca").status, "invalid");
+          for (const name of ["gateway", "p1"]) {
+            const entry = named(entries, name);
+            assert.notEqual(entry.status, "ok", `${name} reported ok`);
+            assert.ok(
+              entry.problems.includes(`not verified: ${caCert} cannot be read as the CA certificate`),
+              entry.problems.join("\n"),
+            );
+          }
+        },
+      );
+    }
+  }
 });

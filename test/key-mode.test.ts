@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { groupIdFromFile, keyModeProblem, parseKeyGroup, type KeyFileStat } from "../src/store/key-mode.js";
+import {
+  directoryModeProblem,
+  groupIdFromFile,
+  keyModeProblem,
+  parseKeyGroup,
+  type KeyFileStat,
+} from "../src/store/key-mode.js";
 import { BIN, cli, tempDir, writeFile } from "./helpers.js";
 
 const FAST = ["--key-type", "ecdsa-p256", "-q"];
@@ -59,6 +65,50 @@ describe("the key-mode rule (PostgreSQL's, plus the group asked for)", () => {
   for (const [what, stat, role, problem] of cases) {
     it(`${what}: ${problem ? "flagged" : "allowed"}`, () => {
       const found = keyModeProblem("k.key", stat, { role: role as "https" | undefined, self });
+      if (problem) assert.match(found ?? "", problem);
+      else assert.equal(found, undefined);
+    });
+  }
+
+  // The CA's keys: 0600 whoever owns them (OpenSSH's rule); PostgreSQL's root-owned 0640 does not apply.
+  const caCases: Array<[string, KeyFileStat, "ca" | "intermediate", RegExp | undefined]> = [
+    ["CA key 0600", { mode: 0o600, uid: 1000, gid: 1000 }, "ca", undefined],
+    ["CA key 0400 owned by root", { mode: 0o400, uid: 0, gid: 0 }, "ca", undefined],
+    [
+      "CA key 0640 owned by root",
+      { mode: 0o640, uid: 0, gid: 0 },
+      "ca",
+      /^ca\.key: readable by group\/others \(mode 640\); run chmod 600 ca\.key$/,
+    ],
+    ["CA key 0640 in a group given to it", { mode: 0o640, uid: 1000, gid: 10001 }, "ca", /mode 640\); run chmod 600/],
+    ["intermediate key 0644", { mode: 0o644, uid: 1000, gid: 1000 }, "intermediate", /readable by group\/others/],
+    ["CA key 0620", { mode: 0o620, uid: 0, gid: 0 }, "ca", /writable by group\/others \(mode 620\)/],
+  ];
+  for (const [what, stat, role, problem] of caCases) {
+    it(`${what}: ${problem ? "flagged" : "allowed"}`, () => {
+      const found = keyModeProblem("ca.key", stat, { role, self });
+      if (problem) assert.match(found ?? "", problem);
+      else assert.equal(found, undefined);
+    });
+  }
+
+  // Directories the CA key lives in: never others-writable; group-writable only in the owner's private group.
+  const dirCases: Array<[string, KeyFileStat, RegExp | undefined]> = [
+    ["0755", { mode: 0o755, uid: 0, gid: 0 }, undefined],
+    ["0700", { mode: 0o700, uid: 1000, gid: 1000 }, undefined],
+    ["0775 in the owner's private group (umask 002)", { mode: 0o775, uid: 1000, gid: 1000 }, undefined],
+    [
+      "0775 in a shared group",
+      { mode: 0o775, uid: 1000, gid: 100 },
+      /^d: writable by group 100 \(mode 775\); run chmod g-w d$/,
+    ],
+    ["0775 root's, group 0 (the plugin images' group)", { mode: 0o775, uid: 0, gid: 0 }, /run chmod g-w d/],
+    ["0777", { mode: 0o777, uid: 1000, gid: 1000 }, /^d: writable by others \(mode 777\); run chmod o-w d$/],
+    ["1777 (sticky, as /tmp)", { mode: 0o1777, uid: 0, gid: 0 }, /run chmod o-w d/],
+  ];
+  for (const [what, stat, problem] of dirCases) {
+    it(`directory ${what}: ${problem ? "flagged" : "allowed"}`, () => {
+      const found = directoryModeProblem("d", stat);
       if (problem) assert.match(found ?? "", problem);
       else assert.equal(found, undefined);
     });

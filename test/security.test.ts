@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { X509Certificate, createPublicKey } from "node:crypto";
 import {
+  chmodSync,
   cpSync,
   existsSync,
   lstatSync,
@@ -15,6 +16,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -997,4 +999,172 @@ describe("render: -o FILE never puts a CA key where containers read, and a missi
       assert.ok(!existsSync(join(cwd, "no")));
     }
   });
+});
+
+/** Issue 13 §3, OpenSSH's rule (owner: modes): no signing with a CA key others can read or replace. */
+describe("the CA key's modes: issuing is refused like OpenSSH's UNPROTECTED PRIVATE KEY FILE (issue 13 §3)", () => {
+  let base: string;
+  let csr: string;
+  before(() => {
+    const dir = tempDir("mtls-modes-base-");
+    base = join(dir, "t");
+    must(cli(["all", ...EC, "--out", base, "-q"], dir), "all");
+    must(cli(["server", "api", ...EC, "--out", base, "-q"], dir), "server api");
+    csr = join(dir, "req.csr");
+    must(
+      openssl(
+        ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"].concat([
+          "-keyout",
+          join(dir, "req.key"),
+          "-out",
+          csr,
+          "-subj",
+          "/CN=signed",
+        ]),
+      ),
+      "openssl req -new",
+    );
+  });
+  const fresh = (): { cwd: string; tree: string } => {
+    const cwd = tempDir("mtls-modes-");
+    const tree = join(cwd, "t");
+    cpSync(base, tree, { recursive: true });
+    return { cwd, tree };
+  };
+  /** Every command that opens the CA key to sign, each with a name nothing else in the tree uses. */
+  const signing = (tree: string): Array<{ args: string[]; wrote: string | undefined }> => [
+    { args: ["plugin", "fresh-plugin", ...EC], wrote: join(tree, "plugins/fresh-plugin") },
+    { args: ["server", "fresh-server", ...EC], wrote: join(tree, "servers/fresh-server") },
+    { args: ["client", "fresh-client", ...EC], wrote: join(tree, "clients/fresh-client") },
+    { args: ["gateway", ...EC], wrote: undefined },
+    { args: ["all", ...EC], wrote: undefined },
+    { args: ["https", "--ca", "--dir", join(tree, "https"), ...EC], wrote: join(tree, "https/cert.pem") },
+    { args: ["sign", csr, "server", "signed"], wrote: join(tree, "servers/signed") },
+    { args: ["renew", "--force", "api"], wrote: undefined },
+    { args: ["renew", "--ca"], wrote: join(tree, "ca/previous") },
+    { args: ["revoke", "api"], wrote: join(tree, "ca/ca.crl") },
+    { args: ["crl"], wrote: join(tree, "ca/ca.crl") },
+  ];
+
+  it("a CA key readable by group or others (0640, 0644, 0604): every signing command is exit 2 with the chmod", () => {
+    const { cwd, tree } = fresh();
+    const caKey = join(tree, "ca/ca.key");
+    const serverCert = readFileSync(join(tree, "servers/api/server.crt"), "utf8");
+    for (const mode of [0o640, 0o644, 0o604]) {
+      chmodSync(caKey, mode);
+      const octal = mode.toString(8);
+      // Every command at 0640 (PostgreSQL's mode, which a CA key never gets); the others with one.
+      for (const { args, wrote } of mode === 0o640 ? signing(tree) : signing(tree).slice(0, 1)) {
+        const r = cli([...args, "--out", tree], cwd);
+        assert.equal(r.code, 2, `${args.join(" ")} with ca.key ${octal}: exit ${r.code}\n${r.stdout}${r.stderr}`);
+        assert.ok(
+          r.stderr.includes(`${caKey}: readable by group/others (mode ${octal}); run chmod 600 ${caKey}`),
+          `${args.join(" ")}: ${r.stderr}`,
+        );
+        if (wrote) assert.ok(!existsSync(wrote), `${args.join(" ")} wrote ${wrote}`);
+      }
+    }
+    assert.equal(readFileSync(join(tree, "servers/api/server.crt"), "utf8"), serverCert, "renew replaced nothing");
+    // The chmod the message names is all it takes.
+    chmodSync(caKey, 0o600);
+    must(cli(["plugin", "fresh-plugin", ...EC, "--out", tree, "-q"], cwd), "plugin after chmod 600");
+    const verified = openssl([
+      "verify",
+      "-x509_strict",
+      "-CAfile",
+      join(tree, "ca/ca.crt"),
+      join(tree, "plugins/fresh-plugin/server.crt"),
+    ]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  });
+
+  it("a tree or ca/ directory writable by others is exit 2 with chmod o-w; group-writable in a shared group with g-w", () => {
+    const { cwd, tree } = fresh();
+    const caDir = join(tree, "ca");
+    for (const [dir, mode, fix] of [
+      [tree, 0o777, `chmod o-w ${tree}`],
+      [caDir, 0o757, `chmod o-w ${caDir}`],
+      [caDir, 0o1777, `chmod o-w ${caDir}`],
+      // Owned by root in group 0, the group the plugin images run with: no private group.
+      [caDir, 0o775, `chmod g-w ${caDir}`],
+    ] as const) {
+      chmodSync(dir, mode);
+      const r = cli(["plugin", "fresh-plugin", ...EC, "--out", tree], cwd);
+      assert.equal(r.code, 2, `${dir} ${mode.toString(8)}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /writable by (others|group \d+) \(mode \d+\)/);
+      assert.ok(r.stderr.includes(fix), r.stderr);
+      assert.ok(!existsSync(join(tree, "plugins/fresh-plugin")), "nothing issued");
+      chmodSync(dir, 0o755);
+    }
+    // A new CA is not made in a tree others can write either.
+    const open = join(tempDir("mtls-modes-"), "open");
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const r = cli(["ca", ...EC, "--out", open], cwd);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.ok(r.stderr.includes(`chmod o-w ${open}`), r.stderr);
+    assert.ok(!existsSync(join(open, "ca/ca.key")), "no CA key written into it");
+  });
+
+  it("the intermediate's key is held to the same rule", () => {
+    const cwd = tempDir("mtls-modes-");
+    const tree = join(cwd, "t");
+    must(cli(["ca", "--intermediate", ...EC, "--out", tree, "-q"], cwd), "ca --intermediate");
+    const key = join(tree, "ca/intermediate.key");
+    chmodSync(key, 0o640);
+    const r = cli(["plugin", "p", ...EC, "--out", tree], cwd);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.ok(r.stderr.includes(`${key}: readable by group/others (mode 640); run chmod 600 ${key}`), r.stderr);
+    const check = cli(["check", "--out", tree], cwd);
+    assert.equal(check.code, 1, check.stdout);
+    assert.ok(check.stdout.includes(`${key}: readable by group/others (mode 640)`), check.stdout);
+  });
+
+  it("check reports the same as a problem (exit 1) and refuses nothing, also for a root-owned 0640 CA key", () => {
+    const { cwd, tree } = fresh();
+    chmodSync(join(tree, "ca/ca.key"), 0o640);
+    chmodSync(join(tree, "ca"), 0o777);
+    const r = cli(["check", "--out", tree, "--json"], cwd);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as {
+      certificates: Array<{ name: string; status: string; problems: string[] }>;
+    };
+    const ca = report.certificates.find((c) => c.name === "ca");
+    assert.equal(ca?.status, "invalid");
+    assert.ok(
+      ca?.problems.includes(
+        `${join(tree, "ca/ca.key")}: readable by group/others (mode 640); run chmod 600 ${join(tree, "ca/ca.key")}`,
+      ),
+      ca?.problems.join("\n"),
+    );
+    assert.ok(
+      ca?.problems.includes(`${join(tree, "ca")}: writable by others (mode 777); run chmod o-w ${join(tree, "ca")}`),
+      ca?.problems.join("\n"),
+    );
+    assert.ok(
+      report.certificates.filter((c) => c.name !== "ca").every((c) => c.status === "ok"),
+      "the leaves are fine",
+    );
+  });
+
+  for (const umask of ["002", "022", "000"]) {
+    it(`a fresh tree made under umask ${umask} passes its own rule: all, plugin and check succeed`, () => {
+      const cwd = tempDir("mtls-modes-");
+      // The project's certs/ made by the user under that umask; certs/mcp and below by mtls-certs.
+      const run = (args: string[]) =>
+        spawnSync("sh", ["-c", `umask ${umask} && exec "$0" "$@"`, process.execPath, BIN, ...args], {
+          cwd,
+          encoding: "utf8",
+          env: { ...process.env, NO_COLOR: "1", CI: "1", MCP_CERT_DAYS: "", MCP_PLUGIN_CONFIG: "" },
+        });
+      spawnSync("sh", ["-c", `umask ${umask} && mkdir certs`], { cwd });
+      for (const args of [["all", ...EC, "-q"], ["plugin", "later", ...EC, "-q"], ["check"]]) {
+        const r = run(args);
+        assert.equal(r.status, 0, `${args.join(" ")} under umask ${umask}: ${r.stdout}${r.stderr}`);
+      }
+      for (const dir of ["certs/mcp", "certs/mcp/ca"])
+        assert.equal((statSync(join(cwd, dir)).mode & 0o777).toString(8), "755", dir);
+      assert.equal((statSync(join(cwd, "certs/mcp/ca/ca.key")).mode & 0o777).toString(8), "600");
+    });
+  }
 });

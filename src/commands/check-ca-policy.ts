@@ -23,7 +23,11 @@ export async function checkCaPolicy(
   leaves: readonly CheckEntry[],
 ): Promise<void> {
   const caPaths = [tree.caCert, tree.intermediateCert];
-  const [crlPem, ...caPems] = await Promise.all([readText(tree.caCrl), ...caPaths.map((p) => readText(p))]);
+  // A CA cert that cannot be read is already its entry's problem (check.ts readCaCert), not a crash here.
+  const [crlPem, ...caPems] = await Promise.all([
+    readText(tree.caCrl),
+    ...caPaths.map((p) => readText(p).catch(() => undefined)),
+  ]);
   const constrained = caPaths.flatMap((path, i) => {
     const pem = caPems[i];
     return pem !== undefined && parseNode(pem)?.raw.includes(NAME_CONSTRAINTS_OID) ? [{ path, pem }] : [];

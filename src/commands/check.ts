@@ -22,10 +22,10 @@ import {
   type PolicyProblem,
 } from "../pki/peer-policy.js";
 import { readPolicyFacts } from "../pki/policy-facts.js";
-import { treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
+import { privateKeyFiles, treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
 import { assertTreeExists, listIssuedLeaves } from "../store/tree.js";
 import { exists, readKeyText, readText } from "../store/write.js";
-import { keyModeProblem } from "../store/key-mode.js";
+import { keyModeProblem, unsafeDirectories } from "../store/key-mode.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { days, humanDate, plural } from "../report/human.js";
 import { canonicalIp, normalizeSerial, sansOf, spkiSha256 } from "../pki/node-facts.js";
@@ -190,6 +190,7 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
     leaves.length >= WORKER_THRESHOLD && !o.extraChecks
       ? await checkLeavesAcrossCores(leaves, cas, now, within, wantedSans)
       : await checkLeaves(leaves, cas, now, within, wantedSans, o);
+  if (cas.root.cert === undefined) unverifiable(entries, tree);
   // The CA's CRL and name constraints (issues 7, 10); loads nothing when the tree has neither.
   await (await import("./check-ca-policy.js")).checkCaPolicy(tree, now, cas.entries, entries);
   const ledgerWarning = await checkAgainstLedger(tree, cas, entries, now, within);
@@ -234,6 +235,8 @@ async function checkAgainstLedger(
   const issuerSpki = new Map(cas.issuers.map((i) => [i.signedBy, spkiSha256(i.cert)]));
   for (const entry of leaves) {
     if (entry.serial === null || entry.signedBy === "self") continue;
+    // No readable CA cert, no issuer to look it up by: "not verified" (unverifiable) says why.
+    if (entry.signedBy === null && cas.root.cert === undefined) continue;
     const spki = entry.signedBy === null ? undefined : issuerSpki.get(entry.signedBy);
     const found = spki === undefined ? undefined : bySerial.get(key(entry.serial, spki));
     const standing = standingOf(found, entry.role, entry.name);
@@ -298,11 +301,24 @@ export function caWindow(within: number): number {
   return within + CA_ROTATION_LEAD_DAYS;
 }
 
+/**
+ * Without a readable root CA cert nothing can be verified against it: a leaf is not reported ok
+ * on the strength of an intermediate (or no CA at all) alone.
+ */
+function unverifiable(leaves: CheckEntry[], tree: TreePaths): void {
+  for (const entry of leaves) {
+    if (entry.signedBy === "self") continue; // the self-signed HTTPS cert needs no CA
+    entry.problems.push(`not verified: ${tree.caCert} cannot be read as the CA certificate`);
+  }
+}
+
 async function readCas(tree: TreePaths, now: Date, leafWithin: number): Promise<TreeCas> {
   const within = caWindow(leafWithin);
   // With an intermediate, the root key may rightly live offline (issue 7): only the signer's is needed.
   const hasIntermediate = await exists(tree.intermediateCert);
   const root = await readCaCert(tree.caCert, tree.caKey, "ca", "ca", now, within, hasIntermediate);
+  // What every signing command refuses (key-mode.ts assertCaKeyProtected), reported: check only reads.
+  root.entry.problems.push(...(await unsafeDirectories(tree.root, tree.caDir)));
   const cas: TreeCas = { entries: [root.entry], issuers: [], bundlePem: undefined, root };
   if (root.cert) {
     root.entry.signedBy = root.cert.verify(root.cert.publicKey) ? "ca" : null;
@@ -328,6 +344,7 @@ async function readCas(tree: TreePaths, now: Date, leafWithin: number): Promise<
   }
   if (await exists(tree.previousCaCert)) {
     const previous = await readCaCert(tree.previousCaCert, tree.previousCaKey, "ca", "previous", now, within);
+    previous.entry.problems.push(...(await unsafeDirectories(tree.previousCaDir, tree.previousCaDir)));
     cas.entries.push(previous.entry);
     if (previous.cert) {
       previous.entry.signedBy = "previous-ca";
@@ -374,7 +391,7 @@ async function readCaCert(
         policyOf(cert, entry, (f) => structureProblems(f, { issuer: true, top: root, anchor: root }, fixes)),
       );
     }
-    await checkKey(keyPath, cert, entry, keyOptional);
+    await checkKey(keyPath, cert, entry, keyOptional, role);
   }
   return { entry, cert, pem };
 }
@@ -393,6 +410,8 @@ async function checkLeaf(
   if (cert) {
     describe(entry, cert, now, within);
     await checkKey(files.key, cert, entry, false, files.role);
+    for (const path of privateKeyFiles(files).filter((p) => p !== files.key))
+      await checkKeyBearingFile(path, entry, files.role);
     const sameKeyAsCa = cas.issuers.find((i) => sameSpki(i.cert.publicKey, cert.publicKey));
     if (sameKeyAsCa)
       entry.problems.push(
@@ -558,6 +577,25 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
     return;
   }
   if (!cert.checkPrivateKey(key)) entry.problems.push(`${path}: does not match the certificate`);
+}
+
+/**
+ * A file beside the key that holds it too (client.pem, HAProxy's haproxy.pem): the same mode
+ * rule as the key, and never a link. Absent is fine: they are written on demand.
+ */
+async function checkKeyBearingFile(path: string, entry: CheckEntry, role: Role): Promise<void> {
+  let stat: Stats;
+  try {
+    stat = await fs.lstat(path);
+  } catch {
+    return;
+  }
+  if (stat.isSymbolicLink()) entry.problems.push(`${path}: is a symbolic link, not a file; replace it with the file`);
+  else if (!stat.isFile()) entry.problems.push(`${path}: not a regular file`);
+  else {
+    const problem = keyModeProblem(path, stat, { role });
+    if (problem) entry.problems.push(problem);
+  }
 }
 
 /** An intermediate cannot be rotated in place (`renew --ca` rotates a root that signs leaves). */

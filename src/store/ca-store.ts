@@ -8,6 +8,7 @@ import { MtlsError } from "../errors.js";
 import { importPrivateKey } from "../pki/keys.js";
 import type { Issuer } from "../pki/issue.js";
 import { readText, type ReadOptions } from "./write.js";
+import { assertCaKeyProtected } from "./key-mode.js";
 import type { TreePaths } from "./paths.js";
 import { humanDate } from "../report/human.js";
 
@@ -52,6 +53,7 @@ async function readCaFile(path: string, o: ReadOptions = {}): Promise<string | u
 }
 
 async function loadPair(
+  root: string,
   certPath: string,
   keyPath: string,
   passphrase: string | undefined,
@@ -70,6 +72,8 @@ async function loadPair(
       "restore it from a backup; a new CA would orphan every cert the old one signed",
     );
   }
+  // Every command that signs (issue, renew, sign, revoke, crl) opens the CA key here.
+  await assertCaKeyProtected(root, keyPath);
   const keyPem = await readCaFile(keyPath, { noFollow: true });
   if (keyPem === undefined)
     throw new MtlsError(
@@ -103,7 +107,7 @@ async function loadPair(
 export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase?: string } = {}): Promise<LoadedCa> {
   const hasIntermediate = (await readText(tree.intermediateCert)) !== undefined;
   if (!hasIntermediate) {
-    const root = await loadPair(tree.caCert, tree.caKey, o.passphrase);
+    const root = await loadPair(tree.root, tree.caCert, tree.caKey, o.passphrase);
     assertCaValid(root.cert, tree.caCert, o.now ?? new Date());
     return {
       cert: root.cert,
@@ -122,7 +126,7 @@ export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase
       "restore the root certificate from a backup",
     );
   parseCertificate(rootPem, tree.caCert);
-  const signer = await loadPair(tree.intermediateCert, tree.intermediateKey, o.passphrase);
+  const signer = await loadPair(tree.root, tree.intermediateCert, tree.intermediateKey, o.passphrase);
   if (!new NodeCert(signer.pem).verify(new NodeCert(rootPem).publicKey)) {
     throw new MtlsError(
       "E_CA_MISMATCH",
@@ -156,6 +160,6 @@ export function assertCaValid(cert: x509.X509Certificate, file: string, now: Dat
  * --finish-rotation`: it still signs its own CRL, so a cert it issued can be revoked meanwhile.
  */
 export async function loadPreviousCa(tree: TreePaths, passphrase?: string): Promise<LoadedCa> {
-  const pair = await loadPair(tree.previousCaCert, tree.previousCaKey, passphrase);
+  const pair = await loadPair(tree.root, tree.previousCaCert, tree.previousCaKey, passphrase);
   return { cert: pair.cert, key: pair.key, bundlePem: pair.pem, rootPem: pair.pem };
 }

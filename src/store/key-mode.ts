@@ -13,6 +13,7 @@
  * owned by the host user is "Permission denied" there; 0640 with the container's group is not.
  */
 import { promises as fs } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { MtlsError, errnoCode } from "../errors.js";
 import type { Role } from "../pki/profiles.js";
 
@@ -49,7 +50,12 @@ function ownGroupOf(uid: number, self: { uid: number; gid: number }): number {
 
 /** True when a group-readable key is so on purpose (see the module comment). */
 export function groupReadIntended(stat: KeyFileStat, ctx: KeyModeContext = {}): boolean {
+  if (ctx.role === "ca" || ctx.role === "intermediate") return false;
   if (ctx.role === "https") return true;
+  // PostgreSQL's rule, kept on purpose: only root may give a root-owned file its group, so any
+  // group on a root-owned key was set by root (`--key-group 0` for the plugin images, which run
+  // with group 0, is the very case this rule is for). Narrowing it to "not group 0" would flag
+  // the documented Compose setup. The CA's keys are outside this rule (caKeyModeProblem).
   if (stat.uid === 0) return true;
   return stat.gid !== ownGroupOf(stat.uid, ctx.self ?? currentUser());
 }
@@ -61,6 +67,7 @@ export function widestKeyMode(stat: KeyFileStat, ctx: KeyModeContext = {}): numb
 
 /** What is wrong with a key file's mode, or undefined when the rule allows it. */
 export function keyModeProblem(path: string, stat: KeyFileStat, ctx: KeyModeContext = {}): string | undefined {
+  if (ctx.role === "ca" || ctx.role === "intermediate") return caKeyModeProblem(path, stat);
   const mode = stat.mode & 0o777;
   const widest = widestKeyMode(stat, ctx);
   if ((mode & ~widest) === 0) return undefined;
@@ -73,6 +80,87 @@ export function keyModeProblem(path: string, stat: KeyFileStat, ctx: KeyModeCont
     `${path}: readable by its owner's own group ${stat.gid} (mode ${octal}); ${fix}, or give it ` +
     "the group of the container that reads it (mtls-certs … --key-group GID, as root)"
   );
+}
+
+/**
+ * The CA's keys (ca.key, intermediate.key, previous/ca.key) are 0600 whoever owns them: no
+ * container ever reads a CA key, so there is no group to share it with, and a CA key another
+ * user has read signs whatever that user likes. OpenSSH's rule for a private key ("UNPROTECTED
+ * PRIVATE KEY FILE"), not PostgreSQL's.
+ */
+export function caKeyModeProblem(path: string, stat: Pick<KeyFileStat, "mode">): string | undefined {
+  const mode = stat.mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  const how = mode & 0o044 ? "readable" : "writable";
+  return `${path}: ${how} by group/others (mode ${mode.toString(8)}); run chmod 600 ${path}`;
+}
+
+/**
+ * What is wrong with a directory the CA key lives in (the tree root, ca/, ca/previous/): who may
+ * write it may rename the CA key and cert away and put their own in their place, and every leaf
+ * signed after that is theirs. Others-writable is always refused. Group-writable too (OpenSSH's
+ * StrictModes), except in the owner's user-private group (gid equal to a non-root uid, the
+ * convention of every mainstream Linux distribution, where a login umask of 002 makes every
+ * `mkdir` group-writable): only the owner is in that group, the exception Debian's OpenSSH makes.
+ * Root's group 0 is no private group here: the plugin images run with group 0.
+ */
+export function directoryModeProblem(dir: string, stat: KeyFileStat): string | undefined {
+  const mode = stat.mode & 0o777;
+  const octal = mode.toString(8);
+  if (mode & 0o002) return `${dir}: writable by others (mode ${octal}); run chmod o-w ${dir}`;
+  const privateGroup = stat.uid !== 0 && stat.gid === stat.uid;
+  if (mode & 0o020 && !privateGroup)
+    return `${dir}: writable by group ${stat.gid} (mode ${octal}); run chmod g-w ${dir}`;
+  return undefined;
+}
+
+/**
+ * The directories from the tree root down to `dir` that others could use to swap the CA key
+ * (directoryModeProblem). Stat follows links: a symlinked tree root (`--out`) is judged by the
+ * directory it names. Directories above the root are the user's (/tmp is world-writable, sticky).
+ */
+export async function unsafeDirectories(root: string, dir: string): Promise<string[]> {
+  const top = resolve(root);
+  const rel = relative(top, resolve(dir));
+  const below = rel === "" || rel.startsWith("..") || isAbsolute(rel) ? [] : rel.split(sep);
+  const dirs = [top];
+  for (const part of below) dirs.push(join(dirs[dirs.length - 1]!, part));
+  const problems: string[] = [];
+  for (const d of dirs) {
+    let stat: KeyFileStat;
+    try {
+      stat = await fs.stat(d);
+    } catch (e) {
+      if (errnoCode(e) === "ENOENT") break;
+      throw new MtlsError("E_IO", `${d}: cannot read (${errnoCode(e) ?? String(e)})`);
+    }
+    const problem = directoryModeProblem(d, stat);
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
+/**
+ * Refuses (exit 2, with the chmod that fixes it) to sign with a CA key others can read, or from a
+ * tree or ca/ directory others can write: as OpenSSH refuses an unprotected private key instead of
+ * warning. A missing key is not this rule's to report (the CA loader names it).
+ */
+export async function assertCaKeyProtected(root: string, keyPath: string): Promise<void> {
+  const problems = await unsafeDirectories(root, dirname(keyPath));
+  try {
+    const stat = await fs.lstat(keyPath);
+    const problem = stat.isFile() ? caKeyModeProblem(keyPath, stat) : undefined;
+    if (problem) problems.push(problem);
+  } catch (e) {
+    if (errnoCode(e) !== "ENOENT")
+      throw new MtlsError("E_IO", `${keyPath}: cannot read (${errnoCode(e) ?? String(e)})`);
+  }
+  if (problems.length > 0)
+    throw new MtlsError(
+      "E_UNSAFE_MODE",
+      problems.join("\n"),
+      "mtls-certs does not sign with a CA key others could read or replace (OpenSSH's rule for private keys); if others may have read it, rotate the CA (`mtls-certs renew --ca`) after the chmod",
+    );
 }
 
 /** chown(2) to a group: root may, others only to a group they belong to. */

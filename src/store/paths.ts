@@ -117,6 +117,18 @@ export function leafFiles(tree: TreePaths, role: TreeLeafRole, name: string): Le
   };
 }
 
+/**
+ * Every file of a leaf that holds its private key: the key, the cert+key client.pem, and the
+ * haproxy.pem `export haproxy` writes beside a server's cert. `check` holds each to the key-mode rule.
+ */
+export function privateKeyFiles(files: LeafFiles): string[] {
+  return [
+    files.key,
+    ...(files.combined ? [files.combined] : []),
+    ...(files.haproxyBundle ? [files.haproxyBundle] : []),
+  ];
+}
+
 /** The gateway's own HTTPS cert (`make certs`): certs/cert.pem and certs/key.pem. */
 export function httpsFiles(dir: string): LeafFiles {
   const d = resolve(dir);

@@ -39,7 +39,7 @@ import {
   type Subject,
 } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
-import { shareExistingKeys, sharedKeyFile } from "./key-mode.js";
+import { assertCaKeyProtected, shareExistingKeys, sharedKeyFile } from "./key-mode.js";
 import { adoptionLines, ledgerEntry, reconcileLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import {
@@ -350,6 +350,9 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
     const warnings: string[] = [];
     // Plan everything first: a refusal must come before anything is written.
     const needCa = (await caState(tree)) === "create";
+    // A new CA key is not written into a tree others could swap it out of (an existing one is
+    // checked where it is loaded, ca-store.ts).
+    if (needCa) await assertCaKeyProtected(tree.root, tree.caKey);
     const states = await Promise.all(requests.map((r) => leafState(r.files)));
     const existingCa = needCa ? undefined : await loadSigningCa(tree, { now, passphrase: o.caPassphrase });
     const hasIntermediate = !needCa && (await exists(tree.intermediateCert));

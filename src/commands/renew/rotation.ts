@@ -8,6 +8,7 @@ import { isIssuedBy } from "../../pki/issued-by.js";
 import { encryptPrivateKeyPem, generateKey, keyTypeOf } from "../../pki/keys.js";
 import { PROFILES } from "../../pki/profiles.js";
 import { parseCertificate, type LoadedCa } from "../../store/ca-store.js";
+import { assertCaKeyProtected } from "../../store/key-mode.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { listIssuedLeaves, withExistingTree, type TreeOptions } from "../../store/tree.js";
 import { CERT_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
@@ -45,6 +46,8 @@ export async function rotateCa(
       `${tree.caCert}: missing`,
       "run `mtls-certs ca` to create a CA; there is nothing to rotate",
     );
+  // The old key still signs its CRL from ca/previous/: the rule for signing with a CA key holds.
+  await assertCaKeyProtected(tree.root, tree.caKey);
   const oldKeyPem = await readText(tree.caKey);
   if (oldKeyPem === undefined)
     throw new MtlsError(
