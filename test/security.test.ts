@@ -1120,6 +1120,24 @@ describe("the CA key's modes: issuing is refused like OpenSSH's UNPROTECTED PRIV
     assert.ok(check.stdout.includes(`${key}: readable by group/others (mode 640)`), check.stdout);
   });
 
+  it("export k8s --include-ca-key and export istio do not hand an unprotected CA key to another signer", () => {
+    const { cwd, tree } = fresh();
+    chmodSync(join(tree, "ca/ca.key"), 0o644);
+    const k8s = cli(["export", "k8s", "--include-ca-key", "--out", tree, "-o", join(cwd, "k8s.yaml")], cwd);
+    assert.equal(k8s.code, 2, k8s.stdout + k8s.stderr);
+    assert.match(k8s.stderr, /ca\.key: readable by group\/others \(mode 644\); run chmod 600/);
+    assert.ok(!existsSync(join(cwd, "k8s.yaml")), "no Secret with the key written");
+    // Without --include-ca-key the CA key is not read at all: nothing to refuse.
+    must(cli(["export", "k8s", "--out", tree, "-o", join(cwd, "k8s.yaml")], cwd), "export k8s without the CA key");
+    const inter = join(cwd, "i");
+    must(cli(["ca", "--intermediate", ...EC, "--out", inter, "-q"], cwd), "ca --intermediate");
+    chmodSync(join(inter, "ca/intermediate.key"), 0o640);
+    const istio = cli(["export", "istio", "--out", inter], cwd);
+    assert.equal(istio.code, 2, istio.stdout + istio.stderr);
+    assert.match(istio.stderr, /intermediate\.key: readable by group\/others \(mode 640\); run chmod 600/);
+    assert.doesNotMatch(istio.stdout, /PRIVATE KEY/);
+  });
+
   it("check reports the same as a problem (exit 1) and refuses nothing, also for a root-owned 0640 CA key", () => {
     const { cwd, tree } = fresh();
     chmodSync(join(tree, "ca/ca.key"), 0o640);

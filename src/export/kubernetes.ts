@@ -10,6 +10,7 @@ import { parseCert, splitPemBlocks } from "../pki/cert-facts.js";
 import { pluginServiceName } from "../pki/profiles.js";
 import { checkDnsName } from "../pki/names.js";
 import type { TreePaths } from "../store/paths.js";
+import { assertCaKeyProtected } from "../store/key-mode.js";
 import { listDirectories, readText } from "../store/write.js";
 import {
   base64,
@@ -160,6 +161,8 @@ async function signingCa(
   const intermediatePem = await readText(tree.intermediateCert);
   const intermediateKey = await readText(tree.intermediateKey);
   if (intermediatePem !== undefined && intermediateKey !== undefined) {
+    // cert-manager signs with it from now on: a key others could read is not handed on (OpenSSH's rule).
+    await assertCaKeyProtected(tree.root, tree.intermediateKey);
     return {
       certPem: intermediatePem.trimEnd() + "\n" + rootPem,
       keyPem: await keyInTheClear(intermediateKey, tree.intermediateKey, passphrase, "cert-manager", "ca-passphrase"),
@@ -167,6 +170,7 @@ async function signingCa(
       intermediate: true,
     };
   }
+  await assertCaKeyProtected(tree.root, tree.caKey);
   return {
     certPem: rootPem,
     keyPem: await keyInTheClear(rootKey, tree.caKey, passphrase, "cert-manager", "ca-passphrase"),
@@ -466,6 +470,8 @@ export async function exportIstio(o: KubernetesExportOptions): Promise<ExportRes
       `run \`mtls-certs ca --intermediate --out ${tree.root}\``,
     );
   }
+  // istiod signs the mesh's certs with it: held to the rule every signing command is (key-mode.ts).
+  await assertCaKeyProtected(tree.root, tree.intermediateKey);
   const objects: KubernetesObject[] = [
     secret(K8S_NAMES.istioSecret, K8S_NAMES.istioNamespace, "Opaque", {
       "ca-cert.pem": intermediatePem,
