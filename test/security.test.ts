@@ -1186,3 +1186,219 @@ describe("the CA key's modes: issuing is refused like OpenSSH's UNPROTECTED PRIV
     });
   }
 });
+
+describe("render: a hostile tree path or --prefix becomes no config syntax (issue 13 §5)", () => {
+  const cwd = tempDir("mtls-render-paths-");
+  /** Where an attacker who names the directory would write a directive, an object or a variable. */
+  const HOSTILE = {
+    quotable: join(cwd, "x;include /etc/passwd;#a b"),
+    newline: join(cwd, "nl\nssl_verify_client off;\ninclude /etc/passwd;\n#"),
+    dollar: join(cwd, "d${HOME}e"),
+    quote: join(cwd, `q"u'o`),
+    braces: join(cwd, "c{env.HOME}d"),
+  };
+  const SERVER = "gw.local";
+  const installed = (bin: string) => spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
+  const haproxyPem = (tree: string) => join(tree, "servers", SERVER, "haproxy.pem");
+  const fullchain = (tree: string) => join(tree, "servers", SERVER, "fullchain.crt");
+  before(() => {
+    for (const tree of Object.values(HOSTILE)) {
+      must(cli(["all", ...EC, "--out", tree, "-q", "--config", "none.yaml"], cwd), `all --out ${JSON.stringify(tree)}`);
+      must(cli(["plugin", "p1", ...EC, "--out", tree, "-q"], cwd), "plugin p1");
+      must(cli(["server", SERVER, ...EC, "--out", tree, "-q"], cwd), "server");
+    }
+  });
+
+  it("a tree path with ; # and spaces is quoted: nginx -t, haproxy -c and caddy adapt load the very files", (t) => {
+    const tree = HOSTILE.quotable;
+    const conf = (kind: string) => {
+      const file = join(cwd, `quotable-${kind}.conf`);
+      must(
+        cli(
+          ["export", kind, "--out", tree, "--server", SERVER, "--listen", "127.0.0.1:18443", "-o", file, "--force"],
+          cwd,
+        ),
+        kind,
+      );
+      return file;
+    };
+    if (installed("nginx")) {
+      const prefix = tempDir("mtls-render-nginx-");
+      mkdirSync(join(prefix, "logs"));
+      writeFileSync(
+        join(prefix, "nginx.conf"),
+        `pid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log;\nevents {}\nhttp {\n  include ${conf("nginx")};\n}\n`,
+      );
+      // nginx -t reads the cert and key (it fails on a path it cannot open), and /etc/passwd is no nginx syntax.
+      const r = spawnSync("nginx", ["-t", "-p", prefix, "-c", join(prefix, "nginx.conf")], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(
+        read(conf("nginx")),
+        /ssl_certificate ".*x;include \/etc\/passwd;#a b\/servers\/gw\.local\/server\.crt";/,
+      );
+    } else t.diagnostic("nginx not installed");
+    if (installed("haproxy")) {
+      const r = spawnSync("haproxy", ["-c", "-f", conf("haproxy")], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+    } else t.diagnostic("haproxy not installed");
+    if (installed("caddy")) {
+      const home = tempDir("mtls-render-caddy-");
+      const r = spawnSync("caddy", ["adapt", "--config", conf("caddy"), "--adapter", "caddyfile"], {
+        encoding: "utf8",
+        env: { ...process.env, HOME: home, XDG_DATA_HOME: home, XDG_CONFIG_HOME: home },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const json = JSON.stringify(JSON.parse(r.stdout));
+      assert.ok(
+        json.includes(JSON.stringify(join(tree, "servers", SERVER, "server.crt"))),
+        "caddy reads another cert path",
+      );
+      assert.ok(
+        json.includes(JSON.stringify(join(tree, "servers", SERVER, "server.key"))),
+        "caddy reads another key path",
+      );
+    } else t.diagnostic("caddy not installed");
+  });
+
+  it("a tree path or --prefix with a newline: every export refuses it (exit 2 naming the flag), nothing written", () => {
+    const exports: string[][] = [
+      ["nginx", "--server", SERVER],
+      ["haproxy", "--server", SERVER],
+      ["caddy", "--server", SERVER],
+      ["env", "--gateway", "--plugin", "p1"],
+      ["env", "--gateway", "--format", "shell"],
+      ["env", "--gateway", "--format", "compose"],
+      ["env", "--gateway", "--format", "json"],
+      ["plugin-tls", "--plugin", "p1"],
+      ["k8s"],
+      ["gateway-api", "--server", SERVER],
+    ];
+    for (const [tree, prefix, flag] of [
+      [HOSTILE.newline, undefined, "--out"],
+      // With --prefix the paths are the container's, but the tree's path is still in the comment header.
+      [HOSTILE.newline, "/app/certs", "--out"],
+      [HOSTILE.quotable, "/app/x\ninclude /etc/passwd;", "--prefix"],
+    ] as const) {
+      for (const file of [haproxyPem(tree), fullchain(tree)]) rmSync(file, { force: true });
+      // export k8s and gateway-api take no --prefix.
+      for (const [kind, ...args] of exports.filter(([kind]) => !prefix || !["k8s", "gateway-api"].includes(kind!))) {
+        const out = join(cwd, `refused-${kind}`);
+        const r = cli(
+          ["export", kind!, "--out", tree, ...(prefix ? ["--prefix", prefix] : []), ...args, "-o", out],
+          cwd,
+        );
+        assert.equal(r.code, 2, `${kind} ${args.join(" ")} ${flag}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`${flag}: ".*\\\\n.*" has a control character or newline`));
+        assert.ok(!existsSync(out), `${kind}: ${out} was written`);
+      }
+      assert.ok(!existsSync(haproxyPem(tree)), "haproxy.pem was written");
+      assert.ok(!existsSync(fullchain(tree)));
+    }
+  });
+
+  it("$ quotes and braces: each proxy format refuses what its quotes cannot hold, before writing haproxy.pem", () => {
+    const cases: Array<[string, string, RegExp]> = [
+      [HOSTILE.dollar, "nginx", /--out: ".*" holds \$, which nginx reads as syntax even inside quotes/],
+      [HOSTILE.dollar, "haproxy", /--out: ".*" holds \$, which HAProxy/],
+      [HOSTILE.dollar, "caddy", /--out: ".*" holds \$ \{ \}, which Caddy/],
+      [HOSTILE.quote, "nginx", /--out: ".*" holds " ', which nginx/],
+      [HOSTILE.quote, "haproxy", /--out: ".*" holds " ', which HAProxy/],
+      [HOSTILE.braces, "caddy", /--out: ".*" holds \{ \}, which Caddy/],
+    ];
+    for (const [tree, kind, message] of cases) {
+      const out = join(cwd, `refused-${kind}.conf`);
+      const r = cli(["export", kind, "--out", tree, "--server", SERVER, "-o", out], cwd);
+      assert.equal(r.code, 2, `${kind} ${tree}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.ok(!existsSync(out));
+      assert.ok(!existsSync(haproxyPem(tree)), `${kind}: haproxy.pem was written before the refusal`);
+    }
+    // Braces are literal inside nginx's and HAProxy's quotes: those two accept the path.
+    for (const kind of ["nginx", "haproxy"]) {
+      const r = cli(["export", kind, "--out", HOSTILE.braces, "--server", SERVER], cwd);
+      assert.equal(r.code, 0, `${kind}: ${r.stderr}`);
+    }
+  });
+
+  it("dotenv never holds ${ (exit 2 naming the variable); bash and python-dotenv read a quoted path exactly", (t) => {
+    const r = cli(["export", "env", "--out", HOSTILE.dollar, "--gateway"], cwd);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /PLUGINS_CLIENT_MTLS_CERTFILE: ".*d\$\{HOME\}e.*" holds \$/);
+    assert.equal(r.stdout, "");
+    const compose = cli(["export", "env", "--out", HOSTILE.dollar, "--gateway", "--format", "compose"], cwd);
+    assert.equal(compose.code, 2, compose.stderr);
+    assert.match(compose.stderr, /holds \$, which docker compose expands/);
+    // sh and JSON have no interpolation inside their quoting: the path goes through as it is.
+    const shell = cli(["export", "env", "--out", HOSTILE.dollar, "--gateway", "--format", "shell"], cwd);
+    assert.equal(shell.code, 0, shell.stderr);
+    const sourced = spawnSync(
+      "sh",
+      [
+        "-c",
+        '. "$1"; printf %s "$PLUGINS_CLIENT_MTLS_CERTFILE"',
+        "sh",
+        writeTemp(join(cwd, "dollar.sh"), shell.stdout),
+      ],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(sourced.stdout, join(HOSTILE.dollar, "gateway/client.crt"));
+
+    // ; # and spaces: single-quoted, as bash (set -a; .) and python-dotenv read them.
+    const dotenv = cli(["export", "env", "--out", HOSTILE.quotable, "--gateway", "-o", join(cwd, "q.env")], cwd);
+    assert.equal(dotenv.code, 0, dotenv.stderr);
+    const expected = join(HOSTILE.quotable, "gateway/client.key");
+    const bash = spawnSync(
+      "bash",
+      ["-c", 'set -a; . "$1"; printf %s "$PLUGINS_CLIENT_MTLS_KEYFILE"', "bash", join(cwd, "q.env")],
+      {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH },
+      },
+    );
+    assert.equal(bash.stdout, expected, bash.stderr);
+    const withDotenv = ["python3", PYTHON].find(
+      (py) => spawnSync(py, ["-c", "import dotenv"], { encoding: "utf8" }).status === 0,
+    );
+    if (withDotenv === undefined) t.diagnostic("python-dotenv is not installed: bash only");
+    else {
+      const py = spawnSync(
+        withDotenv,
+        ["-c", "import sys, json, dotenv; print(json.dumps(dotenv.dotenv_values(sys.argv[1])))", join(cwd, "q.env")],
+        { encoding: "utf8" },
+      );
+      assert.equal(py.status, 0, py.stderr);
+      assert.equal((JSON.parse(py.stdout) as Record<string, string>).PLUGINS_CLIENT_MTLS_KEYFILE, expected);
+    }
+    // ' and " inside a .env value: refused for ', which no single-quoted value can hold.
+    const quoted = cli(["export", "env", "--out", HOSTILE.quote, "--gateway"], cwd);
+    assert.equal(quoted.code, 2, quoted.stderr);
+    assert.match(quoted.stderr, /PLUGINS_CLIENT_MTLS_CERTFILE: .* holds '/);
+  });
+
+  it("export gateway-api's hint quotes a wildcard --hostname for the shell: run by sh, it issues exactly that SAN", () => {
+    const project = tempDir("mtls-render-hint-");
+    const tree = join(project, "t");
+    must(cli(["server", "web.example.com", ...EC, "--out", tree, "--san", "*.example.com", "-q"], project), "server");
+    // A file the unquoted glob would match: sh would pass `x.other.com` instead of `*.other.com`.
+    writeFileSync(join(project, "x.other.com"), "");
+    const r = cli(
+      ["export", "gateway-api", "--out", tree, "--server", "web.example.com", "--hostname", "*.other.com"],
+      project,
+    );
+    assert.equal(r.code, 2, r.stderr);
+    const command = /`(mtls-certs server [^`]*)`/.exec(r.stderr)?.[1];
+    assert.ok(command, r.stderr);
+    rmSync(join(tree, "servers/web.example.com"), { recursive: true });
+    const run = spawnSync("sh", ["-c", command.replace(/^mtls-certs/, `"${process.execPath}" "${BIN}"`)], {
+      cwd: project,
+      encoding: "utf8",
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(
+      opensslField(join(tree, "servers/web.example.com/server.crt"), "-ext", "subjectAltName"),
+      /DNS:\*\.other\.com/,
+    );
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { stringify } from "yaml";
 import { MtlsError } from "../errors.js";
-import { renderTemplate } from "./render.js";
+import { checkConfigText, composeValue, dotenvValue, renderTemplate, shellWord } from "./render.js";
 import { exportTree, pathShower, requireLeaf, type ExportOptions, type ExportResult } from "./sources.js";
 
 export const ENV_FORMATS = ["dotenv", "shell", "compose", "json"] as const;
@@ -118,38 +118,36 @@ export async function exportEnv(o: EnvExportOptions): Promise<ExportResult> {
   return { text: formatVariables(values, toSet, format), notes, written: [], secret: false };
 }
 
-/** Pure: variables in, the text of one format out. Passwords are never filled in, only named. */
+/**
+ * Pure: variables in, the text of one format out. Passwords are never filled in, only named. Each
+ * value is written as its format reads it, or refused naming the variable (render.ts).
+ */
 export function formatVariables(
   values: ReadonlyArray<[string, string]>,
   toSet: ReadonlyArray<[string, string]>,
   format: EnvFormat,
 ): string {
-  const comments = toSet.map(([name, why]) => `# ${name}=   (${why})\n`).join("");
+  const comments = toSet.map(([name, why]) => `# ${name}=   (${checkConfigText(why, name)})\n`).join("");
   switch (format) {
     case "dotenv":
-      return values.map(([name, value]) => `${name}=${dotenvValue(name, value)}\n`).join("") + comments;
+      return values.map(([name, value]) => `${name}=${dotenvValue(value, name)}\n`).join("") + comments;
     case "shell":
-      return values.map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join("") + comments;
+      return values.map(([name, value]) => `export ${name}=${shellWord(value, name)}\n`).join("") + comments;
     case "compose":
-      return stringify({ environment: Object.fromEntries(values) }) + comments;
+      return (
+        stringify({
+          environment: Object.fromEntries(values.map(([name, value]) => [name, composeValue(value, name)])),
+        }) + comments
+      );
     case "json":
-      return JSON.stringify(Object.fromEntries(values), null, 2) + "\n";
+      return (
+        JSON.stringify(
+          Object.fromEntries(values.map(([name, value]) => [name, checkConfigText(value, name)])),
+          null,
+          2,
+        ) + "\n"
+      );
   }
-}
-
-/** Bare when safe, else single-quoted (literal in docker compose's env files and python-dotenv). */
-function dotenvValue(name: string, value: string): string {
-  if (/^[A-Za-z0-9_./:@+,-]*$/.test(value)) return value;
-  if (/['\n]/.test(value))
-    throw new MtlsError(
-      "E_USAGE",
-      `${name}: ${JSON.stringify(value)} cannot be written to a .env file (it has a quote or newline); use --format json or shell`,
-    );
-  return `'${value}'`;
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** `export plugin-tls`: the gateway's `mcp.tls` block and the plugin server's `server_settings.tls`. */

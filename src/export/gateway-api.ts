@@ -10,6 +10,9 @@ import { isIP } from "node:net";
 import { MtlsError } from "../errors.js";
 import { parseCert } from "../pki/cert-facts.js";
 import { parseWholeNumber } from "../pki/names.js";
+import { DEFAULT_OUT } from "../defaults.js";
+import { treePaths } from "../store/paths.js";
+import { shellWord } from "./render.js";
 import {
   checkNamespace,
   DEFAULT_NAMESPACE,
@@ -214,7 +217,8 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
     throw new MtlsError(
       "E_USAGE",
       `--hostname: ${hostname} is not a name of ${server.files.cert} (its DNS SANs: ${dnsSans.join(", ") || "none"})`,
-      `clients would refuse the cert: pass one of its names with --hostname, or issue it again with that name (remove ${server.files.dir}, then \`mtls-certs server ${o.server} --san ${hostname}\`)`,
+      // Quoted for the shell: a bare `*.example.com` would be a glob there.
+      `clients would refuse the cert: pass one of its names with --hostname, or issue it again with that name (remove ${server.files.dir}, then \`mtls-certs server ${o.server} --san ${shellWord(hostname, "--hostname")}${tree.root === treePaths(DEFAULT_OUT).root ? "" : ` --out ${shellWord(tree.root, "--out")}`}\`)`,
     );
   const keyPem = await keyInTheClear(server.keyPem, server.files.key, o.keyPassphrase, "a Gateway");
   const backendClient =

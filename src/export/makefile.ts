@@ -4,10 +4,9 @@
  * and CI keep calling `make certs-mcp-*` with the same variables.
  */
 import { DEFAULT_OUT } from "../defaults.js";
-import { MtlsError } from "../errors.js";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { renderTemplate, templatesDir } from "./render.js";
+import { makeValue, renderTemplate, templatesDir } from "./render.js";
 import type { ExportResult } from "./sources.js";
 
 export interface MakefileExportOptions {
@@ -16,14 +15,7 @@ export interface MakefileExportOptions {
 }
 
 export function exportMakefile(o: MakefileExportOptions = {}): ExportResult {
-  const dir = o.tree ?? DEFAULT_OUT;
-  // The value lands in a make assignment: no whitespace, `$`, `#` or quotes that make or sh would read.
-  if (!/^[A-Za-z0-9._/+-]+$/.test(dir))
-    throw new MtlsError(
-      "E_USAGE",
-      `--out: ${JSON.stringify(dir)} cannot be a make variable's value`,
-      "use a path of letters, digits and . _ / + -",
-    );
+  const dir = makeValue(o.tree ?? DEFAULT_OUT, "--out");
   // npx, the last resort, fetches this very version: the fragment and the CLI stay in step.
   const { version } = JSON.parse(readFileSync(join(dirname(templatesDir()), "package.json"), "utf8")) as {
     version: string;

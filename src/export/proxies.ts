@@ -10,7 +10,7 @@ import { splitPemBlocks } from "../pki/cert-facts.js";
 import { bundleModeOfKey, haproxyBundleOf, writeLeafBundle } from "../store/leaf-bundles.js";
 import { FULL_CHAIN, HAPROXY_BUNDLE, type TreePaths } from "../store/paths.js";
 import { CERT_MODE } from "../store/write.js";
-import { renderTemplate } from "./render.js";
+import { proxyConfigPath, renderTemplate } from "./render.js";
 import {
   crlFile,
   exportTree,
@@ -55,6 +55,8 @@ interface ProxyInputs {
   /** Why a CRL that exists is left out, for a comment in the config. */
   readonly crlGap: string | undefined;
   readonly show: (path: string) => string;
+  /** Where a shown path's hostile part would come from: the tree's path, or the container's. */
+  readonly pathField: "--out" | "--prefix";
   readonly tree: string;
   /** 1 + the CA certificates a client's chain may pass through (root, intermediate, rotation). */
   readonly verifyDepth: number;
@@ -94,6 +96,7 @@ async function proxyInputs(o: ProxyExportOptions): Promise<ProxyInputs> {
     crl,
     crlGap,
     show,
+    pathField: o.prefix === undefined ? "--out" : "--prefix",
     tree: tree.root,
     verifyDepth,
     chain,
@@ -119,17 +122,6 @@ async function presentedCert(p: ProxyInputs): Promise<{ file: string; written: s
   };
 }
 
-/** A path as a config token: quoted where it has spaces or syntax characters; refused where no quoting is safe. */
-function configToken(path: string, quote: "'" | '"'): string {
-  if (/["'\\$\n\r\t]/.test(path))
-    throw new MtlsError(
-      "E_USAGE",
-      `${path}: a path with quotes, backslashes, $ or control characters cannot go into a proxy config safely`,
-      "move the tree, or use --prefix",
-    );
-  return /^[A-Za-z0-9._/@+:=,-]+$/.test(path) ? path : `${quote}${path}${quote}`;
-}
-
 function listenText(l: Listen, anyHost: string): string {
   const host = l.host === undefined ? anyHost : l.host.includes(":") ? `[${l.host}]` : l.host;
   return host ? `${host}:${l.port}` : String(l.port);
@@ -137,18 +129,21 @@ function listenText(l: Listen, anyHost: string): string {
 
 export async function exportNginx(o: ProxyExportOptions): Promise<ExportResult> {
   const p = await proxyInputs(o);
-  const token = (path: string) => configToken(p.show(path), '"');
+  const token = (path: string) => proxyConfigPath(p.show(path), "nginx", p.pathField);
+  // Every path is checked before fullchain.crt is written.
+  const [key, ca, crl] = [token(p.leaf.files.key), token(p.leaf.caFile), p.crl && token(p.crl)];
+  token(join(p.leaf.files.dir, FULL_CHAIN));
   const presented = await presentedCert(p);
   const text = renderTemplate("nginx.conf", {
     tree: p.tree,
     listen: listenText(p.listen, ""),
     server_name: o.server,
     cert: token(presented.file),
-    key: token(p.leaf.files.key),
+    key,
     key_encrypted: p.leaf.keyEncrypted,
-    ca: token(p.leaf.caFile),
+    ca,
     verify_depth: String(p.verifyDepth),
-    crl: p.crl === undefined ? undefined : token(p.crl),
+    crl,
     crl_gap: p.crlGap,
     upstream: p.upstream.origin,
   });
@@ -159,9 +154,11 @@ export async function exportNginx(o: ProxyExportOptions): Promise<ExportResult> 
 
 export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult> {
   const p = await proxyInputs(o);
-  const token = (path: string) => configToken(p.show(path), "'");
-  const key = await keyInTheClear(p.leaf.keyPem, p.leaf.files.key, o.keyPassphrase, "HAProxy");
+  const token = (path: string) => proxyConfigPath(p.show(path), "haproxy", p.pathField);
   const bundle = join(p.leaf.files.dir, HAPROXY_BUNDLE);
+  // Every path is checked before the bundle (a key in the clear) is written.
+  const [bundleToken, ca, crl] = [token(bundle), token(p.leaf.caFile), p.crl && token(p.crl)];
+  const key = await keyInTheClear(p.leaf.keyPem, p.leaf.files.key, o.keyPassphrase, "HAProxy");
   const written = await writeLeafBundle(
     p.treePaths,
     p.leaf.files,
@@ -179,10 +176,10 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
     frontend: `mcp_mtls_${name}`,
     backend: `mcp_gateway_${name}`,
     bind: listenText(p.listen, "*"),
-    bundle: token(bundle),
+    bundle: bundleToken,
     chain_note: p.chain.length > 0 ? ", its intermediate CA" : "",
-    ca: token(p.leaf.caFile),
-    crl_option: p.crl === undefined ? "" : ` crl-file ${token(p.crl)}`,
+    ca,
+    crl_option: crl === undefined ? "" : ` crl-file ${crl}`,
     crl_gap: p.crlGap,
     upstream: p.upstream.hostPort,
   });
@@ -191,22 +188,24 @@ export async function exportHaproxy(o: ProxyExportOptions): Promise<ExportResult
 
 export async function exportCaddy(o: ProxyExportOptions): Promise<ExportResult> {
   const p = await proxyInputs(o);
-  const token = (path: string) => configToken(p.show(path), '"');
+  const token = (path: string) => proxyConfigPath(p.show(path), "caddy", p.pathField);
   if (p.leaf.keyEncrypted)
     throw new MtlsError(
       "E_PASSPHRASE",
       `${p.leaf.files.key}: the key is encrypted and Caddy cannot open an encrypted key`,
       "issue the server cert without --key-passphrase-env for Caddy",
     );
+  const [key, ca] = [token(p.leaf.files.key), token(p.leaf.caFile)];
+  token(join(p.leaf.files.dir, FULL_CHAIN));
   const presented = await presentedCert(p);
   const text = renderTemplate("Caddyfile", {
     tree: p.tree,
     site: `https://${o.server}:${p.listen.port}`,
     bind: p.listen.host,
     cert: token(presented.file),
-    key: token(p.leaf.files.key),
-    ca: token(p.leaf.caFile),
-    crl: p.crl === undefined ? undefined : p.show(p.crl),
+    key,
+    ca,
+    crl: p.crl === undefined ? undefined : token(p.crl),
     upstream: p.upstream.hostPort,
   });
   if (p.crl !== undefined)

@@ -7,6 +7,7 @@
 import { isIP } from "node:net";
 import { dirname, posix, relative, sep } from "node:path";
 import { checkOutputFile } from "../store/output-file.js";
+import { checkConfigText } from "./render.js";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
@@ -64,8 +65,11 @@ export interface LeafSource {
   readonly keyEncrypted: boolean;
 }
 
+/** The tree of an export. Its path is written into every config (comments too): one line, always. */
 export function exportTree(o: ExportOptions): TreePaths {
-  return treePaths(o.tree ?? DEFAULT_OUT);
+  const tree = treePaths(o.tree ?? DEFAULT_OUT);
+  checkConfigText(tree.root, "--out");
+  return tree;
 }
 
 /** The cert, key and CA file of one leaf; `option` names the flag that asked for it. */
@@ -138,6 +142,7 @@ export async function crlFile(tree: TreePaths, caPem: string): Promise<CrlSource
 /** Shows a path of the tree: real and absolute, or under `--prefix` (a POSIX path in a container). */
 export function pathShower(tree: TreePaths, prefix: string | undefined): (path: string) => string {
   if (prefix === undefined) return (path) => path;
+  checkConfigText(prefix, "--prefix");
   if (!prefix.startsWith("/"))
     throw new MtlsError(
       "E_USAGE",
