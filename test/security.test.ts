@@ -1193,6 +1193,7 @@ describe("render: a hostile tree path or --prefix becomes no config syntax (issu
   const HOSTILE = {
     quotable: join(cwd, "x;include /etc/passwd;#a b"),
     newline: join(cwd, "nl\nssl_verify_client off;\ninclude /etc/passwd;\n#"),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal ${HOME} a .env reader would expand
     dollar: join(cwd, "d${HOME}e"),
     quote: join(cwd, `q"u'o`),
     braces: join(cwd, "c{env.HOME}d"),
