@@ -7,7 +7,7 @@ import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { IO_THREADS, KEYS_IN_FLIGHT_PER_CORE } from "./defaults.js";
-import { EXIT, isMtlsError } from "./errors.js";
+import { EXIT, errnoCode, isMtlsError } from "./errors.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerRenewCommand } from "./cli/renew.js";
 import { registerCoreCommands } from "./cli/core.js";
@@ -47,12 +47,21 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", stop("SIGINT", EXIT.sigint));
   process.on("SIGTERM", stop("SIGTERM", EXIT.sigterm));
+  // `mtls-certs check | head`: the reader left early. Node gets EPIPE where a C tool gets
+  // SIGPIPE; the rest of the output has nobody to read it, but the run (and its files) finish and
+  // the exit code still tells the verdict, instead of a crash with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreClosedReader);
   process.exitCode = await run(argv, {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     stdin: process.stdin,
   });
+}
+
+function ignoreClosedReader(e: Error): void {
+  const code = errnoCode(e);
+  if (code !== "EPIPE" && code !== "ERR_STREAM_DESTROYED") throw e;
 }
 
 /**

@@ -5,8 +5,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
-import { cli, tempDir } from "./helpers.js";
+import { BIN, cli, tempDir } from "./helpers.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
 const HUMAN_DATE = /\d{4}-\d\d-\d\d \d\d:\d\d UTC/;
@@ -91,5 +93,36 @@ describe("one look for output", () => {
     assert.equal(gateway.code, 1);
     assert.doesNotMatch(gateway.stdout, /mcp\.url|plugin config|<name>/);
     assert.match(gateway.stdout, /the gateway's client cert, which names no host/);
+  });
+});
+
+describe("a reader that leaves early (`mtls-certs check | head -1`)", () => {
+  /** Runs the CLI with its stdout pipe closed by the reader before the first write. */
+  function withClosedReader(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((done) => {
+      const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.destroy();
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.on("close", (code) => done({ code, stderr }));
+    });
+  }
+
+  it("--help, and check on a tree: no EPIPE crash, the command's own exit code", async () => {
+    const dir = tempDir("mtls-epipe-");
+    const help = await withClosedReader(["sign", "--help"], dir);
+    assert.doesNotMatch(help.stderr, /EPIPE|Unhandled/);
+    assert.equal(help.code, 0, help.stderr);
+    assert.equal(cli(["all", ...EC, "-q"], dir).code, 0);
+    const check = await withClosedReader(["check"], dir);
+    assert.doesNotMatch(check.stderr, /EPIPE|Unhandled/);
+    assert.equal(check.code, 0, check.stderr);
+    // A verdict still reaches the exit code: a key others can read fails the check.
+    chmodSync(join(dir, "certs/mcp/gateway/client.key"), 0o644);
+    const failing = await withClosedReader(["check"], dir);
+    assert.doesNotMatch(failing.stderr, /EPIPE|Unhandled/);
+    assert.equal(failing.code, 1, failing.stderr);
   });
 });
