@@ -6,7 +6,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, statSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, statSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -600,6 +600,15 @@ describe("haproxy.pem and fullchain.crt follow the server's pair: renew rebuilds
     assert.match(refused.stderr, /own\.local\/haproxy\.pem: already exists and does not hold a server own\.local cert/);
     assert.match(refused.stderr, /--force/);
     assert.equal(read(leaf(name, "haproxy.pem")), users, "left as it was");
+    // renew rebuilds only a bundle export wrote for this server: the user's is left, and it says so;
+    // exit 1, as check (after renew) names it: HAProxy would serve it in place of the server's pair.
+    const renewed = cli(["renew", "--force", "--out", tree, name], dir);
+    assert.equal(renewed.code, 1, renewed.stdout + renewed.stderr);
+    assert.match(
+      renewed.stderr + renewed.stdout,
+      /own\.local\/haproxy\.pem: does not hold a server own\.local cert this tree issued with its key; left as it is/,
+    );
+    assert.equal(read(leaf(name, "haproxy.pem")), users, "renew left it too");
     const forced = haproxyExport(name, ["--force"]);
     assert.equal(forced.code, 0, forced.stderr);
     holdsPair(name);
@@ -632,6 +641,13 @@ describe("haproxy.pem and fullchain.crt follow the server's pair: renew rebuilds
       assert.equal(r.status, 0, `${when}: ${r.stdout}${r.stderr}`);
       holdsPair(name);
     }
+    // A bundle that lost its group (chgrp, a copy) gets the key's back on the next export.
+    chownSync(bundle, 0, 0);
+    chmodSync(bundle, 0o600);
+    assert.notEqual(checkAsContainer().status, 0, "0600 root: the container's user cannot open it");
+    assert.equal(haproxyExport(name).code, 0);
+    assert.equal(statSync(bundle).gid, 10001);
+    assert.equal(checkAsContainer().status, 0);
     // Never wider than the key: a 0600 key gives a 0600 bundle, which the container's user cannot open.
     const narrow = "narrow.local";
     assert.equal(cli(["server", narrow, ...kt], dir).code, 0);

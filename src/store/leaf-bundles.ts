@@ -139,6 +139,7 @@ export async function rebuildStaleBundles(
   tree: TreePaths,
   files: LeafFiles,
   clearKeyPem: string,
+  book: LedgerBook,
   warnings: string[],
 ): Promise<string[]> {
   const bundles = bundlesOf(files);
@@ -156,7 +157,15 @@ export async function rebuildStaleBundles(
       warnings.push(`${bundle.path}: ${fileKind(stat)}, left as it is: it is not rebuilt with the renewed pair`);
       continue;
     }
-    if (pairProblem((await readKeyText(bundle.path)) ?? "", cert, bundle.withKey) === undefined) continue;
+    const text = (await readKeyText(bundle.path)) ?? "";
+    if (pairProblem(text, cert, bundle.withKey) === undefined) continue;
+    // The user's own file at that name (another cert, another key) is theirs, as export holds it.
+    if (!writtenForLeaf(files, text, bundle.withKey, cert, book)) {
+      warnings.push(
+        `${bundle.path}: does not hold a ${files.role} ${files.name} cert this tree issued with its key; left as it is (move it away, or \`mtls-certs export ${bundle.export} --server ${files.name} --force\`)`,
+      );
+      continue;
+    }
     const keyFile = bundle.withKey ? keyLikeMode(bundle.path, stat, files, warnings) : undefined;
     await writeFileAtomically(
       bundle.path,
@@ -185,8 +194,13 @@ export async function writeLeafBundle(
   return withLock(tree.lock, async () => {
     // Not through a link: a planted haproxy.pem → /etc/shadow is refused (exit 2), not replaced.
     const current = await readKeyText(path);
-    if (current === text) return [];
-    if (current !== undefined && !o.force && !(await writtenForLeaf(tree, files, current, withKey)))
+    // Same bytes: written again only to give it the key's mode and group (the key got --key-group since).
+    if (current === text && (await hasMode(path, o))) return [];
+    if (
+      current !== undefined &&
+      !o.force &&
+      !writtenForLeaf(files, current, withKey, await currentCert(files), await bookOf(tree))
+    )
       throw new MtlsError(
         "E_USAGE",
         `${path}: already exists and does not hold a ${files.role} ${files.name} cert this tree issued${withKey ? " with its key" : ""}; not overwritten`,
@@ -197,24 +211,44 @@ export async function writeLeafBundle(
   });
 }
 
+async function hasMode(path: string, o: { mode: number; group?: number }): Promise<boolean> {
+  const stat = await fs.lstat(path);
+  return (stat.mode & 0o777) === o.mode && (o.group === undefined || stat.gid === o.group);
+}
+
 /**
  * A file export wrote for this leaf: its first cert is the leaf's (and, for haproxy.pem, its key is
  * that cert's), either with the leaf's current key (a re-export, or a renewal with --reuse-key) or
  * one the ledger recorded for this leaf (a cert since renewed with a new key: the file is stale,
  * and rebuilding it is the point). Anything else (another cert, no key, unreadable) is the user's.
  */
-async function writtenForLeaf(tree: TreePaths, files: LeafFiles, text: string, withKey: boolean): Promise<boolean> {
+function writtenForLeaf(
+  files: LeafFiles,
+  text: string,
+  withKey: boolean,
+  cert: NodeCert | undefined,
+  book: LedgerBook | undefined,
+): boolean {
   const held = firstCert(text);
   if (held === undefined) return false;
   if (withKey) {
     const key = firstKey(text);
     if (key === undefined || !held.checkPrivateKey(key)) return false;
   }
-  const certPem = await readText(files.cert);
-  if (certPem !== undefined && sameSpki(new NodeCert(certPem).publicKey, held.publicKey)) return true;
-  const ledger = await readLedger(tree);
-  const entry = ledger && new LedgerBook(ledger).entryFor(held);
+  if (cert !== undefined && sameSpki(cert.publicKey, held.publicKey)) return true;
+  const entry = book?.entryFor(held);
   return entry !== undefined && entry.role === files.role && entry.name === files.name;
+}
+
+async function currentCert(files: LeafFiles): Promise<NodeCert | undefined> {
+  const pem = await readText(files.cert);
+  return pem === undefined ? undefined : new NodeCert(pem);
+}
+
+/** The ledger on disk (export runs outside renew's book); undefined for a tree not adopted yet. */
+async function bookOf(tree: TreePaths): Promise<LedgerBook | undefined> {
+  const ledger = await readLedger(tree);
+  return ledger && new LedgerBook(ledger);
 }
 
 /** The mode and group a bundle holding the leaf's key gets from `export`: the key's own. */

@@ -2,6 +2,7 @@ import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "n
 import { promises as fs } from "node:fs";
 import { join, relative } from "node:path";
 import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
+import type { LedgerBook } from "../../store/ledger.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { KEY_MODE, exists, listDirectories, readText, writeFileAtomically } from "../../store/write.js";
 
@@ -78,6 +79,8 @@ export async function restoreInterrupted(
   tree: TreePaths,
   leaves: readonly LeafFiles[],
   passphrase: string | undefined,
+  /** What the tree issued: a bundle is rebuilt only when it holds one of this leaf's certs. */
+  book: LedgerBook,
 ): Promise<string[]> {
   const folders = await listDirectories(tree.backupDir);
   const newest = folders.sort().at(-1);
@@ -115,7 +118,7 @@ export async function restoreInterrupted(
     const clearKey = pairKey.includes("ENCRYPTED")
       ? pairKeyObject.export({ type: "pkcs8", format: "pem" }).toString()
       : pairKey;
-    for (const bundle of await rebuildStaleBundles(tree, files, clearKey, lines))
+    for (const bundle of await rebuildStaleBundles(tree, files, clearKey, book, lines))
       lines.push(`rewrote ${relative(tree.root, bundle)} from its cert and key (a killed renew left it stale)`);
   }
   return lines;

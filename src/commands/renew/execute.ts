@@ -72,7 +72,7 @@ export async function renewLeaf(
   // A haproxy.pem or fullchain.crt beside the pair still holds the old cert, and a proxy serves
   // it: made again from the new pair (store/leaf-bundles.ts). A kill before this leaves them old,
   // whole and consistent; the next renew's restoreInterrupted rebuilds them.
-  await rebuildStaleBundles(signer.tree, files, key.privateKeyPem, warnings);
+  await rebuildStaleBundles(signer.tree, files, key.privateKeyPem, book, warnings);
   if (ca)
     book.issued(ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "issued", now), now);
   const renewed = new NodeCert(await fs.readFile(files.cert));

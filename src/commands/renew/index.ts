@@ -56,7 +56,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
     // What the tree issued (a ledgerless tree is adopted here); written once at the end.
     const reconciled = await reconcileLedger(tree, now, leaves.selected);
     const { book } = reconciled;
-    const restored = dryRun ? [] : await restoreInterrupted(tree, leaves.selected, o.keyPassphrase);
+    const restored = dryRun ? [] : await restoreInterrupted(tree, leaves.selected, o.keyPassphrase, book);
     try {
       return await renewWithLedger();
     } finally {
