@@ -10,8 +10,6 @@ import { isIP } from "node:net";
 import { MtlsError } from "../errors.js";
 import { parseCert } from "../pki/cert-facts.js";
 import { parseWholeNumber } from "../pki/names.js";
-import { DEFAULT_OUT } from "../defaults.js";
-import { treePaths } from "../store/paths.js";
 import { shellWord } from "./render.js";
 import {
   checkNamespace,
@@ -27,6 +25,7 @@ import {
 import {
   exportTree,
   keyInTheClear,
+  outFlag,
   requireLeaf,
   servedChainPem,
   type ExportOptions,
@@ -218,7 +217,7 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
       "E_USAGE",
       `--hostname: ${hostname} is not a name of ${server.files.cert} (its DNS SANs: ${dnsSans.join(", ") || "none"})`,
       // Quoted for the shell: a bare `*.example.com` would be a glob there.
-      `clients would refuse the cert: pass one of its names with --hostname, or issue it again with that name (remove ${server.files.dir}, then \`mtls-certs server ${o.server} --san ${shellWord(hostname, "--hostname")}${tree.root === treePaths(DEFAULT_OUT).root ? "" : ` --out ${shellWord(tree.root, "--out")}`}\`)`,
+      `clients would refuse the cert: pass one of its names with --hostname, or issue it again with that name (remove ${server.files.dir}, then \`mtls-certs server ${o.server} --san ${shellWord(hostname, "--hostname")}${outFlag(tree)}\`)`,
     );
   const keyPem = await keyInTheClear(server.keyPem, server.files.key, o.keyPassphrase, "a Gateway");
   const backendClient =

@@ -7,7 +7,7 @@
 import { isIP } from "node:net";
 import { dirname, posix, relative, sep } from "node:path";
 import { checkOutputFile } from "../store/output-file.js";
-import { checkConfigText } from "./render.js";
+import { checkConfigText, shellWord } from "./render.js";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
@@ -72,6 +72,11 @@ export function exportTree(o: ExportOptions): TreePaths {
   return tree;
 }
 
+/** ` --out '<tree>'` for a command in a hint, quoted for sh; nothing for the default tree. */
+export function outFlag(tree: TreePaths): string {
+  return tree.root === treePaths(DEFAULT_OUT).root ? "" : ` --out ${shellWord(tree.root, "--out")}`;
+}
+
 /** The cert, key and CA file of one leaf; `option` names the flag that asked for it. */
 export async function requireLeaf(
   tree: TreePaths,
@@ -89,7 +94,7 @@ export async function requireLeaf(
     throw new MtlsError(
       "E_NOT_FOUND",
       `${what}: no certificate yet (${missing} is missing)`,
-      `make it with \`${MAKES[role](name)}\`${tree.root === treePaths(DEFAULT_OUT).root ? "" : ` --out ${tree.root}`}`,
+      `make it with \`${MAKES[role](name)}${outFlag(tree)}\``,
     );
   }
   await assertIssuedHere(tree, files, certPem, "export");
