@@ -653,6 +653,11 @@ describe("haproxy.pem and fullchain.crt follow the server's pair: renew rebuilds
     assert.equal(cli(["server", narrow, ...kt], dir).code, 0);
     assert.equal(haproxyExport(narrow).code, 0);
     assert.equal((statSync(leaf(narrow, "haproxy.pem")).mode & 0o777).toString(8), "600");
+    // `server NAME --key-group` on an existing server gives its key and its bundle the group at once.
+    const shared = cli(["server", narrow, ...kt, "--key-group", "10001"], dir);
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.match(shared.stderr, /narrow\.local\/haproxy\.pem: existing key given group 10001, mode 640/);
+    assert.equal(statSync(leaf(narrow, "haproxy.pem")).gid, 10001);
   });
 
   it("under an intermediate, renew rebuilds fullchain.crt (nginx and Caddy serve it) and haproxy.pem with the chain", () => {

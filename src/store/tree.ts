@@ -48,6 +48,7 @@ import {
   certsDirOf,
   httpsFiles,
   leafFiles,
+  privateKeyFiles,
   treePaths,
   type LeafFiles,
   type TreePaths,
@@ -420,7 +421,7 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
           await writeCaCopy(request.files, ca);
           if (request.keyGroup !== undefined) {
             const shared = { keyMode: request.keyMode ?? KEY_MODE, keyGroup: request.keyGroup };
-            for (const path of await shareExistingKeys(keyPathsOf(request.files), shared))
+            for (const path of await shareExistingKeys(privateKeyFiles(request.files), shared))
               warnings.push(`${path}: existing key given group ${shared.keyGroup}, mode ${shared.keyMode.toString(8)}`);
           }
           return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "kept");
@@ -451,11 +452,6 @@ function withAskedKeyGroup(request: LeafRequest, o: TreeOptions): LeafRequest {
   const gid = gatewayGroup ?? o.keyGroup;
   if (gid === undefined) return request;
   return { ...request, ...sharedKeyFile(gid, gatewayGroup !== undefined ? "--gateway-key-group" : "--key-group") };
-}
-
-/** The files of a leaf that hold its private key. */
-function keyPathsOf(files: LeafFiles): string[] {
-  return files.combined ? [files.key, files.combined] : [files.key];
 }
 
 async function createCa(tree: TreePaths, key: KeyPair, o: TreeOptions, now: Date): Promise<LoadedCa> {
