@@ -7,7 +7,7 @@ import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { IO_THREADS, KEYS_IN_FLIGHT_PER_CORE } from "./defaults.js";
-import { EXIT, errnoCode, isMtlsError } from "./errors.js";
+import { EXIT, errnoCode, fileSystemError, isMtlsError, isSystemError } from "./errors.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerRenewCommand } from "./cli/renew.js";
 import { registerCoreCommands } from "./cli/core.js";
@@ -211,8 +211,34 @@ function reportError(e: unknown, io: Io, json: boolean): number {
       );
     return e.exitCode;
   }
+  // A file-system error no module wrapped (an fs.rm or mkdir on a read-only or full disk): it
+  // still names the file and the reason, exit 2, never "internal error".
+  if (isSystemError(e) && typeof e.path === "string")
+    return reportError(fileSystemError(e.path, SYSCALL_ACTION[e.syscall] ?? e.syscall, e), io, json);
   const message = e instanceof Error ? e.message : String(e);
   io.stderr.write(`mtls-certs: internal error: ${message}\n`);
   if (json) io.stdout.write(JSON.stringify({ error: { code: "E_INTERNAL", message, hint: null } }, null, 2) + "\n");
   return EXIT.problem;
 }
+
+/** What a syscall was doing, for "<path>: cannot <action>: <reason>". */
+const SYSCALL_ACTION: Record<string, string> = {
+  open: "open",
+  read: "read",
+  write: "write",
+  mkdir: "create the directory",
+  rmdir: "remove the directory",
+  unlink: "remove",
+  rm: "remove",
+  rename: "rename",
+  link: "link",
+  chmod: "change the mode of",
+  fchmod: "change the mode of",
+  chown: "change the owner of",
+  fchown: "change the owner of",
+  fsync: "sync",
+  scandir: "list",
+  lstat: "read",
+  stat: "read",
+  copyfile: "copy",
+};

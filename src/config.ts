@@ -64,7 +64,7 @@ export async function loadPluginConfig(file: string): Promise<PluginConfig> {
     // Non-blocking and regular files only: a FIFO given as --config is refused, not waited on.
     text = await readText(file);
   } catch (e) {
-    if (!(e instanceof MtlsError) || e.code !== "E_IO") throw e;
+    if (!(e instanceof MtlsError) || e.code !== "E_FILE_SYSTEM") throw e;
     throw new MtlsError("E_CONFIG_SYNTAX", e.message);
   }
   if (text === undefined) return { file, found: false, plugins: [], skipped: [] };

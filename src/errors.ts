@@ -45,6 +45,11 @@ export const ERROR_CODES = {
   E_KEY_MISMATCH: EXIT.usage,
   /** A CA key others can read, or a tree others can write (OpenSSH's rule): the hint has the chmod. */
   E_UNSAFE_MODE: EXIT.usage,
+  /**
+   * The file system refused a read or a write (permission denied, read-only, full, over quota):
+   * the message names the file and the reason. Writes are atomic, so nothing is half-written.
+   */
+  E_FILE_SYSTEM: EXIT.usage,
   E_CA_EXPIRED: EXIT.problem,
   E_LOCKED: EXIT.problem,
   /** A file operation refused after SIGINT/SIGTERM; the signal handler exits 130/143. */
@@ -83,4 +88,53 @@ export function isMtlsError(e: unknown): e is MtlsError {
 /** A Node system error's code (ENOENT, EEXIST …) or undefined. */
 export function errnoCode(e: unknown): string | undefined {
   return typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : undefined;
+}
+
+/** What an errno means, in strerror(3)'s words: "EROFS" alone tells most users nothing. */
+const ERRNO_TEXT: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EIO: "input/output error",
+  ENOENT: "no such file or directory",
+  ENOTDIR: "a component of the path is not a directory",
+  EISDIR: "is a directory",
+  EEXIST: "already exists",
+  EMFILE: "too many open files",
+  ENFILE: "too many open files in the system",
+  ENAMETOOLONG: "file name too long",
+  ELOOP: "too many levels of symbolic links",
+  EBUSY: "device or resource busy",
+  EXDEV: "not on the same file system",
+};
+
+/** What to do about it; writes go through a temp file and a link or rename, so none is half-written. */
+const ERRNO_HINT: Record<string, string> = {
+  EACCES: "run mtls-certs as the user that owns the tree, or fix the permissions (ls -ld the file and its directory)",
+  EPERM: "run mtls-certs as the user that owns the tree, or fix the permissions (ls -ld the file and its directory)",
+  EROFS:
+    "remount the file system read-write, or give --out a writable directory, then run the command again; nothing was half-written",
+  ENOSPC: "free some space (df -h), then run the command again; temp files were removed and nothing was half-written",
+  EDQUOT: "free some space under your quota (quota -s), then run the command again; nothing was half-written",
+};
+
+/**
+ * A file-system error as the one error type: `<path>: cannot <action>: <reason> (<ERRNO>)`,
+ * exit 2. `action` says what failed: "write", "read", "create the directory".
+ */
+export function fileSystemError(path: string, action: string, e: unknown): MtlsError {
+  const code = errnoCode(e);
+  const reason = code === undefined ? (e instanceof Error ? e.message : String(e)) : (ERRNO_TEXT[code] ?? code);
+  return new MtlsError(
+    "E_FILE_SYSTEM",
+    `${path}: cannot ${action}: ${reason}${code === undefined ? "" : ` (${code})`}`,
+    code === undefined ? undefined : ERRNO_HINT[code],
+  );
+}
+
+/** Node's fs errors carry the syscall and the path: enough to name the file without a stack. */
+export function isSystemError(e: unknown): e is NodeJS.ErrnoException & { syscall: string } {
+  return errnoCode(e) !== undefined && typeof (e as { syscall?: unknown }).syscall === "string";
 }

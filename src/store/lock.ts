@@ -9,7 +9,7 @@ import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_LOCK_WAIT_MS, ENV } from "../defaults.js";
-import { MtlsError, errnoCode } from "../errors.js";
+import { MtlsError, errnoCode, fileSystemError } from "../errors.js";
 import { fileOperation, removeOnInterrupt } from "./cleanup.js";
 
 /** Locks this process holds, released on SIGINT/SIGTERM. */
@@ -70,7 +70,7 @@ async function tryCreate(lockPath: string): Promise<boolean> {
     handle = await fs.open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
   } catch (e) {
     if (errnoCode(e) === "EEXIST") return false;
-    throw new MtlsError("E_IO", `${lockPath}: cannot create the lock (${errnoCode(e) ?? String(e)})`);
+    throw fileSystemError(lockPath, "create the lock", e);
   }
   held.add(lockPath);
   try {
@@ -78,7 +78,7 @@ async function tryCreate(lockPath: string): Promise<boolean> {
   } catch (e) {
     held.delete(lockPath);
     await fs.rm(lockPath, { force: true });
-    throw new MtlsError("E_IO", `${lockPath}: cannot write the lock (${errnoCode(e) ?? String(e)})`);
+    throw fileSystemError(lockPath, "write the lock", e);
   } finally {
     await handle.close();
   }
@@ -184,8 +184,7 @@ async function breakStaleLock(lockPath: string, stale: Holder): Promise<void> {
     });
   } catch (e) {
     if (e instanceof MtlsError) throw e;
-    if (errnoCode(e) !== "EEXIST")
-      throw new MtlsError("E_IO", `${breaker}: cannot create (${errnoCode(e) ?? String(e)})`);
+    if (errnoCode(e) !== "EEXIST") throw fileSystemError(breaker, "create", e);
     // Someone else is breaking it; a breaker that died leaves a file older than a few seconds.
     await removeDeadBreaker(lockPath);
     await sleep(20);

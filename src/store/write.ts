@@ -8,7 +8,7 @@ import { constants, promises as fs, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { MtlsError, errnoCode } from "../errors.js";
+import { MtlsError, errnoCode, fileSystemError } from "../errors.js";
 import { fileOperation, removeOnInterrupt } from "./cleanup.js";
 
 /** Key modes and who may read a key: src/store/key-mode.ts. */
@@ -55,7 +55,7 @@ async function writeThroughTemp(path: string, data: string | Uint8Array, o: Writ
     await syncDirectory(dir);
   } catch (e) {
     if (e instanceof MtlsError) throw e;
-    throw new MtlsError("E_IO", `${path}: cannot write (${errnoCode(e) ?? String(e)})`);
+    throw fileSystemError(path, "write", e);
   } finally {
     await fs.rm(temp, { force: true });
     ownTemps.delete(temp);
@@ -87,14 +87,46 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Makes `dir` and its missing parents, one level at a time rather than with mkdir's recursive
+ * flag: a failure then names the directory that could not be made and why (a recursive mkdir
+ * under a read-only mount reports ENOENT, which sends the user looking for a missing file).
+ */
 export async function ensureDirectory(dir: string): Promise<void> {
-  const first = await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
-  if (first === undefined) return; // already there: the user's modes are kept
-  // A umask of 077 would make the new directories 0700 and hide the 0644 certs from the
-  // plugin's or gateway's user: give every directory we made 0755, as the seed's tree has.
+  const missing: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {
-    await fs.chmod(d, DIR_MODE);
-    if (d === resolve(first) || d === dirname(d)) break;
+    let stat: Stats | undefined;
+    try {
+      stat = await fs.stat(d);
+    } catch (e) {
+      if (errnoCode(e) !== "ENOENT") throw fileSystemError(d, "read", e);
+    }
+    if (stat !== undefined) {
+      if (!stat.isDirectory())
+        throw new MtlsError(
+          "E_FILE_SYSTEM",
+          `${d}: not a directory (${fileKind(stat)})`,
+          "move it aside, or give --out another directory",
+        );
+      break;
+    }
+    missing.unshift(d);
+    if (d === dirname(d)) break;
+  }
+  for (const d of missing) {
+    try {
+      await fs.mkdir(d, { mode: DIR_MODE });
+    } catch (e) {
+      if (errnoCode(e) === "EEXIST") continue; // made by someone else meanwhile: their mode is kept
+      throw fileSystemError(d, "create the directory", e);
+    }
+    // A umask of 077 would make the new directories 0700 and hide the 0644 certs from the
+    // plugin's or gateway's user: give every directory we made 0755, as the seed's tree has.
+    try {
+      await fs.chmod(d, DIR_MODE);
+    } catch (e) {
+      throw fileSystemError(d, "change the mode of", e);
+    }
   }
 }
 
@@ -134,7 +166,7 @@ export async function readBytes(path: string, o: ReadOptions = {}): Promise<Buff
     const code = errnoCode(e);
     if (code === "ENOENT") return undefined;
     if (code === "ELOOP" && o.noFollow) throw symlinkRefused(path);
-    throw new MtlsError("E_IO", `${path}: cannot read (${code ?? String(e)})`);
+    throw fileSystemError(path, "read", e);
   }
   try {
     const stat = await handle.stat();
@@ -147,7 +179,7 @@ export async function readBytes(path: string, o: ReadOptions = {}): Promise<Buff
     return await handle.readFile();
   } catch (e) {
     if (e instanceof MtlsError) throw e;
-    throw new MtlsError("E_IO", `${path}: cannot read (${errnoCode(e) ?? String(e)})`);
+    throw fileSystemError(path, "read", e);
   } finally {
     await handle.close();
   }
@@ -192,7 +224,7 @@ export async function assertNoSymlinkBelow(root: string, path: string): Promise<
       stat = await fs.lstat(at);
     } catch (e) {
       if (errnoCode(e) === "ENOENT") return;
-      throw new MtlsError("E_IO", `${at}: cannot read (${errnoCode(e) ?? String(e)})`);
+      throw fileSystemError(at, "read", e);
     }
     if (stat.isSymbolicLink()) throw symlinkRefused(at);
   }
