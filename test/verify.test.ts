@@ -522,3 +522,79 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     assert.match(key.stderr, /holds no certificate/);
   });
 });
+
+describe("verify NAME checks the tree's own CRL (issue 13 §6)", () => {
+  const EC = ["--key-type", "ecdsa-p256"];
+  /** Our verdict on a name and openssl's on its file with -crl_check against the same CRL file. */
+  function both(dir: string, tree: string, name: string, crl: string) {
+    const ours = cli(["verify", name, "--out", tree, "--json"], dir);
+    const file = join(tree, "plugins", name, "server.crt");
+    const theirs = openssl([
+      "verify",
+      "-x509_strict",
+      "-crl_check",
+      "-CRLfile",
+      crl,
+      "-CAfile",
+      join(tree, "plugins", name, "ca.crt"),
+      file,
+    ]);
+    return { ours, report: JSON.parse(ours.stdout) as VerifyReport, theirs };
+  }
+
+  it("a revoked leaf fails (exit 1) naming the date and the reason, as openssl verify -crl_check does; the others pass", () => {
+    const dir = tempDir("mtls-verify-crl-");
+    const tree = join(dir, "tree");
+    for (const p of ["p1", "p2"]) must(cli(["plugin", p, ...EC, "--out", tree], dir), `plugin ${p}`);
+    // No CRL yet: nothing was ever revoked, and nothing is reported missing.
+    const before = cli(["verify", "p1", "--out", tree, "--json"], dir);
+    assert.equal(before.code, 0, before.stdout);
+    assert.equal((JSON.parse(before.stdout) as VerifyReport).crl, null);
+    must(cli(["revoke", "p1", "--reason", "keyCompromise", "--out", tree], dir), "revoke p1");
+    const crl = join(tree, "ca/ca.crl");
+
+    const revoked = both(dir, tree, "p1", crl);
+    assert.equal(revoked.theirs.code, 2, revoked.theirs.stdout);
+    assert.match(revoked.theirs.stdout + revoked.theirs.stderr, /certificate revoked/);
+    assert.equal(revoked.ours.code, 1, revoked.ours.stderr);
+    assert.equal(revoked.report.crl, crl);
+    assert.deepEqual(
+      revoked.report.problems.map((p) => p.code),
+      ["revoked"],
+    );
+    assert.match(
+      revoked.report.problems[0]!.message,
+      /^revoked \d{4}-\d\d-\d\dT[\d:.]+Z \(reason keyCompromise\) in .*ca\/ca\.crl$/,
+    );
+    const human = cli(["verify", "p1", "--out", tree], dir);
+    assert.equal(human.code, 1);
+    assert.match(human.stdout, /revoked .*\(reason keyCompromise\)/);
+
+    const fine = both(dir, tree, "p2", crl);
+    assert.equal(fine.theirs.code, 0, fine.theirs.stdout + fine.theirs.stderr);
+    assert.equal(fine.ours.code, 0, fine.ours.stdout);
+    assert.equal(fine.report.crl, crl);
+    // A file path is still checked against the CRL given, or none: the tree's applies to names.
+    const asFile = cli(["verify", join(tree, "plugins/p1/server.crt"), "--json"], dir);
+    assert.equal(asFile.code, 0, asFile.stdout);
+  });
+
+  it("during a CA rotation: ca/bundle.crl, whichever CA issued the cert", () => {
+    const dir = tempDir("mtls-verify-crl-rot-");
+    const tree = join(dir, "tree");
+    for (const p of ["p1", "p2"]) must(cli(["plugin", p, ...EC, "--out", tree], dir), `plugin ${p}`);
+    must(cli(["renew", "--ca", ...EC, "--out", tree], dir), "renew --ca");
+    must(cli(["revoke", "p1", "--reason", "superseded", "--out", tree], dir), "revoke p1");
+    const bundle = join(tree, "ca/bundle.crl");
+    assert.equal(read(bundle).match(/BEGIN X509 CRL/g)?.length, 2, "both CAs' lists in bundle.crl");
+
+    const revoked = both(dir, tree, "p1", bundle);
+    assert.match(revoked.theirs.stdout + revoked.theirs.stderr, /certificate revoked/);
+    assert.equal(revoked.ours.code, 1, revoked.ours.stdout);
+    assert.equal(revoked.report.crl, bundle);
+    assert.match(revoked.report.problems.map((p) => p.message).join("\n"), /\(reason superseded\) in .*bundle\.crl/);
+    const fine = both(dir, tree, "p2", bundle);
+    assert.equal(fine.theirs.code, 0, fine.theirs.stdout + fine.theirs.stderr);
+    assert.equal(fine.ours.code, 0, fine.ours.stdout);
+  });
+});

@@ -7,7 +7,8 @@
 import { dirname, join } from "node:path";
 import { isIP } from "node:net";
 import { promises as fs } from "node:fs";
-import { readBytes } from "../store/write.js";
+import { exists, readBytes } from "../store/write.js";
+import type { TreePaths } from "../store/paths.js";
 import { webcrypto } from "node:crypto";
 import * as x509 from "../pki/x509.js";
 import { DEFAULT_OUT } from "../defaults.js";
@@ -35,7 +36,11 @@ export interface VerifyOptions {
   host?: string;
   /** What the certificate is used as. Default: server when `host` is given, else what its extendedKeyUsage says. */
   purpose?: VerifyPurpose;
-  /** A CRL (PEM or DER) from the issuer; a revoked certificate fails. */
+  /**
+   * A CRL file (PEM, one or more lists, or DER); the issuer's list in it fails a revoked
+   * certificate. Default for a name in the tree: the tree's own (ca/bundle.crl during a CA
+   * rotation, else ca/ca.crl) when it has one; for a file, none.
+   */
   crl?: string;
   /** The clock. Default: now. */
   now?: Date;
@@ -107,7 +112,7 @@ const MAX_CHAIN = 10;
  * DER), or the name of a certificate in the tree, as `fingerprint` and `revoke` take it.
  */
 export async function verifyCertificate(target: string, o: VerifyOptions = {}): Promise<VerifyReport> {
-  const file = await certificateFile(target, o.out);
+  const { file, tree } = await certificateFile(target, o.out);
   const caFile = o.ca ?? join(dirname(file), "ca.crt");
   const certBytes = await readInput(file, "certificate");
   const caBytes = await readInput(
@@ -115,12 +120,30 @@ export async function verifyCertificate(target: string, o: VerifyOptions = {}): 
     "CA file",
     o.ca === undefined ? `no --ca given, and no ca.crt beside ${file}: pass --ca FILE` : undefined,
   );
-  const crlBytes = o.crl === undefined ? undefined : await readInput(o.crl, "CRL");
+  // A name in the tree is checked against the tree's CRL, as the proxies in front of it are.
+  const crlFile = o.crl ?? (tree === undefined ? undefined : await treeCrl(tree));
+  const crlBytes = crlFile === undefined ? undefined : await readInput(crlFile, "CRL");
   const now = o.now ?? new Date();
   const certs = parseCerts(certBytes, file, now);
   const anchors = parseCerts(caBytes, caFile, now);
-  const crl = crlBytes === undefined ? undefined : parseCrl(crlBytes, o.crl!);
-  return judge({ file, caFile, crlFile: o.crl ?? null, certs, anchors, crl, host: o.host, purpose: o.purpose, now });
+  const crls = crlBytes === undefined ? undefined : parseCrls(crlBytes, crlFile!);
+  return judge({
+    file,
+    caFile,
+    crlFile: crlFile ?? null,
+    certs,
+    anchors,
+    crls,
+    host: o.host,
+    purpose: o.purpose,
+    now,
+  });
+}
+
+/** The tree's CRL file, as proxies load it (sources.ts): both CAs' lists during a rotation. */
+async function treeCrl(tree: TreePaths): Promise<string | undefined> {
+  for (const file of [tree.crlBundle, tree.caCrl]) if (await exists(file)) return file;
+  return undefined;
 }
 
 /** Verifies PEM strings: what `verifyCertificate` does once the files are read. */
@@ -128,14 +151,14 @@ export async function verifyPem(o: VerifyPemOptions): Promise<VerifyReport> {
   const now = o.now ?? new Date();
   const certs = parseCerts(Buffer.from(o.certPem), "certPem", now);
   const anchors = parseCerts(Buffer.from(o.caPem), "caPem", now);
-  const crl = o.crlPem === undefined ? undefined : parseCrl(Buffer.from(o.crlPem), "crlPem");
+  const crls = o.crlPem === undefined ? undefined : parseCrls(Buffer.from(o.crlPem), "crlPem");
   return judge({
     file: "certPem",
     caFile: "caPem",
     crlFile: o.crlPem === undefined ? null : "crlPem",
     certs,
     anchors,
-    crl,
+    crls,
     host: o.host,
     purpose: o.purpose,
     now,
@@ -148,7 +171,10 @@ export function verifyFailed(report: VerifyReport): boolean {
 }
 
 /** A file wins over a name, as everywhere: only a bare word that is no file is looked up. */
-async function certificateFile(target: string, out: string | undefined): Promise<string> {
+async function certificateFile(
+  target: string,
+  out: string | undefined,
+): Promise<{ file: string; tree: TreePaths | undefined }> {
   if (
     /[\\/]/.test(target) ||
     (await fs.stat(target).then(
@@ -156,10 +182,11 @@ async function certificateFile(target: string, out: string | undefined): Promise
       () => false,
     ))
   )
-    return target;
+    return { file: target, tree: undefined };
   const { findCertificate } = await import("../store/cert-target.js");
   const { treePaths } = await import("../store/paths.js");
-  return (await findCertificate(treePaths(out ?? DEFAULT_OUT), target)).certPath;
+  const tree = treePaths(out ?? DEFAULT_OUT);
+  return { file: (await findCertificate(tree, target)).certPath, tree };
 }
 
 async function readInput(path: string, what: string, missingHint?: string): Promise<Buffer> {
@@ -168,7 +195,8 @@ async function readInput(path: string, what: string, missingHint?: string): Prom
     if (bytes === undefined) throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
     return bytes;
   } catch (e) {
-    if (e instanceof MtlsError && e.code === "E_NOT_REGULAR_FILE") throw e;
+    // A FIFO, a directory, permission denied: readBytes already named the file and the reason.
+    if (e instanceof MtlsError && e.code !== "E_IO") throw e;
     const code = errnoCode(e);
     throw new MtlsError(
       "E_NOT_FOUND",
@@ -190,10 +218,12 @@ function parseCerts(bytes: Buffer, file: string, now: Date): ParsedCert[] {
   throw new MtlsError("E_DAMAGED", `${file}: holds no certificate`, "`mtls-certs inspect` tells what the file is");
 }
 
-function parseCrl(bytes: Buffer, file: string): x509.X509Crl {
+/** Every list in a CRL file: ca/bundle.crl holds two during a CA rotation. */
+function parseCrls(bytes: Buffer, file: string): x509.X509Crl[] {
   try {
     const text = bytes.toString("latin1");
-    return new x509.X509Crl(text.includes("-----BEGIN X509 CRL-----") ? text : new Uint8Array(bytes));
+    if (!text.includes("-----BEGIN X509 CRL-----")) return [new x509.X509Crl(new Uint8Array(bytes))];
+    return splitPemBlocks(text, "X509 CRL").map((pem) => new x509.X509Crl(pem));
   } catch {
     throw new MtlsError("E_DAMAGED", `${file}: not a CRL (PEM "X509 CRL" or DER)`);
   }
@@ -205,7 +235,7 @@ interface JudgeInput {
   crlFile: string | null;
   certs: ParsedCert[];
   anchors: ParsedCert[];
-  crl: x509.X509Crl | undefined;
+  crls: x509.X509Crl[] | undefined;
   host: string | undefined;
   purpose: VerifyPurpose | undefined;
   now: Date;
@@ -247,7 +277,7 @@ async function judge(input: JudgeInput): Promise<VerifyReport> {
     }
   });
   if (input.host !== undefined) checkHost(leaf, input.host, add, warnings);
-  if (input.crl) await checkCrl(input.crl, input.crlFile ?? "the CRL", leaf, chain, input.now, add);
+  if (input.crls) await checkCrl(input.crls, input.crlFile ?? "the CRL", leaf, chain, input.now, add);
 
   return {
     file: input.file,
@@ -397,7 +427,7 @@ function addSanFix(flag: string, leaf: ParsedCert): string {
 }
 
 async function checkCrl(
-  crl: x509.X509Crl,
+  crls: x509.X509Crl[],
   crlFile: string,
   leaf: ParsedCert,
   chain: ParsedCert[],
@@ -405,12 +435,21 @@ async function checkCrl(
   add: AddProblem,
 ): Promise<void> {
   const issuer = chain[1];
-  const fromIssuer = issuer !== undefined && crl.issuer === issuer.peculiar.subject && (await verifiesCrl(crl, issuer));
-  if (!fromIssuer) {
+  let crl: x509.X509Crl | undefined;
+  for (const candidate of crls)
+    if (
+      issuer !== undefined &&
+      candidate.issuer === issuer.peculiar.subject &&
+      (await verifiesCrl(candidate, issuer))
+    ) {
+      crl = candidate;
+      break;
+    }
+  if (crl === undefined) {
     add(
       "crl-not-from-issuer",
       leaf,
-      `${crlFile} is not signed by this certificate's issuer (CRL issuer "${crl.issuer}")`,
+      `${crlFile} is not signed by this certificate's issuer (CRL issuer ${crls.map((c) => `"${c.issuer}"`).join(", ")})`,
       "pass the CRL of the CA that issued the certificate",
     );
     return;
@@ -424,13 +463,16 @@ async function checkCrl(
     );
   }
   const entry = crl.findRevoked(leaf.peculiar);
-  if (entry)
+  if (entry) {
+    // RFC 5280's name for the reason code (an entry without one is "unspecified", RFC 5280 5.3.1).
+    const reason = ` (reason ${entry.reason === undefined ? "unspecified" : (x509.X509CrlReason[entry.reason] ?? entry.reason)})`;
     add(
       "revoked",
       leaf,
-      `revoked ${entry.revocationDate.toISOString()}${entry.reason !== undefined ? ` (reason ${entry.reason})` : ""} in ${crlFile}`,
+      `revoked ${entry.revocationDate.toISOString()}${reason} in ${crlFile}`,
       "issue a new certificate for it",
     );
+  }
 }
 
 async function verifiesCrl(crl: x509.X509Crl, issuer: ParsedCert): Promise<boolean> {
