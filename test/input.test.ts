@@ -5,11 +5,12 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
-import { ROOT, cli, pluginConfig, tempDir, writeFile, type Run } from "./helpers.js";
+import { BIN, ROOT, cli, pluginConfig, tempDir, writeFile, type Run } from "./helpers.js";
 
 // dist/, as the bin runs it (cli.js reads ../package.json for --version).
 const { run } = (await import(pathToFileURL(join(ROOT, "dist", "cli.js")).href)) as typeof import("../src/cli.js");
@@ -240,5 +241,168 @@ describe("day counts: exit 2 from --days and MCP_CERT_DAYS, nothing written", ()
       const r = cli(["plugin", `p${days}`, ...KEY_TYPE, "--days", days, "-q"], cwd);
       assert.equal(r.code, 0, r.stderr);
     }
+  });
+});
+
+describe("a file that is not a certificate: exit 2 naming it and why, never an internal error (issue 13 §6)", () => {
+  const base = tempDir("mtls-notcert-");
+  const tree = join(base, "tree");
+  for (const args of [
+    ["plugin", "p1"],
+    ["plugin", "p2"],
+  ]) {
+    const r = cli([...args, ...KEY_TYPE, "--out", tree], base);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const goodCert = readFileSync(join(tree, "plugins/p1/server.crt"), "utf8");
+  const der = Buffer.from(goodCert.replace(/-----[A-Z ]+-----/g, "").replace(/\s/g, ""), "base64");
+  /** What each bad file holds, and how to put it in place (a directory and a FIFO are not files). */
+  const variants: Record<string, (path: string) => void> = {
+    "random bytes": (p) => writeFileSync(p, Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 167 + 13) % 256))),
+    "a PEM block with a broken base64 body": (p) =>
+      writeFileSync(p, "-----BEGIN CERTIFICATE-----\nMIIB!!!!notbase64@@@\n-----END CERTIFICATE-----\n"),
+    "a PEM block whose DER is not a certificate": (p) =>
+      writeFileSync(p, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+    "an empty file": (p) => writeFileSync(p, ""),
+    "a private key": (p) => writeFileSync(p, readFileSync(join(tree, "plugins/p2/server.key"))),
+    "DER (a certificate, but not the PEM the tree holds)": (p) => writeFileSync(p, der),
+    "a directory": (p) => mkdirSync(p),
+    "a FIFO": (p) => assert.equal(spawnSync("mkfifo", [p]).status, 0),
+  };
+  const ISSUE = /internal error|\n\s+at .*:\d+:\d+/;
+
+  /** A fresh copy of the tree with `rel` replaced by `variant`; the command's exit and output. */
+  async function withBad(rel: string, variant: string, args: (t: string, bad: string) => string[]) {
+    const dir = tempDir("mtls-notcert-case-");
+    const t = join(dir, "tree");
+    cpSync(tree, t, { recursive: true });
+    const bad = join(t, rel);
+    rmSync(bad, { force: true });
+    variants[variant]!(bad);
+    const r = await mtlsCerts(args(t, bad), dir, { P12_PASS: "pw" }, false);
+    return { r, bad, all: r.stdout + r.stderr };
+  }
+
+  const named: Array<[string, (t: string, bad: string) => string[]]> = [
+    ["inspect FILE", (_t, bad) => ["inspect", bad]],
+    ["verify FILE", (t, bad) => ["verify", bad, "--ca", join(t, "ca/ca.crt")]],
+    ["fingerprint FILE", (t, bad) => ["fingerprint", bad, "--out", t]],
+    ["revoke FILE", (t, bad) => ["revoke", bad, "--out", t]],
+  ];
+  const inTree: Array<[string, string, (t: string) => string[]]> = [
+    ["verify NAME", "plugins/p1/server.crt", (t) => ["verify", "p1", "--out", t]],
+    ["fingerprint NAME", "plugins/p1/server.crt", (t) => ["fingerprint", "p1", "--out", t]],
+    ["revoke NAME", "plugins/p1/server.crt", (t) => ["revoke", "p1", "--out", t]],
+    [
+      "export p12 NAME",
+      "plugins/p1/server.crt",
+      (t) => ["export", "p12", "p1", "--p12-password-env", "P12_PASS", "-o", join(t, "..", "p1.p12"), "--out", t],
+    ],
+    ["export env", "plugins/p1/server.crt", (t) => ["export", "env", "--plugin", "p1", "--out", t]],
+    ["plugin (reissue)", "plugins/p1/server.crt", (t) => ["plugin", "p1", ...KEY_TYPE, "--out", t]],
+    [
+      "export p12 with a bad ca/ca.crt",
+      "ca/ca.crt",
+      (t) => ["export", "p12", "p1", "--p12-password-env", "P12_PASS", "-o", join(t, "..", "p1.p12"), "--out", t],
+    ],
+    ["plugin with a bad ca/ca.crt", "ca/ca.crt", (t) => ["plugin", "p3", ...KEY_TYPE, "--out", t]],
+    ["revoke with a bad ca/ca.crt", "ca/ca.crt", (t) => ["revoke", "p1", "--out", t]],
+  ];
+
+  for (const variant of Object.keys(variants)) {
+    it(`${variant}`, async () => {
+      // DER is a certificate to inspect and verify; only the tree's own files must be PEM.
+      for (const [what, args] of variant.startsWith("DER") ? [] : named) {
+        // A directory or FIFO named on the command line is not a file: fingerprint and revoke
+        // then look it up as a name, which is refused too.
+        const { r, bad, all } = await withBad("bad.crt", variant, args);
+        assert.doesNotMatch(all, ISSUE, `${what}: ${all}`);
+        if (what === "inspect FILE" && variant === "a private key") {
+          assert.equal(r.code, 0, all); // inspect describes keys
+          continue;
+        }
+        assert.equal(r.code, 2, `${what}: exit 2: ${all}`);
+        assert.ok(
+          r.stderr.includes(bad) || r.stderr.includes(JSON.stringify(bad)),
+          `${what} names ${bad}: ${r.stderr}`,
+        );
+      }
+      for (const [what, rel, args] of inTree) {
+        const { r, bad, all } = await withBad(rel, variant, args);
+        assert.doesNotMatch(all, ISSUE, `${what}: ${all}`);
+        assert.equal(r.code, 2, `${what}: exit 2: ${all}`);
+        assert.ok(r.stderr.includes(bad), `${what} names ${bad}: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /not a PEM certificate \((the file is empty|no PEM block|it holds a PRIVATE KEY block|its CERTIFICATE block is damaged: )[^)]*\)|not a regular file \((a directory|a FIFO)\)/,
+          `${what}: says what the file is`,
+        );
+      }
+      // check reports it as a problem of that leaf (exit 1); renew leaves it and says why.
+      for (const command of ["check", "renew"]) {
+        const { r, all } = await withBad("plugins/p1/server.crt", variant, (t) => [command, "--out", t]);
+        assert.doesNotMatch(all, ISSUE, `${command}: ${all}`);
+        // renew exits 2 when what sits there was planted (a FIFO, a directory): renew/report.ts.
+        if (command === "renew" && /a (directory|FIFO)/.test(variant)) assert.equal(r.code, 2, all);
+        else assert.equal(r.code, 1, `${command}: exit 1: ${all}`);
+        assert.match(all, /\bp1\b.*invalid/, `${command} marks p1 invalid`);
+      }
+    });
+  }
+
+  it("a file this user cannot read (mode 000): exit 2, permission denied, the file named", (t) => {
+    // root reads a mode-000 file (CAP_DAC_OVERRIDE): drop that capability for the run, or skip.
+    const asRoot = process.getuid?.() === 0;
+    const capsh = spawnSync("capsh", ["--help"]).status === 0;
+    if (asRoot && !capsh) {
+      t.skip("running as root without capsh: a mode-000 file stays readable");
+      return;
+    }
+    const dir = tempDir("mtls-notcert-eacces-");
+    const t2 = join(dir, "tree");
+    cpSync(tree, t2, { recursive: true });
+    const cert = join(t2, "plugins/p1/server.crt");
+    chmodSync(cert, 0o000);
+    const runAs = (args: string[]) =>
+      asRoot
+        ? spawnSync(
+            "capsh",
+            [
+              "--drop=cap_dac_override,cap_dac_read_search",
+              "--",
+              "-c",
+              'exec "$0" "$@"',
+              process.execPath,
+              BIN,
+              ...args,
+            ],
+            { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", P12_PASS: "pw" } },
+          )
+        : spawnSync(process.execPath, [BIN, ...args], {
+            cwd: dir,
+            encoding: "utf8",
+            env: { ...process.env, NO_COLOR: "1", P12_PASS: "pw" },
+          });
+    for (const args of [
+      ["inspect", cert],
+      ["verify", cert, "--ca", join(t2, "ca/ca.crt")],
+      ["verify", "p1", "--out", t2],
+      ["fingerprint", "p1", "--out", t2],
+      ["revoke", "p1", "--out", t2],
+      ["export", "p12", "p1", "--p12-password-env", "P12_PASS", "-o", join(dir, "p1.p12"), "--out", t2],
+      ["export", "env", "--plugin", "p1", "--out", t2],
+    ]) {
+      const r = runAs(args);
+      const all = `${r.stdout}${r.stderr}`;
+      assert.doesNotMatch(all, ISSUE, `${args.join(" ")}: ${all}`);
+      assert.equal(r.status, 2, `${args.join(" ")}: exit 2: ${all}`);
+      assert.ok(
+        r.stderr.includes(`${cert}: cannot read: permission denied (EACCES)`),
+        `${args.join(" ")}: ${r.stderr}`,
+      );
+    }
+    const check = runAs(["check", "--out", t2]);
+    assert.equal(check.status, 1, check.stderr);
+    assert.match(check.stdout, /server\.crt: cannot read: permission denied \(EACCES\)/);
   });
 });

@@ -28,7 +28,7 @@ import { exists, readKeyText, readText } from "../store/write.js";
 import { keyModeProblem, unsafeDirectories } from "../store/key-mode.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { days, humanDate, plural } from "../report/human.js";
-import { canonicalIp, normalizeSerial, sansOf, spkiSha256 } from "../pki/node-facts.js";
+import { canonicalIp, normalizeSerial, sansOf, spkiSha256, whyNotACertificate } from "../pki/node-facts.js";
 import { readLedger, standingOf, type Ledger } from "../store/ledger.js";
 import { sameSpki } from "../store/leaf-key.js";
 import { staleBundleProblems } from "../store/leaf-bundles.js";
@@ -522,8 +522,8 @@ async function readOptional(path: string, entry: CheckEntry): Promise<string | u
 function parse(pem: string, entry: CheckEntry): NodeCert | undefined {
   try {
     return new NodeCert(pem);
-  } catch {
-    entry.problems.push("not a PEM certificate");
+  } catch (e) {
+    entry.problems.push(`not a PEM certificate (${whyNotACertificate(pem, e)})`);
     return undefined;
   }
 }

@@ -9,6 +9,7 @@ import * as x509 from "../pki/x509.js";
 import { MtlsError } from "../errors.js";
 import { describeKey } from "../pki/keys.js";
 import { formatGeneralName, keyBitsOf, parseCert, type CertFacts } from "../pki/cert-facts.js";
+import { certificateOf } from "../pki/node-facts.js";
 import { readPkcs12 } from "../pki/pkcs12.js";
 
 export interface InspectOptions {
@@ -88,7 +89,7 @@ async function readFileNamed(path: string): Promise<Buffer> {
     // Regular files only, opened non-blocking: a FIFO or device is refused, never waited on.
     bytes = await readBytes(path);
   } catch (e) {
-    if (e instanceof MtlsError && e.code === "E_NOT_REGULAR_FILE") throw e;
+    if (e instanceof MtlsError) throw e; // a FIFO, a directory, permission denied: named already
     throw new MtlsError("E_NOT_FOUND", e instanceof Error ? e.message : `${path}: cannot read`);
   }
   if (bytes === undefined) throw new MtlsError("E_NOT_FOUND", `${path}: cannot read (no such file)`);
@@ -118,7 +119,8 @@ async function inspectBytes(
     const firstCert = blocks.find((b) => b.label === "CERTIFICATE");
     // A combined file (cert + key, as `make certs` and HAProxy use): compare the key with its cert.
     const against =
-      keyOf ?? (firstCert ? { cert: new NodeCert(firstCert.pem), name: `the certificate in ${file}` } : undefined);
+      keyOf ??
+      (firstCert ? { cert: certificateOf(firstCert.pem, file), name: `the certificate in ${file}` } : undefined);
     for (const b of blocks) items.push(await pemItem(b.label, b.pem, file, o, now, against));
     return { file, kind: kindOf(items), format: "pem", items };
   }
@@ -162,7 +164,9 @@ async function pemItem(
     }
   } catch (e) {
     if (e instanceof MtlsError) throw e;
-    throw new MtlsError("E_DAMAGED", `${file}: the ${label} block cannot be parsed`);
+    // OpenSSL's reason without its error-queue prefix: "bad base64 decode", "wrong tag".
+    const reason = e instanceof Error ? e.message.split("::").pop() : undefined;
+    throw new MtlsError("E_DAMAGED", `${file}: the ${label} block cannot be parsed${reason ? ` (${reason})` : ""}`);
   }
   throw new MtlsError(
     "E_DAMAGED",

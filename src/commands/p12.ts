@@ -6,7 +6,7 @@
  * so OpenSSL 3 opens it without `-legacy`.
  */
 import * as asn1js from "asn1js";
-import { X509Certificate as NodeCert, createHash, webcrypto } from "node:crypto";
+import { type X509Certificate as NodeCert, createHash, webcrypto } from "node:crypto";
 import { dirname } from "node:path";
 import * as pkijs from "pkijs";
 import { DEFAULT_OUT, PBKDF2_ITERATIONS } from "../defaults.js";
@@ -18,7 +18,8 @@ import { assertIssuedHere } from "../store/ledger.js";
 import { treePaths, type TreePaths } from "../store/paths.js";
 import { splitPem } from "./check.js";
 import { checkOutputFile } from "../store/output-file.js";
-import { KEY_MODE, readKeyText, readText, writeFileAtomically } from "../store/write.js";
+import { KEY_MODE, exists, readKeyText, readText, writeFileAtomically } from "../store/write.js";
+import { certificateOf } from "../pki/node-facts.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../store/leaf-key.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 
@@ -106,9 +107,16 @@ function siblingKey(certPath: string): string {
 
 /** Leaf first, then each issuer up to the root, from the certs the tree's ca.crt copies hold. */
 async function chainFromTree(tree: TreePaths, leaf: NodeCert, certPath: string): Promise<NodeCert[]> {
-  const bundle = (await readText(tree.caBundle)) ?? (await readText(tree.intermediateCert)) ?? "";
-  const root = (await readText(tree.caCert)) ?? "";
-  const candidates = [...splitPem(bundle), ...splitPem(root)].map((p) => new NodeCert(p));
+  const bundleFile = (await exists(tree.caBundle)) ? tree.caBundle : tree.intermediateCert;
+  const bundle = (await readText(bundleFile)) ?? "";
+  const rootText = await readText(tree.caCert);
+  // A ca.crt with no certificate in it is named as such, not as "the leaf's chain is unknown".
+  if (rootText !== undefined && splitPem(rootText).length === 0) certificateOf(rootText, tree.caCert);
+  const root = rootText ?? "";
+  const candidates = [
+    ...splitPem(bundle).map((p) => certificateOf(p, bundleFile)),
+    ...splitPem(root).map((p) => certificateOf(p, tree.caCert)),
+  ];
   const chain: NodeCert[] = [];
   let current = leaf;
   while (!isSelfSigned(current)) {

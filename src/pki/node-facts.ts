@@ -2,7 +2,35 @@
  * What Node's own X509Certificate tells of a cert, with nothing heavier loaded: its SANs as we
  * print them and the SHA-256 of its public key. `check` and the ledger run these on every leaf.
  */
-import { type X509Certificate as NodeCert, createHash } from "node:crypto";
+import { X509Certificate as NodeCert, createHash } from "node:crypto";
+import { MtlsError } from "../errors.js";
+
+/**
+ * The certificate in a PEM text, or exit 2 naming the file and what it holds instead: never
+ * OpenSSL's "error:04800064:PEM routines::bad base64 decode" as an internal error.
+ */
+export function certificateOf(pem: string, file: string): NodeCert {
+  try {
+    return new NodeCert(pem);
+  } catch (e) {
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${file}: not a PEM certificate (${whyNotACertificate(pem, e)})`,
+      `restore it from a backup or issue it again; \`mtls-certs inspect ${file}\` tells what it holds`,
+    );
+  }
+}
+
+/** Why a text is not a PEM certificate, for messages: "the file is empty", "its CERTIFICATE block is damaged: wrong tag". */
+export function whyNotACertificate(text: string, e: unknown): string {
+  if (text.trim() === "") return "the file is empty";
+  const labels = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]!);
+  if (labels.length === 0) return "no PEM block: DER or another format";
+  if (!labels.includes("CERTIFICATE")) return `it holds a ${labels[0]!} block, no CERTIFICATE`;
+  // OpenSSL's reason without its error-queue prefix: "bad base64 decode", "wrong tag".
+  const reason = e instanceof Error ? e.message.split("::").pop() : undefined;
+  return `its CERTIFICATE block is damaged${reason ? `: ${reason}` : ""}`;
+}
 
 /** The SANs a cert carries, as `DNS:x`, `IP:y`, `email:z` (IPs in their shortest form). */
 export function sansOf(cert: NodeCert): string[] {

@@ -3,6 +3,7 @@
  * unparsable ca.crt, a missing key, a key that is not the cert's, a CA that has expired.
  */
 import { X509Certificate as NodeCert, createPrivateKey } from "node:crypto";
+import { whyNotACertificate } from "../pki/node-facts.js";
 import * as x509 from "../pki/x509.js";
 import { MtlsError } from "../errors.js";
 import { importPrivateKey } from "../pki/keys.js";
@@ -23,8 +24,8 @@ export interface LoadedCa extends Issuer {
 export function parseCertificate(pem: string, file: string): x509.X509Certificate {
   try {
     return new x509.X509Certificate(pem);
-  } catch {
-    throw new MtlsError("E_DAMAGED", `${file}: not a PEM certificate`);
+  } catch (e) {
+    throw new MtlsError("E_DAMAGED", `${file}: not a PEM certificate (${whyNotACertificate(pem, e)})`);
   }
 }
 
@@ -65,10 +66,10 @@ async function loadPair(
   try {
     cert = new x509.X509Certificate(pem);
     new NodeCert(pem);
-  } catch {
+  } catch (e) {
     throw new MtlsError(
       "E_CA_DAMAGED",
-      `${certPath}: not a PEM certificate`,
+      `${certPath}: not a PEM certificate (${whyNotACertificate(pem, e)})`,
       "restore it from a backup; a new CA would orphan every cert the old one signed",
     );
   }

@@ -2,13 +2,15 @@
  * What `revoke`, `fingerprint` and `export p12` take as their argument: a certificate file, or
  * the name of a leaf in the tree (`gateway`, a plugin, a named server or client), or `ca`.
  */
-import { X509Certificate as NodeCert } from "node:crypto";
+import type { X509Certificate as NodeCert } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { resolve } from "node:path";
 import { MtlsError } from "../errors.js";
+import { certificateOf } from "../pki/node-facts.js";
 import type { Role } from "../pki/profiles.js";
 import { listTreeLeaves } from "./tree.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
+import { readText } from "./write.js";
 
 export interface CertTarget {
   readonly certPath: string;
@@ -28,7 +30,7 @@ export async function findCertificate(tree: TreePaths, target: string): Promise<
   const leaves = await listTreeLeaves(tree);
   const stat = await fs.stat(target).catch(() => undefined);
   if (stat?.isFile()) {
-    const pem = await fs.readFile(target, "utf8");
+    const pem = await readCert(target, target);
     const leaf = leaves.find((l) => l.cert === resolve(target));
     return leaf
       ? fromLeaf(leaf, pem)
@@ -70,21 +72,20 @@ function fromLeaf(leaf: LeafFiles, pem: string): CertTarget {
 }
 
 function parse(pem: string, file: string): NodeCert {
-  try {
-    return new NodeCert(pem);
-  } catch {
-    throw new MtlsError("E_DAMAGED", `${file}: not a PEM certificate`);
-  }
+  return certificateOf(pem, file);
 }
 
+/**
+ * Through readText: regular files only, opened non-blocking, so a FIFO planted as a leaf's cert
+ * is refused instead of hanging the run; a directory or an unreadable file is named as such.
+ */
 async function readCert(path: string, target: string): Promise<string> {
-  try {
-    return await fs.readFile(path, "utf8");
-  } catch {
+  const pem = await readText(path);
+  if (pem === undefined)
     throw new MtlsError(
       "E_NOT_FOUND",
       `${JSON.stringify(target)}: ${path} is missing`,
       "issue it first, or give a certificate file",
     );
-  }
+  return pem;
 }

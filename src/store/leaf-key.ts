@@ -4,6 +4,7 @@
  * a copy planted in a leaf directory cannot turn the CA key into a leaf key (issue 13 §3).
  */
 import { X509Certificate as NodeCert, createPublicKey, type KeyObject } from "node:crypto";
+import { whyNotACertificate } from "../pki/node-facts.js";
 import { MtlsError } from "../errors.js";
 import { openPrivateKey } from "../pki/keys.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
@@ -54,8 +55,8 @@ export function assertLeafKeyBelongs(
   let cert: NodeCert;
   try {
     cert = new NodeCert(certPem);
-  } catch {
-    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate`, hint);
+  } catch (e) {
+    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate (${whyNotACertificate(certPem, e)})`, hint);
   }
   const caOf = (key: KeyObject): CaPublicKey | undefined => cas.find((ca) => sameSpki(ca.key, key));
   const certCa = caOf(cert.publicKey);

@@ -27,7 +27,7 @@ import { relative } from "node:path";
 import { MtlsError } from "../errors.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { createLimiter } from "../pki/limiter.js";
-import { normalizeSerial, sansOf, spkiSha256, subjectLine } from "../pki/node-facts.js";
+import { normalizeSerial, sansOf, spkiSha256, subjectLine, whyNotACertificate } from "../pki/node-facts.js";
 import type { Role } from "../pki/profiles.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import { CERT_MODE, readText, writeFileAtomically } from "./write.js";
@@ -381,8 +381,12 @@ export async function assertIssuedHere(tree: TreePaths, files: LeafFiles, pem: s
   let cert: NodeCert;
   try {
     cert = new NodeCert(pem);
-  } catch {
-    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate`, "restore it from a backup");
+  } catch (e) {
+    throw new MtlsError(
+      "E_DAMAGED",
+      `${files.cert}: not a PEM certificate (${whyNotACertificate(pem, e)})`,
+      "restore it from a backup",
+    );
   }
   if (files.role === "https" && isSelfSigned(cert)) return;
   const standing = new LedgerBook(ledger).standing(files.role, files.name, cert);

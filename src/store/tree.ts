@@ -5,6 +5,7 @@
  * key and the CA are ready. Existing files are kept byte for byte.
  */
 import { X509Certificate as NodeCert, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { whyNotACertificate } from "../pki/node-facts.js";
 import { promises as fs } from "node:fs";
 import { dirname, join } from "node:path";
 import type * as x509 from "../pki/x509.js";
@@ -285,8 +286,8 @@ async function assertPairUsable(files: LeafFiles): Promise<void> {
   let cert: NodeCert;
   try {
     cert = new NodeCert(certPem);
-  } catch {
-    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate`, hint);
+  } catch (e) {
+    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate (${whyNotACertificate(certPem, e)})`, hint);
   }
   if (keyPem.includes("ENCRYPTED")) {
     // Opens only with its passphrase; its envelope can be checked without (as `check` does).
