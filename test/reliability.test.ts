@@ -694,3 +694,140 @@ describe("secrets", () => {
     assert.ok(lines > 100, `checked ${lines} base64 lines of ${keyFiles.size} keys`);
   });
 });
+
+describe("a read-only or full disk: exit 2 naming the file and the reason; nothing half-written; the rerun completes (issue 13 §6)", () => {
+  // A private mount namespace (unshare -m) holds a small tmpfs: it vanishes with the script, and
+  // nothing is mounted on the host. Needs root (or CAP_SYS_ADMIN): skipped with the reason otherwise.
+  const probe = spawnSync("unshare", ["-m", "sh", "-c", 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d"'], {
+    encoding: "utf8",
+  });
+  const skip =
+    probe.status === 0 ? false : `cannot mount a tmpfs in a private mount namespace here: ${probe.stderr.trim()}`;
+
+  it("ENOSPC (no inode for the leaf directory, none for the key, no block for the lock) and EROFS (leaves or the whole tree)", {
+    skip,
+  }, () => {
+    const host = tempDir("mtls-fs-");
+    const results = join(host, "results");
+    const disk = join(host, "disk");
+    mkdirSync(results);
+    mkdirSync(disk);
+    // Each step: `mtls-certs …` inside the namespace, its exit code, output and the file list after it.
+    const script = `
+set -u
+R="$1"; D="$2"; NODE="$3"; BIN="$4"
+step() { name=$1; shift; NO_COLOR=1 "$NODE" "$BIN" "$@" --out "$D/tree" >"$R/$name.out" 2>"$R/$name.err" </dev/null; echo $? >"$R/$name.rc"; (cd "$D/tree" && find . | sort) >"$R/$name.files"; }
+free_inodes() { mount -o remount,nr_inodes=$(( $(df --output=iused "$D" | tail -1) + $1 )) "$D"; }
+mount -t tmpfs -o size=2m,nr_inodes=10000 tmpfs "$D" || exit 90
+cd "$D"
+step made plugin p1 --key-type ecdsa-p256
+sha256sum "$D/tree/plugins/p1/server.crt" "$D/tree/plugins/p1/server.key" "$D/tree/ca/ledger.json" >"$R/before.sha"
+free_inodes 1; step nodir plugin p2 --key-type ecdsa-p256
+free_inodes 2; step nokey plugin p2 --key-type ecdsa-p256
+mount -o remount,nr_inodes=10000 "$D"
+dd if=/dev/zero of="$D/fill" bs=4k 2>/dev/null; sync
+step full plugin p2 --key-type ecdsa-p256
+rm "$D/fill"
+mount --bind "$D/tree/plugins" "$D/tree/plugins" && mount -o remount,bind,ro "$D/tree/plugins" || exit 91
+step roleaves plugin p3 --key-type ecdsa-p256
+umount "$D/tree/plugins"
+mount -o remount,ro "$D" || exit 92
+step rotree plugin p2 --key-type ecdsa-p256
+mount -o remount,rw "$D"
+sha256sum -c "$R/before.sha" >"$R/after.sha" 2>&1; echo $? >"$R/unchanged.rc"
+step rerun plugin p2 --key-type ecdsa-p256
+step check check
+openssl verify -x509_strict -CAfile "$D/tree/ca/ca.crt" "$D/tree/plugins/p2/server.crt" >"$R/verify.out" 2>&1; echo $? >"$R/verify.rc"
+`;
+    const r = spawnSync("unshare", ["-m", "bash", "-c", script, "bash", results, disk, process.execPath, BIN], {
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, `the script: ${r.stderr}`);
+    const step = (name: string) => ({
+      code: Number(readFileSync(join(results, `${name}.rc`), "utf8")),
+      stderr: readFileSync(join(results, `${name}.err`), "utf8"),
+      files: readFileSync(join(results, `${name}.files`), "utf8")
+        .trim()
+        .split("\n"),
+    });
+    assert.equal(step("made").code, 0, step("made").stderr);
+    const root = join(disk, "tree");
+    const failures: Array<[string, RegExp]> = [
+      ["nodir", /plugins\/p2: cannot create the directory: no space left on device \(ENOSPC\)/],
+      ["nokey", /plugins\/p2\/server\.key: cannot write: no space left on device \(ENOSPC\)/],
+      ["full", /\.mtls-certs\.lock: cannot write the lock: no space left on device \(ENOSPC\)/],
+      // p2/ was made by "nokey" (an empty directory, which the rerun fills): a new leaf here.
+      ["roleaves", /plugins\/p3: cannot create the directory: read-only file system \(EROFS\)/],
+      ["rotree", /\.mtls-certs\.lock: cannot create the lock: read-only file system \(EROFS\)/],
+    ];
+    for (const [name, says] of failures) {
+      const s = step(name);
+      assert.equal(s.code, 2, `${name}: exit 2: ${s.stderr}`);
+      assert.ok(s.stderr.includes(root), `${name} names the file: ${s.stderr}`);
+      assert.match(s.stderr, says, name);
+      assert.match(s.stderr, /^hint: .*(free some space|remount)/m, `${name}: the hint says what to do`);
+      assert.doesNotMatch(s.stderr, /internal error/, name);
+      // Nothing half-written: no temp file, no lock, no cert without its key (nor a key alone).
+      assert.deepEqual(
+        s.files.filter((f) => TEMP_OR_LOCK.test(f) || /plugins\/p[23]\/server\.(crt|key)$/.test(f)),
+        [],
+        `${name}: nothing left behind`,
+      );
+    }
+    assert.equal(readFileSync(join(results, "unchanged.rc"), "utf8").trim(), "0", "p1 and the ledger unchanged");
+    const rerun = step("rerun");
+    assert.equal(rerun.code, 0, `the rerun after the disk is fixed: ${rerun.stderr}`);
+    assert.equal(step("check").code, 0, step("check").stderr);
+    assert.equal(
+      readFileSync(join(results, "verify.rc"), "utf8").trim(),
+      "0",
+      readFileSync(join(results, "verify.out"), "utf8"),
+    );
+  });
+});
+
+describe("a second signal always ends the process (issue 13 §3)", () => {
+  it("SIGINT, then SIGTERM while the first still waits: gone at once; the rerun completes and check passes", async () => {
+    const many = Array.from({ length: 8 }, (_, i) => `slow${i}`);
+    const cwd = configDir(many);
+    const root = join(cwd, "certs/mcp");
+    assert.equal(run(["ca", "--key-type", "ecdsa-p256"], cwd).code, 0);
+    // One thread in libuv's pool and nine RSA-4096 keys queued on it: process.exit joins that pool,
+    // so after the first signal the process lingers until every queued key is made (about 30 s
+    // here). Only the second signal can end it promptly: if it were ignored, this test would time out.
+    const { child, done } = cliAsync(["all", "--key-type", "rsa4096", "--jobs", "9"], cwd, { UV_THREADPOOL_SIZE: "1" });
+    let stderr = "";
+    const generating = new Promise<void>((resolve) =>
+      child.stderr?.on("data", (d) => {
+        stderr += String(d);
+        if (stderr.includes("generating")) resolve();
+      }),
+    );
+    await Promise.race([generating, sleep(30_000)]);
+    assert.match(stderr, /generating 9 rsa4096 keys/);
+    await sleep(1_000);
+    child.kill("SIGINT");
+    await sleep(300);
+    const second = Date.now();
+    child.kill("SIGTERM");
+    const ended = await Promise.race([done, sleep(5_000).then(() => undefined)]);
+    if (ended === undefined) child.kill("SIGKILL");
+    const r = ended ?? (await done);
+    outputs.push(r);
+    assert.ok(ended !== undefined, `still running 5 s after the second signal: ${r.stderr}`);
+    assert.ok(Date.now() - second < 3_000, `ended ${Date.now() - second} ms after the second signal`);
+    assert.ok(r.signal === "SIGTERM" || r.code === 143, `ended by the second signal: ${r.code} ${r.signal}`);
+    assert.deepEqual(
+      listFiles(root).filter((f) => TEMP_OR_LOCK.test(f)),
+      [],
+      "no temp file or lock left",
+    );
+    assertNoPartialFiles(root);
+    // The rerun (EC keys: what matters is that it repairs the tree) completes it; check agrees.
+    const rerun = run(["all", "--key-type", "ecdsa-p256", "--lock-wait", "0"], cwd);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assertCompleteTree(root, many);
+    const check = run(["check"], cwd);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+  });
+});
