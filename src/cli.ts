@@ -34,9 +34,22 @@ function version(): string {
 
 export async function main(argv: string[]): Promise<void> {
   sizeThreadPool(argv);
-  const { interruptRun } = await import("./store/cleanup.js");
+  const { interruptRun, runInterruptCleanup } = await import("./store/cleanup.js");
+  let stopping = false;
   // Waits for file writes already under way, then removes temp files and the lock.
   const stop = (signal: NodeJS.Signals, code: number) => async () => {
+    if (stopping) {
+      // The user insists, maybe while the first signal still waits for a write stuck in fsync(2)
+      // on a hung disk. process.exit would join that thread; dying by the signal's default
+      // action does not. Temp files and the lock go first (unlink, synchronous).
+      runInterruptCleanup();
+      process.stderr.write(`\nmtls-certs: ${signal} again: stopped at once; temp files and the lock removed\n`);
+      process.removeAllListeners("SIGINT");
+      process.removeAllListeners("SIGTERM");
+      process.kill(process.pid, signal);
+      return;
+    }
+    stopping = true;
     await interruptRun(signal);
     process.stderr.write(`\nmtls-certs: interrupted; temp files removed, nothing half-written\n`);
     // process.exit joins libuv's threads; one stuck in open(2) or read(2) would hold it forever
