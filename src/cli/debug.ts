@@ -72,7 +72,12 @@ export function registerDebugCommands({ program, io, action }: CommandContext): 
         "server with --host, else what its extendedKeyUsage says",
       ),
     )
-    .option("--crl <file>", "the issuer's CRL: fail when the cert is revoked")
+    .addOption(
+      documented(
+        new Option("--crl <file>", "the issuer's CRL: fail when the cert is revoked"),
+        "for a name, the tree's (ca/bundle.crl during a rotation, else ca/ca.crl); for a file, none",
+      ),
+    )
     .option("--json", "print one JSON document")
     .action(
       action(
