@@ -123,14 +123,30 @@ export async function verifyCertificate(target: string, o: VerifyOptions = {}): 
   // A name in the tree is checked against the tree's CRL, as the proxies in front of it are.
   const crlFile = o.crl ?? (tree === undefined ? undefined : await treeCrl(tree));
   const crlBytes = crlFile === undefined ? undefined : await readInput(crlFile, "CRL");
+  return verifyBytes({ file, caFile, crlFile, cert: certBytes, ca: caBytes, crl: crlBytes }, o);
+}
+
+/** The bytes of the cert (and intermediates), the trust anchors and the CRL file, with their names. */
+interface VerifyInput {
+  file: string;
+  caFile: string;
+  crlFile: string | undefined;
+  cert: Buffer;
+  ca: Buffer;
+  crl: Buffer | undefined;
+}
+
+/** What verifyCertificate and verifyPem share once the bytes are there. */
+function verifyBytes(i: VerifyInput, o: Pick<VerifyOptions, "host" | "purpose" | "now">): Promise<VerifyReport> {
   const now = o.now ?? new Date();
-  const certs = parseCerts(certBytes, file, now);
-  const anchors = parseCerts(caBytes, caFile, now);
-  const crls = crlBytes === undefined ? undefined : parseCrls(crlBytes, crlFile!);
+  const certs = parseCerts(i.cert, i.file, now);
+  const anchors = parseCerts(i.ca, i.caFile, now);
+  const crls = i.crl === undefined ? undefined : parseCrls(i.crl, i.crlFile ?? "the CRL");
+  const crlFile = i.crlFile ?? null;
   return judge({
-    file,
-    caFile,
-    crlFile: crlFile ?? null,
+    file: i.file,
+    caFile: i.caFile,
+    crlFile,
     certs,
     anchors,
     crls,
@@ -148,21 +164,9 @@ async function treeCrl(tree: TreePaths): Promise<string | undefined> {
 
 /** Verifies PEM strings: what `verifyCertificate` does once the files are read. */
 export async function verifyPem(o: VerifyPemOptions): Promise<VerifyReport> {
-  const now = o.now ?? new Date();
-  const certs = parseCerts(Buffer.from(o.certPem), "certPem", now);
-  const anchors = parseCerts(Buffer.from(o.caPem), "caPem", now);
-  const crls = o.crlPem === undefined ? undefined : parseCrls(Buffer.from(o.crlPem), "crlPem");
-  return judge({
-    file: "certPem",
-    caFile: "caPem",
-    crlFile: o.crlPem === undefined ? null : "crlPem",
-    certs,
-    anchors,
-    crls,
-    host: o.host,
-    purpose: o.purpose,
-    now,
-  });
+  const crl = o.crlPem === undefined ? undefined : Buffer.from(o.crlPem);
+  const input = { file: "certPem", caFile: "caPem", crlFile: crl && "crlPem", crl };
+  return verifyBytes({ ...input, cert: Buffer.from(o.certPem), ca: Buffer.from(o.caPem) }, o);
 }
 
 /** Exit 1 when a problem was found. */
