@@ -338,6 +338,18 @@ describe("a file that is not a certificate: exit 2 naming it and why, never an i
           `${what}: says what the file is`,
         );
       }
+      // adopt on a tree without a ledger names it as left out (exit 1) instead of skipping it.
+      const adopt = await withBad("plugins/p1/server.crt", variant, (t) => {
+        rmSync(join(t, "ca/ledger.json"));
+        return ["adopt", "--out", t];
+      });
+      assert.doesNotMatch(adopt.all, ISSUE, adopt.all);
+      assert.equal(adopt.r.code, 1, `adopt: exit 1: ${adopt.all}`);
+      assert.match(
+        adopt.r.stdout,
+        /not adopted plugins\/p1\/server\.crt: (not a PEM certificate|cannot read).*left out/,
+      );
+      assert.match(adopt.r.stdout, /adopted plugins\/p2\/server\.crt/);
       // check reports it as a problem of that leaf (exit 1); renew leaves it and says why.
       for (const command of ["check", "renew"]) {
         const { r, all } = await withBad("plugins/p1/server.crt", variant, (t) => [command, "--out", t]);

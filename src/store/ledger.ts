@@ -315,10 +315,15 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
   const adoptions: Adoption[] = [];
   for (const [i, files] of leaves.entries()) {
     const cert = certs[i];
+    const shown = files.role === "https" ? files.cert : relative(tree.root, files.cert);
+    if (typeof cert === "string") {
+      // Damaged or unreadable: never entered, and `adopt` says so (exit 1) instead of skipping it.
+      adoptions.push({ cert: shown, role: files.role, name: files.name, adopted: false, detail: `${cert}: left out` });
+      continue;
+    }
     if (cert === undefined || book.entryFor(cert) !== undefined) continue;
     if (files.role === "https" && isSelfSigned(cert)) continue; // not the CA's: outside the ledger
     const issuer = issuers.find((ca) => isIssuedBy(cert, ca));
-    const shown = files.role === "https" ? files.cert : relative(tree.root, files.cert);
     if (issuer === undefined) {
       adoptions.push({
         cert: shown,
@@ -346,12 +351,19 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
 const READ_CONCURRENCY = 64;
 
 /** A cert that cannot be read here is left to `check` and renew, which name the problem. */
-async function readCertQuietly(files: LeafFiles): Promise<NodeCert | undefined> {
+/** The leaf's cert; undefined when there is none; why not, when the file is not a certificate. */
+async function readCertQuietly(files: LeafFiles): Promise<NodeCert | string | undefined> {
+  let pem: string | undefined;
   try {
-    const pem = await readText(files.cert);
-    return pem === undefined ? undefined : new NodeCert(pem);
-  } catch {
-    return undefined;
+    pem = await readText(files.cert);
+  } catch (e) {
+    return e instanceof Error ? e.message.replace(`${files.cert}: `, "") : String(e);
+  }
+  if (pem === undefined) return undefined;
+  try {
+    return new NodeCert(pem);
+  } catch (e) {
+    return `not a PEM certificate (${whyNotACertificate(pem, e)})`;
   }
 }
 
