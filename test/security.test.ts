@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { BIN, ROOT, cli, openssl, read, tempDir, type Run, x509Text } from "./helpers.js";
+import { issueClient } from "../src/index.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
 /** Python with the ssl module the project tests against (PROTOCOL.md); python3 elsewhere. */
@@ -487,6 +488,107 @@ function writeTemp(path: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
+
+describe("adoption takes no records from files a leaf's owner can write (a CA-signed cert in the wrong leaf)", () => {
+  /** A tree with a ledger, bob as CN=admin@example.com, and a copy of it with the same CA. */
+  function treeWithBob(): { dir: string; root: string } {
+    const dir = tempDir("mtls-adopt-wrong-leaf-");
+    const root = join(dir, "certs/mcp");
+    must(cli(["all", ...EC, "-q"], dir), "all");
+    must(cli(["client", "bob", "--cn", "admin@example.com", ...EC, "-q"], dir), "client bob");
+    return { dir, root };
+  }
+
+  it("an old admin@example.com cert of this CA that the ledger never recorded, planted in clients/eve: not adopted, not renewed", async () => {
+    const { dir, root } = treeWithBob();
+    // The same CA signed it ten days ago, outside this tree's ledger (an older tree's copy, a backup).
+    const elsewhere = join(tempDir("mtls-adopt-old-"), "mcp");
+    cpSync(join(root, "ca"), join(elsewhere, "ca"), { recursive: true });
+    await issueClient("old", {
+      out: elsewhere,
+      keyType: "ecdsa-p256",
+      cn: "admin@example.com",
+      notBefore: new Date(Date.now() - 10 * 86_400_000),
+      notAfter: new Date(Date.now() + 5 * 86_400_000),
+    });
+    const eve = join(root, "clients", "eve");
+    mkdirSync(eve, { recursive: true });
+    cpSync(join(elsewhere, "clients/old/client.crt"), join(eve, "client.crt"));
+    cpSync(join(elsewhere, "clients/old/client.key"), join(eve, "client.key"));
+    const planted = read(join(eve, "client.crt"));
+    assert.equal(
+      openssl(["verify", "-CAfile", join(root, "ca/ca.crt"), join(eve, "client.crt")]).code,
+      0,
+      "the planted cert is this CA's",
+    );
+    const r = cli(["renew", "--json"], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stderr, /^adopted .*clients\/eve/m);
+    assert.equal(read(join(eve, "client.crt")), planted, "a cert was issued into clients/eve");
+    assert.equal(
+      ledgerOf(root).some((e) => e.name === "eve"),
+      false,
+      "eve entered the ledger",
+    );
+    const check = cli(["check", "--json"], dir);
+    assert.equal(check.code, 1);
+    const entry = (
+      JSON.parse(check.stdout) as { certificates: Array<{ name: string; status: string }> }
+    ).certificates.find((c) => c.name === "eve");
+    assert.equal(entry?.status, "foreign");
+  });
+
+  it("first adoption with bob's cert copied into clients/alice: neither is adopted, nothing written, exit 1", () => {
+    const { dir, root } = treeWithBob();
+    rmSync(join(root, "ca/ledger.json")); // a tree from before the ledger
+    const alice = join(root, "clients", "alice");
+    mkdirSync(alice, { recursive: true });
+    cpSync(join(root, "clients/bob/client.crt"), join(alice, "client.crt"));
+    must(
+      openssl([
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        join(alice, "client.key"),
+      ]),
+      "genpkey",
+    );
+    const r = cli(["adopt"], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stderr + r.stdout,
+      /the same certificate \(serial [0-9A-F]+\) is in .*clients\/alice and .*clients\/bob|clients\/bob and .*clients\/alice/,
+    );
+    assert.equal(existsSync(join(root, "ca/ledger.json")), false, "a ledger was written");
+    const renew = cli(["renew", "--force", "alice"], dir);
+    assert.notEqual(renew.code, 0);
+    assert.match(
+      opensslField(join(alice, "client.crt"), "-serial"),
+      new RegExp(opensslField(join(root, "clients/bob/client.crt"), "-serial")),
+    );
+    // Once the copy is gone, adoption goes through and bob is bob's.
+    rmSync(alice, { recursive: true });
+    const again = cli(["adopt"], dir);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.ok(ledgerOf(root).some((e) => e.name === "bob" && e.subject.includes("admin@example.com")));
+  });
+
+  it("a revoked cert is never adopted", () => {
+    const { dir, root } = treeWithBob();
+    must(cli(["revoke", "bob", "--reason", "keyCompromise"], dir), "revoke");
+    rmSync(join(root, "ca/ledger.json"));
+    const r = cli(["adopt"], dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /clients\/bob.*revoked/);
+    assert.equal(
+      ledgerOf(root).some((e) => e.name === "bob"),
+      false,
+    );
+  });
+});
 
 describe("hardening: keys stay where they belong, input cannot become config (issue 13 §3-§6)", () => {
   let base: string;

@@ -24,6 +24,7 @@
  */
 import { X509Certificate as NodeCert } from "node:crypto";
 import { relative } from "node:path";
+import { CLOCK_SKEW_MS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { createLimiter } from "../pki/limiter.js";
@@ -313,6 +314,13 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
   const reading = createLimiter(READ_CONCURRENCY);
   const certs = await Promise.all(leaves.map((files) => reading(() => readCertQuietly(files))));
   const adoptions: Adoption[] = [];
+  const refuse = refusalsFor(
+    leaves,
+    certs,
+    ledger,
+    // commands/revoke.ts reads the tree's CRLs; a static import would make a cycle through tree.ts.
+    await import("../commands/revoke.js").then((r) => r.readRevocationStatus(tree, now)),
+  );
   for (const [i, files] of leaves.entries()) {
     const cert = certs[i];
     const shown = files.role === "https" ? files.cert : relative(tree.root, files.cert);
@@ -334,6 +342,11 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
       });
       continue;
     }
+    const refusal = refuse(cert);
+    if (refusal !== undefined) {
+      adoptions.push({ cert: shown, role: files.role, name: files.name, adopted: false, detail: refusal });
+      continue;
+    }
     const entry = ledgerEntry(cert, issuer, files.role, files.name, "adopted", now);
     book.issued(entry, now);
     adoptions.push({
@@ -345,6 +358,54 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
     });
   }
   return { book, adoptions, firstAdoption: ledger === undefined };
+}
+
+/**
+ * Why a cert a tree CA signed is still not entered, or undefined. The leaf directories are
+ * writable by whoever runs the leaf, so being signed by the tree's CA is not enough (issue 13: a
+ * CA must not take its records from files an intruder can write):
+ * - with a ledger, an unrecorded cert is one a run killed before its ledger write made: issued
+ *   after the ledger's newest record. An older one (a cert from before the ledger, or someone's
+ *   superseded cert copied into another leaf) would give its subject and SANs to whoever put it
+ *   there at the next renew;
+ * - a cert the tree's CRL lists was taken back;
+ * - a cert found in two leaf directories belongs to at most one of them, and nothing says which:
+ *   on a tree without a ledger, nothing is adopted until one copy is gone.
+ */
+function refusalsFor(
+  leaves: readonly LeafFiles[],
+  certs: ReadonlyArray<NodeCert | string | undefined>,
+  ledger: Ledger | undefined,
+  revocation: { leafProblem(serial: string | null): string | undefined },
+): (cert: NodeCert) => string | undefined {
+  const identity = (cert: NodeCert) => `${normalizeSerial(cert.serialNumber)} ${cert.issuer}`;
+  const where = new Map<string, string[]>();
+  for (const [i, cert] of certs.entries())
+    if (cert instanceof NodeCert) where.set(identity(cert), [...(where.get(identity(cert)) ?? []), leaves[i]!.dir]);
+  const newest = ledger ? Math.max(0, ...ledger.entries.map((e) => Date.parse(e.recordedAt))) : undefined;
+  const fix = "left out, foreign (remove it and issue the leaf again)";
+  return (cert) => {
+    const revoked = revocation.leafProblem(cert.serialNumber);
+    if (revoked) return `${revoked}: ${fix}`;
+    const copies = where.get(identity(cert)) ?? [];
+    if (copies.length > 1) {
+      const what = `the same certificate (serial ${normalizeSerial(cert.serialNumber)}) is in ${copies.join(" and ")}`;
+      // On a first adoption, entering the others would date this one "before the ledger" for
+      // good: nothing is written until a person has removed the copy that does not belong.
+      if (ledger === undefined)
+        throw new MtlsError(
+          "E_FOREIGN",
+          `${what}; only one of them can be its own, so the tree is not adopted`,
+          "remove the copy that does not belong (and its key), then run the command again",
+        );
+      return `${what}: ${fix}`;
+    }
+    // Issuing backdates notBefore by the clock-skew allowance; a second for its rounding down.
+    const issuedAround = Date.parse(cert.validFrom) + CLOCK_SKEW_MS + 1000;
+    if (newest !== undefined && issuedAround < newest)
+      return `issued before the ledger's newest record (${new Date(newest).toISOString()}) yet not in it: ${fix}`;
+    return undefined;
+  };
 }
 
 /** Leaf certs read at once: a tree of thousands stays under the open-file limit. */
