@@ -788,6 +788,29 @@ describe("hardening: keys stay where they belong, input cannot become config (is
     assert.ok(Date.now() - started < 20_000);
   });
 
+  it("a FIFO planted as a leaf's ca.crt copy: check and the nightly renew (which holds the lock) name it, nothing hangs", () => {
+    const { cwd, tree } = fresh();
+    const copy = join(tree, "plugins/evil/ca.crt");
+    rmSync(copy);
+    assert.equal(spawnSync("mkfifo", [copy]).status, 0);
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args, "--out", tree], {
+        cwd,
+        encoding: "utf8",
+        timeout: 20_000,
+        killSignal: "SIGKILL",
+        env: { ...process.env, NO_COLOR: "1" },
+      });
+    const check = run(["check"]);
+    assert.equal(check.signal, null, "killed by the timeout: check hung on the FIFO");
+    assert.equal(check.status, 1, check.stderr);
+    assert.match(check.stdout, /evil\/ca\.crt: cannot read: not a regular file \(a FIFO\)/);
+    const renew = run(["renew"]);
+    assert.equal(renew.signal, null, "killed by the timeout: renew hung on the FIFO with the tree locked");
+    assert.notEqual(renew.status, 0, renew.stdout);
+    assert.equal(existsSync(join(tree, ".mtls-certs.lock")), false, "the lock was left behind");
+  });
+
   it("the tree lock holds against a run in another PID namespace on this host (unshare -p -f --mount-proc)", async (t) => {
     if (spawnSync("unshare", ["-p", "-f", "--mount-proc", "true"]).status !== 0)
       return t.skip("unshare -p needs root (CAP_SYS_ADMIN)");

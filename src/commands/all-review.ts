@@ -12,6 +12,7 @@ import { keyTypeOf, type KeyType } from "../pki/keys.js";
 import { widestKeyMode } from "../store/key-mode.js";
 import type { TreePaths } from "../store/paths.js";
 import type { CertResult, IssueReport } from "../store/tree.js";
+import { readText } from "../store/write.js";
 import { checkTree } from "./check.js";
 
 export interface ReviewInput {
@@ -51,7 +52,8 @@ export async function reviewKept(report: IssueReport, input: ReviewInput): Promi
       else if (c.role !== "intermediate") needReissue.push(c.name);
     }
     if (c.role === "ca" || c.role === "intermediate") continue;
-    const pem = await fs.readFile(c.cert, "utf8");
+    const pem = await readText(c.cert);
+    if (pem === undefined) continue;
     const cert = new NodeCert(pem);
     const reissue = `applies to new certs; \`mtls-certs renew --force ${c.name}\` re-issues`;
     const lifetime = Math.round((Date.parse(c.notAfter) - Date.parse(c.notBefore)) / DAY_MS);
@@ -84,8 +86,9 @@ export async function reviewKept(report: IssueReport, input: ReviewInput): Promi
 
 /** A key more open than the key-mode rule allows loses the extra bits (`chmod`), and says so. */
 async function narrowKeyMode(c: CertResult): Promise<string | undefined> {
-  const stat = await fs.stat(c.key).catch(() => undefined);
-  if (!stat) return undefined;
+  // lstat and chmod only a real file: a link's target (another file of the system) is not ours.
+  const stat = await fs.lstat(c.key).catch(() => undefined);
+  if (!stat?.isFile()) return undefined;
   const mode = stat.mode & 0o777;
   const widest = widestKeyMode(stat, { role: c.role });
   if ((mode & ~widest) === 0) return undefined;

@@ -351,7 +351,7 @@ async function readCas(tree: TreePaths, now: Date, leafWithin: number): Promise<
       cas.issuers.push({ cert: previous.cert, signedBy: "previous-ca" });
     }
   }
-  const bundle = await fs.readFile(tree.caBundle, "utf8").catch(() => undefined);
+  const bundle = await readText(tree.caBundle).catch(() => undefined);
   if (bundle !== undefined) {
     cas.bundlePem = bundle;
     const blocks = splitPem(bundle);
@@ -431,8 +431,10 @@ async function checkLeaf(
       return entry;
     }
     if (files.caCopy && cas.bundlePem !== undefined) {
-      const copy = await fs.readFile(files.caCopy, "utf8").catch(() => undefined);
-      if (copy === undefined)
+      // readText: a FIFO planted as the copy would block check, and renew, which holds the lock.
+      const copy = await readText(files.caCopy).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+      if (copy instanceof Error) entry.problems.push(copy.message);
+      else if (copy === undefined)
         entry.problems.push(`${files.caCopy}: missing (run the command that made this cert again to restore it)`);
       else if (copy !== cas.bundlePem) entry.problems.push(`${files.caCopy}: differs from the CA certificate`);
     }

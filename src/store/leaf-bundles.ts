@@ -22,7 +22,7 @@ import { sameSpki } from "./leaf-key.js";
 import { LedgerBook, readLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
-import { CERT_MODE, exists, fileKind, readKeyText, readText, writeFileAtomically } from "./write.js";
+import { CERT_MODE, exists, fileKind, readKeyText, readText, symlinkRefused, writeFileAtomically } from "./write.js";
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const KEY_BLOCK = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+?-----END \1-----/;
@@ -253,7 +253,10 @@ async function bookOf(tree: TreePaths): Promise<LedgerBook | undefined> {
 
 /** The mode and group a bundle holding the leaf's key gets from `export`: the key's own. */
 export async function bundleModeOfKey(files: LeafFiles, notes: string[]): Promise<{ mode: number; group?: number }> {
-  return keyLikeMode(files.haproxyBundle ?? files.key, await fs.stat(files.key), files, notes);
+  const stat = await fs.lstat(files.key);
+  // The key was read without following links before this; its mode is not taken from a link's target.
+  if (stat.isSymbolicLink()) throw symlinkRefused(files.key);
+  return keyLikeMode(files.haproxyBundle ?? files.key, stat, files, notes);
 }
 
 /**

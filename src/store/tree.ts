@@ -605,7 +605,8 @@ export async function describeCert(
   name: string,
   action: CertAction,
 ): Promise<CertResult> {
-  const pem = await fs.readFile(certPath, "utf8");
+  const pem = await readText(certPath);
+  if (pem === undefined) throw new MtlsError("E_IO", `${certPath}: missing right after it was written`);
   const cert = new NodeCert(pem);
   return {
     role,

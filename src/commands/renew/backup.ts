@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
 import type { LedgerBook } from "../../store/ledger.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
-import { KEY_MODE, exists, listDirectories, readText, writeFileAtomically } from "../../store/write.js";
+import { KEY_MODE, exists, listDirectories, readKeyText, readText, writeFileAtomically } from "../../store/write.js";
 
 /**
  * `.backup/<UTC time>/` inside the tree, made on the first file it keeps. Directories 0700 and
@@ -89,7 +89,8 @@ export async function restoreInterrupted(
   for (const files of leaves) {
     const saved = join(tree.backupDir, newest, backupSubdir(tree, files));
     if (!(await exists(saved))) continue; // the last run did not touch this leaf
-    const [certPem, keyPem] = await Promise.all([readText(files.cert), readText(files.key)]);
+    // A link at the key's place is never followed (renew names it); nor is one stat'ed below.
+    const [certPem, keyPem] = await Promise.all([readText(files.cert), readKeyText(files.key)]);
     if (certPem === undefined || keyPem === undefined) continue;
     const cert = parseQuietly(() => new NodeCert(certPem));
     const key = parseQuietly(() => openKey(keyPem, passphrase));
@@ -97,7 +98,7 @@ export async function restoreInterrupted(
     let pairKey = keyPem;
     let pairKeyObject = key;
     // The key's mode and group (0640 and a group for a shared key) stay, and client.pem gets them.
-    const { mode, gid } = await fs.stat(files.key);
+    const { mode, gid } = await fs.lstat(files.key);
     const keyFile = { mode: mode & 0o777, group: gid === process.getgid?.() ? undefined : gid, replace: true };
     if (!cert.checkPrivateKey(key)) {
       const oldKeyPem = await readText(join(saved, files.key.slice(files.key.lastIndexOf("/") + 1)));
