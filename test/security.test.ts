@@ -458,6 +458,17 @@ describe("issue 13: the issuance ledger and renew from policy", () => {
       assert.equal(existsSync(join(root, "ca", "ledger.json")), false, "check wrote a ledger");
     });
 
+    it("before adoption, export refuses the planted self-signed cert and key, and exports the CA's", () => {
+      const planted = cli(["export", "env", "--out", root, "--plugin", "evil2"], dir);
+      assert.equal(planted.code, 1, planted.stdout + planted.stderr);
+      assert.match(planted.stderr, /evil2\/server\.crt: not signed by this tree's CA; export refuses it/);
+      assert.equal(planted.stdout, "", "something was exported");
+      const weather = cli(["export", "env", "--out", root, "--plugin", "weather"], dir);
+      assert.equal(weather.code, 0, weather.stderr);
+      assert.match(weather.stdout, /plugins\/weather\/server\.crt/);
+      assert.equal(existsSync(join(root, "ca", "ledger.json")), false, "export wrote a ledger");
+    });
+
     it("adopt enters the two certs the CA signed, one line each, leaves the planted one out (exit 1)", () => {
       const r = cli(["adopt", "--out", root], dir);
       assert.equal(r.code, 1, r.stdout + r.stderr);

@@ -446,11 +446,11 @@ export function adoptionLines(
 /**
  * For exports (p12, k8s, haproxy, env …): refuses a leaf cert the ledger did not record for its
  * directory, so a planted cert and key never end up in a Secret or a proxy's PEM. A tree without
- * a ledger (not adopted yet) is let through: there is no record to hold it to.
+ * a ledger (not adopted yet) has no record to hold it to: there the cert must at least be one of
+ * the tree's CAs signed (a self-signed one planted in a Makefile tree is refused).
  */
 export async function assertIssuedHere(tree: TreePaths, files: LeafFiles, pem: string, what: string): Promise<void> {
   const ledger = await readLedger(tree);
-  if (ledger === undefined) return;
   let cert: NodeCert;
   try {
     cert = new NodeCert(pem);
@@ -462,6 +462,14 @@ export async function assertIssuedHere(tree: TreePaths, files: LeafFiles, pem: s
     );
   }
   if (files.role === "https" && isSelfSigned(cert)) return;
+  if (ledger === undefined) {
+    if ((await treeIssuers(tree)).some((ca) => isIssuedBy(cert, ca))) return;
+    throw new MtlsError(
+      "E_FOREIGN",
+      `${files.cert}: not signed by this tree's CA; ${what} refuses it`,
+      `if nobody you trust put it there, remove ${files.cert} and its key, then issue the leaf again (\`mtls-certs ${files.role} ${files.name}\`); \`mtls-certs adopt\` records the tree's certificates`,
+    );
+  }
   const standing = new LedgerBook(ledger).standing(files.role, files.name, cert);
   if (standing.kind === "foreign")
     throw new MtlsError(
