@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { IO_THREADS, KEYS_IN_FLIGHT_PER_CORE } from "./defaults.js";
 import { EXIT, errnoCode, fileSystemError, isMtlsError, isSystemError } from "./errors.js";
+import { escapeControlCharacters } from "./pki/names.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerRenewCommand } from "./cli/renew.js";
 import { registerCoreCommands } from "./cli/core.js";
@@ -217,7 +218,7 @@ function reportError(e: unknown, io: Io, json: boolean): number {
     return EXIT.usage; // commander already printed the message, in our style (usageError)
   }
   if (isMtlsError(e)) {
-    io.stderr.write(`mtls-certs: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
+    io.stderr.write(`mtls-certs: ${printable(e.message)}\n${e.hint ? `hint: ${printable(e.hint)}\n` : ""}`);
     if (json)
       io.stdout.write(
         JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, null, 2) + "\n",
@@ -229,9 +230,17 @@ function reportError(e: unknown, io: Io, json: boolean): number {
   if (isSystemError(e) && typeof e.path === "string")
     return reportError(fileSystemError(e.path, SYSCALL_ACTION[e.syscall] ?? e.syscall, e), io, json);
   const message = e instanceof Error ? e.message : String(e);
-  io.stderr.write(`mtls-certs: internal error: ${message}\n`);
+  io.stderr.write(`mtls-certs: internal error: ${printable(message)}\n`);
   if (json) io.stdout.write(JSON.stringify({ error: { code: "E_INTERNAL", message, hint: null } }, null, 2) + "\n");
   return EXIT.problem;
+}
+
+/**
+ * A message for the terminal: a path or subject in it may come from a leaf directory, so its
+ * control characters are escaped (no ESC sequence reaches the terminal); its own lines stay lines.
+ */
+function printable(message: string): string {
+  return message.split("\n").map(escapeControlCharacters).join("\n");
 }
 
 /** What a syscall was doing, for "<path>: cannot <action>: <reason>". */

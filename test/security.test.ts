@@ -996,6 +996,20 @@ describe("hardening: keys stay where they belong, input cannot become config (is
     assert.match(r.stdout, /x\\x1b\[2Jy/);
   });
 
+  it("... and by renew, and in an error message (adopt names both copies of a cert)", () => {
+    const { cwd, tree } = fresh();
+    cpSync(join(tree, "plugins/evil"), join(tree, "plugins/x\u001b]0;pwned\u0007y"), { recursive: true });
+    const renew = cli(["renew", "--out", tree], cwd, { NO_COLOR: "1" });
+    assert.equal(renew.code, 1, renew.stdout + renew.stderr);
+    assert.match(renew.stdout, /x\\x1b\]0;pwned\\x07y/);
+    assert.ok(!(renew.stdout + renew.stderr).includes("\u001b"), "a raw ESC reached the terminal from renew");
+    rmSync(join(tree, "ca/ledger.json"));
+    const adopt = cli(["adopt", "--out", tree], cwd, { NO_COLOR: "1" });
+    assert.notEqual(adopt.code, 0);
+    assert.match(adopt.stderr, /the same certificate .*x\\x1b\]0;pwned\\x07y/);
+    assert.ok(!(adopt.stdout + adopt.stderr).includes("\u001b"), "a raw ESC reached the terminal from adopt");
+  });
+
   it("ca with ca.key present but ca.crt missing: exit 2 with both ways out, the key is kept", () => {
     const cwd = tempDir("mtls-hardening-");
     const tree = join(cwd, "t");

@@ -3,6 +3,7 @@
  * tree made before the ledger: by the Makefile or an earlier mtls-certs).
  */
 import { DEFAULT_OUT } from "../defaults.js";
+import { escapeControlCharacters } from "../pki/names.js";
 import { type LedgerEntry, adoptionLines, readLedger, reconcileLedger, type Adoption } from "../store/ledger.js";
 import { treePaths } from "../store/paths.js";
 import { assertTreeExists, withExistingTree, type TreeOptions } from "../store/tree.js";
@@ -25,14 +26,17 @@ export async function listLedger(o: { out?: string } = {}): Promise<LedgerListin
 
 export function renderLedgerTable(l: LedgerListing): string {
   if (!l.adopted) return `${l.ledger}: no issuance ledger yet; run \`mtls-certs adopt --out ${l.root}\`\n`;
-  const rows = l.entries.map((e) => [
-    `${e.role}/${e.name}`,
-    e.status + (e.status === "revoked" ? ` (${e.reason ?? "unspecified"} ${e.revokedAt?.slice(0, 10) ?? ""})` : ""),
-    e.serial,
-    e.notAfter.slice(0, 10),
-    e.source,
-    e.subject,
-  ]);
+  // Names and subjects were read from certs on disk: ESC never reaches the terminal.
+  const rows = l.entries.map((e) =>
+    [
+      `${e.role}/${e.name}`,
+      e.status + (e.status === "revoked" ? ` (${e.reason ?? "unspecified"} ${e.revokedAt?.slice(0, 10) ?? ""})` : ""),
+      e.serial,
+      e.notAfter.slice(0, 10),
+      e.source,
+      e.subject,
+    ].map(escapeControlCharacters),
+  );
   const header = ["LEAF", "STATUS", "SERIAL", "NOT AFTER", "SOURCE", "SUBJECT"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]): string =>

@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import { MtlsError } from "../errors.js";
 import { parseCert, splitPemBlocks } from "../pki/cert-facts.js";
 import { pluginServiceName } from "../pki/profiles.js";
-import { checkDnsName } from "../pki/names.js";
+import { checkDnsName, escapeControlCharacters } from "../pki/names.js";
 import type { TreePaths } from "../store/paths.js";
 import { assertCaKeyProtected } from "../store/key-mode.js";
 import { listDirectories, readText } from "../store/write.js";
@@ -138,11 +138,6 @@ export function toYaml(header: string[], objects: readonly KubernetesObject[]): 
     header.map((line) => `# ${escapeControlCharacters(line)}\n`).join("") +
     objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("")
   );
-}
-
-/** C0 controls and DEL as JSON escapes, so a line stays one line and shows what was there. */
-export function escapeControlCharacters(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === "\u007f" ? "\\u007f" : JSON.stringify(c).slice(1, -1)));
 }
 
 /** The signing CA's cert (with its chain) and key: the intermediate when the tree has one. */

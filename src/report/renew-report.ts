@@ -3,6 +3,7 @@ import { describeEntry } from "./github.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
 import { humanDate, needAttention } from "./human.js";
+import { escapeControlCharacters as printable } from "../pki/names.js";
 
 /** One line per renewed, kept and failed leaf; with `diff`, what changed under each renewed one. */
 export function renderRenewReport(report: RenewReport, style: Style, diff: boolean, cwd = process.cwd()): string {
@@ -18,19 +19,19 @@ export function renderRenewReport(report: RenewReport, style: Style, diff: boole
   for (const r of report.renewed) {
     const verb = r.action === "renewed" ? style.green(pad("renewed", 12)) : style.yellow(pad("would renew", 12));
     lines.push(
-      `${verb}${pad(r.role, 9)}${pad(r.name, 24)}${shortPath(r.cert, cwd)}  ${style.dim(`until ${humanDate(r.after.notAfter)}; ${r.keyFromCsr ? "same key (signed from a CSR: the key is not ours)" : r.keyReused ? "same key" : "new key"}; ${r.reasons.join("; ")}`)}`,
+      `${verb}${pad(r.role, 9)}${pad(printable(r.name), 24)}${printable(shortPath(r.cert, cwd))}  ${style.dim(`until ${humanDate(r.after.notAfter)}; ${r.keyFromCsr ? "same key (signed from a CSR: the key is not ours)" : r.keyReused ? "same key" : "new key"}; ${r.reasons.join("; ")}`)}`,
     );
-    if (diff) for (const change of r.changes) lines.push(`      ${style.dim("-")} ${change}`);
+    if (diff) for (const change of r.changes) lines.push(`      ${style.dim("-")} ${printable(change)}`);
   }
   for (const k of report.kept)
     lines.push(
-      `${style.dim(pad(report.dryRun ? "would keep" : "kept", 12))}${pad(k.role, 9)}${pad(k.name, 24)}${shortPath(k.path, cwd)}  ${style.dim(`until ${humanDate(k.notAfter)}`)}`,
+      `${style.dim(pad(report.dryRun ? "would keep" : "kept", 12))}${pad(k.role, 9)}${pad(printable(k.name), 24)}${printable(shortPath(k.path, cwd))}  ${style.dim(`until ${humanDate(k.notAfter)}`)}`,
     );
   for (const f of report.failed)
     lines.push(
-      `${style.red(pad("failed", 12))}${pad(f.role, 9)}${pad(f.name, 24)}${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ""}`,
+      `${style.red(pad("failed", 12))}${pad(f.role, 9)}${pad(printable(f.name), 24)}${printable(f.error.message)}${f.error.hint ? ` (${printable(f.error.hint)})` : ""}`,
     );
-  for (const a of report.attention) lines.push(`${style.red(pad("attention", 12))}${describeEntry(a)}`);
+  for (const a of report.attention) lines.push(`${style.red(pad("attention", 12))}${printable(describeEntry(a))}`);
   const verb = report.dryRun ? "would be renewed" : "renewed";
   // A leaf that failed is never "all fine", even when nothing else is left to look at.
   // A leaf that failed is usually also in `attention` (check still finds its problem): count it once.

@@ -29,6 +29,7 @@ import { MtlsError } from "../errors.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { createLimiter } from "../pki/limiter.js";
 import { normalizeSerial, sansOf, spkiSha256, subjectLine, whyNotACertificate } from "../pki/node-facts.js";
+import { escapeControlCharacters } from "../pki/names.js";
 import type { Role } from "../pki/profiles.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import { CERT_MODE, readText, writeFileAtomically } from "./write.js";
@@ -435,7 +436,10 @@ export function adoptionLines(
 ): string[] {
   // A foreign cert is named by check and renew on every run; here only when adopting a tree.
   const shown = r.adoptions.filter((a) => a.adopted || showLeftOut);
-  const lines = shown.map((a) => `${a.adopted ? "adopted" : "not adopted"} ${a.cert}: ${a.detail}`);
+  // Paths and subjects come from the leaf directories: ESC never reaches the terminal.
+  const lines = shown.map((a) =>
+    escapeControlCharacters(`${a.adopted ? "adopted" : "not adopted"} ${a.cert}: ${a.detail}`),
+  );
   if (r.firstAdoption && r.adoptions.length > 0)
     lines.unshift(
       `no issuance ledger yet: adopting the certificates this tree's CA signed (${r.adoptions.filter((a) => a.adopted).length})`,
