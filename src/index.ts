@@ -20,6 +20,7 @@ export { decryptKey, type DecryptKeyOptions, type DecryptKeyResult } from "./com
 export {
   checkTree,
   checkFailed,
+  checkExitCode,
   type CheckOptions,
   type CheckReport,
   type CheckEntry,

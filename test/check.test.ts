@@ -433,7 +433,7 @@ describe("check: every file that holds a key, and a CA cert it cannot read (issu
     rmSync(clientPem);
     symlinkSync("../../ca/ca.key", clientPem);
     const linked = checkJson(out);
-    assert.equal(linked.code, 1);
+    assert.equal(linked.code, 2, "a link where a key-bearing file should be is exit 2");
     assert.match(named(linked.entries, "bob").problems.join("\n"), /client\.pem: is a symbolic link/);
     assert.equal(named(linked.entries, "api").status, "ok");
   });

@@ -1,7 +1,7 @@
 /** Wiring of `check`. */
 import { Option } from "commander";
 import { DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
-import { EXIT, MtlsError } from "../errors.js";
+import { MtlsError } from "../errors.js";
 import type { CheckReport } from "../commands/check.js";
 import { configOption, configPath, type CommandContext, type Io, treeOption, withExamples } from "./shared.js";
 
@@ -54,11 +54,11 @@ export function registerCheckCommand({ program, io, action }: CommandContext): v
           );
         }
         const format: CheckFormat = flags.json ? "json" : (flags.format ?? "table");
-        const { checkTree, checkFailed } = await import("../commands/check.js");
+        const { checkTree, checkExitCode } = await import("../commands/check.js");
         const report = await checkTree({ out: flags.out, within, config: configPath(flags.config, io) });
         const failOnExpiring = within !== undefined;
         io.stdout.write(await render(report, format, failOnExpiring, io.stdout, Boolean(flags.quiet)));
-        return checkFailed(report, failOnExpiring) ? EXIT.problem : EXIT.ok;
+        return checkExitCode(report, failOnExpiring);
       }),
     );
 }

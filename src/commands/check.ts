@@ -7,7 +7,7 @@ import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "n
 import { promises as fs, type Stats } from "node:fs";
 import { availableParallelism } from "node:os";
 import { CA_ROTATION_LEAD_DAYS, DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
-import { MtlsError, errnoCode } from "../errors.js";
+import { EXIT, MtlsError, errnoCode } from "../errors.js";
 import { loadPluginConfig } from "../config.js";
 import { createLimiter } from "../pki/limiter.js";
 import { HTTPS_SANS, dns, formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
@@ -67,6 +67,11 @@ export interface CheckEntry {
   policy: PolicyProblem[];
   /** A constrained CA's name constraints, one per line (`permitted DNS:example.com`). */
   nameConstraints?: string[];
+  /**
+   * True when a symlink, FIFO or device sits where this leaf's key (or a file holding it) should
+   * be: named in `problems`, and exit 2, as every command that would read it refuses it.
+   */
+  plantedFile?: boolean;
 }
 
 export interface CheckReport {
@@ -259,6 +264,15 @@ function dropKeyMissing(entry: CheckEntry, now: Date, within: number): void {
 /** Exit 1 when a cert is unusable, or (with --within) expires inside the window. */
 export function checkFailed(report: CheckReport, failOnExpiring: boolean): boolean {
   return report.certificates.some((c) => entryFails(c, failOnExpiring));
+}
+
+/**
+ * check's exit code: 2 when a symlink, FIFO or device sits where a key should be (what every
+ * command that would read it refuses); 1 when a cert is unusable or, with --within, expiring.
+ */
+export function checkExitCode(report: CheckReport, failOnExpiring: boolean): number {
+  if (report.certificates.some((c) => c.plantedFile)) return EXIT.usage;
+  return checkFailed(report, failOnExpiring) ? EXIT.problem : EXIT.ok;
 }
 
 export function entryFails(c: CheckEntry, failOnExpiring: boolean): boolean {
@@ -560,6 +574,7 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
   // A link in place of a key could point at the CA key (or anything): named, never followed.
   if (stat.isSymbolicLink()) {
     entry.problems.push(`${path}: is a symbolic link, not a key file; replace it with the key itself`);
+    entry.plantedFile = true;
     return;
   }
   const modeProblem = keyModeProblem(path, stat, { role });
@@ -576,6 +591,7 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
     key = createPrivateKey(pem);
   } catch (e) {
     entry.problems.push(e instanceof MtlsError ? e.message : `${path}: not a readable private key`);
+    if (e instanceof MtlsError && e.code === "E_NOT_REGULAR_FILE") entry.plantedFile = true;
     return;
   }
   if (!cert.checkPrivateKey(key)) entry.problems.push(`${path}: does not match the certificate`);
@@ -592,9 +608,14 @@ async function checkKeyBearingFile(path: string, entry: CheckEntry, role: Role):
   } catch {
     return;
   }
-  if (stat.isSymbolicLink()) entry.problems.push(`${path}: is a symbolic link, not a file; replace it with the file`);
-  else if (!stat.isFile()) entry.problems.push(`${path}: not a regular file`);
-  else {
+  if (stat.isSymbolicLink() || !stat.isFile()) {
+    entry.problems.push(
+      stat.isSymbolicLink()
+        ? `${path}: is a symbolic link, not a file; replace it with the file`
+        : `${path}: not a regular file`,
+    );
+    entry.plantedFile = true;
+  } else {
     const problem = keyModeProblem(path, stat, { role });
     if (problem) entry.problems.push(problem);
   }
