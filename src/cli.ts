@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { IO_THREADS, KEYS_IN_FLIGHT_PER_CORE } from "./defaults.js";
 import { EXIT, errnoCode, fileSystemError, isMtlsError, isSystemError } from "./errors.js";
-import { escapeControlCharacters } from "./pki/names.js";
+import { escapeControlCharacters } from "./control-characters.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerRenewCommand } from "./cli/renew.js";
 import { registerCoreCommands } from "./cli/core.js";

@@ -9,7 +9,8 @@ import { isIP } from "node:net";
 import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from "yaml";
 import { MtlsError } from "./errors.js";
-import { checkDnsName, checkName, hasControlCharacter, parseDays } from "./pki/names.js";
+import { hasControlCharacter } from "./control-characters.js";
+import { checkDnsName, checkName, parseDays } from "./pki/names.js";
 import { dns, ip, namespaceSans, type San } from "./pki/profiles.js";
 import { DEFAULT_STACK_NAMESPACE } from "./defaults.js";
 

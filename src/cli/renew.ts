@@ -101,7 +101,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
         else {
           const { renderRenewReport } = await import("../report/renew-report.js");
           const { styleFor } = await import("../report/terminal.js");
-          const { escapeControlCharacters } = await import("../pki/names.js");
+          const { escapeControlCharacters } = await import("../control-characters.js");
           for (const w of report.warnings) io.stderr.write(`warning: ${escapeControlCharacters(w)}\n`);
           for (const line of report.adopted) io.stderr.write(`${line}\n`);
           io.stdout.write(renderRenewReport(report, await styleFor(io.stdout), Boolean(flags.diff)));

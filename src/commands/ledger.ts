@@ -3,7 +3,7 @@
  * tree made before the ledger: by the Makefile or an earlier mtls-certs).
  */
 import { DEFAULT_OUT } from "../defaults.js";
-import { escapeControlCharacters } from "../pki/names.js";
+import { escapeControlCharacters } from "../control-characters.js";
 import { type LedgerEntry, adoptionLines, readLedger, reconcileLedger, type Adoption } from "../store/ledger.js";
 import { treePaths } from "../store/paths.js";
 import { assertTreeExists, withExistingTree, type TreeOptions } from "../store/tree.js";

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MtlsError } from "../errors.js";
-import { hasControlCharacter } from "../pki/names.js";
+import { hasControlCharacter } from "../control-characters.js";
 
 /** Values for one template: a string fills `{{name}}`; a boolean or undefined only gates blocks. */
 export type TemplateValues = Readonly<Record<string, string | boolean | undefined>>;

@@ -6,6 +6,7 @@
 import { isIP } from "node:net";
 import { MAX_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
+import { hasControlCharacter } from "../control-characters.js";
 
 /** 63 is the DNS label limit; the name is also a SAN and a directory. */
 const MAX_NAME_LENGTH = 63;
@@ -93,14 +94,4 @@ export function checkSubjectValue(value: string, where: string): string {
       "use 1-64 characters without control characters or leading/trailing spaces",
     );
   return value;
-}
-
-/** C0 controls, DEL and C1 controls: never part of a path, name or subject we write into a file or config. */
-export function hasControlCharacter(text: string): boolean {
-  return /[\u0000-\u001f\u007f-\u009f]/.test(text);
-}
-
-/** Prints text read from disk (a subject, a name) with control characters escaped: no ESC reaches the terminal. */
-export function escapeControlCharacters(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }

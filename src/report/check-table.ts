@@ -1,5 +1,5 @@
 import type { CertStatus, CheckReport } from "../commands/check.js";
-import { escapeControlCharacters } from "../pki/names.js";
+import { escapeControlCharacters } from "../control-characters.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
 import { humanDate, needAttention, plural } from "./human.js";

@@ -3,7 +3,7 @@ import { describeEntry } from "./github.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
 import { humanDate, needAttention } from "./human.js";
-import { escapeControlCharacters as printable } from "../pki/names.js";
+import { escapeControlCharacters as printable } from "../control-characters.js";
 
 /** One line per renewed, kept and failed leaf; with `diff`, what changed under each renewed one. */
 export function renderRenewReport(report: RenewReport, style: Style, diff: boolean, cwd = process.cwd()): string {

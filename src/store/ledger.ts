@@ -29,7 +29,7 @@ import { MtlsError } from "../errors.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { createLimiter } from "../pki/limiter.js";
 import { normalizeSerial, sansOf, spkiSha256, subjectLine, whyNotACertificate } from "../pki/node-facts.js";
-import { escapeControlCharacters } from "../pki/names.js";
+import { escapeControlCharacters } from "../control-characters.js";
 import type { Role } from "../pki/profiles.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import { CERT_MODE, readText, writeFileAtomically } from "./write.js";
