@@ -9,15 +9,15 @@ import { MtlsError } from "../errors.js";
  * The certificate in a PEM text, or exit 2 naming the file and what it holds instead: never
  * OpenSSL's "error:04800064:PEM routines::bad base64 decode" as an internal error.
  */
-export function certificateOf(pem: string, file: string): NodeCert {
+export function certificateOf(
+  pem: string,
+  file: string,
+  hint = `restore it from a backup or issue it again; \`mtls-certs inspect ${file}\` tells what it holds`,
+): NodeCert {
   try {
     return new NodeCert(pem);
   } catch (e) {
-    throw new MtlsError(
-      "E_DAMAGED",
-      `${file}: not a PEM certificate (${whyNotACertificate(pem, e)})`,
-      `restore it from a backup or issue it again; \`mtls-certs inspect ${file}\` tells what it holds`,
-    );
+    throw new MtlsError("E_DAMAGED", `${file}: not a PEM certificate (${whyNotACertificate(pem, e)})`, hint);
   }
 }
 

@@ -4,7 +4,7 @@
  * a copy planted in a leaf directory cannot turn the CA key into a leaf key (issue 13 §3).
  */
 import { X509Certificate as NodeCert, createPublicKey, type KeyObject } from "node:crypto";
-import { whyNotACertificate } from "../pki/node-facts.js";
+import { certificateOf } from "../pki/node-facts.js";
 import { MtlsError } from "../errors.js";
 import { openPrivateKey } from "../pki/keys.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
@@ -52,12 +52,7 @@ export function assertLeafKeyBelongs(
   passphrase?: string,
 ): void {
   const hint = `remove ${files.dir} and issue the certificate again (mtls-certs never reuses or exports a CA's key as a leaf's)`;
-  let cert: NodeCert;
-  try {
-    cert = new NodeCert(certPem);
-  } catch (e) {
-    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate (${whyNotACertificate(certPem, e)})`, hint);
-  }
+  const cert = certificateOf(certPem, files.cert, hint);
   const caOf = (key: KeyObject): CaPublicKey | undefined => cas.find((ca) => sameSpki(ca.key, key));
   const certCa = caOf(cert.publicKey);
   if (certCa) throw new MtlsError("E_KEY_MISMATCH", `${files.cert}: carries the public key of ${certCa.file}`, hint);

@@ -28,7 +28,14 @@ import { CLOCK_SKEW_MS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { createLimiter } from "../pki/limiter.js";
-import { normalizeSerial, sansOf, spkiSha256, subjectLine, whyNotACertificate } from "../pki/node-facts.js";
+import {
+  certificateOf,
+  normalizeSerial,
+  sansOf,
+  spkiSha256,
+  subjectLine,
+  whyNotACertificate,
+} from "../pki/node-facts.js";
 import { escapeControlCharacters } from "../control-characters.js";
 import type { Role } from "../pki/profiles.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
@@ -455,16 +462,7 @@ export function adoptionLines(
  */
 export async function assertIssuedHere(tree: TreePaths, files: LeafFiles, pem: string, what: string): Promise<void> {
   const ledger = await readLedger(tree);
-  let cert: NodeCert;
-  try {
-    cert = new NodeCert(pem);
-  } catch (e) {
-    throw new MtlsError(
-      "E_DAMAGED",
-      `${files.cert}: not a PEM certificate (${whyNotACertificate(pem, e)})`,
-      "restore it from a backup",
-    );
-  }
+  const cert = certificateOf(pem, files.cert, "restore it from a backup");
   if (files.role === "https" && isSelfSigned(cert)) return;
   if (ledger === undefined) {
     if ((await treeIssuers(tree)).some((ca) => isIssuedBy(cert, ca))) return;

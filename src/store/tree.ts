@@ -5,7 +5,7 @@
  * key and the CA are ready. Existing files are kept byte for byte.
  */
 import { X509Certificate as NodeCert, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { whyNotACertificate } from "../pki/node-facts.js";
+import { certificateOf } from "../pki/node-facts.js";
 import { promises as fs } from "node:fs";
 import { dirname, join } from "node:path";
 import type * as x509 from "../pki/x509.js";
@@ -283,12 +283,7 @@ export async function leafState(files: LeafFiles): Promise<LeafState> {
 async function assertPairUsable(files: LeafFiles): Promise<void> {
   const [certPem = "", keyPem = ""] = await Promise.all([readText(files.cert), readKeyText(files.key)]);
   const hint = `restore it from a backup, or remove ${files.dir} to issue a new pair`;
-  let cert: NodeCert;
-  try {
-    cert = new NodeCert(certPem);
-  } catch (e) {
-    throw new MtlsError("E_DAMAGED", `${files.cert}: not a PEM certificate (${whyNotACertificate(certPem, e)})`, hint);
-  }
+  const cert = certificateOf(certPem, files.cert, hint);
   if (keyPem.includes("ENCRYPTED")) {
     // Opens only with its passphrase; its envelope can be checked without (as `check` does).
     const problem = encryptedKeyProblem(keyPem);

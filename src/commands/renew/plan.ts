@@ -10,7 +10,7 @@ import * as x509 from "../../pki/x509.js";
 import { assertCaValid, parseCertificate, type LoadedCa } from "../../store/ca-store.js";
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js";
 import type { LedgerBook, LedgerEntry } from "../../store/ledger.js";
-import { normalizeSerial, spkiSha256, whyNotACertificate } from "../../pki/node-facts.js";
+import { normalizeSerial, spkiSha256, certificateOf } from "../../pki/node-facts.js";
 import { exists, readKeyText, readText } from "../../store/write.js";
 import { missingSans, sansOf } from "../check.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
@@ -53,16 +53,11 @@ export async function readLeaf(files: LeafFiles, signer: Signer, book: LedgerBoo
       `${files.cert}: missing, so there is nothing to renew`,
       "run the command that made it (plugin, gateway, server, client) to issue it again",
     );
-  let node: NodeCert;
-  try {
-    node = new NodeCert(pem);
-  } catch (e) {
-    throw new MtlsError(
-      "E_DAMAGED",
-      `${files.cert}: not a PEM certificate (${whyNotACertificate(pem, e)})`,
-      "restore it from the backup folder, or remove its directory and issue it again",
-    );
-  }
+  const node = certificateOf(
+    pem,
+    files.cert,
+    "restore it from the backup folder, or remove its directory and issue it again",
+  );
   if (files.role === "https" && isSelfSigned(node))
     return withKey(files, hasKey, { node, pem, signedBy: "self", entry: undefined, fromCsr: false });
   const standing = book.standing(files.role, files.name, node);
