@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   E_CONFIG_SHAPE: EXIT.usage,
   E_PASSPHRASE: EXIT.usage,
   E_NAME_CONSTRAINT: EXIT.usage,
+  /** A SAN the name policy refuses for a leaf (pki/name-policy.ts): that leaf is not signed. */
+  E_NAME_REFUSED: EXIT.usage,
   E_NOT_FOUND: EXIT.usage,
   E_CA_MISSING: EXIT.usage,
   E_CA_DAMAGED: EXIT.usage,

@@ -37,6 +37,7 @@ import {
   whyNotACertificate,
 } from "../pki/node-facts.js";
 import { escapeControlCharacters } from "../control-characters.js";
+import type { HeldName } from "../pki/name-policy.js";
 import type { Role } from "../pki/profiles.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import { CERT_MODE, readText, writeFileAtomically } from "./write.js";
@@ -229,6 +230,16 @@ export function standingOf(entry: LedgerEntry | undefined, role: Role, name: str
       why: `foreign: serial ${entry.serial} was superseded on ${entry.supersededAt ?? "?"}; an old cert was put back`,
     };
   return { kind: "known", entry };
+}
+
+/**
+ * The names each leaf's valid cert carries, as the name policy (pki/name-policy.ts) weighs a new
+ * leaf's names against them: one name, one leaf.
+ */
+export function heldNames(entries: readonly LedgerEntry[]): HeldName[] {
+  return entries
+    .filter((e) => e.status === "valid")
+    .flatMap((e) => (e.sans ?? []).map((san) => ({ san, role: e.role, name: e.name })));
 }
 
 /** Tree-level helpers for commands that change one thing (others batch with LedgerBook). */
