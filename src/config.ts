@@ -7,17 +7,31 @@
 import { readText } from "./store/write.js";
 import { isIP } from "node:net";
 import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from "yaml";
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap } from "yaml";
 import { MtlsError } from "./errors.js";
 import { hasControlCharacter } from "./control-characters.js";
 import { checkDnsName, checkName, parseDays } from "./pki/names.js";
 import { dns, ip, namespaceSans, type San } from "./pki/profiles.js";
 import { DEFAULT_STACK_NAMESPACE } from "./defaults.js";
 
+/**
+ * How the gateway reaches an external plugin (cpex allows exactly one of `mcp:`, `grpc:`,
+ * `unix_socket:`). Only the network links carry TLS: a Unix socket has none, so its plugin
+ * needs no certificate.
+ */
+export type PluginTransport =
+  /** `mcp:` (streamable HTTP), or an entry naming no transport (the Makefile's reading). */
+  | { readonly kind: "mcp" }
+  /** `grpc.target` (`host:port`): the gateway's gRPC channel checks `host` against the cert. */
+  | { readonly kind: "grpc"; readonly target: string; readonly host: string; readonly port: string }
+  /** `grpc.uds` or `unix_socket.path`: no TLS. `field` names where it was set, for messages. */
+  | { readonly kind: "socket"; readonly path: string; readonly field: string };
+
 export interface PluginEntry {
   readonly name: string;
   /** `mcp.url`, when given: its host becomes a SAN, since the gateway checks the hostname. */
   readonly url: string | undefined;
+  readonly transport: PluginTransport;
   /** SANs the config asks for on top of the Makefile's three. */
   readonly sans: readonly San[];
   /** Where the entry stands, for messages: `config.yaml:12:5`. */
@@ -160,12 +174,80 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
       url = urlNode.value;
       sans.push(sanForUrl(url, `${at(urlNode)}: plugin ${name}: ${field}.mcp.url`));
     }
+    // mcp-stack.yaml's entries are deploy settings (name, port), not the gateway's plugin entries.
+    const transport = stack ? MCP : parseTransport(item, field, shape);
+    if (transport.kind === "grpc")
+      sans.push(
+        sanForHost(transport.host, `${at(item.get("grpc", true) as Node)}: plugin ${name}: ${field}.grpc.target`),
+      );
     // The host the deploy tooling dials. Compose: `<name lowercased>`, which the `<name>` SAN
     // already matches (DNS names compare case-insensitively). Kubernetes: the Service's names.
     if (deployment?.type === "kubernetes") sans.push(...namespaceSans(name, deployment.namespace));
-    plugins.push({ name, url, sans, where: at(nameNode) });
+    plugins.push({ name, url, transport, sans, where: at(nameNode) });
   });
   return { file, found: true, plugins, skipped, ...(stack ? { stack } : {}), ...(deployment ? { deployment } : {}) };
+}
+
+const MCP: PluginTransport = { kind: "mcp" };
+
+/** Which of `mcp:`, `grpc:`, `unix_socket:` the entry uses; cpex refuses an entry with two. */
+function parseTransport(
+  item: YAMLMap,
+  field: string,
+  shape: (n: Node | null | undefined, message: string) => MtlsError,
+): PluginTransport {
+  const present = (["mcp", "grpc", "unix_socket"] as const).filter((k) => item.has(k));
+  if (present.length > 1)
+    throw shape(
+      item.get(present[1], true) as Node,
+      `${field} has both \`${present[0]}:\` and \`${present[1]}:\`: an external plugin takes exactly one transport`,
+    );
+  const text = (node: unknown, name: string): string => {
+    if (!isScalar(node) || typeof node.value !== "string" || node.value === "")
+      throw shape(node as Node, `${field}.${name} must be a non-empty string`);
+    return node.value;
+  };
+  if (present[0] === "unix_socket") {
+    const section = item.get("unix_socket", true);
+    if (!isMap(section)) throw shape(section as Node, `${field}.unix_socket must be a mapping with a \`path\``);
+    return { kind: "socket", path: text(section.get("path", true), "unix_socket.path"), field: "unix_socket.path" };
+  }
+  if (present[0] !== "grpc") return MCP;
+  const grpc = item.get("grpc", true);
+  if (!isMap(grpc)) throw shape(grpc as Node, `${field}.grpc must be a mapping with \`target\` or \`uds\``);
+  const target = grpc.get("target", true);
+  const uds = grpc.get("uds", true);
+  if ((target ?? null) !== null && (uds ?? null) !== null)
+    throw shape(uds as Node, `${field}.grpc has both \`target\` and \`uds\`: give one`);
+  if ((uds ?? null) !== null) {
+    if (grpc.has("tls"))
+      throw shape(
+        grpc.get("tls", true) as Node,
+        `${field}.grpc.tls with grpc.uds: there is no TLS on a Unix socket (the gateway refuses this entry)`,
+      );
+    return { kind: "socket", path: text(uds, "grpc.uds"), field: "grpc.uds" };
+  }
+  if ((target ?? null) === null) throw shape(grpc, `${field}.grpc needs \`target: host:port\` or \`uds: /path.sock\``);
+  const value = text(target, "grpc.target");
+  const parsed = parseGrpcTarget(value);
+  if (typeof parsed === "string")
+    throw shape(target as Node, `${field}.grpc.target ${JSON.stringify(value)}: ${parsed}`);
+  return { kind: "grpc", target: value, ...parsed };
+}
+
+/**
+ * `host:port`, `[v6]:port` or gRPC's `dns:///host:port`: the host is the name the channel checks
+ * the server's cert against (gRPC always checks it). A string in, the parts or why not out.
+ */
+export function parseGrpcTarget(target: string): { host: string; port: string } | string {
+  const bare = target.startsWith("dns:///") ? target.slice("dns:///".length) : target;
+  if (/^[a-z][a-z0-9+.-]*:(?!\d+$)/i.test(bare) && !bare.startsWith("["))
+    return "only host:port, [IPv6]:port or dns:///host:port name one host (for a Unix socket use grpc.uds)";
+  const match = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(bare);
+  if (!match) return "expected host:port";
+  const [, host = "", port = ""] = match;
+  if (Number(port) < 1 || Number(port) > 65535) return `port ${port} is outside 1-65535`;
+  return { host: host.replace(/^\[|\]$/g, ""), port };
 }
 
 const TREE_DIRS = { ca_path: "ca", gateway_path: "gateway", plugins_path: "plugins" } as const;
@@ -259,8 +341,15 @@ export function sanForUrl(url: string, where: string): San {
     throw new MtlsError("E_BAD_URL", `${where}: ${JSON.stringify(url)} is not a URL`);
   }
   if (!host) throw new MtlsError("E_BAD_URL", `${where}: ${JSON.stringify(url)} has no host`);
-  const bare = host.startsWith("[") ? host.slice(1, -1) : host;
-  return isIP(bare) ? ip(bare) : dns(checkDnsName(bare, where));
+  return sanForHost(host.startsWith("[") ? host.slice(1, -1) : host, where);
+}
+
+/**
+ * The SAN for a host the gateway dials (mcp.url's, grpc.target's): every such host goes through
+ * here, so one rule decides which names a plugin cert may carry.
+ */
+export function sanForHost(host: string, where: string): San {
+  return isIP(host) ? ip(host) : dns(checkDnsName(host, where));
 }
 
 function firstLine(message: string): string {

@@ -24,7 +24,16 @@ export interface AllReport extends IssueReport {
  */
 export async function all(o: AllOptions = {}): Promise<AllReport> {
   const config = await loadPluginConfig(o.config ?? DEFAULT_CONFIG);
-  const plugins = config.found ? config.plugins : FALLBACK_PLUGINS.map((name) => ({ name, sans: [] }));
+  const listed = config.found ? config.plugins : FALLBACK_PLUGINS.map((name) => ({ name, sans: [], url: undefined }));
+  // A Unix socket carries no TLS: a cert for it would sit unused (`plugin NAME` still makes one).
+  const plugins = listed.filter((p) => !("transport" in p) || p.transport.kind !== "socket");
+  const sockets = config.plugins.flatMap((p) =>
+    p.transport.kind === "socket"
+      ? [
+          `plugin ${p.name}: no certificate, it is reached over the Unix socket ${p.transport.field} ${JSON.stringify(p.transport.path)}, which has no TLS (\`mtls-certs plugin ${p.name}\` makes one anyway)`,
+        ]
+      : [],
+  );
   // mcp-stack.yaml's certificates section fills in what the caller left unset (no flag, no env).
   const stack = config.stack;
   o = { ...o, days: o.days ?? stack?.days, out: o.out ?? stack?.out };
@@ -38,8 +47,9 @@ export async function all(o: AllOptions = {}): Promise<AllReport> {
     warnings.push(
       `${config.file} not found: making the example plugins ${FALLBACK_PLUGINS.join(" and ")}, as the Makefile does`,
     );
-  else if (plugins.length === 0)
+  else if (listed.length === 0)
     warnings.push(`${config.file}: no plugin has kind: external; no plugin certificates made`);
+  warnings.push(...sockets);
   const report = await issueIntoTree(o, [
     gatewayRequest(tree),
     ...plugins.map((p) => pluginRequest(tree, p.name, p.sans)),
@@ -51,7 +61,7 @@ export async function all(o: AllOptions = {}): Promise<AllReport> {
         config: config.found ? config.file : undefined,
         days: o.days,
         keyType: o.keyType,
-        plainHttp: plugins.flatMap((p) => ("url" in p && p.url?.startsWith("http://") ? [p.name] : [])),
+        plainHttp: plugins.flatMap((p) => (p.url?.startsWith("http://") ? [p.name] : [])),
       })
     : report;
   return {
