@@ -4,11 +4,68 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
 import { parsePluginConfig } from "../src/config.js";
 import { MtlsError } from "../src/errors.js";
 import { cli, tempDir, writeFile, x509Text } from "./helpers.js";
+
+/**
+ * A real gRPC stack on both ends: Debian's python3-grpcio (BoringSSL) for /usr/bin/python3. The
+ * server is built as cpex's gRPC runtime builds it from PLUGINS_GRPC_SERVER_SSL_* (CLIENT_AUTH
+ * require → require_client_auth); each client as the gateway builds its channel from the cert,
+ * key and CA bundle it is given, dialling 127.0.0.1 under the config's target name (gRPC checks
+ * that name against the server's cert). Prints {client id: "ok:<reply>" | "refused:<code>"}.
+ */
+const GRPC_PEERS = `
+import json, sys
+from concurrent import futures
+import grpc
+spec = json.loads(sys.argv[1])
+def read(path): 
+    with open(path, "rb") as f: return f.read()
+s = spec["server"]
+creds = grpc.ssl_server_credentials([(read(s["keyfile"]), read(s["certfile"]))],
+    root_certificates=read(s["ca"]), require_client_auth=s["client_auth"] == "require")
+say = grpc.unary_unary_rpc_method_handler(lambda request, context: b"pong:" + request)
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("mtls.Echo", {"Say": say}),))
+port = server.add_secure_port("127.0.0.1:0", creds)
+server.start()
+out = {}
+for c in spec["clients"]:
+    cc = grpc.ssl_channel_credentials(root_certificates=read(c["ca"]),
+        private_key=read(c["keyfile"]) if c.get("keyfile") else None,
+        certificate_chain=read(c["certfile"]) if c.get("certfile") else None)
+    channel = grpc.secure_channel("ipv4:127.0.0.1:%d" % port, cc, options=[("grpc.ssl_target_name_override", c["name"])])
+    try:
+        out[c["id"]] = "ok:" + channel.unary_unary("/mtls.Echo/Say")(b"ping", timeout=10).decode()
+    except grpc.RpcError as e:
+        out[c["id"]] = "refused:" + e.code().name
+    channel.close()
+server.stop(0)
+print(json.dumps(out))
+`;
+
+interface GrpcEnd {
+  certfile?: string;
+  keyfile?: string;
+  ca: string;
+}
+
+function grpcCalls(
+  server: GrpcEnd & { client_auth: string },
+  clients: Array<GrpcEnd & { id: string; name: string }>,
+): Record<string, string> {
+  const r = spawnSync("/usr/bin/python3", ["-c", GRPC_PEERS, JSON.stringify({ server, clients })], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, string>;
+}
 
 const CONFIG = `plugins:
   - name: GrpcPlugin
@@ -112,5 +169,128 @@ describe("all, with gRPC plugins", () => {
     const named = cli(["plugin", "SocketPlugin", "--key-type", "ecdsa-p256"], dir);
     assert.equal(named.code, 0, named.stderr);
     assert.ok(existsSync(join(dir, "certs/mcp/plugins/SocketPlugin/server.crt")));
+  });
+});
+
+describe("export env and plugin-tls for a gRPC plugin, with a real gRPC server and client", () => {
+  let dir: string;
+  let other: string;
+  const exported = (args: string[], cwd = dir) => {
+    const r = cli(["export", ...args], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const env = (args: string[], cwd = dir) =>
+    JSON.parse(exported(["env", ...args, "--format", "json"], cwd)) as Record<string, string>;
+  before(() => {
+    dir = tempDir();
+    writeFile(join(dir, "plugins/external/config.yaml"), CONFIG);
+    assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    // Another CA's tree, whose gateway cert the plugin must refuse.
+    other = tempDir();
+    assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q", "--config", "none.yaml"], other).code, 0);
+  });
+
+  it("export env --plugin speaks gRPC: PLUGINS_TRANSPORT=grpc, PLUGINS_GRPC_SERVER_SSL_*, client auth required", () => {
+    const vars = env(["--plugin", "GrpcPlugin"]);
+    assert.equal(vars.PLUGINS_TRANSPORT, "grpc");
+    assert.equal(vars.PLUGINS_GRPC_SERVER_SSL_ENABLED, "true");
+    assert.equal(vars.PLUGINS_GRPC_SERVER_SSL_CLIENT_AUTH, "require");
+    assert.equal(vars.PLUGINS_GRPC_SERVER_PORT, "50051");
+    assert.equal(vars.PLUGINS_GRPC_SERVER_HOST, "0.0.0.0");
+    assert.equal(vars.PLUGINS_SERVER_SSL_CERTFILE, undefined, "no HTTP variables for a gRPC plugin");
+    for (const key of ["CERTFILE", "KEYFILE", "CA_CERTS"])
+      assert.ok(existsSync(vars[`PLUGINS_GRPC_SERVER_SSL_${key}`] ?? ""), key);
+    // The MCP plugin in the same config keeps its HTTP variables.
+    assert.equal(env(["--plugin", "HttpPlugin"]).PLUGINS_TRANSPORT, "http");
+  });
+
+  it("export env --plugin refuses a Unix-socket plugin: there is no TLS to configure", () => {
+    cli(["plugin", "SocketPlugin", "--key-type", "ecdsa-p256", "-q"], dir);
+    const r = cli(["export", "env", "--plugin", "SocketPlugin"], dir);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unix socket grpc\.uds "\/var\/run\/mcp\/socket-plugin\.sock", which has no TLS/);
+  });
+
+  it("export env --gateway gives the MCP and the gRPC client variables when the config has both", () => {
+    const vars = env(["--gateway"]);
+    assert.equal(vars.PLUGINS_CLIENT_MTLS_VERIFY, "true");
+    assert.equal(vars.PLUGINS_GRPC_CLIENT_MTLS_VERIFY, "true");
+    assert.equal(vars.PLUGINS_GRPC_CLIENT_MTLS_CERTFILE, vars.PLUGINS_CLIENT_MTLS_CERTFILE);
+    assert.equal(vars.PLUGINS_GRPC_CLIENT_MTLS_CHECK_HOSTNAME, undefined, "gRPC has no such setting: it always checks");
+    // Without a gRPC plugin in the config: the MCP variables only, as before.
+    const plain = env(["--gateway", "--config", "none.yaml"]);
+    assert.equal(plain.PLUGINS_GRPC_CLIENT_MTLS_CERTFILE, undefined);
+    assert.ok(plain.PLUGINS_CLIENT_MTLS_CERTFILE);
+  });
+
+  it("the gateway's export dials the target's name and is served; no client cert, another CA's, another name: refused", () => {
+    const plugin = env(["--plugin", "GrpcPlugin"]);
+    const gateway = env(["--gateway"]);
+    const otherGateway = env(["--gateway"], other);
+    const server = {
+      certfile: plugin.PLUGINS_GRPC_SERVER_SSL_CERTFILE ?? "",
+      keyfile: plugin.PLUGINS_GRPC_SERVER_SSL_KEYFILE ?? "",
+      ca: plugin.PLUGINS_GRPC_SERVER_SSL_CA_CERTS ?? "",
+      client_auth: plugin.PLUGINS_GRPC_SERVER_SSL_CLIENT_AUTH ?? "",
+    };
+    const ca = gateway.PLUGINS_GRPC_CLIENT_MTLS_CA_BUNDLE ?? "";
+    const gatewayEnd = {
+      certfile: gateway.PLUGINS_GRPC_CLIENT_MTLS_CERTFILE ?? "",
+      keyfile: gateway.PLUGINS_GRPC_CLIENT_MTLS_KEYFILE ?? "",
+      ca,
+    };
+    // The gateway's grpc.tls block from export plugin-tls, as the config entry would hold it.
+    const [gatewaySide, pluginSide] = parseAllDocuments(exported(["plugin-tls", "--plugin", "GrpcPlugin"])).map(
+      (d) => d.toJS() as Record<string, { target?: string; tls: Record<string, string> }>,
+    );
+    const block = gatewaySide?.grpc;
+    assert.equal(block?.target, "grpc-plugin.internal:50051");
+    assert.equal(pluginSide?.grpc_server_settings?.tls.client_auth, "require");
+    assert.equal(pluginSide?.grpc_server_settings?.tls.certfile, server.certfile);
+    const results = grpcCalls(server, [
+      { id: "env", name: "grpc-plugin.internal", ...gatewayEnd },
+      {
+        id: "block",
+        name: "grpc-plugin.internal",
+        certfile: block?.tls.certfile,
+        keyfile: block?.tls.keyfile,
+        ca: block?.tls.ca_bundle ?? "",
+      },
+      { id: "no-client-cert", name: "grpc-plugin.internal", ca },
+      {
+        id: "other-ca",
+        name: "grpc-plugin.internal",
+        certfile: otherGateway.PLUGINS_GRPC_CLIENT_MTLS_CERTFILE ?? otherGateway.PLUGINS_CLIENT_MTLS_CERTFILE,
+        keyfile: otherGateway.PLUGINS_GRPC_CLIENT_MTLS_KEYFILE ?? otherGateway.PLUGINS_CLIENT_MTLS_KEYFILE,
+        ca,
+      },
+      { id: "other-name", name: "not-the-plugin.internal", ...gatewayEnd },
+    ]);
+    assert.deepEqual(results, {
+      env: "ok:pong:ping",
+      block: "ok:pong:ping",
+      "no-client-cert": "refused:UNAVAILABLE",
+      "other-ca": "refused:UNAVAILABLE",
+      "other-name": "refused:UNAVAILABLE",
+    });
+  });
+});
+
+describe("check and renew, with a gRPC plugin", () => {
+  it("check --config finds a plugin cert without its target's name; renew --force adds it", () => {
+    const dir = tempDir();
+    // Made before the config named its gRPC target: no grpc-plugin.internal SAN.
+    assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q", "--config", "none.yaml"], dir).code, 0);
+    assert.equal(cli(["plugin", "GrpcPlugin", "--key-type", "ecdsa-p256", "-q", "--config", "none.yaml"], dir).code, 0);
+    writeFile(join(dir, "plugins/external/config.yaml"), CONFIG);
+    const before = cli(["check", "--config", "plugins/external/config.yaml"], dir);
+    assert.equal(before.code, 1, before.stdout);
+    assert.match(before.stdout, /GrpcPlugin.*DNS:grpc-plugin\.internal/s);
+    const renewed = cli(["renew", "--force", "GrpcPlugin", "--key-type", "ecdsa-p256", "-q"], dir);
+    assert.equal(renewed.code, 0, renewed.stderr);
+    assert.match(x509Text(join(dir, "certs/mcp/plugins/GrpcPlugin/server.crt")), /DNS:grpc-plugin\.internal/);
+    const after = cli(["check", "--config", "plugins/external/config.yaml"], dir);
+    assert.equal(after.code, 0, after.stdout);
   });
 });

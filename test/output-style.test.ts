@@ -87,7 +87,10 @@ describe("one look for output", () => {
     assert.equal(cli(["all", ...EC, "-q"], dir).code, 0);
     const plugin = cli(["verify", "example-plugin-a", "--host", "plugin.internal"], dir);
     assert.equal(plugin.code, 1);
-    assert.match(plugin.stdout, /mcp\.url of plugin example-plugin-a .*`mtls-certs renew --force example-plugin-a`/);
+    assert.match(
+      plugin.stdout,
+      /mcp\.url \(or grpc\.target\) of plugin example-plugin-a .*`mtls-certs renew --force example-plugin-a`/,
+    );
     assert.doesNotMatch(plugin.stdout, /<name>/);
     const gateway = cli(["verify", "gateway", "--host", "x.internal"], dir);
     assert.equal(gateway.code, 1);

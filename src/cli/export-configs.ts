@@ -335,7 +335,7 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
     parent,
     io,
     "env",
-    "environment variables: a plugin server's PLUGINS_SERVER_SSL_* (--plugin), the gateway's PLUGINS_CLIENT_MTLS_* (--gateway), and CA_CERT_PATH",
+    "environment variables: a plugin server's PLUGINS_SERVER_SSL_* or PLUGINS_GRPC_SERVER_SSL_* (--plugin), the gateway's PLUGINS_CLIENT_MTLS_* and PLUGINS_GRPC_CLIENT_MTLS_* (--gateway), and CA_CERT_PATH",
   )
     .option("--plugin <name>", "the plugin server's variables")
     .option("--gateway", "the gateway's client variables")
@@ -360,7 +360,7 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
           plugin: flags.plugin,
           gateway: flags.gateway,
           format: parseEnvFormat(flags.format),
-          // The plugin's mcp.url gives PLUGINS_SERVER_HOST/PORT.
+          // The plugin's transport (mcp.url, grpc.target) and where it listens.
           config: configPath(flags.config, io),
         };
         return deliver(await exportEnv(o), flags, target, io);
@@ -372,19 +372,23 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
     parent,
     io,
     "plugin-tls",
-    "the gateway's mcp.tls block for a plugin's entry in config.yaml, and the plugin server's server_settings.tls block",
-  ).requiredOption("--plugin <name>", "the plugin");
+    "the gateway's mcp.tls (or grpc.tls) block for a plugin's entry in config.yaml, and the plugin server's server_settings.tls (or grpc_server_settings) block",
+  )
+    .requiredOption("--plugin <name>", "the plugin")
+    .addOption(configOption());
   withExamples(
     pluginTls,
     "mtls-certs export plugin-tls --plugin DenyListPlugin",
     "mtls-certs export plugin-tls --plugin DenyListPlugin --prefix /app/certs/mcp -o tls.yaml",
   );
   pluginTls.action(
-    action(async (flags: ExportFlags & { prefix?: string; plugin: string }) => {
+    action(async (flags: ExportFlags & { prefix?: string; plugin: string; config?: string }) => {
       const { exportPluginTls } = await import("../export/env.js");
       const target = exportTarget(flags, pluginTls, io);
+      // The plugin's entry says its transport: mcp.tls, or grpc.tls for a grpc.target.
+      const config = configPath(flags.config, io);
       return deliver(
-        await exportPluginTls({ tree: target.tree, prefix: flags.prefix, plugin: flags.plugin }),
+        await exportPluginTls({ tree: target.tree, prefix: flags.prefix, plugin: flags.plugin, config }),
         flags,
         target,
         io,

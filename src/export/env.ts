@@ -1,37 +1,26 @@
 /**
  * `export env` and `export plugin-tls`: the settings the gateway and a plugin server read, with
- * the tree's paths. The variable names are the gateway's own (seed 004: PLUGINS_SERVER_SSL_* for
- * a plugin server, PLUGINS_CLIENT_MTLS_* for the gateway) and seed 000's CA_CERT_PATH.
+ * the tree's paths, for the transport the plugin config names (env-variables.ts has the names),
+ * and seed 000's CA_CERT_PATH.
  */
 import { stringify } from "yaml";
 import { MtlsError } from "../errors.js";
 import { checkConfigText, composeValue, dotenvValue, renderTemplate, shellWord } from "./render.js";
 import { exportTree, pathShower, requireLeaf, type ExportOptions, type ExportResult } from "./sources.js";
+import { gatewayClientVariables, listenAddress, pluginServerVariables, type Variables } from "./env-variables.js";
 
 export const ENV_FORMATS = ["dotenv", "shell", "compose", "json"] as const;
 export type EnvFormat = (typeof ENV_FORMATS)[number];
 
 export interface EnvExportOptions extends ExportOptions {
-  /** A plugin server's variables (PLUGINS_SERVER_SSL_*). */
+  /** A plugin server's variables: PLUGINS_SERVER_SSL_*, or PLUGINS_GRPC_SERVER_SSL_* for a `grpc:` entry. */
   plugin?: string;
-  /** The gateway's client variables (PLUGINS_CLIENT_MTLS_*). */
+  /** The gateway's client variables: PLUGINS_CLIENT_MTLS_*, and PLUGINS_GRPC_CLIENT_MTLS_* when the config has gRPC plugins. */
   gateway?: boolean;
   /** Default dotenv. */
   format?: EnvFormat;
-  /** The plugin config whose `mcp.url` for `plugin` gives the port to listen on. */
+  /** The plugin config: each plugin's transport, and the address (mcp.url, grpc.target) it listens on. */
   config?: string;
-}
-
-/**
- * Where a plugin server listens, from the URL the gateway dials: its port (the scheme's default
- * when absent); the same loopback host, else every address (a Service or container name is what
- * the gateway dials, not an address the plugin can bind).
- */
-export function listenFromUrl(url: string): { host: string; port: string } {
-  const parsed = new URL(url);
-  const host = parsed.hostname.replace(/^\[|\]$/g, "");
-  const loopback = host === "localhost" || host === "::1" || host.startsWith("127.");
-  return { host: loopback ? host : "0.0.0.0", port: parsed.port || (parsed.protocol === "https:" ? "443" : "80") };
 }
 
 export function parseEnvFormat(value: string, option = "--format"): EnvFormat {
@@ -43,12 +32,6 @@ export function parseEnvFormat(value: string, option = "--format"): EnvFormat {
   );
 }
 
-interface Variables {
-  readonly values: Array<[string, string]>;
-  /** Variables the user must set (an encrypted key's password): shown as comments, never filled. */
-  readonly toSet: Array<[string, string]>;
-}
-
 async function collectVariables(o: EnvExportOptions): Promise<Variables> {
   if (o.plugin === undefined && !o.gateway)
     throw new MtlsError(
@@ -57,58 +40,33 @@ async function collectVariables(o: EnvExportOptions): Promise<Variables> {
     );
   const tree = exportTree(o);
   const show = pathShower(tree, o.prefix);
-  const values: Array<[string, string]> = [];
-  const toSet: Array<[string, string]> = [];
+  const into: Variables = { values: [], toSet: [] };
+  const config = o.config === undefined ? undefined : await (await import("../config.js")).loadPluginConfig(o.config);
   let caFile: string | undefined;
   if (o.plugin !== undefined) {
     const plugin = await requireLeaf(tree, "plugin", o.plugin, "--plugin");
-    // Without PLUGINS_TRANSPORT=http the runtime picks stdio whenever stdin is not a terminal.
-    values.push(["PLUGINS_TRANSPORT", "http"]);
-    const url = o.config === undefined ? undefined : await pluginUrl(o.config, o.plugin);
-    if (url !== undefined) {
-      const listen = listenFromUrl(url);
-      values.push(["PLUGINS_SERVER_HOST", listen.host], ["PLUGINS_SERVER_PORT", listen.port]);
-    }
-    values.push(
-      ["PLUGINS_SERVER_SSL_ENABLED", "true"],
-      ["PLUGINS_SERVER_SSL_CERTFILE", show(plugin.files.cert)],
-      ["PLUGINS_SERVER_SSL_KEYFILE", show(plugin.files.key)],
-      ["PLUGINS_SERVER_SSL_CA_CERTS", show(plugin.caFile)],
-      // 2 = ssl.CERT_REQUIRED: the plugin refuses a gateway without a client cert.
-      ["PLUGINS_SERVER_SSL_CERT_REQS", "2"],
-    );
-    if (plugin.keyEncrypted)
-      toSet.push([
-        "PLUGINS_SERVER_SSL_KEYFILE_PASSWORD",
-        `${plugin.files.key} is encrypted: set this to its passphrase`,
-      ]);
+    const entry = config?.plugins.find((p) => p.name === o.plugin);
+    const transport = entry?.transport ?? { kind: "mcp" };
+    if (transport.kind === "socket")
+      throw new MtlsError(
+        "E_USAGE",
+        `export env --plugin ${o.plugin}: ${config?.file} reaches it over the Unix socket ${transport.field} ${JSON.stringify(transport.path)}, which has no TLS: there are no TLS variables to set`,
+        "give the plugin a grpc.target or mcp.url in the config to reach it over TLS",
+      );
+    pluginServerVariables(plugin, transport, entry?.url, show, into);
     caFile = plugin.caFile;
   }
   if (o.gateway) {
     const gateway = await requireLeaf(tree, "gateway", "gateway", "--gateway");
-    values.push(
-      ["PLUGINS_CLIENT_MTLS_CERTFILE", show(gateway.files.cert)],
-      ["PLUGINS_CLIENT_MTLS_KEYFILE", show(gateway.files.key)],
-      ["PLUGINS_CLIENT_MTLS_CA_BUNDLE", show(gateway.caFile)],
-      ["PLUGINS_CLIENT_MTLS_VERIFY", "true"],
-      // Plugin certs carry their name, localhost and the host of mcp.url: the check can stay on.
-      ["PLUGINS_CLIENT_MTLS_CHECK_HOSTNAME", "true"],
-    );
-    if (gateway.keyEncrypted)
-      toSet.push([
-        "PLUGINS_CLIENT_MTLS_KEYFILE_PASSWORD",
-        `${gateway.files.key} is encrypted: set this to its passphrase`,
-      ]);
+    // The gRPC variables when the config has a gRPC plugin; the MCP ones unless it has only those.
+    const kinds = new Set(config?.plugins.map((p) => p.transport.kind));
+    const grpc = kinds.has("grpc");
+    gatewayClientVariables(gateway, { mcp: !grpc || kinds.has("mcp"), grpc }, show, into);
     caFile ??= gateway.caFile;
   }
   // Seed 000: a gateway that checks client certs reads its CA file from CA_CERT_PATH.
-  if (caFile !== undefined) values.push(["CA_CERT_PATH", show(caFile)]);
-  return { values, toSet };
-}
-
-async function pluginUrl(config: string, name: string): Promise<string | undefined> {
-  const { loadPluginConfig } = await import("../config.js");
-  return (await loadPluginConfig(config)).plugins.find((p) => p.name === name)?.url;
+  if (caFile !== undefined) into.values.push(["CA_CERT_PATH", show(caFile)]);
+  return into;
 }
 
 export async function exportEnv(o: EnvExportOptions): Promise<ExportResult> {
@@ -150,15 +108,27 @@ export function formatVariables(
   }
 }
 
-/** `export plugin-tls`: the gateway's `mcp.tls` block and the plugin server's `server_settings.tls`. */
-export async function exportPluginTls(o: ExportOptions & { plugin: string }): Promise<ExportResult> {
+/**
+ * `export plugin-tls`: for an MCP plugin the gateway's `mcp.tls` block and the plugin server's
+ * `server_settings.tls`; for a gRPC plugin (its config entry has `grpc.target`) `grpc.tls` and
+ * `grpc_server_settings`.
+ */
+export async function exportPluginTls(o: ExportOptions & { plugin: string; config?: string }): Promise<ExportResult> {
   const tree = exportTree(o);
   const show = pathShower(tree, o.prefix);
   const plugin = await requireLeaf(tree, "plugin", o.plugin, "--plugin");
   const gateway = await requireLeaf(tree, "gateway", "gateway", "gateway");
+  const config = o.config === undefined ? undefined : await (await import("../config.js")).loadPluginConfig(o.config);
+  const transport = config?.plugins.find((p) => p.name === o.plugin)?.transport ?? { kind: "mcp" };
+  if (transport.kind === "socket")
+    throw new MtlsError(
+      "E_USAGE",
+      `export plugin-tls --plugin ${o.plugin}: ${config?.file} reaches it over the Unix socket ${transport.field} ${JSON.stringify(transport.path)}, which has no TLS`,
+      "give the plugin a grpc.target or mcp.url in the config to reach it over TLS",
+    );
   // JSON strings are YAML double-quoted scalars: any path is written exactly.
   const path = (p: string) => JSON.stringify(show(p));
-  const text = renderTemplate("plugin-tls.yaml", {
+  const values = {
     plugin: o.plugin,
     tree: tree.root,
     gateway_cert: path(gateway.files.cert),
@@ -169,9 +139,24 @@ export async function exportPluginTls(o: ExportOptions & { plugin: string }): Pr
     plugin_key: path(plugin.files.key),
     plugin_ca: path(plugin.caFile),
     plugin_key_encrypted: plugin.keyEncrypted,
-  });
+  };
+  const text =
+    transport.kind === "grpc"
+      ? renderTemplate("plugin-tls-grpc.yaml", { ...values, ...grpcValues(transport) })
+      : renderTemplate("plugin-tls.yaml", values);
   const notes = [gateway, plugin]
     .filter((l) => l.keyEncrypted)
     .map((l) => `${l.files.key} is encrypted: the block says where its passphrase goes`);
   return { text, notes, written: [], secret: false };
+}
+
+function grpcValues(transport: { target: string; host: string; port: string }) {
+  const listen = listenAddress(transport.host, transport.port);
+  return {
+    target: transport.target,
+    host: transport.host,
+    target_yaml: JSON.stringify(transport.target),
+    listen_host: JSON.stringify(listen.host),
+    listen_port: listen.port,
+  };
 }

@@ -279,6 +279,6 @@ function addSanFix(flag: string, leaf: ParsedCert): string {
   const plugin = cn.match(/^mcp-plugin-(.+)$/)?.[1];
   const again = `add it with \`${flag}\` when issuing the cert again`;
   return plugin
-    ? `${again}, or put the host in the mcp.url of plugin ${plugin} in the plugin config and run \`mtls-certs renew --force ${plugin}\``
+    ? `${again}, or put the host in the mcp.url (or grpc.target) of plugin ${plugin} in the plugin config and run \`mtls-certs renew --force ${plugin}\``
     : again;
 }
