@@ -12,7 +12,7 @@ import { MtlsError } from "./errors.js";
 import { hasControlCharacter } from "./control-characters.js";
 import { checkDnsName, checkName, parseDays } from "./pki/names.js";
 import { dns, ip, namespaceSans, type San } from "./pki/profiles.js";
-import { DEFAULT_STACK_NAMESPACE } from "./defaults.js";
+import { DEFAULT_GATEWAY_NAMESPACE } from "./defaults.js";
 
 /**
  * How the gateway reaches an external plugin (cpex allows exactly one of `mcp:`, `grpc:`,
@@ -310,7 +310,7 @@ function parseStackDeployment(
   at: (n: Node | null | undefined) => string,
   shape: (n: Node | null | undefined, message: string) => MtlsError,
 ): StackDeployment {
-  if (node === undefined || node === null) return { type: undefined, namespace: DEFAULT_STACK_NAMESPACE };
+  if (node === undefined || node === null) return { type: undefined, namespace: DEFAULT_GATEWAY_NAMESPACE };
   if (!isMap(node)) throw shape(node, "`deployment` must be a mapping (type, namespace)");
   const text = (key: string): string | undefined => {
     const value = node.get(key, true);
@@ -323,7 +323,9 @@ function parseStackDeployment(
   return {
     type: text("type"),
     namespace:
-      namespace === undefined ? DEFAULT_STACK_NAMESPACE : checkDnsName(namespace, `${at(node)}: deployment.namespace`),
+      namespace === undefined
+        ? DEFAULT_GATEWAY_NAMESPACE
+        : checkDnsName(namespace, `${at(node)}: deployment.namespace`),
   };
 }
 

@@ -48,8 +48,11 @@ export const PBKDF2_ITERATIONS = 100_000;
 export const DEFAULT_LOCK_WAIT_MS = 60_000;
 
 export const DEFAULT_OUT = "certs/mcp";
-/** mcp-stack.yaml's `deployment.namespace` when it names none (the gateway's deploy tooling). */
-export const DEFAULT_STACK_NAMESPACE = "mcp-gateway";
+/**
+ * The gateway's Kubernetes namespace: mcp-stack.yaml's `deployment.namespace` when it names none
+ * (the gateway's deploy tooling), and every export's `--namespace` default.
+ */
+export const DEFAULT_GATEWAY_NAMESPACE = "mcp-gateway";
 /** The CA subject of `make certs-mcp-ca` (CN=ContextForge-CA, O=ContextForge, OU=Plugins). */
 export const DEFAULT_CA_SUBJECT = { cn: "ContextForge-CA", org: "ContextForge", ou: "Plugins" } as const;
 export const DEFAULT_CONFIG = "plugins/external/config.yaml";

@@ -39,7 +39,8 @@ interface K8sObject {
 }
 
 const HOST = "secure.example.com";
-const NAMESPACE = "mcp-system";
+// The default: the gateway's namespace, as its deploy tooling names it.
+const NAMESPACE = "mcp-gateway";
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const EC = ["--key-type", "ecdsa-p256", "-q"];
 

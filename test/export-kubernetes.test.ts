@@ -105,7 +105,21 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     }
     run = cli(
-      ["export", "k8s", "--out", tree, "--server", "gateway.local", "--include-ca-key", "-o", join(dir, "k8s.yaml")],
+      [
+        "export",
+        "k8s",
+        "--out",
+        tree,
+        "--namespace",
+        NAMESPACE,
+        "--ingress",
+        "--ingress-snippet",
+        "--server",
+        "gateway.local",
+        "--include-ca-key",
+        "-o",
+        join(dir, "k8s.yaml"),
+      ],
       dir,
     );
     assert.equal(run.code, 0, run.stderr);
@@ -215,6 +229,23 @@ describe("export k8s: Secrets, ingress-nginx client CA and the cert-manager hand
       /proxy_set_header X-Authenticated-User \$mtls_client_cn;/,
     );
     assert.deepEqual(ingress.spec?.tls, [{ hosts: ["gateway.local"], secretName: "mcp-server-gateway-local" }]);
+  });
+
+  it("without --ingress there is no Ingress; --ingress alone writes no configuration-snippet; the namespace is mcp-gateway", () => {
+    const plain = cli(["export", "k8s", "--out", tree, "--server", "gateway.local"], dir);
+    assert.equal(plain.code, 0, plain.stderr);
+    const kinds = parseObjects(plain.stdout).map((o) => `${o.kind}/${o.metadata.name}/${o.metadata.namespace}`);
+    assert.ok(!kinds.some((k) => k.startsWith("Ingress/")), kinds.join(" "));
+    assert.ok(kinds.includes("Secret/mcp-server-gateway-local/mcp-gateway"), kinds.join(" "));
+    assert.match(plain.stderr, /add --ingress for an Ingress that serves it/);
+    const bare = cli(["export", "k8s", "--out", tree, "--ingress"], dir);
+    assert.equal(bare.code, 0, bare.stderr);
+    const ingress = parseObjects(bare.stdout).find((o) => o.kind === "Ingress");
+    assert.ok(ingress, "--ingress writes the Ingress");
+    validateAgainstSchemas([ingress]);
+    const annotations = Object.keys(ingress.metadata.annotations ?? {});
+    assert.ok(annotations.includes("nginx.ingress.kubernetes.io/auth-tls-verify-client"), annotations.join(" "));
+    assert.ok(!annotations.some((a) => a.endsWith("configuration-snippet")), annotations.join(" "));
   });
 
   it("the configuration-snippet is nginx that nginx -t accepts inside a location", {

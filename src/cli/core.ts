@@ -121,7 +121,7 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
   withExamples(
     plugin,
     "mtls-certs plugin DenyListPlugin",
-    "mtls-certs plugin opa --namespace mcp-system",
+    "mtls-certs plugin opa --namespace mcp-gateway",
     "mtls-certs plugin llmguard --san llmguard.internal --ip 10.0.0.7",
   );
   plugin

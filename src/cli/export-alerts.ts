@@ -3,6 +3,7 @@
  * takes no `--out`; the file it writes is `-o, --output`, replaced only with `--force`.
  */
 import { type Command, Option } from "commander";
+import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
 import { EXIT } from "../errors.js";
 import { type CommandContext, documented, outputFileOptions, withExamples } from "./shared.js";
 
@@ -24,7 +25,10 @@ export function registerPrometheusRulesExport(parent: Command, { io, action }: C
     )
     .option("--operator", "a PrometheusRule for the Prometheus Operator instead of a plain rules file")
     .addOption(
-      documented(new Option("--namespace <ns>", "the PrometheusRule's namespace (with --operator)"), "mcp-system"),
+      documented(
+        new Option("--namespace <ns>", "the PrometheusRule's namespace (with --operator)"),
+        DEFAULT_GATEWAY_NAMESPACE,
+      ),
     )
     .option(
       "--label <key=value>",

@@ -4,6 +4,7 @@
  * as on every command.
  */
 import { type Command, Option } from "commander";
+import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import type { ExportResult } from "../export/sources.js";
 import {
@@ -171,10 +172,15 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
     "Kubernetes Secrets (kubernetes.io/tls) for the gateway and every plugin, the client-CA Secret and Ingress annotations for ingress-nginx, and the cert-manager hand-off (CA Issuer + one Certificate per cert)",
     false,
   )
-    .option("--namespace <ns>", "namespace of every object", "mcp-system")
+    .option("--namespace <ns>", "namespace of every object", DEFAULT_GATEWAY_NAMESPACE)
+    .option("--ingress", "also an ingress-nginx Ingress that requires a client cert from the tree's CA")
+    .option(
+      "--ingress-snippet",
+      "with --ingress: a configuration-snippet passing the client's CN upstream (the controller must allow snippets)",
+    )
     .option(
       "--server <name>",
-      "a named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>",
+      "a named server (certs/mcp/servers/<name>/): its Secret, and the cert the --ingress serves for host <name>",
     )
     .option("--service <name:port>", "the gateway's Service behind the Ingress", "mcp-gateway:4444")
     .option(
@@ -186,19 +192,28 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
   withExamples(
     k8s,
     "mtls-certs export k8s | kubectl apply -f -",
-    "mtls-certs export k8s --namespace mcp --server gateway.example.com -o mcp-secrets.yaml",
+    "mtls-certs export k8s --namespace mcp --ingress --server gateway.example.com -o mcp-secrets.yaml",
   );
   k8s.action(
     action(
       async (
         flags: ExportFlags &
-          CaSecretFlags & { namespace: string; server?: string; service: string; includeCaKey?: boolean },
+          CaSecretFlags & {
+            namespace: string;
+            ingress?: boolean;
+            ingressSnippet?: boolean;
+            server?: string;
+            service: string;
+            includeCaKey?: boolean;
+          },
       ) => {
         const { exportKubernetes } = await import("../export/kubernetes.js");
         const target = exportTarget(flags, k8s, io);
         const o = {
           tree: target.tree,
           namespace: flags.namespace,
+          ingress: flags.ingress,
+          ingressSnippet: flags.ingressSnippet,
           server: flags.server,
           service: flags.service,
           includeCaKey: Boolean(flags.includeCaKey),
@@ -215,7 +230,7 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
     "istio",
     "Istio's plug-in CA Secret (cacerts in istio-system) from the tree's intermediate CA, and a STRICT PeerAuthentication for the gateway",
     false,
-  ).option("--namespace <ns>", "the gateway's namespace, for the PeerAuthentication", "mcp-system");
+  ).option("--namespace <ns>", "the gateway's namespace, for the PeerAuthentication", DEFAULT_GATEWAY_NAMESPACE);
   secretOptions(istio, "ca-passphrase", "the passphrase of an encrypted intermediate CA key");
   deprecatedAlias(istio, io, "--key-passphrase-env <VAR>", "--ca-passphrase-env");
   withExamples(
@@ -267,7 +282,7 @@ function registerGatewayApiExport(parent: Command, { io, action }: CommandContex
     "write the YAML to this file (mode 600) instead of stdout",
   )
     .requiredOption("--server <name>", "the named server whose cert the Gateway serves (certs/mcp/servers/<name>/)")
-    .option("--namespace <ns>", "namespace of every object", "mcp-system")
+    .option("--namespace <ns>", "namespace of every object", DEFAULT_GATEWAY_NAMESPACE)
     .option(
       "--name <name>",
       "the Gateway's name; the others derive from it: <name>-tls (Secret), <name>-ca (ConfigMap), <name> (route)",

@@ -3,7 +3,7 @@
  * the tree's paths, for the transport the plugin config names (env-variables.ts has the names),
  * and seed 000's CA_CERT_PATH.
  */
-import { stringify } from "yaml";
+import { yamlText } from "./yaml.js";
 import { MtlsError } from "../errors.js";
 import { checkConfigText, composeValue, dotenvValue, renderTemplate, shellWord } from "./render.js";
 import { exportTree, pathShower, requireLeaf, type ExportOptions, type ExportResult } from "./sources.js";
@@ -93,7 +93,7 @@ export function formatVariables(
       return values.map(([name, value]) => `export ${name}=${shellWord(value, name)}\n`).join("") + comments;
     case "compose":
       return (
-        stringify({
+        yamlText({
           environment: Object.fromEntries(values.map(([name, value]) => [name, composeValue(value, name)])),
         }) + comments
       );

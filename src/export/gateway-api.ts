@@ -11,6 +11,7 @@ import { MtlsError } from "../errors.js";
 import { parseCert } from "../pki/cert-facts.js";
 import { parseWholeNumber } from "../pki/names.js";
 import { shellWord } from "./render.js";
+import { yamlDocuments } from "./yaml.js";
 import {
   checkNamespace,
   DEFAULT_NAMESPACE,
@@ -19,7 +20,6 @@ import {
   K8S_NAME_MAX,
   parseService,
   secret,
-  toYaml,
   type KubernetesObject,
 } from "./kubernetes.js";
 import {
@@ -35,7 +35,7 @@ import {
 export interface GatewayApiExportOptions extends ExportOptions {
   /** The named server (servers/<name>/) whose cert the Gateway (or the passthrough backend) serves. */
   server: string;
-  /** Namespace of every object. Default mcp-system, as `export k8s`. */
+  /** Namespace of every object. Default mcp-gateway, as `export k8s`. */
   namespace?: string;
   /** The Gateway's name; the other objects' names derive from it. Default mcp-gateway. */
   name?: string;
@@ -310,5 +310,5 @@ export async function exportGatewayApi(o: GatewayApiExportOptions): Promise<Expo
   if (backendClient?.keyEncrypted)
     notes.push(`${backendClient.files.key} is encrypted: ${names.backendClientSecret} holds it decrypted`);
   if (server.keyEncrypted) notes.push(`${server.files.key} is encrypted: ${names.secret} holds it decrypted`);
-  return { text: toYaml(header, objects), notes, written: [], secret: true };
+  return { text: yamlDocuments(header, objects), notes, written: [], secret: true };
 }

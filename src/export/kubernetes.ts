@@ -4,11 +4,10 @@
  * each certificate as it is (subject, SANs, usages, key, lifetime) so a cluster can renew what
  * mtls-certs started. The YAML comes from the `yaml` package, one document per object.
  */
-import { stringify } from "yaml";
+import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { parseCert, splitPemBlocks } from "../pki/cert-facts.js";
 import { pluginServiceName } from "../pki/profiles.js";
-import { escapeControlCharacters } from "../control-characters.js";
 import { checkDnsName } from "../pki/names.js";
 import type { TreePaths } from "../store/paths.js";
 import { assertCaKeyProtected } from "../store/key-mode.js";
@@ -22,10 +21,21 @@ import {
   type ExportResult,
   type LeafSource,
 } from "./sources.js";
+import { yamlDocuments } from "./yaml.js";
 
 export interface KubernetesExportOptions extends ExportOptions {
-  /** Namespace of every object. Default mcp-system, as in seed 003. */
+  /** Namespace of every object. Default mcp-gateway, the gateway's deploy tooling's. */
   namespace?: string;
+  /**
+   * Writes an ingress-nginx Ingress that requires a client cert from the tree's CA. Default false:
+   * the tooling's own manifests need none, and a catch-all Ingress is not something to apply unasked.
+   */
+  ingress?: boolean;
+  /**
+   * With `ingress`: a configuration-snippet that passes the client's CN upstream. Default false:
+   * ingress-nginx refuses snippets unless the controller sets allow-snippet-annotations.
+   */
+  ingressSnippet?: boolean;
   /** A named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>. */
   server?: string;
   /** The gateway's Service behind the Ingress, `name:port`. Default mcp-gateway:4444. */
@@ -39,7 +49,8 @@ export interface KubernetesExportOptions extends ExportOptions {
   includeCaKey?: boolean;
 }
 
-export const DEFAULT_NAMESPACE = "mcp-system";
+/** The gateway's namespace: the deploy tooling's default (mcp-stack.yaml's deployment.namespace). */
+export const DEFAULT_NAMESPACE = DEFAULT_GATEWAY_NAMESPACE;
 export const DEFAULT_SERVICE = "mcp-gateway:4444";
 /**
  * The names the gateway's deploy tooling (mcp-context-forge v1.0.8, `cforge gateway`) gives the
@@ -127,18 +138,6 @@ export function secret(
 ): KubernetesObject {
   const encoded = Object.fromEntries(Object.entries(data).map(([key, text]) => [key, base64(text)]));
   return { apiVersion: "v1", kind: "Secret", metadata: { name, namespace, ...extra }, type, data: encoded };
-}
-
-/**
- * The comment header, then one YAML document per object. Header lines hold paths and names from
- * the command line and the disk: a newline there would end the comment and start YAML of the
- * caller's choosing, so control characters are written as escapes (`\n`, `\u001b`).
- */
-export function toYaml(header: string[], objects: readonly KubernetesObject[]): string {
-  return (
-    header.map((line) => `# ${escapeControlCharacters(line)}\n`).join("") +
-    objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("")
-  );
 }
 
 /** The signing CA's cert (with its chain) and key: the intermediate when the tree has one. */
@@ -361,7 +360,14 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
     serverSecret = kubernetesName(`mcp-server-${o.server}`, "--server").name;
     objects.push(secret(serverSecret, namespace, "kubernetes.io/tls", leafData(server)));
   }
-  objects.push(ingressObject(namespace, service, o.server, serverSecret, splitPemBlocks(gateway.caPem).length + 1));
+  if (o.ingress || o.ingressSnippet)
+    objects.push(
+      ingressObject(namespace, service, o.server, serverSecret, splitPemBlocks(gateway.caPem).length + 1, {
+        snippet: Boolean(o.ingressSnippet),
+      }),
+    );
+  else if (o.server !== undefined)
+    notes.push(`Secret ${serverSecret} holds --server ${o.server}'s cert; add --ingress for an Ingress that serves it`);
   // The hand-off: cert-manager signs with the same CA, so renewed certs chain to the same root.
   // Only when asked: the Secret is a full copy of the CA for whoever may read Secrets there.
   if (ca) {
@@ -390,7 +396,7 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
       ? `${K8S_NAMES.caKeyPair} + Issuer ${K8S_NAMES.issuer} + the Certificates hand renewal over to cert-manager; leave them out to keep issuing with mtls-certs.`
       : "mtls-certs keeps issuing (renew, then export again); --include-ca-key hands renewal to cert-manager instead.",
   ];
-  return { text: toYaml(header, objects), notes, written: [], secret: true };
+  return { text: yamlDocuments(header, objects), notes, written: [], secret: true };
 }
 
 export function checkNamespace(namespace: string): string {
@@ -409,6 +415,7 @@ function ingressObject(
   host: string | undefined,
   tlsSecret: string | undefined,
   verifyDepth: number,
+  { snippet }: { snippet: boolean },
 ): KubernetesObject {
   if (host !== undefined) checkDnsName(host, "--server");
   const backend = { service: { name: service.name, port: { number: service.port } } };
@@ -424,14 +431,18 @@ function ingressObject(
         "nginx.ingress.kubernetes.io/auth-tls-verify-depth": String(Math.max(2, verifyDepth)),
         "nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream": "true",
         // Needs allow-snippet-annotations in the controller; nginx has no $ssl_client_s_dn_cn, so the CN is cut from the DN.
-        "nginx.ingress.kubernetes.io/configuration-snippet": [
-          'set $mtls_client_cn "";',
-          'if ($ssl_client_s_dn ~ "(?:^|,)CN=([^,]+)") { set $mtls_client_cn $1; }',
-          "proxy_set_header X-SSL-Client-S-DN $ssl_client_s_dn;",
-          "proxy_set_header X-SSL-Client-S-DN-CN $mtls_client_cn;",
-          "proxy_set_header X-Authenticated-User $mtls_client_cn;",
-          "",
-        ].join("\n"),
+        ...(snippet
+          ? {
+              "nginx.ingress.kubernetes.io/configuration-snippet": [
+                'set $mtls_client_cn "";',
+                'if ($ssl_client_s_dn ~ "(?:^|,)CN=([^,]+)") { set $mtls_client_cn $1; }',
+                "proxy_set_header X-SSL-Client-S-DN $ssl_client_s_dn;",
+                "proxy_set_header X-SSL-Client-S-DN-CN $mtls_client_cn;",
+                "proxy_set_header X-Authenticated-User $mtls_client_cn;",
+                "",
+              ].join("\n"),
+            }
+          : {}),
       },
     },
     spec: {
@@ -492,5 +503,5 @@ export async function exportIstio(o: KubernetesExportOptions): Promise<ExportRes
     `mtls-certs export istio: the intermediate CA of ${tree.root} as Istio's plug-in CA.`,
     "Holds the intermediate CA's private key: apply it before installing Istio (istiod reads cacerts at start).",
   ];
-  return { text: toYaml(header, objects), notes: [], written: [], secret: true };
+  return { text: yamlDocuments(header, objects), notes: [], written: [], secret: true };
 }

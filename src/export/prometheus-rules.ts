@@ -4,7 +4,7 @@
  * The rules are data (one table), so the file, the PrometheusRule, the docs and the tests all
  * read the same alerts. Each expression names its metrics through METRICS, the one list of names.
  */
-import { stringify } from "yaml";
+import { yamlText } from "./yaml.js";
 import { CHECK_STALE_AFTER_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { METRICS } from "../report/prometheus.js";
@@ -110,7 +110,7 @@ export const RULE_GROUP = "mtls-certs";
 export interface PrometheusRulesOptions {
   /** A PrometheusRule (monitoring.coreos.com/v1) instead of a plain rules file. */
   operator?: boolean;
-  /** The PrometheusRule's namespace. Default mcp-system. */
+  /** The PrometheusRule's namespace. Default mcp-gateway (the gateway's). */
   namespace?: string;
   /** The PrometheusRule's labels, for the Prometheus resource's ruleSelector (`release=…`). */
   labels?: Record<string, string>;
@@ -153,7 +153,7 @@ export function exportPrometheusRules(o: PrometheusRulesOptions = {}): ExportRes
 function result(header: string[], document: object): ExportResult {
   // lineWidth 0: an expression stays on one line, as promtool prints it.
   return {
-    text: `${header.join("\n")}\n${stringify(document, { lineWidth: 0 })}`,
+    text: `${header.join("\n")}\n${yamlText(document)}`,
     notes: [],
     written: [],
     secret: false,
