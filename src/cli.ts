@@ -4,11 +4,11 @@
  * command's work is imported inside its action, so `--help` loads no crypto and no YAML.
  */
 import { Command, CommanderError } from "commander";
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { IO_THREADS, KEYS_IN_FLIGHT_PER_CORE } from "./defaults.js";
 import { EXIT, errnoCode, fileSystemError, isMtlsError, isSystemError } from "./errors.js";
 import { escapeControlCharacters } from "./control-characters.js";
+import { packageVersion } from "./package-files.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerRenewCommand } from "./cli/renew.js";
 import { registerCoreCommands } from "./cli/core.js";
@@ -20,18 +20,6 @@ import { type CommandContext, helpConfiguration, type Io, type TreeFlags, withEx
 import { registerLedgerCommands } from "./cli/ledger.js";
 
 export type { Io } from "./cli/shared.js";
-
-/** The package's version: dist/cli.js sits one level below package.json (build/src/cli.js, in tests, two). */
-function version(): string {
-  for (const path of ["../package.json", "../../package.json"]) {
-    try {
-      return (JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8")) as { version: string }).version;
-    } catch {
-      // not this level
-    }
-  }
-  return "unknown";
-}
 
 export async function main(argv: string[]): Promise<void> {
   sizeThreadPool(argv);
@@ -125,7 +113,7 @@ export function buildProgram(io: Io, action: CommandContext["action"]): Command 
       "A small CA for mutual TLS between a gateway and its plugins: writes certs/mcp/{ca,gateway,plugins/<name>}.\n" +
         "Start with `mtls-certs all`: the CA, the gateway's client cert and a server cert for every plugin in the config.",
     )
-    .version(version(), "-v, --version")
+    .version(packageVersion(), "-v, --version")
     .configureHelp(helpConfiguration())
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();

@@ -2,4 +2,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { runLeafCheckJob, type LeafCheckJob } from "./check.js";
 
-parentPort?.postMessage(await runLeafCheckJob(workerData as LeafCheckJob));
+// No top-level await: the single executable runs this file as CommonJS (scripts/build-exe.mjs).
+// A rejection is unhandled here, so the thread exits with an error that check reports.
+void runLeafCheckJob(workerData as LeafCheckJob).then((entries) => parentPort?.postMessage(entries));

@@ -33,6 +33,7 @@ import { readLedger, standingOf, type Ledger } from "../store/ledger.js";
 import { sameSpki } from "../store/leaf-key.js";
 import { staleBundleProblems } from "../store/leaf-bundles.js";
 import { encryptedKeyProblem } from "../pki/keys.js";
+import { embeddedCheckWorker } from "../package-files.js";
 
 export { sansOf };
 
@@ -167,7 +168,9 @@ async function checkLeavesAcrossCores(
   });
   const onWorker = (part: LeafFiles[]): Promise<CheckEntry[]> =>
     new Promise((resolve, reject) => {
-      const worker = new Worker(new URL("./check-worker.js", import.meta.url), { workerData: job(part) });
+      const embedded = embeddedCheckWorker();
+      const script = embedded ?? new URL("./check-worker.js", import.meta.url);
+      const worker = new Worker(script, { eval: embedded !== undefined, workerData: job(part) });
       worker.once("message", resolve);
       worker.once("error", reject);
       worker.once(

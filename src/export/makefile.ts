@@ -4,9 +4,8 @@
  * and CI keep calling `make certs-mcp-*` with the same variables.
  */
 import { DEFAULT_OUT } from "../defaults.js";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { makeValue, renderTemplate, templatesDir } from "./render.js";
+import { packageVersion } from "../package-files.js";
+import { makeValue, renderTemplate } from "./render.js";
 import type { ExportResult } from "./sources.js";
 
 export interface MakefileExportOptions {
@@ -17,8 +16,10 @@ export interface MakefileExportOptions {
 export function exportMakefile(o: MakefileExportOptions = {}): ExportResult {
   const dir = makeValue(o.tree ?? DEFAULT_OUT, "--out");
   // npx, the last resort, fetches this very version: the fragment and the CLI stay in step.
-  const { version } = JSON.parse(readFileSync(join(dirname(templatesDir()), "package.json"), "utf8")) as {
-    version: string;
+  return {
+    text: renderTemplate("mcp-certs.mk", { certs_dir: dir, version: packageVersion() }),
+    notes: [],
+    written: [],
+    secret: false,
   };
-  return { text: renderTemplate("mcp-certs.mk", { certs_dir: dir, version }), notes: [], written: [], secret: false };
 }

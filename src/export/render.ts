@@ -7,28 +7,15 @@
  * compose, sh): quoted where that format's quotes make it literal, refused (exit 2, naming where
  * it came from) where they do not. Every export goes through these, so one place says what is safe.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readPackageFile } from "../package-files.js";
 import { MtlsError } from "../errors.js";
 import { hasControlCharacter } from "../control-characters.js";
 
 /** Values for one template: a string fills `{{name}}`; a boolean or undefined only gates blocks. */
 export type TemplateValues = Readonly<Record<string, string | boolean | undefined>>;
 
-/** `templates/` of the package: found from this module upwards, so it works from dist/ and build/. */
-export function templatesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "templates")) && existsSync(join(dir, "package.json"))) return join(dir, "templates");
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("templates/ not found next to the package's package.json");
-    dir = parent;
-  }
-}
-
 export function renderTemplate(file: string, values: TemplateValues): string {
-  return fillTemplate(readFileSync(join(templatesDir(), file), "utf8"), values, file);
+  return fillTemplate(readPackageFile(`templates/${file}`), values, file);
 }
 
 /** Pure: a template's text and its values in, the config out. A name the values lack is a bug. */
