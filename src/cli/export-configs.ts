@@ -31,7 +31,7 @@ interface ProxyFlags extends ExportFlags {
 }
 
 /** `paths`: the output names files (not so for k8s and istio, which carry their bytes). */
-function configExport(parent: Command, io: Io, name: string, description: string, paths = true): Command {
+export function configExport(parent: Command, io: Io, name: string, description: string, paths = true): Command {
   const command = exportCommand(parent, io, name, description, "write the config to this file instead of stdout");
   return paths
     ? command.addOption(
@@ -44,7 +44,7 @@ function configExport(parent: Command, io: Io, name: string, description: string
 }
 
 /** Prints or writes an export. Private keys never go to a terminal. */
-async function deliver(
+export async function deliver(
   result: ExportResult,
   flags: ExportFlags,
   target: { tree: string; output?: string },

@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import { registerPrometheusRulesExport } from "./export-alerts.js";
 import { CONFIG_EXPORTS } from "./export-configs.js";
+import { LINK_EXPORTS } from "./export-links.js";
 import { registerP12Export } from "./revocation.js";
 import type { CommandContext } from "./shared.js";
 
@@ -14,7 +15,12 @@ import type { CommandContext } from "./shared.js";
 export type ExportFormat = (parent: Command, context: CommandContext) => void;
 
 /** Every `export` subcommand, in the order `export --help` lists them. */
-const EXPORT_FORMATS: readonly ExportFormat[] = [registerP12Export, ...CONFIG_EXPORTS, registerPrometheusRulesExport];
+const EXPORT_FORMATS: readonly ExportFormat[] = [
+  registerP12Export,
+  ...CONFIG_EXPORTS,
+  ...LINK_EXPORTS,
+  registerPrometheusRulesExport,
+];
 
 export function registerExportCommands(context: CommandContext): void {
   const parent = context.program
