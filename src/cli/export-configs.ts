@@ -354,18 +354,34 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
   )
     .option("--plugin <name>", "the plugin server's variables")
     .option("--gateway", "the gateway's client variables")
+    .option(
+      "--redis <name>",
+      "the gateway's Redis client variables (REDIS_SSL_*), for the Redis server's cert (certs/mcp/servers/<name>/)",
+    )
+    .option(
+      "--client <name>",
+      "with --redis: the client cert the gateway presents to Redis (certs/mcp/clients/<name>/); the gateway's own without it",
+    )
     .option("--format <format>", "dotenv, shell, compose or json", "dotenv")
     .addOption(configOption());
   withExamples(
     env,
     "mtls-certs export env --gateway >> .env",
     "mtls-certs export env --plugin DenyListPlugin --prefix /app/certs/mcp --format compose",
-    'eval "$(mtls-certs export env --gateway --format shell)"',
+    "mtls-certs export env --redis redis >> .env",
   );
   env.action(
     action(
       async (
-        flags: ExportFlags & { prefix?: string; plugin?: string; gateway?: boolean; format: string; config?: string },
+        flags: ExportFlags & {
+          prefix?: string;
+          plugin?: string;
+          gateway?: boolean;
+          redis?: string;
+          client?: string;
+          format: string;
+          config?: string;
+        },
       ) => {
         const { exportEnv, parseEnvFormat } = await import("../export/env.js");
         const target = exportTarget(flags, env, io);
@@ -374,6 +390,8 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
           prefix: flags.prefix,
           plugin: flags.plugin,
           gateway: flags.gateway,
+          redis: flags.redis,
+          client: flags.client,
           format: parseEnvFormat(flags.format),
           // The plugin's transport (mcp.url, grpc.target) and where it listens.
           config: configPath(flags.config, io),

@@ -99,3 +99,23 @@ export function gatewayClientVariables(
     if (gateway.keyEncrypted) into.toSet.push(["PLUGINS_GRPC_CLIENT_MTLS_KEYFILE_PASSWORD", passwordNote]);
   }
 }
+
+/**
+ * The gateway's Redis client (mcpgateway/utils/redis_client.py): REDIS_SSL turns TLS on, the three
+ * files go to redis-py as ssl_ca_certs/ssl_certfile/ssl_keyfile. REDIS_SSL_CHECK_HOSTNAME=false
+ * would turn off verifying the server altogether (ssl_cert_reqs none), not only its name: the
+ * server's cert names its host, so it stays true.
+ */
+export function redisVariables(server: LeafSource, client: LeafSource, show: Show, into: Variables): void {
+  into.values.push(
+    ["REDIS_SSL", "true"],
+    ["REDIS_SSL_CA_CERTS", show(server.caFile)],
+    ["REDIS_SSL_CERTFILE", show(client.files.cert)],
+    ["REDIS_SSL_KEYFILE", show(client.files.key)],
+    ["REDIS_SSL_CHECK_HOSTNAME", "true"],
+  );
+  into.toSet.push([
+    "REDIS_URL",
+    `rediss://${server.files.name}:6379/0 (rediss://, a host the Redis cert names, your port and database)`,
+  ]);
+}

@@ -7,7 +7,13 @@ import { yamlText } from "./yaml.js";
 import { MtlsError } from "../errors.js";
 import { checkConfigText, composeValue, dotenvValue, renderTemplate, shellWord } from "./render.js";
 import { exportTree, pathShower, requireLeaf, type ExportOptions, type ExportResult } from "./sources.js";
-import { gatewayClientVariables, listenAddress, pluginServerVariables, type Variables } from "./env-variables.js";
+import {
+  gatewayClientVariables,
+  listenAddress,
+  pluginServerVariables,
+  redisVariables,
+  type Variables,
+} from "./env-variables.js";
 
 export const ENV_FORMATS = ["dotenv", "shell", "compose", "json"] as const;
 export type EnvFormat = (typeof ENV_FORMATS)[number];
@@ -17,6 +23,10 @@ export interface EnvExportOptions extends ExportOptions {
   plugin?: string;
   /** The gateway's client variables: PLUGINS_CLIENT_MTLS_*, and PLUGINS_GRPC_CLIENT_MTLS_* when the config has gRPC plugins. */
   gateway?: boolean;
+  /** The gateway's Redis client variables (REDIS_SSL_*): the Redis server's cert (certs/mcp/servers/<name>/). */
+  redis?: string;
+  /** With `redis`: the client cert the gateway presents to Redis (certs/mcp/clients/<name>/). Default the gateway's. */
+  client?: string;
   /** Default dotenv. */
   format?: EnvFormat;
   /** The plugin config: each plugin's transport, and the address (mcp.url, grpc.target) it listens on. */
@@ -33,10 +43,15 @@ export function parseEnvFormat(value: string, option = "--format"): EnvFormat {
 }
 
 async function collectVariables(o: EnvExportOptions): Promise<Variables> {
-  if (o.plugin === undefined && !o.gateway)
+  if (o.plugin === undefined && !o.gateway && o.redis === undefined)
     throw new MtlsError(
       "E_USAGE",
-      "export env: give --plugin NAME (a plugin server's variables), --gateway (the gateway's), or both",
+      "export env: give --plugin NAME (a plugin server's variables), --gateway (the gateway's), --redis NAME (the gateway's Redis client), or several",
+    );
+  if (o.client !== undefined && o.redis === undefined)
+    throw new MtlsError(
+      "E_USAGE",
+      "export env: --client names the cert the gateway presents to Redis: give --redis NAME too",
     );
   const tree = exportTree(o);
   const show = pathShower(tree, o.prefix);
@@ -63,6 +78,22 @@ async function collectVariables(o: EnvExportOptions): Promise<Variables> {
     const grpc = kinds.has("grpc");
     gatewayClientVariables(gateway, { mcp: !grpc || kinds.has("mcp"), grpc }, show, into);
     caFile ??= gateway.caFile;
+  }
+  if (o.redis !== undefined) {
+    const server = await requireLeaf(tree, "server", o.redis, "--redis");
+    const client =
+      o.client === undefined
+        ? await requireLeaf(tree, "gateway", "gateway", "--redis")
+        : await requireLeaf(tree, "client", o.client, "--client");
+    // redis-py gets ssl_keyfile with no password from the gateway: an encrypted key cannot load.
+    if (client.keyEncrypted)
+      throw new MtlsError(
+        "E_PASSPHRASE",
+        `${client.files.key}: the key is encrypted, and the gateway gives Redis's client key no password (there is no REDIS_SSL_KEYFILE_PASSWORD)`,
+        `decrypt a copy (\`mtls-certs key decrypt ${client.files.key} -o FILE\`) and point REDIS_SSL_KEYFILE at it`,
+      );
+    redisVariables(server, client, show, into);
+    caFile ??= server.caFile;
   }
   // Seed 000: a gateway that checks client certs reads its CA file from CA_CERT_PATH.
   if (caFile !== undefined) into.values.push(["CA_CERT_PATH", show(caFile)]);
