@@ -12,7 +12,7 @@ import { MtlsError } from "./errors.js";
 import { hasControlCharacter } from "./control-characters.js";
 import { checkDnsName, checkName, parseDays } from "./pki/names.js";
 import { dns, ip, namespaceSans, type San } from "./pki/profiles.js";
-import { DEFAULT_GATEWAY_NAMESPACE } from "./defaults.js";
+import { DEFAULT_GATEWAY_NAMESPACE, DEFAULT_OUT } from "./defaults.js";
 
 /**
  * How the gateway reaches an external plugin (cpex allows exactly one of `mcp:`, `grpc:`,
@@ -29,7 +29,7 @@ export type PluginTransport =
 
 export interface PluginEntry {
   readonly name: string;
-  /** `mcp.url`, when given: its host becomes a SAN, since the gateway checks the hostname. */
+  /** `mcp.url`, when given: its host becomes a SAN (https:), since the gateway checks the hostname. */
   readonly url: string | undefined;
   readonly transport: PluginTransport;
   /** SANs the config asks for on top of the Makefile's three. */
@@ -172,7 +172,10 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
       if (!isScalar(urlNode) || typeof urlNode.value !== "string")
         throw shape(urlNode as Node, `${field}.mcp.url must be a string`);
       url = urlNode.value;
-      sans.push(sanForUrl(url, `${at(urlNode)}: plugin ${name}: ${field}.mcp.url`));
+      const san = sanForUrl(url, `${at(urlNode)}: plugin ${name}: ${field}.mcp.url`);
+      // An http:// URL is dialed without TLS: no hostname is checked, so it asks for no SAN (the
+      // gateway's stock config has http://127.0.0.1 URLs). `all` notes that the cert goes unused.
+      if (!isPlainHttp(url)) sans.push(san);
     }
     // mcp-stack.yaml's entries are deploy settings (name, port), not the gateway's plugin entries.
     const transport = stack ? MCP : parseTransport(item, field, shape);
@@ -329,9 +332,26 @@ function parseStackDeployment(
   };
 }
 
+/**
+ * The gateway's deploy tooling (cforge) mounts `certs/mcp` whatever `certificates.*_path` say
+ * (checked against its builder, 2026-12): a stack that puts the tree elsewhere gets certs the
+ * tooling never reads, and it then emits no cert Secrets. The warning says so; undefined when the
+ * stack keeps `certs/mcp` (or names no path).
+ */
+export function stackTreeWarning(config: PluginConfig): string | undefined {
+  const out = config.stack?.out;
+  if (out === undefined || resolve(out) === resolve(DEFAULT_OUT)) return undefined;
+  return `${config.file}: certificates.*_path put the tree in ${out}, but the gateway's deploy tooling (cforge) reads and mounts ${DEFAULT_OUT} whatever those paths say; keep ca_path/gateway_path/plugins_path under ./${DEFAULT_OUT} for cforge`;
+}
+
 function isInside(folder: string, path: string): boolean {
   const rel = relative(folder, path);
   return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** True for an `http://` URL: the gateway reaches that plugin without TLS. */
+export function isPlainHttp(url: string): boolean {
+  return /^http:/i.test(url);
 }
 
 /** The SAN a client connecting to `url` checks: an IP SAN for an address, else a DNS SAN. */

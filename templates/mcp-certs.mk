@@ -5,7 +5,15 @@
 #   make certs-mcp-gateway MCP_CERT_DAYS=825
 #   make certs-mcp-plugin PLUGIN_NAME=DenyListPlugin MCP_CERT_DAYS=825
 #   make certs-mcp-all            # the CA, the gateway and every plugin of MCP_PLUGIN_CONFIG
-#   make certs-mcp-check          # fails (make exits 2) when a cert is expired, invalid or revoked
+#   make certs-mcp-check          # fails (make exits 2) when a cert is expired, invalid or revoked,
+#                                 # or lacks a name the config (or stack) says it is dialed at
+{{#stack}}
+#
+# Made with --stack: the default config is the gateway's deploy config, {{config}}, the one
+# `cforge gateway deploy` reads. Its calls carry no config variable, so this default is what gives
+# each plugin cert the host names its deployment dials (Kubernetes: mcp-plugin-<name
+# lowercased>.<namespace>.svc and the like) and what certs-mcp-check holds the certs to.
+{{/stack}}
 #
 # MCP_CERT_DAYS is the validity of the leaf certificates (gateway, plugins) only. The CA keeps
 # mtls-certs' CA default (MCP_CA_DAYS where this mtls-certs reads it); an existing CA is kept as
@@ -15,7 +23,7 @@
 
 # Defaults also when the environment sets them empty (a command-line value always wins).
 MCP_CERT_DAYS := $(or $(MCP_CERT_DAYS),825)
-MCP_PLUGIN_CONFIG := $(or $(MCP_PLUGIN_CONFIG),plugins/external/config.yaml)
+MCP_PLUGIN_CONFIG := $(or $(MCP_PLUGIN_CONFIG),{{config}})
 MCP_CERTS_DIR := $(or $(MCP_CERTS_DIR),{{certs_dir}})
 
 # The mtls-certs to run: a devDependency's, else one on PATH, else npx (which may download it).

@@ -50,10 +50,12 @@ describe("all on a tree made before", () => {
       block("DenyListPlugin"),
       /server\.key: mode 644 was wider than the key-mode rule allows; narrowed to 6[04]0/,
     );
-    assert.match(r.stdout, /^4 kept; 4 need attention; next: `mtls-certs renew --ca`$/m);
+    // An http:// URL asks for no SAN (issue 25 §6): OPAPluginFilter's note is information, not attention.
+    assert.doesNotMatch(block("OPAPluginFilter"), /missing SAN/);
+    assert.match(r.stdout, /^4 kept; 3 need attention; next: `mtls-certs renew --ca`$/m);
 
     const json = JSON.parse(cli(["all", "--config", "config.yaml", "--json"], dir).stdout) as IssueReport;
-    assert.equal(json.attention, 4);
+    assert.equal(json.attention, 3);
     assert.equal(json.next, "mtls-certs renew --ca");
     const gateway = json.certificates.find((c) => c.role === "gateway")!;
     assert.ok(gateway.notes?.some((n) => n.includes("X.509 v1")));

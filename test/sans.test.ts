@@ -52,11 +52,11 @@ describe("all adds each plugin's mcp.url host as a SAN", () => {
     writeFile(
       join(dir, "plugins/external/config.yaml"),
       pluginConfig([
-        { name: "LocalPlugin", url: "http://127.0.0.1:3000/mcp" },
-        { name: "V6Plugin", url: "http://[::1]:3000/mcp" },
+        { name: "LocalPlugin", url: "https://127.0.0.1:3000/mcp" },
+        { name: "V6Plugin", url: "https://[::1]:3000/mcp" },
         { name: "NamedPlugin", url: "https://opa.tools.internal:8443/mcp" },
         { name: "NoUrlPlugin" },
-        { name: "InternalThing", kind: "native", url: "http://10.9.9.9/mcp" },
+        { name: "InternalThing", kind: "native", url: "https://10.9.9.9/mcp" },
       ]),
     );
     run = cli(["all", ...FAST], dir);
@@ -70,7 +70,7 @@ describe("all adds each plugin's mcp.url host as a SAN", () => {
     );
   });
 
-  it("IPv6 host http://[::1]:3000/mcp → IP SAN ::1", () => {
+  it("IPv6 host https://[::1]:3000/mcp → IP SAN ::1", () => {
     assert.equal(
       sansOf(join(tree, "plugins/V6Plugin/server.crt")),
       "DNS:V6Plugin, DNS:mcp-plugin-V6Plugin, DNS:localhost, IP Address:0:0:0:0:0:0:0:1",
@@ -123,7 +123,7 @@ describe("all adds each plugin's mcp.url host as a SAN", () => {
     const other = tempDir();
     writeFile(
       join(other, "plugins/external/config.yaml"),
-      pluginConfig([{ name: "LocalPlugin", url: "http://127.0.0.2:3000/mcp" }]),
+      pluginConfig([{ name: "LocalPlugin", url: "https://127.0.0.2:3000/mcp" }]),
     );
     const r = cli(["plugin", "LocalPlugin", ...FAST], other);
     assert.equal(r.code, 0, r.stderr);
@@ -198,7 +198,7 @@ describe("a URL in the config that does not parse", () => {
     writeFile(
       join(dir, "plugins/external/config.yaml"),
       pluginConfig([
-        { name: "GoodPlugin", url: "http://127.0.0.1:3000/mcp" },
+        { name: "GoodPlugin", url: "https://127.0.0.1:3000/mcp" },
         { name: "BrokenPlugin", url: "http://[::1:3000/mcp" },
       ]),
     );
@@ -222,7 +222,7 @@ describe("check names a SAN the config now asks for that the cert lacks", () => 
     dir = tempDir();
     config = writeFile(
       join(dir, "plugins/external/config.yaml"),
-      pluginConfig([{ name: "MovedPlugin" }, { name: "StayPlugin", url: "http://127.0.0.1:9000/mcp" }]),
+      pluginConfig([{ name: "MovedPlugin" }, { name: "StayPlugin", url: "https://127.0.0.1:9000/mcp" }]),
     );
     assert.equal(cli(["all", ...FAST], dir).code, 0);
   });
@@ -236,8 +236,8 @@ describe("check names a SAN the config now asks for that the cert lacks", () => 
     writeFile(
       config,
       pluginConfig([
-        { name: "MovedPlugin", url: "http://[fd00::7]:3000/mcp" },
-        { name: "StayPlugin", url: "http://127.0.0.1:9000/mcp" },
+        { name: "MovedPlugin", url: "https://[fd00::7]:3000/mcp" },
+        { name: "StayPlugin", url: "https://127.0.0.1:9000/mcp" },
       ]),
     );
     const r = cli(["check", "--json"], dir);

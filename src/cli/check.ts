@@ -1,5 +1,5 @@
 /** Wiring of `check`. */
-import { Option } from "commander";
+import { type Command, Option } from "commander";
 import { DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import type { CheckReport } from "../commands/check.js";
@@ -43,7 +43,7 @@ export function registerCheckCommand({ program, io, action }: CommandContext): v
     .option("-q, --quiet", "table: only the certificates that need attention, nothing when all is well")
     .addOption(configOption())
     .action(
-      action(async (flags: CheckFlags) => {
+      action(async (flags: CheckFlags, command: Command) => {
         const { parseWholeNumber } = await import("../pki/names.js");
         const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
         if (flags.json && flags.format !== undefined && flags.format !== "json") {
@@ -55,7 +55,9 @@ export function registerCheckCommand({ program, io, action }: CommandContext): v
         }
         const format: CheckFormat = flags.json ? "json" : (flags.format ?? "table");
         const { checkTree, checkExitCode } = await import("../commands/check.js");
-        const report = await checkTree({ out: flags.out, within, config: configPath(flags.config, io) });
+        // Without --out, an mcp-stack.yaml's certificates.*_path say where the tree is (as for `all`).
+        const out = command.getOptionValueSource("out") === "default" ? undefined : flags.out;
+        const report = await checkTree({ out, within, config: configPath(flags.config, io) });
         const failOnExpiring = within !== undefined;
         io.stdout.write(await render(report, format, failOnExpiring, io.stdout, Boolean(flags.quiet)));
         return checkExitCode(report, failOnExpiring);

@@ -173,6 +173,10 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
     false,
   )
     .option("--namespace <ns>", "namespace of every object", DEFAULT_GATEWAY_NAMESPACE)
+    .option(
+      "--config <file>",
+      "the gateway's mcp-stack.yaml (or a plugin config): only its plugins; its deployment.namespace and certificates.*_path unless --namespace/--out",
+    )
     .option("--ingress", "also an ingress-nginx Ingress that requires a client cert from the tree's CA")
     .option(
       "--ingress-snippet",
@@ -200,6 +204,7 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
         flags: ExportFlags &
           CaSecretFlags & {
             namespace: string;
+            config?: string;
             ingress?: boolean;
             ingressSnippet?: boolean;
             server?: string;
@@ -209,9 +214,13 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
       ) => {
         const { exportKubernetes } = await import("../export/kubernetes.js");
         const target = exportTarget(flags, k8s, io);
+        // With --config, a stack's deployment.namespace and certificates.*_path fill in what no flag gave.
+        const given = (option: string) => k8s.getOptionValueSource(option) === "cli";
+        const fromConfig = flags.config !== undefined;
         const o = {
-          tree: target.tree,
-          namespace: flags.namespace,
+          tree: fromConfig && !given("out") && flags.tree === undefined ? undefined : target.tree,
+          config: flags.config,
+          namespace: fromConfig && !given("namespace") ? undefined : flags.namespace,
           ingress: flags.ingress,
           ingressSnippet: flags.ingressSnippet,
           server: flags.server,
@@ -439,16 +448,21 @@ function registerMakefileExport(parent: Command, { io, action }: CommandContext)
     "the gateway Makefile's certs-mcp-ca/-gateway/-plugin/-all/-check targets, running mtls-certs (include it, or replace the old targets)",
     "write the fragment to this file instead of stdout (e.g. mcp-certs.mk)",
   );
+  command.option(
+    "--stack <file>",
+    "the gateway's mcp-stack.yaml (relative to where make runs): the targets' default config, so cforge's own make calls give each cert the names its deployment dials",
+  );
   withExamples(
     command,
     "mtls-certs export makefile -o mcp-certs.mk && echo 'include mcp-certs.mk' >> Makefile",
+    "mtls-certs export makefile --stack mcp-stack.yaml -o mcp-certs.mk",
     "mtls-certs export makefile --out deploy/certs/mcp -o deploy/mcp-certs.mk",
   );
   command.action(
-    action(async (flags: ExportFlags) => {
+    action(async (flags: ExportFlags & { stack?: string }) => {
       const { exportMakefile } = await import("../export/makefile.js");
       const target = exportTarget(flags, command, io);
-      return deliver(exportMakefile({ tree: target.tree }), flags, target, io);
+      return deliver(await exportMakefile({ tree: target.tree, stack: flags.stack }), flags, target, io);
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG, FALLBACK_PLUGINS } from "../defaults.js";
-import { loadPluginConfig } from "../config.js";
+import { isPlainHttp, loadPluginConfig, stackTreeWarning } from "../config.js";
 import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
 import { gatewayRequest } from "./gateway.js";
 import { pluginRequest } from "./plugin.js";
@@ -39,6 +39,8 @@ export async function all(o: AllOptions = {}): Promise<AllReport> {
   o = { ...o, days: o.days ?? stack?.days, out: o.out ?? stack?.out };
   const tree = resolveTree(o);
   const warnings: string[] = [];
+  const moved = stackTreeWarning(config);
+  if (moved) warnings.push(moved);
   if (stack?.useCertManager)
     warnings.push(
       `${config.file}: certificates.use_cert_manager is true; \`mtls-certs export k8s\` hands this tree over to cert-manager`,
@@ -61,7 +63,7 @@ export async function all(o: AllOptions = {}): Promise<AllReport> {
         config: config.found ? config.file : undefined,
         days: o.days,
         keyType: o.keyType,
-        plainHttp: plugins.flatMap((p) => (p.url?.startsWith("http://") ? [p.name] : [])),
+        plainHttp: plugins.flatMap((p) => (p.url !== undefined && isPlainHttp(p.url) ? [p.name] : [])),
       })
     : report;
   return {

@@ -8,7 +8,7 @@ import { promises as fs, type Stats } from "node:fs";
 import { availableParallelism } from "node:os";
 import { CA_ROTATION_LEAD_DAYS, DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { EXIT, MtlsError, errnoCode } from "../errors.js";
-import { loadPluginConfig } from "../config.js";
+import { loadPluginConfig, stackTreeWarning, type PluginConfig } from "../config.js";
 import { createLimiter } from "../pki/limiter.js";
 import { HTTPS_SANS, dns, formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
 import {
@@ -187,13 +187,13 @@ async function checkLeavesAcrossCores(
 export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   const now = o.now ?? new Date();
   const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
-  const tree = treePaths(o.out ?? DEFAULT_OUT);
+  const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
+  // An mcp-stack.yaml's certificates.*_path name the tree when no --out does: where `all --config` wrote.
+  const tree = treePaths(o.out ?? config?.stack?.out ?? DEFAULT_OUT);
   await assertTreeExists(tree);
-  const [cas, leaves, wantedSans] = await Promise.all([
-    readCas(tree, now, within),
-    listIssuedLeaves(tree),
-    configSans(o.config),
-  ]);
+  const [cas, leaves] = await Promise.all([readCas(tree, now, within), listIssuedLeaves(tree)]);
+  const wantedSans = sansWanted(config);
+  const moved = config && stackTreeWarning(config);
   const entries =
     leaves.length >= WORKER_THRESHOLD && !o.extraChecks
       ? await checkLeavesAcrossCores(leaves, cas, now, within, wantedSans)
@@ -208,7 +208,11 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
     root: tree.root,
     within,
     certificates: [...cas.entries, ...entries],
-    warnings: [...(ledgerWarning ? [ledgerWarning] : []), ...warningsFor(cas, entries, tree, within)],
+    warnings: [
+      ...(moved ? [moved] : []),
+      ...(ledgerWarning ? [ledgerWarning] : []),
+      ...warningsFor(cas, entries, tree, within),
+    ],
     next: cas.entries.some((e) => e.role === "ca" && e.name === "ca" && e.policy.length > 0)
       ? "mtls-certs renew --ca"
       : null,
@@ -293,10 +297,12 @@ export function missingSans(have: readonly string[], wanted: readonly San[]): Sa
 
 /** Plugin name → the SANs its cert must carry, from the config; empty without a config. */
 export async function configSans(config: string | undefined): Promise<Map<string, San[]>> {
+  return sansWanted(config === undefined ? undefined : await loadPluginConfig(config));
+}
+
+function sansWanted(config: PluginConfig | undefined): Map<string, San[]> {
   const wanted = new Map<string, San[]>();
-  if (config === undefined) return wanted;
-  const loaded = await loadPluginConfig(config);
-  for (const p of loaded.plugins) wanted.set(p.name, pluginSans(p.name, p.sans));
+  for (const p of config?.plugins ?? []) wanted.set(p.name, pluginSans(p.name, p.sans));
   return wanted;
 }
 

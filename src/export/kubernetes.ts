@@ -6,6 +6,7 @@
  */
 import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
 import { MtlsError } from "../errors.js";
+import { loadPluginConfig, stackTreeWarning, type PluginConfig } from "../config.js";
 import { parseCert, splitPemBlocks } from "../pki/cert-facts.js";
 import { pluginServiceName } from "../pki/profiles.js";
 import { checkDnsName } from "../pki/names.js";
@@ -36,6 +37,12 @@ export interface KubernetesExportOptions extends ExportOptions {
    * ingress-nginx refuses snippets unless the controller sets allow-snippet-annotations.
    */
   ingressSnippet?: boolean;
+  /**
+   * A plugin config or the gateway's mcp-stack.yaml: its plugins are the ones exported (not every
+   * directory), and a stack's `deployment.namespace` and `certificates.*_path` fill in the namespace
+   * and the tree when not given.
+   */
+  config?: string;
   /** A named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>. */
   server?: string;
   /** The gateway's Service behind the Ingress, `name:port`. Default mcp-gateway:4444. */
@@ -299,10 +306,22 @@ function leafData(leaf: LeafSource): Record<string, string> {
 }
 
 export async function exportKubernetes(o: KubernetesExportOptions): Promise<ExportResult> {
-  const namespace = checkNamespace(o.namespace ?? DEFAULT_NAMESPACE);
+  const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
+  if (config && !config.found)
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `--config ${o.config}: no such file`,
+      "give the plugin config or mcp-stack.yaml",
+    );
+  const namespace = checkNamespace(
+    o.namespace ?? config?.deployment?.namespace ?? DEFAULT_NAMESPACE,
+    o.namespace === undefined && config?.deployment ? `${config.file}: deployment.namespace` : "--namespace",
+  );
   const service = parseService(o.service ?? DEFAULT_SERVICE);
-  const tree = exportTree(o);
+  const tree = exportTree({ ...o, tree: o.tree ?? config?.stack?.out });
   const notes: string[] = [];
+  const moved = config && stackTreeWarning(config);
+  if (moved) notes.push(moved);
   const ca = o.includeCaKey ? await signingCa(tree, o.keyPassphrase) : undefined;
   const gateway = await requireLeaf(tree, "gateway", "gateway", "gateway");
   const server = o.server === undefined ? undefined : await requireLeaf(tree, "server", o.server, "--server");
@@ -318,7 +337,7 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
     },
   ];
   const taken = new Map<string, string>([[gatewayService, "the gateway"]]);
-  for (const plugin of await listDirectories(tree.pluginsDir)) {
+  for (const plugin of await pluginsToExport(tree, config, notes)) {
     const leaf = await requireLeaf(tree, "plugin", plugin, "plugin");
     const { name: service, changes } = kubernetesName(pluginServiceName(plugin), `plugin ${plugin}`);
     const holder = taken.get(service);
@@ -399,13 +418,27 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
   return { text: yamlDocuments(header, objects), notes, written: [], secret: true };
 }
 
-export function checkNamespace(namespace: string): string {
+export function checkNamespace(namespace: string, field = "--namespace"): string {
   if (!K8S_NAME.test(namespace) || namespace.length > K8S_NAME_MAX)
     throw new MtlsError(
       "E_USAGE",
-      `--namespace: ${JSON.stringify(namespace)} is not a Kubernetes namespace name (lower case letters, digits, '-'; at most 63)`,
+      `${field}: ${JSON.stringify(namespace)} is not a Kubernetes namespace name (lower case letters, digits, '-'; at most 63)`,
     );
   return namespace;
+}
+
+/**
+ * The plugins whose Secrets are written: every directory of the tree, or with a config the
+ * plugins it deploys over the network (a Unix-socket plugin has no TLS); a directory the config
+ * does not list is left out, with a note.
+ */
+async function pluginsToExport(tree: TreePaths, config: PluginConfig | undefined, notes: string[]): Promise<string[]> {
+  const onDisk = await listDirectories(tree.pluginsDir);
+  if (config === undefined) return onDisk;
+  const listed = config.plugins.filter((p) => p.transport.kind !== "socket").map((p) => p.name);
+  for (const dir of onDisk)
+    if (!listed.includes(dir)) notes.push(`plugin ${dir}: not deployed by ${config.file}; its Secret is left out`);
+  return listed;
 }
 
 /** The Ingress of seed 003: ingress-nginx requires a client cert from the tree's CA. */
