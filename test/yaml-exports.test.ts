@@ -84,6 +84,10 @@ describe("YAML exports stay strings under YAML 1.1 (kubectl's reading)", () => {
       ]),
     );
     run(["all", "--out", tree, "--config", config, ...fast]);
+    writeFile(
+      join(dir, "stack.yaml"),
+      "deployment:\n  type: kubernetes\n  namespace: yes\nplugins:\n  - name: on\n  - name: y\ncertificates:\n  validity_days: 825\n",
+    );
     for (const name of ["yes", "off"]) run(["server", name, "--out", tree, ...fast]);
     run(["client", "null", "--out", tree, ...fast]);
     run(["ca", "--intermediate", "--out", join(dir, "istio"), ...fast]);
@@ -113,6 +117,10 @@ describe("YAML exports stay strings under YAML 1.1 (kubectl's reading)", () => {
         "--namespace",
         "no",
       ],
+    ],
+    [
+      "export k8s --trust-manager --config (a stack in namespace yes)",
+      () => ["export", "k8s", "--out", tree, "--trust-manager", "--config", join(dir, "stack.yaml")],
     ],
     ["export istio --namespace off", () => ["export", "istio", "--out", join(dir, "istio"), "--namespace", "off"]],
     [

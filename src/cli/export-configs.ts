@@ -179,6 +179,10 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
     )
     .option("--ingress", "also an ingress-nginx Ingress that requires a client cert from the tree's CA")
     .option(
+      "--trust-manager",
+      "also a trust-manager Bundle (mcp-ca-bundle) whose sources hold every CA still trusted (both during a CA rotation)",
+    )
+    .option(
       "--ingress-snippet",
       "with --ingress: a configuration-snippet passing the client's CN upstream (the controller must allow snippets)",
     )
@@ -207,6 +211,7 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
             config?: string;
             ingress?: boolean;
             ingressSnippet?: boolean;
+            trustManager?: boolean;
             server?: string;
             service: string;
             includeCaKey?: boolean;
@@ -223,6 +228,7 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
           namespace: fromConfig && !given("namespace") ? undefined : flags.namespace,
           ingress: flags.ingress,
           ingressSnippet: flags.ingressSnippet,
+          trustManager: flags.trustManager,
           server: flags.server,
           service: flags.service,
           includeCaKey: Boolean(flags.includeCaKey),

@@ -22,6 +22,7 @@ import {
   type ExportResult,
   type LeafSource,
 } from "./sources.js";
+import { TRUST_BUNDLE_KEY, TRUST_BUNDLE_NAME, trustBundle } from "./trust-bundle.js";
 import { yamlDocuments } from "./yaml.js";
 
 export interface KubernetesExportOptions extends ExportOptions {
@@ -43,6 +44,11 @@ export interface KubernetesExportOptions extends ExportOptions {
    * and the tree when not given.
    */
   config?: string;
+  /**
+   * Also a trust-manager Bundle whose sources hold every CA still trusted (both during a rotation).
+   * Default false: it needs trust-manager in the cluster.
+   */
+  trustManager?: boolean;
   /** A named server (certs/mcp/servers/<name>/) whose cert the Ingress serves for host <name>. */
   server?: string;
   /** The gateway's Service behind the Ingress, `name:port`. Default mcp-gateway:4444. */
@@ -387,6 +393,16 @@ export async function exportKubernetes(o: KubernetesExportOptions): Promise<Expo
     );
   else if (o.server !== undefined)
     notes.push(`Secret ${serverSecret} holds --server ${o.server}'s cert; add --ingress for an Ingress that serves it`);
+  if (o.trustManager) {
+    // ca/bundle.crt during a rotation (old and new CA), else ca/ca.crt: what every peer must trust.
+    const trusted = (await readText(tree.caBundle)) ?? (await readText(tree.caCert));
+    if (trusted === undefined)
+      throw new MtlsError("E_CA_MISSING", `${tree.caCert}: no CA in ${tree.root}`, "run `mtls-certs all` first");
+    objects.push(trustBundle(trusted, namespace));
+    notes.push(
+      `Bundle ${TRUST_BUNDLE_NAME} (cluster-scoped, needs trust-manager) writes ConfigMap ${TRUST_BUNDLE_NAME} (${TRUST_BUNDLE_KEY}) in namespace ${namespace} with ${splitPemBlocks(trusted).length} CA(s); the gateway's tooling still mounts ${K8S_NAMES.caSecret}`,
+    );
+  }
   // The hand-off: cert-manager signs with the same CA, so renewed certs chain to the same root.
   // Only when asked: the Secret is a full copy of the CA for whoever may read Secrets there.
   if (ca) {
