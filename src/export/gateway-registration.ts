@@ -17,6 +17,7 @@ import {
   pathShower,
   requireLeaf,
   servedChainPem,
+  urlOf,
   type ExportOptions,
   type ExportResult,
 } from "./sources.js";
@@ -81,16 +82,7 @@ export async function exportGatewayRegistration(o: GatewayRegistrationOptions): 
 }
 
 function registrationUrl(value: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new MtlsError(
-      "E_BAD_URL",
-      `--url: ${JSON.stringify(value)} is not a URL`,
-      "e.g. https://mcp.internal:8443/mcp",
-    );
-  }
+  const url = urlOf(value, "--url", "e.g. https://mcp.internal:8443/mcp");
   if (url.protocol !== "https:")
     throw new MtlsError(
       "E_BAD_URL",

@@ -193,6 +193,15 @@ export interface Upstream {
  * identity over in headers (seed 003), so the hop behind it is plain HTTP on a private network.
  * A path is refused: Caddy's reverse_proxy cannot take one, and nginx would rewrite URIs with it.
  */
+/** `value` as a URL, or exit 2 naming the option. */
+export function urlOf(value: string, option: string, hint: string): URL {
+  try {
+    return new URL(value);
+  } catch {
+    throw new MtlsError("E_BAD_URL", `${option}: ${JSON.stringify(value)} is not a URL`, hint);
+  }
+}
+
 export function parseUpstream(value: string, option = "--upstream"): Upstream {
   // The origin is written into nginx, HAProxy and Caddy configs: nothing that is syntax there
   // (`;` ends an nginx directive, braces open a block, `$` expands, quotes and spaces split words).
@@ -202,16 +211,7 @@ export function parseUpstream(value: string, option = "--upstream"): Upstream {
       `${option}: ${JSON.stringify(value)} holds characters that are syntax in a proxy config (; quotes braces $ whitespace)`,
       "give the gateway's address, e.g. http://127.0.0.1:4444",
     );
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new MtlsError(
-      "E_BAD_URL",
-      `${option}: ${JSON.stringify(value)} is not a URL`,
-      "give the gateway's address, e.g. http://127.0.0.1:4444",
-    );
-  }
+  const url = urlOf(value, option, "give the gateway's address, e.g. http://127.0.0.1:4444");
   if (url.protocol !== "http:")
     throw new MtlsError(
       "E_BAD_URL",
