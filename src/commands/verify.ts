@@ -6,7 +6,8 @@
  */
 import { dirname, join } from "node:path";
 import { promises as fs } from "node:fs";
-import { exists, readBytes } from "../store/write.js";
+import { readBytes } from "../store/write.js";
+import { treeCrlFile } from "../store/ca-store.js";
 import type { TreePaths } from "../store/paths.js";
 import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError, errnoCode } from "../errors.js";
@@ -63,7 +64,7 @@ export async function verifyCertificate(target: string, o: VerifyOptions = {}): 
     o.ca === undefined ? `no --ca given, and no ca.crt beside ${file}: pass --ca FILE` : undefined,
   );
   // A name in the tree is checked against the tree's CRL, as the proxies in front of it are.
-  const crlFile = o.crl ?? (tree === undefined ? undefined : await treeCrl(tree));
+  const crlFile = o.crl ?? (tree === undefined ? undefined : await treeCrlFile(tree));
   const crlBytes = crlFile === undefined ? undefined : await readInput(crlFile, "CRL");
   return verifyBytes({ file, caFile, crlFile, cert: certBytes, ca: caBytes, crl: crlBytes }, o);
 }
@@ -96,12 +97,6 @@ function verifyBytes(i: VerifyInput, o: Pick<VerifyOptions, "host" | "purpose" |
     purpose: o.purpose,
     now,
   });
-}
-
-/** The tree's CRL file, as proxies load it (sources.ts): both CAs' lists during a rotation. */
-async function treeCrl(tree: TreePaths): Promise<string | undefined> {
-  for (const file of [tree.crlBundle, tree.caCrl]) if (await exists(file)) return file;
-  return undefined;
 }
 
 /** Verifies PEM strings: what `verifyCertificate` does once the files are read. */

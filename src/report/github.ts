@@ -4,24 +4,26 @@
  * https://docs.github.com/actions/reference/workflow-commands-for-github-actions
  */
 import { entryFails, type CheckEntry, type CheckReport } from "../commands/check.js";
+import { githubData, githubProperty } from "./escape.js";
 import { shortPath } from "./issue-report.js";
 import { days, humanDate, needAttention, plural } from "./human.js";
 
 /** Errors for what fails the job, warnings for the rest; a closing notice with the counts. */
 export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boolean, cwd = process.cwd()): string {
   const lines: string[] = [];
-  for (const warning of report.warnings) lines.push(`::warning title=${property("mtls-certs")}::${data(warning)}`);
+  for (const warning of report.warnings)
+    lines.push(`::warning title=${githubProperty("mtls-certs")}::${githubData(warning)}`);
   for (const c of report.certificates) {
     if (c.status === "ok") continue;
     const level = entryFails(c, failOnExpiring) ? "error" : "warning";
-    const file = property(shortPath(c.path, cwd));
+    const file = githubProperty(shortPath(c.path, cwd));
     lines.push(
-      `::${level} file=${file},title=${property(`mtls-certs: ${c.role} ${c.name} ${c.status}`)}::${data(describeEntry(c))}`,
+      `::${level} file=${file},title=${githubProperty(`mtls-certs: ${c.role} ${c.name} ${c.status}`)}::${githubData(describeEntry(c))}`,
     );
   }
   const bad = report.certificates.filter((c) => c.status !== "ok").length;
   lines.push(
-    `::notice title=${property("mtls-certs")}::${data(`${plural(report.certificates.length, "certificate")} checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}${report.next === null ? "" : `; next: ${report.next}`}`)}`,
+    `::notice title=${githubProperty("mtls-certs")}::${githubData(`${plural(report.certificates.length, "certificate")} checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}${report.next === null ? "" : `; next: ${report.next}`}`)}`,
   );
   return lines.join("\n") + "\n";
 }
@@ -37,14 +39,4 @@ export function describeEntry(c: CheckEntry): string {
           ? `not valid before ${humanDate(c.notBefore)}`
           : `expires on ${humanDate(c.notAfter)} (${days(c.daysLeft)} left)`;
   return [`${c.role} ${c.name}: ${c.status}`, when, ...c.problems].filter(Boolean).join("; ");
-}
-
-/** The message part: %, CR and LF are escaped (the runner's own escaping). */
-function data(s: string): string {
-  return s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-}
-
-/** A property value: also `:` and `,`, which would end it. */
-function property(s: string): string {
-  return data(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }

@@ -6,6 +6,7 @@
  * https://prometheus.io/docs/instrumenting/exposition_formats/
  */
 import type { CheckEntry, CheckReport } from "../commands/check.js";
+import { escapeLabel } from "./escape.js";
 
 /** Every metric name `check --format prometheus` writes, with its HELP text. */
 export const METRICS = {
@@ -90,11 +91,6 @@ function labels(c: CheckEntry, extra: Record<string, string> = {}): string {
   return `{${Object.entries(all)
     .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
     .join(",")}}`;
-}
-
-/** Label values escape backslash, double quote and newline (the exposition format's rule). */
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
 function seconds(iso: string): number {

@@ -8,7 +8,7 @@ import * as x509 from "../pki/x509.js";
 import { MtlsError } from "../errors.js";
 import { importPrivateKey } from "../pki/keys.js";
 import type { Issuer } from "../pki/issue.js";
-import { readText, type ReadOptions } from "./write.js";
+import { exists, readText, type ReadOptions } from "./write.js";
 import { assertCaKeyProtected } from "./key-mode.js";
 import type { TreePaths } from "./paths.js";
 import { humanDate } from "../report/human.js";
@@ -163,4 +163,13 @@ export function assertCaValid(cert: x509.X509Certificate, file: string, now: Dat
 export async function loadPreviousCa(tree: TreePaths, passphrase?: string): Promise<LoadedCa> {
   const pair = await loadPair(tree.root, tree.previousCaCert, tree.previousCaKey, passphrase);
   return { cert: pair.cert, key: pair.key, bundlePem: pair.pem, rootPem: pair.pem };
+}
+
+/**
+ * The tree's CRL file, as the proxies in front of it load it: ca/bundle.crl during a CA rotation
+ * (both CAs' lists), else ca/ca.crl; undefined until something was revoked.
+ */
+export async function treeCrlFile(tree: TreePaths): Promise<string | undefined> {
+  for (const file of [tree.crlBundle, tree.caCrl]) if (await exists(file)) return file;
+  return undefined;
 }
