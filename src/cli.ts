@@ -10,6 +10,7 @@ import { EXIT, errnoCode, fileSystemError, isMtlsError, isSystemError } from "./
 import { escapeControlCharacters } from "./control-characters.js";
 import { packageVersion } from "./package-files.js";
 import { registerCheckCommand } from "./cli/check.js";
+import { registerProbeCommand } from "./cli/probe.js";
 import { registerRenewCommand } from "./cli/renew.js";
 import { registerCoreCommands } from "./cli/core.js";
 import { registerDebugCommands } from "./cli/debug.js";
@@ -94,6 +95,7 @@ const COMMAND_GROUPS: Record<string, string> = {
   jwt: "Issue certificates:",
   sign: "Issue certificates:",
   check: "Check and renew:",
+  probe: "Check and renew:",
   renew: "Check and renew:",
   revoke: "Check and renew:",
   crl: "Check and renew:",
@@ -124,6 +126,7 @@ export function buildProgram(io: Io, action: CommandContext["action"]): Command 
   registerCoreCommands(context);
   registerLeafCommands(context);
   registerCheckCommand(context);
+  registerProbeCommand(context);
   registerRenewCommand(context);
   registerRevocationCommands(context);
   registerLedgerCommands(context);
