@@ -8,11 +8,12 @@ import { readText } from "./store/write.js";
 import { isIP } from "node:net";
 import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap } from "yaml";
-import { MtlsError } from "./errors.js";
+import { MtlsError, errnoCode } from "./errors.js";
 import { hasControlCharacter } from "./control-characters.js";
 import { checkDnsName, checkName, parseDays } from "./pki/names.js";
 import { dns, ip, namespaceSans, type San } from "./pki/profiles.js";
-import { DEFAULT_GATEWAY_NAMESPACE, DEFAULT_OUT } from "./defaults.js";
+import { DEFAULT_CONFIG, DEFAULT_GATEWAY_NAMESPACE, DEFAULT_OUT } from "./defaults.js";
+import { promises as fs } from "node:fs";
 
 /**
  * How the gateway reaches an external plugin (cpex allows exactly one of `mcp:`, `grpc:`,
@@ -71,6 +72,27 @@ export interface StackDeployment {
   readonly type: string | undefined;
   /** `namespace`; default mcp-gateway, as the tooling's. */
   readonly namespace: string;
+}
+
+/**
+ * Only the default path (plugins/external/config.yaml, given or not, relative or absolute: the
+ * Makefile fragment always passes it) may be missing, as the Makefile's: then `all` makes its two example plugins. Any
+ * other file the user named must be there: `--config nosuch.yaml` making example plugins, or
+ * `check` dropping its SAN checks, would pass a typo silently. Exit 2, the file named.
+ */
+export async function assertConfigExists(file: string, namedBy: string | undefined): Promise<void> {
+  // The gateway's own file wherever its checkout is (a cron line gives it absolute).
+  if (`/${resolve(file)}`.endsWith(`/${DEFAULT_CONFIG}`)) return;
+  try {
+    await fs.lstat(file);
+  } catch (e) {
+    if (errnoCode(e) !== "ENOENT") return; // loadPluginConfig names any other failure
+    throw new MtlsError(
+      "E_NOT_FOUND",
+      `${file}: the plugin config${namedBy ? ` named by ${namedBy}` : ""} does not exist`,
+      `give the path of the gateway's plugin config or mcp-stack.yaml; only the default ${DEFAULT_CONFIG} may be missing (then \`all\` makes the Makefile's example plugins)`,
+    );
+  }
 }
 
 export async function loadPluginConfig(file: string): Promise<PluginConfig> {

@@ -74,8 +74,9 @@ export class MtlsError extends Error {
   /** What the user can do next, shown under the message. */
   readonly hint: string | undefined;
 
-  constructor(code: ErrorCode, message: string, hint?: string) {
-    super(message);
+  /** `cause`: the system error behind it, when one was (its errno tells a caller what happened). */
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = "MtlsError";
     this.code = code;
     this.exitCode = ERROR_CODES[code];
@@ -133,6 +134,7 @@ export function fileSystemError(path: string, action: string, e: unknown): MtlsE
     "E_FILE_SYSTEM",
     `${path}: cannot ${action}: ${reason}${code === undefined ? "" : ` (${code})`}`,
     code === undefined ? undefined : ERRNO_HINT[code],
+    { cause: e },
   );
 }
 

@@ -29,8 +29,8 @@ MCP_CERTS_DIR := $(or $(MCP_CERTS_DIR),{{certs_dir}})
 # The mtls-certs to run: a devDependency's, else one on PATH, else npx (which may download it).
 MTLS_CERTS := $(or $(MTLS_CERTS),$(wildcard node_modules/.bin/mtls-certs),$(shell command -v mtls-certs 2>/dev/null),npx --yes mtls-certs@{{version}})
 
-# Passed as flags below, never through the environment: mtls-certs would read MCP_CERT_DAYS as
-# the CA's validity too.
+# Passed as flags below, never through the environment: one value, one way in (mtls-certs reads
+# MCP_CERT_DAYS as the leaves' validity only; the CA's is MCP_CA_DAYS).
 unexport MCP_CERT_DAYS MCP_PLUGIN_CONFIG
 
 .PHONY: certs-mcp-ca certs-mcp-gateway certs-mcp-plugin certs-mcp-all certs-mcp-check

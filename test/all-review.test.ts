@@ -71,4 +71,17 @@ describe("all on a tree made before", () => {
     assert.match(again.stdout, /^4 kept; nothing needs attention$/m);
     assert.doesNotMatch(again.stdout, /^\s+- /m);
   });
+
+  it("all --days 30: says what the next check says (issue 28 §8), each such cert noted", () => {
+    const dir = tempDir();
+    const r = cli(["all", "--key-type", "ecdsa-p256", "--days", "30"], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^4 created; 3 expiring within 30 days \(`mtls-certs renew` re-issues them\)$/m);
+    assert.match(r.stdout, /within check's and renew's 30-day window/);
+    const again = cli(["all", "--key-type", "ecdsa-p256"], dir);
+    assert.match(again.stdout, /^4 kept; 3 expiring within 30 days \(`mtls-certs renew` re-issues them\)$/m);
+    const check = cli(["check"], dir);
+    assert.equal(check.code, 0, check.stdout);
+    assert.match(check.stdout, /; 3 expiring within 30 days \(`mtls-certs renew` re-issues them\)$/m);
+  });
 });

@@ -142,7 +142,15 @@ describe("check: one status per certificate, the CA first", () => {
     const r = cli(["check", "--out", out, "--json"], out);
     assert.equal(r.code, 1, "expired, not-yet-valid and invalid certs fail the check");
     const report = JSON.parse(r.stdout) as CheckReport;
-    assert.deepEqual(Object.keys(report).sort(), ["certificates", "checkedAt", "next", "root", "warnings", "within"]);
+    assert.deepEqual(Object.keys(report).sort(), [
+      "cannotCheck",
+      "certificates",
+      "checkedAt",
+      "next",
+      "root",
+      "warnings",
+      "within",
+    ]);
     assert.ok(!Number.isNaN(Date.parse(report.checkedAt)));
     for (const c of report.certificates) {
       for (const key of [
@@ -280,6 +288,14 @@ describe("check: exit codes for a CI schedule", () => {
     const plain = cli(["check", "--out", expiringTree], expiringTree);
     assert.equal(plain.code, 0);
     assert.match(plain.stdout, /gateway\s+gateway\s+mcp-gateway-client\s+\S+ \S+ UTC\s+11\s+expiring/);
+    // The words agree with the exit code: "need attention" is what fails (exit 1), expiring is named apart.
+    assert.match(
+      plain.stdout,
+      /^2 certificates in \S+; 1 expiring within 30 days \(`mtls-certs renew` re-issues it\)$/m,
+    );
+    assert.doesNotMatch(plain.stdout, /need attention/);
+    const failing = cli(["check", "--out", expiringTree, "--within", "30"], expiringTree);
+    assert.match(failing.stdout, /^2 certificates in \S+; 1 needs attention$/m);
     assert.equal(cli(["check", "--out", expiringTree, "--within", "30"], expiringTree).code, 1);
     assert.equal(cli(["check", "--out", expiringTree, "--within", "5"], expiringTree).code, 0);
   });

@@ -6,7 +6,7 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { cli, pythonStrictClient, read, tempDir, writeFile } from "./helpers.js";
@@ -200,8 +200,9 @@ describe("export env --plugin: everything the plugin runtime needs (issue 14 §6
     assert.equal(local.PLUGINS_SERVER_HOST, "localhost");
     assert.equal(local.PLUGINS_SERVER_PORT, "9001");
     // Without a URL in the config: the transport, and the runtime's own host/port defaults.
+    writeFileSync(join(dir, "no-urls.yaml"), "plugins:\n  - name: Remote\n    kind: external\n");
     const bare = JSON.parse(
-      cli(["export", "env", "--out", tree, "--plugin", "Remote", "--format", "json", "--config", "none.yaml"], dir)
+      cli(["export", "env", "--out", tree, "--plugin", "Remote", "--format", "json", "--config", "no-urls.yaml"], dir)
         .stdout,
     ) as Record<string, string>;
     assert.equal(bare.PLUGINS_TRANSPORT, "http");

@@ -172,6 +172,45 @@ describe("plugin config errors: exit 2 with file:line:column, nothing written", 
   });
 });
 
+describe("a config the user named that does not exist: exit 2 naming it (issue 28 §4)", () => {
+  const cases: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
+    ["all --config", ["all", ...KEY_TYPE, "--config", "nosuch.yaml"], {}, /named by --config/],
+    [
+      "all with MCP_PLUGIN_CONFIG",
+      ["all", ...KEY_TYPE],
+      { MCP_PLUGIN_CONFIG: "nosuch.yaml" },
+      /named by MCP_PLUGIN_CONFIG/,
+    ],
+    ["plugin --config", ["plugin", "p1", ...KEY_TYPE, "--config", "nosuch.yaml"], {}, /named by --config/],
+  ];
+  for (const [what, args, env, by] of cases)
+    it(`${what}: exit 2, the file named, no example plugins made`, () => {
+      const cwd = tempDir("mtls-input-");
+      const r = cli(args, cwd, env);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /^mtls-certs: nosuch\.yaml: the plugin config .* does not exist$/m);
+      assert.match(r.stderr, by);
+      assert.ok(!existsSync(join(cwd, "certs")), "nothing written");
+    });
+
+  it("check --config nosuch.yaml on a tree: exit 2 instead of dropping the SAN checks", () => {
+    const cwd = tempDir("mtls-input-");
+    assert.equal(cli(["gateway", ...KEY_TYPE, "-q"], cwd).code, 0);
+    const r = cli(["check", "--config", "nosuch.yaml"], cwd);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /nosuch\.yaml: the plugin config named by --config does not exist/);
+  });
+
+  it("the default path may be missing, given or not (the Makefile fragment passes it): the example plugins", () => {
+    const cwd = tempDir("mtls-input-");
+    const r = cli(["all", ...KEY_TYPE, "--config", "plugins/external/config.yaml"], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /plugins\/external\/config\.yaml not found: making the example plugins/);
+    assert.ok(existsSync(join(cwd, "certs/mcp/plugins/example-plugin-a/server.crt")));
+    assert.equal(cli(["check", "--config", "./plugins/external/config.yaml"], cwd).code, 0);
+  });
+});
+
 describe("unsafe names: exit 2 naming the value, nothing written", () => {
   // The issue's list, then more that would leave the directory or make a bad DNS label.
   const issueNames = ["../../x", "a/b", "My Plugin", "", "-rf", "x".repeat(64), "plügin", ".hidden"];

@@ -299,6 +299,7 @@ describe("export prometheus-rules: the alerts, checked and unit-tested by promto
         "MtlsCertRevoked",
         "MtlsCertForeign",
         "MtlsCertsCheckStale",
+        "MtlsCertsCheckCannotReadKeys",
         "MtlsCertsCheckAbsent",
       ],
     );

@@ -20,7 +20,9 @@ interface CheckFlags {
 export function registerCheckCommand({ program, io, action }: CommandContext): void {
   const check = program
     .command("check")
-    .description("report every certificate's expiry and health, CA first; exit 1 when one needs attention");
+    .description(
+      "report every certificate's expiry and health, CA first; exit 1 when one is expired, invalid, revoked or foreign (with --within, expiring too)",
+    );
   treeOption(check, "the tree to check");
   withExamples(
     check,
@@ -57,9 +59,11 @@ export function registerCheckCommand({ program, io, action }: CommandContext): v
         const { checkTree, checkExitCode } = await import("../commands/check.js");
         // Without --out, an mcp-stack.yaml's certificates.*_path say where the tree is (as for `all`).
         const out = command.getOptionValueSource("out") === "default" ? undefined : flags.out;
-        const report = await checkTree({ out, within, config: configPath(flags.config, io) });
+        const report = await checkTree({ out, within, config: await configPath(flags.config, io) });
         const failOnExpiring = within !== undefined;
         io.stdout.write(await render(report, format, failOnExpiring, io.stdout, Boolean(flags.quiet)));
+        // The caller's problem, on stderr whatever the format: the report judged what it could read.
+        if (report.cannotCheck) io.stderr.write(`mtls-certs: ${report.cannotCheck}\n`);
         return checkExitCode(report, failOnExpiring);
       }),
     );
@@ -82,7 +86,7 @@ async function render(
     case "table": {
       const { renderCheckTable } = await import("../report/check-table.js");
       const { styleFor } = await import("../report/terminal.js");
-      return renderCheckTable(report, await styleFor(stdout), process.cwd(), quiet);
+      return renderCheckTable(report, await styleFor(stdout), process.cwd(), quiet, failOnExpiring);
     }
   }
 }

@@ -141,7 +141,7 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
         ) => {
           const { issuePlugin } = await import("../commands/plugin.js");
           const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
-          const config = configPath(flags.config, io);
+          const config = await configPath(flags.config, io);
           return issued(
             await withProgress(io, flags, o, () =>
               issuePlugin(name, { ...o, san: flags.san, ip: flags.ip, namespace: flags.namespace, config }),
@@ -174,7 +174,7 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
     action(async (flags: TreeFlags & KeyGroupFlags & { config?: string }, command: Command) => {
       const { all } = await import("../commands/all.js");
       const o = { ...(await treeOptions(flags, io)), ...(await keyGroupsFrom(flags, io)) };
-      const config = configPath(flags.config, io);
+      const config = await configPath(flags.config, io);
       // Unset unless a flag (or MCP_CERT_DAYS) gave them: an mcp-stack.yaml's certificates section fills them in.
       const days = flags.days !== undefined || io.env[ENV.days] ? o.days : undefined;
       const out = command.getOptionValueSource("out") === "default" ? undefined : o.out;

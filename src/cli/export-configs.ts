@@ -409,7 +409,7 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
           client: flags.client,
           format: parseEnvFormat(flags.format),
           // The plugin's transport (mcp.url, grpc.target) and where it listens.
-          config: configPath(flags.config, io),
+          config: await configPath(flags.config, io),
         };
         return deliver(await exportEnv(o), flags, target, io);
       },

@@ -78,6 +78,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
         const { renewTree, renewExitCode } = await import("../commands/renew/index.js");
         const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
         const o = await treeOptions(flags, io);
+        const config = await configPath(flags.config, io);
         const report = await withProgress(io, flags, o, () =>
           renewTree({
             ...o,
@@ -90,7 +91,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
             reuseKey: flags.reuseKey,
             force: flags.force,
             dryRun: flags.dryRun,
-            config: configPath(flags.config, io),
+            config,
             ca: flags.ca,
             keepLeaves: flags.keepLeaves,
           }),

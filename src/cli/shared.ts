@@ -481,7 +481,13 @@ export async function keyGroupsFrom(
   };
 }
 
-/** The plugin config path: --config, then MCP_PLUGIN_CONFIG, then the default. */
-export function configPath(flag: string | undefined, io: Io): string {
-  return flag ?? (io.env[ENV.config] || DEFAULT_CONFIG);
+/**
+ * The plugin config path: --config, then MCP_PLUGIN_CONFIG, then the default. A file the user
+ * named must exist (exit 2 naming it); only the default may be missing (config.ts says why).
+ */
+export async function configPath(flag: string | undefined, io: Io): Promise<string> {
+  const file = flag ?? (io.env[ENV.config] || DEFAULT_CONFIG);
+  const namedBy = flag !== undefined ? "--config" : io.env[ENV.config] ? ENV.config : undefined;
+  await (await import("../config.js")).assertConfigExists(file, namedBy);
+  return file;
 }

@@ -13,7 +13,8 @@ import { widestKeyMode } from "../store/key-mode.js";
 import type { TreePaths } from "../store/paths.js";
 import type { CertResult, IssueReport } from "../store/tree.js";
 import { readText } from "../store/write.js";
-import { checkTree } from "./check.js";
+import { humanDate } from "../report/human.js";
+import { checkTree, entryFails } from "./check.js";
 
 export interface ReviewInput {
   tree: TreePaths;
@@ -41,12 +42,24 @@ export async function reviewKept(report: IssueReport, input: ReviewInput): Promi
   const needReissue: string[] = [];
   let caNeedsRotation = false;
   let attention = 0;
+  let expiring = 0;
+  // check's own judgement, so `all` and the next `check` say the same of each cert (created ones too).
+  for (const c of report.certificates) {
+    const entry = check.certificates.find((e) => e.path === c.cert);
+    if (entry === undefined || entry.status === "ok") continue;
+    if (entry.status === "expiring" && !entryFails(entry, false)) {
+      expiring++;
+      note(
+        c,
+        `expires on ${humanDate(entry.notAfter)} (${entry.daysLeft} days left): within check's and renew's ${check.within}-day window, so \`check\` reports it expiring and \`mtls-certs renew\` re-issues it`,
+      );
+    } else if (c.action !== "kept") attention++;
+  }
   for (const c of kept) {
     const entry = check.certificates.find((e) => e.path === c.cert);
-    // Dates are `check`'s and `renew`'s business; `all` reports what a run of it cannot fix.
     const problems = entry?.problems ?? [];
     for (const p of problems) note(c, p);
-    if (problems.length > 0) {
+    if (problems.length > 0 || (entry !== undefined && entryFails(entry, false))) {
       attention++;
       if (c.role === "ca") caNeedsRotation ||= (entry?.policy.length ?? 0) > 0;
       else if (c.role !== "intermediate") needReissue.push(c.name);
@@ -80,6 +93,7 @@ export async function reviewKept(report: IssueReport, input: ReviewInput): Promi
     ...report,
     certificates: report.certificates.map((c) => (notes.has(c.cert) ? { ...c, notes: notes.get(c.cert) } : c)),
     attention,
+    expiring: { count: expiring, within: check.within },
     next,
   };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG, FALLBACK_PLUGINS } from "../defaults.js";
+import { DEFAULT_CONFIG, DEFAULT_RENEW_WITHIN_DAYS, FALLBACK_PLUGINS } from "../defaults.js";
 import { isPlainHttp, loadPluginConfig, stackTreeWarning } from "../config.js";
 import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
 import { gatewayRequest } from "./gateway.js";
@@ -56,10 +56,14 @@ export async function all(o: AllOptions = {}): Promise<AllReport> {
     gatewayRequest(tree),
     ...plugins.map((p) => pluginRequest(tree, p.name, p.sans)),
   ]);
-  const reviewed = report.certificates.some((c) => c.action === "kept")
+  const now = o.now ?? new Date();
+  // Reviewed when something was kept, or a new cert already sits in check's window (`--days 30`).
+  const withinWindow = (c: { notAfter: string }) =>
+    Date.parse(c.notAfter) - now.getTime() <= DEFAULT_RENEW_WITHIN_DAYS * 86_400_000;
+  const reviewed = report.certificates.some((c) => c.action === "kept" || withinWindow(c))
     ? await (await import("./all-review.js")).reviewKept(report, {
         tree,
-        now: o.now ?? new Date(),
+        now,
         config: config.found ? config.file : undefined,
         days: o.days,
         keyType: o.keyType,

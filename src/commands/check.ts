@@ -73,6 +73,11 @@ export interface CheckEntry {
    * be: named in `problems`, and exit 2, as every command that would read it refuses it.
    */
   plantedFile?: boolean;
+  /**
+   * A key this user may not read (EACCES): not the cert's fault, so no problem and no status;
+   * its owner's uid, for "run as the tree's owner". Whether it matches is left unjudged (exit 2).
+   */
+  keyUnreadable?: { path: string; ownerUid: number };
 }
 
 export interface CheckReport {
@@ -85,6 +90,11 @@ export interface CheckReport {
   warnings: string[];
   /** The one command to run next when the CA itself fails the strict-peer policy; null otherwise. */
   next: string | null;
+  /**
+   * Set when keys could not be read as this user: `cannot check as uid N: …`. The certs are still
+   * judged (they are world-readable); the exit code is 2, the caller's problem, not the certs'.
+   */
+  cannotCheck: string | null;
 }
 
 export interface CheckOptions {
@@ -203,11 +213,13 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   await (await import("./check-ca-policy.js")).checkCaPolicy(tree, now, cas.entries, entries);
   const ledgerWarning = await checkAgainstLedger(tree, cas, entries, now, within);
   for (const entry of [...cas.entries, ...entries]) settle(entry);
+  const certificates = [...cas.entries, ...entries];
   return {
     checkedAt: now.toISOString(),
     root: tree.root,
     within,
-    certificates: [...cas.entries, ...entries],
+    certificates,
+    cannotCheck: cannotCheckAs(certificates, process.getuid?.()),
     warnings: [
       ...(moved ? [moved] : []),
       ...(ledgerWarning ? [ledgerWarning] : []),
@@ -268,6 +280,18 @@ function dropKeyMissing(entry: CheckEntry, now: Date, within: number): void {
     entry.status = datedStatus(new Date(entry.notBefore), new Date(entry.notAfter), now, within);
 }
 
+/**
+ * A key others may not read is the rule (key-mode.ts), so a check run as another user (a cron
+ * line as `gateway` over a tree root made) cannot judge the keys: it says who can, once.
+ */
+export function cannotCheckAs(entries: readonly CheckEntry[], uid: number | undefined): string | null {
+  const unreadable = entries.flatMap((e) => (e.keyUnreadable ? [e.keyUnreadable] : []));
+  if (unreadable.length === 0) return null;
+  const owners = [...new Set(unreadable.map((k) => k.ownerUid))];
+  const who = uid === undefined ? "this user" : `uid ${uid}`;
+  return `cannot check as ${who}: run as the tree's owner (uid ${owners.join(", uid ")}) or give read access (${plural(unreadable.length, "key")} unreadable: ${unreadable.map((k) => k.path).join(", ")}); the certificates were checked`;
+}
+
 /** Exit 1 when a cert is unusable, or (with --within) expires inside the window. */
 export function checkFailed(report: CheckReport, failOnExpiring: boolean): boolean {
   return report.certificates.some((c) => entryFails(c, failOnExpiring));
@@ -275,10 +299,10 @@ export function checkFailed(report: CheckReport, failOnExpiring: boolean): boole
 
 /**
  * check's exit code: 2 when a symlink, FIFO or device sits where a key should be (what every
- * command that would read it refuses); 1 when a cert is unusable or, with --within, expiring.
+ * command that would read it refuses) or a key could not be read as this user; 1 when a cert is unusable or, with --within, expiring.
  */
 export function checkExitCode(report: CheckReport, failOnExpiring: boolean): number {
-  if (report.certificates.some((c) => c.plantedFile)) return EXIT.usage;
+  if (report.certificates.some((c) => c.plantedFile) || report.cannotCheck) return EXIT.usage;
   return checkFailed(report, failOnExpiring) ? EXIT.problem : EXIT.ok;
 }
 
@@ -599,6 +623,11 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
     }
     key = createPrivateKey(pem);
   } catch (e) {
+    const errno = errnoCode(e instanceof Error ? e.cause : undefined);
+    if (errno === "EACCES" || errno === "EPERM") {
+      entry.keyUnreadable = { path, ownerUid: stat.uid };
+      return;
+    }
     entry.problems.push(e instanceof MtlsError ? e.message : `${path}: not a readable private key`);
     if (e instanceof MtlsError && e.code === "E_NOT_REGULAR_FILE") entry.plantedFile = true;
     return;

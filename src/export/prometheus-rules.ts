@@ -24,7 +24,7 @@ export interface AlertRule {
 }
 
 const DAY_SECONDS = 86_400;
-const { notAfter, status, checkedAt, within } = METRICS;
+const { notAfter, status, checkedAt, within, unreadableKeys } = METRICS;
 const cert = "{{ $labels.role }} {{ $labels.name }}";
 
 /**
@@ -90,6 +90,17 @@ export const ALERT_RULES: readonly AlertRule[] = [
     annotations: {
       summary: `mtls-certs: no check for ${CHECK_STALE_AFTER_DAYS} days`,
       description: `The last \`mtls-certs check --format prometheus\` ran {{ $value | humanizeDuration }} ago: the certificate statuses Prometheus has are that old. Look at the cron job or CronJob that writes the metrics.`,
+    },
+  },
+  {
+    alert: "MtlsCertsCheckCannotReadKeys",
+    // The check's user, not the certs: blaming them (MtlsCertInvalid) every run sends people to the wrong fix.
+    expr: `${unreadableKeys.name} > 0`,
+    labels: { severity: "warning" },
+    annotations: {
+      summary: "mtls-certs: the check cannot read {{ $value }} keys",
+      description:
+        "`mtls-certs check` runs as a user that cannot read the tree's keys: their certificates are still checked, the keys (match, mode) are not. Run it as the tree's owner, or give that user read access.",
     },
   },
   {

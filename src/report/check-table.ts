@@ -1,11 +1,17 @@
-import type { CertStatus, CheckReport } from "../commands/check.js";
+import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "../commands/check.js";
 import { escapeControlCharacters } from "../control-characters.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
 import { humanDate, needAttention, plural } from "./human.js";
 
 /** `make certs-mcp-check`, as a table: one row per cert, its problems indented below it. */
-export function renderCheckTable(report: CheckReport, style: Style, cwd = process.cwd(), quiet = false): string {
+export function renderCheckTable(
+  report: CheckReport,
+  style: Style,
+  cwd = process.cwd(),
+  quiet = false,
+  failOnExpiring = false,
+): string {
   const colour: Record<CertStatus, (s: string) => string> = {
     ok: style.green,
     expiring: style.yellow,
@@ -39,10 +45,32 @@ export function renderCheckTable(report: CheckReport, style: Style, cwd = proces
   const header = style.bold(
     [pad("ROLE", 9), pad("NAME", 24), pad("SUBJECT CN", 30), pad("NOT AFTER", 22), "  DAYS", "  ", "STATUS"].join(""),
   );
-  const bad = report.certificates.filter((c) => c.status !== "ok").length;
   const next = report.next === null ? "" : `; next: \`${report.next}\``;
-  const footer = `${plural(report.certificates.length, "certificate")} in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}${next}`;
+  const footer = `${plural(report.certificates.length, "certificate")} in ${shortPath(report.root, cwd)}; ${verdict(report.certificates, report.within, failOnExpiring)}${report.cannotCheck ? "; keys not checked (cannot read them as this user)" : ""}${next}`;
   // The CA's own warnings come before any leaf: a dead CA takes every leaf with it.
   const warnings = report.warnings.map((w) => `${style.yellow("warning:")} ${escapeControlCharacters(w)}`);
   return [...warnings, header, ...rows, footer].join("\n") + "\n";
+}
+
+/**
+ * The verdict in words that match the exit code: "need attention" counts what fails the check
+ * (exit 1); an expiring cert that does not fail (no --within) is named apart, as what it is.
+ * `all` says the same of the tree it leaves.
+ */
+export function verdict(entries: readonly CheckEntry[], within: number, failOnExpiring: boolean): string {
+  const failing = entries.filter((c) => entryFails(c, failOnExpiring)).length;
+  const expiring = entries.filter((c) => c.status === "expiring" && !entryFails(c, failOnExpiring)).length;
+  return verdictOf(failing, expiring, within);
+}
+
+export function verdictOf(failing: number, expiring: number, within: number): string {
+  if (failing === 0 && expiring === 0) return "all ok";
+  return [
+    failing > 0 ? needAttention(failing) : "",
+    expiring > 0
+      ? `${expiring} expiring within ${plural(within, "day")} (\`mtls-certs renew\` re-issues ${expiring === 1 ? "it" : "them"})`
+      : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
 }

@@ -6,13 +6,16 @@
 import { entryFails, type CheckEntry, type CheckReport } from "../commands/check.js";
 import { githubData, githubProperty } from "./escape.js";
 import { shortPath } from "./issue-report.js";
-import { days, humanDate, needAttention, plural } from "./human.js";
+import { days, humanDate, plural } from "./human.js";
+import { verdict } from "./check-table.js";
 
 /** Errors for what fails the job, warnings for the rest; a closing notice with the counts. */
 export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boolean, cwd = process.cwd()): string {
   const lines: string[] = [];
-  for (const warning of report.warnings)
-    lines.push(`::warning title=${githubProperty("mtls-certs")}::${githubData(warning)}`);
+  // Not one cert's fault: the job's user cannot read the keys. An error without a file, so no cert is blamed.
+  if (report.cannotCheck)
+    lines.push(`::error title=${githubProperty("mtls-certs: cannot check")}::${githubData(report.cannotCheck)}`);
+  for (const warning of report.warnings) lines.push(`::warning title=${githubProperty("mtls-certs")}::${githubData(warning)}`);
   for (const c of report.certificates) {
     if (c.status === "ok") continue;
     const level = entryFails(c, failOnExpiring) ? "error" : "warning";
@@ -21,9 +24,8 @@ export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boo
       `::${level} file=${file},title=${githubProperty(`mtls-certs: ${c.role} ${c.name} ${c.status}`)}::${githubData(describeEntry(c))}`,
     );
   }
-  const bad = report.certificates.filter((c) => c.status !== "ok").length;
   lines.push(
-    `::notice title=${githubProperty("mtls-certs")}::${githubData(`${plural(report.certificates.length, "certificate")} checked in ${shortPath(report.root, cwd)}; ${bad === 0 ? "all ok" : needAttention(bad)}${report.next === null ? "" : `; next: ${report.next}`}`)}`,
+    `::notice title=${githubProperty("mtls-certs")}::${githubData(`${plural(report.certificates.length, "certificate")} checked in ${shortPath(report.root, cwd)}; ${verdict(report.certificates, report.within, failOnExpiring)}${report.next === null ? "" : `; next: ${report.next}`}`)}`,
   );
   return lines.join("\n") + "\n";
 }

@@ -2,6 +2,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import type { CertResult, IssueReport } from "../store/tree.js";
 import type { Style } from "./terminal.js";
 import { humanDate } from "./human.js";
+import { verdictOf } from "./check-table.js";
 
 /** One line per certificate, then `N created, M kept`. Paths relative to `cwd` when inside it. */
 export function renderIssueReport(report: IssueReport, style: Style, cwd = process.cwd()): string {
@@ -10,12 +11,13 @@ export function renderIssueReport(report: IssueReport, style: Style, cwd = proce
     const row = `${action}${pad(c.role, 9)}${pad(c.name, 24)}${shortPath(c.cert, cwd)}  ${style.dim(`until ${humanDate(c.notAfter)}`)}`;
     return [row, ...(c.notes ?? []).map((n) => `    ${style.dim("-")} ${n}`)].join("\n");
   });
+  const expiring = report.expiring?.count ?? 0;
   const attention =
     report.attention === undefined
       ? ""
-      : report.attention === 0
+      : report.attention === 0 && expiring === 0
         ? "; nothing needs attention"
-        : `; ${report.attention} need attention${report.next ? `; next: \`${report.next}\`` : ""}`;
+        : `; ${verdictOf(report.attention, expiring, report.expiring?.within ?? 0)}${report.next ? `; next: \`${report.next}\`` : ""}`;
   lines.push(summary(report.certificates) + attention);
   return lines.join("\n") + "\n";
 }
@@ -50,7 +52,7 @@ export function summary(certs: readonly CertResult[]): string {
 
 export function shortPath(path: string, cwd: string): string {
   const rel = relative(cwd, path);
-  return rel.startsWith("..") ? path : rel;
+  return rel === "" ? "." : rel.startsWith("..") ? path : rel;
 }
 
 export function pad(s: string, width: number): string {

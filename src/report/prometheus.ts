@@ -34,6 +34,10 @@ export const METRICS = {
     name: "mtls_certs_policy_problem",
     help: "1 for each strict-peer policy rule the certificate breaks (code: ca-missing-key-usage, v1-leaf, weak-signature, …).",
   },
+  unreadableKeys: {
+    name: "mtls_certs_check_unreadable_keys",
+    help: "Keys the check could not read as its user (permission denied): their certs are still judged, the keys are not.",
+  },
   checkedAt: {
     name: "mtls_certs_check_timestamp_seconds",
     help: "When mtls-certs check ran, in seconds since the Unix epoch.",
@@ -81,6 +85,7 @@ export function renderPrometheus(report: CheckReport): string {
     METRICS.policy,
     report.certificates.flatMap((c) => c.policy.map((p): [string, number] => [labels(c, { code: p.code }), 1])),
   );
+  family(METRICS.unreadableKeys, [["", report.certificates.filter((c) => c.keyUnreadable).length]]);
   family(METRICS.checkedAt, [["", checkedAt]]);
   family(METRICS.within, [["", report.within * DAY_SECONDS]]);
   return out.join("\n") + "\n";

@@ -151,6 +151,8 @@ export interface IssueReport {
   readonly warnings: string[];
   /** `all` on an existing tree: how many kept certs need attention, and the one command to run next. */
   readonly attention?: number;
+  /** `all`: certs that `check` would report expiring (not failing) right after, and its window in days. */
+  readonly expiring?: { readonly count: number; readonly within: number };
   readonly next?: string | null;
   /** What the issuance ledger adopted on this run, one line per cert (ledger.ts adoptionLines). */
   readonly adopted?: string[];
