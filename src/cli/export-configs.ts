@@ -434,7 +434,7 @@ function registerSettingsExports(parent: Command, { io, action }: CommandContext
       const { exportPluginTls } = await import("../export/env.js");
       const target = exportTarget(flags, pluginTls, io);
       // The plugin's entry says its transport: mcp.tls, or grpc.tls for a grpc.target.
-      const config = configPath(flags.config, io);
+      const config = await configPath(flags.config, io);
       return deliver(
         await exportPluginTls({ tree: target.tree, prefix: flags.prefix, plugin: flags.plugin, config }),
         flags,
