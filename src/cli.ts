@@ -9,6 +9,7 @@ import { IO_THREADS, KEYS_IN_FLIGHT_PER_CORE } from "./defaults.js";
 import { EXIT, errnoCode, fileSystemError, isMtlsError, isSystemError } from "./errors.js";
 import { escapeControlCharacters } from "./control-characters.js";
 import { packageVersion } from "./package-files.js";
+import { asInvoked, invokedCommand } from "./cli/invocation.js";
 import { registerCheckCommand } from "./cli/check.js";
 import { registerProbeCommand } from "./cli/probe.js";
 import { registerRenewCommand } from "./cli/renew.js";
@@ -59,6 +60,7 @@ export async function main(argv: string[]): Promise<void> {
     stderr: process.stderr,
     env: process.env,
     stdin: process.stdin,
+    command: invokedCommand({ script: process.argv[1], env: process.env, cwd: process.cwd() }),
   });
 }
 
@@ -209,7 +211,8 @@ function reportError(e: unknown, io: Io, json: boolean): number {
     return EXIT.usage; // commander already printed the message, in our style (usageError)
   }
   if (isMtlsError(e)) {
-    io.stderr.write(`mtls-certs: ${printable(e.message)}\n${e.hint ? `hint: ${printable(e.hint)}\n` : ""}`);
+    const hint = e.hint === undefined ? undefined : asInvoked(e.hint, io.command ?? "mtls-certs");
+    io.stderr.write(`mtls-certs: ${printable(e.message)}\n${hint ? `hint: ${printable(hint)}\n` : ""}`);
     if (json)
       io.stdout.write(
         JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, null, 2) + "\n",

@@ -72,6 +72,8 @@ export const ENV = {
   deployHook: "MTLS_CERTS_DEPLOY_HOOK",
   /** Group of the leaf keys (`--key-group`): 0640 in it, for a container user in that group. */
   keyGroup: "MTLS_CERTS_KEY_GROUP",
+  /** The command hints start with, for a wrapper that knows better than argv (cli/invocation.ts). */
+  command: "MTLS_CERTS_COMMAND",
   /** Group of the gateway's client key when it differs (`--gateway-key-group`). */
   gatewayKeyGroup: "MTLS_CERTS_GATEWAY_KEY_GROUP",
 } as const;

@@ -188,7 +188,7 @@ describe("export env and plugin-tls for a gRPC plugin, with a real gRPC server a
     assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
     // Another CA's tree, whose gateway cert the plugin must refuse.
     other = tempDir();
-    assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q", "--config", "none.yaml"], other).code, 0);
+    assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q"], other).code, 0);
   });
 
   it("export env --plugin speaks gRPC: PLUGINS_TRANSPORT=grpc, PLUGINS_GRPC_SERVER_SSL_*, client auth required", () => {
@@ -219,7 +219,8 @@ describe("export env and plugin-tls for a gRPC plugin, with a real gRPC server a
     assert.equal(vars.PLUGINS_GRPC_CLIENT_MTLS_CERTFILE, vars.PLUGINS_CLIENT_MTLS_CERTFILE);
     assert.equal(vars.PLUGINS_GRPC_CLIENT_MTLS_CHECK_HOSTNAME, undefined, "gRPC has no such setting: it always checks");
     // Without a gRPC plugin in the config: the MCP variables only, as before.
-    const plain = env(["--gateway", "--config", "none.yaml"]);
+    writeFile(join(dir, "no-plugins.yaml"), "plugins: []\n");
+    const plain = env(["--gateway", "--config", "no-plugins.yaml"]);
     assert.equal(plain.PLUGINS_GRPC_CLIENT_MTLS_CERTFILE, undefined);
     assert.ok(plain.PLUGINS_CLIENT_MTLS_CERTFILE);
   });
@@ -281,8 +282,8 @@ describe("check and renew, with a gRPC plugin", () => {
   it("check --config finds a plugin cert without its target's name; renew --force adds it", () => {
     const dir = tempDir();
     // Made before the config named its gRPC target: no grpc-plugin.internal SAN.
-    assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q", "--config", "none.yaml"], dir).code, 0);
-    assert.equal(cli(["plugin", "GrpcPlugin", "--key-type", "ecdsa-p256", "-q", "--config", "none.yaml"], dir).code, 0);
+    assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
+    assert.equal(cli(["plugin", "GrpcPlugin", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
     writeFile(join(dir, "plugins/external/config.yaml"), CONFIG);
     const before = cli(["check", "--config", "plugins/external/config.yaml"], dir);
     assert.equal(before.code, 1, before.stdout);

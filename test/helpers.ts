@@ -13,6 +13,9 @@ import { connect, createServer as createTcpServer, type AddressInfo } from "node
 /** The repository root (tests run from build/test/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = join(ROOT, "bin", "mtls-certs.js");
+// Hints name the command as the user ran it (src/cli/invocation.ts): `node <BIN>` in tests. Pinned
+// for every spawned run so assertions read as the docs do; output-style.test.ts unsets it.
+process.env.MTLS_CERTS_COMMAND ??= "mtls-certs";
 
 /** Temp dirs to remove at exit: one "exit" listener for all of them (one per dir set off MaxListenersExceededWarning). */
 const tempDirsToRemove = new Set<string>();

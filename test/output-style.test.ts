@@ -5,10 +5,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { chmodSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cli, tempDir } from "./helpers.js";
+import { BIN, cli, openssl, tempDir } from "./helpers.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
 const HUMAN_DATE = /\d{4}-\d\d-\d\d \d\d:\d\d UTC/;
@@ -16,15 +16,16 @@ const HUMAN_DATE = /\d{4}-\d\d-\d\d \d\d:\d\d UTC/;
 describe("one look for output", () => {
   it("all: dates for people, then a next block naming the files, export env and check", () => {
     const dir = tempDir("mtls-look-");
-    const r = cli(["all", ...EC], dir);
+    const r = cli(["all", ...EC], dir, { MTLS_CERTS_COMMAND: "" });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`created ca .*until ${HUMAN_DATE.source}`));
     assert.doesNotMatch(r.stdout, /T\d\d:\d\d/, "no ISO timestamps for people");
     const next = r.stdout.split("next:\n")[1] ?? "";
     assert.match(next, /files +certs\/mcp\//);
-    assert.match(next, /mtls-certs export env --gateway\n/);
-    assert.match(next, /mtls-certs export env --plugin example-plugin-a\n/);
-    assert.match(next, /mtls-certs check --within 30\n/);
+    // Run as `node <path>`: the hints start with that path, which runs when pasted.
+    assert.ok(next.includes(`gateway  ${BIN} export env --gateway\n`), next);
+    assert.ok(next.includes(`plugin   ${BIN} export env --plugin example-plugin-a\n`), next);
+    assert.ok(next.includes(`CI       ${BIN} check --within 30\n`), next);
     // Nothing new: no next block. JSON and -q: never.
     assert.doesNotMatch(cli(["all", ...EC], dir).stdout, /next:/);
     const other = tempDir("mtls-look-");
@@ -39,6 +40,65 @@ describe("one look for output", () => {
     const r = cli(["gateway", ...EC, "--out", "elsewhere"], dir);
     assert.match(r.stdout, /mtls-certs export env --gateway --out elsewhere\n/);
     assert.match(r.stdout, /mtls-certs check --within 30 --out elsewhere\n/);
+  });
+
+  it("hints use the command the user ran (issue 28 §5): on PATH, under npx, a project's node_modules/.bin, and files that exist", () => {
+    const dir = tempDir("mtls-look-");
+    // A project install: node_modules/.bin/mtls-certs, a link to the package's bin, as npm makes it.
+    mkdirSync(join(dir, "node_modules/.bin"), { recursive: true });
+    symlinkSync(BIN, join(dir, "node_modules/.bin/mtls-certs"));
+    const env = { ...process.env, NO_COLOR: "1", MCP_PLUGIN_CONFIG: "", MCP_CERT_DAYS: "", MTLS_CERTS_COMMAND: "" };
+    const project = spawnSync(join(dir, "node_modules/.bin/mtls-certs"), ["gateway", ...EC], {
+      cwd: dir,
+      encoding: "utf8",
+      env,
+    });
+    assert.equal(project.status, 0, project.stderr);
+    assert.match(project.stdout, /^ {2}gateway {2}\.\/node_modules\/\.bin\/mtls-certs export env --gateway$/m);
+    // The same file reached through PATH: its bare name, which the shell finds again.
+    const onPath = spawnSync("mtls-certs", ["plugin", "p1", ...EC], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...env, PATH: `${join(dir, "node_modules/.bin")}:${process.env.PATH}` },
+    });
+    assert.equal(onPath.status, 0, onPath.stderr);
+    assert.match(onPath.stdout, /^ {2}plugin {3}mtls-certs export env --plugin p1$/m);
+    // Under npx (npm exec sets npm_command=exec): `npx mtls-certs`, in hints and in an error's hint.
+    const npx = cli(["plugin", "p2", ...EC], dir, { npm_command: "exec", MTLS_CERTS_COMMAND: "" });
+    assert.match(npx.stdout, /^ {2}plugin {3}npx mtls-certs export env --plugin p2$/m);
+    assert.match(npx.stdout, /^ {2}CI {7}npx mtls-certs check --within 30$/m);
+    const refused = cli(["export", "nginx", "--server", "nosuch", "-o", "x.conf"], dir, {
+      npm_command: "exec",
+      MTLS_CERTS_COMMAND: "",
+    });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^hint: make it with `npx mtls-certs server nosuch`$/m);
+    // A cert signed from a CSR: the key stays with its owner, so no client.pem in the curl hint.
+    const csr = openssl([
+      "req",
+      "-new",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      join(dir, "b.key"),
+      "-out",
+      join(dir, "b.csr"),
+      "-subj",
+      "/CN=backend-prod",
+    ]);
+    assert.equal(csr.code, 0, csr.stderr);
+    const signed = cli(["sign", "b.csr", "client", "backend-prod"], dir, {
+      npm_command: "exec",
+      MTLS_CERTS_COMMAND: "",
+    });
+    assert.equal(signed.code, 0, signed.stderr);
+    const curl = signed.stdout.match(/^ {2}client {3}curl --cert (\S+) /m);
+    assert.ok(curl, signed.stdout);
+    assert.ok(existsSync(join(dir, curl[1]!)), `${curl[1]} exists`);
+    assert.doesNotMatch(signed.stdout, /client\.pem/);
   });
 
   it("check: one date format, singular and plural right", () => {

@@ -3,7 +3,16 @@ import { type Command, Option } from "commander";
 import { DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import type { CheckReport } from "../commands/check.js";
-import { configOption, configPath, type CommandContext, type Io, treeOption, withExamples } from "./shared.js";
+import {
+  commandOf,
+  configOption,
+  configPath,
+  type CommandContext,
+  type Io,
+  treeOption,
+  withExamples,
+} from "./shared.js";
+import { asInvoked } from "./invocation.js";
 
 const FORMATS = ["table", "json", "github", "prometheus"] as const;
 type CheckFormat = (typeof FORMATS)[number];
@@ -61,7 +70,8 @@ export function registerCheckCommand({ program, io, action }: CommandContext): v
         const out = command.getOptionValueSource("out") === "default" ? undefined : flags.out;
         const report = await checkTree({ out, within, config: await configPath(flags.config, io) });
         const failOnExpiring = within !== undefined;
-        io.stdout.write(await render(report, format, failOnExpiring, io.stdout, Boolean(flags.quiet)));
+        const text = await render(report, format, failOnExpiring, io.stdout, Boolean(flags.quiet));
+        io.stdout.write(format === "json" ? text : asInvoked(text, commandOf(io)));
         // The caller's problem, on stderr whatever the format: the report judged what it could read.
         if (report.cannotCheck) io.stderr.write(`mtls-certs: ${report.cannotCheck}\n`);
         return checkExitCode(report, failOnExpiring);

@@ -16,6 +16,7 @@ import {
   documented,
   withExamples,
   caDaysOption,
+  commandOf,
 } from "./shared.js";
 import { humanDate } from "../report/human.js";
 
@@ -103,9 +104,14 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
           const { renderRenewReport } = await import("../report/renew-report.js");
           const { styleFor } = await import("../report/terminal.js");
           const { escapeControlCharacters } = await import("../control-characters.js");
-          for (const w of report.warnings) io.stderr.write(`warning: ${escapeControlCharacters(w)}\n`);
+          const { asInvoked } = await import("./invocation.js");
+          const command = commandOf(io);
+          for (const w of report.warnings)
+            io.stderr.write(`warning: ${asInvoked(escapeControlCharacters(w), command)}\n`);
           for (const line of report.adopted) io.stderr.write(`${line}\n`);
-          io.stdout.write(renderRenewReport(report, await styleFor(io.stdout), Boolean(flags.diff)));
+          io.stdout.write(
+            asInvoked(renderRenewReport(report, await styleFor(io.stdout), Boolean(flags.diff)), command),
+          );
         }
         const exit = renewExitCode(report);
         return exit === EXIT.ok && hook !== null && !hook.ok ? EXIT.problem : exit;

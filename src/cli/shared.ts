@@ -24,6 +24,13 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Read only by `--key-passphrase-stdin`. */
   stdin?: Readable & { isTTY?: boolean };
+  /** How the user ran us (cli/invocation.ts), for hints that run when pasted; default `mtls-certs`. */
+  command?: string;
+}
+
+/** The command hints name: as the user ran the program. */
+export function commandOf(io: Io): string {
+  return io.command ?? "mtls-certs";
 }
 
 /** Flags shared by every command that writes certificates. */
@@ -431,15 +438,17 @@ export async function withProgress<T>(io: Io, flags: TreeFlags, o: TreeOptions, 
 }
 
 export async function issued(report: IssueReport, flags: TreeFlags, io: Io): Promise<number> {
-  for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
+  const { asInvoked } = await import("./invocation.js");
+  const command = commandOf(io);
+  for (const w of report.warnings) io.stderr.write(`warning: ${asInvoked(w, command)}\n`);
   for (const line of report.adopted ?? []) io.stderr.write(`${line}\n`);
   if (flags.json) {
     io.stdout.write(JSON.stringify(report, null, 2) + "\n");
   } else {
     const { renderIssueReport, renderNextSteps } = await import("../report/issue-report.js");
     const { styleFor } = await import("../report/terminal.js");
-    io.stdout.write(renderIssueReport(report, await styleFor(io.stdout)));
-    if (!flags.quiet) io.stdout.write(renderNextSteps(report, DEFAULT_OUT));
+    io.stdout.write(asInvoked(renderIssueReport(report, await styleFor(io.stdout)), command));
+    if (!flags.quiet) io.stdout.write(renderNextSteps(report, DEFAULT_OUT, process.cwd(), command));
   }
   return EXIT.ok;
 }

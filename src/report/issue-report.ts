@@ -25,22 +25,31 @@ export function renderIssueReport(report: IssueReport, style: Style, cwd = proce
 /**
  * What to do next, after something was created: where the files are, how the gateway and a plugin
  * get their settings (`export env`), and `check` for CI. Commands name the tree when it is not
- * the default one.
+ * the default one, start with `command` (as the user ran the program: cli/invocation.ts) and
+ * name files that exist: a cert signed from a CSR has no key here, so no client.pem.
  */
-export function renderNextSteps(report: IssueReport, defaultRoot: string, cwd = process.cwd()): string {
+export function renderNextSteps(
+  report: IssueReport & { keyFile?: string | null },
+  defaultRoot: string,
+  cwd = process.cwd(),
+  command = "mtls-certs",
+): string {
   if (!report.certificates.some((c) => c.action !== "kept")) return "";
   const out = resolve(report.root) === resolve(defaultRoot) ? "" : ` --out ${shortPath(report.root, cwd)}`;
   const first = (role: string) => report.certificates.find((c) => c.role === role);
   const lines = [`  files    ${shortPath(report.root, cwd)}/`];
-  if (first("gateway")) lines.push(`  gateway  mtls-certs export env --gateway${out}`);
+  if (first("gateway")) lines.push(`  gateway  ${command} export env --gateway${out}`);
   const plugin = first("plugin");
-  if (plugin) lines.push(`  plugin   mtls-certs export env --plugin ${plugin.name}${out}`);
+  if (plugin) lines.push(`  plugin   ${command} export env --plugin ${plugin.name}${out}`);
   const server = first("server");
-  if (server) lines.push(`  proxy    mtls-certs export nginx --server ${server.name}${out} -o mtls.conf`);
+  if (server) lines.push(`  proxy    ${command} export nginx --server ${server.name}${out} -o mtls.conf`);
   const client = first("client");
-  if (client) lines.push(`  client   curl --cert ${shortPath(join(dirname(client.cert), "client.pem"), cwd)} …`);
+  // `sign` reports keyFile: null: the key stays with whoever made the request.
+  if (client && report.keyFile === null)
+    lines.push(`  client   curl --cert ${shortPath(client.cert, cwd)} --key <the key the request was made with> …`);
+  else if (client) lines.push(`  client   curl --cert ${shortPath(join(dirname(client.cert), "client.pem"), cwd)} …`);
   if (report.certificates.every((c) => c.role === "https")) return "";
-  lines.push(`  CI       mtls-certs check --within 30${out}`);
+  lines.push(`  CI       ${command} check --within 30${out}`);
   return `next:\n${lines.join("\n")}\n`;
 }
 
