@@ -50,11 +50,11 @@ describe("export env --redis, with a real redis-server over mutual TLS", () => {
   before(async () => {
     dir = tempDir();
     const ec = ["--key-type", "ecdsa-p256", "-q"];
-    assert.equal(cli(["all", ...ec, "--config", "none.yaml"], dir).code, 0);
+    assert.equal(cli(["all", ...ec], dir).code, 0);
     assert.equal(cli(["server", "redis", ...ec], dir).code, 0);
     assert.equal(cli(["client", "cache-user", ...ec], dir).code, 0);
     other = tempDir();
-    assert.equal(cli(["all", ...ec, "--config", "none.yaml"], other).code, 0);
+    assert.equal(cli(["all", ...ec], other).code, 0);
     const leaf = join(dir, "certs/mcp/servers/redis");
     port = await freePort();
     // port 0: no plain-text listener at all; every client must present a cert from the tree's CA.
@@ -110,7 +110,7 @@ describe("export env --redis, with a real redis-server over mutual TLS", () => {
     const bare = redisCli(port, { ca });
     assert.notEqual(bare.code, 0, bare.out);
     assert.match(bare.out, /Server closed the connection|reset by peer|I\/O error/);
-    const theirs = env(["--gateway", "--config", "none.yaml"], other);
+    const theirs = env(["--gateway"], other);
     const foreign = redisCli(port, {
       ca,
       cert: theirs.PLUGINS_CLIENT_MTLS_CERTFILE,
