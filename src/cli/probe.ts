@@ -86,7 +86,7 @@ export function registerProbeCommand({ program, io, action }: CommandContext): v
         const { probePlugins } = await import("../commands/probe/index.js");
         const report = await probePlugins({
           names,
-          config: configPath(flags.config, io),
+          config: await configPath(flags.config, io),
           out: flags.out,
           gatewayCert: flags.gatewayCert,
           gatewayKey: flags.gatewayKey,
