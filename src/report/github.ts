@@ -15,7 +15,8 @@ export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boo
   // Not one cert's fault: the job's user cannot read the keys. An error without a file, so no cert is blamed.
   if (report.cannotCheck)
     lines.push(`::error title=${githubProperty("mtls-certs: cannot check")}::${githubData(report.cannotCheck)}`);
-  for (const warning of report.warnings) lines.push(`::warning title=${githubProperty("mtls-certs")}::${githubData(warning)}`);
+  for (const warning of report.warnings)
+    lines.push(`::warning title=${githubProperty("mtls-certs")}::${githubData(warning)}`);
   for (const c of report.certificates) {
     if (c.status === "ok") continue;
     const level = entryFails(c, failOnExpiring) ? "error" : "warning";
