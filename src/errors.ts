@@ -43,6 +43,12 @@ export const ERROR_CODES = {
   E_SYMLINK: EXIT.usage,
   /** A FIFO, device or directory where a file to read should be. */
   E_NOT_REGULAR_FILE: EXIT.usage,
+  /** A key file with a second name (st_nlink > 1): it may be another file's, the CA key's. */
+  E_HARDLINK: EXIT.usage,
+  /** A file over its size cap (cert, key, CSR 1 MiB; config, ledger, CRL 64 MiB): not read. */
+  E_TOO_LARGE: EXIT.usage,
+  /** A leaf directory (or one above it) another user owns or may write (OpenSSH's StrictModes). */
+  E_UNSAFE_DIRECTORY: EXIT.usage,
   /** A leaf key that is not its cert's, or is a CA's key. */
   E_KEY_MISMATCH: EXIT.usage,
   /** A CA key others can read, or a tree others can write (OpenSSH's rule): the hint has the chmod. */

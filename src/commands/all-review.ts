@@ -7,9 +7,9 @@
  * the Makefile's `chmod 600` does on every run.
  */
 import { X509Certificate as NodeCert } from "node:crypto";
-import { promises as fs } from "node:fs";
 import { keyTypeOf, type KeyType } from "../pki/keys.js";
 import { widestKeyMode } from "../store/key-mode.js";
+import { KEY_FILE, withChecked } from "../store/leaf-file.js";
 import type { TreePaths } from "../store/paths.js";
 import type { CertResult, IssueReport } from "../store/tree.js";
 import { readText } from "../store/write.js";
@@ -100,13 +100,15 @@ export async function reviewKept(report: IssueReport, input: ReviewInput): Promi
 
 /** A key more open than the key-mode rule allows loses the extra bits (`chmod`), and says so. */
 async function narrowKeyMode(c: CertResult): Promise<string | undefined> {
-  // lstat and chmod only a real file: a link's target (another file of the system) is not ours.
-  const stat = await fs.lstat(c.key).catch(() => undefined);
-  if (!stat?.isFile()) return undefined;
-  const mode = stat.mode & 0o777;
-  const widest = widestKeyMode(stat, { role: c.role });
-  if ((mode & ~widest) === 0) return undefined;
-  const narrowed = mode & widest;
-  await fs.chmod(c.key, narrowed);
-  return `${c.key}: mode ${mode.toString(8)} was wider than the key-mode rule allows; narrowed to ${narrowed.toString(8)} (as the Makefile's chmod does)`;
+  // Judged and chmodded on one descriptor, opened without following links: a key swapped for a
+  // link between a look and a chmod by name would have had the link's target chmodded.
+  const narrowed = await withChecked(c.key, KEY_FILE, async ({ handle, stat }) => {
+    const mode = stat.mode & 0o777;
+    const widest = widestKeyMode(stat, { role: c.role });
+    if ((mode & ~widest) === 0) return undefined;
+    await handle.chmod(mode & widest);
+    return { mode, narrowed: mode & widest };
+  }).catch(() => undefined); // a link, a FIFO, a second name: `check` names it below
+  if (narrowed === undefined) return undefined;
+  return `${c.key}: mode ${narrowed.mode.toString(8)} was wider than the key-mode rule allows; narrowed to ${narrowed.narrowed.toString(8)} (as the Makefile's chmod does)`;
 }

@@ -23,8 +23,8 @@ import {
 } from "../pki/peer-policy.js";
 import { readPolicyFacts } from "../pki/policy-facts.js";
 import { privateKeyFiles, treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
-import { assertTreeExists, listIssuedLeaves } from "../store/tree.js";
-import { exists, readKeyText, readText } from "../store/write.js";
+import { assertTreeExists, leafDirectoryProblems, listIssuedLeaves } from "../store/tree.js";
+import { exists, readKeyText, readCertText, readText } from "../store/write.js";
 import { keyModeProblem, unsafeDirectories } from "../store/key-mode.js";
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { days, humanDate, plural } from "../report/human.js";
@@ -452,6 +452,8 @@ async function checkLeaf(
   o: CheckOptions,
 ): Promise<CheckEntry> {
   const entry = blankEntry(files.cert, files.role, files.name);
+  // A directory another user owns or may write: named, and what renew and export refuse.
+  entry.problems.push(...(await leafDirectoryProblems(files)));
   const pem = await readOptional(files.cert, entry);
   const cert = pem === undefined ? undefined : parse(pem, entry);
   if (cert) {
@@ -559,7 +561,7 @@ function blankEntry(path: string, role: Role, name: string): CheckEntry {
 
 async function readOptional(path: string, entry: CheckEntry): Promise<string | undefined> {
   try {
-    const text = await readText(path);
+    const text = await readCertText(path);
     if (text === undefined) entry.problems.push("missing");
     return text;
   } catch (e) {
@@ -595,6 +597,9 @@ function datedStatus(notBefore: Date, notAfter: Date, now: Date, within: number)
   return "ok";
 }
 
+/** What a key's read refuses that someone put there (a FIFO, a hard link, a huge file): check exits 2. */
+const PLANTED_CODES: ReadonlySet<string> = new Set(["E_NOT_REGULAR_FILE", "E_HARDLINK", "E_TOO_LARGE"]);
+
 /** The key exists, matches, and only who the key-mode rule allows may read it (key-mode.ts). */
 async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optional = false, role?: Role): Promise<void> {
   let stat: Stats;
@@ -629,7 +634,7 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
       return;
     }
     entry.problems.push(e instanceof MtlsError ? e.message : `${path}: not a readable private key`);
-    if (e instanceof MtlsError && e.code === "E_NOT_REGULAR_FILE") entry.plantedFile = true;
+    if (e instanceof MtlsError && PLANTED_CODES.has(e.code)) entry.plantedFile = true;
     return;
   }
   if (!cert.checkPrivateKey(key)) entry.problems.push(`${path}: does not match the certificate`);
@@ -652,6 +657,9 @@ async function checkKeyBearingFile(path: string, entry: CheckEntry, role: Role):
         ? `${path}: is a symbolic link, not a file; replace it with the file`
         : `${path}: not a regular file`,
     );
+    entry.plantedFile = true;
+  } else if (stat.nlink > 1) {
+    entry.problems.push(`${path}: has ${stat.nlink} names (a hard link); remove it and export it again`);
     entry.plantedFile = true;
   } else {
     const problem = keyModeProblem(path, stat, { role });

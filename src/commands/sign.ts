@@ -4,10 +4,9 @@
  * the issuing commands apply; subject, profile and every other extension are the role's own.
  */
 import { X509Certificate as NodeCert } from "node:crypto";
-import { promises as fs } from "node:fs";
 import { resolve } from "node:path";
 import { DEFAULT_DAYS } from "../defaults.js";
-import { errnoCode, MtlsError } from "../errors.js";
+import { MtlsError } from "../errors.js";
 import { readCsr } from "../pki/csr.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
 import { capWarning, signCertificate, toPem, validityFor } from "../pki/issue.js";
@@ -26,7 +25,8 @@ import {
   type LeafRequest,
   type TreeOptions,
 } from "../store/tree.js";
-import { exists, writeFileAtomically, CERT_MODE } from "../store/write.js";
+import { CERT_FILE } from "../store/leaf-file.js";
+import { exists, readBytes, writeFileAtomically, CERT_MODE } from "../store/write.js";
 import { gatewayRequest } from "./gateway.js";
 import { clientRequest, emailSan } from "./client.js";
 import { pluginRequest } from "./plugin.js";
@@ -130,21 +130,22 @@ async function writeOutput(path: string, replace: boolean, pem: string): Promise
   return new NodeCert(pem);
 }
 
-/** The CSR's bytes; a directory, device or FIFO is refused before it is read (exit 2). */
+/** The CSR's bytes (1 MiB at most); a directory, device or FIFO is refused before it is read (exit 2). */
 async function readRegularFile(file: string, shown: string): Promise<Buffer> {
+  let bytes: Buffer | undefined;
   try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile())
-      throw new MtlsError("E_BAD_CSR", `${shown}: not a regular file`, "pass the CSR file made by `openssl req -new`");
-    return await fs.readFile(file);
+    bytes = await readBytes(file, CERT_FILE);
   } catch (e) {
-    if (e instanceof MtlsError) throw e;
+    if (!(e instanceof MtlsError) || e.code !== "E_NOT_REGULAR_FILE") throw e;
+    throw new MtlsError("E_BAD_CSR", `${shown}: not a regular file`, "pass the CSR file made by `openssl req -new`");
+  }
+  if (bytes === undefined)
     throw new MtlsError(
       "E_NOT_FOUND",
-      `${shown}: cannot read the CSR (${errnoCode(e) ?? String(e)})`,
+      `${shown}: cannot read the CSR (ENOENT)`,
       "pass the CSR file made by `openssl req -new`",
     );
-  }
+  return bytes;
 }
 
 /** The leaf the issuing command of this role would make (subject, profile, SANs from the options). */

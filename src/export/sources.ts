@@ -25,6 +25,7 @@ import {
   ensureDirectory,
   exists,
   readKeyText,
+  readCertText,
   readText,
   writeFileAtomically,
 } from "../store/write.js";
@@ -88,7 +89,7 @@ export async function requireLeaf(
   if (role !== "gateway") checkName(name, option);
   const files = leafFiles(tree, role, name);
   await assertLeafDirectory(files);
-  const [certPem, keyPem] = await Promise.all([readText(files.cert), readKeyText(files.key)]);
+  const [certPem, keyPem] = await Promise.all([readCertText(files.cert), readKeyText(files.key)]);
   const what = role === "gateway" ? "the gateway" : `${option} ${name}`;
   if (certPem === undefined || keyPem === undefined) {
     const missing = certPem === undefined ? files.cert : files.key;

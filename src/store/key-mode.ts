@@ -16,6 +16,9 @@ import { promises as fs } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { MtlsError, errnoCode } from "../errors.js";
 import type { Role } from "../pki/profiles.js";
+import { KEY_FILE, directoryModeProblem, withChecked } from "./leaf-file.js";
+
+export { directoryModeProblem } from "./leaf-file.js";
 
 /** Owner read/write only. */
 export const KEY_MODE = 0o600;
@@ -93,25 +96,6 @@ export function caKeyModeProblem(path: string, stat: Pick<KeyFileStat, "mode">):
   if ((mode & 0o077) === 0) return undefined;
   const how = mode & 0o044 ? "readable" : "writable";
   return `${path}: ${how} by group/others (mode ${mode.toString(8)}); run chmod 600 ${path}`;
-}
-
-/**
- * What is wrong with a directory the CA key lives in (the tree root, ca/, ca/previous/): who may
- * write it may rename the CA key and cert away and put their own in their place, and every leaf
- * signed after that is theirs. Others-writable is always refused. Group-writable too (OpenSSH's
- * StrictModes), except in the owner's user-private group (gid equal to a non-root uid, the
- * convention of every mainstream Linux distribution, where a login umask of 002 makes every
- * `mkdir` group-writable): only the owner is in that group, the exception Debian's OpenSSH makes.
- * Root's group 0 is no private group here: the plugin images run with group 0.
- */
-export function directoryModeProblem(dir: string, stat: KeyFileStat): string | undefined {
-  const mode = stat.mode & 0o777;
-  const octal = mode.toString(8);
-  if (mode & 0o002) return `${dir}: writable by others (mode ${octal}); run chmod o-w ${dir}`;
-  const privateGroup = stat.uid !== 0 && stat.gid === stat.uid;
-  if (mode & 0o020 && !privateGroup)
-    return `${dir}: writable by group ${stat.gid} (mode ${octal}); run chmod g-w ${dir}`;
-  return undefined;
 }
 
 /**
@@ -243,10 +227,10 @@ export function sharedKeyFile(gid: number, flag: string): KeyFileMode {
 /**
  * What a renewed key gets: the old key's group and 0640 when the rule says its group-read was on
  * purpose (and the https key's 0640 always); else 0600. When this user may not set the old group,
- * the key keeps 0640 only for https (its documented mode) and a warning says to chgrp it.
+ * the key keeps 0640 only for https (its documented mode) and a warning says to chgrp it. `stat`
+ * is the fstat of the descriptor the old key was read from, never a second look by its name.
  */
-export async function renewedKeyFile(path: string, role: Role, warnings: string[]): Promise<KeyFileMode> {
-  const stat = await fs.stat(path);
+export function renewedKeyFile(path: string, stat: KeyFileStat, role: Role, warnings: string[]): KeyFileMode {
   const shared = (stat.mode & 0o040) !== 0 && groupReadIntended(stat, { role });
   if (role !== "https" && !shared) return { keyMode: KEY_MODE, keyGroup: undefined };
   if (stat.gid === process.getgid?.()) return { keyMode: GROUP_KEY_MODE, keyGroup: undefined };
@@ -267,18 +251,16 @@ export async function renewedKeyFile(path: string, role: Role, warnings: string[
 export async function shareExistingKeys(paths: readonly string[], keyFile: KeyFileMode): Promise<string[]> {
   const changed: string[] = [];
   for (const path of paths) {
-    let stat: KeyFileStat;
-    try {
-      stat = await fs.stat(path);
-    } catch (e) {
-      if (errnoCode(e) === "ENOENT") continue;
-      throw e;
-    }
-    const group = keyFile.keyGroup ?? stat.gid;
-    if (stat.gid === group && (stat.mode & 0o777) === keyFile.keyMode) continue;
-    if (stat.gid !== group) await fs.chown(path, -1, group);
-    await fs.chmod(path, keyFile.keyMode);
-    changed.push(path);
+    // On the descriptor opened without following links: a client.pem or haproxy.pem planted as a
+    // link to ca.key (or any file of the system) is refused, never given the group.
+    const did = await withChecked(path, KEY_FILE, async ({ handle, stat }) => {
+      const group = keyFile.keyGroup ?? stat.gid;
+      if (stat.gid === group && (stat.mode & 0o777) === keyFile.keyMode) return false;
+      if (stat.gid !== group) await handle.chown(-1, group);
+      await handle.chmod(keyFile.keyMode);
+      return true;
+    });
+    if (did) changed.push(path);
   }
   return changed;
 }

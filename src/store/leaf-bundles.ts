@@ -22,7 +22,16 @@ import { sameSpki } from "./leaf-key.js";
 import { LedgerBook, readLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
-import { CERT_MODE, exists, fileKind, readKeyText, readText, symlinkRefused, writeFileAtomically } from "./write.js";
+import {
+  CERT_MODE,
+  exists,
+  fileKind,
+  readKeyText,
+  readCertText,
+  readText,
+  symlinkRefused,
+  writeFileAtomically,
+} from "./write.js";
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const KEY_BLOCK = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+?-----END \1-----/;
@@ -144,7 +153,7 @@ export async function rebuildStaleBundles(
 ): Promise<string[]> {
   const bundles = bundlesOf(files);
   if (bundles.length === 0) return [];
-  const certPem = await readText(files.cert);
+  const certPem = await readCertText(files.cert);
   if (certPem === undefined) return [];
   const cert = new NodeCert(certPem);
   const caPem = (await readText(await leafCaFile(tree, files))) ?? "";
@@ -241,7 +250,7 @@ function writtenForLeaf(
 }
 
 async function currentCert(files: LeafFiles): Promise<NodeCert | undefined> {
-  const pem = await readText(files.cert);
+  const pem = await readCertText(files.cert);
   return pem === undefined ? undefined : new NodeCert(pem);
 }
 

@@ -40,7 +40,7 @@ import { escapeControlCharacters } from "../control-characters.js";
 import type { HeldName } from "../pki/name-policy.js";
 import type { Role } from "../pki/profiles.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
-import { CERT_MODE, readText, writeFileAtomically } from "./write.js";
+import { CERT_MODE, readCertText, readText, writeFileAtomically } from "./write.js";
 
 export const LEDGER_VERSION = 1;
 
@@ -435,7 +435,7 @@ const READ_CONCURRENCY = 64;
 async function readCertQuietly(files: LeafFiles): Promise<NodeCert | string | undefined> {
   let pem: string | undefined;
   try {
-    pem = await readText(files.cert);
+    pem = await readCertText(files.cert);
   } catch (e) {
     return e instanceof Error ? e.message.replace(`${files.cert}: `, "") : String(e);
   }

@@ -41,6 +41,7 @@ import {
 } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { assertCaKeyProtected, shareExistingKeys, sharedKeyFile } from "./key-mode.js";
+import { assertDirectoriesOwned, directoryOwnershipProblems } from "./leaf-file.js";
 import { adoptionLines, ledgerEntry, reconcileLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import {
@@ -63,6 +64,7 @@ import {
   listDirectories,
   listSymlinks,
   readKeyText,
+  readCertText,
   readText,
   symlinkRefused,
   removeLeftoverTemps,
@@ -245,12 +247,22 @@ export async function listTreeLeaves(tree: TreePaths): Promise<LeafFiles[]> {
 
 /**
  * A leaf's directory (and plugins/, servers/, clients/ above it) must be real directories in the
- * tree: a link would send reads and writes wherever the leaf's owner points it.
+ * tree, the tree owner's alone (leaf-file.ts directoryOwnershipProblems): a link would send reads
+ * and writes wherever the leaf's owner points it, and a directory another user can write is theirs.
  */
 export async function assertLeafDirectory(files: LeafFiles): Promise<void> {
   if (files.role === "https") return; // certs/ outside the tree, the user's own folder
   const roleDir = files.role === "gateway" ? files.dir : dirname(files.dir);
   await assertNoSymlinkBelow(dirname(roleDir), files.dir);
+  // Owned by another user, or writable by group or others: not the CA's to write into or read from.
+  await assertDirectoriesOwned(dirname(roleDir), files.dir);
+}
+
+/** `check`: what assertLeafDirectory would refuse about the directories, as problems. */
+export async function leafDirectoryProblems(files: LeafFiles): Promise<string[]> {
+  if (files.role === "https") return [];
+  const roleDir = files.role === "gateway" ? files.dir : dirname(files.dir);
+  return directoryOwnershipProblems(dirname(roleDir), files.dir);
 }
 
 /**
@@ -283,7 +295,7 @@ export async function leafState(files: LeafFiles): Promise<LeafState> {
 
 /** A pair we keep must work: a truncated cert or a key of another pair is named, never kept silently. */
 async function assertPairUsable(files: LeafFiles): Promise<void> {
-  const [certPem = "", keyPem = ""] = await Promise.all([readText(files.cert), readKeyText(files.key)]);
+  const [certPem = "", keyPem = ""] = await Promise.all([readCertText(files.cert), readKeyText(files.key)]);
   const hint = `restore it from a backup, or remove ${files.dir} to issue a new pair`;
   const cert = certificateOf(certPem, files.cert, hint);
   if (keyPem.includes("ENCRYPTED")) {
@@ -602,7 +614,7 @@ export async function describeCert(
   name: string,
   action: CertAction,
 ): Promise<CertResult> {
-  const pem = await readText(certPath);
+  const pem = await readCertText(certPath);
   if (pem === undefined) throw new MtlsError("E_IO", `${certPath}: missing right after it was written`);
   const cert = new NodeCert(pem);
   return {

@@ -5,11 +5,22 @@
  * after a crash a file is either whole or absent, and never world-readable on the way.
  */
 import { constants, promises as fs, type Stats } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { MtlsError, errnoCode, fileSystemError } from "../errors.js";
 import { fileOperation, removeOnInterrupt } from "./cleanup.js";
+import { fileKind, symlinkRefused } from "./leaf-file.js";
+
+/** Reads live in leaf-file.ts (by descriptor, capped); re-exported for the modules that write too. */
+export {
+  type OpenOptions as ReadOptions,
+  fileKind,
+  readBytes,
+  readCertText,
+  readKeyText,
+  readText,
+  symlinkRefused,
+} from "./leaf-file.js";
 
 /** Key modes and who may read a key: src/store/key-mode.ts. */
 export { KEY_MODE } from "./key-mode.js";
@@ -138,74 +149,6 @@ export async function exists(path: string): Promise<boolean> {
     if (errnoCode(e) === "ENOENT") return false;
     throw e;
   }
-}
-
-export interface ReadOptions {
-  /**
-   * Refuse a symlink in the last component (O_NOFOLLOW): for keys, so a link planted in a leaf
-   * directory cannot make us read (and copy, export, reuse) the CA key or /etc/shadow.
-   */
-  noFollow?: boolean;
-}
-
-/**
- * A file's text, or undefined when it does not exist. Opened non-blocking and checked with
- * fstat before reading: a FIFO, a device or a directory is refused (exit 2) instead of hanging
- * or reading /dev/zero forever.
- */
-export async function readText(path: string, o: ReadOptions = {}): Promise<string | undefined> {
-  return (await readBytes(path, o))?.toString("utf8");
-}
-
-/** readText's bytes: for DER and PKCS#12 input. */
-export async function readBytes(path: string, o: ReadOptions = {}): Promise<Buffer | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK | (o.noFollow ? constants.O_NOFOLLOW : 0));
-  } catch (e) {
-    const code = errnoCode(e);
-    if (code === "ENOENT") return undefined;
-    if (code === "ELOOP" && o.noFollow) throw symlinkRefused(path);
-    throw fileSystemError(path, "read", e);
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile())
-      throw new MtlsError(
-        "E_NOT_REGULAR_FILE",
-        `${path}: cannot read: not a regular file (${fileKind(stat)})`,
-        "give the path of a regular file; nothing was read",
-      );
-    return await handle.readFile();
-  } catch (e) {
-    if (e instanceof MtlsError) throw e;
-    throw fileSystemError(path, "read", e);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** A private key's text: never through a symlink, never from anything but a regular file. */
-export function readKeyText(path: string): Promise<string | undefined> {
-  return readText(path, { noFollow: true });
-}
-
-export function symlinkRefused(path: string): MtlsError {
-  return new MtlsError(
-    "E_SYMLINK",
-    `${path}: is a symbolic link; mtls-certs does not follow links for keys and leaf directories`,
-    "replace the link with the real file or directory, or remove it and issue the certificate again",
-  );
-}
-
-/** What a non-regular file is, for messages: "a FIFO", "a directory". */
-export function fileKind(stat: Stats): string {
-  if (stat.isDirectory()) return "a directory";
-  if (stat.isFIFO()) return "a FIFO";
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
-  if (stat.isSocket()) return "a socket";
-  if (stat.isSymbolicLink()) return "a symbolic link";
-  return "not a regular file";
 }
 
 /**

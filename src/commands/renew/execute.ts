@@ -45,14 +45,14 @@ export async function renewLeaf(
     });
   if (old.fromCsr) return renewSignedFromCsr(plan, old, ca, validity, backup, signer, book, now, sans);
   // The old key's mode and group carry over (0640 in a container's group, see key-mode.ts).
-  const keyFile = await renewedKeyFile(files.key, files.role, warnings);
+  const keyFile = old.keyStat ? renewedKeyFile(files.key, old.keyStat, files.role, warnings) : undefined;
   // The key kept must be this cert's and never a CA's (a copy or link planted in the leaf directory).
   if (o.reuseKey) assertLeafKeyBelongs(files, old.pem, old.keyPem, await caPublicKeys(signer.tree), o.keyPassphrase);
   const key: KeyPair = o.reuseKey
     ? await importPrivateKey(old.keyPem, files.key, old.keyEncrypted ? o.keyPassphrase : undefined)
     : await limit(() => generateKey(old.keyType));
   if (o.reuseKey) assertKeyReusable(files, old, key, book);
-  await backup.keep(files);
+  await backup.keep(files, { certPem: old.pem, keyPem: old.keyPem, keyFile });
   const cert = await writeLeaf(
     {
       files,
@@ -106,7 +106,7 @@ async function renewSignedFromCsr(
     throw new MtlsError("E_CA_MISSING", `${files.cert}: signed from a CSR, it needs the tree's CA to renew`);
   const spki = Buffer.from(old.peculiar.publicKey.rawData);
   const publicKey = await webcrypto.subtle.importKey("spki", spki, signingAlgorithm(old.keyType), true, ["verify"]);
-  await backup.keepCert(files);
+  await backup.keep(files, { certPem: old.pem });
   const signed = await signCertificate({
     profile: PROFILES[files.role],
     subject: old.peculiar.subjectName,

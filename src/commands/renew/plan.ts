@@ -10,8 +10,10 @@ import * as x509 from "../../pki/x509.js";
 import { assertCaValid, parseCertificate, type LoadedCa } from "../../store/ca-store.js";
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js";
 import type { LedgerBook, LedgerEntry } from "../../store/ledger.js";
+import { assertLeafDirectory } from "../../store/tree.js";
 import { normalizeSerial, spkiSha256, certificateOf } from "../../pki/node-facts.js";
-import { exists, readKeyText, readText } from "../../store/write.js";
+import { KEY_FILE, readChecked } from "../../store/leaf-file.js";
+import { exists, readCertText, readText } from "../../store/write.js";
 import { missingSans, sansOf } from "../check.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
 import { days, humanDate } from "../../report/human.js";
@@ -45,7 +47,9 @@ export function selectLeaves(
  * takes it as a record of what to sign, leaves it alone and says so (exit 1).
  */
 export async function readLeaf(files: LeafFiles, signer: Signer, book: LedgerBook): Promise<LeafOnDisk | undefined> {
-  const [pem, hasKey] = await Promise.all([readText(files.cert), exists(files.key)]);
+  // A directory another user owns or may write: nothing is taken from it, nothing written into it.
+  await assertLeafDirectory(files);
+  const [pem, hasKey] = await Promise.all([readCertText(files.cert), exists(files.key)]);
   if (pem === undefined && !hasKey) return undefined;
   if (pem === undefined)
     throw new MtlsError(
@@ -111,7 +115,9 @@ export async function readDetails(
   revoked: string | undefined,
 ): Promise<OldLeaf> {
   const { files, disk } = plan;
-  const keyPem = disk.fromCsr ? "" : await readKeyText(files.key);
+  // Read once, by descriptor: the bytes backed up and reused, and the mode renewal carries over.
+  const key = disk.fromCsr ? { bytes: Buffer.alloc(0), stat: undefined } : await readChecked(files.key, KEY_FILE);
+  const keyPem = key?.bytes.toString("utf8");
   if (keyPem === undefined)
     throw new MtlsError(
       "E_CERT_WITHOUT_KEY",
@@ -154,7 +160,7 @@ export async function readDetails(
     );
   }
   const by = disk.signedBy ?? (signer.cert && isIssuedBy(disk.node, signer.cert) ? signer.role : null);
-  return { ...disk, signedBy: by, peculiar, keyPem, keyEncrypted, keyType, sans, revoked };
+  return { ...disk, signedBy: by, peculiar, keyPem, keyStat: key?.stat, keyEncrypted, keyType, sans, revoked };
 }
 
 /** A renewed leaf's validity in days: the https cert has its own (365), the mcp certs `--days` (825). */

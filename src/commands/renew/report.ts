@@ -24,10 +24,18 @@ export function renewNeedsAttention(report: RenewReport): boolean {
 
 /**
  * What was found in a leaf's place is not what this tree wrote there: a symlink where its key
- * should be, a FIFO, a key that is not its cert's (or is a CA's). The single-leaf commands refuse
+ * should be, a FIFO, a key that is not its cert's (or is a CA's), a hard link, a file over its size
+ * cap, a directory another user owns or may write. The single-leaf commands refuse
  * these with exit 2; renew does too.
  */
-const PLANTED: ReadonlySet<ErrorCode> = new Set(["E_SYMLINK", "E_NOT_REGULAR_FILE", "E_KEY_MISMATCH"]);
+const PLANTED: ReadonlySet<ErrorCode> = new Set([
+  "E_SYMLINK",
+  "E_NOT_REGULAR_FILE",
+  "E_KEY_MISMATCH",
+  "E_HARDLINK",
+  "E_TOO_LARGE",
+  "E_UNSAFE_DIRECTORY",
+]);
 
 /**
  * Renew's exit code: 2 when a leaf was refused for what was planted in its place (the other

@@ -11,7 +11,7 @@ import { parseCertificate, type LoadedCa } from "../../store/ca-store.js";
 import { assertCaKeyProtected } from "../../store/key-mode.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { listIssuedLeaves, withExistingTree, type TreeOptions } from "../../store/tree.js";
-import { CERT_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
+import { CERT_MODE, KEY_MODE, exists, readCertText, readText, writeFileAtomically } from "../../store/write.js";
 import { BackupFolder } from "./backup.js";
 import { writeCaCopies } from "./execute.js";
 import type { CaRotation, RenewOptions } from "./types.js";
@@ -163,7 +163,7 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
     const leaves = await listIssuedLeaves(tree);
     const orphaned: string[] = [];
     for (const files of leaves) {
-      const pem = await readText(files.cert);
+      const pem = await readCertText(files.cert);
       if (pem === undefined) continue;
       const cert = new NodeCert(pem);
       if (!isIssuedBy(cert, current) && isIssuedBy(cert, previous)) orphaned.push(files.cert);

@@ -6,6 +6,7 @@ import type { San } from "../../pki/profiles.js";
 import type * as x509 from "../../pki/x509.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import type { LedgerEntry } from "../../store/ledger.js";
+import type { KeyFileStat } from "../../store/key-mode.js";
 import type { TreeOptions } from "../../store/tree.js";
 import type { CheckEntry, SignedBy } from "../check.js";
 
@@ -135,6 +136,8 @@ export interface OldLeaf extends LeafOnDisk {
   peculiar: x509.X509Certificate;
   /** Empty for a leaf signed from a CSR: its key is not ours. */
   keyPem: string;
+  /** The fstat of the descriptor keyPem was read from (its mode and group carry over); none for a CSR leaf. */
+  keyStat: KeyFileStat | undefined;
   keyEncrypted: boolean;
   keyType: KeyType;
   /** The CRL's word on this cert ("revoked … in ca/ca.crl"), read only for --reuse-key. */
