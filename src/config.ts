@@ -272,7 +272,13 @@ export function parseGrpcTarget(target: string): { host: string; port: string } 
   if (!match) return "expected host:port";
   const [, host = "", port = ""] = match;
   if (Number(port) < 1 || Number(port) > 65535) return `port ${port} is outside 1-65535`;
-  return { host: host.replace(/^\[|\]$/g, ""), port };
+  // Brackets hold an IPv6 address and nothing else (RFC 3986's host syntax, which gRPC follows).
+  if (host.startsWith("[")) {
+    const inner = host.slice(1, -1);
+    if (isIP(inner) !== 6) return `[${inner}] is not an IPv6 address: brackets hold one`;
+    return { host: inner, port };
+  }
+  return { host, port };
 }
 
 const TREE_DIRS = { ca_path: "ca", gateway_path: "gateway", plugins_path: "plugins" } as const;

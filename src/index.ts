@@ -51,7 +51,13 @@ export {
   type DeployHookResult,
 } from "./commands/deploy-hook.js";
 export { renderGithubAnnotations } from "./report/github.js";
-export { loadPluginConfig, parsePluginConfig, type PluginConfig, type PluginEntry } from "./config.js";
+export {
+  loadPluginConfig,
+  parsePluginConfig,
+  type PluginConfig,
+  type PluginEntry,
+  type PluginTransport,
+} from "./config.js";
 export {
   createMemoryCa,
   type MemoryCa,
@@ -102,6 +108,7 @@ export { exportNginx, exportHaproxy, exportCaddy, type ProxyExportOptions } from
 export { exportKubernetes, exportIstio, kubernetesName, type KubernetesExportOptions } from "./export/kubernetes.js";
 export { exportGatewayApi, type GatewayApiExportOptions } from "./export/gateway-api.js";
 export { exportEnv, exportPluginTls, ENV_FORMATS, type EnvExportOptions, type EnvFormat } from "./export/env.js";
+export { exportGatewayRegistration, type GatewayRegistrationOptions } from "./export/gateway-registration.js";
 export {
   exportPrometheusRules,
   ALERT_RULES,

@@ -146,6 +146,9 @@ describe("a plugin config with grpc: entries", () => {
       refusal(entry("      target: 'bad_host!:1'\n")),
       /^config\.yaml:5:7: plugin P: plugins\[0\]\.grpc\.target/,
     );
+    // A hostile target never reaches a SAN, a template or a message unescaped.
+    for (const target of ['"a\\nb:1"', `'x"; rm -rf /:1'`, "'[evil]:1'", "'{{plugin}}:1'"])
+      assert.match(refusal(entry(`      target: ${target}\n`)), /^config\.yaml:\d+:\d+: .*grpc\.target/, target);
   });
 });
 
