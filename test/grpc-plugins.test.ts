@@ -282,7 +282,7 @@ describe("export env and plugin-tls for a gRPC plugin, with a real gRPC server a
 });
 
 describe("check and renew, with a gRPC plugin", () => {
-  it("check --config finds a plugin cert without its target's name; renew --force adds it", () => {
+  it("check --config and verify --host find a plugin cert without its target's name; renew --force adds it", () => {
     const dir = tempDir();
     // Made before the config named its gRPC target: no grpc-plugin.internal SAN.
     assert.equal(cli(["all", "--key-type", "ecdsa-p256", "-q"], dir).code, 0);
@@ -291,10 +291,15 @@ describe("check and renew, with a gRPC plugin", () => {
     const before = cli(["check", "--config", "plugins/external/config.yaml"], dir);
     assert.equal(before.code, 1, before.stdout);
     assert.match(before.stdout, /GrpcPlugin.*DNS:grpc-plugin\.internal/s);
+    const mismatch = cli(["verify", "GrpcPlugin", "--host", "grpc-plugin.internal"], dir);
+    assert.equal(mismatch.code, 1, mismatch.stdout);
+    assert.match(`${mismatch.stdout}${mismatch.stderr}`, /no SAN matches grpc-plugin\.internal.*grpc\.target/s);
     const renewed = cli(["renew", "--force", "GrpcPlugin", "--key-type", "ecdsa-p256", "-q"], dir);
     assert.equal(renewed.code, 0, renewed.stderr);
     assert.match(x509Text(join(dir, "certs/mcp/plugins/GrpcPlugin/server.crt")), /DNS:grpc-plugin\.internal/);
     const after = cli(["check", "--config", "plugins/external/config.yaml"], dir);
     assert.equal(after.code, 0, after.stdout);
+    const verified = cli(["verify", "GrpcPlugin", "--host", "grpc-plugin.internal"], dir);
+    assert.equal(verified.code, 0, verified.stdout);
   });
 });
