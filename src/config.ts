@@ -33,6 +33,8 @@ export interface PluginEntry {
   /** `mcp.url`, when given: its host becomes a SAN (https:), since the gateway checks the hostname. */
   readonly url: string | undefined;
   readonly transport: PluginTransport;
+  /** mcp-stack.yaml's `port`: where the deploy tooling serves the plugin (`probe` dials it there). */
+  readonly port?: number;
   /** SANs the config asks for on top of the Makefile's three. */
   readonly sans: readonly San[];
   /** Where the entry stands, for messages: `config.yaml:12:5`. */
@@ -208,12 +210,27 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
     // The host the deploy tooling dials. Compose: `<name lowercased>`, which the `<name>` SAN
     // already matches (DNS names compare case-insensitively). Kubernetes: the Service's names.
     if (deployment?.type === "kubernetes") sans.push(...namespaceSans(name, deployment.namespace));
-    plugins.push({ name, url, transport, sans, where: at(nameNode) });
+    const port = stack ? stackPort(item, field, shape) : undefined;
+    plugins.push({ name, url, transport, sans, where: at(nameNode), ...(port === undefined ? {} : { port }) });
   });
   return { file, found: true, plugins, skipped, ...(stack ? { stack } : {}), ...(deployment ? { deployment } : {}) };
 }
 
 const MCP: PluginTransport = { kind: "mcp" };
+
+/** mcp-stack.yaml's `plugins[].port` (optional): a TCP port. */
+function stackPort(
+  item: YAMLMap,
+  field: string,
+  shape: (n: Node | null | undefined, message: string) => MtlsError,
+): number | undefined {
+  const node = item.get("port", true);
+  if (node === undefined || node === null) return undefined;
+  const value = isScalar(node) ? Number(node.value) : Number.NaN;
+  if (!Number.isInteger(value) || value < 1 || value > 65535)
+    throw shape(node as Node, `${field}.port must be a TCP port (1-65535)`);
+  return value;
+}
 
 /** Which of `mcp:`, `grpc:`, `unix_socket:` the entry uses; cpex refuses an entry with two. */
 function parseTransport(

@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { stackUrl } from "../src/commands/probe/targets.js";
 import { cli, freePort, openssl, opensslSignedCert, tempDir, waitForPort, writeFile, type Run } from "./helpers.js";
 
 const VERSIONS = ["12", "13"] as const;
@@ -328,6 +329,23 @@ describe("probe: one real server per reason, with TLS 1.2 and 1.3", () => {
     assert.equal(quiet.stdout, "", "-q: nothing when all work");
   });
 
+  it("mcp-stack.yaml: each plugin is dialed where the deploy tooling serves it (Compose: its name lowercased, its port)", () => {
+    const stack = writeFile(
+      join(dir, "mcp-stack.yaml"),
+      `deployment:\n  type: compose\ncertificates:\n  validity_days: 30\nplugins:\n  - name: Localhost\n    port: ${ports.get("healthy-13")}\n`,
+    );
+    const r = cli(["probe", "--config", stack, "--json"], dir);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [only] = (JSON.parse(r.stdout) as { results: Array<{ reason: string; target: string }> }).results;
+    assert.equal(only?.reason, "ok");
+    assert.equal(only?.target, `https://localhost:${ports.get("healthy-13")}/mcp`);
+    const k8s = stackUrl(
+      { name: "DenyListPlugin", url: undefined, transport: { kind: "mcp" }, sans: [], where: "", port: 8000 },
+      { type: "kubernetes", namespace: "mcp-gateway" },
+    );
+    assert.equal(k8s, "https://mcp-plugin-denylistplugin.mcp-gateway.svc:8000/mcp");
+  });
+
   it("exit 2 for bad input: an unknown plugin, --connect with two names, a missing config", () => {
     const unknown = cli(["probe", "nope"], dir);
     assert.equal(unknown.code, 2);
@@ -341,9 +359,9 @@ describe("probe: one real server per reason, with TLS 1.2 and 1.3", () => {
   });
 
   it("--format prometheus passes promtool; --format github annotates the failing link", () => {
-    const prom = cli(["probe", "healthy-13", "no-mtls-13", "--format", "prometheus"], dir);
+    const prom = cli(["probe", "python-healthy-13", "no-mtls-13", "--format", "prometheus"], dir);
     assert.equal(prom.code, 1);
-    assert.match(prom.stdout, /^mtls_certs_probe_success\{name="healthy-13",transport="mcp",reason="ok"\} 1$/m);
+    assert.match(prom.stdout, /^mtls_certs_probe_success\{name="python-healthy-13",transport="mcp",reason="ok"\} 1$/m);
     assert.match(
       prom.stdout,
       /^mtls_certs_probe_success\{name="no-mtls-13",transport="mcp",reason="client-cert-not-requested"\} 0$/m,

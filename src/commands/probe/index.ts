@@ -19,7 +19,7 @@ import { days, humanDate } from "../../report/human.js";
 import { failed, type ProbeReport, type ProbeResult, type ProbeTls } from "../../report/probe-report.js";
 import { afterHandshakeFailure, anonymousFailure, dialFailure, serverCertFailure, type Verdict } from "./classify.js";
 import { dial, type HandshakeDone } from "./dial.js";
-import { parseAddress, targetOf, type ProbeTarget } from "./targets.js";
+import { parseAddress, stackUrl, targetOf, type ProbeTarget } from "./targets.js";
 
 export interface ProbeOptions {
   /** Plugins to probe; all external plugins of the config when empty. */
@@ -82,7 +82,9 @@ export async function probePlugins(o: ProbeOptions): Promise<ProbeReport> {
   const timeoutMs = o.timeoutMs ?? 5000;
   const limit = createLimiter(o.jobs ?? 8);
   const results = await Promise.all(
-    plugins.map((p) => limit(() => probeOne(targetOf(p, connect), files, timeoutMs, now))),
+    plugins.map((p) =>
+      limit(() => probeOne(targetOf({ ...p, url: stackUrl(p, config.deployment) }, connect), files, timeoutMs, now)),
+    ),
   );
   return { config: o.config, checkedAt: now.toISOString(), ok: !results.some(failed), results };
 }

@@ -4,9 +4,10 @@
  * that the server answers. `--connect HOST:PORT` dials elsewhere under the same name.
  */
 import { isIP } from "node:net";
-import type { PluginEntry } from "../../config.js";
+import type { PluginEntry, StackDeployment } from "../../config.js";
 import { MtlsError } from "../../errors.js";
 import { parseWholeNumber } from "../../pki/names.js";
+import { pluginServiceName } from "../../pki/profiles.js";
 
 export type ProbeTarget =
   | {
@@ -49,6 +50,20 @@ export function parseAddress(text: string, where: string): Address {
       "e.g. --connect 127.0.0.1:8443",
     );
   return { host, port: parseWholeNumber(m[3]!, `${where} port`, 1, 65535) };
+}
+
+/**
+ * The URL the gateway's deploy tooling gives a plugin of mcp-stack.yaml (it has a port, no URL):
+ * Compose `https://<name lowercased>:<port>/mcp`, Kubernetes
+ * `https://mcp-plugin-<name lowercased>.<namespace>.svc:<port>/mcp`.
+ */
+export function stackUrl(plugin: PluginEntry, deployment: StackDeployment | undefined): string | undefined {
+  if (plugin.url !== undefined || plugin.port === undefined || deployment === undefined) return plugin.url;
+  const host =
+    deployment.type === "kubernetes"
+      ? `${pluginServiceName(plugin.name)}.${deployment.namespace}.svc`
+      : plugin.name.toLowerCase();
+  return `https://${host}:${plugin.port}/mcp`;
 }
 
 export function targetOf(plugin: PluginEntry, connect: Address | undefined): ProbeTarget {
