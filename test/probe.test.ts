@@ -355,7 +355,7 @@ describe("probe: one real server per reason, with TLS 1.2 and 1.3", () => {
     assert.match(two.stderr, /--connect dials one address/);
     const missing = cli(["probe", "--config", join(dir, "nowhere.yaml")], dir);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /nowhere\.yaml: no such file/);
+    assert.match(missing.stderr, /nowhere\.yaml: .*(no such file|does not exist)/);
   });
 
   it("--format prometheus passes promtool; --format github annotates the failing link", () => {
