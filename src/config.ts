@@ -91,7 +91,7 @@ export async function assertConfigExists(file: string, namedBy: string | undefin
     if (errnoCode(e) !== "ENOENT") return; // loadPluginConfig names any other failure
     throw new MtlsError(
       "E_NOT_FOUND",
-      `${file}: the plugin config${namedBy ? ` named by ${namedBy}` : ""} does not exist`,
+      `${file}: no such file (the plugin config${namedBy ? ` named by ${namedBy}` : ""})`,
       `give the path of the gateway's plugin config or mcp-stack.yaml; only the default ${DEFAULT_CONFIG} may be missing (then \`all\` makes the Makefile's example plugins)`,
     );
   }
