@@ -26,8 +26,12 @@ MCP_CERT_DAYS := $(or $(MCP_CERT_DAYS),825)
 MCP_PLUGIN_CONFIG := $(or $(MCP_PLUGIN_CONFIG),{{config}})
 MCP_CERTS_DIR := $(or $(MCP_CERTS_DIR),{{certs_dir}})
 
-# The mtls-certs to run: a devDependency's, else one on PATH, else npx (which may download it).
-MTLS_CERTS := $(or $(MTLS_CERTS),$(wildcard node_modules/.bin/mtls-certs),$(shell command -v mtls-certs 2>/dev/null),npx --yes mtls-certs@{{version}})
+# The mtls-certs to run: the devDependency's when node is on PATH, else one on PATH, else the
+# single executable vendored in tools/mtls-certs/ (where make runs without Node: cforge --dagger's
+# debian:bookworm-slim). Never a download: there is no registry release to trust yet.
+MTLS_CERTS_EXE := tools/mtls-certs/mtls-certs-linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
+MTLS_CERTS := $(or $(MTLS_CERTS),$(if $(shell command -v node 2>/dev/null),$(wildcard node_modules/.bin/mtls-certs)),$(shell command -v mtls-certs 2>/dev/null),$(wildcard $(MTLS_CERTS_EXE)))
+MTLS_CERTS := $(or $(MTLS_CERTS),sh -c 'echo "mtls-certs {{version}} is not installed: install its tarball (npm) or put its executable at $(MTLS_CERTS_EXE) (docs/installing.md)" >&2; exit 127' --)
 
 # Passed as flags below, never through the environment: one value, one way in (mtls-certs reads
 # MCP_CERT_DAYS as the leaves' validity only; the CA's is MCP_CA_DAYS).

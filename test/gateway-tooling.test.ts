@@ -6,7 +6,7 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { issueGateway } from "../src/commands/gateway.js";
 import {
@@ -15,6 +15,7 @@ import {
   leafEnd,
   mtlsHandshake,
   openssl,
+  pathWithoutNode,
   pythonStrictClient,
   read,
   tempDir,
@@ -302,22 +303,32 @@ describe("export makefile: make certs-mcp-* runs mtls-certs (§1)", () => {
     assert.match(noName.stderr, /PLUGIN_NAME is required/);
   });
 
-  it("MTLS_CERTS defaults to node_modules/.bin/mtls-certs, else one on PATH, else npx", { skip: !hasMake }, () => {
+  it("MTLS_CERTS: node_modules/.bin/mtls-certs when node is on PATH, else one on PATH, else the vendored executable, never npx", {
+    skip: !hasMake,
+  }, () => {
     const printed = (env: NodeJS.ProcessEnv) =>
       spawnSync("make", ["-n", "--no-print-directory", "certs-mcp-check"], { cwd: dir, encoding: "utf8", env }).stdout;
-    const base = { PATH: "/usr/bin:/bin", MCP_PLUGIN_CONFIG: "" };
-    assert.match(printed(base), /^npx --yes mtls-certs@\d+\.\d+\.\d+\S* check/m);
+    // PATHs with and without node: a dir holding only a link to this node.
+    const nodeDir = join(dir, "nodebin");
+    mkdirSync(nodeDir, { recursive: true });
+    if (!existsSync(join(nodeDir, "node"))) symlinkSync(process.execPath, join(nodeDir, "node"));
+    const system = pathWithoutNode();
+    const base = { PATH: system, MCP_PLUGIN_CONFIG: "" };
+    const withNode = { ...base, PATH: `${nodeDir}:${join(dir, "onpath")}:${system}` };
+    const noNode = { ...base, PATH: `${join(dir, "onpath")}:${system}` };
     assert.match(
-      printed({ ...base, PATH: `${join(dir, "onpath")}:/usr/bin:/bin` }),
-      /^npx --yes mtls-certs@\d+\.\d+\.\d+\S* check/m,
+      printed(base),
+      /^sh -c 'echo "mtls-certs \S+ is not installed: .*tools\/mtls-certs\/mtls-certs-linux-/m,
     );
+    const exe = writeFile(join(dir, "tools/mtls-certs/mtls-certs-linux-x64"), "#!/bin/sh\n");
+    chmodSync(exe, 0o755);
+    if (process.arch === "x64") assert.match(printed(noNode), /^tools\/mtls-certs\/mtls-certs-linux-x64 check/m);
     writeFile(join(dir, "onpath/mtls-certs"), "#!/bin/sh\n");
     chmodSync(join(dir, "onpath/mtls-certs"), 0o755);
-    assert.match(printed({ ...base, PATH: `${join(dir, "onpath")}:/usr/bin:/bin` }), /onpath\/mtls-certs check/);
+    assert.match(printed(noNode), /onpath\/mtls-certs check/);
     writeFile(join(dir, "node_modules/.bin/mtls-certs"), "#!/bin/sh\n");
-    assert.match(
-      printed({ ...base, PATH: `${join(dir, "onpath")}:/usr/bin:/bin` }),
-      /^node_modules\/\.bin\/mtls-certs check/m,
-    );
+    assert.match(printed(withNode), /^node_modules\/\.bin\/mtls-certs check/m);
+    // The devDependency's bin is `#!/usr/bin/env node`: without node it is passed over.
+    assert.match(printed(noNode), /onpath\/mtls-certs check/);
   });
 });

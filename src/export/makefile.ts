@@ -44,7 +44,7 @@ export async function exportMakefile(o: MakefileExportOptions = {}): Promise<Exp
     if (config.stack.useCertManager)
       notes.push(`${o.stack}: certificates.use_cert_manager is true: cforge runs no make target, cert-manager issues`);
   }
-  // npx, the last resort, fetches this very version: the fragment and the CLI stay in step.
+  // When no mtls-certs is found, the fragment names the version it was made for.
   const text = renderTemplate("mcp-certs.mk", {
     certs_dir: dir,
     config: o.stack ?? DEFAULT_CONFIG,
