@@ -6,9 +6,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, readdirSync, statSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { BIN, ROOT, read, tempDir, verifyStrict, writeFile } from "./helpers.js";
+import { ROOT, npxShim, read, tempDir, verifyStrict, writeFile } from "./helpers.js";
 
 const DOC_FILES = [
   join(ROOT, "README.md"),
@@ -130,19 +130,21 @@ describe("docs", () => {
     ]);
   });
 
-  it("every recipe that fetches mtls-certs with npx --yes pins it, at this package's version", () => {
+  it("no recipe fetches mtls-certs from the registry (none is released there); vendored files are this version", () => {
     const { version } = JSON.parse(read(join(ROOT, "package.json"))) as { version: string };
     const problems: string[] = [];
-    for (const file of DOC_FILES) {
+    for (const file of DOC_FILES.filter((f) => !f.endsWith("CHANGELOG.md"))) {
+      const prose = proseLines(read(file));
       read(file)
         .split("\n")
         .forEach((line, i) => {
           const where = `${relative(ROOT, file)}:${i + 1}`;
-          // `npx --yes mtls-certs …` and the CronJob's ["npx", "--yes", "mtls-certs", …]
-          for (const m of line.matchAll(/npx"?,? "?(?:--yes|-y)"?,? "?mtls-certs(@[^\s",]*)?/g))
-            if (m[1] === undefined) problems.push(`${where}: unpinned: ${m[0]}`);
-          for (const m of line.matchAll(/mtls-certs@(\d[^\s",`]*)/g))
-            if (m[1] !== version) problems.push(`${where}: mtls-certs@${m[1]}, but package.json is ${version}`);
+          // In a code block, `npx --yes mtls-certs@…` or the CronJob form ["npx", "--yes", "mtls-certs", …]
+          const inCode = prose[i] === "" && line !== "";
+          if (inCode && /npx"?,? "?(--yes|-y)"?,? "?mtls-certs/.test(line))
+            problems.push(`${where}: npx --yes mtls-certs`);
+          for (const m of line.matchAll(/mtls-certs-(\d+\.\d+\.\d+[^\s",`]*?)\.tgz/g))
+            if (m[1] !== version) problems.push(`${where}: mtls-certs-${m[1]}.tgz, but package.json is ${version}`);
         });
     }
     assert.deepEqual(problems, []);
@@ -170,12 +172,7 @@ describe("docs", () => {
     const project = tempDir();
     cpSync(join(ROOT, "examples", "gateway"), project, { recursive: true });
     // `npx mtls-certs …` runs this checkout's bin; any other npx use would reach the registry.
-    const shim = join(tempDir(), "bin");
-    writeFile(
-      join(shim, "npx"),
-      `#!/bin/sh\n[ "$1" = mtls-certs ] || { echo "shim: not mtls-certs: $*" >&2; exit 127; }\nshift\nexec "${process.execPath}" "${BIN}" "$@"\n`,
-    );
-    chmodSync(join(shim, "npx"), 0o755);
+    const shim = npxShim();
     for (const command of commands) {
       const r = spawnSync("sh", ["-c", command], {
         cwd: project,

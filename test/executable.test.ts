@@ -6,9 +6,20 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, openssl, read, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
+import { parse } from "yaml";
+import {
+  ROOT,
+  docsBlock,
+  openssl,
+  pathWithoutNode,
+  read,
+  tempDir,
+  verifyStrict,
+  writeFile,
+  type Run,
+} from "./helpers.js";
 
 const EXE_NAME = `mtls-certs-${process.platform}-${process.arch}`;
 const { version } = JSON.parse(read(join(ROOT, "package.json"))) as { version: string };
@@ -20,24 +31,6 @@ function buildExe(dir?: string): void {
     encoding: "utf8",
   });
   assert.equal(r.status, 0, r.stderr);
-}
-
-/**
- * A directory standing for /usr/bin and /bin without node, npm, npx and corepack: the PATH of a
- * machine with no Node (node is /usr/bin/node here, so `env -i PATH=/usr/bin:/bin` would find it).
- */
-export function pathWithoutNode(): string {
-  const bin = tempDir("mtls-certs-no-node-");
-  for (const dir of ["/usr/bin", "/bin"])
-    for (const name of readdirSync(dir)) {
-      if (/^(node|nodejs|npm|npx|corepack)$/.test(name)) continue;
-      try {
-        symlinkSync(join(dir, name), join(bin, name));
-      } catch {
-        // /bin is /usr/bin on merged-/usr systems: the name is already there
-      }
-    }
-  return bin;
 }
 
 describe("the single executable, with no node on PATH", () => {
@@ -166,5 +159,132 @@ describe("the single executable, with no node on PATH", () => {
       const p12 = openssl(["pkcs12", "-in", join(project, "web.p12"), "-nokeys", "-passin", "pass:pw"]);
       assert.equal(p12.code, 0, p12.stderr);
     });
+  });
+
+  describe("in a gateway repository, where docs/installing.md puts it", () => {
+    /** A gateway repository in git: its plugin config, and a .gitignore with *.tgz and certs/. */
+    const gatewayRepo = (): string => {
+      const repo = tempDir();
+      writeFile(join(repo, "plugins/external/config.yaml"), "plugins:\n  - name: DenyListPlugin\n    kind: external\n");
+      writeFile(join(repo, ".gitignore"), "*.tgz\ncerts/\n");
+      const git = (args: string[]) => spawnSync("git", args, { cwd: repo, encoding: "utf8" });
+      git(["init", "--quiet"]);
+      git([
+        "-c",
+        "user.email=ci@example.com",
+        "-c",
+        "user.name=CI",
+        "commit",
+        "--quiet",
+        "--allow-empty",
+        "-m",
+        "gateway",
+      ]);
+      return repo;
+    };
+    const withDownloads = (home: string, tamper = false): void => {
+      mkdirSync(join(home, "Downloads"), { recursive: true });
+      copyFileSync(exe, join(home, "Downloads", EXE_NAME));
+      copyFileSync(join(ROOT, "build/exe/SHA256SUMS"), join(home, "Downloads/SHA256SUMS"));
+      if (tamper) writeFileSync(join(home, "Downloads", EXE_NAME), "#!/bin/sh\necho owned\n", { flag: "a" });
+    };
+    const recipe = docsBlock("docs/installing.md", "mkdir -p tools/mtls-certs\ncp ~/Downloads/mtls-certs-linux-x64");
+    const bash = (script: string, cwd: string, home: string) =>
+      spawnSync("bash", ["-euo", "pipefail", "-c", script], {
+        cwd,
+        encoding: "utf8",
+        env: {
+          PATH: path,
+          HOME: home,
+          NO_COLOR: "1",
+          CI: "1",
+          GIT_AUTHOR_NAME: "CI",
+          GIT_AUTHOR_EMAIL: "ci@example.com",
+          GIT_COMMITTER_NAME: "CI",
+          GIT_COMMITTER_EMAIL: "ci@example.com",
+        },
+      });
+
+    it("the vendoring recipe runs as written: checked, committed, and all makes the tree", () => {
+      const repo = gatewayRepo();
+      const home = tempDir();
+      withDownloads(home);
+      const r = bash(recipe, repo, home);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`${EXE_NAME}: OK`));
+      const tracked = spawnSync("git", ["ls-files", "tools"], { cwd: repo, encoding: "utf8" }).stdout;
+      assert.equal(tracked, `tools/mtls-certs/SHA256SUMS\ntools/mtls-certs/${EXE_NAME}\n`);
+      const v = verifyStrict(
+        join(repo, "certs/mcp/ca/ca.crt"),
+        join(repo, "certs/mcp/plugins/DenyListPlugin/server.crt"),
+      );
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+    });
+
+    it("a file that is not the release's stops the recipe at sha256sum -c: nothing committed, nothing run", () => {
+      const repo = gatewayRepo();
+      const home = tempDir();
+      withDownloads(home, true);
+      const r = bash(recipe, repo, home);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stdout + r.stderr, /FAILED/);
+      assert.equal(spawnSync("git", ["ls-files", "tools"], { cwd: repo, encoding: "utf8" }).stdout, "");
+      assert.ok(!existsSync(join(repo, "certs")));
+    });
+
+    it("make certs-mcp-all and certs-mcp-check run it when no node is on PATH (cforge --dagger)", () => {
+      const repo = gatewayRepo();
+      mkdirSync(join(repo, "tools/mtls-certs"), { recursive: true });
+      copyFileSync(exe, join(repo, "tools/mtls-certs", EXE_NAME));
+      writeFile(join(repo, "mcp-certs.mk"), ok(["export", "makefile"], repo));
+      writeFile(join(repo, "Makefile"), "include mcp-certs.mk\n");
+      // An EC CA first (RSA-4096 costs the shared CPU); make then adds the gateway and the plugin.
+      ok(["ca", "--key-type", "ecdsa-p256", "-q"], repo);
+      const make = (target: string) =>
+        spawnSync("make", ["--no-print-directory", target], { cwd: repo, encoding: "utf8", env: { PATH: path } });
+      const all = make("certs-mcp-all");
+      assert.equal(all.status, 0, all.stdout + all.stderr);
+      assert.match(all.stdout, new RegExp(`^tools/mtls-certs/${EXE_NAME} all `, "m"));
+      const v = verifyStrict(
+        join(repo, "certs/mcp/ca/ca.crt"),
+        join(repo, "certs/mcp/plugins/DenyListPlugin/server.crt"),
+      );
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+      const check = make("certs-mcp-check");
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+      // Without the executable either: make says what to install, and fails.
+      rmSync(join(repo, "tools"), { recursive: true });
+      const none = make("certs-mcp-check");
+      assert.notEqual(none.status, 0);
+      assert.match(none.stderr, /is not installed: .*tools\/mtls-certs\/mtls-certs-linux-/);
+    });
+  });
+
+  it("the CronJob's command runs, with the image's executable as mtls-certs and the tree at its mount", () => {
+    const dockerfile = docsBlock("docs/expiry-and-renewal.md", "FROM debian:bookworm-slim");
+    assert.match(dockerfile, new RegExp(`^COPY tools/mtls-certs/${EXE_NAME} /usr/local/bin/mtls-certs$`, "m"));
+    const cronJob = parse(docsBlock("docs/expiry-and-renewal.md", "apiVersion: batch/v1\nkind: CronJob")) as {
+      spec: {
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: { containers: Array<{ command: string[]; volumeMounts: Array<{ mountPath: string }> }> };
+            };
+          };
+        };
+      };
+    };
+    const container = cronJob.spec.jobTemplate.spec.template.spec.containers[0]!;
+    const mount = container.volumeMounts[0]!.mountPath;
+    // The volume: a tree made elsewhere, at <temp><mountPath>; /usr/local/bin holds the executable.
+    const root = tempDir();
+    ok(["all", "--key-type", "ecdsa-p256", "--out", join(root, mount, "mcp"), "-q"], root);
+    const bin = join(root, "usr/local/bin");
+    mkdirSync(bin, { recursive: true });
+    copyFileSync(exe, join(bin, "mtls-certs"));
+    const [command, ...args] = container.command.map((a) => (a.startsWith(`${mount}/`) ? join(root, a) : a));
+    const r = spawnSync(command!, args, { cwd: root, encoding: "utf8", env: { PATH: `${bin}:${path}` } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /4 certificates in .*; all ok/);
   });
 });

@@ -3,7 +3,17 @@
  * Nothing here mocks crypto or the file system.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  mkdirSync,
+} from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -332,4 +342,36 @@ export async function waitForPort(port: number, child: ChildProcess, log: () => 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`nothing listens on 127.0.0.1:${port} after 15 s: ${log()}`);
+}
+
+/** The fenced code block of a docs page whose first line starts with `firstLine` (a recipe, as written). */
+export function docsBlock(page: string, firstLine: string): string {
+  for (const m of read(join(ROOT, page)).matchAll(/^```[\w-]*\n([\s\S]*?)^```$/gm))
+    if (m[1]!.startsWith(firstLine)) return m[1]!;
+  throw new Error(`${page}: no code block starting with ${firstLine}`);
+}
+
+/** An `npx` for recipes: `npx [--no] mtls-certs …` runs this checkout's bin; anything else fails. */
+export function npxShim(): string {
+  const dir = tempDir();
+  const npx = writeFile(
+    join(dir, "npx"),
+    `#!/bin/sh\n[ "$1" = --no ] && shift\n[ "$1" = mtls-certs ] || { echo "shim: not mtls-certs: $*" >&2; exit 127; }\nshift\nexec "${process.execPath}" "${BIN}" "$@"\n`,
+  );
+  chmodSync(npx, 0o755);
+  return dir;
+}
+
+/**
+ * A directory standing for /usr/bin and /bin without node, npm, npx and corepack: the PATH of a
+ * machine with no Node (node is /usr/bin/node here, and /bin is /usr/bin on merged-/usr systems).
+ */
+export function pathWithoutNode(): string {
+  const bin = tempDir("mtls-certs-no-node-");
+  for (const dir of ["/usr/bin", "/bin"])
+    for (const name of readdirSync(dir)) {
+      if (/^(node|nodejs|npm|npx|corepack)$/.test(name) || existsSync(join(bin, name))) continue;
+      symlinkSync(join(dir, name), join(bin, name));
+    }
+  return bin;
 }
