@@ -125,4 +125,19 @@ describe("the cron recipe, each line as the user it names", () => {
     const promtool = spawnSync("promtool", ["check", "metrics"], { input: metrics, encoding: "utf8" });
     assert.equal(promtool.status, 0, promtool.stdout + promtool.stderr);
   });
+
+  it("the same check line as another user than the tree's owner says so (exit 2), not that the certs are bad", () => {
+    const line = jobs.find((j) => j.command.includes(" check "))!;
+    // uid 1001 (a container user) with no passwd entry: setpriv, as runuser needs a name.
+    const r = spawnSync(
+      "setpriv",
+      ["--reuid=1001", "--regid=1001", "--clear-groups", "/bin/sh", "-c", line.command.replace(/;.*$/, "")],
+      {
+        encoding: "utf8",
+        env: { PATH: `${shim}:/usr/bin:/bin`, HOME: root },
+      },
+    );
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /cannot check as uid 1001: run as the tree's owner \(uid 0\)/);
+  });
 });
