@@ -8,7 +8,7 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { cli, docsBlock, npxShim, read, tempDir } from "./helpers.js";
@@ -128,10 +128,20 @@ describe("the cron recipe, each line as the user it names", () => {
 
   it("the same check line as another user than the tree's owner says so (exit 2), not that the certs are bad", () => {
     const line = jobs.find((j) => j.command.includes(" check "))!;
-    // uid 1001 (a container user) with no passwd entry: setpriv, as runuser needs a name.
+    // The line up to its redirect (the metrics dir is root's), as uid 1001 (a container user, no
+    // passwd entry: setpriv, as runuser needs a name). It may
+    // enter the project and run the shim (temp dirs are 0700), as it may /srv/gateway on a host.
+    for (const dir of [root, shim]) chmodSync(dir, 0o755);
     const r = spawnSync(
       "setpriv",
-      ["--reuid=1001", "--regid=1001", "--clear-groups", "/bin/sh", "-c", line.command.replace(/;.*$/, "")],
+      [
+        "--reuid=1001",
+        "--regid=1001",
+        "--clear-groups",
+        "/bin/sh",
+        "-c",
+        relocate(line.command.replace(/\s*>.*$/, ""), root),
+      ],
       {
         encoding: "utf8",
         env: { PATH: `${shim}:/usr/bin:/bin`, HOME: root },
