@@ -126,6 +126,16 @@ async function assertRealPathInside(file: string, out: string): Promise<void> {
       `${file}: certificates.*_path: the tree ${JSON.stringify(out)} leads through a symbolic link to ${real}, outside the project folder ${project}`,
       "point certificates.*_path at a directory inside the project",
     );
+  // Component by component, no link followed: a tree inside a leaf directory (plugins/evil/t, with
+  // t/ca a link to the real ca/) is the leaf owner's, and so is any directory another user owns.
+  const { directoryOwnershipProblems } = await import("./store/leaf-file.js");
+  const problems = await directoryOwnershipProblems(process.cwd(), out);
+  if (problems.length > 0)
+    throw new MtlsError(
+      "E_CONFIG_SHAPE",
+      `${file}: certificates.*_path: the tree ${JSON.stringify(out)} is not the project owner's alone:\n${problems.join("\n")}`,
+      "point certificates.*_path at a directory only the project's owner (or root) can write, such as ./certs/mcp",
+    );
 }
 
 /** Pure: the text of a config file in, the external plugins out. */

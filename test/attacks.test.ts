@@ -318,3 +318,71 @@ while time.time() < end:
     assertCaKeyUntouched(t);
   });
 });
+
+describe("issue 23 §6: leftovers named like our temp files that are not ours stop nothing", asAttackerNeeds, () => {
+  it("a directory, a link and a FIFO named .x.tmp-1-deadbeef in evil: revoke and crl warn (exit 0); renew renews the rest, exit 2 naming them", () => {
+    const t = freshTree("plugins/evil");
+    const evil = join(t.root, "plugins", "evil");
+    const planted = asAttacker(
+      "sh",
+      ["-c", "mkdir .x.tmp-1-deadbeef && ln -s ../../ca/ca.key .y.tmp-1-deadbeef && mkfifo .z.tmp-1-deadbeef"],
+      evil,
+    );
+    assert.equal(planted.status, 0, planted.stderr);
+    const gatewayBefore = serialOf(join(t.root, "gateway", "client.crt"));
+    const goodBefore = serialOf(join(t.root, "plugins", "good", "server.crt"));
+
+    const revoke = cli(["revoke", "bob", "--out", t.root], t.cwd);
+    assert.equal(revoke.code, 0, revoke.stdout + revoke.stderr);
+    assert.match(
+      revoke.stderr,
+      /warning: .*plugins\/evil\/\.x\.tmp-1-deadbeef: named like an mtls-certs temp file, but a directory/,
+    );
+    // openssl reads the CRL revoke wrote: bob's serial is on it.
+    const crlText = must(
+      openssl(["crl", "-in", join(t.root, "ca", "ca.crl"), "-noout", "-text"]),
+      "openssl crl",
+    ).stdout;
+    const bobSerial = serialOf(join(t.root, "clients", "bob", "client.crt")).replace(/^serial=/, "");
+    assert.match(crlText, new RegExp(`Serial Number: ${bobSerial}`, "i"));
+    const crl = cli(["crl", "--out", t.root], t.cwd);
+    assert.equal(crl.code, 0, crl.stdout + crl.stderr);
+
+    const renew = cli(["renew", "--force", "--out", t.root], t.cwd);
+    assert.equal(renew.code, 2, renew.stdout + renew.stderr);
+    assert.match(renew.stdout + renew.stderr, /\.x\.tmp-1-deadbeef: named like an mtls-certs temp file/);
+    assert.notEqual(serialOf(join(t.root, "gateway", "client.crt")), gatewayBefore, "the gateway was not renewed");
+    assert.notEqual(serialOf(join(t.root, "plugins", "good", "server.crt")), goodBefore, "good was not renewed");
+    // What is not ours is left as it was; nothing went through the link.
+    assert.ok(statSync(join(evil, ".x.tmp-1-deadbeef")).isDirectory());
+    assertCaKeyUntouched(t);
+  });
+});
+
+describe("issue 23 §3: mcp-stack.yaml cannot point the tree into a leaf directory", asAttackerNeeds, () => {
+  it("certificates.*_path under plugins/evil/t with t/ca -> ../../../ca: all --config signs nothing there, the ledger is unchanged", () => {
+    for (const attackerOwns of [true, false]) {
+      const t = attackerOwns ? freshTree("plugins/evil") : freshTree();
+      const evil = join(t.root, "plugins", "evil");
+      const plant = "mkdir t && ln -s ../../../ca t/ca";
+      const planted = attackerOwns
+        ? asAttacker("sh", ["-c", plant], evil)
+        : spawnSync("sh", ["-c", plant], { cwd: evil, encoding: "utf8" });
+      assert.equal(planted.status, 0, planted.stderr);
+      const at = "./certs/mcp/plugins/evil/t";
+      writeFileSync(
+        join(t.cwd, "mcp-stack.yaml"),
+        "plugins:\n  - name: DenyListPlugin\n    mtls_enabled: true\ncertificates:\n" +
+          `  ca_path: "${at}/ca"\n  gateway_path: "${at}/gateway"\n  plugins_path: "${at}/plugins"\n`,
+      );
+      const ledger = join(t.cwd, "ledger.before");
+      cpSync(join(t.root, "ca", "ledger.json"), ledger);
+      const r = cli(["all", ...EC, "--config", "mcp-stack.yaml", "--key-group", "0", "-q"], t.cwd);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, attackerOwns ? /plugins\/evil: owned by uid 1001/ : /evil\/t\/ca: is a symbolic link/);
+      assert.ok(!existsSync(join(evil, "t", "gateway")), "a gateway cert was signed into the leaf directory");
+      assert.ok(sameBytes(join(t.root, "ca", "ledger.json"), ledger), "the ledger changed");
+      assertCaKeyUntouched(t);
+    }
+  });
+});

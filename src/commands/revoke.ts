@@ -25,7 +25,7 @@ import { loadPreviousCa, loadSigningCa, type LoadedCa } from "../store/ca-store.
 import { reconcileLedger } from "../store/ledger.js";
 import { findCertificate } from "../store/cert-target.js";
 import type { TreePaths } from "../store/paths.js";
-import { resolveTree, withExistingTree } from "../store/tree.js";
+import { foreignLeftovers, resolveTree, withExistingTree } from "../store/tree.js";
 import { CERT_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 import { isIssuedBy } from "../pki/issued-by.js";
 
@@ -91,7 +91,7 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
         `${found.certPath}: not signed by this tree's CA (${caCert.subject.split("\n").join(", ")}); its CRL cannot revoke it`,
         "revoke it with the CA that issued it",
       );
-    const warnings: string[] = [];
+    const warnings: string[] = [...foreignLeftovers(tree)];
     const serial = normalizeSerial(cert.serialNumber);
     const revoked = {
       cert: found.certPath,
@@ -169,7 +169,7 @@ export async function refreshCrl(o: CrlOptions = {}): Promise<CrlReport> {
   return withExistingTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const ca = await loadSigningCa(tree, { now, passphrase: o.caPassphrase });
-    const warnings: string[] = [];
+    const warnings: string[] = [...foreignLeftovers(tree)];
     const previous = await readTreeCrl(tree, ca, warnings);
     const crl = await signAndWrite(tree.caCrl, ca, previous, previous?.entries ?? [], now, o);
     // During a rotation the previous CA's list is re-signed too: both stay fresh for proxies.

@@ -13,10 +13,10 @@
  * owned by the host user is "Permission denied" there; 0640 with the container's group is not.
  */
 import { promises as fs } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname } from "node:path";
 import { MtlsError, errnoCode } from "../errors.js";
 import type { Role } from "../pki/profiles.js";
-import { KEY_FILE, directoryModeProblem, withChecked } from "./leaf-file.js";
+import { KEY_FILE, directoryOwnershipProblems, withChecked } from "./leaf-file.js";
 
 export { directoryModeProblem } from "./leaf-file.js";
 
@@ -99,29 +99,13 @@ export function caKeyModeProblem(path: string, stat: Pick<KeyFileStat, "mode">):
 }
 
 /**
- * The directories from the tree root down to `dir` that others could use to swap the CA key
- * (directoryModeProblem). Stat follows links: a symlinked tree root (`--out`) is judged by the
- * directory it names. Directories above the root are the user's (/tmp is world-writable, sticky).
+ * The directories from the tree root down to `dir` that others could use to swap the CA key:
+ * leaf-file.ts directoryOwnershipProblems (a link below the root, another user's directory, one
+ * writable by group or others). The root itself may be a link (`--out` naming a linked tree);
+ * directories above it are the user's (/tmp is world-writable, sticky).
  */
-export async function unsafeDirectories(root: string, dir: string): Promise<string[]> {
-  const top = resolve(root);
-  const rel = relative(top, resolve(dir));
-  const below = rel === "" || rel.startsWith("..") || isAbsolute(rel) ? [] : rel.split(sep);
-  const dirs = [top];
-  for (const part of below) dirs.push(join(dirs[dirs.length - 1]!, part));
-  const problems: string[] = [];
-  for (const d of dirs) {
-    let stat: KeyFileStat;
-    try {
-      stat = await fs.stat(d);
-    } catch (e) {
-      if (errnoCode(e) === "ENOENT") break;
-      throw new MtlsError("E_IO", `${d}: cannot read (${errnoCode(e) ?? String(e)})`);
-    }
-    const problem = directoryModeProblem(d, stat);
-    if (problem) problems.push(problem);
-  }
-  return problems;
+export function unsafeDirectories(root: string, dir: string): Promise<string[]> {
+  return directoryOwnershipProblems(root, dir);
 }
 
 /**

@@ -241,7 +241,7 @@ export async function directoryOwnershipProblems(root: string, dir: string): Pro
         `${at}: owned by uid ${stat.uid}, not by the tree's owner (uid ${owner}) or root: the CA writes no key into it and takes nothing from it; run chown ${owner} ${at} (a container reads its key through --key-group, and needs no write access)`,
       );
     const mode = directoryModeProblem(at, stat);
-    if (mode) problems.push(`${mode} (the CA writes no key into it and takes nothing from it)`);
+    if (mode) problems.push(mode);
   }
   return problems;
 }

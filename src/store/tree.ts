@@ -224,9 +224,20 @@ export async function withOutputDirectory<T>(
   );
 }
 
+/** What removeLeftovers found named like our temp files that is not ours, per locked tree. */
+const leftoversNotOurs = new WeakMap<TreePaths, string[]>();
+
 /** Every directory of the tree: leaves, ca/previous/ and .backup/ (renew writes there too). */
 async function removeLeftovers(tree: TreePaths): Promise<void> {
-  await removeLeftoverTempsBelow(tree.root);
+  leftoversNotOurs.set(tree, (await removeLeftoverTempsBelow(tree.root)).notOurs);
+}
+
+/**
+ * Things named like our temp files that are not ours (a directory, a link, a FIFO), found when the
+ * tree was locked: warnings for revoke and crl; renew fails the leaf they are in (exit 2), no other.
+ */
+export function foreignLeftovers(tree: TreePaths): readonly string[] {
+  return leftoversNotOurs.get(tree) ?? [];
 }
 
 /** Every leaf directory in the tree that holds a certificate or key. */
@@ -358,7 +369,7 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
   return withTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const keyType = o.keyType ?? DEFAULT_KEY_TYPE;
-    const warnings: string[] = [];
+    const warnings: string[] = [...foreignLeftovers(tree)];
     // Plan everything first: a refusal must come before anything is written.
     const needCa = (await caState(tree)) === "create";
     // A new CA key is not written into a tree others could swap it out of (an existing one is

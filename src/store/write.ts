@@ -173,31 +173,62 @@ export async function assertNoSymlinkBelow(root: string, path: string): Promise<
   }
 }
 
-/** Removes temp files left by a killed run. Call only while holding the tree lock. */
-export async function removeLeftoverTemps(dir: string): Promise<string[]> {
+/**
+ * Removes temp files left by a killed run: regular files named as writeFileAtomically names its
+ * temps. Anything else with such a name (a directory, a link, a FIFO) is not ours: it is left
+ * where it is and returned in `notOurs`, so one leaf's owner cannot stop every writing command
+ * (a directory would make rm fail). Call only while holding the tree lock.
+ */
+export async function removeLeftoverTemps(dir: string): Promise<Leftovers> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
   } catch {
-    return [];
+    return { removed: [], notOurs: [] };
   }
-  const leftovers = names.filter((n) => TEMP_PATTERN.test(n)).map((n) => join(dir, n));
-  await Promise.all(leftovers.map((p) => fs.rm(p, { force: true })));
+  const found = names.filter((n) => TEMP_PATTERN.test(n)).map((n) => join(dir, n));
+  const leftovers: Leftovers = { removed: [], notOurs: [] };
+  await Promise.all(
+    found.map(async (p) => {
+      const stat = await fs.lstat(p).catch(() => undefined);
+      if (stat === undefined) return;
+      if (!stat.isFile()) {
+        leftovers.notOurs.push(
+          `${p}: named like an mtls-certs temp file, but ${fileKind(stat)}: not ours, left as it is (remove it if nobody you trust put it there)`,
+        );
+        return;
+      }
+      // unlink(2) removes the name only: a file swapped in for it meanwhile is just as well gone.
+      await fs.rm(p, { force: true }).catch(() => undefined);
+      leftovers.removed.push(p);
+    }),
+  );
   return leftovers;
+}
+
+export interface Leftovers {
+  readonly removed: string[];
+  /** One line per file named like a temp that is not a regular file. */
+  readonly notOurs: string[];
 }
 
 /**
  * removeLeftoverTemps in `dir` and the directories below it, `depth` levels down (the tree's
  * deepest is `.backup/<time>/plugins/<name>/`); symlinks are not followed.
  */
-export async function removeLeftoverTempsBelow(dir: string, depth = 4): Promise<string[]> {
-  const removed = await removeLeftoverTemps(dir);
-  if (depth === 0) return removed;
+export async function removeLeftoverTempsBelow(dir: string, depth = 4): Promise<Leftovers> {
+  const here = await removeLeftoverTemps(dir);
+  if (depth === 0) return here;
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   const below = await Promise.all(
-    entries.filter((e) => e.isDirectory()).map((e) => removeLeftoverTempsBelow(join(dir, e.name), depth - 1)),
+    entries
+      .filter((e) => e.isDirectory() && !TEMP_PATTERN.test(e.name))
+      .map((e) => removeLeftoverTempsBelow(join(dir, e.name), depth - 1)),
   );
-  return [...removed, ...below.flat()];
+  return {
+    removed: [...here.removed, ...below.flatMap((b) => b.removed)],
+    notOurs: [...here.notOurs, ...below.flatMap((b) => b.notOurs)],
+  };
 }
 
 /** Lists the sub-directories of `dir` (no error when it does not exist). */

@@ -17,7 +17,8 @@ import { capWarning, validityFor } from "../../pki/issue.js";
 import { createLimiter } from "../../pki/limiter.js";
 import { checkName } from "../../pki/names.js";
 import { loadSigningCa, type LoadedCa } from "../../store/ca-store.js";
-import { listIssuedLeaves, withExistingTree } from "../../store/tree.js";
+import { foreignLeftovers, listIssuedLeaves, withExistingTree } from "../../store/tree.js";
+import type { LeafFiles } from "../../store/paths.js";
 import { adoptionLines, reconcileLedger } from "../../store/ledger.js";
 import { exists } from "../../store/write.js";
 import { checkTree, configSans, entryFails } from "../check.js";
@@ -83,10 +84,19 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
       const keptPaths = new Set<string>();
       // --keep-leaves: the change-over's first step touches the CA and the bundles only.
       const reading = createLimiter(READ_CONCURRENCY);
+      // Named like our temp files but not ours (a directory, a link, a FIFO): that leaf fails (exit 2), no other.
+      const leftoverIn = new Map<LeafFiles, string>();
+      for (const line of foreignLeftovers(tree)) {
+        const files = leaves.selected.find((l) => l.role !== "https" && line.startsWith(`${l.dir}/`));
+        if (files === undefined) warnings.push(line);
+        else leftoverIn.set(files, [leftoverIn.get(files), line].filter(Boolean).join("\n"));
+      }
       await Promise.all(
         (o.keepLeaves ? [] : leaves.selected).map((files) =>
           reading(async () => {
             try {
+              const leftover = leftoverIn.get(files);
+              if (leftover !== undefined) throw new MtlsError("E_NOT_REGULAR_FILE", leftover);
               const disk = await readLeaf(files, signer, book);
               if (disk === undefined) return; // an empty directory: nothing to renew
               const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry, caNotAfter);
