@@ -353,6 +353,20 @@ describe("issue 23 §6: leftovers named like our temp files that are not ours st
     assert.match(renew.stdout + renew.stderr, /\.x\.tmp-1-deadbeef: named like an mtls-certs temp file/);
     assert.notEqual(serialOf(join(t.root, "gateway", "client.crt")), gatewayBefore, "the gateway was not renewed");
     assert.notEqual(serialOf(join(t.root, "plugins", "good", "server.crt")), goodBefore, "good was not renewed");
+    // all keeps every leaf as it is, then exits 2 naming what is not ours.
+    const all = cli(["all", "--out", t.root, ...EC], t.cwd);
+    assert.equal(all.code, 2, all.stdout + all.stderr);
+    assert.match(all.stderr, /warning: .*\.x\.tmp-1-deadbeef: named like an mtls-certs temp file, but a directory/);
+    must(
+      openssl([
+        "verify",
+        "-x509_strict",
+        "-CAfile",
+        join(t.root, "ca", "ca.crt"),
+        join(t.root, "gateway", "client.crt"),
+      ]),
+      "openssl verify gateway",
+    );
     // What is not ours is left as it was; nothing went through the link.
     assert.ok(statSync(join(evil, ".x.tmp-1-deadbeef")).isDirectory());
     assertCaKeyUntouched(t);

@@ -1,7 +1,7 @@
 /** Wiring of the Makefile's commands: ca, gateway, plugin, all. */
 import type { Command } from "commander";
 import { DEFAULT_CA_DAYS, ENV } from "../defaults.js";
-import { MtlsError } from "../errors.js";
+import { EXIT, MtlsError } from "../errors.js";
 import type { NameConstraintFlags } from "../pki/constraints.js";
 import {
   caSubjectOptions,
@@ -178,7 +178,10 @@ export function registerCoreCommands({ program, io, action }: CommandContext): v
       // Unset unless a flag (or MCP_CERT_DAYS) gave them: an mcp-stack.yaml's certificates section fills them in.
       const days = flags.days !== undefined || io.env[ENV.days] ? o.days : undefined;
       const out = command.getOptionValueSource("out") === "default" ? undefined : o.out;
-      return issued(await withProgress(io, flags, o, () => all({ ...o, config, days, out })), flags, io);
+      const report = await withProgress(io, flags, o, () => all({ ...o, config, days, out }));
+      const code = await issued(report, flags, io);
+      // Every leaf done; something not ours in the tree (named in the warnings) is still exit 2, as renew.
+      return (report.leftovers?.length ?? 0) > 0 ? EXIT.usage : code;
     }),
   );
 }

@@ -158,6 +158,8 @@ export interface IssueReport {
   readonly next?: string | null;
   /** What the issuance ledger adopted on this run, one line per cert (ledger.ts adoptionLines). */
   readonly adopted?: string[];
+  /** Named like our temp files but not ours (foreignLeftovers): also in `warnings`; `all` exits 2 after the run. */
+  readonly leftovers?: readonly string[];
 }
 
 export function resolveTree(o: TreeOptions): TreePaths {
@@ -459,7 +461,13 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
       }),
     ).finally(() => book.save(tree));
     results.push(...leafResults);
-    return { root: tree.root, certificates: results, warnings, adopted: adoptionLines(reconciled) };
+    return {
+      root: tree.root,
+      certificates: results,
+      warnings,
+      adopted: adoptionLines(reconciled),
+      leftovers: foreignLeftovers(tree),
+    };
   });
 }
 
