@@ -513,7 +513,7 @@ describe("renew --ca: CA rotation with a bundle, then ca --finish-rotation", () 
   const handshake = (server: { cert: string; key: string }, client: { cert: string; key: string }, ca: string) =>
     mtlsHandshake({ ...server, ca }, { ...client, ca }, { servername: "localhost" });
 
-  it("step 1, renew --ca --keep-leaves: a new CA with the same subject; every ca.crt is new + old; leaves untouched", async () => {
+  it("step 1, renew --ca --keep-leaves: a new CA, its CN one generation on; ca/ca.crt and every ca.crt copy are new + old; leaves untouched", async () => {
     const r = cli(["renew", "--ca", "--keep-leaves", "--out", out, "--json"], dir);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as RenewReport;
@@ -521,15 +521,27 @@ describe("renew --ca: CA rotation with a bundle, then ca --finish-rotation", () 
     assert.equal(report.renewed.length, 0);
     const subject = (pem: string) => openssl(["x509", "-noout", "-subject"], pem).stdout;
     assert.notEqual(read(join(out, "ca/ca.crt")), oldFiles["ca/ca.crt"]);
-    assert.equal(subject(read(join(out, "ca/ca.crt"))), subject(oldFiles["ca/ca.crt"]!));
+    // Two CAs of one name in one trust file: OpenSSL would take the first for a leaf without an
+    // authority key id. The new generation is told apart by its CN.
+    assert.equal(
+      subject(read(join(out, "ca/ca.crt"))),
+      subject(oldFiles["ca/ca.crt"]!).replace("CN = ContextForge-CA,", "CN = ContextForge-CA G2,"),
+    );
+    const newCaAlone = `${read(join(out, "ca/ca.crt")).split("-----END CERTIFICATE-----")[0]}-----END CERTIFICATE-----\n`;
     assert.equal(read(join(out, "ca/previous/ca.crt")), oldFiles["ca/ca.crt"]);
     assert.equal(read(join(out, "ca/previous/ca.key")), oldFiles["ca/ca.key"]);
     assert.equal(mode(join(out, "ca/previous/ca.key")), "600");
     assert.equal(mode(join(out, "ca/ca.key")), "600");
     const bundle = read(join(out, "ca/bundle.crt"));
-    // The previous CA first: a leaf without an authority key id is matched to the first CA of its name.
-    assert.equal(bundle, oldFiles["ca/ca.crt"] + read(join(out, "ca/ca.crt")));
-    for (const copy of ["gateway/ca.crt", "plugins/example-plugin-a/ca.crt", "plugins/example-plugin-b/ca.crt"])
+    // The signing CA first (what readers of the first cert take), then the previous one; ca/ca.crt,
+    // the one trust file the gateway's tooling mounts, holds both until ca --finish-rotation.
+    assert.equal(bundle, newCaAlone + oldFiles["ca/ca.crt"]);
+    for (const copy of [
+      "ca/ca.crt",
+      "gateway/ca.crt",
+      "plugins/example-plugin-a/ca.crt",
+      "plugins/example-plugin-b/ca.crt",
+    ])
       assert.equal(read(join(out, copy)), bundle, copy);
     assert.equal(read(join(out, "gateway/client.crt")), oldFiles["gateway/client.crt"]);
     // Old leaves still verify against the bundle, with openssl and in a real handshake.
@@ -632,7 +644,7 @@ describe("renew --ca: CA rotation with a bundle, then ca --finish-rotation", () 
 });
 
 describe("renew --ca keeps what the old CA said about itself", () => {
-  it("the new CA has the same subject and the same name constraints; a renewed leaf verifies under it", () => {
+  it("the new CA has the same subject (its CN one generation on) and the same name constraints; a renewed leaf verifies under it", () => {
     const dir = tempDir();
     const out = join(dir, "certs/mcp");
     assert.equal(cli(["ca", "--out", out, "--key-type", "ecdsa-p256", "--permit-dns", "example.com"], dir).code, 0);
@@ -645,7 +657,10 @@ describe("renew --ca keeps what the old CA said about itself", () => {
     const r = cli(["renew", "--ca", "--out", out], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(constraints(join(out, "ca/ca.crt")), before.constraints);
-    assert.equal(subject(join(out, "ca/ca.crt")), before.subject);
+    assert.equal(
+      subject(join(out, "ca/ca.crt")),
+      before.subject.replace("CN = ContextForge-CA,", "CN = ContextForge-CA G2,"),
+    );
     assert.equal(
       verifyStrict(join(out, "ca/ca.crt"), join(out, "gateway/client.crt"), ["-purpose", "sslclient"]).code,
       0,

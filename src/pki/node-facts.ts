@@ -65,3 +65,19 @@ export function normalizeSerial(hex: string): string {
 export function subjectLine(cert: NodeCert): string {
   return cert.subject.split("\n").join(", ");
 }
+
+/**
+ * Every certificate a PEM file holds, in order; blocks that do not parse are left out (whoever
+ * loads that file as the CA names the damage). During a CA rotation ca/ca.crt holds the signing
+ * CA and the previous one: a check that asks "is this one of the tree's CAs" must see both.
+ */
+export function certsInPem(text: string): NodeCert[] {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.flatMap((pem) => {
+    try {
+      return [new NodeCert(pem)];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -4,6 +4,7 @@
  */
 import { X509Certificate as NodeCert, createPrivateKey } from "node:crypto";
 import { whyNotACertificate } from "../pki/node-facts.js";
+import { splitPemBlocks } from "../pki/cert-facts.js";
 import * as x509 from "../pki/x509.js";
 import { MtlsError } from "../errors.js";
 import { importPrivateKey } from "../pki/keys.js";
@@ -59,17 +60,17 @@ async function loadPair(
   keyPath: string,
   passphrase: string | undefined,
 ): Promise<{ cert: x509.X509Certificate; pem: string; key: Issuer["key"] }> {
-  const pem = await readCaFile(certPath);
-  if (pem === undefined)
+  const file = await readCaFile(certPath);
+  if (file === undefined)
     throw new MtlsError("E_CA_MISSING", `${certPath}: missing`, "run `mtls-certs ca` to create the CA");
   let cert: x509.X509Certificate;
   try {
-    cert = new x509.X509Certificate(pem);
-    new NodeCert(pem);
+    cert = new x509.X509Certificate(file);
+    new NodeCert(file);
   } catch (e) {
     throw new MtlsError(
       "E_CA_DAMAGED",
-      `${certPath}: not a PEM certificate (${whyNotACertificate(pem, e)})`,
+      `${certPath}: not a PEM certificate (${whyNotACertificate(file, e)})`,
       "restore it from a backup; a new CA would orphan every cert the old one signed",
     );
   }
@@ -92,6 +93,11 @@ async function loadPair(
       );
     throw e;
   });
+  // During a CA rotation ca/ca.crt holds every CA still trusted, the signing one first (what the
+  // gateway's tooling mounts as trust): the CA is the cert that matches the key, wherever it stands.
+  const blocks = splitPemBlocks(file);
+  const pem = blocks.length <= 1 ? file : `${blocks.find((b) => keyMatchesCert(keyPem, b, passphrase)) ?? blocks[0]}\n`;
+  cert = new x509.X509Certificate(pem);
   if (!keyMatchesCert(keyPem, pem, passphrase))
     throw new MtlsError(
       "E_CA_MISMATCH",

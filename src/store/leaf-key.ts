@@ -3,8 +3,8 @@
  * Checked before a key is reused (renew --reuse-key) or copied out (export, p12), so a symlink or
  * a copy planted in a leaf directory cannot turn the CA key into a leaf key (issue 13 §3).
  */
-import { X509Certificate as NodeCert, createPublicKey, type KeyObject } from "node:crypto";
-import { certificateOf } from "../pki/node-facts.js";
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { certificateOf, certsInPem } from "../pki/node-facts.js";
 import { MtlsError } from "../errors.js";
 import { openPrivateKey } from "../pki/keys.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
@@ -29,12 +29,9 @@ export async function caPublicKeys(tree: TreePaths): Promise<CaPublicKey[]> {
   const pems = await Promise.all(files.map((f) => readText(f)));
   const keys: CaPublicKey[] = [];
   pems.forEach((pem, i) => {
-    if (pem === undefined) return;
-    try {
-      keys.push({ file: files[i]!, key: new NodeCert(pem).publicKey });
-    } catch {
-      // A damaged CA cert is reported by whoever loads the CA; it has no key to compare here.
-    }
+    // Every CA of the file (ca/ca.crt holds two during a rotation); a damaged one is reported by
+    // whoever loads the CA and has no key to compare here.
+    for (const cert of certsInPem(pem ?? "")) keys.push({ file: files[i]!, key: cert.publicKey });
   });
   return keys;
 }

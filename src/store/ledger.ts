@@ -30,6 +30,7 @@ import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { createLimiter } from "../pki/limiter.js";
 import {
   certificateOf,
+  certsInPem,
   normalizeSerial,
   sansOf,
   spkiSha256,
@@ -283,14 +284,8 @@ async function openBook(tree: TreePaths): Promise<LedgerBook> {
 export async function treeIssuers(tree: TreePaths): Promise<NodeCert[]> {
   const pems = await Promise.all([tree.intermediateCert, tree.caCert, tree.previousCaCert].map((p) => readText(p)));
   const issuers: NodeCert[] = [];
-  for (const pem of pems) {
-    if (pem === undefined) continue;
-    try {
-      issuers.push(new NodeCert(pem));
-    } catch {
-      // A damaged CA file: `check` names it; nothing it would have signed is adopted.
-    }
-  }
+  // Every CA of each file (ca/ca.crt holds two during a rotation); a damaged one: `check` names it.
+  for (const pem of pems) issuers.push(...certsInPem(pem ?? ""));
   return issuers;
 }
 

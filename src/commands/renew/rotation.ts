@@ -5,6 +5,8 @@ import { DEFAULT_CA_DAYS } from "../../defaults.js";
 import { MtlsError } from "../../errors.js";
 import { signCertificate, toPem, validityFor } from "../../pki/issue.js";
 import { isIssuedBy } from "../../pki/issued-by.js";
+import { certsInPem } from "../../pki/node-facts.js";
+import * as x509 from "../../pki/x509.js";
 import { encryptPrivateKeyPem, generateKey, keyTypeOf } from "../../pki/keys.js";
 import { PROFILES } from "../../pki/profiles.js";
 import { parseCertificate, type LoadedCa } from "../../store/ca-store.js";
@@ -21,9 +23,10 @@ import { plural } from "../../report/human.js";
 const PIPELINE_EXTENSIONS = new Set(["2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.14", "2.5.29.35", "2.5.29.17"]);
 
 /**
- * `renew --ca`: a new CA key and cert with the same subject and extensions (nameConstraints
- * stay); the old pair moves to ca/previous/; ca/bundle.crt = old + new goes into every ca.crt
- * copy, so leaves of either CA verify on every peer during the change-over.
+ * `renew --ca`: a new CA key and cert with the next generation's name (nameConstraints and the
+ * other extensions stay); the old pair moves to ca/previous/; new + old goes into ca/ca.crt,
+ * ca/bundle.crt and every ca.crt copy, so leaves of either CA verify on every peer during the
+ * change-over, whichever file it reads as trust.
  */
 export async function rotateCa(
   tree: TreePaths,
@@ -86,18 +89,18 @@ export async function rotateCa(
   const key = await generateKey(keyType);
   const cert = await signCertificate({
     profile: PROFILES.ca,
-    subject: old.subjectName,
+    subject: nextGenerationName(old.subjectName),
     key,
     validity: validityFor({ days: o.caDays ?? DEFAULT_CA_DAYS, now }),
     extensions: old.extensions.filter((e) => !PIPELINE_EXTENSIONS.has(e.type)),
   });
   const pem = toPem(cert);
-  // The previous CA first. Both CAs have one name, and a peer picks an issuer by name, then by
-  // authority key id: every leaf we sign carries one, but the Makefile's v1 gateway cert (and
-  // any leaf of openssl 1.1 `x509 -req -extfile`) has none, and OpenSSL takes the first CA of
-  // that name in the file. New CA first, those old leaves fail "certificate signature failure"
-  // during the very overlap that should keep them working (test/migrate-makefile.test.ts).
-  const bundlePem = oldPem + pem;
+  // ca/ca.crt is the only trust file the gateway's tooling mounts (and renders mcp-ca-secret
+  // from), so until `ca --finish-rotation` it holds both CAs, as ca/bundle.crt and every copy do.
+  // The signing CA first: what readers of the first cert (`openssl x509 -CA`, cert-manager's
+  // tls.crt) take. The generations have different names (nextGenerationName), so a peer finds a
+  // leaf's issuer by name even when the leaf has no authority key id (the Makefile's v1 certs).
+  const bundlePem = pem + oldPem;
   // Order matters for a crash: the old CA is saved before anything points away from it.
   await backup.copy("ca", [tree.caCert, tree.caKey]);
   await fs.mkdir(tree.previousCaDir, { recursive: true, mode: 0o700 });
@@ -109,7 +112,7 @@ export async function rotateCa(
   const keyPem =
     o.caPassphrase === undefined ? key.privateKeyPem : encryptPrivateKeyPem(key.privateKeyPem, o.caPassphrase);
   await writeFileAtomically(tree.caKey, keyPem, { mode: KEY_MODE, replace: true });
-  await writeFileAtomically(tree.caCert, pem, { mode: CERT_MODE, replace: true });
+  await writeFileAtomically(tree.caCert, bundlePem, { mode: CERT_MODE, replace: true });
   const ca: LoadedCa = { cert, key, bundlePem, rootPem: pem };
   await writeCaCopies(leaves, bundlePem);
   const node = new NodeCert(pem);
@@ -155,11 +158,13 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
         `${tree.previousCaCert}: no CA rotation in progress`,
         "start one with `mtls-certs renew --ca`",
       );
-    const currentPem = await readText(tree.caCert);
-    if (currentPem === undefined)
+    const caFile = await readText(tree.caCert);
+    if (caFile === undefined)
       throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing`, "restore ca/ from a backup");
     const previous = new NodeCert(previousPem);
-    const current = new NodeCert(currentPem);
+    // ca/ca.crt holds the signing CA first, then the previous one: keep the signing CA alone.
+    const current = certsInPem(caFile).find((c) => !c.raw.equals(previous.raw)) ?? new NodeCert(caFile);
+    const currentPem = current.toString();
     const leaves = await listIssuedLeaves(tree);
     const orphaned: string[] = [];
     for (const files of leaves) {
@@ -178,6 +183,7 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
     const backup = new BackupFolder(tree, o.now ?? new Date());
     await backup.copy(join("ca", "previous"), [tree.previousCaCert, tree.previousCaKey, tree.previousCaCrl]);
     await writeCaCopies(leaves, currentPem);
+    await writeFileAtomically(tree.caCert, currentPem, { mode: CERT_MODE, replace: true });
     await fs.rm(tree.caBundle, { force: true });
     await fs.rm(tree.crlBundle, { force: true });
     await fs.rm(tree.previousCaDir, { recursive: true, force: true });
@@ -192,4 +198,24 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
       orphaned,
     };
   });
+}
+
+/**
+ * The rotated CA's subject: the old one with its CN's generation counted up (`ContextForge-CA` →
+ * `ContextForge-CA G2` → `… G3`). Two CAs of one name in one trust file make OpenSSL take the
+ * first for a leaf without an authority key id, and fail it ("certificate signature failure").
+ */
+export function nextGenerationName(old: x509.Name): x509.Name {
+  const rdns = old.toJSON();
+  let renamed = false;
+  const next = rdns.map((rdn) => {
+    const cns = rdn.CN;
+    if (renamed || cns === undefined || cns.length === 0) return rdn;
+    renamed = true;
+    const [cn = "", ...rest] = cns;
+    const match = / G(\d+)$/.exec(cn);
+    const base = match ? cn.slice(0, match.index) : cn;
+    return { ...rdn, CN: [`${base} G${match ? Number(match[1]) + 1 : 2}`, ...rest] };
+  });
+  return new x509.Name(renamed ? next : [...next, { CN: ["G2"] }]);
 }
