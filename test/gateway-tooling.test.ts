@@ -20,8 +20,8 @@ import {
   read,
   tempDir,
   writeFile,
-  type Run,
 } from "./helpers.js";
+import { gatewayDials } from "./gateway-root.js";
 
 const FAST = ["--key-type", "ecdsa-p256", "-q"];
 
@@ -44,19 +44,6 @@ certificates:
 
 function sansOf(cert: string): string {
   return openssl(["x509", "-in", cert, "-noout", "-ext", "subjectAltName"]).stdout.split("\n")[1]?.trim() ?? "";
-}
-
-/** The gateway (client cert of gateway/, trusting only ca/ca.crt, as the tooling) dials `host`. */
-function gatewayDials(tree: string, plugin: string, host: string): Promise<Run> {
-  return pythonStrictClient(
-    leafEnd(join(tree, "plugins", plugin), "server"),
-    {
-      certfile: join(tree, "gateway/client.crt"),
-      keyfile: join(tree, "gateway/client.key"),
-      cafile: join(tree, "ca/ca.crt"),
-    },
-    host,
-  );
 }
 
 describe("all --config mcp-stack.yaml, deployment.type kubernetes", () => {
