@@ -43,10 +43,15 @@ export async function main(argv: string[]): Promise<void> {
     stopping = true;
     await interruptRun(signal);
     process.stderr.write(`\nmtls-certs: interrupted; temp files removed, nothing half-written\n`);
-    // process.exit joins libuv's threads; one stuck in open(2) or read(2) would hold it forever
-    // with our handlers gone deaf. Back to the default action first: a second signal always ends us.
+    // process.exit joins libuv's threads: an RSA key being generated there cannot be cancelled
+    // and held the exit 4–5 s after "interrupted" (one stuck in open(2) would hold it forever).
+    // With everything undone, die by the signal's default action instead, as a program that
+    // cleaned up after SIGINT should: the kernel ends the threads, the shell sees 130/143 as it
+    // would from exit(130/143), and key generation still queued is simply never started.
     process.removeAllListeners("SIGINT");
     process.removeAllListeners("SIGTERM");
+    process.kill(process.pid, signal);
+    // Only reached when the signal is ignored (inherited SIG_IGN): exit as before.
     process.exit(code);
   };
   process.on("SIGINT", stop("SIGINT", EXIT.sigint));

@@ -377,10 +377,8 @@ describe("check: the CA is a first-class certificate (issue 10)", () => {
     for (const c of copies)
       assert.deepEqual(
         c.policy.map((p) => [p.code, p.message]),
-        [
-          ["missing-san", `missing SAN DNS:${c.name} (a name every plugin cert carries)`],
-          ["missing-san", `missing SAN DNS:mcp-plugin-${c.name} (a name every plugin cert carries)`],
-        ],
+        // One problem for the reason they share, both names in it (issue 28 §8: one line, not one per name).
+        [["missing-san", `missing SANs DNS:${c.name}, DNS:mcp-plugin-${c.name} (a name every plugin cert carries)`]],
       );
     const bad = report.certificates.filter((c) => c.status !== "ok" && !copies.includes(c));
     assert.deepEqual(bad.map((c) => c.name).sort(), ["p1500", "p1999", "p7"]);

@@ -67,7 +67,8 @@ describe("§3 cforge's own make calls give each plugin the names its deployment 
     assert.equal(old.exportFragment(["--stack", "mcp-stack.yaml"]).code, 0);
     const failed = old.make(["certs-mcp-check"]);
     assert.equal(failed.status, 2, failed.stdout + failed.stderr);
-    assert.match(failed.stdout, /missing SAN DNS:mcp-plugin-denylistplugin\.mcp-prod\.svc/);
+    // One line for the Service's names (issue 28 §8), each named in it.
+    assert.match(failed.stdout, /missing SANs [^\n]*DNS:mcp-plugin-denylistplugin\.mcp-prod\.svc[,\s]/);
   });
 
   it("export makefile --stack refuses a file that is not a stack, and names a missing one", () => {

@@ -656,7 +656,7 @@ describe("haproxy.pem and fullchain.crt follow the server's pair: renew rebuilds
     // `server NAME --key-group` on an existing server gives its key and its bundle the group at once.
     const shared = cli(["server", narrow, ...kt, "--key-group", "10001"], dir);
     assert.equal(shared.code, 0, shared.stderr);
-    assert.match(shared.stderr, /narrow\.local\/haproxy\.pem: existing key given group 10001, mode 640/);
+    assert.match(shared.stdout, /narrow\.local\/haproxy\.pem: existing key given group 10001, mode 640/);
     assert.equal(statSync(leaf(narrow, "haproxy.pem")).gid, 10001);
   });
 

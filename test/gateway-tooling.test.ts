@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import type { CheckReport } from "../src/commands/check.js";
 import { issueGateway } from "../src/commands/gateway.js";
 import {
   BIN,
@@ -93,8 +94,11 @@ describe("all --config mcp-stack.yaml, deployment.type kubernetes", () => {
     assert.equal(check.code, 1);
     assert.match(
       check.stdout,
-      /missing SAN DNS:mcp-plugin-denylistplugin\.mcp-prod\.svc that the plugin config asks for/,
+      /missing SANs DNS:mcp-plugin-denylistplugin\.mcp-prod, DNS:mcp-plugin-denylistplugin\.mcp-prod\.svc, DNS:mcp-plugin-denylistplugin\.mcp-prod\.svc\.cluster\.local that the plugin config asks for/,
     );
+    // Issue 28 §8: that drift is one problem line for the plugin, not one per name.
+    const entry = (JSON.parse(check.stdout) as CheckReport).certificates.find((c) => c.name === "DenyListPlugin")!;
+    assert.equal(entry.problems.filter((p) => p.startsWith("missing SAN")).length, 1, entry.problems.join("\n"));
   });
 });
 

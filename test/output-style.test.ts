@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, cli, openssl, tempDir } from "./helpers.js";
 
@@ -99,6 +99,36 @@ describe("one look for output", () => {
     assert.ok(curl, signed.stdout);
     assert.ok(existsSync(join(dir, curl[1]!)), `${curl[1]} exists`);
     assert.doesNotMatch(signed.stdout, /client\.pem/);
+  });
+
+  it("issue 28 §8: one column for until, adopt's dates for people, renew --ca says why apart from what, no doubled labels", () => {
+    const dir = tempDir("mtls-look-");
+    assert.equal(cli(["plugin", "a", ...EC, "-q"], dir).code, 0);
+    const r = cli(["plugin", "a-much-longer-plugin-name", ...EC], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.split("\n").filter((l) => l.includes(" until "));
+    assert.equal(rows.length, 2, r.stdout);
+    assert.equal(new Set(rows.map((l) => l.indexOf("certs/mcp/"))).size, 1, `paths in one column:\n${rows.join("\n")}`);
+    assert.equal(new Set(rows.map((l) => l.indexOf(" until "))).size, 1, `until in one column:\n${rows.join("\n")}`);
+    // adopt: the ledger re-made from the tree, each line's date as every other date reads.
+    rmSync(join(dir, "certs/mcp/ca/ledger.json"));
+    const adopt = cli(["adopt"], dir);
+    assert.equal(adopt.code, 0, adopt.stderr);
+    const adopted = `${adopt.stdout}${adopt.stderr}`;
+    assert.match(adopted, new RegExp(`adopted .*plugins/a/server\\.crt: .*until ${HUMAN_DATE.source}`));
+    assert.doesNotMatch(adopted, /\d{4}-\d\d-\d\dT\d\d:\d\d/, "no ISO timestamps for people");
+    // renew --ca: the result (key, signer) and the reason are told apart.
+    const renew = cli(["renew", "--ca"], dir);
+    assert.equal(renew.code, 0, renew.stderr);
+    assert.match(renew.stdout, /^renewed +plugin +a +.*; new key; why: signed by the previous CA$/m);
+    // A cert whose name is its role is named once: `gateway`, not `gateway gateway`.
+    assert.equal(cli(["gateway", ...EC, "-q", "--days", "10"], dir).code, 0);
+    const github = cli(["check", "--format", "github"], dir);
+    assert.match(
+      github.stdout,
+      /^::warning file=certs\/mcp\/gateway\/client\.crt,title=mtls-certs%3A gateway expiring::gateway: expiring; /m,
+    );
+    assert.doesNotMatch(github.stdout, /gateway gateway|ca ca/);
   });
 
   it("check: one date format, singular and plural right", () => {

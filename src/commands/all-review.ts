@@ -31,7 +31,7 @@ export interface ReviewInput {
 const DAY_MS = 86_400_000;
 
 export async function reviewKept(report: IssueReport, input: ReviewInput): Promise<IssueReport> {
-  const notes = new Map<string, string[]>();
+  const notes = new Map<string, string[]>(report.certificates.map((c) => [c.cert, [...(c.notes ?? [])]]));
   const note = (c: CertResult, text: string) => notes.set(c.cert, [...(notes.get(c.cert) ?? []), text]);
   const kept = report.certificates.filter((c) => c.action === "kept");
   for (const c of kept) {
@@ -91,7 +91,7 @@ export async function reviewKept(report: IssueReport, input: ReviewInput): Promi
       : null;
   return {
     ...report,
-    certificates: report.certificates.map((c) => (notes.has(c.cert) ? { ...c, notes: notes.get(c.cert) } : c)),
+    certificates: report.certificates.map((c) => (notes.get(c.cert)?.length ? { ...c, notes: notes.get(c.cert) } : c)),
     attention,
     expiring: { count: expiring, within: check.within },
     next,

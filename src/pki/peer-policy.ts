@@ -283,8 +283,18 @@ export function leafRoleProblems(f: PolicyFacts, ctx: LeafRoleContext, fixes: Po
       refused: false,
     });
   const have = new Set(f.sans.map(sanKey));
+  // One problem per reason, however many names it lacks: a tree made before an mcp-stack.yaml
+  // named the Service's four names would otherwise list four lines per plugin for one fix.
+  const missing = new Map<string, string[]>();
   for (const { san, why } of ctx.wantedSans.filter((w) => !have.has(sanKey(w.san))))
-    out.push({ code: "missing-san", message: `missing SAN ${san} ${why}`, fix: ctx.sanFix, refused: false });
+    missing.set(why, [...(missing.get(why) ?? []), san]);
+  for (const [why, sans] of missing)
+    out.push({
+      code: "missing-san",
+      message: `missing ${sans.length === 1 ? "SAN" : "SANs"} ${sans.join(", ")} ${why}`,
+      fix: ctx.sanFix,
+      refused: false,
+    });
   if (ctx.issuerNotAfter !== undefined && Date.parse(f.notAfter) - Date.parse(ctx.issuerNotAfter) > BEYOND_CA_GRACE_MS)
     out.push({
       code: "beyond-ca",

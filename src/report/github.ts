@@ -22,7 +22,7 @@ export function renderGithubAnnotations(report: CheckReport, failOnExpiring: boo
     const level = entryFails(c, failOnExpiring) ? "error" : "warning";
     const file = githubProperty(shortPath(c.path, cwd));
     lines.push(
-      `::${level} file=${file},title=${githubProperty(`mtls-certs: ${c.role} ${c.name} ${c.status}`)}::${githubData(describeEntry(c))}`,
+      `::${level} file=${file},title=${githubProperty(`mtls-certs: ${certLabel(c)} ${c.status}`)}::${githubData(describeEntry(c))}`,
     );
   }
   lines.push(
@@ -41,5 +41,10 @@ export function describeEntry(c: CheckEntry): string {
         : c.status === "not-yet-valid"
           ? `not valid before ${humanDate(c.notBefore)}`
           : `expires on ${humanDate(c.notAfter)} (${days(c.daysLeft)} left)`;
-  return [`${c.role} ${c.name}: ${c.status}`, when, ...c.problems].filter(Boolean).join("; ");
+  return [`${certLabel(c)}: ${c.status}`, when, ...c.problems].filter(Boolean).join("; ");
+}
+
+/** `plugin DenyListPlugin`, but `ca`, `gateway`, `intermediate`, `https` once: their name is their role. */
+export function certLabel(c: { role: string; name: string }): string {
+  return c.role === c.name ? c.role : `${c.role} ${c.name}`;
 }

@@ -6,9 +6,12 @@ import { verdictOf } from "./check-table.js";
 
 /** One line per certificate, then `N created, M kept`. Paths relative to `cwd` when inside it. */
 export function renderIssueReport(report: IssueReport, style: Style, cwd = process.cwd()): string {
+  // One column for `until`, however long the paths.
+  const width = Math.max(0, ...report.certificates.map((c) => shortPath(c.cert, cwd).length));
+  const nameWidth = Math.max(24, ...report.certificates.map((c) => c.name.length + 1));
   const lines = report.certificates.map((c) => {
     const action = c.action === "kept" ? style.dim(pad(c.action, 8)) : style.green(pad(c.action, 8));
-    const row = `${action}${pad(c.role, 9)}${pad(c.name, 24)}${shortPath(c.cert, cwd)}  ${style.dim(`until ${humanDate(c.notAfter)}`)}`;
+    const row = `${action}${pad(c.role, 9)}${pad(c.name, nameWidth)}${shortPath(c.cert, cwd).padEnd(width)}  ${style.dim(`until ${humanDate(c.notAfter)}`)}`;
     return [row, ...(c.notes ?? []).map((n) => `    ${style.dim("-")} ${n}`)].join("\n");
   });
   const expiring = report.expiring?.count ?? 0;

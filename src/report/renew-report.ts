@@ -16,16 +16,23 @@ export function renderRenewReport(report: RenewReport, style: Style, diff: boole
         : `${style.yellow(pad("would rotate", 12))}${pad("ca", 9)}a new CA; the previous one (serial ${previous.serial}) stays trusted in ${report.ca.copies} ca.crt copies`,
     );
   }
+  // One column for `until`, however long the paths.
+  const width = Math.max(
+    0,
+    ...[...report.renewed.map((r) => r.cert), ...report.kept.map((k) => k.path)].map(
+      (p) => printable(shortPath(p, cwd)).length,
+    ),
+  );
   for (const r of report.renewed) {
     const verb = r.action === "renewed" ? style.green(pad("renewed", 12)) : style.yellow(pad("would renew", 12));
     lines.push(
-      `${verb}${pad(r.role, 9)}${pad(printable(r.name), 24)}${printable(shortPath(r.cert, cwd))}  ${style.dim(`until ${humanDate(r.after.notAfter)}; ${r.keyFromCsr ? "same key (signed from a CSR: the key is not ours)" : r.keyReused ? "same key" : "new key"}; ${r.reasons.join("; ")}`)}`,
+      `${verb}${pad(r.role, 9)}${pad(printable(r.name), 24)}${printable(shortPath(r.cert, cwd)).padEnd(width)}  ${style.dim(`until ${humanDate(r.after.notAfter)}; ${r.keyFromCsr ? "same key (signed from a CSR: the key is not ours)" : r.keyReused ? "same key" : "new key"}; why: ${r.reasons.join("; ")}`)}`,
     );
     if (diff) for (const change of r.changes) lines.push(`      ${style.dim("-")} ${printable(change)}`);
   }
   for (const k of report.kept)
     lines.push(
-      `${style.dim(pad(report.dryRun ? "would keep" : "kept", 12))}${pad(k.role, 9)}${pad(printable(k.name), 24)}${printable(shortPath(k.path, cwd))}  ${style.dim(`until ${humanDate(k.notAfter)}`)}`,
+      `${style.dim(pad(report.dryRun ? "would keep" : "kept", 12))}${pad(k.role, 9)}${pad(printable(k.name), 24)}${printable(shortPath(k.path, cwd)).padEnd(width)}  ${style.dim(`until ${humanDate(k.notAfter)}`)}`,
     );
   for (const f of report.failed)
     lines.push(

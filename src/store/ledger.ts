@@ -38,6 +38,7 @@ import {
   whyNotACertificate,
 } from "../pki/node-facts.js";
 import { escapeControlCharacters } from "../control-characters.js";
+import { humanDate } from "../report/human.js";
 import type { HeldName } from "../pki/name-policy.js";
 import type { Role } from "../pki/profiles.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
@@ -368,7 +369,7 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
       role: files.role,
       name: files.name,
       adopted: true,
-      detail: `serial ${entry.serial}, ${entry.subject}, until ${entry.notAfter}`,
+      detail: `serial ${entry.serial}, ${entry.subject}, until ${humanDate(entry.notAfter)}`,
     });
   }
   return { book, adoptions, firstAdoption: ledger === undefined };

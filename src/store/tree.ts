@@ -442,12 +442,20 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
         const key = leafKeys[i];
         if (key === undefined) {
           await writeCaCopy(request.files, ca);
-          if (request.keyGroup !== undefined) {
-            const shared = { keyMode: request.keyMode ?? KEY_MODE, keyGroup: request.keyGroup };
-            for (const path of await shareExistingKeys(privateKeyFiles(request.files), shared))
-              warnings.push(`${path}: existing key given group ${shared.keyGroup}, mode ${shared.keyMode.toString(8)}`);
-          }
-          return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "kept");
+          const kept = await describeCert(
+            request.files.cert,
+            request.files.key,
+            request.files.role,
+            request.files.name,
+            "kept",
+          );
+          if (request.keyGroup === undefined) return kept;
+          const shared = { keyMode: request.keyMode ?? KEY_MODE, keyGroup: request.keyGroup };
+          // What was asked for, done: information under the cert, not a warning.
+          const notes = (await shareExistingKeys(privateKeyFiles(request.files), shared)).map(
+            (path) => `${path}: existing key given group ${shared.keyGroup}, mode ${shared.keyMode.toString(8)}`,
+          );
+          return notes.length > 0 ? { ...kept, notes } : kept;
         }
         const validity = validityFor(
           { days: o.days ?? DEFAULT_DAYS, now, notBefore: o.notBefore, notAfter: o.notAfter },
