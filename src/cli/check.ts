@@ -1,7 +1,6 @@
 /** Wiring of `check`. */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
-import { MtlsError } from "../errors.js";
 import type { CheckReport } from "../commands/check.js";
 import {
   commandOf,
@@ -9,13 +8,15 @@ import {
   configPath,
   type CommandContext,
   type Io,
+  type ReportFormat,
+  reportFormat,
+  reportFormatOptions,
   treeOption,
   withExamples,
 } from "./shared.js";
 import { asInvoked } from "./invocation.js";
 
-const FORMATS = ["table", "json", "github", "prometheus"] as const;
-type CheckFormat = (typeof FORMATS)[number];
+type CheckFormat = ReportFormat;
 
 interface CheckFlags {
   out: string;
@@ -39,32 +40,18 @@ export function registerCheckCommand({ program, io, action }: CommandContext): v
     "mtls-certs check --within 30 --format github",
     "mtls-certs check -q --within 14 || notify-team",
   );
-  check
-    .option(
-      "--within <days>",
-      `also fail when a certificate expires within this many days (without it: expired, invalid and revoked fail; expiring within ${DEFAULT_RENEW_WITHIN_DAYS} is reported)`,
-    )
-    .addOption(
-      new Option(
-        "--format <format>",
-        "table, json (one document), github (Actions annotations) or prometheus (textfile collector)",
-      ).choices(FORMATS),
-    )
-    .option("--json", "the same as --format json")
+  check.option(
+    "--within <days>",
+    `also fail when a certificate expires within this many days (without it: expired, invalid and revoked fail; expiring within ${DEFAULT_RENEW_WITHIN_DAYS} is reported)`,
+  );
+  reportFormatOptions(check)
     .option("-q, --quiet", "table: only the certificates that need attention, nothing when all is well")
     .addOption(configOption())
     .action(
       action(async (flags: CheckFlags, command: Command) => {
         const { parseWholeNumber } = await import("../pki/names.js");
         const within = flags.within === undefined ? undefined : parseWholeNumber(flags.within, "--within", 0, 36500);
-        if (flags.json && flags.format !== undefined && flags.format !== "json") {
-          throw new MtlsError(
-            "E_USAGE",
-            `--json and --format ${flags.format} ask for two different outputs`,
-            "give one of them",
-          );
-        }
-        const format: CheckFormat = flags.json ? "json" : (flags.format ?? "table");
+        const format = reportFormat(flags);
         const { checkTree, checkExitCode } = await import("../commands/check.js");
         // Without --out, an mcp-stack.yaml's certificates.*_path say where the tree is (as for `all`).
         const out = command.getOptionValueSource("out") === "default" ? undefined : flags.out;

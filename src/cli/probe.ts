@@ -1,19 +1,19 @@
 /** Wiring of `probe`: the running links, dialed as the gateway dials them. */
-import { Option } from "commander";
-import { EXIT, MtlsError } from "../errors.js";
+import { type Command, Option } from "commander";
+import { EXIT } from "../errors.js";
 import {
   type CommandContext,
   configOption,
   configPath,
   documented,
   readSecret,
+  type ReportFormat,
+  reportFormat,
+  reportFormatOptions,
   secretOptions,
   treeOption,
   withExamples,
 } from "./shared.js";
-
-const FORMATS = ["table", "json", "github", "prometheus"] as const;
-type ProbeFormat = (typeof FORMATS)[number];
 
 interface ProbeFlags {
   out: string;
@@ -26,7 +26,7 @@ interface ProbeFlags {
   timeout?: string;
   jobs?: string;
   json?: boolean;
-  format?: ProbeFormat;
+  format?: ReportFormat;
   quiet?: boolean;
 }
 
@@ -63,23 +63,12 @@ export function registerProbeCommand({ program, io, action }: CommandContext): v
       ),
     )
     .addOption(documented(new Option("--timeout <seconds>", "per dial: connect, handshake and first answer"), 5))
-    .addOption(documented(new Option("--jobs <n>", "dials at once"), 8))
-    .addOption(
-      new Option(
-        "--format <format>",
-        "table, json (one document), github (Actions annotations) or prometheus (textfile collector)",
-      ).choices(FORMATS),
-    )
-    .option("--json", "the same as --format json")
+    .addOption(documented(new Option("--jobs <n>", "dials at once"), 8));
+  reportFormatOptions(probe)
     .option("-q, --quiet", "table: only the links that fail, nothing when all work")
     .action(
-      action(async (names: string[], flags: ProbeFlags) => {
-        if (flags.json && flags.format !== undefined && flags.format !== "json")
-          throw new MtlsError(
-            "E_USAGE",
-            `--json and --format ${flags.format} ask for two different outputs`,
-            "give one of them",
-          );
+      action(async (names: string[], flags: ProbeFlags, command: Command) => {
+        const format = reportFormat(flags);
         const { parseWholeNumber } = await import("../pki/names.js");
         const timeout = flags.timeout === undefined ? 5 : parseWholeNumber(flags.timeout, "--timeout", 1, 600);
         const jobs = flags.jobs === undefined ? 8 : parseWholeNumber(flags.jobs, "--jobs", 1, 256);
@@ -87,7 +76,8 @@ export function registerProbeCommand({ program, io, action }: CommandContext): v
         const report = await probePlugins({
           names,
           config: await configPath(flags.config, io),
-          out: flags.out,
+          // Without --out, an mcp-stack.yaml's certificates.*_path say where the tree is (as for `check`).
+          out: command.getOptionValueSource("out") === "default" ? undefined : flags.out,
           gatewayCert: flags.gatewayCert,
           gatewayKey: flags.gatewayKey,
           ca: flags.ca,
@@ -98,7 +88,6 @@ export function registerProbeCommand({ program, io, action }: CommandContext): v
           jobs,
         });
         const render = await import("../report/probe-report.js");
-        const format: ProbeFormat = flags.json ? "json" : (flags.format ?? "table");
         if (format === "json") io.stdout.write(JSON.stringify(report, null, 2) + "\n");
         else if (format === "github") io.stdout.write(render.renderProbeGithub(report));
         else if (format === "prometheus") io.stdout.write(render.renderProbePrometheus(report));

@@ -25,7 +25,7 @@ export interface ProbeOptions {
   /** Plugins to probe; all external plugins of the config when empty. */
   readonly names?: readonly string[];
   readonly config: string;
-  /** The tree the gateway's files come from. Default certs/mcp. */
+  /** The tree the gateway's files come from. Default: an mcp-stack.yaml's, else certs/mcp. */
   readonly out?: string;
   /** The gateway's client cert, key and CA, as it mounts them. Default: the tree's gateway/client.{crt,key} and ca/ca.crt. */
   readonly gatewayCert?: string;
@@ -78,7 +78,7 @@ export async function probePlugins(o: ProbeOptions): Promise<ProbeReport> {
         `external plugins there: ${config.plugins.map((p) => p.name).join(", ") || "none"}`,
       );
   const plugins = names.length === 0 ? config.plugins : config.plugins.filter((p) => names.includes(p.name));
-  const files = await readFiles(o);
+  const files = await readFiles({ ...o, out: o.out ?? config.stack?.out });
   const timeoutMs = o.timeoutMs ?? 5000;
   const limit = createLimiter(o.jobs ?? 8);
   const results = await Promise.all(
