@@ -3,7 +3,7 @@
  * schedule can act on. Files are read and parsed concurrently with Node's own X509Certificate
  * (a fraction of a millisecond each; one `openssl x509` process costs ~26 ms).
  */
-import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "node:crypto";
+import { X509Certificate as NodeCert } from "node:crypto";
 import { promises as fs, type Stats } from "node:fs";
 import { availableParallelism } from "node:os";
 import { CA_ROTATION_LEAD_DAYS, DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
@@ -30,7 +30,7 @@ import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { days, humanDate, plural } from "../report/human.js";
 import { canonicalIp, normalizeSerial, sansOf, spkiSha256, whyNotACertificate } from "../pki/node-facts.js";
 import { readLedger, standingOf, type Ledger } from "../store/ledger.js";
-import { sameSpki } from "../store/leaf-key.js";
+import { privateKeyPemMatches, sameCertKey } from "../pki/key-match.js";
 import { staleBundleProblems } from "../store/leaf-bundles.js";
 import { encryptedKeyProblem } from "../pki/keys.js";
 import { embeddedCheckWorker } from "../package-files.js";
@@ -461,7 +461,7 @@ async function checkLeaf(
     await checkKey(files.key, cert, entry, false, files.role);
     for (const path of privateKeyFiles(files).filter((p) => p !== files.key))
       await checkKeyBearingFile(path, entry, files.role);
-    const sameKeyAsCa = cas.issuers.find((i) => sameSpki(i.cert.publicKey, cert.publicKey));
+    const sameKeyAsCa = cas.issuers.find((i) => sameCertKey(i.cert, cert));
     if (sameKeyAsCa)
       entry.problems.push(
         `carries the public key of the tree's ${sameKeyAsCa.signedBy === "intermediate" ? "intermediate " : ""}CA: its key is a CA key; remove ${files.dir} and issue it again`,
@@ -617,7 +617,7 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
   }
   const modeProblem = keyModeProblem(path, stat, { role });
   if (modeProblem) entry.problems.push(modeProblem);
-  let key: KeyObject;
+  let matches: boolean;
   try {
     const pem = (await readKeyText(path)) ?? "";
     if (pem.includes("ENCRYPTED")) {
@@ -626,7 +626,8 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
       if (problem) entry.problems.push(`${path}: an encrypted key that no passphrase opens: ${problem}`);
       return;
     }
-    key = createPrivateKey(pem);
+    // From the key's private part: the public part a key file carries can be forged (key-match.ts).
+    matches = privateKeyPemMatches(cert, pem, path);
   } catch (e) {
     const errno = errnoCode(e instanceof Error ? e.cause : undefined);
     if (errno === "EACCES" || errno === "EPERM") {
@@ -637,7 +638,7 @@ async function checkKey(path: string, cert: NodeCert, entry: CheckEntry, optiona
     if (e instanceof MtlsError && PLANTED_CODES.has(e.code)) entry.plantedFile = true;
     return;
   }
-  if (!cert.checkPrivateKey(key)) entry.problems.push(`${path}: does not match the certificate`);
+  if (!matches) entry.problems.push(`${path}: does not match the certificate`);
 }
 
 /**

@@ -7,6 +7,7 @@ import { X509Certificate as NodeCert, createPrivateKey, createPublicKey, webcryp
 import { readBytes } from "../store/write.js";
 import * as x509 from "../pki/x509.js";
 import { MtlsError } from "../errors.js";
+import { privateKeyMatches } from "../pki/key-match.js";
 import { describeKey } from "../pki/keys.js";
 import { formatGeneralName, keyBitsOf, parseCert, type CertFacts } from "../pki/cert-facts.js";
 import { certificateOf } from "../pki/node-facts.js";
@@ -243,7 +244,7 @@ function privateKeyItem(
     encrypted,
     key: describeKey(key),
     keyBits: keyBitsOf(key),
-    matches: against ? against.cert.checkPrivateKey(key) : null,
+    matches: against ? privateKeyMatches(against.cert, key) : null,
     matchedAgainst: against?.name ?? null,
   };
 }

@@ -3,7 +3,6 @@
  * for a server that cannot take a passphrase. The passphrase comes from an env var, never from
  * the command line (it would show in `ps`).
  */
-import { createPublicKey } from "node:crypto";
 import { basename, dirname, extname, join } from "node:path";
 import { MtlsError } from "../errors.js";
 import { describeKey, openPrivateKey } from "../pki/keys.js";
@@ -41,7 +40,7 @@ export async function decryptKey(file: string, o: DecryptKeyOptions): Promise<De
     throw new MtlsError("E_USAGE", `${file}: the key is not encrypted; nothing to decrypt`);
   const target = await checkOutputFile(out, { force: o.force });
   const key = openPrivateKey(pem, file, o.passphrase);
-  await assertCaKeyOutsideTrees(createPublicKey(key), file, target.path);
+  await assertCaKeyOutsideTrees(key, file, target.path);
   await writeFileAtomically(target.path, key.export({ type: "pkcs8", format: "pem" }).toString(), {
     mode: KEY_MODE,
     replace: target.replace,

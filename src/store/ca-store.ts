@@ -7,6 +7,7 @@ import { whyNotACertificate } from "../pki/node-facts.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
 import * as x509 from "../pki/x509.js";
 import { MtlsError } from "../errors.js";
+import { privateKeyMatches } from "../pki/key-match.js";
 import { importPrivateKey } from "../pki/keys.js";
 import type { Issuer } from "../pki/issue.js";
 import { exists, readText, type ReadOptions } from "./write.js";
@@ -30,11 +31,11 @@ export function parseCertificate(pem: string, file: string): x509.X509Certificat
   }
 }
 
-/** Does this private key belong to this certificate? (Node's own check, as nuxt/cli uses.) */
+/** Does this private key belong to this certificate? (From its private part: key-match.ts.) */
 export function keyMatchesCert(keyPem: string, certPem: string, passphrase?: string): boolean {
   try {
     const key = createPrivateKey(passphrase === undefined ? keyPem : { key: keyPem, passphrase });
-    return new NodeCert(certPem).checkPrivateKey(key);
+    return privateKeyMatches(new NodeCert(certPem), key);
   } catch {
     return false;
   }

@@ -16,6 +16,7 @@
 import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "node:crypto";
 import { promises as fs, type Stats } from "node:fs";
 import { MtlsError, errnoCode } from "../errors.js";
+import { privateKeyMatches } from "../pki/key-match.js";
 import { isSelfSigned } from "../pki/issued-by.js";
 import { mayChangeGroupTo, widestKeyMode } from "./key-mode.js";
 import { sameSpki } from "./leaf-key.js";
@@ -86,7 +87,7 @@ function pairProblem(text: string, cert: NodeCert, withKey: boolean): string | u
   if (!withKey) return undefined;
   const key = firstKey(text);
   if (key === undefined) return "holds no private key in the clear";
-  return cert.checkPrivateKey(key) ? undefined : "its private key is not the cert's";
+  return privateKeyMatches(cert, key) ? undefined : "its private key is not the cert's";
 }
 
 function firstCert(text: string): NodeCert | undefined {
@@ -242,7 +243,7 @@ function writtenForLeaf(
   if (held === undefined) return false;
   if (withKey) {
     const key = firstKey(text);
-    if (key === undefined || !held.checkPrivateKey(key)) return false;
+    if (key === undefined || !privateKeyMatches(held, key)) return false;
   }
   if (cert !== undefined && sameSpki(cert.publicKey, held.publicKey)) return true;
   const entry = book?.entryFor(held);

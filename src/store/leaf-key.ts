@@ -3,10 +3,11 @@
  * Checked before a key is reused (renew --reuse-key) or copied out (export, p12), so a symlink or
  * a copy planted in a leaf directory cannot turn the CA key into a leaf key (issue 13 §3).
  */
-import { createPublicKey, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { certificateOf, certsInPem } from "../pki/node-facts.js";
 import { MtlsError } from "../errors.js";
 import { openPrivateKey } from "../pki/keys.js";
+import { privateKeyMatches } from "../pki/key-match.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import { readText } from "./write.js";
 
@@ -56,8 +57,9 @@ export function assertLeafKeyBelongs(
   const encrypted = keyPem.includes("ENCRYPTED");
   if (encrypted && passphrase === undefined) return;
   const key = openPrivateKey(keyPem, files.key, encrypted ? passphrase : undefined);
-  const keyCa = caOf(createPublicKey(key));
+  // By the key's private part: the public part it carries may be a leaf's over a CA's private key.
+  const keyCa = cas.find((ca) => privateKeyMatches(ca.key, key));
   if (keyCa) throw new MtlsError("E_KEY_MISMATCH", `${files.key}: is the private key of ${keyCa.file}`, hint);
-  if (!cert.checkPrivateKey(key))
+  if (!privateKeyMatches(cert, key))
     throw new MtlsError("E_KEY_MISMATCH", `${files.key}: does not match ${files.cert}`, hint);
 }

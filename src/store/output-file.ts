@@ -77,19 +77,21 @@ async function requireDirectory(dir: string, flag: string, path: string): Promis
 /**
  * A CA's private key in the clear (`key decrypt` of ca.key or intermediate.key) goes nowhere inside
  * a tree, not only outside ca/: the tree's leaf directories are what containers mount. The key is
- * a CA's when its public key is that of a CA cert of a tree holding the input or the output.
+ * a CA's when its private part makes the public key of a CA cert of a tree holding the input or the
+ * output (never by the public part the key file carries: key-match.ts).
  */
 export async function assertCaKeyOutsideTrees(
-  publicKey: KeyObject,
+  privateKey: KeyObject,
   input: string,
   output: string,
   flag = "--output",
 ): Promise<void> {
   const outputTrees = await treesAround(output);
   if (outputTrees.length === 0) return;
-  const { caPublicKeys, sameSpki } = await import("./leaf-key.js");
+  const { caPublicKeys } = await import("./leaf-key.js");
+  const { privateKeyMatches } = await import("../pki/key-match.js");
   for (const tree of new Set([...(await treesAround(input)), ...outputTrees])) {
-    const ca = (await caPublicKeys(treePaths(tree))).find((c) => sameSpki(c.key, publicKey));
+    const ca = (await caPublicKeys(treePaths(tree))).find((c) => privateKeyMatches(c.key, privateKey));
     if (ca)
       throw new MtlsError(
         "E_USAGE",

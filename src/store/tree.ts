@@ -17,6 +17,7 @@ import {
   DEFAULT_OUT,
 } from "../defaults.js";
 import { MtlsError } from "../errors.js";
+import { privateKeyMatches } from "../pki/key-match.js";
 import {
   encryptPrivateKeyPem,
   encryptedKeyProblem,
@@ -324,7 +325,8 @@ async function assertPairUsable(files: LeafFiles): Promise<void> {
   } catch {
     throw new MtlsError("E_DAMAGED", `${files.key}: not a readable private key`, hint);
   }
-  if (!cert.checkPrivateKey(key)) throw new MtlsError("E_DAMAGED", `${files.key}: does not match ${files.cert}`, hint);
+  if (!privateKeyMatches(cert, key))
+    throw new MtlsError("E_DAMAGED", `${files.key}: does not match ${files.cert}`, hint);
 }
 
 async function caState(tree: TreePaths): Promise<"present" | "create"> {

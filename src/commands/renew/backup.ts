@@ -8,9 +8,10 @@ import {
 import { promises as fs } from "node:fs";
 import { join, relative } from "node:path";
 import { GROUP_KEY_MODE, type KeyFileMode } from "../../store/key-mode.js";
+import { privateKeyMatches } from "../../pki/key-match.js";
 import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
 import { KEY_FILE, readChecked } from "../../store/leaf-file.js";
-import { caPublicKeys, sameSpki } from "../../store/leaf-key.js";
+import { caPublicKeys } from "../../store/leaf-key.js";
 import type { LedgerBook } from "../../store/ledger.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { assertLeafDirectory } from "../../store/tree.js";
@@ -159,7 +160,7 @@ async function restoreLeaf(
   let pairKey = keyPem;
   let pairKeyObject = key;
   const keyFile = await recordedKeyFile(saved);
-  if (!cert.checkPrivateKey(key)) {
+  if (!privateKeyMatches(cert, key)) {
     const entry = book.entryFor(cert);
     // Only the cert the ledger recorded for this leaf, still valid: a CA's cert or an old one put
     // back in the leaf's place has no record here, and its "pair" is not restored.
@@ -171,8 +172,9 @@ async function restoreLeaf(
     const spki = createHash("sha256")
       .update(oldPublic.export({ type: "spki", format: "der" }))
       .digest("hex");
-    if (spki !== entry.spkiSha256) return;
-    if ((await caPublicKeys(tree)).some((ca) => sameSpki(ca.key, oldPublic))) return;
+    // By the old key's private part too (key-match.ts): the public part it carries could be the cert's.
+    if (spki !== entry.spkiSha256 || !privateKeyMatches(cert, oldKey)) return;
+    if ((await caPublicKeys(tree)).some((ca) => privateKeyMatches(ca.key, oldKey))) return;
     await writeFileAtomically(files.key, oldKeyPem, keyFile);
     pairKey = oldKeyPem;
     pairKeyObject = oldKey;
