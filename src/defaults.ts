@@ -1,5 +1,4 @@
 /** The defaults of mtls-certs, in one place. Each is what the seed's Makefile uses. */
-import type { KeyType } from "./pki/keys.js";
 
 /** MCP_CERT_DAYS in the Makefile: 825 days, the CA/Browser Forum's old leaf maximum. Leaves only. */
 export const DEFAULT_DAYS = 825;
@@ -25,8 +24,11 @@ export const CA_ROTATION_LEAD_DAYS = 60;
 export const DEFAULT_HTTPS_DAYS = 365;
 /** Upper bound for --days: 100 years is already absurd for a private CA. */
 export const MAX_DAYS = 36500;
-/** The seed requires 4096-bit RSA for every key. */
-export const DEFAULT_KEY_TYPE: KeyType = "rsa4096";
+/**
+ * The seed requires 4096-bit RSA for every key. (A KeyType of pki/keys.ts; typed where it is used,
+ * as this module imports nothing, so nothing below it imports back.)
+ */
+export const DEFAULT_KEY_TYPE = "rsa4096";
 /** notBefore is set this far in the past so peers with a slow clock accept a fresh cert. */
 export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 /** `renew` and `check --within` look this many days ahead unless told otherwise. */

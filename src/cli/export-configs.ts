@@ -11,6 +11,7 @@ import {
   configOption,
   configPath,
   type CommandContext,
+  type ExportFormat,
   deprecatedAlias,
   documented,
   type ExportFlags,
@@ -21,7 +22,6 @@ import {
   secretOptions,
   withExamples,
 } from "./shared.js";
-import type { ExportFormat } from "./export.js";
 
 interface ProxyFlags extends ExportFlags {
   prefix?: string;

@@ -4,15 +4,11 @@
  * `parent.command("<format>")` (here or in your group's wiring module) and add it to
  * EXPORT_FORMATS. As everywhere, the work is imported inside the action.
  */
-import type { Command } from "commander";
 import { registerPrometheusRulesExport } from "./export-alerts.js";
 import { CONFIG_EXPORTS } from "./export-configs.js";
 import { LINK_EXPORTS } from "./export-links.js";
 import { registerP12Export } from "./revocation.js";
-import type { CommandContext } from "./shared.js";
-
-/** Adds one `export <format>` subcommand to `parent`. */
-export type ExportFormat = (parent: Command, context: CommandContext) => void;
+import type { CommandContext, ExportFormat } from "./shared.js";
 
 /** Every `export` subcommand, in the order `export --help` lists them. */
 const EXPORT_FORMATS: readonly ExportFormat[] = [

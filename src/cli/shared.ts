@@ -58,6 +58,9 @@ export interface CommandContext {
   action: Action;
 }
 
+/** Adds one `export <format>` subcommand to `parent` (cli/export.ts lists them). */
+export type ExportFormat = (parent: Command, context: CommandContext) => void;
+
 /**
  * A command that writes the tree: `--out` (the tree, as everywhere), validity, key type, the key
  * passphrase pair, the lock wait, --json and -q. Defaults show as commander's own

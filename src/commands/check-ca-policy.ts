@@ -6,7 +6,8 @@ import { X509Certificate as NodeCert } from "node:crypto";
 import type { San } from "../pki/profiles.js";
 import type { TreePaths } from "../store/paths.js";
 import { readText } from "../store/write.js";
-import { sansOf, type CheckEntry } from "./check.js";
+import { sansOf } from "../pki/node-facts.js";
+import type { CheckEntry } from "../report/check-report.js";
 
 /** The DER of the nameConstraints OID (2.5.29.30): a cheap test before parsing a CA for them. */
 const NAME_CONSTRAINTS_OID = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x1e]);
@@ -33,7 +34,7 @@ export async function checkCaPolicy(
     return pem !== undefined && parseNode(pem)?.raw.includes(NAME_CONSTRAINTS_OID) ? [{ path, pem }] : [];
   });
   if (crlPem !== undefined) {
-    const { readRevocationStatus } = await import("./revoke.js");
+    const { readRevocationStatus } = await import("../store/revocation-status.js");
     const status = await readRevocationStatus(tree, now);
     const signer = cas.find((e) => e.path === tree.intermediateCert) ?? cas.find((e) => e.path === tree.caCert);
     signer?.problems.push(...status.caProblems);

@@ -22,6 +22,13 @@ import {
   type PolicyProblem,
 } from "../pki/peer-policy.js";
 import { readPolicyFacts } from "../pki/policy-facts.js";
+import {
+  entryFails,
+  type CertStatus,
+  type CheckEntry,
+  type CheckReport,
+  type SignedBy,
+} from "../report/check-report.js";
 import { privateKeyFiles, treePaths, type LeafFiles, type TreePaths } from "../store/paths.js";
 import { assertTreeExists, leafDirectoryProblems, listIssuedLeaves } from "../store/tree.js";
 import { exists, readKeyText, readCertText, readText } from "../store/write.js";
@@ -31,71 +38,15 @@ import { days, humanDate, plural } from "../report/human.js";
 import { canonicalIp, normalizeSerial, sansOf, spkiSha256, whyNotACertificate } from "../pki/node-facts.js";
 import { readLedger, standingOf, type Ledger } from "../store/ledger.js";
 import { privateKeyPemMatches, sameCertKey } from "../pki/key-match.js";
+import { splitPemBlocks } from "../pki/pem.js";
 import { staleBundleProblems } from "../store/leaf-bundles.js";
 import { encryptedKeyProblem } from "../pki/keys.js";
 import { embeddedCheckWorker } from "../package-files.js";
 
 export { sansOf };
 
-/** `foreign`: in a leaf directory, but not what the issuance ledger recorded there (store/ledger.ts). */
-export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked" | "foreign";
-
-/**
- * Which of the tree's CAs signed a certificate; `previous-ca` during a CA rotation; `self` for
- * the self-signed HTTPS cert `https` makes as `make certs` does.
- */
-export type SignedBy = "ca" | "intermediate" | "previous-ca" | "self";
-
-/** One certificate in `check --json`. */
-export interface CheckEntry {
-  path: string;
-  role: Role;
-  name: string;
-  subject: string | null;
-  serial: string | null;
-  notBefore: string | null;
-  notAfter: string | null;
-  /** Whole days until notAfter, negative once expired; null when the cert is unreadable. */
-  daysLeft: number | null;
-  status: CertStatus;
-  problems: string[];
-  /** The tree CA that signed it (a CA signs itself); null when none of them did. */
-  signedBy: SignedBy | null;
-  /**
-   * What the strict-peer policy (pki/peer-policy.ts) found, each with its code and the fix that
-   * works in place; each is also one line of `problems`.
-   */
-  policy: PolicyProblem[];
-  /** A constrained CA's name constraints, one per line (`permitted DNS:example.com`). */
-  nameConstraints?: string[];
-  /**
-   * True when a symlink, FIFO or device sits where this leaf's key (or a file holding it) should
-   * be: named in `problems`, and exit 2, as every command that would read it refuses it.
-   */
-  plantedFile?: boolean;
-  /**
-   * A key this user may not read (EACCES): not the cert's fault, so no problem and no status;
-   * its owner's uid, for "run as the tree's owner". Whether it matches is left unjudged (exit 2).
-   */
-  keyUnreadable?: { path: string; ownerUid: number };
-}
-
-export interface CheckReport {
-  checkedAt: string;
-  root: string;
-  /** The window `expiring` was measured against, in days. */
-  within: number;
-  certificates: CheckEntry[];
-  /** Things to act on that are not one cert's problem: the CA expiring first, a rotation to finish. */
-  warnings: string[];
-  /** The one command to run next when the CA itself fails the strict-peer policy; null otherwise. */
-  next: string | null;
-  /**
-   * Set when keys could not be read as this user: `cannot check as uid N: …`. The certs are still
-   * judged (they are world-readable); the exit code is 2, the caller's problem, not the certs'.
-   */
-  cannotCheck: string | null;
-}
+export type { CertStatus, CheckEntry, CheckReport, SignedBy } from "../report/check-report.js";
+export { entryFails };
 
 export interface CheckOptions {
   out?: string;
@@ -306,10 +257,6 @@ export function checkExitCode(report: CheckReport, failOnExpiring: boolean): num
   return checkFailed(report, failOnExpiring) ? EXIT.problem : EXIT.ok;
 }
 
-export function entryFails(c: CheckEntry, failOnExpiring: boolean): boolean {
-  return c.status !== "ok" && (c.status !== "expiring" || failOnExpiring);
-}
-
 /** The SANs in `wanted` that `have` lacks (DNS names compare case-insensitively, as DNS does). */
 export function missingSans(have: readonly string[], wanted: readonly San[]): San[] {
   const key = (s: string): string => (s.startsWith("DNS:") ? s.toLowerCase() : s);
@@ -401,7 +348,7 @@ async function readCas(tree: TreePaths, now: Date, leafWithin: number): Promise<
   const bundle = await readText(tree.caBundle).catch(() => undefined);
   if (bundle !== undefined) {
     cas.bundlePem = bundle;
-    const blocks = splitPem(bundle);
+    const blocks = splitPemBlocks(bundle);
     for (const block of blocks) {
       try {
         new NodeCert(block);
@@ -722,8 +669,4 @@ function settle(entry: CheckEntry): void {
   if (entry.problems.some((p) => p.startsWith("revoked"))) entry.status = "revoked";
   else if (entry.problems.some((p) => p.startsWith("foreign"))) entry.status = "foreign";
   else if (entry.problems.length > 0) entry.status = "invalid";
-}
-
-export function splitPem(text: string): string[] {
-  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }

@@ -16,7 +16,7 @@ import { keyMatchesCert } from "../store/ca-store.js";
 import { findCertificate } from "../store/cert-target.js";
 import { assertIssuedHere } from "../store/ledger.js";
 import { treePaths, type TreePaths } from "../store/paths.js";
-import { splitPem } from "./check.js";
+import { splitPemBlocks } from "../pki/pem.js";
 import { checkOutputFile } from "../store/output-file.js";
 import { KEY_MODE, exists, readKeyText, readText, writeFileAtomically } from "../store/write.js";
 import { certificateOf } from "../pki/node-facts.js";
@@ -111,11 +111,11 @@ async function chainFromTree(tree: TreePaths, leaf: NodeCert, certPath: string):
   const bundle = (await readText(bundleFile)) ?? "";
   const rootText = await readText(tree.caCert);
   // A ca.crt with no certificate in it is named as such, not as "the leaf's chain is unknown".
-  if (rootText !== undefined && splitPem(rootText).length === 0) certificateOf(rootText, tree.caCert);
+  if (rootText !== undefined && splitPemBlocks(rootText).length === 0) certificateOf(rootText, tree.caCert);
   const root = rootText ?? "";
   const candidates = [
-    ...splitPem(bundle).map((p) => certificateOf(p, bundleFile)),
-    ...splitPem(root).map((p) => certificateOf(p, tree.caCert)),
+    ...splitPemBlocks(bundle).map((p) => certificateOf(p, bundleFile)),
+    ...splitPemBlocks(root).map((p) => certificateOf(p, tree.caCert)),
   ];
   const chain: NodeCert[] = [];
   let current = leaf;

@@ -13,6 +13,7 @@ import {
   type GeneralName as AsnGeneralName,
 } from "@peculiar/asn1-x509";
 import * as x509 from "./x509.js";
+import { splitPemBlocks } from "./pem.js";
 import { describeKey, keyBitsOf } from "./keys.js";
 
 export { keyBitsOf };
@@ -91,9 +92,7 @@ const EKU_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(x509.ExtendedKeyUsage).map(([name, oid]) => [oid, name]),
 );
 
-export function splitPemBlocks(text: string, label = "CERTIFICATE"): string[] {
-  return text.match(new RegExp(`-----BEGIN ${label}-----[\\s\\S]+?-----END ${label}-----`, "g")) ?? [];
-}
+export { splitPemBlocks };
 
 /** Parses one certificate (PEM or DER). Throws the parser's error; callers name the file. */
 export function parseCert(input: string | Buffer, now: Date = new Date()): ParsedCert {

@@ -1,4 +1,4 @@
-import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "../commands/check.js";
+import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "./check-report.js";
 import { escapeControlCharacters } from "../control-characters.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { MtlsError } from "../errors.js";
 import { certificateOf } from "../pki/node-facts.js";
 import type { Role } from "../pki/profiles.js";
-import { listTreeLeaves } from "./tree.js";
+import { listTreeLeaves } from "./leaf-list.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import { readText } from "./write.js";
 

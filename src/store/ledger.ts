@@ -41,7 +41,9 @@ import { escapeControlCharacters } from "../control-characters.js";
 import { humanDate } from "../report/human.js";
 import type { HeldName } from "../pki/name-policy.js";
 import type { Role } from "../pki/profiles.js";
+import { listIssuedLeaves } from "./leaf-list.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
+import { readRevocationStatus } from "./revocation-status.js";
 import { CERT_MODE, readCertText, readText, writeFileAtomically } from "./write.js";
 
 export const LEDGER_VERSION = 1;
@@ -323,19 +325,12 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
   // a tree adopted for the first time is read whole.
   const [issuers, leaves] = await Promise.all([
     treeIssuers(tree),
-    // tree.ts issues through this module: importing it statically would make an import cycle.
-    ledger && only ? Promise.resolve(only) : import("./tree.js").then((t) => t.listIssuedLeaves(tree)),
+    ledger && only ? Promise.resolve(only) : listIssuedLeaves(tree),
   ]);
   const reading = createLimiter(READ_CONCURRENCY);
   const certs = await Promise.all(leaves.map((files) => reading(() => readCertQuietly(files))));
   const adoptions: Adoption[] = [];
-  const refuse = refusalsFor(
-    leaves,
-    certs,
-    ledger,
-    // commands/revoke.ts reads the tree's CRLs; a static import would make a cycle through tree.ts.
-    await import("../commands/revoke.js").then((r) => r.readRevocationStatus(tree, now)),
-  );
+  const refuse = refusalsFor(leaves, certs, ledger, await readRevocationStatus(tree, now));
   for (const [i, files] of leaves.entries()) {
     const cert = certs[i];
     const shown = files.role === "https" ? files.cert : relative(tree.root, files.cert);

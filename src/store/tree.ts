@@ -44,30 +44,18 @@ import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { assertCaKeyProtected, shareExistingKeys, sharedKeyFile } from "./key-mode.js";
 import { assertDirectoriesOwned, directoryOwnershipProblems } from "./leaf-file.js";
 import { adoptionLines, ledgerEntry, reconcileLedger } from "./ledger.js";
+import { listTreeLeaves } from "./leaf-list.js";
 import { withLock } from "./lock.js";
-import {
-  LEAF_DIRS,
-  LOCK_FILE,
-  certsDirOf,
-  httpsFiles,
-  leafFiles,
-  privateKeyFiles,
-  treePaths,
-  type LeafFiles,
-  type TreePaths,
-} from "./paths.js";
+import { LOCK_FILE, privateKeyFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";
 import {
   CERT_MODE,
   KEY_MODE,
   ensureDirectory,
   exists,
   assertNoSymlinkBelow,
-  listDirectories,
-  listSymlinks,
   readKeyText,
   readCertText,
   readText,
-  symlinkRefused,
   removeLeftoverTemps,
   removeLeftoverTempsBelow,
   writeFileAtomically,
@@ -243,22 +231,6 @@ export function foreignLeftovers(tree: TreePaths): readonly string[] {
   return leftoversNotOurs.get(tree) ?? [];
 }
 
-/** Every leaf directory in the tree that holds a certificate or key. */
-export async function listTreeLeaves(tree: TreePaths): Promise<LeafFiles[]> {
-  const found: LeafFiles[] = [];
-  const gateway = leafFiles(tree, "gateway", "gateway");
-  await assertNoSymlinkBelow(tree.root, gateway.dir);
-  if ((await exists(gateway.cert)) || (await exists(gateway.key))) found.push(gateway);
-  for (const role of ["plugin", "server", "client"] as const) {
-    const roleDir = join(tree.root, LEAF_DIRS[role]);
-    await assertNoSymlinkBelow(tree.root, roleDir);
-    // A leaf directory replaced by a link is named (exit 2), not skipped and not followed.
-    for (const link of await listSymlinks(roleDir)) throw symlinkRefused(join(roleDir, link));
-    for (const name of await listDirectories(roleDir)) found.push(leafFiles(tree, role, name));
-  }
-  return found;
-}
-
 /**
  * A leaf's directory (and plugins/, servers/, clients/ above it) must be real directories in the
  * tree, the tree owner's alone (leaf-file.ts directoryOwnershipProblems): a link would send reads
@@ -279,15 +251,7 @@ export async function leafDirectoryProblems(files: LeafFiles): Promise<string[]>
   return directoryOwnershipProblems(dirname(roleDir), files.dir);
 }
 
-/**
- * Every leaf `check` and `renew` look after: the tree's, plus the gateway's own HTTPS cert where
- * `https` puts it by default (certs/cert.pem next to certs/mcp), when it is there.
- */
-export async function listIssuedLeaves(tree: TreePaths): Promise<LeafFiles[]> {
-  const https = httpsFiles(certsDirOf(tree));
-  const [leaves, hasHttps] = await Promise.all([listTreeLeaves(tree), exists(https.cert)]);
-  return hasHttps ? [...leaves, https] : leaves;
-}
+export { listIssuedLeaves, listTreeLeaves } from "./leaf-list.js";
 
 type LeafState = "kept" | "create";
 

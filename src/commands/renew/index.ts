@@ -120,7 +120,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         const limit = createLimiter(o.jobs);
         // --reuse-key never signs a key whose cert the CRL lists (a tree adopted with its CRL included).
         const revocation = o.reuseKey
-          ? await (await import("../revoke.js")).readRevocationStatus(tree, now)
+          ? await (await import("../../store/revocation-status.js")).readRevocationStatus(tree, now)
           : undefined;
         o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plural(plans.length, "certificate")}`);
         await Promise.all(
