@@ -58,6 +58,12 @@ export interface CheckOptions {
    * asks for (its URL's host) is invalid. A missing file is no requirement.
    */
   config?: string;
+  /**
+   * Only these leaves (the CAs always): what `renew NAME` touched, so one leaf costs one leaf's
+   * check, not the tree's. During a CA rotation the whole tree is read all the same: its warning
+   * counts the leaves the previous CA still signs.
+   */
+  leaves?: readonly LeafFiles[];
   /** Extra checks a leaf must pass (a CRL, …): return problems found. */
   extraChecks?: (entry: CheckEntry, cert: NodeCert, files: LeafFiles) => string[] | Promise<string[]>;
 }
@@ -152,7 +158,10 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   // An mcp-stack.yaml's certificates.*_path name the tree when no --out does: where `all --config` wrote.
   const tree = treePaths(o.out ?? config?.stack?.out ?? DEFAULT_OUT);
   await assertTreeExists(tree);
-  const [cas, leaves] = await Promise.all([readCas(tree, now, within), listIssuedLeaves(tree)]);
+  const [cas, leaves] = await Promise.all([
+    readCas(tree, now, within),
+    o.leaves !== undefined && !(await exists(tree.previousCaCert)) ? o.leaves : listIssuedLeaves(tree),
+  ]);
   const wantedSans = sansWanted(config);
   const moved = config && stackTreeWarning(config);
   const entries =

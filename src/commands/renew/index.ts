@@ -164,7 +164,14 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         );
       // Saved before the check below reads it (the finally saves only on a failure before here).
       if (!dryRun) await book.save(tree);
-      const after = await checkTree({ out: tree.root, now, within, config: o.config });
+      // `renew NAME` reports on the leaves it selected: their check, not the whole tree's.
+      const after = await checkTree({
+        out: tree.root,
+        now,
+        within,
+        config: o.config,
+        leaves: o.names?.length ? leaves.selected : undefined,
+      });
       const selectedPaths = new Set(leaves.selected.map((l) => l.cert));
       const relevant = after.certificates.filter(
         (c) => c.role === "ca" || c.role === "intermediate" || selectedPaths.has(c.path),
