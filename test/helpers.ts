@@ -318,13 +318,28 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[2]))) as raw:
   }
 }
 
-/** A port nobody listens on right now (the server under test binds it a moment later). */
+/**
+ * A port nobody listens on right now, for a server under test that binds it a moment later. Taken
+ * at random below the kernel's ephemeral range, where no `listen(0)` and no outgoing connection
+ * (curl, s_client, a test in another file running at the same time) can take it in between.
+ */
 export async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((res) => probe.listen(0, "127.0.0.1", res));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((res) => probe.close(() => res()));
-  return port;
+  const range = "/proc/sys/net/ipv4/ip_local_port_range"; // Linux; elsewhere the kernel picks
+  const [low] = existsSync(range) ? readFileSync(range, "utf8").trim().split(/\s+/).map(Number) : [];
+  const below = low !== undefined && low > 11_024 ? low : undefined;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = below === undefined ? 0 : 10_000 + Math.floor(Math.random() * (below - 11_024));
+    const probe = createTcpServer();
+    const bound = await new Promise<boolean>((res) => {
+      probe.once("error", () => res(false));
+      probe.listen(port, "127.0.0.1", () => res(true));
+    });
+    if (!bound) continue;
+    const { port: taken } = probe.address() as AddressInfo;
+    await new Promise<void>((res) => probe.close(() => res()));
+    return taken;
+  }
+  throw new Error("no free port on 127.0.0.1 after 50 tries");
 }
 
 export async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
