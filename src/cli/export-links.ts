@@ -4,8 +4,14 @@
  */
 import { type Command, Option } from "commander";
 import { configExport, deliver } from "./export-configs.js";
-import type { ExportFormat } from "./export.js";
-import { type CommandContext, documented, type ExportFlags, exportTarget, withExamples } from "./shared.js";
+import {
+  type CommandContext,
+  documented,
+  type ExportFlags,
+  type ExportFormat,
+  exportTarget,
+  withExamples,
+} from "./shared.js";
 
 interface RegistrationFlags extends ExportFlags {
   prefix?: string;
