@@ -22,6 +22,7 @@ import {
   type ExportResult,
   type LeafSource,
 } from "./sources.js";
+import type { KubernetesObject } from "./kubernetes-object.js";
 import { TRUST_BUNDLE_KEY, TRUST_BUNDLE_NAME, trustBundle } from "./trust-bundle.js";
 import { yamlDocuments } from "./yaml.js";
 
@@ -82,11 +83,7 @@ export const K8S_NAMES = {
   peerAuthentication: "mcp-gateway-mtls",
 } as const;
 
-export type KubernetesObject = Record<string, unknown> & {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-};
+export type { KubernetesObject };
 
 /** An RFC 1123 label: what every Kubernetes object name here must be. */
 export const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

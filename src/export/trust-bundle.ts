@@ -5,7 +5,7 @@
  * source, so a reader of the target sees which CAs it gets.
  */
 import { splitPemBlocks } from "../pki/cert-facts.js";
-import type { KubernetesObject } from "./kubernetes.js";
+import type { KubernetesObject } from "./kubernetes-object.js";
 
 export const TRUST_BUNDLE_NAME = "mcp-ca-bundle";
 /** The key of the ConfigMap trust-manager writes in each selected namespace (as mcp-ca-secret's). */
