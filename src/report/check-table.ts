@@ -2,7 +2,7 @@ import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "
 import { escapeControlCharacters } from "../control-characters.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
-import { humanDate, needAttention, plural } from "./human.js";
+import { humanDate, plural, verdictOf } from "./human.js";
 
 /** `make certs-mcp-check`, as a table: one row per cert, its problems indented below it. */
 export function renderCheckTable(
@@ -61,16 +61,4 @@ export function verdict(entries: readonly CheckEntry[], within: number, failOnEx
   const failing = entries.filter((c) => entryFails(c, failOnExpiring)).length;
   const expiring = entries.filter((c) => c.status === "expiring" && !entryFails(c, failOnExpiring)).length;
   return verdictOf(failing, expiring, within);
-}
-
-export function verdictOf(failing: number, expiring: number, within: number): string {
-  if (failing === 0 && expiring === 0) return "all ok";
-  return [
-    failing > 0 ? needAttention(failing) : "",
-    expiring > 0
-      ? `${expiring} expiring within ${plural(within, "day")} (\`mtls-certs renew\` re-issues ${expiring === 1 ? "it" : "them"})`
-      : "",
-  ]
-    .filter(Boolean)
-    .join("; ");
 }

@@ -25,3 +25,16 @@ export function days(n: number): string {
 export function needAttention(n: number): string {
   return `${n} ${n === 1 ? "needs" : "need"} attention`;
 }
+
+/** The one-line verdict of a check or an issuing run: "all ok", or what needs attention and what expires. */
+export function verdictOf(failing: number, expiring: number, within: number): string {
+  if (failing === 0 && expiring === 0) return "all ok";
+  return [
+    failing > 0 ? needAttention(failing) : "",
+    expiring > 0
+      ? `${expiring} expiring within ${plural(within, "day")} (\`mtls-certs renew\` re-issues ${expiring === 1 ? "it" : "them"})`
+      : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
+}
