@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   E_TOO_LARGE: EXIT.usage,
   /** A leaf directory (or one above it) another user owns or may write (OpenSSH's StrictModes). */
   E_UNSAFE_DIRECTORY: EXIT.usage,
+  /** `revoke NAME` where NAME's directory holds another leaf's recorded cert: nothing revoked. */
+  E_FOREIGN_TARGET: EXIT.usage,
   /** A leaf key that is not its cert's, or is a CA's key. */
   E_KEY_MISMATCH: EXIT.usage,
   /** A CA key others can read, or a tree others can write (OpenSSH's rule): the hint has the chmod. */

@@ -400,3 +400,26 @@ describe("issue 23 §3: mcp-stack.yaml cannot point the tree into a leaf directo
     }
   });
 });
+
+describe(
+  "issue 23: revoke NAME revokes what the CA recorded for NAME, not what NAME's directory holds",
+  asAttackerNeeds,
+  () => {
+    it("the gateway's cert copied into plugins/evil, then revoke evil: refused (exit 2), the gateway is not on the CRL", () => {
+      const t = freshTree("plugins/evil");
+      const evil = join(t.root, "plugins", "evil");
+      const planted = asAttacker("sh", ["-c", "cp ../../gateway/client.crt .c && mv -f .c server.crt"], evil);
+      assert.equal(planted.status, 0, planted.stderr);
+      const r = cli(["revoke", "evil", "--out", t.root], t.cwd);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /the ledger has it as gateway gateway's cert/);
+      const gatewaySerial = serialOf(join(t.root, "gateway", "client.crt")).replace(/^serial=/, "");
+      const crl = join(t.root, "ca", "ca.crl");
+      if (existsSync(crl)) {
+        const text = must(openssl(["crl", "-in", crl, "-noout", "-text"]), "openssl crl").stdout;
+        assert.doesNotMatch(text, new RegExp(`Serial Number: ${gatewaySerial}`, "i"), "the gateway was revoked");
+      }
+      assertCaKeyUntouched(t);
+    });
+  },
+);

@@ -78,8 +78,21 @@ export async function revokeCertificate(target: string, o: RevokeOptions = {}): 
         "to retire the CA, rotate it with `mtls-certs renew --ca`",
       );
     const reconciled = await reconcileLedger(tree, now);
-    const ca = await loadSigningCa(tree, { now, passphrase: o.caPassphrase });
     const { cert } = found;
+    // By leaf name, the cert revoked is one the CA recorded for that leaf, not whatever its
+    // directory holds now: a copy of the gateway's cert planted in plugins/evil would have had
+    // `revoke evil` revoke the gateway (issue 23: decisions come from the CA's records).
+    if (found.files !== undefined && found.files.role !== "https") {
+      const { role, name } = found.files;
+      const owner = reconciled.book.entryFor(cert);
+      if (owner !== undefined && (owner.role !== role || owner.name !== name))
+        throw new MtlsError(
+          "E_FOREIGN_TARGET",
+          `${found.certPath}: the ledger has it as ${owner.role} ${owner.name}'s cert (serial ${owner.serial}), not ${role} ${name}'s; nothing was revoked`,
+          `to revoke ${owner.role} ${owner.name}, name it; remove ${found.certPath} if nobody you trust put it there`,
+        );
+    }
+    const ca = await loadSigningCa(tree, { now, passphrase: o.caPassphrase });
     const caCert = new NodeCert(ca.cert.toString("pem"));
     const previousPem = await readText(tree.previousCaCert);
     const byPrevious =
