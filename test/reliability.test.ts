@@ -222,7 +222,7 @@ describe("SIGINT and SIGTERM stop cleanly", () => {
       // the signal lands in the middle of the run, not after its last write.
       const { child, done } = cliAsync(["all", ...KEY_TYPE, "--jobs", "1"], cwd);
       // The first plugin cert on disk: the run is in its writing phase, with leaves to go.
-      assert.ok(await waitFor(join(root, "plugins/p0/server.crt"), 30_000), "the run started writing");
+      assert.ok(await waitFor(join(root, "plugins/p0/server.crt"), 120_000), "the run started writing");
       child.kill(signal);
       const r = await done;
       outputs.push(r);
