@@ -456,7 +456,7 @@ function registerMakefileExport(parent: Command, { io, action }: CommandContext)
   );
   command.option(
     "--stack <file>",
-    "the gateway's mcp-stack.yaml (relative to where make runs): the targets' default config, so cforge's own make calls give each cert the names its deployment dials",
+    "the gateway's mcp-stack.yaml (relative to where make runs): the config the targets read when make is given none, so cforge's own make calls give each cert the names its deployment dials",
   );
   withExamples(
     command,
