@@ -11,6 +11,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAM
 import { MtlsError, errnoCode } from "./errors.js";
 import { hasControlCharacter } from "./control-characters.js";
 import { checkDnsName, checkName, parseDays } from "./pki/names.js";
+import { requested, type RequestedName } from "./pki/name-policy.js";
 import { dns, ip, namespaceSans, type San } from "./pki/profiles.js";
 import { DEFAULT_CONFIG, DEFAULT_GATEWAY_NAMESPACE, DEFAULT_OUT } from "./defaults.js";
 import { promises as fs } from "node:fs";
@@ -35,8 +36,8 @@ export interface PluginEntry {
   readonly transport: PluginTransport;
   /** mcp-stack.yaml's `port`: where the deploy tooling serves the plugin (`probe` dials it there). */
   readonly port?: number;
-  /** SANs the config asks for on top of the Makefile's three. */
-  readonly sans: readonly San[];
+  /** SANs the config asks for on top of the Makefile's three, each with where it came from (name-policy.ts). */
+  readonly sans: readonly RequestedName[];
   /** Where the entry stands, for messages: `config.yaml:12:5`. */
   readonly where: string;
 }
@@ -201,7 +202,7 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
     const mcp = item.get("mcp", true);
     const urlNode = isMap(mcp) ? mcp.get("url", true) : undefined;
     let url: string | undefined;
-    const sans: San[] = [];
+    const sans: RequestedName[] = [];
     if (urlNode !== undefined && urlNode !== null) {
       if (!isScalar(urlNode) || typeof urlNode.value !== "string")
         throw shape(urlNode as Node, `${field}.mcp.url must be a string`);
@@ -209,17 +210,22 @@ export function parsePluginConfig(text: string, file: string): PluginConfig {
       const san = sanForUrl(url, `${at(urlNode)}: plugin ${name}: ${field}.mcp.url`);
       // An http:// URL is dialed without TLS: no hostname is checked, so it asks for no SAN (the
       // gateway's stock config has http://127.0.0.1 URLs). `all` notes that the cert goes unused.
-      if (!isPlainHttp(url)) sans.push(san);
+      if (!isPlainHttp(url)) sans.push(requested(san, "url", `${file}: ${field}.mcp.url`));
     }
     // mcp-stack.yaml's entries are deploy settings (name, port), not the gateway's plugin entries.
     const transport = stack ? MCP : parseTransport(item, field, shape);
     if (transport.kind === "grpc")
       sans.push(
-        sanForHost(transport.host, `${at(item.get("grpc", true) as Node)}: plugin ${name}: ${field}.grpc.target`),
+        requested(
+          sanForHost(transport.host, `${at(item.get("grpc", true) as Node)}: plugin ${name}: ${field}.grpc.target`),
+          "grpc-target",
+          `${file}: ${field}.grpc.target`,
+        ),
       );
     // The host the deploy tooling dials. Compose: `<name lowercased>`, which the `<name>` SAN
     // already matches (DNS names compare case-insensitively). Kubernetes: the Service's names.
-    if (deployment?.type === "kubernetes") sans.push(...namespaceSans(name, deployment.namespace));
+    if (deployment?.type === "kubernetes")
+      sans.push(...namespaceSans(name, deployment.namespace).map((s) => requested(s, "stack", `${file}: deployment`)));
     const port = stack ? stackPort(item, field, shape) : undefined;
     plugins.push({ name, url, transport, sans, where: at(nameNode), ...(port === undefined ? {} : { port }) });
   });

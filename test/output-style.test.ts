@@ -179,7 +179,7 @@ describe("one look for output", () => {
     assert.equal(plugin.code, 1);
     assert.match(
       plugin.stdout,
-      /mcp\.url \(or grpc\.target\) of plugin example-plugin-a .*`mtls-certs renew --force example-plugin-a`/,
+      /`mtls-certs renew example-plugin-a --san plugin\.internal` re-issues it now .*mcp\.url \(or grpc\.target\) of plugin example-plugin-a .*`mtls-certs renew example-plugin-a`/,
     );
     assert.doesNotMatch(plugin.stdout, /<name>/);
     const gateway = cli(["verify", "gateway", "--host", "x.internal"], dir);

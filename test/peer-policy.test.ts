@@ -159,8 +159,13 @@ describe("check: each rule of the policy on the cert's own entry, as strict open
     opensslLeaf(out, "outlives", { newkey: ec, digest: "-sha256", ext: [sans("outlives")], days: 800 });
     // openssl made these leaves, as the Makefile would: a tree from before the issuance ledger, adopted once.
     rmSync(join(out, "ca/ledger.json"));
+    // Adoption takes a cert only with its role's purpose (issue 23 §5): the clientAuth-only one stays foreign.
     const adopted = cli(["adopt", "--out", out], dir);
-    assert.equal(adopted.code, 0, adopted.stderr);
+    assert.equal(adopted.code, 1, adopted.stderr);
+    assert.match(
+      adopted.stdout + adopted.stderr,
+      /not adopted plugins\/client-only\/server\.crt: extendedKeyUsage clientAuth: not a TLS server cert/,
+    );
     report = checkJson(dir).report;
   });
 
@@ -182,7 +187,7 @@ describe("check: each rule of the policy on the cert's own entry, as strict open
         codes,
         e.problems.join("; "),
       );
-      assert.equal(e.status, codes.length === 0 ? "ok" : "invalid");
+      assert.equal(e.status, codes.length === 0 ? "ok" : name === "client-only" ? "foreign" : "invalid");
       for (const p of e.policy) assert.match(p.fix, /`mtls-certs renew/);
       const strict = openssl([
         "verify",

@@ -515,6 +515,8 @@ describe("adoption takes no records from files a leaf's owner can write (a CA-si
     // The same CA signed it ten days ago, outside this tree's ledger (an older tree's copy, a backup).
     const elsewhere = join(tempDir("mtls-adopt-old-"), "mcp");
     cpSync(join(root, "ca"), join(elsewhere, "ca"), { recursive: true });
+    // Without this tree's ledger: in it, bob holds admin@example.com and the name policy refuses a second holder.
+    rmSync(join(elsewhere, "ca/ledger.json"));
     await issueClient("old", {
       out: elsewhere,
       keyType: "ecdsa-p256",

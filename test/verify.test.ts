@@ -281,7 +281,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     assert.equal(text.code, 1);
     assert.match(
       text.stdout,
-      /^✗ no SAN matches 127\.0\.0\.1 \(SANs: DNS:a, DNS:mcp-plugin-a, DNS:localhost\): add it with `--ip 127\.0\.0\.1` when issuing the cert again/m,
+      /^✗ no SAN matches 127\.0\.0\.1 \(SANs: DNS:a, DNS:mcp-plugin-a, DNS:localhost\): `mtls-certs renew a --ip 127\.0\.0\.1` re-issues it now with that name/m,
     );
     assert.match(
       goVerify(goodPlugin.cert, goodCa.cert, "127.0.0.1", "server").stdout,

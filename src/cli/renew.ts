@@ -30,6 +30,8 @@ interface RenewFlags extends TreeFlags {
   ca?: boolean;
   keepLeaves?: boolean;
   deployHook?: string;
+  san?: string[];
+  ip?: string[];
 }
 
 export function registerRenewCommand({ program, io, action }: CommandContext): void {
@@ -50,7 +52,7 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
   withExamples(
     renew,
     "mtls-certs renew --dry-run",
-    "mtls-certs renew DenyListPlugin --force --reuse-key",
+    "mtls-certs renew DenyListPlugin --san opa-plugin",
     "mtls-certs renew --ca",
   );
   renew
@@ -60,6 +62,11 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
     )
     .option("--reuse-key", "keep each leaf's key, so SPKI pins stay valid (without it: a new key of the same type)")
     .option("--force", "renew the selected leaves whatever their dates")
+    .option(
+      "--san <dns...>",
+      "with one NAME: re-issue it now with these extra DNS names; every later renew keeps them (the ledger records them)",
+    )
+    .option("--ip <address...>", "with one NAME: re-issue it now with these extra IP addresses, kept likewise")
     .option("--dry-run", "list what would be renewed; write nothing")
     .option("--diff", "show what changes in each certificate (serial, dates, SANs, key)")
     .addOption(configOption())
@@ -91,6 +98,8 @@ export function registerRenewCommand({ program, io, action }: CommandContext): v
             names,
             reuseKey: flags.reuseKey,
             force: flags.force,
+            san: flags.san,
+            ip: flags.ip,
             dryRun: flags.dryRun,
             config,
             ca: flags.ca,

@@ -453,7 +453,10 @@ export async function issued(report: IssueReport, flags: TreeFlags, io: Io): Pro
     io.stdout.write(asInvoked(renderIssueReport(report, await styleFor(io.stdout)), command));
     if (!flags.quiet) io.stdout.write(renderNextSteps(report, DEFAULT_OUT, process.cwd(), command));
   }
-  return EXIT.ok;
+  // A leaf the name policy refused is not signed; the others are (issue 23 §4): exit 2 names it.
+  for (const f of report.failed ?? [])
+    io.stderr.write(`mtls-certs: ${f.error.message}\n${f.error.hint ? `hint: ${f.error.hint}\n` : ""}`);
+  return (report.failed ?? []).length > 0 ? EXIT.usage : EXIT.ok;
 }
 
 /** Flags of the commands that write mcp leaf keys a container may need to read. */

@@ -2,17 +2,14 @@
  * What `all` says about the certs it kept (issue 15 §2). `all` never replaces a cert that is
  * there, so on a tree made before (by the Makefile, or an older run) it must say what is wrong
  * with what it kept, or "5 kept" reads as "5 fine": the strict-peer policy's problems and the
- * SANs the config now asks for (from `check`, with their fixes), the flags that did not apply to
- * a kept cert, a plugin URL without TLS. A key wider than the key-mode rule is narrowed back, as
+ * SANs the config now asks for (from `check`, with their fixes), a plugin URL without TLS (the
+ * flags that did not apply to a kept cert are the tree's notes, store/leaf-names.ts). A key wider than the key-mode rule is narrowed back, as
  * the Makefile's `chmod 600` does on every run.
  */
-import { X509Certificate as NodeCert } from "node:crypto";
-import { keyTypeOf, type KeyType } from "../pki/keys.js";
 import { widestKeyMode } from "../store/key-mode.js";
 import { KEY_FILE, withChecked } from "../store/leaf-file.js";
 import type { TreePaths } from "../store/paths.js";
 import type { CertResult, IssueReport } from "../store/tree.js";
-import { readText } from "../store/write.js";
 import { humanDate } from "../report/human.js";
 import { checkTree, entryFails } from "./check.js";
 
@@ -21,14 +18,9 @@ export interface ReviewInput {
   now: Date;
   /** The plugin config, when there is one: its SANs are what plugin certs must carry. */
   config: string | undefined;
-  /** Flags given for new certs (undefined: not given). */
-  days: number | undefined;
-  keyType: KeyType | undefined;
   /** Plugins whose `mcp.url` is http://. */
   plainHttp: readonly string[];
 }
-
-const DAY_MS = 86_400_000;
 
 export async function reviewKept(report: IssueReport, input: ReviewInput): Promise<IssueReport> {
   const notes = new Map<string, string[]>(report.certificates.map((c) => [c.cert, [...(c.notes ?? [])]]));
@@ -65,19 +57,6 @@ export async function reviewKept(report: IssueReport, input: ReviewInput): Promi
       else if (c.role !== "intermediate") needReissue.push(c.name);
     }
     if (c.role === "ca" || c.role === "intermediate") continue;
-    const pem = await readText(c.cert);
-    if (pem === undefined) continue;
-    const cert = new NodeCert(pem);
-    const reissue = `applies to new certs; \`mtls-certs renew --force ${c.name}\` re-issues`;
-    const lifetime = Math.round((Date.parse(c.notAfter) - Date.parse(c.notBefore)) / DAY_MS);
-    if (input.days !== undefined && Math.abs(lifetime - input.days) > 1)
-      note(c, `--days ${input.days} did not apply to this kept cert (${lifetime} days): it ${reissue}`);
-    const keyType = keyTypeOf(cert.publicKey);
-    if (input.keyType !== undefined && keyType !== input.keyType)
-      note(
-        c,
-        `--key-type ${input.keyType} did not apply to this kept cert (${keyType ?? "another key type"}): it ${reissue}`,
-      );
     if (c.role === "plugin" && input.plainHttp.includes(c.name))
       note(
         c,

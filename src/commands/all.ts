@@ -65,8 +65,6 @@ export async function all(o: AllOptions = {}): Promise<AllReport> {
         tree,
         now,
         config: config.found ? config.file : undefined,
-        days: o.days,
-        keyType: o.keyType,
         plainHttp: plugins.flatMap((p) => (p.url !== undefined && isPlainHttp(p.url) ? [p.name] : [])),
       })
     : report;

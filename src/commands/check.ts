@@ -13,6 +13,7 @@ import { createLimiter } from "../pki/limiter.js";
 import { HTTPS_SANS, dns, formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
 import {
   describeProblem,
+  extensionProblems,
   leafPurposeProblems,
   leafRoleProblems,
   purposeOfRole,
@@ -224,7 +225,12 @@ async function checkAgainstLedger(
     const spki = entry.signedBy === null ? undefined : issuerSpki.get(entry.signedBy);
     const found = spki === undefined ? undefined : bySerial.get(key(entry.serial, spki));
     const standing = standingOf(found, entry.role, entry.name);
-    if (standing.kind === "foreign") entry.problems.push(standing.why);
+    // A revoked cert the CRL already named (check-ca-policy.ts) is said once.
+    const saidRevoked =
+      standing.kind === "foreign" &&
+      standing.why.startsWith("revoked") &&
+      entry.problems.some((p) => p.startsWith("revoked"));
+    if (standing.kind === "foreign" && !saidRevoked) entry.problems.push(standing.why);
     // A leaf signed from a CSR (`sign`) has no key file here by design: the key is its owner's.
     else if (found?.source === "csr" && found.status === "valid") dropKeyMissing(entry, now, within);
   }
@@ -431,6 +437,12 @@ async function checkLeaf(
       // cert someone else planted, so it gets this one line (and the ledger's), nothing more.
       entry.problems.push(
         `not signed by this tree's CA; move ${files.dir} away and issue it again with the command that made it`,
+      );
+      // OpenSSL cannot even match the issuer of a cert with an extension twice (it marks it
+      // invalid): its extensions are the likelier cause, and named.
+      addPolicy(
+        entry,
+        policyOf(cert, entry, (f) => extensionProblems(f, { issuer: false, top: false, anchor: false }, fixes)),
       );
       settle(entry);
       return entry;

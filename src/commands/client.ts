@@ -1,5 +1,6 @@
 import { MtlsError } from "../errors.js";
 import { checkDnsName, checkName } from "../pki/names.js";
+import { requested } from "../pki/name-policy.js";
 import { PROFILES, clientSubject, type San } from "../pki/profiles.js";
 import { leafFiles, type TreePaths } from "../store/paths.js";
 import { issueIntoTree, resolveTree, type IssueReport, type LeafRequest, type TreeOptions } from "../store/tree.js";
@@ -56,7 +57,8 @@ export function clientRequest(tree: TreePaths, name: string, cn = name): LeafReq
     files: leafFiles(tree, "client", name),
     profile: PROFILES.client,
     subject: clientSubject(cn),
-    sans: email ? [email] : [],
+    // The address the user named (--cn): the one e-mail SAN the name policy lets a client have.
+    sans: email ? [requested(email, "cn", "--cn")] : [],
   };
 }
 

@@ -1,6 +1,7 @@
 import { DEFAULT_CONFIG } from "../defaults.js";
 import { loadPluginConfig, type PluginEntry } from "../config.js";
 import { checkDnsName, checkName } from "../pki/names.js";
+import { requested } from "../pki/name-policy.js";
 import { PROFILES, namespaceSans, pluginSans, pluginSubject, type San } from "../pki/profiles.js";
 import { leafFiles, type TreePaths } from "../store/paths.js";
 import { issueIntoTree, resolveTree, type IssueReport, type LeafRequest, type TreeOptions } from "../store/tree.js";
@@ -15,8 +16,12 @@ export interface PluginOptions extends TreeOptions, ExtraSanOptions {
 
 /** The SANs a plugin's cert must carry: the Makefile's three, the config's URL host, the flags'. */
 export function pluginExtraSans(name: string, o: PluginOptions, entry?: PluginEntry): San[] {
-  const extra: San[] = [...(entry?.sans ?? []), ...extraSans(o)];
-  if (o.namespace !== undefined) extra.push(...namespaceSans(name, checkDnsName(o.namespace, "--namespace")));
+  // The command line first: a name it gives is the user's, even when the config asks for it too.
+  const extra: San[] = [...extraSans(o), ...(entry?.sans ?? [])];
+  if (o.namespace !== undefined)
+    extra.push(
+      ...namespaceSans(name, checkDnsName(o.namespace, "--namespace")).map((s) => requested(s, "flag", "--namespace")),
+    );
   return extra;
 }
 

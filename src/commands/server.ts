@@ -1,24 +1,12 @@
-import { checkDnsName, checkIp, checkName } from "../pki/names.js";
-import { PROFILES, dns, ip, serverSubject, uniqueSans, type San } from "../pki/profiles.js";
+import { checkDnsName, checkName } from "../pki/names.js";
+import { extraSans, type ExtraSanOptions } from "../pki/name-policy.js";
+import { PROFILES, dns, serverSubject, uniqueSans, type San } from "../pki/profiles.js";
 import { leafFiles, type TreePaths } from "../store/paths.js";
 import { issueIntoTree, resolveTree, type IssueReport, type LeafRequest, type TreeOptions } from "../store/tree.js";
 
-export interface ExtraSanOptions {
-  /** Extra DNS SANs (`--san`); one leading `*.` label allowed. */
-  san?: readonly string[];
-  /** Extra IP SANs (`--ip`), IPv4 or IPv6. */
-  ip?: readonly string[];
-}
+export { extraSans, type ExtraSanOptions };
 
 export interface ServerOptions extends TreeOptions, ExtraSanOptions {}
-
-/** `--san` and `--ip` values as SANs, each checked, the flag and value named when refused. */
-export function extraSans(o: ExtraSanOptions): San[] {
-  return [
-    ...(o.san ?? []).map((v) => dns(checkDnsName(v, "--san"))),
-    ...(o.ip ?? []).map((v) => ip(checkIp(v, "--ip"))),
-  ];
-}
 
 /**
  * A named server's cert (seed 003's `gateway.local` behind nginx): serverAuth, SANs the name and

@@ -11,7 +11,9 @@ import { readCsr } from "../pki/csr.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
 import { capWarning, signCertificate, toPem, validityFor } from "../pki/issue.js";
 import { checkDnsName, checkIp, checkName } from "../pki/names.js";
+import { nameRefusalError, requested } from "../pki/name-policy.js";
 import { uniqueSans, type San } from "../pki/profiles.js";
+import { refusedNames } from "../store/leaf-names.js";
 import { loadSigningCa } from "../store/ca-store.js";
 import { ledgerEntry, reconcileLedger } from "../store/ledger.js";
 import { checkOutputFile } from "../store/output-file.js";
@@ -91,6 +93,10 @@ export async function signCsr(csrPath: string, o: SignOptions): Promise<SignRepo
     const ca = await loadSigningCa(locked, { now, passphrase: o.caPassphrase });
     assertNameConstraintsPlan({ existingCa: ca, caExtensions: undefined, planned: [planned], caFile: locked.caCert });
     const reconciled = await reconcileLedger(locked, now, [files]);
+    // The name policy (issue 23 §4): a CSR names no wildcard, no other leaf's name, no address
+    // "any", no e-mail but the one --cn gives, and at most 100 SANs.
+    const [refusals = []] = refusedNames(reconciled.book, [{ role: files.role, name: files.name, sans: planned.sans }]);
+    if (refusals.length > 0) throw nameRefusalError(refusals);
     const validity = validityFor(
       { days: o.days ?? DEFAULT_DAYS, now, notBefore: o.notBefore, notAfter: o.notAfter },
       ca.cert.notAfter,
@@ -178,11 +184,11 @@ function needName(o: SignOptions): string {
 /** A SAN the CSR asks for, checked as the flag that would give it is; any other kind is refused. */
 function checkedCsrSan(s: { type: string; value: string }, file: string, role: SignRole): San {
   const where = `${file}: SAN`;
-  if (s.type === "dns") return { type: "dns", value: checkDnsName(s.value, where) };
-  if (s.type === "ip") return { type: "ip", value: checkIp(s.value, where) };
+  if (s.type === "dns") return requested({ type: "dns", value: checkDnsName(s.value, where) }, "csr", where);
+  if (s.type === "ip") return requested({ type: "ip", value: checkIp(s.value, where) }, "csr", where);
   if (s.type === "email" && role === "client") {
     const email = emailSan(s.value, where);
-    if (email) return email;
+    if (email) return requested(email, "csr", where);
   }
   throw new MtlsError(
     "E_BAD_SAN",

@@ -64,6 +64,8 @@ export interface CertFacts {
   readonly selfSigned: boolean;
   /** How many extensions it carries (a v1 cert must carry none). */
   readonly extensionCount: number;
+  /** Every extension's OID and critical flag, repeats kept (the strict-peer policy judges them). */
+  readonly extensions: ReadonlyArray<{ readonly oid: string; readonly critical: boolean }>;
   /** SHA-256 of the DER, colon-separated hex, as `openssl x509 -fingerprint -sha256`. */
   readonly fingerprint: string;
 }
@@ -135,6 +137,7 @@ function certFacts(node: NodeCert, cert: x509.X509Certificate, now: Date): CertF
     authorityKeyId: aki?.keyId ? colonHex(aki.keyId) : null,
     selfSigned: isSelfSigned(node),
     extensionCount: cert.extensions.length,
+    extensions: cert.extensions.map((e) => ({ oid: e.type, critical: e.critical })),
     fingerprint: node.fingerprint256,
   };
 }

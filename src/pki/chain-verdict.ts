@@ -269,16 +269,21 @@ function checkHost(leaf: ParsedCert, host: string, add: AddProblem, warnings: st
 
 /**
  * The fix for a missing SAN, naming the cert's own plugin or server (from its subject, as the tree
- * names them). `renew` keeps a cert's SANs but adds what the plugin config asks for (the host of
- * its mcp.url). The gateway's client cert names no host: no config hint for it.
+ * names them): `renew NAME --san HOST` re-issues it now with the name, and the ledger keeps it for
+ * every later renew (issue 28 §3). For a plugin, the host may instead go in its mcp.url, which
+ * renew adds too. The gateway's client cert names no host: no hint to add one.
  */
 function addSanFix(flag: string, leaf: ParsedCert): string {
   const cn = leaf.node.subject.match(/CN=([^\n,]*)/)?.[1] ?? "";
   if (cn === "mcp-gateway-client")
     return "this is the gateway's client cert, which names no host: verify the plugin's server cert with --host, or leave out --host";
   const plugin = cn.match(/^mcp-plugin-(.+)$/)?.[1];
-  const again = `add it with \`${flag}\` when issuing the cert again`;
+  const server = /(^|\n)OU=Servers($|\n)/.test(leaf.node.subject) ? cn : undefined;
+  const name = plugin ?? server;
+  if (name === undefined)
+    return `in the tree that issued it, \`mtls-certs renew NAME ${flag}\` re-issues it now with that name (every later renew keeps it)`;
+  const again = `\`mtls-certs renew ${name} ${flag}\` re-issues it now with that name (every later renew keeps it)`;
   return plugin
-    ? `${again}, or put the host in the mcp.url (or grpc.target) of plugin ${plugin} in the plugin config and run \`mtls-certs renew --force ${plugin}\``
+    ? `${again}, or put the host in the mcp.url (or grpc.target) of plugin ${plugin} in the plugin config and run \`mtls-certs renew ${plugin}\``
     : again;
 }

@@ -22,7 +22,8 @@
  */
 import { MtlsError } from "../errors.js";
 import { canonicalIp } from "./node-facts.js";
-import { formatSan, type Role, type San } from "./profiles.js";
+import { checkDnsName, checkIp } from "./names.js";
+import { dns, formatSan, ip, type Role, type San } from "./profiles.js";
 
 /** At most this many SANs on one certificate. */
 export const MAX_SANS = 100;
@@ -197,4 +198,19 @@ export function nameRefusalError(refusals: readonly NameRefusal[]): MtlsError {
     refusals.map((r) => r.message).join("; "),
     [...new Set(refusals.map((r) => r.fix))].join("; "),
   );
+}
+
+export interface ExtraSanOptions {
+  /** Extra DNS SANs (`--san`); one leading `*.` label allowed. */
+  san?: readonly string[];
+  /** Extra IP SANs (`--ip`), IPv4 or IPv6. */
+  ip?: readonly string[];
+}
+
+/** `--san` and `--ip` values as SANs from the command line, each checked, the flag and value named when refused. */
+export function extraSans(o: ExtraSanOptions): RequestedName[] {
+  return [
+    ...(o.san ?? []).map((v) => requested(dns(checkDnsName(v, "--san")), "flag", "--san")),
+    ...(o.ip ?? []).map((v) => requested(ip(checkIp(v, "--ip")), "flag", "--ip")),
+  ];
 }

@@ -33,6 +33,8 @@ export interface PolicyFacts {
   readonly subjectKeyId: string | null;
   readonly authorityKeyId: string | null;
   readonly extensionCount: number;
+  /** Every extension's OID and critical flag, in the order the cert lists them (repeats kept). */
+  readonly extensions: ReadonlyArray<{ readonly oid: string; readonly critical: boolean }>;
 }
 
 /** Stable identifiers (`verify --json`, `check --json`, the Prometheus `code` label). */
@@ -56,7 +58,10 @@ export type PolicyCode =
   | "weak-signature"
   | "missing-san"
   | "not-signed-by-ca"
-  | "beyond-ca";
+  | "beyond-ca"
+  | "unknown-critical-extension"
+  | "duplicate-extension"
+  | "ca-as-leaf";
 
 export interface PolicyProblem {
   readonly code: PolicyCode;
@@ -65,8 +70,9 @@ export interface PolicyProblem {
   /** What fixes it in place. */
   readonly fix: string;
   /**
-   * A strict peer refuses the handshake because of it. False for the latent defects (v1 leaf,
-   * validity beyond the CA): `verify` lists those as warnings, `check` as problems.
+   * `verify` fails on it: a strict peer refuses the handshake because of it, or (a leaf that is a
+   * CA) peers accept what makes it dangerous. False for the latent defects (v1 leaf, validity
+   * beyond the CA): `verify` lists those as warnings, `check` as problems.
    */
   readonly refused: boolean;
 }
@@ -139,7 +145,7 @@ export interface ChainPosition {
  * check_chain_extensions), plus key size and signature hash at security level 2.
  */
 export function structureProblems(f: PolicyFacts, at: ChainPosition, fixes: PolicyFixes): PolicyProblem[] {
-  const out: PolicyProblem[] = [];
+  const out: PolicyProblem[] = extensionProblems(f, at, fixes);
   const selfSignedLeaf = at.selfSignedLeaf === true;
   const add = (code: PolicyCode, message: string, fix: string, refused = true) =>
     out.push({ code, message, fix, refused });
@@ -212,6 +218,69 @@ export function structureProblems(f: PolicyFacts, at: ChainPosition, fixes: Poli
       `${at.issuer ? fixes.ca : fixes.leaf} (mtls-certs signs with SHA-256 or SHA-384)`,
     );
   }
+  return out;
+}
+
+/**
+ * The extensions OpenSSL understands (v3_purp.c X509_supported_extension): any other marked
+ * critical fails verification ("unhandled critical extension", RFC 5280 section 4.2), also without
+ * -x509_strict. Key identifiers are not in its list: a critical one fails too.
+ */
+const HANDLED_CRITICAL: ReadonlySet<string> = new Set([
+  "2.16.840.1.113730.1.1", // netscape cert type
+  "2.5.29.15", // keyUsage
+  "2.5.29.17", // subjectAltName
+  "2.5.29.19", // basicConstraints
+  "2.5.29.32", // certificatePolicies
+  "2.5.29.31", // cRLDistributionPoints
+  "2.5.29.37", // extendedKeyUsage
+  "1.3.6.1.5.5.7.1.7", // RFC 3779 IP address blocks
+  "1.3.6.1.5.5.7.1.8", // RFC 3779 AS identifiers
+  "1.3.6.1.5.5.7.48.1.5", // OCSP no-check
+  "2.5.29.36", // policyConstraints
+  "1.3.6.1.5.5.7.1.14", // proxyCertInfo
+  "2.5.29.30", // nameConstraints
+  "2.5.29.33", // policyMappings
+  "2.5.29.54", // inhibitAnyPolicy
+]);
+
+/**
+ * What a cert's extensions say in themselves, wherever it sits: an unknown critical extension
+ * (OpenSSL: "unhandled critical extension"), an extension twice (RFC 5280 section 4.2: "MUST
+ * NOT include more than one instance"; OpenSSL marks the cert invalid, Go refuses to parse it,
+ * and Node shows the first one only, so two parsers would read two different certs), and a leaf
+ * that is a CA: CA:TRUE lets its key sign certificates for any name, and `openssl verify
+ * -x509_strict` accepts the chain through it (pathLen permitting), so every peer that trusts the
+ * tree's CA trusts whoever holds that leaf's key as a CA.
+ */
+export function extensionProblems(f: PolicyFacts, at: ChainPosition, fixes: PolicyFixes): PolicyProblem[] {
+  const out: PolicyProblem[] = [];
+  const fix = at.issuer ? fixes.ca : fixes.leaf;
+  const unknown = f.extensions.filter((e) => e.critical && !HANDLED_CRITICAL.has(e.oid)).map((e) => e.oid);
+  if (unknown.length > 0)
+    out.push({
+      code: "unknown-critical-extension",
+      message: `critical extension${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} that peers do not know: OpenSSL refuses the certificate ("unhandled critical extension")`,
+      fix,
+      refused: true,
+    });
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const e of f.extensions) (seen.has(e.oid) ? twice : seen).add(e.oid);
+  if (twice.size > 0)
+    out.push({
+      code: "duplicate-extension",
+      message: `extension ${[...twice].join(", ")} appears more than once (RFC 5280 4.2): OpenSSL marks it invalid, Go refuses it, and parsers disagree on which one counts`,
+      fix,
+      refused: true,
+    });
+  if (!at.issuer && !at.selfSignedLeaf && f.basicConstraints?.ca === true)
+    out.push({
+      code: "ca-as-leaf",
+      message: `a leaf with basicConstraints CA:TRUE${f.keyUsage?.includes("keyCertSign") ? " and keyCertSign" : ""}: its key can sign certificates for any name, which peers trusting this CA accept`,
+      fix: fixes.leaf,
+      refused: true,
+    });
   return out;
 }
 

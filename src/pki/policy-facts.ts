@@ -160,6 +160,7 @@ export function readPolicyFacts(cert: NodeCert, sans: readonly string[]): Policy
     subjectKeyId: null as string | null,
     authorityKeyId: null as string | null,
     extensionCount: 0,
+    extensions: [] as Array<{ oid: string; critical: boolean }>,
   };
   if (!extensionsField) return facts;
   const extensions = children(der, readTlv(der, extensionsField.start));
@@ -169,6 +170,7 @@ export function readPolicyFacts(cert: NodeCert, sans: readonly string[]): Policy
     const critical = second?.tag === TAG.boolean && der[second.start] !== 0;
     const value = second?.tag === TAG.octetString ? second : third;
     if (!id || !value) continue;
+    facts.extensions.push({ oid: oidText(der, id), critical });
     const inner = readTlv(der, value.start);
     const hex = (t: Tlv) => Buffer.from(der.subarray(t.start, t.end)).toString("hex");
     switch (oidText(der, id)) {

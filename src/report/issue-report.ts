@@ -11,7 +11,9 @@ export function renderIssueReport(report: IssueReport, style: Style, cwd = proce
   const lines = report.certificates.map((c) => {
     const action = c.action === "kept" ? style.dim(pad(c.action, 8)) : style.green(pad(c.action, 8));
     const row = `${action}${pad(c.role, 9)}${pad(c.name, nameWidth)}${shortPath(c.cert, cwd).padEnd(width)}  ${style.dim(`until ${humanDate(c.notAfter)}`)}`;
-    return [row, ...(c.notes ?? []).map((n) => `    ${style.dim("-")} ${n}`)].join("\n");
+    // Every name signed is on screen (issue 23 §4): a SAN nobody asked for is seen the day it is made.
+    const sans = c.action !== "kept" && c.sans.length > 0 ? [`    ${style.dim("SANs")} ${c.sans.join(", ")}`] : [];
+    return [row, ...sans, ...(c.notes ?? []).map((n) => `    ${style.dim("-")} ${n}`)].join("\n");
   });
   const expiring = report.expiring?.count ?? 0;
   const attention =

@@ -28,6 +28,8 @@ export function renderRenewReport(report: RenewReport, style: Style, diff: boole
     lines.push(
       `${verb}${pad(r.role, 9)}${pad(printable(r.name), 24)}${printable(shortPath(r.cert, cwd)).padEnd(width)}  ${style.dim(`until ${humanDate(r.after.notAfter)}; ${r.keyFromCsr ? "same key (signed from a CSR: the key is not ours)" : r.keyReused ? "same key" : "new key"}; why: ${r.reasons.join("; ")}`)}`,
     );
+    // Every name signed is on screen (issue 23 §4).
+    if (r.after.sans.length > 0) lines.push(`    ${style.dim("SANs")} ${printable(r.after.sans.join(", "))}`);
     if (diff) for (const change of r.changes) lines.push(`      ${style.dim("-")} ${printable(change)}`);
   }
   for (const k of report.kept)

@@ -16,13 +16,16 @@
  *       "fingerprint": "AB:CD:…",             SHA-256 of the cert's DER, as openssl -fingerprint prints it
  *       "status": "valid" | "superseded" | "revoked",
  *       "revokedAt"?: ISO date, "reason"?: RFC 5280 reason name, "supersededAt"?: ISO date,
- *       "source": "issued" | "adopted" | "csr", "recordedAt": ISO date } ] }
+ *       "source": "issued" | "adopted" | "csr", "recordedAt": ISO date,
+ *       "askedSans"?: ["DNS:opa-plugin"]     names the user asked for on the command line (--san,
+ *                                             --ip, `renew NAME --san`): every renewal keeps them } ] }
  * One leaf (role + name) has at most one `valid` entry: the cert on disk.
  *
  * A command reads the ledger once, changes it in memory (LedgerBook) and writes it once at the
  * end: `all` over many leaves costs one write, not one per cert.
  */
 import { X509Certificate as NodeCert } from "node:crypto";
+import { caIdentities, identityRefusal } from "./leaf-identity.js";
 import { relative } from "node:path";
 import { CLOCK_SKEW_MS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
@@ -74,6 +77,11 @@ export interface LedgerEntry {
   supersededAt?: string;
   source: LedgerSource;
   recordedAt: string;
+  /**
+   * SANs asked for on the command line (`--san`, `--ip`, `renew NAME --san`), beyond the role's
+   * own names and the config's: renewal carries them over, so they are never lost. Absent: none.
+   */
+  askedSans?: string[];
 }
 
 export interface Ledger {
@@ -131,6 +139,7 @@ export function ledgerEntry(
   name: string,
   source: LedgerSource,
   now: Date,
+  askedSans: readonly string[] = [],
 ): LedgerEntry {
   return {
     serial: normalizeSerial(cert.serialNumber),
@@ -146,6 +155,7 @@ export function ledgerEntry(
     status: "valid",
     source,
     recordedAt: now.toISOString(),
+    ...(askedSans.length > 0 ? { askedSans: [...askedSans] } : {}),
   };
 }
 
@@ -227,6 +237,12 @@ export function standingOf(entry: LedgerEntry | undefined, role: Role, name: str
     return {
       kind: "foreign",
       why: `foreign: the ledger has it as ${entry.role} ${entry.name}'s cert (serial ${entry.serial}), not this leaf's`,
+    };
+  // A revoked cert put back (its key may be compromised): never this leaf's cert again.
+  if (entry.status === "revoked")
+    return {
+      kind: "foreign",
+      why: `revoked: serial ${entry.serial} was revoked (${entry.reason ?? "unspecified"}) on ${entry.revokedAt ?? "?"}; a revoked cert must not serve again`,
     };
   if (entry.status === "superseded")
     return {
@@ -328,7 +344,10 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
     ledger && only ? Promise.resolve(only) : listIssuedLeaves(tree),
   ]);
   const reading = createLimiter(READ_CONCURRENCY);
-  const certs = await Promise.all(leaves.map((files) => reading(() => readCertQuietly(files))));
+  const [certs, cas] = await Promise.all([
+    Promise.all(leaves.map((files) => reading(() => readCertQuietly(files)))),
+    caIdentities(tree, issuers),
+  ]);
   const adoptions: Adoption[] = [];
   const refuse = refusalsFor(leaves, certs, ledger, await readRevocationStatus(tree, now));
   for (const [i, files] of leaves.entries()) {
@@ -352,7 +371,7 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
       });
       continue;
     }
-    const refusal = refuse(cert);
+    const refusal = refuse(cert) ?? (await identityRefusal(files, cert, cas));
     if (refusal !== undefined) {
       adoptions.push({ cert: shown, role: files.role, name: files.name, adopted: false, detail: refusal });
       continue;

@@ -16,8 +16,10 @@ import {
   DEFAULT_KEY_TYPE,
   DEFAULT_OUT,
 } from "../defaults.js";
-import { MtlsError } from "../errors.js";
+import { MtlsError, type ErrorCode } from "../errors.js";
 import { privateKeyMatches } from "../pki/key-match.js";
+import { nameRefusalError } from "../pki/name-policy.js";
+import { keptCertNotes, refusedNames } from "./leaf-names.js";
 import {
   encryptPrivateKeyPem,
   encryptedKeyProblem,
@@ -149,6 +151,16 @@ export interface IssueReport {
   readonly adopted?: string[];
   /** Named like our temp files but not ours (foreignLeftovers): also in `warnings`; `all` exits 2 after the run. */
   readonly leftovers?: readonly string[];
+  /** Leaves not signed (a name the name policy refused), each with why: the run exits 2. */
+  readonly failed?: FailedLeaf[];
+}
+
+/** A leaf a run did not sign, and why (as renew's `failed`). */
+export interface FailedLeaf {
+  readonly role: Role;
+  readonly name: string;
+  readonly cert: string;
+  readonly error: { code: ErrorCode; message: string; hint: string | null };
 }
 
 export function resolveTree(o: TreeOptions): TreePaths {
@@ -361,14 +373,6 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
         "an intermediate would change every ca.crt copy; make a new tree with `mtls-certs ca --intermediate --out DIR`",
       );
     }
-    // Name constraints (issue 10): a SAN outside them is refused before any key is made.
-    assertNameConstraintsPlan({
-      existingCa,
-      caExtensions: o.caExtensions,
-      planned: requests.filter((_, i) => states[i] === "create"),
-      caFile: tree.caCert,
-    });
-
     // The ledger is read (and a ledgerless tree adopted) before anything is written; it is
     // written once, after the leaves, with whatever this run issued (also when a leaf failed).
     const reconciled = await reconcileLedger(
@@ -377,13 +381,43 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
       requests.map((r) => r.files),
     );
     const book = reconciled.book;
+    // The name policy (issue 23 §4): a leaf with a name it may not have is not signed; the
+    // others are. Judged against the ledger's other leaves and this run's other new leaves.
+    const creating = requests.filter((_, i) => states[i] === "create");
+    const refusals = refusedNames(
+      book,
+      creating.map((r) => ({ role: r.files.role, name: r.files.name, sans: r.sans })),
+    );
+    const failed: FailedLeaf[] = [];
+    const refused = new Set<LeafRequest>();
+    creating.forEach((r, i) => {
+      const found = refusals[i] ?? [];
+      if (found.length === 0) return;
+      refused.add(r);
+      const error = nameRefusalError(found);
+      failed.push({
+        role: r.files.role,
+        name: r.files.name,
+        cert: r.files.cert,
+        error: { code: error.code, message: error.message, hint: error.hint ?? null },
+      });
+    });
+    const signing = (i: number) => states[i] === "create" && !refused.has(requests[i]!);
+
+    // Name constraints (issue 10): a SAN outside them is refused before any key is made.
+    assertNameConstraintsPlan({
+      existingCa,
+      caExtensions: o.caExtensions,
+      planned: requests.filter((_, i) => signing(i)),
+      caFile: tree.caCert,
+    });
 
     const limit = createLimiter(o.jobs);
     const caKey = needCa ? limit(() => generateKey(keyType)) : undefined;
     const intermediateKey = needCa && o.intermediate ? limit(() => generateKey(keyType)) : undefined;
-    const leafKeys = states.map((s) => (s === "create" ? limit(() => generateKey(keyType)) : undefined));
+    const leafKeys = states.map((_, i) => (signing(i) ? limit(() => generateKey(keyType)) : undefined));
     for (const p of [caKey, intermediateKey, ...leafKeys]) p?.catch(() => undefined); // observed below; no unhandled rejection
-    const toMake = states.filter((s) => s === "create").length + (needCa ? 1 : 0) + (intermediateKey ? 1 : 0);
+    const toMake = leafKeys.filter(Boolean).length + (needCa ? 1 : 0) + (intermediateKey ? 1 : 0);
     if (toMake > 0) o.onProgress?.(`generating ${toMake} ${keyType} key${toMake > 1 ? "s" : ""}`);
 
     const results: CertResult[] = [];
@@ -406,6 +440,7 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
     const leafResults = await Promise.all(
       requests.map(async (request, i) => {
         const key = leafKeys[i];
+        if (refused.has(request)) return undefined;
         if (key === undefined) {
           await writeCaCopy(request.files, ca);
           const kept = await describeCert(
@@ -415,12 +450,24 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
             request.files.name,
             "kept",
           );
-          if (request.keyGroup === undefined) return kept;
-          const shared = { keyMode: request.keyMode ?? KEY_MODE, keyGroup: request.keyGroup };
+          const shared =
+            request.keyGroup === undefined
+              ? undefined
+              : { keyMode: request.keyMode ?? KEY_MODE, keyGroup: request.keyGroup };
           // What was asked for, done: information under the cert, not a warning.
-          const notes = (await shareExistingKeys(privateKeyFiles(request.files), shared)).map(
-            (path) => `${path}: existing key given group ${shared.keyGroup}, mode ${shared.keyMode.toString(8)}`,
-          );
+          const groupNotes = shared
+            ? (await shareExistingKeys(privateKeyFiles(request.files), shared)).map(
+                (path) => `${path}: existing key given group ${shared.keyGroup}, mode ${shared.keyMode.toString(8)}`,
+              )
+            : [];
+          const notes = [
+            ...groupNotes,
+            ...keptCertNotes(
+              { role: request.files.role, name: request.files.name, sans: request.sans },
+              new NodeCert((await readText(request.files.cert)) ?? ""),
+              { days: o.days, keyType: o.keyType },
+            ),
+          ];
           return notes.length > 0 ? { ...kept, notes } : kept;
         }
         const validity = validityFor(
@@ -430,17 +477,19 @@ export async function issueIntoTree(o: TreeOptions, asked: readonly LeafRequest[
         const capped = capWarning(request.files.cert, validity);
         if (capped) warnings.push(capped);
         const cert = await writeLeaf(request, await key, ca, validity, o);
-        book.issued(ledgerEntry(cert, issuerCert, request.files.role, request.files.name, "issued", now), now);
+        const asked = request.sans.filter((s) => "source" in s && s.source === "flag").map(formatSan);
+        book.issued(ledgerEntry(cert, issuerCert, request.files.role, request.files.name, "issued", now, asked), now);
         return describeCert(request.files.cert, request.files.key, request.files.role, request.files.name, "created");
       }),
     ).finally(() => book.save(tree));
-    results.push(...leafResults);
+    for (const r of leafResults) if (r) results.push(r);
     return {
       root: tree.root,
       certificates: results,
       warnings,
       adopted: adoptionLines(reconciled),
       leftovers: foreignLeftovers(tree),
+      ...(failed.length > 0 ? { failed } : {}),
     };
   });
 }

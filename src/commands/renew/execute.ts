@@ -6,7 +6,9 @@ import { assertNameConstraintsPlan } from "../../pki/constraints.js";
 import { signCertificate, type Validity } from "../../pki/issue.js";
 import { generateKey, importPrivateKey, keyTypeOf, signingAlgorithm, type KeyPair } from "../../pki/keys.js";
 import type { createLimiter } from "../../pki/limiter.js";
-import { PROFILES, uniqueSans, type San } from "../../pki/profiles.js";
+import { nameRefusalError, requested } from "../../pki/name-policy.js";
+import { PROFILES, formatSan, uniqueSans, type San } from "../../pki/profiles.js";
+import { refusedNames } from "../../store/leaf-names.js";
 import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
 import { ledgerEntry, type LedgerBook } from "../../store/ledger.js";
@@ -34,7 +36,11 @@ export async function renewLeaf(
   now: Date,
 ): Promise<RenewedCert> {
   const { files } = plan;
-  const sans = uniqueSans([...old.sans, ...plan.addSans]);
+  // What the tree signed before stays; an added name passes the name policy first (issue 23 §4).
+  const sans = uniqueSans([...old.sans.map((s) => requested(s, "ledger")), ...plan.addSans]);
+  const [refusals = []] = refusedNames(book, [{ role: files.role, name: files.name, sans }]);
+  if (refusals.length > 0) throw nameRefusalError(refusals);
+  const asked = askedSansAfter(old, plan);
   // A SAN the config added may fall outside the CA's name constraints: refuse before signing.
   if (ca)
     assertNameConstraintsPlan({
@@ -43,7 +49,7 @@ export async function renewLeaf(
       planned: [{ files, sans }],
       caFile: files.caCopy ?? files.cert,
     });
-  if (old.fromCsr) return renewSignedFromCsr(plan, old, ca, validity, backup, signer, book, now, sans);
+  if (old.fromCsr) return renewSignedFromCsr(plan, old, ca, validity, backup, signer, book, now, sans, asked);
   // The old key's mode and group carry over (0640 in a container's group, see key-mode.ts).
   const keyFile = old.keyStat ? renewedKeyFile(files.key, old.keyStat, files.role, warnings) : undefined;
   // The key kept must be this cert's and never a CA's (a copy or link planted in the leaf directory).
@@ -74,7 +80,10 @@ export async function renewLeaf(
   // whole and consistent; the next renew's restoreInterrupted rebuilds them.
   await rebuildStaleBundles(signer.tree, files, key.privateKeyPem, book, warnings);
   if (ca)
-    book.issued(ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "issued", now), now);
+    book.issued(
+      ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "issued", now, asked),
+      now,
+    );
   const renewed = new NodeCert(await fs.readFile(files.cert));
   return result(
     plan,
@@ -100,6 +109,7 @@ async function renewSignedFromCsr(
   book: LedgerBook,
   now: Date,
   sans: San[],
+  asked: readonly string[],
 ): Promise<RenewedCert> {
   const { files } = plan;
   if (ca === undefined)
@@ -116,7 +126,7 @@ async function renewSignedFromCsr(
     validity,
   });
   const cert = await writeSignedCert(files, signed, ca, true);
-  book.issued(ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "csr", now), now);
+  book.issued(ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "csr", now, asked), now);
   const renewed = new NodeCert(await fs.readFile(files.cert));
   return result(plan, old, "renewed", true, stateOf(renewed, old.keyType, signer.role));
 }
@@ -144,6 +154,12 @@ function assertKeyReusable(files: LeafFiles, old: OldLeaf, key: KeyPair, book: L
       `${files.key}: ${revoked ? `its cert serial ${revoked.serial} was revoked (${revoked.reason ?? "unspecified"}, ${revoked.revokedAt ?? "?"})` : `its cert is ${old.revoked}`}; --reuse-key never signs a revoked key again`,
       hint,
     );
+}
+
+/** The ledger's askedSans after this renewal: the recorded ones and the names `--san`/`--ip` add now. */
+function askedSansAfter(old: OldLeaf, plan: LeafPlan): string[] {
+  const now = plan.addSans.filter((s) => "source" in s && s.source === "flag").map(formatSan);
+  return [...new Set([...(old.entry?.askedSans ?? []), ...now])];
 }
 
 /** Every leaf's ca.crt copy holds `pem` afterwards (the rotation bundle, or the CA alone). */

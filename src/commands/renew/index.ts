@@ -16,6 +16,7 @@ import { MtlsError } from "../../errors.js";
 import { capWarning, validityFor } from "../../pki/issue.js";
 import { createLimiter } from "../../pki/limiter.js";
 import { checkName } from "../../pki/names.js";
+import { extraSans } from "../../pki/name-policy.js";
 import { loadSigningCa, type LoadedCa } from "../../store/ca-store.js";
 import { foreignLeftovers, listIssuedLeaves, withExistingTree } from "../../store/tree.js";
 import type { LeafFiles } from "../../store/paths.js";
@@ -46,6 +47,13 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
       "give one of them",
     );
   if (o.keepLeaves && !o.ca) throw new MtlsError("E_USAGE", "--keep-leaves only goes with --ca");
+  const flagSans = extraSans(o);
+  if (flagSans.length > 0 && (o.names ?? []).length !== 1)
+    throw new MtlsError(
+      "E_USAGE",
+      `--san/--ip add names to one leaf; ${(o.names ?? []).length === 0 ? "no leaf was named" : `${(o.names ?? []).length} were named`}`,
+      "name the leaf: `mtls-certs renew NAME --san HOST`",
+    );
   return withExistingTree(o, async (tree) => {
     const now = o.now ?? new Date();
     const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
@@ -99,7 +107,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
               if (leftover !== undefined) throw new MtlsError("E_NOT_REGULAR_FILE", leftover);
               const disk = await readLeaf(files, signer, book);
               if (disk === undefined) return; // an empty directory: nothing to renew
-              const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry, caNotAfter);
+              const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry, caNotAfter, flagSans);
               if (plan.reasons.length > 0) plans.push(plan);
               else keptPaths.add(files.cert);
               if (plan.caExpiresFirst) capped.push(files.name);

@@ -5,7 +5,8 @@ import { MtlsError } from "../../errors.js";
 import { validityFor } from "../../pki/issue.js";
 import { isIssuedBy, isSelfSigned } from "../../pki/issued-by.js";
 import { keyTypeOf } from "../../pki/keys.js";
-import { formatSan, type San } from "../../pki/profiles.js";
+import { requested } from "../../pki/name-policy.js";
+import { formatSan, uniqueSans, type San } from "../../pki/profiles.js";
 import * as x509 from "../../pki/x509.js";
 import { assertCaValid, parseCertificate, type LoadedCa } from "../../store/ca-store.js";
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js";
@@ -64,6 +65,18 @@ export async function readLeaf(files: LeafFiles, signer: Signer, book: LedgerBoo
   );
   if (files.role === "https" && isSelfSigned(node))
     return withKey(files, hasKey, { node, pem, signedBy: "self", entry: undefined, fromCsr: false });
+  // A cert of this leaf that was revoked (and is back in its place) is never kept: it is due,
+  // and re-issued on a new key (`--reuse-key` refuses a revoked key).
+  const recorded = book.entryFor(node);
+  if (recorded?.status === "revoked" && recorded.role === files.role && recorded.name === files.name)
+    return withKey(files, hasKey, {
+      node,
+      pem,
+      signedBy: null,
+      entry: recorded,
+      fromCsr: false,
+      revokedInLedger: `revoked (${recorded.reason ?? "unspecified"}) on ${humanDate(recorded.revokedAt ?? "")}`,
+    });
   const standing = book.standing(files.role, files.name, node);
   if (standing.kind === "foreign")
     throw new MtlsError(
@@ -176,7 +189,8 @@ export function planFor(
   now: Date,
   within: number,
   rotatingDry: boolean,
-  caNotAfter?: Date,
+  caNotAfter: Date | undefined,
+  flagSans: readonly San[],
 ): LeafPlan {
   const reasons: string[] = [];
   const notAfter = new Date(old.node.validTo);
@@ -184,10 +198,20 @@ export function planFor(
   if (now > notAfter) reasons.push(`expired on ${humanDate(notAfter)}`);
   else if (notAfter.getTime() - now.getTime() <= within * DAY_MS)
     reasons.push(`expires on ${humanDate(notAfter)} (${days(daysLeft)} left, within ${within})`);
+  if (old.revokedInLedger) reasons.push(old.revokedInLedger);
   if (rotatingDry && old.signedBy !== "self") reasons.push("the CA is rotated");
   else if (old.signedBy === "previous-ca") reasons.push("signed by the previous CA");
-  const addSans = files.role === "plugin" ? missingSans(sansOf(old.node), wantedSans.get(files.name) ?? []) : [];
-  if (addSans.length > 0) reasons.push(`the plugin config asks for ${addSans.map(formatSan).join(", ")}`);
+  const have = sansOf(old.node);
+  const fromConfig = files.role === "plugin" ? missingSans(have, wantedSans.get(files.name) ?? []) : [];
+  if (fromConfig.length > 0) reasons.push(`the plugin config asks for ${fromConfig.map(formatSan).join(", ")}`);
+  // Names asked for on the command line, now (`renew NAME --san`) or when it was issued (the ledger).
+  const recorded = (old.entry?.askedSans ?? []).flatMap((text) => {
+    const san = sanOfText(text);
+    return san ? [requested(san, "flag", "the ledger's askedSans")] : [];
+  });
+  const fromFlags = missingSans(have, [...flagSans, ...recorded]);
+  if (fromFlags.length > 0) reasons.push(`--san/--ip ask for ${fromFlags.map(formatSan).join(", ")}`);
+  const addSans = uniqueSans([...fromFlags, ...fromConfig]);
   // Issue 15: when only the dates call for it, re-issue only if the new cert would live longer.
   // A leaf capped at its CA's notAfter gets the same notAfter again: no new key, no backup.
   const dueByDateOnly = reasons.length > 0 && reasons.every((r) => r.startsWith("expire"));
@@ -213,4 +237,11 @@ export async function signerCert(tree: TreePaths, rotated: LoadedCa | undefined,
 export async function readOptionalCert(path: string): Promise<NodeCert | undefined> {
   const pem = await readText(path);
   return pem === undefined ? undefined : new NodeCert(pem);
+}
+
+/** `DNS:x` / `IP:y` as the ledger records them, back to a SAN; another kind is not ours to add. */
+function sanOfText(text: string): San | undefined {
+  if (text.startsWith("DNS:")) return { type: "dns", value: text.slice(4) };
+  if (text.startsWith("IP:")) return { type: "ip", value: text.slice(3) };
+  return undefined;
 }

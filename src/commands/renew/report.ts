@@ -35,6 +35,8 @@ const PLANTED: ReadonlySet<ErrorCode> = new Set([
   "E_HARDLINK",
   "E_TOO_LARGE",
   "E_UNSAFE_DIRECTORY",
+  // A name the name policy refuses (a wildcard in a URL, another leaf's host): bad input, exit 2.
+  "E_NAME_REFUSED",
 ]);
 
 /**

@@ -25,6 +25,12 @@ export interface RenewOptions extends TreeOptions {
   dryRun?: boolean;
   /** Plugin config: a SAN it asks for that a plugin's cert lacks is added on renewal. */
   config?: string;
+  /**
+   * Extra DNS names (`--san`) and IP addresses (`--ip`) for the one leaf named: it is re-issued
+   * now with them (no `force` needed), and the ledger records them so every later renew keeps them.
+   */
+  san?: readonly string[];
+  ip?: readonly string[];
   /** Rotate the CA first (new key, same subject); every ca.crt copy trusts old and new. */
   ca?: boolean;
   /** With `ca`: only the CA and the bundles; the leaves are renewed by a later `renew`. */
@@ -129,6 +135,8 @@ export interface LeafOnDisk {
    * from the leaf directory, which the leaf's owner can write.
    */
   fromCsr: boolean;
+  /** The ledger has this cert revoked ("revoked (keyCompromise) on …"): due now, never kept. */
+  revokedInLedger?: string;
 }
 
 /** What re-issuing needs, read only for the leaves that are due. */
@@ -150,7 +158,7 @@ export interface LeafPlan {
   files: LeafFiles;
   disk: LeafOnDisk;
   reasons: string[];
-  /** SANs the plugin config asks for that the old cert lacks. */
+  /** SANs the plugin config, the ledger's asked names or `--san`/`--ip` ask for that the old cert lacks. */
   addSans: San[];
   /**
    * Due by date, but not re-issued: the CA caps the new notAfter at or before the current one, so

@@ -1,0 +1,75 @@
+/**
+ * What adoption reads to tell whether a CA-signed cert in a leaf directory is that leaf's (the
+ * judge is pki/adoption-identity.ts): the leaf's key, and every cert in ca/.
+ */
+import { X509Certificate as NodeCert, createHash, createPrivateKey, createPublicKey } from "node:crypto";
+import { adoptionRefusal } from "../pki/adoption-identity.js";
+import { sansOf, spkiSha256 } from "../pki/node-facts.js";
+import type { PolicyFacts } from "../pki/peer-policy.js";
+import { readPolicyFacts } from "../pki/policy-facts.js";
+import type { LeafFiles, TreePaths } from "./paths.js";
+import { readKeyText, readText } from "./write.js";
+
+export interface CaIdentities {
+  readonly fingerprints: ReadonlySet<string>;
+  readonly spkis: ReadonlySet<string>;
+}
+
+/** Every cert in ca/ (the issuers, and each block of the bundles): what no leaf may be. */
+export async function caIdentities(tree: TreePaths, issuers: readonly NodeCert[]): Promise<CaIdentities> {
+  const certs = [...issuers];
+  for (const path of [tree.caBundle, tree.caCert, tree.previousCaCert]) {
+    const text = await readText(path).catch(() => undefined);
+    for (const block of text?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
+      try {
+        certs.push(new NodeCert(block));
+      } catch {
+        // A damaged block: `check` names it on the CA.
+      }
+    }
+  }
+  return { fingerprints: new Set(certs.map((c) => c.fingerprint256)), spkis: new Set(certs.map(spkiSha256)) };
+}
+
+/**
+ * Is the cert this leaf's (pki/adoption-identity.ts): the role's profile for this name, its own
+ * key beside it, and not a CA's cert. Reads the key file (without following a link).
+ */
+export async function identityRefusal(
+  files: LeafFiles,
+  cert: NodeCert,
+  cas: CaIdentities,
+): Promise<string | undefined> {
+  let keySpki: string | undefined;
+  let keyProblem: string | undefined;
+  try {
+    const pem = await readKeyText(files.key);
+    if (pem === undefined) keyProblem = `${files.key} is missing`;
+    else if (pem.includes("ENCRYPTED")) keyProblem = `${files.key} is encrypted`;
+    else
+      keySpki = createHash("sha256")
+        .update(createPublicKey(createPrivateKey(pem)).export({ type: "spki", format: "der" }))
+        .digest("hex");
+  } catch (e) {
+    keyProblem = e instanceof Error ? e.message : String(e);
+  }
+  let facts: PolicyFacts;
+  try {
+    facts = readPolicyFacts(cert, sansOf(cert));
+  } catch {
+    return "its DER cannot be read: left out, foreign";
+  }
+  const why = adoptionRefusal({
+    role: files.role,
+    name: files.name,
+    cert: facts,
+    commonName: cert.subject.match(/(?:^|\n)CN=([^\n]*)/)?.[1],
+    certSpki: spkiSha256(cert),
+    keySpki,
+    keyProblem,
+    caFingerprints: cas.fingerprints,
+    caSpkis: cas.spkis,
+    fingerprint: cert.fingerprint256,
+  });
+  return why === undefined ? undefined : `${why}: left out, foreign (remove it and issue the leaf again)`;
+}
