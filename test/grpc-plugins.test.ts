@@ -107,7 +107,15 @@ describe("a plugin config with grpc: entries", () => {
       host: "grpc-plugin.internal",
       port: "50051",
     });
-    assert.deepEqual(grpc?.sans, [{ type: "dns", value: "grpc-plugin.internal" }]);
+    // Each SAN says where it came from, for the name policy (pki/name-policy.ts).
+    assert.deepEqual(grpc?.sans, [
+      {
+        type: "dns",
+        value: "grpc-plugin.internal",
+        source: "grpc-target",
+        where: "config.yaml: plugins[0].grpc.target",
+      },
+    ]);
     assert.deepEqual(socket?.transport, { kind: "socket", path: "/var/run/mcp/socket-plugin.sock", field: "grpc.uds" });
     assert.deepEqual(socket?.sans, []);
     assert.deepEqual(http?.transport, { kind: "mcp" });
@@ -115,9 +123,13 @@ describe("a plugin config with grpc: entries", () => {
 
   it("an IPv6 or dns:/// target gives its host", () => {
     const v6 = parsePluginConfig(entry('      target: "[::1]:50051"\n'), "c.yaml").plugins[0];
-    assert.deepEqual(v6?.sans, [{ type: "ip", value: "::1" }]);
+    assert.deepEqual(v6?.sans, [
+      { type: "ip", value: "::1", source: "grpc-target", where: "c.yaml: plugins[0].grpc.target" },
+    ]);
     const dns = parsePluginConfig(entry('      target: "dns:///plugins.example:443"\n'), "c.yaml").plugins[0];
-    assert.deepEqual(dns?.sans, [{ type: "dns", value: "plugins.example" }]);
+    assert.deepEqual(dns?.sans, [
+      { type: "dns", value: "plugins.example", source: "grpc-target", where: "c.yaml: plugins[0].grpc.target" },
+    ]);
   });
 
   it("refuses what the gateway refuses, naming file:line and the field", () => {

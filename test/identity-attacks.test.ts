@@ -63,7 +63,7 @@ describe("adoption checks identity, not only the signature", () => {
     assert.notEqual(r.code, 0, r.stdout + r.stderr);
     assert.match(
       r.stderr,
-      /not adopted clients\/bob\/client\.crt: subject CN=admin@example\.com is not what a client cert named bob carries/,
+      /not adopted clients\/bob\/client\.crt: subject CN=admin@example\.com is client admin's identity, not client bob's/,
     );
     assert.match(r.stderr, /not adopted plugins\/evil\/server\.crt: it is one of this tree's CA certificates/);
     assert.match(r.stderr, /adopted clients\/admin\/client\.crt/, "admin's own cert is adopted");

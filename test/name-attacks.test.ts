@@ -127,6 +127,27 @@ describe("names from URLs, config entries and CSRs go through the name policy", 
     );
   });
 
+  it("a gRPC entry whose grpc.target is a wildcard, or PluginA's URL host: refused (the gRPC route takes the same policy)", () => {
+    const grpc = (name: string, target: string) =>
+      `  - name: ${name}\n    kind: external\n    grpc:\n      target: "${target}"\n`;
+    writeFile(
+      config(),
+      `plugins:\n  - name: PluginA\n    kind: external\n    mcp:\n      url: https://plugin-a.internal:8000/mcp\n${grpc("grpcwild", "*.grpc.internal:50051")}${grpc("grpctwin", "plugin-a.internal:50051")}`,
+    );
+    const all = cli(["all", ...EC, "--config", config()], dir);
+    assert.equal(all.code, 2, all.stdout + all.stderr);
+    assert.match(
+      all.stderr,
+      /plugin grpcwild: DNS:\*\.grpc\.internal \(from .*plugins\[1\]\.grpc\.target\) is a wildcard/,
+    );
+    assert.match(
+      all.stderr,
+      /plugin grpctwin: DNS:plugin-a\.internal \(from .*plugins\[2\]\.grpc\.target\) is plugin PluginA's name/,
+    );
+    assert.equal(existsSync(join(tree, "plugins/grpcwild/server.crt")), false);
+    assert.equal(existsSync(join(tree, "plugins/grpctwin/server.crt")), false);
+  });
+
   it("sign --csr-sans refuses *.com, another leaf's name, 0.0.0.0, ::, 3000 SANs and someone else's e-mail", () => {
     const cases: Array<[string, string, string[], RegExp]> = [
       ["wild", "DNS:*.com", ["server", "wild-csr"], /DNS:\*\.com \(from .*wild\.csr: SAN\) is a wildcard/],

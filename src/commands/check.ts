@@ -440,9 +440,14 @@ async function checkLeaf(
       );
       // OpenSSL cannot even match the issuer of a cert with an extension twice (it marks it
       // invalid): its extensions are the likelier cause, and named.
+      // The fix stays the one above: a planted cert is not ours to renew.
       addPolicy(
         entry,
-        policyOf(cert, entry, (f) => extensionProblems(f, { issuer: false, top: false, anchor: false }, fixes)),
+        policyOf(cert, entry, (f) =>
+          extensionProblems(f, { issuer: false, top: false, anchor: false }, fixes)
+            .filter((p) => p.code === "duplicate-extension")
+            .map((p) => ({ ...p, fix: `move ${files.dir} away` })),
+        ),
       );
       settle(entry);
       return entry;

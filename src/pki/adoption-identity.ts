@@ -26,6 +26,8 @@ export interface AdoptionFacts {
   readonly caFingerprints: ReadonlySet<string>;
   readonly caSpkis: ReadonlySet<string>;
   readonly fingerprint: string;
+  /** Another leaf of the role whose cert (on disk, or valid in the ledger) has this CN: `client admin`. */
+  readonly commonNameHeldBy?: string;
 }
 
 const EKU = { server: "serverAuth", client: "clientAuth" } as const;
@@ -42,8 +44,8 @@ function commonNameFits(role: Role, name: string, cn: string | undefined): boole
     case "https":
       return cn === "localhost";
     case "client":
-      // `client NAME`, or `client NAME --cn NAME@domain` (the README's `client admin --cn admin@example.com`).
-      return cn === name || cn?.toLowerCase().startsWith(`${name.toLowerCase()}@`) === true;
+      // `--cn` may give a client any CN, so only one that another client holds is refused (below).
+      return cn !== undefined;
     default:
       return false;
   }
@@ -64,6 +66,8 @@ export function adoptionRefusal(f: AdoptionFacts): string | undefined {
     return `extendedKeyUsage ${eku.join(", ")}: not a TLS ${purpose} cert, as a ${f.role} cert is`;
   if (!commonNameFits(f.role, f.name, f.commonName))
     return `subject CN=${f.commonName ?? "(none)"} is not what a ${f.role} cert named ${f.name} carries`;
+  if (f.role === "client" && f.commonNameHeldBy !== undefined)
+    return `subject CN=${f.commonName} is ${f.commonNameHeldBy}'s identity, not client ${f.name}'s`;
   const own = ownSan(f.role, f.name);
   if (own && f.cert.sans.length > 0 && !f.cert.sans.some((s) => s.toLowerCase() === own))
     return `no SAN ${own.replace("dns:", "DNS:")}: not ${f.role} ${f.name}'s names`;

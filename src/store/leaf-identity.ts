@@ -39,6 +39,7 @@ export async function identityRefusal(
   files: LeafFiles,
   cert: NodeCert,
   cas: CaIdentities,
+  commonNameHeldBy?: string,
 ): Promise<string | undefined> {
   let keySpki: string | undefined;
   let keyProblem: string | undefined;
@@ -63,13 +64,19 @@ export async function identityRefusal(
     role: files.role,
     name: files.name,
     cert: facts,
-    commonName: cert.subject.match(/(?:^|\n)CN=([^\n]*)/)?.[1],
+    commonName: commonNameOf(cert.subject),
     certSpki: spkiSha256(cert),
     keySpki,
     keyProblem,
     caFingerprints: cas.fingerprints,
     caSpkis: cas.spkis,
     fingerprint: cert.fingerprint256,
+    commonNameHeldBy,
   });
   return why === undefined ? undefined : `${why}: left out, foreign (remove it and issue the leaf again)`;
+}
+
+/** The subject CN of a cert (`admin@example.com`), or of a ledger subject line (`CN=x, O=y`). */
+export function commonNameOf(subject: string): string | undefined {
+  return subject.match(/(?:^|\n|, )CN=([^\n,]*)/)?.[1];
 }

@@ -25,7 +25,7 @@
  * end: `all` over many leaves costs one write, not one per cert.
  */
 import { X509Certificate as NodeCert } from "node:crypto";
-import { caIdentities, identityRefusal } from "./leaf-identity.js";
+import { caIdentities, commonNameOf, identityRefusal } from "./leaf-identity.js";
 import { relative } from "node:path";
 import { CLOCK_SKEW_MS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
@@ -349,6 +349,7 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
     caIdentities(tree, issuers),
   ]);
   const adoptions: Adoption[] = [];
+  const clientCns = clientCommonNames(leaves, certs, book);
   const refuse = refusalsFor(leaves, certs, ledger, await readRevocationStatus(tree, now));
   for (const [i, files] of leaves.entries()) {
     const cert = certs[i];
@@ -371,7 +372,7 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
       });
       continue;
     }
-    const refusal = refuse(cert) ?? (await identityRefusal(files, cert, cas));
+    const refusal = refuse(cert) ?? (await identityRefusal(files, cert, cas, clientCns.heldBy(files, cert)));
     if (refusal !== undefined) {
       adoptions.push({ cert: shown, role: files.role, name: files.name, adopted: false, detail: refusal });
       continue;
@@ -434,6 +435,33 @@ function refusalsFor(
     if (newest !== undefined && issuedAround < newest)
       return `issued before the ledger's newest record (${new Date(newest).toISOString()}) yet not in it: ${fix}`;
     return undefined;
+  };
+}
+
+/**
+ * Which client holds which subject CN: the valid certs the ledger records, and the client certs on
+ * disk that no ledger entry contradicts. A client's CN is free (`--cn`), so an old cert of one
+ * client copied into another's directory is told by its CN, held by the first (issue 23 §5).
+ */
+function clientCommonNames(
+  leaves: readonly LeafFiles[],
+  certs: ReadonlyArray<NodeCert | string | undefined>,
+  book: LedgerBook,
+): { heldBy(files: LeafFiles, cert: NodeCert): string | undefined } {
+  const holders = new Map<string, Set<string>>();
+  const hold = (cn: string | undefined, name: string) => {
+    if (cn !== undefined) holders.set(cn.toLowerCase(), (holders.get(cn.toLowerCase()) ?? new Set()).add(name));
+  };
+  for (const e of book.entries) if (e.role === "client" && e.status === "valid") hold(commonNameOf(e.subject), e.name);
+  for (const [i, cert] of certs.entries())
+    if (cert instanceof NodeCert && leaves[i]?.role === "client") hold(commonNameOf(cert.subject), leaves[i]!.name);
+  return {
+    heldBy(files, cert) {
+      const cn = commonNameOf(cert.subject);
+      if (files.role !== "client" || cn === undefined) return undefined;
+      const others = [...(holders.get(cn.toLowerCase()) ?? [])].filter((n) => n !== files.name);
+      return others.length > 0 ? `client ${others.sort().join(", client ")}` : undefined;
+    },
   };
 }
 
