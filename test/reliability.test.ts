@@ -296,7 +296,8 @@ describe("SIGTERM at many moments of a write-heavy run", () => {
       child.kill("SIGTERM");
       const r = await done;
       outputs.push(r);
-      if (r.signal === "SIGTERM") interrupted++; // ended by the signal itself after the cleanup (issue 28 §8)
+      if (r.signal === "SIGTERM")
+        interrupted++; // ended by the signal itself after the cleanup (issue 28 §8)
       else assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(
         listFiles(root).filter((f) => TEMP_OR_LOCK.test(f)),
