@@ -101,6 +101,36 @@ describe("export env and plugin-tls: settings the gateway and a plugin server lo
     assert.deepEqual(JSON.parse(json.stdout), dotenv);
   });
 
+  it("a comment right above CA_CERT_PATH says it is Sushi Gateway's, in dotenv, shell and compose; bash, python-dotenv and PyYAML still read every value", () => {
+    const above = /^\s*# CA_CERT_PATH is for Sushi Gateway's mTLS plugin; the MCP gateway ignores it$/;
+    const texts: Record<string, string> = {};
+    for (const format of ["dotenv", "shell", "compose"]) {
+      const r = cli(["export", "env", "--out", tree, "--plugin", PLUGIN, "--gateway", "--format", format], dir);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.split("\n");
+      const at = lines.findIndex((line) => /^\s*(export )?CA_CERT_PATH[=:]/.test(line));
+      assert.ok(at > 0, `${format}: no CA_CERT_PATH line in\n${r.stdout}`);
+      assert.match(lines[at - 1]!, above, `${format}: the line above CA_CERT_PATH`);
+      assert.equal(lines.filter((line) => line.includes("Sushi")).length, 1, `${format}: one comment, once`);
+      texts[format] = r.stdout;
+    }
+    assert.deepEqual(sourced(writeFile(join(dir, "noted.env"), texts.dotenv!), true), dotenv);
+    assert.deepEqual(sourced(writeFile(join(dir, "noted.sh"), texts.shell!), false), dotenv);
+    // Readers we did not write: Debian's python3-dotenv and PyYAML (what docker compose's YAML 1.1 reading resembles).
+    const python = (code: string, file: string) => {
+      const r = spawnSync("/usr/bin/python3", ["-c", code, file], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as unknown;
+    };
+    const readDotenv = "import sys, json, dotenv; print(json.dumps(dotenv.dotenv_values(sys.argv[1])))";
+    assert.deepEqual(python(readDotenv, join(dir, "noted.env")), dotenv);
+    const readYaml = "import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))['environment']))";
+    assert.deepEqual(python(readYaml, writeFile(join(dir, "noted.yaml"), texts.compose!)), dotenv);
+    // JSON has no comments: it stays the bare object.
+    const json = cli(["export", "env", "--out", tree, "--gateway", "--format", "json"], dir);
+    assert.doesNotMatch(json.stdout, /Sushi/);
+  });
+
   it("--prefix gives the paths inside a container; --gateway alone gives the gateway's variables", () => {
     const r = cli(["export", "env", "--out", tree, "--gateway", "--prefix", "/app/certs/mcp", "--format", "json"], dir);
     assert.equal(r.code, 0, r.stderr);

@@ -1,7 +1,7 @@
 /**
  * `export env` and `export plugin-tls`: the settings the gateway and a plugin server read, with
  * the tree's paths, for the transport the plugin config names (env-variables.ts has the names),
- * and seed 000's CA_CERT_PATH.
+ * and CA_CERT_PATH (seed 000: Sushi Gateway's, which the MCP gateway ignores; the output says so).
  */
 import { yamlText } from "./yaml.js";
 import { MtlsError } from "../errors.js";
@@ -95,7 +95,7 @@ async function collectVariables(o: EnvExportOptions): Promise<Variables> {
     redisVariables(server, client, show, into);
     caFile ??= server.caFile;
   }
-  // Seed 000: a gateway that checks client certs reads its CA file from CA_CERT_PATH.
+  // Seed 000: Sushi Gateway's mTLS plugin reads its CA file from CA_CERT_PATH (COMMENT_ABOVE says so in the output).
   if (caFile !== undefined) into.values.push(["CA_CERT_PATH", show(caFile)]);
   return into;
 }
@@ -105,6 +105,20 @@ export async function exportEnv(o: EnvExportOptions): Promise<ExportResult> {
   const { values, toSet } = await collectVariables(o);
   const notes = toSet.map(([name, why]) => `${name}: ${why}`);
   return { text: formatVariables(values, toSet, format), notes, written: [], secret: false };
+}
+
+/**
+ * Comment lines written right above a variable, in every format that has comments (JSON has none):
+ * CA_CERT_PATH is the one variable here that the MCP gateway does not read, and a user seeing it
+ * among PLUGINS_* would otherwise look for what it does in the gateway.
+ */
+const COMMENT_ABOVE: Readonly<Record<string, string>> = {
+  CA_CERT_PATH: "CA_CERT_PATH is for Sushi Gateway's mTLS plugin; the MCP gateway ignores it",
+};
+
+/** `# text` lines above a variable in dotenv and shell text. */
+function commentLine(name: string): string {
+  return Object.hasOwn(COMMENT_ABOVE, name) ? `# ${COMMENT_ABOVE[name]}\n` : "";
 }
 
 /**
@@ -119,14 +133,22 @@ export function formatVariables(
   const comments = toSet.map(([name, why]) => `# ${name}=   (${checkConfigText(why, name)})\n`).join("");
   switch (format) {
     case "dotenv":
-      return values.map(([name, value]) => `${name}=${dotenvValue(value, name)}\n`).join("") + comments;
+      return (
+        values.map(([name, value]) => `${commentLine(name)}${name}=${dotenvValue(value, name)}\n`).join("") + comments
+      );
     case "shell":
-      return values.map(([name, value]) => `export ${name}=${shellWord(value, name)}\n`).join("") + comments;
+      return (
+        values.map(([name, value]) => `${commentLine(name)}export ${name}=${shellWord(value, name)}\n`).join("") +
+        comments
+      );
     case "compose":
       return (
-        yamlText({
-          environment: Object.fromEntries(values.map(([name, value]) => [name, composeValue(value, name)])),
-        }) + comments
+        yamlText(
+          {
+            environment: Object.fromEntries(values.map(([name, value]) => [name, composeValue(value, name)])),
+          },
+          COMMENT_ABOVE,
+        ) + comments
       );
     case "json":
       return (

@@ -6,7 +6,7 @@
  * `0o7` is a number. So a string is written plain only when both readings give back the same
  * string; otherwise it is double-quoted.
  */
-import { Document, Scalar, parse, stringify, visit } from "yaml";
+import { Document, Scalar, isScalar, parse, stringify, visit } from "yaml";
 import { escapeControlCharacters } from "../control-characters.js";
 
 /** True when `text`, written as a plain scalar, reads back as this very string in YAML 1.1 and 1.2. */
@@ -18,10 +18,18 @@ export function plainStaysString(text: string): boolean {
   }
 }
 
-/** One YAML document (no `---`), every string a string under YAML 1.1 and 1.2. `lineWidth` 0: no folding. */
-export function yamlText(value: unknown): string {
+/**
+ * One YAML document (no `---`), every string a string under YAML 1.1 and 1.2. `lineWidth` 0: no
+ * folding. `commentAbove` maps a key to a one-line comment written on the line above it.
+ */
+export function yamlText(value: unknown, commentAbove: Readonly<Record<string, string>> = {}): string {
   const doc = new Document(value, { version: "1.1" });
   visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key;
+      if (isScalar(key) && typeof key.value === "string" && Object.hasOwn(commentAbove, key.value))
+        key.commentBefore = ` ${escapeControlCharacters(commentAbove[key.value]!)}`;
+    },
     Scalar(_, node) {
       // Multi-line strings become block scalars, which are strings in every version.
       if (typeof node.value === "string" && !node.value.includes("\n") && !plainStaysString(node.value))
