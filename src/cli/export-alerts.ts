@@ -5,13 +5,18 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
 import { EXIT } from "../errors.js";
-import { type CommandContext, documented, outputFileOptions, withExamples } from "./shared.js";
+import type { ExportResult } from "../export/sources.js";
+import { type CommandContext, documented, type Io, outputFileOptions, withExamples } from "./shared.js";
 
-interface PrometheusRulesFlags {
+/** The flags of an export that reads no tree: the file written, --json and -q. */
+export interface TreelessExportFlags {
   output?: string;
   force?: boolean;
   json?: boolean;
   quiet?: boolean;
+}
+
+interface PrometheusRulesFlags extends TreelessExportFlags {
   operator?: boolean;
   namespace?: string;
   label?: string[];
@@ -49,18 +54,23 @@ export function registerPrometheusRulesExport(parent: Command, { io, action }: C
         const { exportPrometheusRules, parseLabel } = await import("../export/prometheus-rules.js");
         const labels = (flags.label ?? []).reduce<Record<string, string>>((all, raw) => parseLabel(raw, all), {});
         const result = exportPrometheusRules({ operator: flags.operator, namespace: flags.namespace, labels });
-        for (const note of result.notes) io.stderr.write(`note: ${note}\n`);
-        if (flags.output === undefined) {
-          io.stdout.write(
-            flags.json ? JSON.stringify({ text: result.text, notes: result.notes }, null, 2) + "\n" : result.text,
-          );
-          return EXIT.ok;
-        }
-        const { saveExport } = await import("../export/sources.js");
-        await saveExport(flags.output, result, { force: flags.force });
-        if (!flags.quiet) io.stderr.write(`wrote ${flags.output}\n`);
-        if (flags.json) io.stdout.write(JSON.stringify({ output: flags.output, notes: result.notes }, null, 2) + "\n");
-        return EXIT.ok;
+        return emitTreelessExport(io, flags, result);
       }),
     );
+}
+
+/** Notes to stderr, then the text to stdout or `--output` (replaced only with `--force`). */
+export async function emitTreelessExport(io: Io, flags: TreelessExportFlags, result: ExportResult): Promise<number> {
+  for (const note of result.notes) io.stderr.write(`note: ${note}\n`);
+  if (flags.output === undefined) {
+    io.stdout.write(
+      flags.json ? JSON.stringify({ text: result.text, notes: result.notes }, null, 2) + "\n" : result.text,
+    );
+    return EXIT.ok;
+  }
+  const { saveExport } = await import("../export/sources.js");
+  await saveExport(flags.output, result, { force: flags.force });
+  if (!flags.quiet) io.stderr.write(`wrote ${flags.output}\n`);
+  if (flags.json) io.stdout.write(JSON.stringify({ output: flags.output, notes: result.notes }, null, 2) + "\n");
+  return EXIT.ok;
 }

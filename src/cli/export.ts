@@ -6,6 +6,7 @@
  */
 import { registerPrometheusRulesExport } from "./export-alerts.js";
 import { CONFIG_EXPORTS } from "./export-configs.js";
+import { registerHostnameChecksExport } from "./export-hostname-checks.js";
 import { LINK_EXPORTS } from "./export-links.js";
 import { registerP12Export } from "./revocation.js";
 import type { CommandContext, ExportFormat } from "./shared.js";
@@ -16,6 +17,7 @@ const EXPORT_FORMATS: readonly ExportFormat[] = [
   ...CONFIG_EXPORTS,
   ...LINK_EXPORTS,
   registerPrometheusRulesExport,
+  registerHostnameChecksExport,
 ];
 
 export function registerExportCommands(context: CommandContext): void {
