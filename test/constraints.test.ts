@@ -111,7 +111,7 @@ describe("a name-constrained CA", () => {
     ["an excluded DNS name", ["server", "bad.example.com"], "DNS:bad.example.com"],
     ["a name under an excluded one", ["server", "x.bad.example.com"], "DNS:x.bad.example.com"],
     ["an IP outside", ["server", "ok.example.com", "--ip", "10.1.2.3"], "IP:10.1.2.3"],
-    ["a plugin URL host outside (IPv6)", ["plugin", "api.example.com", "--ip", "::1"], "IP:::1"],
+    ["a plugin URL host outside (IPv6)", ["plugin", "v6.example.com", "--ip", "::1"], "IP:::1"],
   ] as const) {
     it(`issuing ${what} is exit 2 naming the SAN, with nothing written`, () => {
       const r = cli([...args, "--key-type", "ecdsa-p256"], dir);
