@@ -51,6 +51,16 @@ function toRun(r: SpawnSyncReturns<string>): Run {
   return { code: r.status, signal: r.signal, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
+/**
+ * The environment of a CLI run: this process's, without colour, and without npm's own `npm_*`
+ * variables: under `npm test` they would make every hint read `npx mtls-certs` (src/cli/invocation.ts),
+ * so a run would depend on how the suite was started. A test that means npm passes them in `env`.
+ */
+export function cliEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("npm_")));
+  return { ...inherited, NO_COLOR: "1", CI: "1", MCP_CERT_DAYS: "", MCP_PLUGIN_CONFIG: "", ...env };
+}
+
 /** Runs `mtls-certs ...args` in `cwd` as a user would, without colour. */
 export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, input?: string): Run {
   return toRun(
@@ -60,7 +70,7 @@ export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, in
       input,
       // `check --json` on a tree of thousands of certs prints megabytes; the default 1 MiB cuts it.
       maxBuffer: 256 * 1024 * 1024,
-      env: { ...process.env, NO_COLOR: "1", CI: "1", MCP_CERT_DAYS: "", MCP_PLUGIN_CONFIG: "", ...env },
+      env: cliEnv(env),
     }),
   );
 }
@@ -73,7 +83,7 @@ export function cliAsync(
 ): { child: ReturnType<typeof spawn>; done: Promise<Run> } {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
-    env: { ...process.env, NO_COLOR: "1", CI: "1", MCP_CERT_DAYS: "", MCP_PLUGIN_CONFIG: "", ...env },
+    env: cliEnv(env),
   });
   let stdout = "";
   let stderr = "";
@@ -148,6 +158,15 @@ export function opensslSignedCert(
     if (r.code !== 0) throw new Error(`openssl ${args[0]} for ${name} failed: ${r.stderr}`);
   }
   return { cert, key };
+}
+
+/**
+ * `openssl req` with a new unencrypted P-256 key written to `keyOut`: a CSR at `out`, or with
+ * `-x509` among `extra` a self-signed cert (with `-subj`, `-addext`, `-days` … in `extra`).
+ */
+export function opensslEcRequest(keyOut: string, out: string, extra: readonly string[] = []): Run {
+  const curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  return openssl(["req", "-new", ...curve, "-keyout", keyOut, "-out", out, ...extra]);
 }
 
 /** `openssl verify -x509_strict` with an optional purpose; returns the run. */

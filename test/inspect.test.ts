@@ -6,7 +6,7 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CertificateItem, CrlItem, CsrItem, InspectReport, PrivateKeyItem } from "../src/commands/inspect.js";
-import { cli, openssl, read, tempDir, writeFile, x509Text, type Run } from "./helpers.js";
+import { cli, openssl, read, tempDir, writeFile, x509Text, type Run, opensslEcRequest } from "./helpers.js";
 
 function must(r: Run, what: string): Run {
   assert.equal(r.code, 0, `${what}: ${r.stderr}`);
@@ -176,18 +176,8 @@ describe("inspect: the fields openssl reads, for every kind of file", () => {
   it("name constraints on a CA, as openssl writes them", () => {
     const file = join(dir, "nc-ca.crt");
     must(
-      openssl([
-        "req",
+      opensslEcRequest(join(dir, "nc.key"), file, [
         "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        join(dir, "nc.key"),
-        "-out",
-        file,
         "-days",
         "30",
         "-subj",

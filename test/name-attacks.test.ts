@@ -8,24 +8,13 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { cli, openssl, pluginConfig, read, tempDir, verifyStrict, writeFile, x509Text } from "./helpers.js";
+import { cli, pluginConfig, read, tempDir, verifyStrict, writeFile, x509Text, opensslEcRequest } from "./helpers.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
 
 function csr(dir: string, name: string, sans: string): string {
   const path = join(dir, `${name}.csr`);
-  const r = openssl([
-    "req",
-    "-new",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    join(dir, `${name}.key`),
-    "-out",
-    path,
+  const r = opensslEcRequest(join(dir, `${name}.key`), path, [
     "-subj",
     `/CN=${name}`,
     "-addext",

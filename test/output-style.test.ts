@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, cli, openssl, tempDir } from "./helpers.js";
+import { BIN, cli, cliEnv, tempDir, opensslEcRequest } from "./helpers.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
 const HUMAN_DATE = /\d{4}-\d\d-\d\d \d\d:\d\d UTC/;
@@ -47,7 +47,7 @@ describe("one look for output", () => {
     // A project install: node_modules/.bin/mtls-certs, a link to the package's bin, as npm makes it.
     mkdirSync(join(dir, "node_modules/.bin"), { recursive: true });
     symlinkSync(BIN, join(dir, "node_modules/.bin/mtls-certs"));
-    const env = { ...process.env, NO_COLOR: "1", MCP_PLUGIN_CONFIG: "", MCP_CERT_DAYS: "", MTLS_CERTS_COMMAND: "" };
+    const env = cliEnv({ MTLS_CERTS_COMMAND: "" });
     const project = spawnSync(join(dir, "node_modules/.bin/mtls-certs"), ["gateway", ...EC], {
       cwd: dir,
       encoding: "utf8",
@@ -74,21 +74,7 @@ describe("one look for output", () => {
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /^hint: make it with `npx mtls-certs server nosuch`$/m);
     // A cert signed from a CSR: the key stays with its owner, so no client.pem in the curl hint.
-    const csr = openssl([
-      "req",
-      "-new",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      join(dir, "b.key"),
-      "-out",
-      join(dir, "b.csr"),
-      "-subj",
-      "/CN=backend-prod",
-    ]);
+    const csr = opensslEcRequest(join(dir, "b.key"), join(dir, "b.csr"), ["-subj", "/CN=backend-prod"]);
     assert.equal(csr.code, 0, csr.stderr);
     const signed = cli(["sign", "b.csr", "client", "backend-prod"], dir, {
       npm_command: "exec",

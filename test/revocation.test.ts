@@ -21,6 +21,7 @@ import {
   verifyStrict,
   writeFile,
   type Run,
+  opensslEcRequest,
 } from "./helpers.js";
 import { checkTree } from "../src/commands/check.js";
 
@@ -201,23 +202,7 @@ describe("revoke and crl", () => {
   it("revoke of a cert another CA signed is exit 2 and leaves the CRL alone", () => {
     const foreignCa = join(dir, "foreign-ca");
     assert.equal(
-      openssl([
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        `${foreignCa}.key`,
-        "-out",
-        `${foreignCa}.crt`,
-        "-subj",
-        "/CN=Other CA",
-        "-days",
-        "30",
-      ]).code,
+      opensslEcRequest(`${foreignCa}.key`, `${foreignCa}.crt`, ["-x509", "-subj", "/CN=Other CA", "-days", "30"]).code,
       0,
     );
     const foreign = opensslSignedCert(

@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { BIN, ROOT, cli, openssl, read, tempDir, type Run, x509Text } from "./helpers.js";
+import { BIN, ROOT, cli, openssl, read, tempDir, type Run, x509Text, opensslEcRequest } from "./helpers.js";
 import { issueClient } from "../src/index.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
@@ -39,18 +39,8 @@ function must(r: Run, what: string): Run {
 function plantSelfSigned(dir: string, stem: string, subject: string, sans: string): void {
   mkdirSync(dir, { recursive: true });
   must(
-    openssl([
-      "req",
+    opensslEcRequest(join(dir, `${stem}.key`), join(dir, `${stem}.crt`), [
       "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      join(dir, `${stem}.key`),
-      "-out",
-      join(dir, `${stem}.crt`),
       "-days",
       "10",
       "-subj",
@@ -231,18 +221,7 @@ describe("issue 13: the issuance ledger and renew from policy", () => {
         "subjectAltName=DNS:odd,DNS:mcp-plugin-odd,DNS:localhost\n1.3.6.1.4.1.99999.1=ASN1:UTF8String:carried-over\n",
       );
       must(
-        openssl([
-          "req",
-          "-new",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:P-256",
-          "-nodes",
-          "-keyout",
-          join(plugin, "server.key"),
-          "-out",
-          join(dir, "odd.csr"),
+        opensslEcRequest(join(plugin, "server.key"), join(dir, "odd.csr"), [
           "-subj",
           "/CN=mcp-plugin-odd/O=MCPGateway/OU=Plugins",
         ]),
