@@ -4,7 +4,7 @@
  * hostname, boot id and PID namespace; a lock whose owner is dead is taken over, one breaker at
  * a time.
  */
-import { constants, promises as fs, readFileSync, readlinkSync } from "node:fs";
+import { constants, promises as fs, readFileSync, readlinkSync, rmSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,9 +28,19 @@ export async function withLock<T>(lockPath: string, work: () => Promise<T>, o: L
   try {
     return await work();
   } finally {
-    held.delete(lockPath);
-    await fs.rm(lockPath, { force: true });
+    releaseNow(lockPath);
   }
+}
+
+/**
+ * Forgets a lock and removes it in one synchronous step. Done asynchronously, the unlink waited in
+ * the thread pool after the lock had left `held`: a SIGTERM in between found nothing to undo, the
+ * process ended by the signal, and the lock stayed behind (test/reliability, "SIGTERM at many
+ * moments", when the signal met the end of a run). No signal handler can run inside this.
+ */
+function releaseNow(lockPath: string): void {
+  held.delete(lockPath);
+  rmSync(lockPath, { force: true });
 }
 
 async function acquire(lockPath: string, o: LockOptions): Promise<void> {
@@ -76,8 +86,7 @@ async function tryCreate(lockPath: string): Promise<boolean> {
   try {
     await handle.writeFile(`${process.pid}\n${hostname()}\n${bootId() ?? ""}\n${pidNamespace() ?? ""}\n`);
   } catch (e) {
-    held.delete(lockPath);
-    await fs.rm(lockPath, { force: true });
+    releaseNow(lockPath);
     throw fileSystemError(lockPath, "write the lock", e);
   } finally {
     await handle.close();
@@ -194,8 +203,7 @@ async function breakStaleLock(lockPath: string, stale: Holder): Promise<void> {
     const now = await readHolder(lockPath);
     if (now && now.raw === stale.raw && now.ino === stale.ino) await fs.rm(lockPath, { force: true });
   } finally {
-    held.delete(breaker);
-    await fs.rm(breaker, { force: true });
+    releaseNow(breaker);
   }
 }
 
