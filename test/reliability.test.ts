@@ -5,7 +5,7 @@
  */
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -245,6 +245,19 @@ describe("SIGINT and SIGTERM stop cleanly", () => {
   }
 });
 
+/** A run's stderr up to its "generating N … keys" line (at most 30 s): its keys are then being made. */
+async function keyGenerationStarted(child: ChildProcess): Promise<string> {
+  let stderr = "";
+  const generating = new Promise<void>((resolve) =>
+    child.stderr?.on("data", (d) => {
+      stderr += String(d);
+      if (stderr.includes("generating")) resolve();
+    }),
+  );
+  await Promise.race([generating, sleep(30_000)]);
+  return stderr;
+}
+
 describe("Ctrl-C while RSA-4096 keys are being made (issue 28 §8)", () => {
   it("all with 10 plugins: gone within a second or so of the SIGINT, not when the RSA threads finish; nothing partial left", async () => {
     const plugins = Array.from({ length: 10 }, (_, i) => `rsa${i}`);
@@ -252,15 +265,7 @@ describe("Ctrl-C while RSA-4096 keys are being made (issue 28 §8)", () => {
     const root = join(cwd, "certs/mcp");
     // RSA-4096 is the subject: keys take seconds each, in libuv threads that cannot be cancelled.
     const { child, done } = cliAsync(["all", "--key-type", "rsa4096"], cwd);
-    let stderr = "";
-    const generating = new Promise<void>((resolve) =>
-      child.stderr?.on("data", (d) => {
-        stderr += String(d);
-        if (stderr.includes("generating")) resolve();
-      }),
-    );
-    await Promise.race([generating, sleep(30_000)]);
-    assert.match(stderr, /generating 12 rsa4096 keys/);
+    assert.match(await keyGenerationStarted(child), /generating 12 rsa4096 keys/);
     await sleep(300); // the threads are in the middle of their prime searches
     const sent = Date.now();
     child.kill("SIGINT");
@@ -835,15 +840,7 @@ describe("a second signal always ends the process (issue 13 §3)", () => {
     // so after the first signal the process lingers until every queued key is made (about 30 s
     // here). Only the second signal can end it promptly: if it were ignored, this test would time out.
     const { child, done } = cliAsync(["all", "--key-type", "rsa4096", "--jobs", "9"], cwd, { UV_THREADPOOL_SIZE: "1" });
-    let stderr = "";
-    const generating = new Promise<void>((resolve) =>
-      child.stderr?.on("data", (d) => {
-        stderr += String(d);
-        if (stderr.includes("generating")) resolve();
-      }),
-    );
-    await Promise.race([generating, sleep(30_000)]);
-    assert.match(stderr, /generating 9 rsa4096 keys/);
+    assert.match(await keyGenerationStarted(child), /generating 9 rsa4096 keys/);
     await sleep(1_000);
     child.kill("SIGINT");
     await sleep(300);
