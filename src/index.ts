@@ -51,13 +51,8 @@ export {
   type DeployHookResult,
 } from "./commands/deploy-hook.js";
 export { renderGithubAnnotations } from "./report/github.js";
-export {
-  loadPluginConfig,
-  parsePluginConfig,
-  type PluginConfig,
-  type PluginEntry,
-  type PluginTransport,
-} from "./config.js";
+export { loadPluginConfig, parsePluginConfig, type PluginConfig, type PluginEntry } from "./config/plugin-config.js";
+export type { PluginTransport } from "./config/transport.js";
 export {
   createMemoryCa,
   type MemoryCa,
@@ -116,7 +111,7 @@ export {
   type PrometheusRulesOptions,
 } from "./export/prometheus-rules.js";
 export type { ExportOptions, ExportResult } from "./export/sources.js";
-export type { StackCertificates } from "./config.js";
+export type { StackCertificates } from "./config/stack.js";
 export {
   caExtensionsFromFlags,
   nameConstraintsFromFlags,

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parsePluginConfig } from "../src/config.js";
+import { parsePluginConfig } from "../src/config/plugin-config.js";
 import { cli, openssl, tempDir, writeFile } from "./helpers.js";
 
 const STACK = `deployment:

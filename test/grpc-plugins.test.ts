@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { parsePluginConfig } from "../src/config.js";
+import { parsePluginConfig } from "../src/config/plugin-config.js";
 import { MtlsError } from "../src/errors.js";
 import { cli, tempDir, writeFile, x509Text } from "./helpers.js";
 

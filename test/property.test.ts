@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { basename, dirname, resolve, sep } from "node:path";
 import fc from "fast-check";
 import { stringify } from "yaml";
-import { parsePluginConfig } from "../src/config.js";
+import { parsePluginConfig } from "../src/config/plugin-config.js";
 import { MtlsError } from "../src/errors.js";
 import { checkDnsName, checkName } from "../src/pki/names.js";
 

@@ -503,7 +503,7 @@ export async function keyGroupsFrom(
 export async function configPath(flag: string | undefined, io: Io): Promise<string> {
   const file = flag ?? (io.env[ENV.config] || DEFAULT_CONFIG);
   const namedBy = flag !== undefined ? "--config" : io.env[ENV.config] ? ENV.config : undefined;
-  await (await import("../config.js")).assertConfigExists(file, namedBy);
+  await (await import("../config/plugin-config.js")).assertConfigExists(file, namedBy);
   return file;
 }
 

@@ -1,5 +1,7 @@
 import { DEFAULT_CONFIG, DEFAULT_RENEW_WITHIN_DAYS, FALLBACK_PLUGINS } from "../defaults.js";
-import { isPlainHttp, loadPluginConfig, stackTreeWarning } from "../config.js";
+import { loadPluginConfig } from "../config/plugin-config.js";
+import { isPlainHttp } from "../config/sans.js";
+import { stackTreeWarning } from "../config/stack.js";
 import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
 import { gatewayRequest } from "./gateway.js";
 import { pluginRequest } from "./plugin.js";

@@ -8,7 +8,8 @@ import { promises as fs, type Stats } from "node:fs";
 import { availableParallelism } from "node:os";
 import { CA_ROTATION_LEAD_DAYS, DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { EXIT, MtlsError, errnoCode } from "../errors.js";
-import { loadPluginConfig, stackTreeWarning, type PluginConfig } from "../config.js";
+import { loadPluginConfig, type PluginConfig } from "../config/plugin-config.js";
+import { stackTreeWarning } from "../config/stack.js";
 import { createLimiter } from "../pki/limiter.js";
 import { HTTPS_SANS, dns, formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
 import {

@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG } from "../defaults.js";
-import { loadPluginConfig, type PluginEntry } from "../config.js";
+import { loadPluginConfig, type PluginEntry } from "../config/plugin-config.js";
 import { checkDnsName, checkName } from "../pki/names.js";
 import { requested } from "../pki/name-policy.js";
 import { PROFILES, namespaceSans, pluginSans, pluginSubject, type San } from "../pki/profiles.js";

@@ -56,7 +56,8 @@ async function collectVariables(o: EnvExportOptions): Promise<Variables> {
   const tree = exportTree(o);
   const show = pathShower(tree, o.prefix);
   const into: Variables = { values: [], toSet: [] };
-  const config = o.config === undefined ? undefined : await (await import("../config.js")).loadPluginConfig(o.config);
+  const config =
+    o.config === undefined ? undefined : await (await import("../config/plugin-config.js")).loadPluginConfig(o.config);
   let caFile: string | undefined;
   if (o.plugin !== undefined) {
     const plugin = await requireLeaf(tree, "plugin", o.plugin, "--plugin");
@@ -171,7 +172,8 @@ export async function exportPluginTls(o: ExportOptions & { plugin: string; confi
   const show = pathShower(tree, o.prefix);
   const plugin = await requireLeaf(tree, "plugin", o.plugin, "--plugin");
   const gateway = await requireLeaf(tree, "gateway", "gateway", "gateway");
-  const config = o.config === undefined ? undefined : await (await import("../config.js")).loadPluginConfig(o.config);
+  const config =
+    o.config === undefined ? undefined : await (await import("../config/plugin-config.js")).loadPluginConfig(o.config);
   const transport = config?.plugins.find((p) => p.name === o.plugin)?.transport ?? { kind: "mcp" };
   if (transport.kind === "socket")
     throw new MtlsError(

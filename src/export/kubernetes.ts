@@ -6,7 +6,8 @@
  */
 import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
 import { MtlsError } from "../errors.js";
-import { loadPluginConfig, stackTreeWarning, type PluginConfig } from "../config.js";
+import { loadPluginConfig, type PluginConfig } from "../config/plugin-config.js";
+import { stackTreeWarning } from "../config/stack.js";
 import { parseCert, splitPemBlocks } from "../pki/cert-facts.js";
 import { pluginServiceName } from "../pki/profiles.js";
 import { checkDnsName } from "../pki/names.js";

@@ -10,7 +10,8 @@
  */
 import { DEFAULT_CONFIG, DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
-import { loadPluginConfig, stackTreeWarning } from "../config.js";
+import { loadPluginConfig } from "../config/plugin-config.js";
+import { stackTreeWarning } from "../config/stack.js";
 import { packageVersion } from "../package-files.js";
 import { makeValue, renderTemplate } from "./render.js";
 import type { ExportResult } from "./sources.js";

@@ -6,7 +6,7 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { loadPluginConfig } from "../../config.js";
+import { loadPluginConfig } from "../../config/plugin-config.js";
 import { DEFAULT_OUT } from "../../defaults.js";
 import { MtlsError } from "../../errors.js";
 import { parseCerts, judgeChain, type VerifyReport } from "../../pki/chain-verdict.js";

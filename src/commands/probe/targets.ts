@@ -4,7 +4,8 @@
  * that the server answers. `--connect HOST:PORT` dials elsewhere under the same name.
  */
 import { isIP } from "node:net";
-import type { PluginEntry, StackDeployment } from "../../config.js";
+import type { PluginEntry } from "../../config/plugin-config.js";
+import type { StackDeployment } from "../../config/stack.js";
 import { MtlsError } from "../../errors.js";
 import { parseWholeNumber } from "../../pki/names.js";
 import { pluginServiceName } from "../../pki/profiles.js";
