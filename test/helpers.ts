@@ -135,29 +135,33 @@ export function opensslSignedCert(
   for (const args of [
     ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
     ["req", "-new", "-key", key, "-subj", subject, "-out", csr],
-    [
-      "x509",
-      "-req",
-      "-in",
-      csr,
-      "-CA",
-      ca.cert,
-      "-CAkey",
-      ca.key,
-      "-CAcreateserial",
-      "-days",
-      "30",
-      "-sha256",
-      "-extfile",
-      extfile,
-      "-out",
-      cert,
-    ],
   ]) {
     const r = openssl(args);
     if (r.code !== 0) throw new Error(`openssl ${args[0]} for ${name} failed: ${r.stderr}`);
   }
+  opensslSignCsr(csr, ca, cert, { days: 30, digest: "-sha256", extfile });
   return { cert, key };
+}
+
+/**
+ * The Makefile's signing step, `openssl x509 -req -CA -CAkey`: `csr` signed by `ca` into `out`.
+ * `createSerial` (default on) is `-CAcreateserial`, which leaves a .srl file beside the CA cert;
+ * off, OpenSSL 3 picks a random serial and writes nothing there.
+ */
+export function opensslSignCsr(
+  csr: string,
+  ca: { cert: string; key: string },
+  out: string,
+  o: { days: number; digest?: string; extfile?: string; createSerial?: boolean },
+): void {
+  const args = ["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key];
+  if (o.createSerial !== false) args.push("-CAcreateserial");
+  args.push("-days", String(o.days));
+  if (o.digest) args.push(o.digest);
+  if (o.extfile) args.push("-extfile", o.extfile);
+  args.push("-out", out);
+  const r = openssl(args);
+  if (r.code !== 0) throw new Error(`openssl x509 -req for ${out} failed: ${r.stderr}`);
 }
 
 /**

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { cli, openssl, read, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
+import { cli, openssl, read, tempDir, verifyStrict, writeFile, type Run, opensslSignCsr } from "./helpers.js";
 import * as x509 from "../src/pki/x509.js";
 import { createPrivateKey, webcrypto } from "node:crypto";
 
@@ -130,26 +130,7 @@ describe("check and verify judge criticality, duplicates and CA:TRUE leaves", ()
       [...lines, "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid"].join("\n"),
     );
     const cert = join(leafDir, "server.crt");
-    must(
-      openssl([
-        "x509",
-        "-req",
-        "-in",
-        csr,
-        "-CA",
-        ca,
-        "-CAkey",
-        join(root, "ca/ca.key"),
-        "-CAcreateserial",
-        "-days",
-        "30",
-        "-extfile",
-        ext,
-        "-out",
-        cert,
-      ]),
-      "x509 -req",
-    );
+    opensslSignCsr(csr, { cert: ca, key: join(root, "ca/ca.key") }, cert, { days: 30, extfile: ext });
     return cert;
   }
 
@@ -197,25 +178,11 @@ describe("check and verify judge criticality, duplicates and CA:TRUE leaves", ()
       join(dir, "minted.ext"),
       "subjectAltName=DNS:PluginA\nextendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\nsubjectKeyIdentifier=hash",
     );
-    must(
-      openssl([
-        "x509",
-        "-req",
-        "-in",
-        join(dir, "minted.csr"),
-        "-CA",
-        cert,
-        "-CAkey",
-        join(root, "plugins/catrue/server.key"),
-        "-CAcreateserial",
-        "-days",
-        "5",
-        "-extfile",
-        ext,
-        "-out",
-        join(dir, "minted.crt"),
-      ]),
-      "mint",
+    opensslSignCsr(
+      join(dir, "minted.csr"),
+      { cert, key: join(root, "plugins/catrue/server.key") },
+      join(dir, "minted.crt"),
+      { days: 5, extfile: ext },
     );
     assert.equal(verifyStrict(ca, join(dir, "minted.crt"), ["-untrusted", cert]).code, 0);
     assert.deepEqual(codesOf(cert), ["ca-as-leaf"]);

@@ -6,7 +6,17 @@ import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CertificateItem, CrlItem, CsrItem, InspectReport, PrivateKeyItem } from "../src/commands/inspect.js";
-import { cli, openssl, read, tempDir, writeFile, x509Text, type Run, opensslEcRequest } from "./helpers.js";
+import {
+  cli,
+  openssl,
+  read,
+  tempDir,
+  writeFile,
+  x509Text,
+  type Run,
+  opensslEcRequest,
+  opensslSignCsr,
+} from "./helpers.js";
 
 function must(r: Run, what: string): Run {
   assert.equal(r.code, 0, `${what}: ${r.stderr}`);
@@ -149,25 +159,7 @@ describe("inspect: the fields openssl reads, for every kind of file", () => {
       ]),
       "csr",
     );
-    must(
-      openssl([
-        "x509",
-        "-req",
-        "-in",
-        csr,
-        "-CA",
-        caCert,
-        "-CAkey",
-        caKey,
-        "-CAcreateserial",
-        "-out",
-        gw,
-        "-days",
-        "825",
-        "-sha256",
-      ]),
-      "sign",
-    );
+    opensslSignCsr(csr, { cert: caCert, key: caKey }, gw, { days: 825, digest: "-sha256" });
     const v1 = onlyCert(inspect([gw], dir).report);
     assert.equal(v1.version, 1);
     assertMatchesOpenssl(v1, gw);

@@ -9,7 +9,7 @@ import { copyFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { CheckReport } from "../src/commands/check.js";
 import { createCa } from "../src/commands/ca.js";
-import { cli, openssl, tempDir, verifyStrict, writeFile, type Run } from "./helpers.js";
+import { cli, openssl, tempDir, verifyStrict, writeFile, type Run, opensslSignCsr } from "./helpers.js";
 import { copyTree, makeMakefileTree } from "./makefile-tree.js";
 
 function checkJson(dir: string, args: string[] = []): { run: Run; report: CheckReport } {
@@ -104,30 +104,21 @@ function opensslLeaf(
   const csr = join(dir, "server.csr");
   const cert = join(dir, "server.crt");
   const ext = writeFile(join(dir, "ext.cnf"), o.ext.join("\n") + "\n");
-  for (const args of [
-    ["req", "-new", ...o.newkey, "-nodes", "-keyout", key, "-subj", `/CN=mcp-plugin-${name}`, "-out", csr],
-    [
-      "x509",
-      "-req",
-      "-in",
-      csr,
-      "-CA",
-      join(out, "ca/ca.crt"),
-      "-CAkey",
-      join(out, "ca/ca.key"),
-      "-CAcreateserial",
-      "-days",
-      String(o.days ?? 90),
-      o.digest,
-      "-extfile",
-      ext,
-      "-out",
-      cert,
-    ],
-  ]) {
-    const r = openssl(args);
-    assert.equal(r.code, 0, `openssl ${args[0]} ${name}: ${r.stderr}`);
-  }
+  const r = openssl([
+    "req",
+    "-new",
+    ...o.newkey,
+    "-nodes",
+    "-keyout",
+    key,
+    "-subj",
+    `/CN=mcp-plugin-${name}`,
+    "-out",
+    csr,
+  ]);
+  assert.equal(r.code, 0, `openssl req ${name}: ${r.stderr}`);
+  const ca = { cert: join(out, "ca/ca.crt"), key: join(out, "ca/ca.key") };
+  opensslSignCsr(csr, ca, cert, { days: o.days ?? 90, digest: o.digest, extfile: ext });
   copyFileSync(join(out, "ca/ca.crt"), join(dir, "ca.crt"));
   return cert;
 }

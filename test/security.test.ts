@@ -21,7 +21,18 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { BIN, ROOT, cli, openssl, read, tempDir, type Run, x509Text, opensslEcRequest } from "./helpers.js";
+import {
+  BIN,
+  ROOT,
+  cli,
+  openssl,
+  read,
+  tempDir,
+  type Run,
+  x509Text,
+  opensslEcRequest,
+  opensslSignCsr,
+} from "./helpers.js";
 import { issueClient } from "../src/index.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
@@ -227,26 +238,11 @@ describe("issue 13: the issuance ledger and renew from policy", () => {
         ]),
         "req",
       );
-      must(
-        openssl([
-          "x509",
-          "-req",
-          "-in",
-          join(dir, "odd.csr"),
-          "-CA",
-          join(root, "ca", "ca.crt"),
-          "-CAkey",
-          join(root, "ca", "ca.key"),
-          "-CAcreateserial",
-          "-days",
-          "10",
-          "-sha256",
-          "-extfile",
-          ext,
-          "-out",
-          join(plugin, "server.crt"),
-        ]),
-        "x509 -req",
+      opensslSignCsr(
+        join(dir, "odd.csr"),
+        { cert: join(root, "ca", "ca.crt"), key: join(root, "ca", "ca.key") },
+        join(plugin, "server.crt"),
+        { days: 10, digest: "-sha256", extfile: ext },
       );
       assert.match(x509Text(join(plugin, "server.crt")), /1\.3\.6\.1\.4\.1\.99999\.1/);
     });
@@ -396,24 +392,12 @@ describe("issue 13: the issuance ledger and renew from policy", () => {
         mkdirSync(d, { recursive: true });
         run(["genrsa", "-out", join(d, `${stem}.key`), "4096"]);
         run(["req", "-new", "-key", join(d, `${stem}.key`), "-out", join(d, `${stem}.csr`), "-subj", subject]);
-        const extArgs = ext ? ["-extfile", writeTemp(join(d, "ext.cnf"), ext)] : [];
-        run([
-          "x509",
-          "-req",
-          "-in",
+        opensslSignCsr(
           join(d, `${stem}.csr`),
-          "-CA",
-          join(ca, "ca.crt"),
-          "-CAkey",
-          join(ca, "ca.key"),
-          "-CAcreateserial",
-          "-out",
+          { cert: join(ca, "ca.crt"), key: join(ca, "ca.key") },
           join(d, `${stem}.crt`),
-          "-days",
-          "825",
-          "-sha256",
-          ...extArgs,
-        ]);
+          { days: 825, digest: "-sha256", extfile: ext ? writeTemp(join(d, "ext.cnf"), ext) : undefined },
+        );
         writeFileSync(join(d, "ca.crt"), readFileSync(join(ca, "ca.crt")));
       };
       leaf("gateway", "client", "/CN=mcp-gateway-client/O=MCPGateway/OU=Gateway");
@@ -679,21 +663,12 @@ describe("hardening: keys stay where they belong, input cannot become config (is
       join(dir, "r.csr"),
     ]);
     assert.equal(csr.status, 0, String(csr.stderr));
-    const sign = spawnSync("openssl", [
-      "x509",
-      "-req",
-      "-in",
+    opensslSignCsr(
       join(dir, "r.csr"),
-      "-CA",
-      join(tree, "ca/ca.crt"),
-      "-CAkey",
-      join(tree, "ca/ca.key"),
-      "-days",
-      "30",
-      "-out",
+      { cert: join(tree, "ca/ca.crt"), key: join(tree, "ca/ca.key") },
       join(dir, "server.crt"),
-    ]);
-    assert.equal(sign.status, 0, String(sign.stderr));
+      { days: 30, createSerial: false },
+    );
     rmSync(join(dir, "r.csr"));
     const check = cli(["check", "--out", tree], cwd);
     assert.equal(check.code, 1, check.stdout);

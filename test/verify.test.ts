@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { createMemoryCa } from "../src/index.js";
 import type { VerifyReport } from "../src/commands/verify.js";
-import { cli, openssl, pythonStrictClient, read, tempDir, writeFile, type Run } from "./helpers.js";
+import { cli, openssl, pythonStrictClient, read, tempDir, writeFile, type Run, opensslSignCsr } from "./helpers.js";
 
 const DAY_MS = 86_400_000;
 
@@ -57,27 +57,7 @@ function opensslLeaf(dir: string, name: string, ca: Pair, subject: string, exten
     `CSR ${name}`,
   );
   const ext = writeFile(join(dir, `${name}.ext`), extensions.join("\n") + "\n");
-  must(
-    openssl([
-      "x509",
-      "-req",
-      "-in",
-      csr,
-      "-CA",
-      ca.cert,
-      "-CAkey",
-      ca.key,
-      "-CAcreateserial",
-      "-out",
-      p.cert,
-      "-days",
-      "825",
-      "-sha256",
-      "-extfile",
-      ext,
-    ]),
-    `sign ${name}`,
-  );
+  opensslSignCsr(csr, ca, p.cert, { days: 825, digest: "-sha256", extfile: ext });
   return p;
 }
 
