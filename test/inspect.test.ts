@@ -266,37 +266,15 @@ describe("inspect: the fields openssl reads, for every kind of file", () => {
       join(db, "ca.cnf"),
       `[ca]\ndefault_ca = d\n[d]\ndatabase = ${db}/index.txt\ncrlnumber = ${db}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 30\n`,
     );
+    const opensslCa = (...args: string[]): Run =>
+      must(
+        openssl(["ca", "-config", config, "-keyfile", join(ca, "ca.key"), "-cert", join(ca, "ca.crt"), ...args]),
+        args[0]!,
+      );
     const revoked = join(tree, "plugins/example-plugin-b/server.crt");
-    must(
-      openssl([
-        "ca",
-        "-config",
-        config,
-        "-keyfile",
-        join(ca, "ca.key"),
-        "-cert",
-        join(ca, "ca.crt"),
-        "-revoke",
-        revoked,
-      ]),
-      "revoke",
-    );
+    opensslCa("-revoke", revoked);
     const crl = join(dir, "ca.crl");
-    must(
-      openssl([
-        "ca",
-        "-config",
-        config,
-        "-keyfile",
-        join(ca, "ca.key"),
-        "-cert",
-        join(ca, "ca.crt"),
-        "-gencrl",
-        "-out",
-        crl,
-      ]),
-      "gencrl",
-    );
+    opensslCa("-gencrl", "-out", crl);
     const item = inspect([crl], dir).report.items[0] as CrlItem;
     const text = must(openssl(["crl", "-in", crl, "-noout", "-text"]), "crl -text").stdout;
     assert.equal(item.issuer, /Issuer: (.*)/.exec(text)![1]!.replace(/ = /g, "="));

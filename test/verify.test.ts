@@ -9,7 +9,17 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { createMemoryCa } from "../src/index.js";
 import type { VerifyReport } from "../src/commands/verify.js";
-import { cli, openssl, pythonStrictClient, read, tempDir, writeFile, type Run, opensslSignCsr } from "./helpers.js";
+import {
+  cli,
+  openssl,
+  pythonStrictClient,
+  read,
+  tempDir,
+  writeFile,
+  type Run,
+  opensslSignCsr,
+  verifyStrict,
+} from "./helpers.js";
 
 const DAY_MS = 86_400_000;
 
@@ -185,15 +195,11 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
       0,
       "non-strict openssl should accept it",
     );
-    agree(
-      verify([plugin.cert, "--ca", makefileCa.cert], dir),
-      openssl(["verify", "-x509_strict", "-CAfile", makefileCa.cert, plugin.cert]),
-      {
-        ok: false,
-        codes: ["ca-missing-key-usage"],
-        openssl: /CA cert does not include key usage extension/,
-      },
-    );
+    agree(verify([plugin.cert, "--ca", makefileCa.cert], dir), verifyStrict(makefileCa.cert, plugin.cert), {
+      ok: false,
+      codes: ["ca-missing-key-usage"],
+      openssl: /CA cert does not include key usage extension/,
+    });
     // The gateway's own TLS stack: Python's ssl with VERIFY_X509_STRICT refuses the handshake for the same reason.
     const client = opensslLeaf(dir, "makefile-client", makefileCa, "/CN=mcp-gateway-client/O=MCPGateway/OU=Gateway", [
       "extendedKeyUsage=clientAuth",
@@ -212,17 +218,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
   it("a fixed CA and the same server cert pass openssl, Go and Python's strict client, for a host the cert names", async () => {
     agree(
       verify([goodPlugin.cert, "--ca", goodCa.cert, "--host", "localhost"], dir),
-      openssl([
-        "verify",
-        "-x509_strict",
-        "-purpose",
-        "sslserver",
-        "-verify_hostname",
-        "localhost",
-        "-CAfile",
-        goodCa.cert,
-        goodPlugin.cert,
-      ]),
+      verifyStrict(goodCa.cert, goodPlugin.cert, ["-purpose", "sslserver", "-verify_hostname", "localhost"]),
       { ok: true },
     );
     assert.equal(goVerify(goodPlugin.cert, goodCa.cert, "localhost", "server").stdout, "ok\n");
@@ -236,25 +232,11 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
 
   it("a server cert without the host: no SAN matches 127.0.0.1, and the fix says --ip 127.0.0.1", () => {
     const ours = verify([goodPlugin.cert, "--ca", goodCa.cert, "--host", "127.0.0.1"], dir);
-    agree(
-      ours,
-      openssl([
-        "verify",
-        "-x509_strict",
-        "-purpose",
-        "sslserver",
-        "-verify_ip",
-        "127.0.0.1",
-        "-CAfile",
-        goodCa.cert,
-        goodPlugin.cert,
-      ]),
-      {
-        ok: false,
-        codes: ["host-mismatch"],
-        openssl: /IP address mismatch/,
-      },
-    );
+    agree(ours, verifyStrict(goodCa.cert, goodPlugin.cert, ["-purpose", "sslserver", "-verify_ip", "127.0.0.1"]), {
+      ok: false,
+      codes: ["host-mismatch"],
+      openssl: /IP address mismatch/,
+    });
     assert.match(ours.report.problems[0]!.message, /no SAN matches 127\.0\.0\.1/);
     assert.match(ours.report.problems[0]!.fix, /--ip 127\.0\.0\.1/);
     const text = cli(["verify", goodPlugin.cert, "--ca", goodCa.cert, "--host", "127.0.0.1"], dir);
@@ -272,7 +254,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
   it("a client cert (extendedKeyUsage clientAuth only) used as a server fails; as a client it passes", () => {
     agree(
       verify([clientOnly.cert, "--ca", goodCa.cert, "--purpose", "server"], dir),
-      openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", goodCa.cert, clientOnly.cert]),
+      verifyStrict(goodCa.cert, clientOnly.cert, ["-purpose", "sslserver"]),
       {
         ok: false,
         codes: ["wrong-purpose"],
@@ -281,7 +263,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     );
     agree(
       verify([clientOnly.cert, "--ca", goodCa.cert, "--purpose", "client"], dir),
-      openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", goodCa.cert, clientOnly.cert]),
+      verifyStrict(goodCa.cert, clientOnly.cert, ["-purpose", "sslclient"]),
       { ok: true },
     );
     assert.match(goVerify(clientOnly.cert, goodCa.cert, "", "server").stdout, /incompatible key usage/);
@@ -289,28 +271,20 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
   });
 
   it("a cert from another CA with the same name (a second make certs-mcp-ca) is named as such", () => {
-    agree(
-      verify([twinPlugin.cert, "--ca", goodCa.cert], dir),
-      openssl(["verify", "-x509_strict", "-CAfile", goodCa.cert, twinPlugin.cert]),
-      {
-        ok: false,
-        codes: ["bad-signature"],
-        openssl: /error (7|20) /,
-      },
-    );
+    agree(verify([twinPlugin.cert, "--ca", goodCa.cert], dir), verifyStrict(goodCa.cert, twinPlugin.cert), {
+      ok: false,
+      codes: ["bad-signature"],
+      openssl: /error (7|20) /,
+    });
     assert.match(goVerify(twinPlugin.cert, goodCa.cert, "", "server").stdout, /unknown authority/);
   });
 
   it("a cert from an unrelated CA: its issuer is not in the CA file", () => {
-    agree(
-      verify([otherPlugin.cert, "--ca", goodCa.cert], dir),
-      openssl(["verify", "-x509_strict", "-CAfile", goodCa.cert, otherPlugin.cert]),
-      {
-        ok: false,
-        codes: ["unknown-issuer"],
-        openssl: /unable to get local issuer certificate/,
-      },
-    );
+    agree(verify([otherPlugin.cert, "--ca", goodCa.cert], dir), verifyStrict(goodCa.cert, otherPlugin.cert), {
+      ok: false,
+      codes: ["unknown-issuer"],
+      openssl: /unable to get local issuer certificate/,
+    });
     assert.match(goVerify(otherPlugin.cert, goodCa.cert, "", "server").stdout, /unknown authority/);
   });
 
@@ -326,25 +300,11 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     const caFile = writeFile(join(dir, "mem-ca.crt"), ca.certPem);
     const certFile = writeFile(join(dir, "expired.crt"), old.certPem);
     const ours = verify([certFile, "--ca", caFile, "--host", "localhost"], dir);
-    agree(
-      ours,
-      openssl([
-        "verify",
-        "-x509_strict",
-        "-purpose",
-        "sslserver",
-        "-verify_hostname",
-        "localhost",
-        "-CAfile",
-        caFile,
-        certFile,
-      ]),
-      {
-        ok: false,
-        codes: ["expired"],
-        openssl: /certificate has expired/,
-      },
-    );
+    agree(ours, verifyStrict(caFile, certFile, ["-purpose", "sslserver", "-verify_hostname", "localhost"]), {
+      ok: false,
+      codes: ["expired"],
+      openssl: /certificate has expired/,
+    });
     assert.match(ours.report.problems[0]!.fix, /mtls-certs renew/);
     assert.match(goVerify(certFile, caFile, "localhost", "server").stdout, /expired/);
   });
@@ -366,18 +326,13 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
       const ours = verify([chainFile, "--ca", goodCa.cert, "--host", "svc"], dir);
       agree(
         ours,
-        openssl([
-          "verify",
-          "-x509_strict",
+        verifyStrict(goodCa.cert, leaf.cert, [
           "-purpose",
           "sslserver",
           "-verify_hostname",
           "svc",
           "-untrusted",
           inter.cert,
-          "-CAfile",
-          goodCa.cert,
-          leaf.cert,
         ]),
         {
           ok,
@@ -416,8 +371,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
       openssl(["ca", "-config", config, "-keyfile", goodCa.key, "-cert", goodCa.cert, "-gencrl", "-out", crl]),
       "gencrl",
     );
-    const strictCrl = (cert: string) =>
-      openssl(["verify", "-x509_strict", "-crl_check", "-CRLfile", crl, "-CAfile", goodCa.cert, cert]);
+    const strictCrl = (cert: string) => verifyStrict(goodCa.cert, cert, ["-crl_check", "-CRLfile", crl]);
     agree(verify([revoked.cert, "--ca", goodCa.cert, "--crl", crl], dir), strictCrl(revoked.cert), {
       ok: false,
       codes: ["revoked"],
@@ -427,7 +381,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     // A CRL from another CA proves nothing about this cert.
     agree(
       verify([twinPlugin.cert, "--ca", twinCa.cert, "--crl", crl], dir),
-      openssl(["verify", "-x509_strict", "-crl_check", "-CRLfile", crl, "-CAfile", twinCa.cert, twinPlugin.cert]),
+      verifyStrict(twinCa.cert, twinPlugin.cert, ["-crl_check", "-CRLfile", crl]),
       {
         ok: false,
         codes: ["crl-not-from-issuer"],
@@ -443,28 +397,14 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     const gateway = join(treeDir, "certs/mcp/gateway/client.crt");
     const ca = join(treeDir, "certs/mcp/ca/ca.crt");
     const s = verify([server, "--host", "example-plugin-a"], treeDir);
-    agree(
-      s,
-      openssl([
-        "verify",
-        "-x509_strict",
-        "-purpose",
-        "sslserver",
-        "-verify_hostname",
-        "example-plugin-a",
-        "-CAfile",
-        ca,
-        server,
-      ]),
-      { ok: true },
-    );
+    agree(s, verifyStrict(ca, server, ["-purpose", "sslserver", "-verify_hostname", "example-plugin-a"]), { ok: true });
     assert.equal(s.report.ca, join(treeDir, "certs/mcp/plugins/example-plugin-a/ca.crt"));
     // A name in the tree works as the file does, as with fingerprint and revoke.
     const byName = verify(["example-plugin-a", "--host", "example-plugin-a"], treeDir);
     assert.deepEqual([byName.report.ok, byName.report.file], [true, server]);
     const g = verify([gateway], treeDir);
     assert.equal(g.report.purpose, "client", "the purpose follows the cert's extendedKeyUsage");
-    agree(g, openssl(["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", ca, gateway]), { ok: true });
+    agree(g, verifyStrict(ca, gateway, ["-purpose", "sslclient"]), { ok: true });
     assert.equal(goVerify(server, ca, "example-plugin-a", "server").stdout, "ok\n");
     assert.equal(goVerify(gateway, ca, "", "client").stdout, "ok\n");
   });
@@ -476,11 +416,7 @@ describe("verify: the same verdicts as openssl verify -x509_strict and Go's cryp
     const server = join(treeDir, "certs/mcp/plugins/p/server.crt");
     const bundle = join(treeDir, "certs/mcp/plugins/p/ca.crt");
     const ours = verify(["p", "--host", "p"], treeDir);
-    agree(
-      ours,
-      openssl(["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", "p", "-CAfile", bundle, server]),
-      { ok: true },
-    );
+    agree(ours, verifyStrict(bundle, server, ["-purpose", "sslserver", "-verify_hostname", "p"]), { ok: true });
     assert.deepEqual(
       ours.report.chain.map((c) => [c.subject.split(",")[0], c.trusted]),
       [
@@ -509,16 +445,7 @@ describe("verify NAME checks the tree's own CRL (issue 13 §6)", () => {
   function both(dir: string, tree: string, name: string, crl: string) {
     const ours = cli(["verify", name, "--out", tree, "--json"], dir);
     const file = join(tree, "plugins", name, "server.crt");
-    const theirs = openssl([
-      "verify",
-      "-x509_strict",
-      "-crl_check",
-      "-CRLfile",
-      crl,
-      "-CAfile",
-      join(tree, "plugins", name, "ca.crt"),
-      file,
-    ]);
+    const theirs = verifyStrict(join(tree, "plugins", name, "ca.crt"), file, ["-crl_check", "-CRLfile", crl]);
     return { ours, report: JSON.parse(ours.stdout) as VerifyReport, theirs };
   }
 
