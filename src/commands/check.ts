@@ -12,17 +12,10 @@ import { loadPluginConfig, type PluginConfig } from "../config/plugin-config.js"
 import { stackTreeWarning } from "../config/stack.js";
 import { createLimiter } from "../pki/limiter.js";
 import { HTTPS_SANS, dns, formatSan, pluginSans, type Role, type San } from "../pki/profiles.js";
-import {
-  describeProblem,
-  extensionProblems,
-  leafPurposeProblems,
-  leafRoleProblems,
-  purposeOfRole,
-  structureProblems,
-  treeFixes,
-  type PolicyFixes,
-  type PolicyProblem,
-} from "../pki/peer-policy.js";
+import { extensionProblems, structureProblems } from "../pki/peer-policy.js";
+import { describeProblem, treeFixes, type PolicyFixes, type PolicyProblem } from "../pki/policy-problem.js";
+import { leafPurposeProblems, purposeOfRole } from "../pki/purpose-policy.js";
+import { leafRoleProblems } from "../pki/leaf-role-policy.js";
 import { readPolicyFacts } from "../pki/policy-facts.js";
 import {
   entryFails,

@@ -6,8 +6,8 @@
  * So adoption also asks what the role's profile would have made for this name. Pure: facts in,
  * the reason out (undefined: it may be adopted).
  */
-import type { PolicyFacts } from "./peer-policy.js";
-import { purposeOfRole } from "./peer-policy.js";
+import type { PolicyFacts } from "./policy-facts.js";
+import { purposeOfRole } from "./purpose-policy.js";
 import type { Role } from "./profiles.js";
 
 export interface AdoptionFacts {

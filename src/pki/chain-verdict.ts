@@ -9,15 +9,10 @@ import { MtlsError } from "../errors.js";
 import { days, humanDate } from "../report/human.js";
 import { parseCert, splitPemBlocks, type ParsedCert } from "./cert-facts.js";
 import { crlProblems, type CrlProblemCode } from "./crl-verdict.js";
-import {
-  FILE_FIXES,
-  issuerPurposeProblems,
-  leafPurposeProblems,
-  leafRoleProblems,
-  structureProblems,
-  type PolicyCode,
-  type PolicyProblem,
-} from "./peer-policy.js";
+import { leafRoleProblems } from "./leaf-role-policy.js";
+import { structureProblems } from "./peer-policy.js";
+import { FILE_FIXES, type PolicyCode, type PolicyProblem } from "./policy-problem.js";
+import { issuerPurposeProblems, leafPurposeProblems } from "./purpose-policy.js";
 import type * as x509 from "./x509.js";
 
 export type VerifyPurpose = "server" | "client";

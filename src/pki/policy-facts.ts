@@ -7,7 +7,36 @@
  * parser (cert-facts.ts), which yields the same fields.
  */
 import type { X509Certificate as NodeCert } from "node:crypto";
-import type { PolicyFacts } from "./peer-policy.js";
+
+export interface BasicConstraintsFacts {
+  readonly ca: boolean;
+  readonly pathLength: number | null;
+  readonly critical: boolean;
+}
+
+/** What the rules look at. cert-facts.ts (full parser) and policy-facts.ts (fast DER walk) both yield it. */
+export interface PolicyFacts {
+  readonly subject: string;
+  /** 1 or 3. */
+  readonly version: number;
+  readonly notAfter: string;
+  /** "RSA 4096", "EC P-256". */
+  readonly key: string;
+  readonly keyBits: number | null;
+  readonly signatureAlgorithm: string;
+  /** "DNS:x", "IP:x", "email:x". */
+  readonly sans: readonly string[];
+  /** null: no keyUsage extension. */
+  readonly keyUsage: readonly string[] | null;
+  /** null: no extendedKeyUsage extension (any purpose). */
+  readonly extendedKeyUsage: readonly string[] | null;
+  readonly basicConstraints: BasicConstraintsFacts | null;
+  readonly subjectKeyId: string | null;
+  readonly authorityKeyId: string | null;
+  readonly extensionCount: number;
+  /** Every extension's OID and critical flag, in the order the cert lists them (repeats kept). */
+  readonly extensions: ReadonlyArray<{ readonly oid: string; readonly critical: boolean }>;
+}
 
 interface Tlv {
   readonly tag: number;

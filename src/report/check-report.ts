@@ -3,7 +3,7 @@
  * table, JSON, GitHub annotations and Prometheus metrics (this folder) and renew read it; check
  * (commands/check.ts) makes it.
  */
-import type { PolicyProblem } from "../pki/peer-policy.js";
+import type { PolicyProblem } from "../pki/policy-problem.js";
 import type { Role } from "../pki/profiles.js";
 
 /** `foreign`: in a leaf directory, but not what the issuance ledger recorded there (store/ledger.ts). */

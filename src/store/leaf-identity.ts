@@ -5,8 +5,7 @@
 import { X509Certificate as NodeCert, createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import { adoptionRefusal } from "../pki/adoption-identity.js";
 import { sansOf, spkiSha256 } from "../pki/node-facts.js";
-import type { PolicyFacts } from "../pki/peer-policy.js";
-import { readPolicyFacts } from "../pki/policy-facts.js";
+import { readPolicyFacts, type PolicyFacts } from "../pki/policy-facts.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import { readKeyText, readText } from "./write.js";
 
