@@ -2,9 +2,8 @@ import { DEFAULT_CONFIG, DEFAULT_RENEW_WITHIN_DAYS, FALLBACK_PLUGINS } from "../
 import { loadPluginConfig } from "../config/plugin-config.js";
 import { isPlainHttp } from "../config/sans.js";
 import { stackTreeWarning } from "../config/stack.js";
+import { gatewayRequest, pluginRequest } from "../store/leaf-requests.js";
 import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
-import { gatewayRequest } from "./gateway.js";
-import { pluginRequest } from "./plugin.js";
 
 export interface AllOptions extends TreeOptions {
   /** Default plugins/external/config.yaml (env MCP_PLUGIN_CONFIG in the CLI). */

@@ -8,6 +8,7 @@ import { DEFAULT_HTTPS_DAYS, DEFAULT_KEY_TYPE } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { generateKey } from "../pki/keys.js";
 import { capWarning, validityFor } from "../pki/issue.js";
+import { extraSans, type ExtraSanOptions } from "../pki/name-policy.js";
 import { HTTPS_SANS, HTTPS_SUBJECT, PROFILES, uniqueSans, type San } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
 import { adoptionLines, ledgerEntry, reconcileLedger } from "../store/ledger.js";
@@ -25,7 +26,6 @@ import {
 } from "../store/tree.js";
 import { exists } from "../store/write.js";
 import { GROUP_KEY_MODE, mayChangeGroupTo } from "../store/key-mode.js";
-import { extraSans, type ExtraSanOptions } from "./server.js";
 
 export interface HttpsOptions extends TreeOptions, ExtraSanOptions {
   /** Where cert.pem and key.pem go. Default: the parent of `out` (certs/). */

@@ -1,11 +1,10 @@
 import { DEFAULT_CONFIG } from "../defaults.js";
 import { loadPluginConfig, type PluginEntry } from "../config/plugin-config.js";
 import { checkDnsName, checkName } from "../pki/names.js";
-import { requested } from "../pki/name-policy.js";
-import { PROFILES, namespaceSans, pluginSans, pluginSubject, type San } from "../pki/profiles.js";
-import { leafFiles, type TreePaths } from "../store/paths.js";
-import { issueIntoTree, resolveTree, type IssueReport, type LeafRequest, type TreeOptions } from "../store/tree.js";
-import { extraSans, type ExtraSanOptions } from "./server.js";
+import { extraSans, requested, type ExtraSanOptions } from "../pki/name-policy.js";
+import { namespaceSans, type San } from "../pki/profiles.js";
+import { pluginRequest } from "../store/leaf-requests.js";
+import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
 
 export interface PluginOptions extends TreeOptions, ExtraSanOptions {
   /** Adds `mcp-plugin-<name lowercased>` and that `.<ns>`, `.<ns>.svc`, `.<ns>.svc.cluster.local` (`--namespace`). */
@@ -23,15 +22,6 @@ export function pluginExtraSans(name: string, o: PluginOptions, entry?: PluginEn
       ...namespaceSans(name, checkDnsName(o.namespace, "--namespace")).map((s) => requested(s, "flag", "--namespace")),
     );
   return extra;
-}
-
-export function pluginRequest(tree: TreePaths, name: string, extra: readonly San[] = []): LeafRequest {
-  return {
-    files: leafFiles(tree, "plugin", name),
-    profile: PROFILES.plugin,
-    subject: pluginSubject(name),
-    sans: pluginSans(name, extra),
-  };
 }
 
 /** `mtls-certs plugin <name>`: the CA first when missing, then the plugin's server cert. */

@@ -11,9 +11,10 @@ import { readCsr } from "../pki/csr.js";
 import { assertNameConstraintsPlan } from "../pki/constraints.js";
 import { capWarning, signCertificate, toPem, validityFor } from "../pki/issue.js";
 import { checkDnsName, checkIp, checkName } from "../pki/names.js";
-import { nameRefusalError, requested } from "../pki/name-policy.js";
+import { emailSan, extraSans, nameRefusalError, requested } from "../pki/name-policy.js";
 import { uniqueSans, type San } from "../pki/profiles.js";
 import { refusedNames } from "../store/leaf-names.js";
+import { clientRequest, gatewayRequest, pluginRequest, serverRequest } from "../store/leaf-requests.js";
 import { loadSigningCa } from "../store/ca-store.js";
 import { ledgerEntry, reconcileLedger } from "../store/ledger.js";
 import { checkOutputFile } from "../store/output-file.js";
@@ -29,10 +30,6 @@ import {
 } from "../store/tree.js";
 import { CERT_FILE } from "../store/leaf-file.js";
 import { exists, readBytes, writeFileAtomically, CERT_MODE } from "../store/write.js";
-import { gatewayRequest } from "./gateway.js";
-import { clientRequest, emailSan } from "./client.js";
-import { pluginRequest } from "./plugin.js";
-import { extraSans, serverRequest } from "./server.js";
 
 export const SIGN_ROLES = ["server", "client", "plugin", "gateway"] as const;
 export type SignRole = (typeof SIGN_ROLES)[number];

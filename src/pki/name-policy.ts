@@ -214,3 +214,40 @@ export function extraSans(o: ExtraSanOptions): RequestedName[] {
     ...(o.ip ?? []).map((v) => requested(ip(checkIp(v, "--ip")), "flag", "--ip")),
   ];
 }
+
+/** RFC 5280's upper bound for a CN (ub-common-name). */
+const MAX_CN_LENGTH = 64;
+
+/** A CN that names a person or a service; refuses control characters and what X.509 cannot hold. */
+export function checkCommonName(cn: string, where = "--cn"): string {
+  if (cn.length === 0 || cn.length > MAX_CN_LENGTH || /[\u0000-\u001f\u007f]/.test(cn) || cn.trim() !== cn) {
+    throw new MtlsError(
+      "E_BAD_NAME",
+      `${where}: ${JSON.stringify(cn)} is not a usable common name`,
+      `use 1-${MAX_CN_LENGTH} printable characters without leading or trailing spaces`,
+    );
+  }
+  return cn;
+}
+
+/** `admin@example.com` → an rfc822Name SAN; anything with an `@` must be a plain address. */
+export function emailSan(cn: string, where = "--cn"): San | undefined {
+  if (!cn.includes("@")) return undefined;
+  const at = cn.lastIndexOf("@");
+  const local = cn.slice(0, at);
+  const domain = cn.slice(at + 1);
+  if (
+    !/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$/.test(local) ||
+    local.startsWith(".") ||
+    local.endsWith(".") ||
+    local.includes("..")
+  ) {
+    throw new MtlsError(
+      "E_BAD_NAME",
+      `${where}: ${JSON.stringify(cn)} is not an e-mail address`,
+      "a CN with an @ becomes an rfc822Name SAN, so it must be local-part@domain",
+    );
+  }
+  checkDnsName(domain, where);
+  return { type: "email", value: cn };
+}
