@@ -147,6 +147,24 @@ describe("issue 23 §6: sizes are capped on the descriptor; one bad leaf stops n
   });
 });
 
+describe("a huge file where a cert is named: refused before it is read", () => {
+  it("fingerprint and revoke, given a 300 MB file or a leaf whose cert is one, refuse it (exit 2 naming it)", () => {
+    const t = freshTree();
+    const big = join(t.cwd, "big.crt");
+    const fd = openSync(big, "w");
+    ftruncateSync(fd, 300 * 1024 * 1024);
+    closeSync(fd);
+    for (const args of [
+      ["fingerprint", big],
+      ["revoke", big],
+    ]) {
+      const r = cli([...args, "--out", t.root], t.cwd);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /big\.crt: larger than 1 MiB/);
+    }
+  });
+});
+
 describe("issue 23 §7: a hard link of the CA key as a leaf key", () => {
   it("check names it (exit 2) and export k8s refuses it: the Secret never holds the CA key", () => {
     const t = freshTree();

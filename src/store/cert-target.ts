@@ -10,7 +10,7 @@ import { certificateOf } from "../pki/node-facts.js";
 import type { Role } from "../pki/profiles.js";
 import { listTreeLeaves } from "./leaf-list.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
-import { readText } from "./write.js";
+import { readCertText } from "./write.js";
 
 export interface CertTarget {
   readonly certPath: string;
@@ -76,11 +76,12 @@ function parse(pem: string, file: string): NodeCert {
 }
 
 /**
- * Through readText: regular files only, opened non-blocking, so a FIFO planted as a leaf's cert
- * is refused instead of hanging the run; a directory or an unreadable file is named as such.
+ * Through readCertText: regular files only, opened non-blocking, so a FIFO planted as a leaf's cert
+ * is refused instead of hanging the run; a directory or an unreadable file is named as such; and
+ * 1 MiB at most, as every cert read is: a planted 2 GB "cert" is refused before it is read.
  */
 async function readCert(path: string, target: string): Promise<string> {
-  const pem = await readText(path);
+  const pem = await readCertText(path);
   if (pem === undefined)
     throw new MtlsError(
       "E_NOT_FOUND",
