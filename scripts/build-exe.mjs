@@ -78,7 +78,7 @@ async function bundle(contents, workerSource) {
 }
 
 // The worker first (it embeds nothing), then the CLI with the worker's source inside.
-const worker = await bundle('import "./src/commands/check-worker.ts";', undefined);
+const worker = await bundle('import "./src/store/check-worker.ts";', undefined);
 const script = await bundle('import { main } from "./src/cli.ts";\nmain(process.argv.slice(2));', worker);
 const scriptFile = join(OUT, "mtls-certs.cjs");
 writeFileSync(scriptFile, script);

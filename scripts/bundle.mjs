@@ -37,7 +37,7 @@ const { metafile } = await build({
   entryPoints: {
     cli: "src/cli.ts",
     index: "src/index.ts",
-    "check-worker": "src/commands/check-worker.ts",
+    "check-worker": "src/store/check-worker.ts",
   },
   outdir: "dist",
   bundle: true,

@@ -62,7 +62,7 @@ export async function all(o: AllOptions = {}): Promise<AllReport> {
   const withinWindow = (c: { notAfter: string }) =>
     Date.parse(c.notAfter) - now.getTime() <= DEFAULT_RENEW_WITHIN_DAYS * 86_400_000;
   const reviewed = report.certificates.some((c) => c.action === "kept" || withinWindow(c))
-    ? await (await import("./all-review.js")).reviewKept(report, {
+    ? await (await import("./all/review.js")).reviewKept(report, {
         tree,
         now,
         config: config.found ? config.file : undefined,

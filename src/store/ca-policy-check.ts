@@ -4,8 +4,8 @@
  */
 import { X509Certificate as NodeCert } from "node:crypto";
 import type { San } from "../pki/profiles.js";
-import type { TreePaths } from "../store/paths.js";
-import { readText } from "../store/write.js";
+import type { TreePaths } from "./paths.js";
+import { readText } from "./write.js";
 import { sansOf } from "../pki/node-facts.js";
 import type { CheckEntry } from "../report/check-report.js";
 
@@ -24,7 +24,7 @@ export async function checkCaPolicy(
   leaves: readonly CheckEntry[],
 ): Promise<void> {
   const caPaths = [tree.caCert, tree.intermediateCert];
-  // A CA cert that cannot be read is already its entry's problem (check.ts readCaCert), not a crash here.
+  // A CA cert that cannot be read is already its entry's problem (check-read.ts readCaCert), not a crash here.
   const [crlPem, ...caPems] = await Promise.all([
     readText(tree.caCrl),
     ...caPaths.map((p) => readText(p).catch(() => undefined)),
@@ -34,7 +34,7 @@ export async function checkCaPolicy(
     return pem !== undefined && parseNode(pem)?.raw.includes(NAME_CONSTRAINTS_OID) ? [{ path, pem }] : [];
   });
   if (crlPem !== undefined) {
-    const { readRevocationStatus } = await import("../store/revocation-status.js");
+    const { readRevocationStatus } = await import("./revocation-status.js");
     const status = await readRevocationStatus(tree, now);
     const signer = cas.find((e) => e.path === tree.intermediateCert) ?? cas.find((e) => e.path === tree.caCert);
     signer?.problems.push(...status.caProblems);

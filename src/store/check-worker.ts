@@ -1,6 +1,6 @@
-/** A worker thread of `check` on a big tree: checks one slice of the leaves (check.ts). */
+/** A worker thread of `check` on a big tree: checks one slice of the leaves (check-tree.ts). */
 import { parentPort, workerData } from "node:worker_threads";
-import { runLeafCheckJob, type LeafCheckJob } from "./check.js";
+import { runLeafCheckJob, type LeafCheckJob } from "./check-read.js";
 
 // No top-level await: the single executable runs this file as CommonJS (scripts/build-exe.mjs).
 // A rejection is unhandled here, so the thread exits with an error that check reports.

@@ -6,12 +6,13 @@
  * flags that did not apply to a kept cert are the tree's notes, store/leaf-names.ts). A key wider than the key-mode rule is narrowed back, as
  * the Makefile's `chmod 600` does on every run.
  */
-import { widestKeyMode } from "../store/key-mode.js";
-import { KEY_FILE, withChecked } from "../store/leaf-file.js";
-import type { TreePaths } from "../store/paths.js";
-import type { CertResult, IssueReport } from "../store/tree.js";
-import { humanDate } from "../report/human.js";
-import { checkTree, entryFails } from "./check.js";
+import { widestKeyMode } from "../../store/key-mode.js";
+import { KEY_FILE, withChecked } from "../../store/leaf-file.js";
+import type { TreePaths } from "../../store/paths.js";
+import type { CertResult, IssueReport } from "../../store/tree.js";
+import { humanDate } from "../../report/human.js";
+import { checkTree } from "../../store/check-tree.js";
+import { entryFails } from "../../report/check-report.js";
 
 export interface ReviewInput {
   tree: TreePaths;
