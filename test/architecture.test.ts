@@ -136,7 +136,7 @@ describe("src/ imports only look down (STYLE.md: layers)", () => {
       "cli/check.ts imports commands/check.ts in its action",
     );
     assert.ok(graph.get("commands/check.ts")?.includes("report/check-report.ts"), "a type-only import is seen");
-    assert.ok(graph.get("store/ledger.ts")?.includes("store/revocation-status.ts"));
+    assert.ok(graph.get("store/ledger-adoption.ts")?.includes("store/revocation-status.ts"));
     assert.ok(graph.size > 50, `${graph.size} modules`);
   });
 

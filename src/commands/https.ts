@@ -11,7 +11,8 @@ import { capWarning, validityFor } from "../pki/issue.js";
 import { extraSans, type ExtraSanOptions } from "../pki/name-policy.js";
 import { HTTPS_SANS, HTTPS_SUBJECT, PROFILES, uniqueSans, type San } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
-import { adoptionLines, ledgerEntry, reconcileLedger } from "../store/ledger.js";
+import { ledgerEntry } from "../store/ledger.js";
+import { adoptionLines, reconcileLedger } from "../store/ledger-adoption.js";
 import { certsDirOf, httpsFiles, type LeafFiles } from "../store/paths.js";
 import {
   describeCert,

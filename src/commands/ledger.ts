@@ -4,7 +4,8 @@
  */
 import { DEFAULT_OUT } from "../defaults.js";
 import { escapeControlCharacters } from "../control-characters.js";
-import { type LedgerEntry, adoptionLines, readLedger, reconcileLedger, type Adoption } from "../store/ledger.js";
+import { type LedgerEntry, readLedger } from "../store/ledger.js";
+import { adoptionLines, reconcileLedger, type Adoption } from "../store/ledger-adoption.js";
 import { treePaths } from "../store/paths.js";
 import { assertTreeExists, withExistingTree, type TreeOptions } from "../store/tree.js";
 

@@ -14,7 +14,7 @@ import { MtlsError } from "../errors.js";
 import { importPrivateKey } from "../pki/keys.js";
 import { keyMatchesCert } from "../store/ca-store.js";
 import { findCertificate } from "../store/cert-target.js";
-import { assertIssuedHere } from "../store/ledger.js";
+import { assertIssuedHere } from "../store/issued-here.js";
 import { treePaths, type TreePaths } from "../store/paths.js";
 import { splitPemBlocks } from "../pki/pem.js";
 import { checkOutputFile } from "../store/output-file.js";

@@ -21,7 +21,7 @@ import {
 import { floorToSecond } from "../pki/issue.js";
 import * as x509 from "../pki/x509.js";
 import { loadPreviousCa, loadSigningCa, type LoadedCa } from "../store/ca-store.js";
-import { reconcileLedger } from "../store/ledger.js";
+import { reconcileLedger } from "../store/ledger-adoption.js";
 import { findCertificate } from "../store/cert-target.js";
 import type { TreePaths } from "../store/paths.js";
 import { foreignLeftovers, resolveTree, withExistingTree } from "../store/tree.js";

@@ -16,7 +16,8 @@ import { uniqueSans, type San } from "../pki/profiles.js";
 import { refusedNames } from "../store/leaf-names.js";
 import { clientRequest, gatewayRequest, pluginRequest, serverRequest } from "../store/leaf-requests.js";
 import { loadSigningCa } from "../store/ca-store.js";
-import { ledgerEntry, reconcileLedger } from "../store/ledger.js";
+import { ledgerEntry } from "../store/ledger.js";
+import { reconcileLedger } from "../store/ledger-adoption.js";
 import { checkOutputFile } from "../store/output-file.js";
 import type { TreePaths } from "../store/paths.js";
 import {

@@ -14,7 +14,7 @@ import { splitPemBlocks } from "../pki/cert-facts.js";
 import { importPrivateKey } from "../pki/keys.js";
 import { hasControlCharacter } from "../control-characters.js";
 import { checkDnsName, checkName, parseWholeNumber } from "../pki/names.js";
-import { assertIssuedHere } from "../store/ledger.js";
+import { assertIssuedHere } from "../store/issued-here.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../store/leaf-key.js";
 import { leafCaFile, servedChainOf } from "../store/leaf-bundles.js";

@@ -20,7 +20,8 @@ import { privateKeyMatches } from "../pki/key-match.js";
 import { isSelfSigned } from "../pki/issued-by.js";
 import { mayChangeGroupTo, widestKeyMode } from "./key-mode.js";
 import { sameSpki } from "./leaf-key.js";
-import { LedgerBook, readLedger } from "./ledger.js";
+import { LedgerBook } from "./ledger-book.js";
+import { readLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import {

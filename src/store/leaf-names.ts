@@ -9,7 +9,8 @@ import { judgeNames, type NameRefusal, type RequestedName } from "../pki/name-po
 import { keyTypeOf, type KeyType } from "../pki/keys.js";
 import { sansOf } from "../pki/node-facts.js";
 import { formatSan, type Role, type San } from "../pki/profiles.js";
-import { heldNames, type LedgerBook } from "./ledger.js";
+import { heldNames } from "./ledger.js";
+import type { LedgerBook } from "./ledger-book.js";
 
 export interface NamedLeaf {
   readonly role: Role;

@@ -45,7 +45,8 @@ import {
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { assertCaKeyProtected, shareExistingKeys, sharedKeyFile } from "./key-mode.js";
 import { assertDirectoriesOwned, directoryOwnershipProblems } from "./leaf-file.js";
-import { adoptionLines, ledgerEntry, reconcileLedger } from "./ledger.js";
+import { ledgerEntry } from "./ledger.js";
+import { adoptionLines, reconcileLedger } from "./ledger-adoption.js";
 import { listTreeLeaves } from "./leaf-list.js";
 import { withLock } from "./lock.js";
 import { LOCK_FILE, privateKeyFiles, treePaths, type LeafFiles, type TreePaths } from "./paths.js";

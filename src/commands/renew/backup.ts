@@ -12,7 +12,7 @@ import { privateKeyMatches } from "../../pki/key-match.js";
 import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
 import { KEY_FILE, readChecked } from "../../store/leaf-file.js";
 import { caPublicKeys } from "../../store/leaf-key.js";
-import type { LedgerBook } from "../../store/ledger.js";
+import type { LedgerBook } from "../../store/ledger-book.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { assertLeafDirectory } from "../../store/tree.js";
 import {

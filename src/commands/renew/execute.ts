@@ -11,7 +11,8 @@ import { PROFILES, formatSan, uniqueSans, type San } from "../../pki/profiles.js
 import { refusedNames } from "../../store/leaf-names.js";
 import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
-import { ledgerEntry, type LedgerBook } from "../../store/ledger.js";
+import { ledgerEntry } from "../../store/ledger.js";
+import type { LedgerBook } from "../../store/ledger-book.js";
 import { writeLeaf, writeSignedCert } from "../../store/tree.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../../store/leaf-key.js";
 import { renewedKeyFile } from "../../store/key-mode.js";

@@ -20,7 +20,7 @@ import { extraSans } from "../../pki/name-policy.js";
 import { loadSigningCa, type LoadedCa } from "../../store/ca-store.js";
 import { foreignLeftovers, listIssuedLeaves, withExistingTree } from "../../store/tree.js";
 import type { LeafFiles } from "../../store/paths.js";
-import { adoptionLines, reconcileLedger } from "../../store/ledger.js";
+import { adoptionLines, reconcileLedger } from "../../store/ledger-adoption.js";
 import { exists } from "../../store/write.js";
 import { checkTree, configSans, entryFails } from "../check.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
