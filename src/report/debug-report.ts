@@ -1,6 +1,6 @@
 /** How `inspect` and `verify` read on a terminal (their --json is the report object itself). */
-import type { InspectItem, InspectReport } from "../commands/inspect.js";
-import type { VerifyReport } from "../commands/verify.js";
+import type { VerifyReport } from "../pki/chain-verdict.js";
+import type { InspectItem, InspectReport } from "./inspect-report.js";
 import type { Style } from "./terminal.js";
 import { days, humanDate } from "./human.js";
 
