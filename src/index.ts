@@ -32,7 +32,6 @@ export {
   renewNeedsAttention,
   renewExitCode,
   finishCaRotation,
-  spkiPin,
   type RenewOptions,
   type RenewReport,
   type RenewedCert,
@@ -42,6 +41,7 @@ export {
   type FinishRotationOptions,
   type FinishRotationReport,
 } from "./commands/renew/index.js";
+export { spkiPin } from "./pki/node-facts.js";
 export { renderPrometheus, METRICS as PROMETHEUS_METRICS } from "./report/prometheus.js";
 export {
   runDeployHook,

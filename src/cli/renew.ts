@@ -3,7 +3,7 @@ import { Option } from "commander";
 import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_RENEW_WITHIN_DAYS, ENV } from "../defaults.js";
 import { EXIT } from "../errors.js";
 import type { DeployHookResult } from "../commands/deploy-hook.js";
-import type { RenewReport } from "../commands/renew/index.js";
+import type { RenewReport } from "../report/renew-types.js";
 import {
   configOption,
   configPath,

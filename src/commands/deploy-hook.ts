@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import type { Writable } from "node:stream";
-import type { RenewReport } from "./renew/types.js";
+import type { RenewReport } from "../report/renew-types.js";
 
 /** The environment variables a hook gets, besides the caller's own environment. */
 export const DEPLOY_HOOK_ENV = {

@@ -7,7 +7,7 @@
 import { DEFAULT_OUT } from "../defaults.js";
 import { findCertificate } from "../store/cert-target.js";
 import { treePaths } from "../store/paths.js";
-import { spkiPin } from "./renew/index.js";
+import { spkiPin } from "../pki/node-facts.js";
 
 export interface FingerprintReport {
   cert: string;

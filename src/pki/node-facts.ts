@@ -2,7 +2,7 @@
  * What Node's own X509Certificate tells of a cert, with nothing heavier loaded: its SANs as we
  * print them and the SHA-256 of its public key. `check` and the ledger run these on every leaf.
  */
-import { X509Certificate as NodeCert, createHash } from "node:crypto";
+import { X509Certificate as NodeCert, createHash, type Hash } from "node:crypto";
 import { MtlsError } from "../errors.js";
 
 /**
@@ -50,9 +50,19 @@ export function canonicalIp(value: string): string {
  * `openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum` prints it.
  */
 export function spkiSha256(cert: NodeCert): string {
-  return createHash("sha256")
-    .update(cert.publicKey.export({ type: "spki", format: "der" }))
-    .digest("hex");
+  return spkiDigest(cert).digest("hex");
+}
+
+/**
+ * The SPKI pin as curl's --pinnedpubkey takes it (RFC 7469's pin-sha256): `sha256//` + base64
+ * of the same digest. renew reports it before and after; `fingerprint` prints it.
+ */
+export function spkiPin(cert: NodeCert): string {
+  return `sha256//${spkiDigest(cert).digest("base64")}`;
+}
+
+function spkiDigest(cert: NodeCert): Hash {
+  return createHash("sha256").update(cert.publicKey.export({ type: "spki", format: "der" }));
 }
 
 /** Hex without leading zeros, whichever case the source printed it in (Node upper, @peculiar lower). */

@@ -1,4 +1,4 @@
-import type { RenewReport } from "../commands/renew/index.js";
+import type { RenewReport } from "./renew-types.js";
 import { describeEntry } from "./github.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";

@@ -20,7 +20,8 @@ import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
 import { CERT_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
 import type { BackupFolder } from "./backup.js";
 import { result, stateOf } from "./report.js";
-import type { LeafPlan, OldLeaf, RenewOptions, RenewedCert, Signer } from "./types.js";
+import type { RenewedCert } from "../../report/renew-types.js";
+import type { LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
 
 /** `ca` undefined: the self-signed https cert, signed by its own new key. */
 export async function renewLeaf(

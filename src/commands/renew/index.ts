@@ -22,18 +22,22 @@ import { foreignLeftovers, listIssuedLeaves, withExistingTree } from "../../stor
 import type { LeafFiles } from "../../store/paths.js";
 import { adoptionLines, reconcileLedger } from "../../store/ledger-adoption.js";
 import { exists } from "../../store/write.js";
-import { checkTree, configSans, entryFails } from "../check.js";
+import { checkTree } from "../../store/check-tree.js";
+import { configSans } from "../../config/wanted-sans.js";
+import { entryFails } from "../../report/check-report.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
 import { planFor, readDetails, readLeaf, readOptionalCert, renewalDays, selectLeaves, signerCert } from "./plan.js";
 import { failure, planned } from "./report.js";
 import { rotateCa } from "./rotation.js";
-import type { CaRotation, FailedCert, LeafPlan, RenewOptions, RenewReport, RenewedCert, Signer } from "./types.js";
+import type { CaRotation, FailedCert, RenewReport, RenewedCert } from "../../report/renew-types.js";
+import type { LeafPlan, RenewOptions, Signer } from "./types.js";
 import { plural } from "../../report/human.js";
 
-export { renewExitCode, renewNeedsAttention, spkiPin } from "./report.js";
+export { renewExitCode, renewNeedsAttention } from "./report.js";
 export { finishCaRotation, type FinishRotationOptions, type FinishRotationReport } from "./rotation.js";
-export type { CaRotation, CertState, FailedCert, RenewOptions, RenewReport, RenewedCert } from "./types.js";
+export type { RenewOptions } from "./types.js";
+export type { CaRotation, CertState, FailedCert, RenewReport, RenewedCert } from "../../report/renew-types.js";
 
 /** Leaves read at once: keeps a tree of thousands under the open-file limit. */
 const READ_CONCURRENCY = 64;

@@ -16,7 +16,8 @@ import { assertLeafDirectory } from "../../store/tree.js";
 import { normalizeSerial, spkiSha256, certificateOf } from "../../pki/node-facts.js";
 import { KEY_FILE, readChecked } from "../../store/leaf-file.js";
 import { exists, readCertText, readText } from "../../store/write.js";
-import { missingSans, sansOf } from "../check.js";
+import { missingSans } from "../../pki/check-verdict.js";
+import { sansOf } from "../../pki/node-facts.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
 import { days, humanDate } from "../../report/human.js";
 

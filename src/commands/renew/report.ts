@@ -1,21 +1,14 @@
 /** What renew tells: the before/after state of each leaf, the changes, the failures, the exit rule. */
-import { type X509Certificate as NodeCert, createHash } from "node:crypto";
+import type { X509Certificate as NodeCert } from "node:crypto";
 import { EXIT, type ErrorCode, isMtlsError } from "../../errors.js";
 import type { Validity } from "../../pki/issue.js";
 import type { KeyType } from "../../pki/keys.js";
 import { formatSan, uniqueSans } from "../../pki/profiles.js";
 import type { LeafFiles } from "../../store/paths.js";
-import { sansOf, type SignedBy } from "../check.js";
-import type {
-  CertState,
-  FailedCert,
-  LeafPlan,
-  OldLeaf,
-  RenewOptions,
-  RenewReport,
-  RenewedCert,
-  Signer,
-} from "./types.js";
+import { sansOf, spkiPin } from "../../pki/node-facts.js";
+import type { SignedBy } from "../../report/check-report.js";
+import type { CertState, FailedCert, RenewReport, RenewedCert } from "../../report/renew-types.js";
+import type { LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
 
 /** Exit 1 when something still needs attention afterwards; 0 otherwise, renewed or not. */
 export function renewNeedsAttention(report: RenewReport): boolean {
@@ -105,13 +98,6 @@ export function stateOf(cert: NodeCert, keyType: KeyType, signer: SignedBy | nul
     fingerprint: cert.fingerprint256,
     signedBy: signer,
   };
-}
-
-/** The SPKI pin as curl's --pinnedpubkey takes it: `sha256//` + base64 of SHA-256 over the DER SPKI. */
-export function spkiPin(cert: NodeCert): string {
-  return `sha256//${createHash("sha256")
-    .update(cert.publicKey.export({ type: "spki", format: "der" }))
-    .digest("base64")}`;
 }
 
 function changesBetween(before: CertState, after: CertState, keyReused: boolean, fromCsr: boolean): string[] {

@@ -16,7 +16,8 @@ import { listIssuedLeaves, withExistingTree, type TreeOptions } from "../../stor
 import { CERT_MODE, KEY_MODE, exists, readCertText, readText, writeFileAtomically } from "../../store/write.js";
 import { BackupFolder } from "./backup.js";
 import { writeCaCopies } from "./execute.js";
-import type { CaRotation, RenewOptions } from "./types.js";
+import type { CaRotation } from "../../report/renew-types.js";
+import type { RenewOptions } from "./types.js";
 import { plural } from "../../report/human.js";
 
 /** Extensions the pipeline makes from the CA profile and key; any other one on the CA (nameConstraints) stays. */
