@@ -100,7 +100,9 @@ export { readLedger, type Ledger, type LedgerEntry, type LedgerStatus } from "./
 export { fingerprintCertificate, type FingerprintReport } from "./commands/fingerprint.js";
 export { exportP12, type P12Options, type P12Report } from "./commands/p12.js";
 export { exportNginx, exportHaproxy, exportCaddy, type ProxyExportOptions } from "./export/proxies.js";
-export { exportKubernetes, exportIstio, kubernetesName, type KubernetesExportOptions } from "./export/kubernetes.js";
+export { exportKubernetes, type KubernetesExportOptions } from "./export/kubernetes.js";
+export { exportIstio } from "./export/istio.js";
+export { kubernetesName } from "./export/kubernetes-names.js";
 export { exportGatewayApi, type GatewayApiExportOptions } from "./export/gateway-api.js";
 export { exportEnv, exportPluginTls, ENV_FORMATS, type EnvExportOptions, type EnvFormat } from "./export/env.js";
 export { exportGatewayRegistration, type GatewayRegistrationOptions } from "./export/gateway-registration.js";

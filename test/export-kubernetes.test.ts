@@ -14,7 +14,7 @@ import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
 import { Issuer } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Issuer";
 import { PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
-import { kubernetesName } from "../src/export/kubernetes.js";
+import { kubernetesName } from "../src/export/kubernetes-names.js";
 import { BIN, cli, openssl, read, tempDir, writeFile } from "./helpers.js";
 
 interface K8sObject {

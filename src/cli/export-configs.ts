@@ -255,7 +255,7 @@ function registerClusterExports(parent: Command, { io, action }: CommandContext)
   );
   istio.action(
     action(async (flags: ExportFlags & CaSecretFlags & { namespace: string }) => {
-      const { exportIstio } = await import("../export/kubernetes.js");
+      const { exportIstio } = await import("../export/istio.js");
       const target = exportTarget(flags, istio, io);
       return deliver(
         await exportIstio({

@@ -7,7 +7,7 @@
  * rendered Deployment: both replace the variable by name, so the value written here wins.
  */
 import { yamlDocuments } from "./yaml.js";
-import { checkNamespace, DEFAULT_NAMESPACE, K8S_NAMES } from "./kubernetes.js";
+import { checkNamespace, DEFAULT_NAMESPACE, K8S_NAMES } from "./kubernetes-names.js";
 import { MtlsError } from "../errors.js";
 import type { ExportResult } from "./sources.js";
 

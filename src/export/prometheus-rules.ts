@@ -8,7 +8,7 @@ import { yamlText } from "./yaml.js";
 import { CHECK_STALE_AFTER_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { METRICS } from "../report/prometheus.js";
-import { checkNamespace, DEFAULT_NAMESPACE } from "./kubernetes.js";
+import { checkNamespace, DEFAULT_NAMESPACE } from "./kubernetes-names.js";
 import type { ExportResult } from "./sources.js";
 
 export type AlertSeverity = "warning" | "critical";
