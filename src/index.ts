@@ -51,8 +51,8 @@ export {
   type DeployHookResult,
 } from "./commands/deploy-hook.js";
 export { renderGithubAnnotations } from "./report/github.js";
-export { loadPluginConfig, parsePluginConfig, type PluginConfig, type PluginEntry } from "./config/plugin-config.js";
-export type { PluginTransport } from "./config/transport.js";
+export { loadPluginConfig, parsePluginConfig } from "./config/plugin-config.js";
+export type { PluginConfig, PluginEntry, PluginTransport } from "./config/config-data.js";
 export {
   createMemoryCa,
   type MemoryCa,
@@ -113,7 +113,7 @@ export {
   type PrometheusRulesOptions,
 } from "./export/prometheus-rules.js";
 export type { ExportOptions, ExportResult } from "./export/sources.js";
-export type { StackCertificates } from "./config/stack.js";
+export type { StackCertificates } from "./config/config-data.js";
 export {
   caExtensionsFromFlags,
   nameConstraintsFromFlags,

@@ -1,5 +1,6 @@
 import { DEFAULT_CONFIG } from "../defaults.js";
-import { loadPluginConfig, type PluginEntry } from "../config/plugin-config.js";
+import type { PluginEntry } from "../config/config-data.js";
+import { loadPluginConfig } from "../config/plugin-config.js";
 import { checkDnsName, checkName } from "../pki/names.js";
 import { extraSans, requested, type ExtraSanOptions } from "../pki/name-policy.js";
 import { namespaceSans, type San } from "../pki/profiles.js";

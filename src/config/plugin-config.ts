@@ -15,42 +15,10 @@ import { requested, type RequestedName } from "../pki/name-policy.js";
 import { namespaceSans } from "../pki/profiles.js";
 import { DEFAULT_CONFIG } from "../defaults.js";
 import { nodePositions } from "./yaml-position.js";
-import { MCP_TRANSPORT, parseTransport, type PluginTransport } from "./transport.js";
+import type { PluginConfig, PluginEntry } from "./config-data.js";
+import { MCP_TRANSPORT, parseTransport } from "./transport.js";
 import { isPlainHttp, sanForHost, sanForUrl } from "./sans.js";
-import {
-  assertStackTreeInsideProject,
-  parseStackCertificates,
-  parseStackDeployment,
-  parseStackPort,
-  type StackCertificates,
-  type StackDeployment,
-} from "./stack.js";
-
-export interface PluginEntry {
-  readonly name: string;
-  /** `mcp.url`, when given: its host becomes a SAN (https:), since the gateway checks the hostname. */
-  readonly url: string | undefined;
-  readonly transport: PluginTransport;
-  /** mcp-stack.yaml's `port`: where the deploy tooling serves the plugin (`probe` dials it there). */
-  readonly port?: number;
-  /** SANs the config asks for on top of the Makefile's three, each with where it came from (name-policy.ts). */
-  readonly sans: readonly RequestedName[];
-  /** Where the entry stands, for messages: `config.yaml:12:5`. */
-  readonly where: string;
-}
-
-export interface PluginConfig {
-  readonly file: string;
-  /** False when the file does not exist: the caller falls back to the example plugins. */
-  readonly found: boolean;
-  readonly plugins: readonly PluginEntry[];
-  /** Entries of another kind, which get no certificate. */
-  readonly skipped: readonly string[];
-  /** Set when the file is the gateway's deploy config (mcp-stack.yaml): its `certificates:` section. */
-  readonly stack?: StackCertificates;
-  /** mcp-stack.yaml's `deployment:` section. */
-  readonly deployment?: StackDeployment;
-}
+import { assertStackTreeInsideProject, parseStackCertificates, parseStackDeployment, parseStackPort } from "./stack.js";
 
 /**
  * Only the default path (plugins/external/config.yaml, given or not, relative or absolute: the

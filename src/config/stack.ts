@@ -10,29 +10,8 @@ import { MtlsError } from "../errors.js";
 import { hasControlCharacter } from "../control-characters.js";
 import { checkDnsName, parseDays } from "../pki/names.js";
 import { DEFAULT_GATEWAY_NAMESPACE, DEFAULT_OUT } from "../defaults.js";
+import type { StackCertificates, StackDeployment } from "./config-data.js";
 import type { NodeAt, ShapeError } from "./yaml-position.js";
-
-/**
- * mcp-stack.yaml's `certificates:` (the gateway's `cforge gateway` deploy config): every plugin
- * of its `plugins:` list is external, and the section says where the tree is and how long certs
- * last. Paths are relative to the current directory, as cforge reads them.
- */
-export interface StackCertificates {
-  /** `validity_days`. */
-  readonly days: number | undefined;
-  /** The tree's root, from `ca_path`, `gateway_path`, `plugins_path` (which must share it). */
-  readonly out: string | undefined;
-  /** `use_cert_manager: true`: the cluster issues (see `mtls-certs export k8s`). */
-  readonly useCertManager: boolean;
-}
-
-/** mcp-stack.yaml's `deployment:`: where the tooling runs the plugins, hence the host it dials. */
-export interface StackDeployment {
-  /** `compose`, `kubernetes`, or another value the tooling may add (no names added for it). */
-  readonly type: string | undefined;
-  /** `namespace`; default mcp-gateway, as the tooling's. */
-  readonly namespace: string;
-}
 
 const TREE_DIRS = { ca_path: "ca", gateway_path: "gateway", plugins_path: "plugins" } as const;
 

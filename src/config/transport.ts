@@ -5,19 +5,8 @@
  */
 import { isIP } from "node:net";
 import { isMap, isScalar, type Node, type YAMLMap } from "yaml";
+import type { PluginTransport } from "./config-data.js";
 import type { ShapeError } from "./yaml-position.js";
-
-/**
- * How the gateway reaches an external plugin. Only the network links carry TLS: a Unix socket has
- * none, so its plugin needs no certificate.
- */
-export type PluginTransport =
-  /** `mcp:` (streamable HTTP), or an entry naming no transport (the Makefile's reading). */
-  | { readonly kind: "mcp" }
-  /** `grpc.target` (`host:port`): the gateway's gRPC channel checks `host` against the cert. */
-  | { readonly kind: "grpc"; readonly target: string; readonly host: string; readonly port: string }
-  /** `grpc.uds` or `unix_socket.path`: no TLS. `field` names where it was set, for messages. */
-  | { readonly kind: "socket"; readonly path: string; readonly field: string };
 
 export const MCP_TRANSPORT: PluginTransport = { kind: "mcp" };
 

@@ -3,7 +3,8 @@
  * `check` judges and `renew` re-issues for. Beside plugin-config.ts, which reads the file; this only
  * turns it into SANs (pki/check-verdict.ts missingSans compares a cert's with them).
  */
-import { loadPluginConfig, type PluginConfig } from "./plugin-config.js";
+import type { PluginConfig } from "./config-data.js";
+import { loadPluginConfig } from "./plugin-config.js";
 import { pluginSans, type San } from "../pki/profiles.js";
 
 /** Plugin name → the SANs its cert must carry; empty without a config. */

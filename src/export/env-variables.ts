@@ -5,7 +5,7 @@
  * The names are the ones cpex 0.1.x and the gateway's settings read (docs/gateway-tooling.md).
  * Pure: leaves in, name/value pairs out.
  */
-import type { PluginTransport } from "../config/transport.js";
+import type { PluginTransport } from "../config/config-data.js";
 import type { LeafSource } from "./sources.js";
 
 export interface Variables {

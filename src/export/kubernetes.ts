@@ -5,7 +5,8 @@
  * `yaml` package, one document per object. `export istio` is istio.ts.
  */
 import { MtlsError } from "../errors.js";
-import { loadPluginConfig, type PluginConfig } from "../config/plugin-config.js";
+import type { PluginConfig } from "../config/config-data.js";
+import { loadPluginConfig } from "../config/plugin-config.js";
 import { stackTreeWarning } from "../config/stack.js";
 import { splitPemBlocks } from "../pki/cert-facts.js";
 import { pluginServiceName } from "../pki/profiles.js";

@@ -4,8 +4,7 @@
  * that the server answers. `--connect HOST:PORT` dials elsewhere under the same name.
  */
 import { isIP } from "node:net";
-import type { PluginEntry } from "../../config/plugin-config.js";
-import type { StackDeployment } from "../../config/stack.js";
+import type { PluginEntry, StackDeployment } from "../../config/config-data.js";
 import { MtlsError } from "../../errors.js";
 import { parseWholeNumber } from "../../pki/names.js";
 import { pluginServiceName } from "../../pki/profiles.js";
