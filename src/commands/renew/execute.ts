@@ -1,7 +1,6 @@
 /** Re-issuing one leaf: key (new or reused), backup of the old pair, signing and the atomic writes. */
 import { X509Certificate as NodeCert, createHash, createPublicKey, webcrypto } from "node:crypto";
 import { MtlsError } from "../../errors.js";
-import { promises as fs } from "node:fs";
 import { assertNameConstraintsPlan } from "../../pki/constraints.js";
 import { signCertificate, type Validity } from "../../pki/issue.js";
 import { generateKey, importPrivateKey, keyTypeOf, signingAlgorithm, type KeyPair } from "../../pki/keys.js";
@@ -86,13 +85,14 @@ export async function renewLeaf(
       ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "issued", now, asked),
       now,
     );
-  const renewed = new NodeCert(await fs.readFile(files.cert));
+  // The report tells what was signed and written, not what the name holds a moment later: the
+  // leaf's directory is its owner's to write.
   return result(
     plan,
     old,
     "renewed",
     Boolean(o.reuseKey),
-    stateOf(renewed, keyTypeOf(renewed.publicKey) ?? old.keyType, ca ? signer.role : "self"),
+    stateOf(cert, keyTypeOf(cert.publicKey) ?? old.keyType, ca ? signer.role : "self"),
   );
 }
 
@@ -129,8 +129,7 @@ async function renewSignedFromCsr(
   });
   const cert = await writeSignedCert(files, signed, ca, true);
   book.issued(ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "csr", now, asked), now);
-  const renewed = new NodeCert(await fs.readFile(files.cert));
-  return result(plan, old, "renewed", true, stateOf(renewed, old.keyType, signer.role));
+  return result(plan, old, "renewed", true, stateOf(cert, old.keyType, signer.role));
 }
 
 /**
