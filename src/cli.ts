@@ -18,10 +18,12 @@ import { registerDebugCommands } from "./cli/debug.js";
 import { registerLeafCommands } from "./cli/leaves.js";
 import { registerExportCommands } from "./cli/export.js";
 import { registerRevocationCommands } from "./cli/revocation.js";
-import { type CommandContext, helpConfiguration, type Io, type TreeFlags, withExamples } from "./cli/shared.js";
+import type { CommandContext, Io } from "./cli/command-context.js";
+import { helpConfiguration, withExamples } from "./cli/option-help.js";
+import type { TreeFlags } from "./cli/tree-options.js";
 import { registerLedgerCommands } from "./cli/ledger.js";
 
-export type { Io } from "./cli/shared.js";
+export type { Io } from "./cli/command-context.js";
 
 export async function main(argv: string[]): Promise<void> {
   sizeThreadPool(argv);

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import type { Command, Option } from "commander";
 import { buildProgram, forEachCommand, run, type Io } from "../src/cli.js";
-import { isDeprecatedAlias, isRequired, SECRETS, shownDefault } from "../src/cli/shared.js";
+import { isDeprecatedAlias, isRequired, shownDefault } from "../src/cli/option-help.js";
+import { SECRETS } from "../src/cli/secret-options.js";
 import { DEFAULT_HTTPS_DAYS, DEFAULT_OUT, ENV } from "../src/defaults.js";
 
 interface Captured {

@@ -2,18 +2,10 @@
 import type { Command } from "commander";
 import { DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import type { CheckReport } from "../commands/check.js";
-import {
-  commandOf,
-  configOption,
-  configPath,
-  type CommandContext,
-  type Io,
-  type ReportFormat,
-  reportFormat,
-  reportFormatOptions,
-  treeOption,
-  withExamples,
-} from "./shared.js";
+import { commandOf, type CommandContext, type Io } from "./command-context.js";
+import { withExamples } from "./option-help.js";
+import { type ReportFormat, reportFormat, reportFormatOptions } from "./report-format.js";
+import { configOption, configPath, treeOption } from "./tree-options.js";
 import { asInvoked } from "./invocation.js";
 
 type CheckFormat = ReportFormat;

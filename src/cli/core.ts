@@ -3,21 +3,20 @@ import type { Command } from "commander";
 import { DEFAULT_CA_DAYS, ENV } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import type { NameConstraintFlags } from "../pki/constraints.js";
+import type { CommandContext } from "./command-context.js";
+import { issued, withProgress } from "./issue-output.js";
+import { withExamples } from "./option-help.js";
 import {
   caSubjectOptions,
   configOption,
   configPath,
-  issued,
   keyGroupOptions,
   keyGroupsFrom,
   treeCommand,
   treeOptions,
-  withProgress,
-  type CommandContext,
   type KeyGroupFlags,
   type TreeFlags,
-  withExamples,
-} from "./shared.js";
+} from "./tree-options.js";
 
 export function registerCoreCommands({ program, io, action }: CommandContext): void {
   const ca = caSubjectOptions(

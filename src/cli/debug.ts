@@ -1,15 +1,10 @@
 /** Wiring of `inspect` and `verify`: debugging a handshake that says "certificate verify failed". */
 import { Option } from "commander";
 import { EXIT } from "../errors.js";
-import {
-  type CommandContext,
-  deprecatedAlias,
-  documented,
-  readSecret,
-  secretOptions,
-  treeOption,
-  withExamples,
-} from "./shared.js";
+import type { CommandContext } from "./command-context.js";
+import { deprecatedAlias, documented, withExamples } from "./option-help.js";
+import { readSecret, secretOptions } from "./secret-options.js";
+import { treeOption } from "./tree-options.js";
 
 export function registerDebugCommands({ program, io, action }: CommandContext): void {
   const inspect = program

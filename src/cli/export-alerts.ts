@@ -6,7 +6,9 @@ import { type Command, Option } from "commander";
 import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
 import { EXIT } from "../errors.js";
 import type { ExportResult } from "../export/sources.js";
-import { type CommandContext, documented, type Io, outputFileOptions, withExamples } from "./shared.js";
+import type { CommandContext, Io } from "./command-context.js";
+import { outputFileOptions } from "./export-options.js";
+import { documented, withExamples } from "./option-help.js";
 
 /** The flags of an export that reads no tree: the file written, --json and -q. */
 export interface TreelessExportFlags {

@@ -7,21 +7,11 @@ import { type Command, Option } from "commander";
 import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
 import type { ExportResult } from "../export/sources.js";
-import {
-  configOption,
-  configPath,
-  type CommandContext,
-  type ExportFormat,
-  deprecatedAlias,
-  documented,
-  type ExportFlags,
-  exportCommand,
-  exportTarget,
-  type Io,
-  readSecret,
-  secretOptions,
-  withExamples,
-} from "./shared.js";
+import type { CommandContext, ExportFormat, Io } from "./command-context.js";
+import { type ExportFlags, exportCommand, exportTarget } from "./export-options.js";
+import { deprecatedAlias, documented, withExamples } from "./option-help.js";
+import { readSecret, secretOptions } from "./secret-options.js";
+import { configOption, configPath } from "./tree-options.js";
 
 interface ProxyFlags extends ExportFlags {
   prefix?: string;

@@ -5,7 +5,9 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
 import { emitTreelessExport, type TreelessExportFlags } from "./export-alerts.js";
-import { type CommandContext, documented, outputFileOptions, withExamples } from "./shared.js";
+import type { CommandContext } from "./command-context.js";
+import { outputFileOptions } from "./export-options.js";
+import { documented, withExamples } from "./option-help.js";
 
 interface HostnameChecksFlags extends TreelessExportFlags {
   format: string;

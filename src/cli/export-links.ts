@@ -4,14 +4,9 @@
  */
 import { type Command, Option } from "commander";
 import { configExport, deliver } from "./export-configs.js";
-import {
-  type CommandContext,
-  documented,
-  type ExportFlags,
-  type ExportFormat,
-  exportTarget,
-  withExamples,
-} from "./shared.js";
+import type { CommandContext, ExportFormat } from "./command-context.js";
+import { type ExportFlags, exportTarget } from "./export-options.js";
+import { documented, withExamples } from "./option-help.js";
 
 interface RegistrationFlags extends ExportFlags {
   prefix?: string;

@@ -9,7 +9,7 @@ import { CONFIG_EXPORTS } from "./export-configs.js";
 import { registerHostnameChecksExport } from "./export-hostname-checks.js";
 import { LINK_EXPORTS } from "./export-links.js";
 import { registerP12Export } from "./revocation.js";
-import type { CommandContext, ExportFormat } from "./shared.js";
+import type { CommandContext, ExportFormat } from "./command-context.js";
 
 /** Every `export` subcommand, in the order `export --help` lists them. */
 const EXPORT_FORMATS: readonly ExportFormat[] = [

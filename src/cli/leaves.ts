@@ -2,27 +2,21 @@
 import { type Command, Option } from "commander";
 import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, ENV } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
+import type { CommandContext, Io } from "./command-context.js";
+import { outputFileOptions } from "./export-options.js";
+import { issued, withProgress } from "./issue-output.js";
+import { deprecatedAlias, documented, withExamples } from "./option-help.js";
+import { keyPassphraseFrom, readSecret, secretOptions } from "./secret-options.js";
 import {
   caSubjectOptions,
-  deprecatedAlias,
-  documented,
-  issued,
   keyGroupOptions,
   keyGroupsFrom,
-  keyPassphraseFrom,
-  outputFileOptions,
-  readSecret,
-  secretOptions,
   treeCommand,
   treeOption,
   treeOptions,
-  withProgress,
-  type CommandContext,
-  type Io,
   type KeyGroupFlags,
   type TreeFlags,
-  withExamples,
-} from "./shared.js";
+} from "./tree-options.js";
 
 type SanFlags = TreeFlags & { san?: string[]; ip?: string[] };
 

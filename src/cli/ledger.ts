@@ -1,7 +1,8 @@
 /** Wiring of `list` and `adopt` (the issuance ledger). */
 import { DEFAULT_OUT } from "../defaults.js";
 import { EXIT } from "../errors.js";
-import { type CommandContext, withExamples } from "./shared.js";
+import type { CommandContext } from "./command-context.js";
+import { withExamples } from "./option-help.js";
 
 export function registerLedgerCommands({ program, io, action }: CommandContext): void {
   const list = program

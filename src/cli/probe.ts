@@ -1,19 +1,11 @@
 /** Wiring of `probe`: the running links, dialed as the gateway dials them. */
 import { type Command, Option } from "commander";
 import { EXIT } from "../errors.js";
-import {
-  type CommandContext,
-  configOption,
-  configPath,
-  documented,
-  readSecret,
-  type ReportFormat,
-  reportFormat,
-  reportFormatOptions,
-  secretOptions,
-  treeOption,
-  withExamples,
-} from "./shared.js";
+import type { CommandContext } from "./command-context.js";
+import { documented, withExamples } from "./option-help.js";
+import { type ReportFormat, reportFormat, reportFormatOptions } from "./report-format.js";
+import { readSecret, secretOptions } from "./secret-options.js";
+import { configOption, configPath, treeOption } from "./tree-options.js";
 
 interface ProbeFlags {
   out: string;

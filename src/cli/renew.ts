@@ -4,20 +4,10 @@ import { DEFAULT_DAYS, DEFAULT_HTTPS_DAYS, DEFAULT_RENEW_WITHIN_DAYS, ENV } from
 import { EXIT } from "../errors.js";
 import type { DeployHookResult } from "../commands/deploy-hook.js";
 import type { RenewReport } from "../report/renew-types.js";
-import {
-  configOption,
-  configPath,
-  treeCommand,
-  treeOptions,
-  withProgress,
-  type CommandContext,
-  type Io,
-  type TreeFlags,
-  documented,
-  withExamples,
-  caDaysOption,
-  commandOf,
-} from "./shared.js";
+import { type CommandContext, type Io, commandOf } from "./command-context.js";
+import { withProgress } from "./issue-output.js";
+import { documented, withExamples } from "./option-help.js";
+import { configOption, configPath, treeCommand, treeOptions, type TreeFlags, caDaysOption } from "./tree-options.js";
 import { humanDate } from "../report/human.js";
 
 interface RenewFlags extends TreeFlags {

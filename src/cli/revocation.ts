@@ -3,20 +3,11 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { DEFAULT_CRL_DAYS } from "../defaults.js";
 import { EXIT, MtlsError } from "../errors.js";
-import {
-  type CommandContext,
-  deprecatedAlias,
-  documented,
-  type ExportFlags,
-  exportCommand,
-  exportTarget,
-  type Io,
-  readSecret,
-  required,
-  secretOptions,
-  treeOption,
-  withExamples,
-} from "./shared.js";
+import type { CommandContext, Io } from "./command-context.js";
+import { type ExportFlags, exportCommand, exportTarget } from "./export-options.js";
+import { deprecatedAlias, documented, required, withExamples } from "./option-help.js";
+import { readSecret, secretOptions } from "./secret-options.js";
+import { treeOption } from "./tree-options.js";
 
 interface CrlFlags {
   out: string;
