@@ -90,7 +90,7 @@ const LEFT: ReadonlySet<string> = new Set<string>([]);
 
 /** Files over the size limit today; each split takes its file off (the last test fails on a stale line). */
 const MAX_LINES = 300;
-const OVER_MAX_LINES_TODAY: readonly string[] = ["cli/export-configs.ts", "store/tree.ts"];
+const OVER_MAX_LINES_TODAY: readonly string[] = ["store/tree.ts"];
 
 /** `from -> to` for every import of the graph that `breaks` says breaks a rule, sorted. */
 function edgesWhere(graph: Map<string, string[]>, breaks: (from: string, to: string) => boolean): string[] {

@@ -3,9 +3,8 @@
  * (an upstream MCP server behind mutual TLS). The work is imported inside the action.
  */
 import { type Command, Option } from "commander";
-import { configExport, deliver } from "./export-configs.js";
 import type { CommandContext, ExportFormat } from "./command-context.js";
-import { type ExportFlags, exportTarget } from "./export-options.js";
+import { configExport, deliver, type ExportFlags, exportTarget } from "./export-options.js";
 import { documented, withExamples } from "./option-help.js";
 
 interface RegistrationFlags extends ExportFlags {

@@ -1,11 +1,14 @@
 /**
  * The vocabulary every `export` kind shares: `--out DIR` is the tree, `-o/--output FILE` (with
- * `--force`) the file written, and an old-style `--out FILE` still works with a notice. New export
- * kinds start from `exportCommand`, so they follow it from the start.
+ * `--force`) the file written, and an old-style `--out FILE` still works with a notice; the result
+ * goes to stdout or that file, and never a private key to a terminal. New export kinds start from
+ * `exportCommand` (or `configExport`) and end in `deliver`, so they follow it from the start.
  */
 import { type Command, Option } from "commander";
 import { statSync } from "node:fs";
 import { DEFAULT_OUT } from "../defaults.js";
+import { EXIT, MtlsError } from "../errors.js";
+import type { ExportResult } from "../export/sources.js";
 import type { Io } from "./command-context.js";
 import { deprecatedAlias, documented, required } from "./option-help.js";
 import { treeOption } from "./tree-options.js";
@@ -68,4 +71,60 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `paths`: the output names files (not so for k8s and istio, which carry their bytes). */
+export function configExport(parent: Command, io: Io, name: string, description: string, paths = true): Command {
+  const command = exportCommand(parent, io, name, description, "write the config to this file instead of stdout");
+  return paths
+    ? command.addOption(
+        documented(
+          new Option("--prefix <dir>", "where the tree is mounted in a container (e.g. /app/certs/mcp)"),
+          "the tree's real paths",
+        ),
+      )
+    : command;
+}
+
+/** Prints or writes an export. Private keys never go to a terminal. */
+export async function deliver(
+  result: ExportResult,
+  flags: ExportFlags,
+  target: { tree: string; output?: string },
+  io: Io,
+): Promise<number> {
+  for (const note of result.notes) io.stderr.write(`note: ${note}\n`);
+  if (!flags.quiet) for (const file of result.written) io.stderr.write(`wrote ${file}\n`);
+  if (target.output !== undefined) {
+    const { saveExport } = await import("../export/sources.js");
+    await saveExport(target.output, result, { tree: target.tree, force: flags.force });
+    if (!flags.quiet)
+      io.stderr.write(`wrote ${target.output}${result.secret ? " (mode 600: it holds private keys)" : ""}\n`);
+    if (flags.json)
+      io.stdout.write(
+        JSON.stringify(
+          { output: target.output, written: result.written, notes: result.notes, secret: result.secret },
+          null,
+          2,
+        ) + "\n",
+      );
+    return EXIT.ok;
+  }
+  if (result.secret && io.stdout.isTTY) {
+    throw new MtlsError(
+      "E_USAGE",
+      "this output holds private keys and stdout is a terminal",
+      "write it with -o FILE, or pipe it: ... | kubectl apply -f -",
+    );
+  }
+  io.stdout.write(
+    flags.json
+      ? JSON.stringify(
+          { text: result.text, written: result.written, notes: result.notes, secret: result.secret },
+          null,
+          2,
+        ) + "\n"
+      : result.text,
+  );
+  return EXIT.ok;
 }

@@ -5,7 +5,9 @@
  * EXPORT_FORMATS. As everywhere, the work is imported inside the action.
  */
 import { registerPrometheusRulesExport } from "./export-alerts.js";
-import { CONFIG_EXPORTS } from "./export-configs.js";
+import { registerGatewayApiExport, registerKubernetesExports } from "./export-kubernetes.js";
+import { registerProxyExports } from "./export-proxies.js";
+import { registerMakefileExport, registerSettingsExports } from "./export-settings.js";
 import { registerHostnameChecksExport } from "./export-hostname-checks.js";
 import { LINK_EXPORTS } from "./export-links.js";
 import { registerP12Export } from "./revocation.js";
@@ -14,7 +16,11 @@ import type { CommandContext, ExportFormat } from "./command-context.js";
 /** Every `export` subcommand, in the order `export --help` lists them. */
 const EXPORT_FORMATS: readonly ExportFormat[] = [
   registerP12Export,
-  ...CONFIG_EXPORTS,
+  registerProxyExports,
+  registerKubernetesExports,
+  registerGatewayApiExport,
+  registerSettingsExports,
+  registerMakefileExport,
   ...LINK_EXPORTS,
   registerPrometheusRulesExport,
   registerHostnameChecksExport,
