@@ -82,12 +82,6 @@ function mayImportCommand(from: string, to: string): boolean {
   return layer(from) === "commands" && to.startsWith(`commands/${commandOf(from)}/`);
 }
 
-/**
- * Imports that break the rule while a part of issue 24 is being redone: none left. A line added
- * here must be removed with its fix (the last test below fails on a stale one).
- */
-const LEFT: ReadonlySet<string> = new Set<string>([]);
-
 /** Files over the size limit today; each split takes its file off (the last test fails on a stale line). */
 const MAX_LINES = 300;
 const OVER_MAX_LINES_TODAY: readonly string[] = ["store/tree.ts"];
@@ -137,7 +131,7 @@ describe("src/ imports only look down (STYLE.md: layers)", () => {
   it("only cli.ts, cli/ and index.ts import commands/", () => {
     const found = edgesWhere(graph, (from, to) => layer(from) !== "commands" && importsCommand(from, to));
     assert.deepEqual(
-      found.filter((e) => !LEFT.has(e)),
+      found,
       [],
       "call the command from cli/ or index.ts; what a module below needs from it belongs below it",
     );
@@ -146,7 +140,7 @@ describe("src/ imports only look down (STYLE.md: layers)", () => {
   it("a command imports no other command: only its own folder, one level deep", () => {
     const found = edgesWhere(graph, (from, to) => layer(from) === "commands" && importsCommand(from, to));
     assert.deepEqual(
-      found.filter((e) => !LEFT.has(e)),
+      found,
       [],
       "move what two commands share below commands/ (store/, pki/, report/), or the helper into commands/<command>/",
     );
@@ -160,11 +154,7 @@ describe("src/ imports only look down (STYLE.md: layers)", () => {
       (from, to) =>
         ["store", "pki", "export", "report"].includes(layer(from)) && ["commands", "cli"].includes(layer(to)),
     );
-    assert.deepEqual(
-      found.filter((e) => !LEFT.has(e)),
-      [],
-      "a type several layers share lives in the lowest of them (report/, store/, pki/)",
-    );
+    assert.deepEqual(found, [], "a type several layers share lives in the lowest of them (report/, store/, pki/)");
   });
 
   it("no file of src/ is over 300 lines, but those still being split", () => {
@@ -180,22 +170,6 @@ describe("src/ imports only look down (STYLE.md: layers)", () => {
       OVER_MAX_LINES_TODAY.filter((m) => !over.includes(m)),
       [],
       `now ${MAX_LINES} lines or fewer (or gone): take it off OVER_MAX_LINES_TODAY in test/architecture.test.ts`,
-    );
-  });
-
-  it("the allow-list names only imports that still break the rule", () => {
-    const breaking = new Set(
-      edgesWhere(
-        graph,
-        (from, to) =>
-          importsCommand(from, to) ||
-          (["store", "pki", "export", "report"].includes(layer(from)) && layer(to) === "cli"),
-      ),
-    );
-    assert.deepEqual(
-      [...LEFT].filter((e) => !breaking.has(e)),
-      [],
-      "fixed (or the file moved): take it off the allow-list in test/architecture.test.ts",
     );
   });
 
