@@ -50,7 +50,13 @@ export interface Reconciled {
  * key) leaves. A cert no tree CA signed is never entered. Writes nothing itself: the caller
  * saves the book with its own changes, once.
  */
-export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonly LeafFiles[]): Promise<Reconciled> {
+export async function reconcileLedger(
+  tree: TreePaths,
+  now: Date,
+  only?: readonly LeafFiles[],
+  /** A leaf's cert text the caller read already (renew reads each leaf once): not read again. */
+  alreadyRead?: (files: LeafFiles) => CertTextRead | undefined,
+): Promise<Reconciled> {
   const ledger = await readLedger(tree);
   const book = ledger ? new LedgerBook(ledger) : LedgerBook.empty();
   // With a ledger, only the leaves this run touches can hold a cert a killed run left unrecorded;
@@ -61,7 +67,7 @@ export async function reconcileLedger(tree: TreePaths, now: Date, only?: readonl
   ]);
   const reading = createLimiter(READ_CONCURRENCY);
   const [certs, cas] = await Promise.all([
-    Promise.all(leaves.map((files) => reading(() => readCertQuietly(files)))),
+    Promise.all(leaves.map((files) => reading(() => readCertQuietly(files, alreadyRead?.(files))))),
     caIdentities(tree, issuers),
   ]);
   const adoptions: Adoption[] = [];
@@ -184,15 +190,25 @@ function clientCommonNames(
 /** Leaf certs read at once: a tree of thousands stays under the open-file limit. */
 const READ_CONCURRENCY = 64;
 
-/** A cert that cannot be read here is left to `check` and renew, which name the problem. */
-/** The leaf's cert; undefined when there is none; why not, when the file is not a certificate. */
-async function readCertQuietly(files: LeafFiles): Promise<NodeCert | string | undefined> {
-  let pem: string | undefined;
-  try {
-    pem = await readCertText(files.cert);
-  } catch (e) {
+/** A cert file's text (undefined: there is none), or the error that refused reading it. */
+export type CertTextRead = { readonly text: string | undefined } | { readonly error: unknown };
+
+/**
+ * The leaf's cert; undefined when there is none; why not, when the file is not a certificate. A
+ * cert that cannot be read here is left to `check` and renew, which name the problem.
+ */
+async function readCertQuietly(files: LeafFiles, read?: CertTextRead): Promise<NodeCert | string | undefined> {
+  const got =
+    read ??
+    (await readCertText(files.cert).then(
+      (text) => ({ text }),
+      (error: unknown) => ({ error }),
+    ));
+  if ("error" in got) {
+    const e = got.error;
     return e instanceof Error ? e.message.replace(`${files.cert}: `, "") : String(e);
   }
+  const pem = got.text;
   if (pem === undefined) return undefined;
   try {
     return new NodeCert(pem);

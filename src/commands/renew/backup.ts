@@ -15,15 +15,8 @@ import { caPublicKeys } from "../../store/leaf-key.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { assertLeafDirectory } from "../../store/tree.js";
-import {
-  KEY_MODE,
-  exists,
-  listDirectories,
-  readCertText,
-  readKeyText,
-  readText,
-  writeFileAtomically,
-} from "../../store/write.js";
+import type { LeafRead } from "./leaf-read.js";
+import { KEY_MODE, exists, listDirectories, readKeyText, readText, writeFileAtomically } from "../../store/write.js";
 
 /** Beside a backed-up key: the mode and group renew gave it (its decision, never a file's mode read back). */
 const KEY_FILE_RECORD = "key-file.json";
@@ -121,7 +114,7 @@ function backupSubdir(tree: TreePaths, files: LeafFiles): string {
  */
 export async function restoreInterrupted(
   tree: TreePaths,
-  leaves: readonly LeafFiles[],
+  leaves: Iterable<LeafRead>,
   passphrase: string | undefined,
   /** What the tree issued: a bundle is rebuilt only when it holds one of this leaf's certs. */
   book: LedgerBook,
@@ -130,11 +123,11 @@ export async function restoreInterrupted(
   const newest = folders.sort().at(-1);
   if (newest === undefined) return [];
   const lines: string[] = [];
-  for (const files of leaves) {
-    const saved = join(tree.backupDir, newest, backupSubdir(tree, files));
+  for (const read of leaves) {
+    const saved = join(tree.backupDir, newest, backupSubdir(tree, read.files));
     if (!(await exists(saved))) continue; // the last run did not touch this leaf
     try {
-      await restoreLeaf(tree, files, saved, passphrase, book, lines);
+      await restoreLeaf(tree, read, saved, passphrase, book, lines);
     } catch {
       // renew reads the leaf next and names what is wrong with it (a link, a FIFO, a huge file).
     }
@@ -144,15 +137,18 @@ export async function restoreInterrupted(
 
 async function restoreLeaf(
   tree: TreePaths,
-  files: LeafFiles,
+  read: LeafRead,
   saved: string,
   passphrase: string | undefined,
   book: LedgerBook,
   lines: string[],
 ): Promise<void> {
   // A directory another user owns or may write: nothing is put into it (renew names it).
+  const { files } = read;
   await assertLeafDirectory(files);
-  const [certPem, keyPem] = await Promise.all([readCertText(files.cert), readKeyText(files.key)]);
+  // The bytes this run read (and renews from): a second read of the names could differ.
+  const certPem = read.certPem();
+  const keyPem = (await read.key())?.bytes.toString("utf8");
   if (certPem === undefined || keyPem === undefined) return;
   const cert = parseQuietly(() => new NodeCert(certPem));
   const key = parseQuietly(() => openKey(keyPem, passphrase));
@@ -176,6 +172,7 @@ async function restoreLeaf(
     if (spki !== entry.spkiSha256 || !privateKeyMatches(cert, oldKey)) return;
     if ((await caPublicKeys(tree)).some((ca) => privateKeyMatches(ca.key, oldKey))) return;
     await writeFileAtomically(files.key, oldKeyPem, keyFile);
+    read.keyReplaced();
     pairKey = oldKeyPem;
     pairKeyObject = oldKey;
     lines.push(

@@ -27,6 +27,7 @@ import { configSans } from "../../config/wanted-sans.js";
 import { entryFails } from "../../report/check-report.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
+import { readLeaves, type LeafRead } from "./leaf-read.js";
 import { planFor, readDetails, readLeaf, readOptionalCert, renewalDays, selectLeaves, signerCert } from "./plan.js";
 import { failure, planned } from "./report.js";
 import { rotateCa } from "./rotation.js";
@@ -67,9 +68,12 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
     const backup = new BackupFolder(tree, now);
     const warnings: string[] = [];
     // What the tree issued (a ledgerless tree is adopted here); written once at the end.
-    const reconciled = await reconcileLedger(tree, now, leaves.selected);
+    // Each selected leaf's cert read once, here: the reconcile, the repair and the plan share it.
+    const reads = await readLeaves(leaves.selected);
+    const readOf = (files: LeafFiles): LeafRead => reads.get(files)!;
+    const reconciled = await reconcileLedger(tree, now, leaves.selected, (files) => reads.get(files)?.cert);
     const { book } = reconciled;
-    const restored = dryRun ? [] : await restoreInterrupted(tree, leaves.selected, o.keyPassphrase, book);
+    const restored = dryRun ? [] : await restoreInterrupted(tree, reads.values(), o.keyPassphrase, book);
     try {
       return await renewWithLedger();
     } finally {
@@ -109,7 +113,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
             try {
               const leftover = leftoverIn.get(files);
               if (leftover !== undefined) throw new MtlsError("E_NOT_REGULAR_FILE", leftover);
-              const disk = await readLeaf(files, signer, book);
+              const disk = await readLeaf(readOf(files), signer, book);
               if (disk === undefined) return; // an empty directory: nothing to renew
               const plan = planFor(files, disk, wantedSans, o, now, within, rotatingDry, caNotAfter, flagSans);
               if (plan.reasons.length > 0) plans.push(plan);
@@ -138,7 +142,8 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         await Promise.all(
           plans.map(async (plan) => {
             try {
-              const old = await readDetails(plan, o, signer, revocation?.leafProblem(plan.disk.node.serialNumber));
+              const revoked = revocation?.leafProblem(plan.disk.node.serialNumber);
+              const old = await readDetails(plan, readOf(plan.files), o, signer, revoked);
               // A self-signed https cert stays self-signed: no CA signs it and none caps its dates.
               const selfSigned = old.signedBy === "self";
               const days = renewalDays(plan.files, o);

@@ -14,10 +14,10 @@ import type { LedgerEntry } from "../../store/ledger.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
 import { assertLeafDirectory } from "../../store/tree.js";
 import { normalizeSerial, spkiSha256, certificateOf } from "../../pki/node-facts.js";
-import { KEY_FILE, readChecked } from "../../store/leaf-file.js";
-import { exists, readCertText, readText } from "../../store/write.js";
+import { exists, readText } from "../../store/write.js";
 import { missingSans } from "../../pki/check-verdict.js";
 import { sansOf } from "../../pki/node-facts.js";
+import type { LeafRead } from "./leaf-read.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
 import { days, humanDate } from "../../report/human.js";
 
@@ -49,10 +49,12 @@ export function selectLeaves(
  * (planted in a directory a container can write, or an old one put back) is foreign: renew never
  * takes it as a record of what to sign, leaves it alone and says so (exit 1).
  */
-export async function readLeaf(files: LeafFiles, signer: Signer, book: LedgerBook): Promise<LeafOnDisk | undefined> {
+export async function readLeaf(read: LeafRead, signer: Signer, book: LedgerBook): Promise<LeafOnDisk | undefined> {
+  const { files } = read;
   // A directory another user owns or may write: nothing is taken from it, nothing written into it.
   await assertLeafDirectory(files);
-  const [pem, hasKey] = await Promise.all([readCertText(files.cert), exists(files.key)]);
+  const pem = read.certPem();
+  const hasKey = await exists(files.key);
   if (pem === undefined && !hasKey) return undefined;
   if (pem === undefined)
     throw new MtlsError(
@@ -125,13 +127,14 @@ function withKey(files: LeafFiles, hasKey: boolean, disk: LeafOnDisk): LeafOnDis
 
 export async function readDetails(
   plan: LeafPlan,
+  read: LeafRead,
   o: RenewOptions,
   signer: Signer,
   revoked: string | undefined,
 ): Promise<OldLeaf> {
   const { files, disk } = plan;
   // Read once, by descriptor: the bytes backed up and reused, and the mode renewal carries over.
-  const key = disk.fromCsr ? { bytes: Buffer.alloc(0), stat: undefined } : await readChecked(files.key, KEY_FILE);
+  const key = disk.fromCsr ? { bytes: Buffer.alloc(0), stat: undefined } : await read.key();
   const keyPem = key?.bytes.toString("utf8");
   if (keyPem === undefined)
     throw new MtlsError(
