@@ -8,7 +8,7 @@ import { type CommandContext, type Io, commandOf } from "./command-context.js";
 import { withProgress } from "./issue-output.js";
 import { documented, withExamples } from "./option-help.js";
 import { configOption, configPath, treeCommand, treeOptions, type TreeFlags, caDaysOption } from "./tree-options.js";
-import { humanDate } from "../report/human.js";
+import { humanDate } from "../human.js";
 
 interface RenewFlags extends TreeFlags {
   within?: string;

@@ -26,7 +26,7 @@ import {
   type LeafSource,
   type Listen,
 } from "./sources.js";
-import { humanDate } from "../report/human.js";
+import { humanDate } from "../human.js";
 
 export interface ProxyExportOptions extends ExportOptions {
   /** The named server whose cert the proxy serves: certs/mcp/servers/<name>/ (`mtls-certs server`). */

@@ -6,7 +6,7 @@
  */
 import { isIP } from "node:net";
 import { MtlsError } from "../errors.js";
-import { days, humanDate } from "../report/human.js";
+import { days, humanDate } from "../human.js";
 import { parseCert, splitPemBlocks, type ParsedCert } from "./cert-facts.js";
 import { crlProblems, type CrlProblemCode } from "./crl-verdict.js";
 import { leafRoleProblems } from "./leaf-role-policy.js";

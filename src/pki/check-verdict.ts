@@ -12,7 +12,7 @@ import { describeProblem, treeFixes, type PolicyFixes, type PolicyProblem } from
 import { readPolicyFacts } from "./policy-facts.js";
 import { canonicalIp, sansOf } from "./node-facts.js";
 import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "../report/check-report.js";
-import { days, humanDate, plural } from "../report/human.js";
+import { days, humanDate, plural } from "../human.js";
 
 const DAY_MS = 86_400_000;
 

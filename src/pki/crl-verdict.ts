@@ -3,7 +3,7 @@
  * (one CRL file may hold two lists during a CA rotation: the one the issuer signed counts).
  */
 import { MtlsError } from "../errors.js";
-import { humanDate } from "../report/human.js";
+import { humanDate } from "../human.js";
 import type { ParsedCert } from "./cert-facts.js";
 import { splitPemBlocks } from "./cert-facts.js";
 import { crlSignedBy } from "./crl.js";

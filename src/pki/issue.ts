@@ -7,7 +7,7 @@ import * as x509 from "./x509.js";
 import { CLOCK_SKEW_MS } from "../defaults.js";
 import { signingAlgorithm, type KeyPair } from "./keys.js";
 import type { Profile, San, Subject } from "./profiles.js";
-import { humanDate } from "../report/human.js";
+import { humanDate } from "../human.js";
 import { MtlsError } from "../errors.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -2,7 +2,7 @@ import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "
 import { escapeControlCharacters } from "../control-characters.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
-import { humanDate, plural, verdictOf } from "./human.js";
+import { humanDate, plural, verdictOf } from "../human.js";
 
 /** `make certs-mcp-check`, as a table: one row per cert, its problems indented below it. */
 export function renderCheckTable(

@@ -2,7 +2,7 @@
 import type { VerifyReport } from "../pki/chain-verdict.js";
 import type { InspectItem, InspectReport } from "./inspect-report.js";
 import type { Style } from "./terminal.js";
-import { days, humanDate } from "./human.js";
+import { days, humanDate } from "../human.js";
 
 export function renderInspect(report: InspectReport, style: Style): string {
   const head = `${style.bold(report.file)}: ${report.kind} (${report.format}, ${report.items.length} item${report.items.length === 1 ? "" : "s"})`;

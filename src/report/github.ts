@@ -6,7 +6,7 @@
 import { entryFails, type CheckEntry, type CheckReport } from "./check-report.js";
 import { githubData, githubProperty } from "./escape.js";
 import { shortPath } from "./issue-report.js";
-import { days, humanDate, plural } from "./human.js";
+import { days, humanDate, plural } from "../human.js";
 import { verdict } from "./check-table.js";
 
 /** Errors for what fails the job, warnings for the rest; a closing notice with the counts. */

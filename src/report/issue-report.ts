@@ -1,7 +1,7 @@
 import { dirname, join, relative, resolve } from "node:path";
 import type { CertResult, IssueReport } from "../store/tree.js";
 import type { Style } from "./terminal.js";
-import { humanDate, verdictOf } from "./human.js";
+import { humanDate, verdictOf } from "../human.js";
 
 /** One line per certificate, then `N created, M kept`. Paths relative to `cwd` when inside it. */
 export function renderIssueReport(report: IssueReport, style: Style, cwd = process.cwd()): string {

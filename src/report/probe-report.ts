@@ -4,7 +4,7 @@
  * code, or the code of the first failure, each with its own line in docs/debugging-a-handshake.md.
  */
 import { escapeLabel, githubData, githubProperty } from "./escape.js";
-import { plural } from "./human.js";
+import { plural } from "../human.js";
 import type { Style } from "./terminal.js";
 
 /** Why a link fails, in the order a dial meets them. */

@@ -2,7 +2,7 @@ import type { RenewReport } from "./renew-types.js";
 import { describeEntry } from "./github.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";
-import { humanDate, needAttention } from "./human.js";
+import { humanDate, needAttention } from "../human.js";
 import { escapeControlCharacters as printable } from "../control-characters.js";
 
 /** One line per renewed, kept and failed leaf; with `diff`, what changed under each renewed one. */

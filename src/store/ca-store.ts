@@ -13,7 +13,7 @@ import type { Issuer } from "../pki/issue.js";
 import { exists, readText, type ReadOptions } from "./write.js";
 import { assertCaKeyProtected } from "./key-mode.js";
 import type { TreePaths } from "./paths.js";
-import { humanDate } from "../report/human.js";
+import { humanDate } from "../human.js";
 
 export interface LoadedCa extends Issuer {
   /** The PEM that goes into every ca.crt copy: the CA, a chain, or a rotation bundle. */

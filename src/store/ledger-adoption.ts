@@ -14,7 +14,7 @@ import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { createLimiter } from "../pki/limiter.js";
 import { normalizeSerial, whyNotACertificate } from "../pki/node-facts.js";
 import type { Role } from "../pki/profiles.js";
-import { humanDate } from "../report/human.js";
+import { humanDate } from "../human.js";
 import { treeIssuers } from "./issued-here.js";
 import { caIdentities, commonNameOf, identityRefusal } from "./leaf-identity.js";
 import { listIssuedLeaves } from "./leaf-list.js";

@@ -63,7 +63,7 @@ import {
   removeLeftoverTempsBelow,
   writeFileAtomically,
 } from "./write.js";
-import { plural } from "../report/human.js";
+import { plural } from "../human.js";
 
 /** Options every command that writes the tree takes; the names match the CLI flags. */
 export interface TreeOptions {

@@ -10,7 +10,7 @@ import { widestKeyMode } from "../../store/key-mode.js";
 import { KEY_FILE, withChecked } from "../../store/leaf-file.js";
 import type { TreePaths } from "../../store/paths.js";
 import type { CertResult, IssueReport } from "../../store/tree.js";
-import { humanDate } from "../../report/human.js";
+import { humanDate } from "../../human.js";
 import { checkTree } from "../../store/check-tree.js";
 import { entryFails } from "../../report/check-report.js";
 

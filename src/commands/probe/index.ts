@@ -15,7 +15,7 @@ import { createLimiter } from "../../pki/limiter.js";
 import { treePaths } from "../../store/paths.js";
 import { readBytes } from "../../store/write.js";
 import { treeCrlFile } from "../../store/ca-store.js";
-import { days, humanDate } from "../../report/human.js";
+import { days, humanDate } from "../../human.js";
 import { failed, type ProbeReport, type ProbeResult, type ProbeTls } from "../../report/probe-report.js";
 import { afterHandshakeFailure, anonymousFailure, dialFailure, serverCertFailure, type Verdict } from "./classify.js";
 import { dial, type HandshakeDone } from "./dial.js";

@@ -33,7 +33,7 @@ import { failure, planned } from "./report.js";
 import { rotateCa } from "./rotation.js";
 import type { CaRotation, FailedCert, RenewReport, RenewedCert } from "../../report/renew-types.js";
 import type { LeafPlan, RenewOptions, Signer } from "./types.js";
-import { plural } from "../../report/human.js";
+import { plural } from "../../human.js";
 
 export { renewExitCode, renewNeedsAttention } from "./report.js";
 export { finishCaRotation, type FinishRotationOptions, type FinishRotationReport } from "./rotation.js";

@@ -19,7 +19,7 @@ import { missingSans } from "../../pki/check-verdict.js";
 import { sansOf } from "../../pki/node-facts.js";
 import type { LeafRead } from "./leaf-read.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
-import { days, humanDate } from "../../report/human.js";
+import { days, humanDate } from "../../human.js";
 
 const DAY_MS = 86_400_000;
 

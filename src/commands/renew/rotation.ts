@@ -18,7 +18,7 @@ import { BackupFolder } from "./backup.js";
 import { writeCaCopies } from "./execute.js";
 import type { CaRotation } from "../../report/renew-types.js";
 import type { RenewOptions } from "./types.js";
-import { plural } from "../../report/human.js";
+import { plural } from "../../human.js";
 
 /** Extensions the pipeline makes from the CA profile and key; any other one on the CA (nameConstraints) stays. */
 const PIPELINE_EXTENSIONS = new Set(["2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.14", "2.5.29.35", "2.5.29.17"]);
