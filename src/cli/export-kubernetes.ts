@@ -5,12 +5,18 @@
  */
 import { type Command, Option } from "commander";
 import { DEFAULT_GATEWAY_NAMESPACE } from "../defaults.js";
-import type { CommandContext } from "./command-context.js";
+import type { CommandContext, Io } from "./command-context.js";
 import { configExport, deliver, exportCommand, exportTarget, type ExportFlags } from "./export-options.js";
 import { deprecatedAlias, documented, withExamples } from "./option-help.js";
 import { readSecret, secretOptions } from "./secret-options.js";
 
 type CaSecretFlags = { caPassphraseEnv?: string; caPassphraseStdin?: boolean };
+
+/** The CA key's passphrase, which these two exports once took as --key-passphrase-env (still accepted, with a notice). */
+function caPassphraseOptions(command: Command, io: Io, purpose: string): Command {
+  secretOptions(command, "ca-passphrase", purpose);
+  return deprecatedAlias(command, io, "--key-passphrase-env <VAR>", "--ca-passphrase-env");
+}
 
 export function registerKubernetesExports(parent: Command, { io, action }: CommandContext): void {
   const k8s = configExport(
@@ -43,8 +49,7 @@ export function registerKubernetesExports(parent: Command, { io, action }: Comma
       "--include-ca-key",
       "also write the signing CA's key (a Secret for cert-manager's CA Issuer) and the Issuer and Certificates that hand renewal over",
     );
-  secretOptions(k8s, "ca-passphrase", "the passphrase of an encrypted CA key (cert-manager needs it in the clear)");
-  deprecatedAlias(k8s, io, "--key-passphrase-env <VAR>", "--ca-passphrase-env");
+  caPassphraseOptions(k8s, io, "the passphrase of an encrypted CA key (cert-manager needs it in the clear)");
   withExamples(
     k8s,
     "mtls-certs export k8s | kubectl apply -f -",
@@ -94,8 +99,7 @@ export function registerKubernetesExports(parent: Command, { io, action }: Comma
     "Istio's plug-in CA Secret (cacerts in istio-system) from the tree's intermediate CA, and a STRICT PeerAuthentication for the gateway",
     false,
   ).option("--namespace <ns>", "the gateway's namespace, for the PeerAuthentication", DEFAULT_GATEWAY_NAMESPACE);
-  secretOptions(istio, "ca-passphrase", "the passphrase of an encrypted intermediate CA key");
-  deprecatedAlias(istio, io, "--key-passphrase-env <VAR>", "--ca-passphrase-env");
+  caPassphraseOptions(istio, io, "the passphrase of an encrypted intermediate CA key");
   withExamples(
     istio,
     "mtls-certs export istio | kubectl apply -f -",

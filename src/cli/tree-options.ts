@@ -118,20 +118,14 @@ export function caSubjectFrom(flags: CaSubjectFlags): { cn?: string; org?: strin
 export async function treeOptions(flags: TreeFlags, io: Io): Promise<TreeOptions> {
   const { parseDays, parseWholeNumber } = await import("../pki/names.js");
   const { parseKeyType } = await import("../pki/keys.js");
-  const envDays = io.env[ENV.days];
-  const days =
-    flags.days !== undefined
-      ? parseDays(flags.days, "--days")
-      : envDays !== undefined && envDays !== ""
-        ? parseDays(envDays, ENV.days)
-        : DEFAULT_DAYS;
-  const envCaDays = io.env[ENV.caDays];
-  const caDays =
-    flags.caDays !== undefined
-      ? parseDays(flags.caDays, "--ca-days")
-      : envCaDays !== undefined && envCaDays !== ""
-        ? parseDays(envCaDays, ENV.caDays)
-        : undefined;
+  // A flag beats its env var; an empty variable counts as unset.
+  const daysFrom = (flag: string | undefined, name: string, variable: string): number | undefined => {
+    if (flag !== undefined) return parseDays(flag, name);
+    const value = io.env[variable];
+    return value !== undefined && value !== "" ? parseDays(value, variable) : undefined;
+  };
+  const days = daysFrom(flags.days, "--days", ENV.days) ?? DEFAULT_DAYS;
+  const caDays = daysFrom(flags.caDays, "--ca-days", ENV.caDays);
   if (flags.caPassphraseStdin && flags.keyPassphraseStdin)
     throw new MtlsError(
       "E_USAGE",

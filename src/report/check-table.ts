@@ -1,3 +1,8 @@
+/**
+ * `check`'s table for people: one row per certificate, its problems and fixes below it, and a last
+ * line with the verdict a CI log shows. The same CheckReport is the JSON, GitHub and Prometheus
+ * output; only the look is decided here.
+ */
 import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "./check-report.js";
 import { escapeControlCharacters } from "../control-characters.js";
 import { pad, shortPath } from "./issue-report.js";

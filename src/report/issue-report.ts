@@ -1,3 +1,8 @@
+/**
+ * What a command that issued (ca, gateway, plugin, all, server, client, https, sign) prints for
+ * people: one line per certificate with what happened to it, then what to run next. `--json`
+ * prints the same IssueReport as data instead (cli/issue-output.ts).
+ */
 import { dirname, join, relative, resolve } from "node:path";
 import type { CertResult, IssueReport } from "../store/tree.js";
 import type { Style } from "./terminal.js";
