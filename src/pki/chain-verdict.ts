@@ -17,7 +17,7 @@ import type * as x509 from "./x509.js";
 
 export type VerifyPurpose = "server" | "client";
 
-/** Stable identifiers of what can fail; `--json` prints them. The strict-peer ones are peer-policy.ts's. */
+/** Stable identifiers of what can fail; `--json` prints them. The strict-peer ones are PolicyCode's (policy-problem.ts). */
 export type VerifyProblemCode =
   | PolicyCode
   | "unknown-issuer"
