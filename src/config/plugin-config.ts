@@ -3,7 +3,8 @@
  * `name` of every top-level `plugins:` entry with `kind: external`; so do we, but a file we
  * cannot read correctly is an error (exit 2, file:line:column), never a silent partial run.
  * The gateway's deploy config, mcp-stack.yaml, is read too: told apart by its `certificates:`
- * (its sections in stack.ts, each entry's transport in transport.ts, the SANs in sans.ts).
+ * (its sections in stack.ts, each entry's transport in transport.ts, the SANs in sans.ts). What
+ * either file is read into is config-data.ts: plain data, which the package's types export.
  */
 import { promises as fs } from "node:fs";
 import { resolve } from "node:path";
