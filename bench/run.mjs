@@ -113,6 +113,8 @@ if (parts.has("check")) {
   const tree = bigTree();
   const loop = `for f in "${tree}"/plugins/*/server.crt; do openssl x509 -noout -enddate -in "$f" >/dev/null; done`;
   const checkBig = () => run(process.execPath, [bin, "check", "--json", "--out", tree]);
+  const judgedNow = judged(bin, tree);
+  console.log(`  check judges ${judgedNow}`);
   const [checkTimes, loopTimes] = alternating(runs, checkBig, () => run("bash", ["-c", loop]));
   console.log(
     `  openssl loop (${checkCerts} certs): ${seconds(median(walls(loopTimes)))}   mtls-certs check: ${seconds(median(walls(checkTimes)))}${cpuNote(loopTimes, checkTimes)}`,
@@ -127,8 +129,13 @@ if (parts.has("check")) {
 
   // 3. The same check, A/B against the last commit before the issuance ledger, on the same tree.
   const beforeLedger = buildBeforeLedger();
-  if (beforeLedger) {
-    const oldBin = join(beforeLedger.dir, "bin", "mtls-certs.js");
+  const oldBin = beforeLedger && join(beforeLedger.dir, "bin", "mtls-certs.js");
+  // An A/B means the same job: both builds must judge the same certificates the same way.
+  const judgedBefore = oldBin && judged(oldBin, tree);
+  if (judgedBefore && judgedBefore !== judgedNow)
+    console.log(`  (goal 3 not measured: at ${beforeLedger.commit} check judges ${judgedBefore})`);
+  else if (oldBin) {
+    console.log(`  at ${beforeLedger.commit} check judges the same ${judgedBefore}`);
     const [nowTimes, oldTimes] = alternating(runs, checkBig, () =>
       run(process.execPath, [oldBin, "check", "--json", "--out", tree], {}, [0, 1]),
     );
@@ -161,6 +168,28 @@ if (parts.has("renew")) {
     "<= 1.5x",
     renewRatio <= 1.5,
   );
+}
+
+/** What `check --json` judged in `tree`: "N certificates: ok N, …", counted from its output. */
+function judged(binPath, tree) {
+  let out;
+  try {
+    out = execFileSync(process.execPath, [binPath, "check", "--json", "--out", tree], {
+      env,
+      encoding: "utf8",
+      maxBuffer: 1 << 30,
+    });
+  } catch (e) {
+    if (e.status !== 1 || !e.stdout) throw e; // 1: a problem found, and the report is still whole
+    out = e.stdout;
+  }
+  const { certificates } = JSON.parse(out);
+  const statuses = {};
+  for (const c of certificates) statuses[c.status] = (statuses[c.status] ?? 0) + 1;
+  const counts = Object.entries(statuses)
+    .sort()
+    .map(([status, n]) => `${status} ${n}`);
+  return `${certificates.length} certificates: ${counts.join(", ")}`;
 }
 
 /**
