@@ -60,8 +60,10 @@ async function loadPair(
   certPath: string,
   keyPath: string,
   passphrase: string | undefined,
+  /** The cert file's text as read already (undefined: there is none). */
+  read?: { readonly pem: string | undefined },
 ): Promise<{ cert: x509.X509Certificate; pem: string; key: Issuer["key"] }> {
-  const file = await readCaFile(certPath);
+  const file = read ? read.pem : await readCaFile(certPath);
   if (file === undefined)
     throw new MtlsError("E_CA_MISSING", `${certPath}: missing`, "run `mtls-certs ca` to create the CA");
   let cert: x509.X509Certificate;
@@ -112,10 +114,18 @@ async function loadPair(
  * Loads the CA that signs leaves: the intermediate when the tree has one, else the root.
  * Refuses a CA outside its validity at `now`: a leaf it signs would never verify.
  */
-export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase?: string } = {}): Promise<LoadedCa> {
-  const hasIntermediate = (await readText(tree.intermediateCert)) !== undefined;
+export async function loadSigningCa(
+  tree: TreePaths,
+  o: {
+    now?: Date;
+    passphrase?: string;
+    /** ca.crt and intermediate.crt as the command read them already (undefined: no such file): not read again. */
+    read?: { readonly caPem: string | undefined; readonly intermediatePem: string | undefined };
+  } = {},
+): Promise<LoadedCa> {
+  const hasIntermediate = (o.read ? o.read.intermediatePem : await readText(tree.intermediateCert)) !== undefined;
   if (!hasIntermediate) {
-    const root = await loadPair(tree.root, tree.caCert, tree.caKey, o.passphrase);
+    const root = await loadPair(tree.root, tree.caCert, tree.caKey, o.passphrase, o.read && { pem: o.read.caPem });
     assertCaValid(root.cert, tree.caCert, o.now ?? new Date());
     return {
       cert: root.cert,
@@ -126,7 +136,7 @@ export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase
   }
   // With an intermediate, the root key is not needed (sites keep it offline): only its cert,
   // to check that the intermediate is the one it signed.
-  const rootPem = await readText(tree.caCert);
+  const rootPem = o.read ? o.read.caPem : await readText(tree.caCert);
   if (rootPem === undefined)
     throw new MtlsError(
       "E_CA_MISSING",
@@ -134,7 +144,13 @@ export async function loadSigningCa(tree: TreePaths, o: { now?: Date; passphrase
       "restore the root certificate from a backup",
     );
   parseCertificate(rootPem, tree.caCert);
-  const signer = await loadPair(tree.root, tree.intermediateCert, tree.intermediateKey, o.passphrase);
+  const signer = await loadPair(
+    tree.root,
+    tree.intermediateCert,
+    tree.intermediateKey,
+    o.passphrase,
+    o.read && { pem: o.read.intermediatePem },
+  );
   if (!new NodeCert(signer.pem).verify(new NodeCert(rootPem).publicKey)) {
     throw new MtlsError(
       "E_CA_MISMATCH",

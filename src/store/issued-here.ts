@@ -14,11 +14,25 @@ import { readText } from "./write.js";
 
 /** The CAs whose certs the ledger may hold: the root, the intermediate, a rotation's previous CA. */
 export async function treeIssuers(tree: TreePaths): Promise<NodeCert[]> {
-  const pems = await Promise.all([tree.intermediateCert, tree.caCert, tree.previousCaCert].map((p) => readText(p)));
+  return (await readTreeIssuers(tree)).issuers;
+}
+
+/** The CA files' texts as read (undefined: no such file), and every CA they hold. */
+export interface TreeIssuers {
+  readonly intermediatePem: string | undefined;
+  readonly caPem: string | undefined;
+  readonly previousPem: string | undefined;
+  readonly issuers: NodeCert[];
+}
+
+export async function readTreeIssuers(tree: TreePaths): Promise<TreeIssuers> {
+  const [intermediatePem, caPem, previousPem] = await Promise.all(
+    [tree.intermediateCert, tree.caCert, tree.previousCaCert].map((p) => readText(p)),
+  );
   const issuers: NodeCert[] = [];
   // Every CA of each file (ca/ca.crt holds two during a rotation); a damaged one: `check` names it.
-  for (const pem of pems) issuers.push(...certsInPem(pem ?? ""));
-  return issuers;
+  for (const pem of [intermediatePem, caPem, previousPem]) issuers.push(...certsInPem(pem ?? ""));
+  return { intermediatePem, caPem, previousPem, issuers };
 }
 
 /**

@@ -14,17 +14,18 @@ export interface CaIdentities {
   readonly spkis: ReadonlySet<string>;
 }
 
-/** Every cert in ca/ (the issuers, and each block of the bundles): what no leaf may be. */
+/**
+ * Every cert in ca/ (the issuers, and each block of the bundle): what no leaf may be. `issuers`
+ * are every cert of ca.crt, intermediate.crt and previous/ca.crt (treeIssuers), read once there.
+ */
 export async function caIdentities(tree: TreePaths, issuers: readonly NodeCert[]): Promise<CaIdentities> {
   const certs = [...issuers];
-  for (const path of [tree.caBundle, tree.caCert, tree.previousCaCert]) {
-    const text = await readText(path).catch(() => undefined);
-    for (const block of text?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
-      try {
-        certs.push(new NodeCert(block));
-      } catch {
-        // A damaged block: `check` names it on the CA.
-      }
+  const bundle = await readText(tree.caBundle).catch(() => undefined);
+  for (const block of bundle?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
+    try {
+      certs.push(new NodeCert(block));
+    } catch {
+      // A damaged block: `check` names it on the CA.
     }
   }
   return { fingerprints: new Set(certs.map((c) => c.fingerprint256)), spkis: new Set(certs.map(spkiSha256)) };

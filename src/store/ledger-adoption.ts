@@ -15,7 +15,7 @@ import { createLimiter } from "../pki/limiter.js";
 import { normalizeSerial, whyNotACertificate } from "../pki/node-facts.js";
 import type { Role } from "../pki/profiles.js";
 import { humanDate } from "../human.js";
-import { treeIssuers } from "./issued-here.js";
+import { readTreeIssuers, type TreeIssuers } from "./issued-here.js";
 import { caIdentities, commonNameOf, identityRefusal } from "./leaf-identity.js";
 import { listIssuedLeaves } from "./leaf-list.js";
 import { LedgerBook } from "./ledger-book.js";
@@ -40,6 +40,8 @@ export interface Reconciled {
   adoptions: Adoption[];
   /** The tree had no ledger: this run adopted it. */
   firstAdoption: boolean;
+  /** The CA files as this run read them, for a caller that needs them again (renew's signer). */
+  cas: TreeIssuers;
 }
 
 /**
@@ -61,10 +63,11 @@ export async function reconcileLedger(
   const book = ledger ? new LedgerBook(ledger) : LedgerBook.empty();
   // With a ledger, only the leaves this run touches can hold a cert a killed run left unrecorded;
   // a tree adopted for the first time is read whole.
-  const [issuers, leaves] = await Promise.all([
-    treeIssuers(tree),
+  const [read, leaves] = await Promise.all([
+    readTreeIssuers(tree),
     ledger && only ? Promise.resolve(only) : listIssuedLeaves(tree),
   ]);
+  const { issuers } = read;
   const reading = createLimiter(READ_CONCURRENCY);
   const [certs, cas] = await Promise.all([
     Promise.all(leaves.map((files) => reading(() => readCertQuietly(files, alreadyRead?.(files))))),
@@ -109,7 +112,7 @@ export async function reconcileLedger(
       detail: `serial ${entry.serial}, ${entry.subject}, until ${humanDate(entry.notAfter)}`,
     });
   }
-  return { book, adoptions, firstAdoption: ledger === undefined };
+  return { book, adoptions, firstAdoption: ledger === undefined, cas: read };
 }
 
 /**

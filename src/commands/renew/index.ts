@@ -28,7 +28,7 @@ import { entryFails } from "../../report/check-report.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
 import { readLeaves, type LeafRead } from "./leaf-read.js";
-import { planFor, readDetails, readLeaf, readOptionalCert, renewalDays, selectLeaves, signerCert } from "./plan.js";
+import { planFor, readDetails, readLeaf, previousCaCert, renewalDays, selectLeaves, signerCert } from "./plan.js";
 import { failure, planned } from "./report.js";
 import { rotateCa } from "./rotation.js";
 import type { CaRotation, FailedCert, RenewReport, RenewedCert } from "../../report/renew-types.js";
@@ -87,9 +87,9 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
       const rotatingDry = Boolean(o.ca && dryRun);
       const signer: Signer = {
         tree,
-        cert: rotatingDry ? undefined : await signerCert(tree, rotation?.ca, now),
+        cert: rotatingDry ? undefined : await signerCert(tree, rotation?.ca, now, reconciled.cas),
         role: (await exists(tree.intermediateCert)) ? "intermediate" : "ca",
-        previous: await readOptionalCert(tree.previousCaCert),
+        previous: await previousCaCert(tree, rotation !== undefined, reconciled.cas),
       };
 
       const failed: FailedCert[] = [];
@@ -132,7 +132,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         // Refuses a dead CA (exit 1, its dates, the `renew --ca` hint) before anything is written.
         const ca = dryRun
           ? undefined
-          : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.caPassphrase })));
+          : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.caPassphrase, read: reconciled.cas })));
         const limit = createLimiter(o.jobs);
         // --reuse-key never signs a key whose cert the CRL lists (a tree adopted with its CRL included).
         const revocation = o.reuseKey

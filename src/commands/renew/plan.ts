@@ -12,6 +12,7 @@ import { assertCaValid, parseCertificate, type LoadedCa } from "../../store/ca-s
 import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js";
 import type { LedgerEntry } from "../../store/ledger.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
+import type { TreeIssuers } from "../../store/issued-here.js";
 import { assertLeafDirectory } from "../../store/tree.js";
 import { normalizeSerial, spkiSha256, certificateOf } from "../../pki/node-facts.js";
 import { exists, readText } from "../../store/write.js";
@@ -228,19 +229,33 @@ export function planFor(
   return { files, disk: old, reasons, addSans, caExpiresFirst: false };
 }
 
-/** The cert that signs renewed leaves, checked for validity (a dry run does not open the key). */
-export async function signerCert(tree: TreePaths, rotated: LoadedCa | undefined, now: Date): Promise<NodeCert> {
+/**
+ * The cert that signs renewed leaves, checked for validity (a dry run does not open the key), from
+ * the CA files as the run read them at its start (`read`), or the CA a rotation just made.
+ */
+export async function signerCert(
+  tree: TreePaths,
+  rotated: LoadedCa | undefined,
+  now: Date,
+  read: TreeIssuers,
+): Promise<NodeCert> {
   if (rotated) return new NodeCert(rotated.cert.toString("pem"));
-  const path = (await exists(tree.intermediateCert)) ? tree.intermediateCert : tree.caCert;
-  const pem = await readText(path);
+  const intermediate = await exists(tree.intermediateCert);
+  const path = intermediate ? tree.intermediateCert : tree.caCert;
+  const pem = intermediate ? read.intermediatePem : read.caPem;
   if (pem === undefined) throw new MtlsError("E_CA_MISSING", `${path}: missing`, "restore ca/ from a backup");
   const cert = parseCertificate(pem, path);
   assertCaValid(cert, path, now);
   return new NodeCert(pem);
 }
 
-export async function readOptionalCert(path: string): Promise<NodeCert | undefined> {
-  const pem = await readText(path);
+/** The previous CA: as read at the start, or (after a rotation moved the CA there) read now. */
+export async function previousCaCert(
+  tree: TreePaths,
+  rotated: boolean,
+  read: TreeIssuers,
+): Promise<NodeCert | undefined> {
+  const pem = rotated ? await readText(tree.previousCaCert) : read.previousPem;
   return pem === undefined ? undefined : new NodeCert(pem);
 }
 
