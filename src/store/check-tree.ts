@@ -1,35 +1,28 @@
 /**
- * `check`'s judgement of a whole tree: one entry per certificate, CA first, with a status a CI
+ * `check`'s judgement of a whole tree: read once (inventory.ts), judged (ca-verdict.ts,
+ * leaf-verdict.ts, tree-verdict.ts): one entry per certificate, CA first, with a status a CI
  * schedule can act on, the tree's warnings and what to run next. `check` reports it; `renew` and
  * `all` start from it. Files are read and parsed concurrently with Node's own X509Certificate
  * (a fraction of a millisecond each; one `openssl x509` process costs ~26 ms).
  */
+import type { X509Certificate as NodeCert } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { loadPluginConfig } from "../config/plugin-config.js";
-import { stackTreeWarning } from "../config/stack.js";
-import { wantedSans as sansWanted } from "../config/wanted-sans.js";
 import type { San } from "../pki/profiles.js";
-import { cannotCheckAs, dropKeyMissing, settle, unverifiable, warningsFor } from "../pki/check-verdict.js";
-import { normalizeSerial, spkiSha256 } from "../pki/node-facts.js";
+import { settle } from "../pki/check-verdict.js";
 import type { CheckEntry, CheckReport } from "../report/check-report.js";
-import { treePaths, type LeafFiles, type TreePaths } from "./paths.js";
-import { assertTreeExists, listIssuedLeaves } from "./tree.js";
-import { exists } from "./write.js";
-import { readLedger, standingOf, type Ledger } from "./ledger.js";
-import { checkCaPolicy } from "./ca-policy-check.js";
-import {
-  checkLeaves,
-  readCas,
-  type LeafCheckExtras,
-  type LeafCheckJob,
-  type LeafIssuers,
-  type TreeCas,
-} from "./check-read.js";
+import { treePaths, type LeafFiles } from "./paths.js";
+import { readTreeInventory } from "./inventory.js";
+import { readLeavesFacts } from "./inventory-leaf.js";
+import { judgeCas, type TreeCas } from "./ca-verdict.js";
+import type { LeafVerdict } from "./leaf-verdict.js";
+import { judgeLeaves, type LeafCheckJob } from "./leaf-check-job.js";
+import { judgeTree } from "./tree-verdict.js";
 import { embeddedCheckWorker } from "../package-files.js";
 
-export interface CheckOptions extends LeafCheckExtras {
+export interface CheckOptions {
   out?: string;
   now?: Date;
   /** Days ahead that count as expiring. With it, `expiring` fails the check. */
@@ -45,7 +38,8 @@ export interface CheckOptions extends LeafCheckExtras {
    * counts the leaves the previous CA still signs.
    */
   leaves?: readonly LeafFiles[];
-  /** Extra checks a leaf must pass (a CRL, …): return problems found. */
+  /** Extra checks a leaf signed by this tree must pass (a CRL, …): return problems found. */
+  extraChecks?: (entry: CheckEntry, cert: NodeCert, files: LeafFiles) => string[] | Promise<string[]>;
 }
 
 /**
@@ -55,14 +49,51 @@ export interface CheckOptions extends LeafCheckExtras {
  */
 export const WORKER_THRESHOLD = 500;
 
-/** Splits the leaves into one slice per core: the first is checked here, the others on workers. */
-async function checkLeavesAcrossCores(
+export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
+  const now = o.now ?? new Date();
+  const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
+  const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
+  // An mcp-stack.yaml's certificates.*_path name the tree when no --out does: where `all --config` wrote.
+  const tree = treePaths(o.out ?? config?.stack?.out ?? DEFAULT_OUT);
+  const inventory = await readTreeInventory(tree, { config, leaves: o.leaves });
+  const cas = judgeCas(inventory, now, within);
+  const { leaves, wanted } = inventory;
+  const verdicts =
+    leaves.length >= WORKER_THRESHOLD && !o.extraChecks
+      ? await judgeAcrossCores(leaves, cas, now, within, wanted)
+      : await judgeHere(leaves, cas, now, within, wanted, o.extraChecks);
+  return judgeTree(inventory, cas, verdicts, now, within);
+}
+
+async function judgeHere(
   leaves: readonly LeafFiles[],
-  cas: LeafIssuers,
+  cas: TreeCas,
   now: Date,
   within: number,
-  wantedSans: Map<string, San[]>,
-): Promise<CheckEntry[]> {
+  wanted: ReadonlyMap<string, readonly San[]>,
+  extraChecks: CheckOptions["extraChecks"],
+): Promise<LeafVerdict[]> {
+  const facts = await readLeavesFacts(leaves);
+  const verdicts = judgeLeaves(facts, cas, now, within, wanted);
+  if (extraChecks)
+    for (const [i, { entry }] of verdicts.entries()) {
+      const cert = facts[i]?.cert.cert;
+      // As the judge: a cert no tree CA signed gets its one line and nothing more.
+      if (cert === undefined || (cas.issuers.length > 0 && entry.signedBy === null)) continue;
+      entry.problems.push(...(await extraChecks(entry, cert, leaves[i]!)));
+      settle(entry);
+    }
+  return verdicts;
+}
+
+/** Splits the leaves into one slice per core: the first is read and judged here, the others on workers. */
+async function judgeAcrossCores(
+  leaves: readonly LeafFiles[],
+  cas: TreeCas,
+  now: Date,
+  within: number,
+  wanted: ReadonlyMap<string, readonly San[]>,
+): Promise<LeafVerdict[]> {
   const { Worker } = await import("node:worker_threads");
   const slices = Math.max(1, Math.min(availableParallelism(), Math.floor(leaves.length / (WORKER_THRESHOLD / 2))));
   const size = Math.ceil(leaves.length / slices);
@@ -72,9 +103,9 @@ async function checkLeavesAcrossCores(
     bundlePem: cas.bundlePem,
     now: now.toISOString(),
     within,
-    wanted: [...wantedSans],
+    wanted: [...wanted].map(([name, sans]) => [name, [...sans]]),
   });
-  const onWorker = (part: LeafFiles[]): Promise<CheckEntry[]> =>
+  const onWorker = (part: LeafFiles[]): Promise<LeafVerdict[]> =>
     new Promise((resolve, reject) => {
       const embedded = embeddedCheckWorker();
       const script = embedded ?? new URL("./check-worker.js", import.meta.url);
@@ -88,91 +119,6 @@ async function checkLeavesAcrossCores(
     });
   const parts = Array.from({ length: slices }, (_, i) => leaves.slice(i * size, (i + 1) * size));
   const [first = [], ...rest] = parts;
-  const results = await Promise.all([checkLeaves(first, cas, now, within, wantedSans), ...rest.map(onWorker)]);
+  const results = await Promise.all([judgeHere(first, cas, now, within, wanted, undefined), ...rest.map(onWorker)]);
   return results.flat();
-}
-
-export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
-  const now = o.now ?? new Date();
-  const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
-  const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
-  // An mcp-stack.yaml's certificates.*_path name the tree when no --out does: where `all --config` wrote.
-  const tree = treePaths(o.out ?? config?.stack?.out ?? DEFAULT_OUT);
-  await assertTreeExists(tree);
-  const [cas, leaves] = await Promise.all([
-    readCas(tree, now, within),
-    o.leaves !== undefined && !(await exists(tree.previousCaCert)) ? o.leaves : listIssuedLeaves(tree),
-  ]);
-  const wantedSans = sansWanted(config);
-  const moved = config && stackTreeWarning(config);
-  const entries =
-    leaves.length >= WORKER_THRESHOLD && !o.extraChecks
-      ? await checkLeavesAcrossCores(leaves, cas, now, within, wantedSans)
-      : await checkLeaves(leaves, cas, now, within, wantedSans, o);
-  if (cas.root.cert === undefined) unverifiable(entries, tree.caCert);
-  // The CA's CRL and name constraints (issues 7, 10); loads nothing when the tree has neither.
-  await checkCaPolicy(tree, now, cas.entries, entries);
-  const ledgerWarning = await checkAgainstLedger(tree, cas, entries, now, within);
-  for (const entry of [...cas.entries, ...entries]) settle(entry);
-  const certificates = [...cas.entries, ...entries];
-  return {
-    checkedAt: now.toISOString(),
-    root: tree.root,
-    within,
-    certificates,
-    cannotCheck: cannotCheckAs(certificates, process.getuid?.()),
-    warnings: [
-      ...(moved ? [moved] : []),
-      ...(ledgerWarning ? [ledgerWarning] : []),
-      ...warningsFor(cas.entries, entries, tree.previousCaCert, within),
-    ],
-    next: cas.entries.some((e) => e.role === "ca" && e.name === "ca" && e.policy.length > 0)
-      ? "mtls-certs renew --ca"
-      : null,
-  };
-}
-
-/**
- * A leaf cert the issuance ledger did not record for its directory is foreign (a problem: exit
- * 1). A tree without a ledger yet gets a note, not a failure: `check` never writes, and the
- * first writing command (or `mtls-certs adopt`) adopts it.
- */
-async function checkAgainstLedger(
-  tree: TreePaths,
-  cas: TreeCas,
-  leaves: CheckEntry[],
-  now: Date,
-  within: number,
-): Promise<string | undefined> {
-  let ledger: Ledger | undefined;
-  try {
-    ledger = await readLedger(tree);
-  } catch (e) {
-    cas.entries[0]?.problems.push(e instanceof Error ? e.message : String(e));
-    return undefined;
-  }
-  if (ledger === undefined)
-    return `${tree.ledger}: not adopted yet (no issuance ledger): foreign certificates cannot be told apart; run \`mtls-certs adopt --out ${tree.root}\` (any writing command adopts it too)`;
-  // A cert a tree CA signed (check verified the signature) is named by its issuer and serial: a
-  // CA never signs two certs with one serial. One no tree CA signed is in no ledger.
-  const key = (serial: string, issuerSpki: string): string => `${normalizeSerial(serial)} ${issuerSpki}`;
-  const bySerial = new Map(ledger.entries.map((e) => [key(e.serial, e.issuer.spkiSha256), e]));
-  const issuerSpki = new Map(cas.issuers.map((i) => [i.signedBy, spkiSha256(i.cert)]));
-  for (const entry of leaves) {
-    if (entry.serial === null || entry.signedBy === "self") continue;
-    // No readable CA cert, no issuer to look it up by: "not verified" (unverifiable) says why.
-    if (entry.signedBy === null && cas.root.cert === undefined) continue;
-    const spki = entry.signedBy === null ? undefined : issuerSpki.get(entry.signedBy);
-    const found = spki === undefined ? undefined : bySerial.get(key(entry.serial, spki));
-    const standing = standingOf(found, entry.role, entry.name);
-    // A revoked cert the CRL already named (check-ca-policy.ts) is said once.
-    const saidRevoked =
-      standing.kind === "foreign" &&
-      standing.why.startsWith("revoked") &&
-      entry.problems.some((p) => p.startsWith("revoked"));
-    if (standing.kind === "foreign" && !saidRevoked) entry.problems.push(standing.why);
-    // A leaf signed from a CSR (`sign`) has no key file here by design: the key is its owner's.
-    else if (found?.source === "csr" && found.status === "valid") dropKeyMissing(entry, now, within);
-  }
-  return undefined;
 }

@@ -24,6 +24,7 @@ import { LedgerBook } from "./ledger-book.js";
 import { readLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
+import { textOrThrow, type FileRead } from "./file-facts.js";
 import {
   CERT_MODE,
   exists,
@@ -39,14 +40,14 @@ const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----
 const KEY_BLOCK = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+?-----END \1-----/;
 
 /** A file derived from a leaf's pair, and whether it holds the key. */
-interface LeafBundle {
+export interface LeafBundle {
   readonly path: string;
   readonly withKey: boolean;
   /** The export that makes it, for hints. */
   readonly export: string;
 }
 
-function bundlesOf(files: LeafFiles): LeafBundle[] {
+export function bundlesOf(files: LeafFiles): LeafBundle[] {
   const bundles: LeafBundle[] = [];
   if (files.haproxyBundle) bundles.push({ path: files.haproxyBundle, withKey: true, export: "haproxy" });
   if (files.fullChain) bundles.push({ path: files.fullChain, withKey: false, export: "nginx (or caddy)" });
@@ -110,6 +111,30 @@ function firstKey(text: string): KeyObject | undefined {
   }
 }
 
+/**
+ * `check`: what is wrong with one bundle beside the leaf, read once (file-facts.ts): not the file
+ * export writes, or no longer the leaf's current pair (a proxy keeps serving what it holds: the
+ * old cert, expired or revoked soon). One that cannot be read is refused, as by every reader.
+ */
+export function staleBundleProblem(
+  files: LeafFiles,
+  bundle: LeafBundle,
+  read: FileRead,
+  cert: NodeCert,
+): string | undefined {
+  if (read.found === "missing") return undefined;
+  const fix = `run \`mtls-certs export ${bundle.export} --server ${files.name}\` to rebuild it from the pair`;
+  const kind =
+    read.found === "link"
+      ? "a symbolic link"
+      : read.found === "refused" && read.refusal.code === "E_NOT_REGULAR_FILE"
+        ? read.stat.kind
+        : undefined;
+  if (kind !== undefined) return `${bundle.path}: ${kind}, not the file export writes; remove it and ${fix}`;
+  const problem = pairProblem(textOrThrow(read) ?? "", cert, bundle.withKey);
+  return problem && `${bundle.path}: stale: ${problem}; ${fix}`;
+}
+
 /** The bundle's lstat, or undefined when there is none. */
 async function lstatOptional(path: string): Promise<Stats | undefined> {
   try {
@@ -118,26 +143,6 @@ async function lstatOptional(path: string): Promise<Stats | undefined> {
     if (errnoCode(e) === "ENOENT") return undefined;
     throw new MtlsError("E_IO", `${path}: cannot read (${errnoCode(e) ?? String(e)})`);
   }
-}
-
-/**
- * `check`: each bundle beside the leaf that no longer holds its current pair is a problem. A
- * proxy keeps serving what the bundle holds: the old cert, expired or revoked soon.
- */
-export async function staleBundleProblems(files: LeafFiles, cert: NodeCert): Promise<string[]> {
-  const problems: string[] = [];
-  for (const bundle of bundlesOf(files)) {
-    const stat = await lstatOptional(bundle.path);
-    if (stat === undefined) continue;
-    const fix = `run \`mtls-certs export ${bundle.export} --server ${files.name}\` to rebuild it from the pair`;
-    if (!stat.isFile()) {
-      problems.push(`${bundle.path}: ${fileKind(stat)}, not the file export writes; remove it and ${fix}`);
-      continue;
-    }
-    const problem = pairProblem((await readKeyText(bundle.path)) ?? "", cert, bundle.withKey);
-    if (problem) problems.push(`${bundle.path}: stale: ${problem}; ${fix}`);
-  }
-  return problems;
 }
 
 /**

@@ -68,20 +68,26 @@ export async function openChecked(path: string, o: OpenOptions = {}): Promise<Op
 }
 
 function assertReadable(path: string, stat: Stats, o: OpenOptions): void {
+  const refusal = refusalOf(path, stat, o);
+  if (refusal) throw refusal;
+}
+
+/** Why a descriptor with these facts is not read (openChecked's refusals), or undefined. */
+export function refusalOf(path: string, stat: Stats, o: OpenOptions): MtlsError | undefined {
   if (!stat.isFile())
-    throw new MtlsError(
+    return new MtlsError(
       "E_NOT_REGULAR_FILE",
       `${path}: cannot read: not a regular file (${fileKind(stat)})`,
       "give the path of a regular file; nothing was read",
     );
   if (o.singleLink && stat.nlink > 1)
-    throw new MtlsError(
+    return new MtlsError(
       "E_HARDLINK",
       `${path}: has ${stat.nlink} names (a hard link): a key file mtls-certs reads or writes has one`,
       `if nobody you trust linked it, it may be another key (the CA's): remove ${path} and issue the certificate again`,
     );
   const max = o.maxBytes ?? RECORD_MAX_BYTES;
-  if (stat.size > max) throw tooLarge(path, max);
+  return stat.size > max ? tooLarge(path, max) : undefined;
 }
 
 function tooLarge(path: string, max: number): MtlsError {

@@ -18,9 +18,39 @@ export interface RevocationStatus {
   leafProblem(serial: string | null): string | undefined;
 }
 
+/** The texts the status is made from; a file absent is undefined (the CRL's sources are reads). */
+export interface RevocationTexts {
+  /** ca/ca.crl. */
+  readonly crl: string | undefined;
+  /** The cert that signs leaves (ca/intermediate.crt, else ca/ca.crt). */
+  readonly signer: () => Promise<string | undefined>;
+  /** ca/previous/ca.crt, asked for only when the CRL is not the signer's. */
+  readonly previousCa: () => Promise<string | undefined>;
+  /** ca/previous/ca.crl. */
+  readonly previousCrl: () => Promise<string | undefined>;
+}
+
 export async function readRevocationStatus(tree: TreePaths, now: Date): Promise<RevocationStatus> {
+  return revocationStatusOf(
+    tree,
+    {
+      crl: await readText(tree.caCrl),
+      signer: async () => (await readText(tree.intermediateCert)) ?? (await readText(tree.caCert)),
+      previousCa: () => readText(tree.previousCaCert),
+      previousCrl: () => readText(join(tree.previousCaDir, "ca.crl")),
+    },
+    now,
+  );
+}
+
+/** readRevocationStatus from texts already read (check's one read of the tree). */
+export async function revocationStatusOf(
+  tree: TreePaths,
+  texts: RevocationTexts,
+  now: Date,
+): Promise<RevocationStatus> {
   const none: RevocationStatus = { caProblems: [], leafProblem: () => undefined };
-  const pem = await readText(tree.caCrl);
+  const pem = texts.crl;
   if (pem === undefined) return none;
   let parsed: ParsedCrl;
   try {
@@ -29,10 +59,10 @@ export async function readRevocationStatus(tree: TreePaths, now: Date): Promise<
     return { ...none, caProblems: [e instanceof Error ? e.message : String(e)] };
   }
   const caProblems: string[] = [];
-  const signerPem = (await readText(tree.intermediateCert)) ?? (await readText(tree.caCert));
+  const signerPem = await texts.signer();
   const signer = signerPem === undefined ? undefined : tryParse(signerPem);
   if (signer && !(await crlSignedBy(parsed.crl, signer))) {
-    const previousPem = await readText(tree.previousCaCert);
+    const previousPem = await texts.previousCa();
     const previous = previousPem === undefined ? undefined : tryParse(previousPem);
     caProblems.push(
       previous && (await crlSignedBy(parsed.crl, previous))
@@ -47,7 +77,7 @@ export async function readRevocationStatus(tree: TreePaths, now: Date): Promise<
   }
   // After a CA rotation, leaves the old CA signed are still revoked by its list in ca/previous/.
   const previousListPath = join(tree.previousCaDir, "ca.crl");
-  const previousList = await readText(previousListPath);
+  const previousList = await texts.previousCrl();
   const lists = [{ path: tree.caCrl, entries: parsed.entries }];
   if (previousList !== undefined) {
     try {

@@ -44,7 +44,7 @@ import {
 } from "../pki/profiles.js";
 import { loadSigningCa, type LoadedCa } from "./ca-store.js";
 import { assertCaKeyProtected, shareExistingKeys, sharedKeyFile } from "./key-mode.js";
-import { assertDirectoriesOwned, directoryOwnershipProblems } from "./leaf-file.js";
+import { assertDirectoriesOwned } from "./leaf-file.js";
 import { ledgerEntry } from "./ledger.js";
 import { adoptionLines, reconcileLedger } from "./ledger-adoption.js";
 import { listTreeLeaves } from "./leaf-list.js";
@@ -255,13 +255,6 @@ export async function assertLeafDirectory(files: LeafFiles): Promise<void> {
   await assertNoSymlinkBelow(dirname(roleDir), files.dir);
   // Owned by another user, or writable by group or others: not the CA's to write into or read from.
   await assertDirectoriesOwned(dirname(roleDir), files.dir);
-}
-
-/** `check`: what assertLeafDirectory would refuse about the directories, as problems. */
-export async function leafDirectoryProblems(files: LeafFiles): Promise<string[]> {
-  if (files.role === "https") return [];
-  const roleDir = files.role === "gateway" ? files.dir : dirname(files.dir);
-  return directoryOwnershipProblems(dirname(roleDir), files.dir);
 }
 
 export { listIssuedLeaves, listTreeLeaves } from "./leaf-list.js";

@@ -253,14 +253,3 @@ export async function listDirectories(dir: string): Promise<string[]> {
     throw e;
   }
 }
-
-/** The names of the symbolic links in `dir` (none when it does not exist). */
-export async function listSymlinks(dir: string): Promise<string[]> {
-  try {
-    const entries = await fs.readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isSymbolicLink()).map((e) => e.name);
-  } catch (e) {
-    if (errnoCode(e) === "ENOENT" || errnoCode(e) === "ENOTDIR") return [];
-    throw e;
-  }
-}

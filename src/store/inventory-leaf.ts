@@ -1,0 +1,145 @@
+/**
+ * One leaf directory read once, as plain data (store/inventory.ts reads the rest of the tree):
+ * its directories' ownership and modes, its cert parsed, its key opened once without following
+ * links and matched to the cert from its private part (the key's text is dropped once matched),
+ * the files beside it that hold the key, its ca.crt copy and the bundles export made from the
+ * pair. Each file is opened at most once; what it means is store/leaf-verdict.ts's to say.
+ */
+import { X509Certificate as NodeCert } from "node:crypto";
+import { promises as fs } from "node:fs";
+import { MtlsError } from "../errors.js";
+import { createLimiter } from "../pki/limiter.js";
+import { privateKeyPemMatches } from "../pki/key-match.js";
+import { encryptedKeyProblem } from "../pki/keys.js";
+import { whyNotACertificate } from "../pki/node-facts.js";
+import { dirname } from "node:path";
+import { CERT_FILE, KEY_FILE, directoryOwnershipProblems } from "./leaf-file.js";
+import { readFileFacts, statFacts, type FileRead, type StatFacts } from "./file-facts.js";
+import { bundlesOf, type LeafBundle } from "./leaf-bundles.js";
+import { privateKeyFiles, type LeafFiles } from "./paths.js";
+
+/** Leaves read at once: enough to keep the disk busy, few enough to stay under the fd limit. */
+export const READ_CONCURRENCY = 64;
+
+/** A certificate file read and parsed. */
+export interface CertFacts {
+  readonly read: FileRead;
+  /** The certificate, when the file reads as one. */
+  readonly cert: NodeCert | undefined;
+  /** Why the text is not a certificate, when it was read but does not parse. */
+  readonly notACertificate: string | undefined;
+}
+
+/** A private key file: opened once without following links, fstat'ed, matched, its text dropped. */
+export interface KeyFacts {
+  readonly path: string;
+  /** How the open went: "unreadable" is EACCES/EPERM (this user may not read it). */
+  readonly found: "missing" | "link" | "unreadable" | "refused" | "read";
+  /** The descriptor's fstat (the lstat when it could not be opened), for the key-mode rule. */
+  readonly stat: StatFacts | undefined;
+  /** Why it was refused (a FIFO, a second name, too large, not a key), as every reader refuses it. */
+  readonly refusal: { readonly message: string; readonly code: string } | undefined;
+  /** An encrypted key: its envelope's problem, if any (it cannot be matched without the passphrase). */
+  readonly encrypted: { readonly problem: string | undefined } | undefined;
+  /** Read and not encrypted: whether its private part is the cert's key. */
+  readonly matches: boolean | undefined;
+}
+
+/** A file beside the key that holds it too (client.pem, haproxy.pem): its lstat, never followed. */
+export interface KeyBearingFacts {
+  readonly path: string;
+  readonly stat: StatFacts | undefined;
+}
+
+export interface LeafFacts {
+  readonly files: LeafFiles;
+  /** Its directories (and plugins/, servers/, clients/ above) owned by another user, or writable by others. */
+  readonly directoryProblems: readonly string[];
+  readonly cert: CertFacts;
+  /** Read only when the cert parsed: a key is matched to its cert, and nothing else here is judged without one. */
+  readonly key: KeyFacts | undefined;
+  readonly keyBearing: readonly KeyBearingFacts[];
+  readonly caCopy: FileRead | undefined;
+  readonly bundles: ReadonlyArray<{ readonly bundle: LeafBundle; readonly read: FileRead }>;
+}
+
+export async function readCertFacts(path: string): Promise<CertFacts> {
+  const read = await readFileFacts(path, CERT_FILE);
+  if (read.found !== "read") return { read, cert: undefined, notACertificate: undefined };
+  try {
+    return { read, cert: new NodeCert(read.text), notACertificate: undefined };
+  } catch (e) {
+    return { read, cert: undefined, notACertificate: whyNotACertificate(read.text, e) };
+  }
+}
+
+/** Opens the key once (O_NOFOLLOW, KEY_FILE's refusals) and matches it to `cert` from its private part. */
+export async function readKeyFacts(path: string, cert: NodeCert): Promise<KeyFacts> {
+  const read = await readFileFacts(path, KEY_FILE);
+  const none = { stat: undefined, refusal: undefined, encrypted: undefined, matches: undefined };
+  switch (read.found) {
+    case "missing":
+      return { path, found: "missing", ...none };
+    case "link":
+      return { path, found: "link", ...none };
+    case "unopened": {
+      const errno = read.refusal.errno;
+      // Whose it is, for "run as the tree's owner": from the name, since no descriptor was had.
+      const stat = await fs.lstat(path).then(statFacts, () => undefined);
+      if (errno === "EACCES" || errno === "EPERM") return { path, found: "unreadable", ...none, stat };
+      return { path, found: "refused", ...none, stat, refusal: read.refusal };
+    }
+    case "refused":
+      return { path, found: "refused", ...none, stat: read.stat, refusal: read.refusal };
+    case "read": {
+      const facts = { path, found: "read" as const, ...none, stat: read.stat };
+      if (read.text.includes("ENCRYPTED")) return { ...facts, encrypted: { problem: encryptedKeyProblem(read.text) } };
+      try {
+        // From the key's private part: the public part a key file carries can be forged (key-match.ts).
+        return { ...facts, matches: privateKeyPemMatches(cert, read.text, path) };
+      } catch (e) {
+        const refusal = e instanceof MtlsError ? e : undefined;
+        return {
+          ...facts,
+          found: "refused",
+          refusal: { message: refusal?.message ?? `${path}: not a readable private key`, code: refusal?.code ?? "" },
+        };
+      }
+    }
+  }
+}
+
+async function lstatFacts(path: string): Promise<StatFacts | undefined> {
+  try {
+    return statFacts(await fs.lstat(path));
+  } catch {
+    return undefined; // absent (or unreachable) is fine: these files are written on demand
+  }
+}
+
+/** What tree.ts assertLeafDirectory would refuse about a leaf's directories, as problems. */
+function leafDirectoryProblems(files: LeafFiles): Promise<string[]> {
+  if (files.role === "https") return Promise.resolve([]);
+  const roleDir = files.role === "gateway" ? files.dir : dirname(files.dir);
+  return directoryOwnershipProblems(dirname(roleDir), files.dir);
+}
+
+export async function readLeafFacts(files: LeafFiles): Promise<LeafFacts> {
+  const [directoryProblems, cert] = await Promise.all([leafDirectoryProblems(files), readCertFacts(files.cert)]);
+  const leaf = { files, directoryProblems, cert };
+  if (cert.cert === undefined) return { ...leaf, key: undefined, keyBearing: [], caCopy: undefined, bundles: [] };
+  const beside = privateKeyFiles(files).filter((p) => p !== files.key);
+  const [key, keyBearing, caCopy, bundles] = await Promise.all([
+    readKeyFacts(files.key, cert.cert),
+    Promise.all(beside.map(async (path) => ({ path, stat: await lstatFacts(path) }))),
+    files.caCopy === undefined ? undefined : readFileFacts(files.caCopy),
+    Promise.all(bundlesOf(files).map(async (bundle) => ({ bundle, read: await readFileFacts(bundle.path, KEY_FILE) }))),
+  ]);
+  return { ...leaf, key, keyBearing, caCopy, bundles };
+}
+
+/** Each leaf's facts, at most READ_CONCURRENCY at once (a worker thread reads its slice the same way). */
+export function readLeavesFacts(leaves: readonly LeafFiles[]): Promise<LeafFacts[]> {
+  const limit = createLimiter(READ_CONCURRENCY);
+  return Promise.all(leaves.map((files) => limit(() => readLeafFacts(files))));
+}
