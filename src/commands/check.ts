@@ -1,16 +1,9 @@
 /**
- * `mtls-certs check`: read the tree, judge every certificate, report. The reading and judging
- * live below the commands (store/check-tree.ts, pki/check-verdict.ts), where `renew` and `all`
- * start from the same judgement; the report's shapes are report/check-report.ts.
+ * `mtls-certs check`: read the tree once (store/inventory.ts), judge every certificate
+ * (store/ca-verdict.ts, leaf-verdict.ts, tree-verdict.ts over pki/), report (report/). All of it
+ * lives below the commands, where `renew` and `all` start from the same read and judgement; this
+ * is the command's face for the CLI and the library.
  */
 export { checkTree, WORKER_THRESHOLD, type CheckOptions } from "../store/check-tree.js";
-export { cannotCheckAs, caWindow, checkExitCode, checkFailed, missingSans } from "../pki/check-verdict.js";
-export { configSans } from "../config/wanted-sans.js";
-export { sansOf } from "../pki/node-facts.js";
-export {
-  entryFails,
-  type CertStatus,
-  type CheckEntry,
-  type CheckReport,
-  type SignedBy,
-} from "../report/check-report.js";
+export { checkExitCode, checkFailed } from "../pki/check-verdict.js";
+export type { CertStatus, CheckEntry, CheckReport, SignedBy } from "../report/check-report.js";

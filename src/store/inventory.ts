@@ -7,7 +7,7 @@
  * tree-verdict.ts); a command that needs one fact of the tree takes it from here, not from a
  * second read.
  */
-import type { PluginConfig } from "../config/plugin-config.js";
+import type { PluginConfig } from "../config/config-data.js";
 import { stackTreeWarning } from "../config/stack.js";
 import { wantedSans } from "../config/wanted-sans.js";
 import type { Role, San } from "../pki/profiles.js";
