@@ -1,0 +1,87 @@
+/**
+ * One read of the tree (issue 24): in one `check` run each file of the tree is opened at most
+ * once, and each directory listed once, counted with strace over every thread. The tree has what
+ * check reads: a CA with a CRL and a rotation's previous CA, the gateway, plugins from a config, a
+ * named server with HAProxy's bundle, a client with its client.pem, the HTTPS cert beside the
+ * tree; a second tree has an intermediate.
+ */
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, pluginConfig, tempDir, writeFile } from "./helpers.js";
+import { HAS_STRACE, openedTwice, opensDuring } from "./open-count.js";
+
+const EC = ["--key-type", "ecdsa-p256"];
+
+function run(args: string[], cwd: string, codes = [0]): void {
+  const r = cli(args, cwd);
+  assert.ok(codes.includes(r.code ?? -1), `${args.join(" ")}: exit ${r.code}: ${r.stderr}`);
+}
+
+describe("check opens each file of the tree at most once (strace)", {
+  skip: HAS_STRACE ? false : "strace not installed",
+}, () => {
+  let cwd: string;
+  let inter: string;
+  before(() => {
+    cwd = tempDir();
+    writeFile(
+      join(cwd, "config.yaml"),
+      pluginConfig([
+        { name: "alpha", url: "https://alpha.example.com:8000/mcp" },
+        { name: "beta", url: "https://beta.example.com:8000/mcp" },
+      ]),
+    );
+    run(["all", "--config", "config.yaml", ...EC, "-q"], cwd);
+    run(["server", "web", ...EC], cwd);
+    run(["client", "bot", ...EC], cwd);
+    run(["https", "--ca", ...EC], cwd);
+    run(["export", "haproxy", "--server", "web", "-o", "haproxy.cfg", "-q"], cwd);
+    run(["crl"], cwd);
+    // The CA rotated, the leaves kept: ca/previous/ holds the CA that still signs them (exit 1 says so).
+    run(["renew", "--ca", "--keep-leaves", ...EC], cwd, [0, 1]);
+    inter = tempDir();
+    run(["ca", "--intermediate", ...EC], inter);
+    run(["plugin", "one", ...EC], inter);
+  });
+
+  it("a tree with a CRL, a previous CA, plugins, a server with haproxy.pem, a client and the HTTPS cert", () => {
+    const tree = join(cwd, "certs");
+    const { code, stderr, opens } = opensDuring(["check", "--config", "config.yaml"], cwd, tree);
+    assert.ok(code === 0 || code === 1, `check ran to its report (exit ${code}): ${stderr}`);
+    assert.deepEqual(openedTwice(opens), []);
+    // The count saw check's reads: each of these once (a trace that saw nothing would pass above).
+    for (const file of [
+      "mcp/ca/ca.crt",
+      "mcp/ca/ca.key",
+      "mcp/ca/ca.crl",
+      "mcp/ca/ledger.json",
+      "mcp/ca/previous/ca.crt",
+      "mcp/ca/previous/ca.key",
+      "mcp/gateway/client.key",
+      "mcp/plugins",
+      "mcp/plugins/alpha/server.crt",
+      "mcp/plugins/beta/server.key",
+      "mcp/servers/web/haproxy.pem",
+      "mcp/clients/bot/client.crt",
+      "cert.pem",
+      "key.pem",
+    ])
+      assert.equal(opens.get(join(tree, file)), 1, `${file} opened once: ${[...opens.keys()].join("\n")}`);
+  });
+
+  it("a tree with an intermediate CA", () => {
+    const tree = join(inter, "certs", "mcp");
+    const { code, stderr, opens } = opensDuring(["check"], inter, tree);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(openedTwice(opens), []);
+    for (const file of [
+      "ca/ca.crt",
+      "ca/intermediate.crt",
+      "ca/intermediate.key",
+      "ca/bundle.crt",
+      "plugins/one/server.key",
+    ])
+      assert.equal(opens.get(join(tree, file)), 1, file);
+  });
+});
