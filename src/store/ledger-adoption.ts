@@ -21,7 +21,7 @@ import { listIssuedLeaves } from "./leaf-list.js";
 import { LedgerBook } from "./ledger-book.js";
 import { ledgerEntry, readLedger, type Ledger } from "./ledger.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
-import { readRevocationStatus } from "./revocation-status.js";
+import { readRevocationStatus, type RevocationStatus } from "./revocation-status.js";
 import { readCertText } from "./write.js";
 
 /** One line of adoption output per cert looked at. */
@@ -42,6 +42,8 @@ export interface Reconciled {
   firstAdoption: boolean;
   /** The CA files as this run read them, for a caller that needs them again (renew's signer). */
   cas: TreeIssuers;
+  /** The CRLs' word on the tree's certs, as read for the refusals (renew --reuse-key asks it again). */
+  revocation: RevocationStatus;
 }
 
 /**
@@ -75,7 +77,8 @@ export async function reconcileLedger(
   ]);
   const adoptions: Adoption[] = [];
   const clientCns = clientCommonNames(leaves, certs, book);
-  const refuse = refusalsFor(leaves, certs, ledger, await readRevocationStatus(tree, now));
+  const revocation = await readRevocationStatus(tree, now);
+  const refuse = refusalsFor(leaves, certs, ledger, revocation);
   for (const [i, files] of leaves.entries()) {
     const cert = certs[i];
     const shown = files.role === "https" ? files.cert : relative(tree.root, files.cert);
@@ -112,7 +115,7 @@ export async function reconcileLedger(
       detail: `serial ${entry.serial}, ${entry.subject}, until ${humanDate(entry.notAfter)}`,
     });
   }
-  return { book, adoptions, firstAdoption: ledger === undefined, cas: read };
+  return { book, adoptions, firstAdoption: ledger === undefined, cas: read, revocation };
 }
 
 /**

@@ -21,6 +21,7 @@ import { loadSigningCa, type LoadedCa } from "../../store/ca-store.js";
 import { foreignLeftovers, listIssuedLeaves, withExistingTree } from "../../store/tree.js";
 import type { LeafFiles } from "../../store/paths.js";
 import { adoptionLines, reconcileLedger } from "../../store/ledger-adoption.js";
+import { readRevocationStatus } from "../../store/revocation-status.js";
 import { exists } from "../../store/write.js";
 import { checkTree } from "../../store/check-tree.js";
 import { configSans } from "../../config/wanted-sans.js";
@@ -135,9 +136,12 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
           : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.caPassphrase, read: reconciled.cas })));
         const limit = createLimiter(o.jobs);
         // --reuse-key never signs a key whose cert the CRL lists (a tree adopted with its CRL included).
-        const revocation = o.reuseKey
-          ? await (await import("../../store/revocation-status.js")).readRevocationStatus(tree, now)
-          : undefined;
+        // The CRLs as the run read them at its start; a rotation moved them, so they are read again.
+        const revocation = !o.reuseKey
+          ? undefined
+          : rotation === undefined
+            ? reconciled.revocation
+            : await readRevocationStatus(tree, now);
         o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plural(plans.length, "certificate")}`);
         await Promise.all(
           plans.map(async (plan) => {
