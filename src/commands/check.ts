@@ -6,4 +6,4 @@
  */
 export { checkTree, WORKER_THRESHOLD, type CheckOptions } from "../store/check-tree.js";
 export { checkExitCode, checkFailed } from "../pki/check-verdict.js";
-export type { CertStatus, CheckEntry, CheckReport, SignedBy } from "../report/check-report.js";
+export type { CertStatus, CheckEntry, CheckReport, SignedBy } from "../pki/check-entry.js";

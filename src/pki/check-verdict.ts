@@ -11,7 +11,7 @@ import { HTTPS_SANS, dns, formatSan, pluginSans, type Role, type San } from "./p
 import { describeProblem, treeFixes, type PolicyFixes, type PolicyProblem } from "./policy-problem.js";
 import { readPolicyFacts } from "./policy-facts.js";
 import { canonicalIp, sansOf } from "./node-facts.js";
-import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "../report/check-report.js";
+import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "./check-entry.js";
 import { days, humanDate, plural } from "../human.js";
 
 const DAY_MS = 86_400_000;

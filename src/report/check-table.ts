@@ -3,7 +3,7 @@
  * line with the verdict a CI log shows. The same CheckReport is the JSON, GitHub and Prometheus
  * output; only the look is decided here.
  */
-import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "./check-report.js";
+import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "../pki/check-entry.js";
 import { escapeControlCharacters } from "../control-characters.js";
 import { pad, shortPath } from "./issue-report.js";
 import type { Style } from "./terminal.js";

@@ -3,7 +3,7 @@
  * needs attention, so a scheduled job's summary names the file and the date.
  * https://docs.github.com/actions/reference/workflow-commands-for-github-actions
  */
-import { entryFails, type CheckEntry, type CheckReport } from "./check-report.js";
+import { entryFails, type CheckEntry, type CheckReport } from "../pki/check-entry.js";
 import { githubData, githubProperty } from "./escape.js";
 import { shortPath } from "./issue-report.js";
 import { days, humanDate, plural } from "../human.js";

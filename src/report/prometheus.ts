@@ -5,7 +5,7 @@
  * has nothing to say: https://prometheus.io/docs/practices/naming/
  * https://prometheus.io/docs/instrumenting/exposition_formats/
  */
-import type { CheckEntry, CheckReport } from "./check-report.js";
+import type { CheckEntry, CheckReport } from "../pki/check-entry.js";
 import { escapeLabel } from "./escape.js";
 
 /** Every metric name `check --format prometheus` writes, with its HELP text. */

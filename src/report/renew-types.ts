@@ -5,7 +5,7 @@
  */
 import type { ErrorCode } from "../errors.js";
 import type { KeyType } from "../pki/keys.js";
-import type { CheckEntry, SignedBy } from "./check-report.js";
+import type { CheckEntry, SignedBy } from "../pki/check-entry.js";
 
 /** What a leaf looked like, or looks like after renewal. */
 export interface CertState {

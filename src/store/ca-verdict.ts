@@ -13,7 +13,7 @@ import { INTERMEDIATE_FIXES, addPolicy, blankEntry, policyOf, settle } from "../
 import { caWindow } from "../pki/check-verdict.js";
 import { isIssuedBy } from "../pki/issued-by.js";
 import { splitPemBlocks } from "../pki/pem.js";
-import type { CheckEntry, SignedBy } from "../report/check-report.js";
+import type { CheckEntry, SignedBy } from "../pki/check-entry.js";
 import { textOrThrow } from "./file-facts.js";
 import type { CaFacts, TreeInventory } from "./inventory.js";
 import { judgeCertFile, judgeKey, type LeafIssuers, type LeafVerdict } from "./leaf-verdict.js";

@@ -12,7 +12,7 @@ import { MtlsError } from "../errors.js";
 import { loadPluginConfig } from "../config/plugin-config.js";
 import type { San } from "../pki/profiles.js";
 import { settle } from "../pki/check-verdict.js";
-import type { CheckEntry, CheckReport } from "../report/check-report.js";
+import type { CheckEntry, CheckReport } from "../pki/check-entry.js";
 import { treePaths, type LeafFiles } from "./paths.js";
 import { readTreeInventory } from "./inventory.js";
 import { readLeavesFacts } from "./inventory-leaf.js";

@@ -4,7 +4,7 @@
  */
 import { X509Certificate as NodeCert } from "node:crypto";
 import type { San } from "../pki/profiles.js";
-import type { SignedBy } from "../report/check-report.js";
+import type { SignedBy } from "../pki/check-entry.js";
 import { readLeavesFacts, type LeafFacts } from "./inventory-leaf.js";
 import { judgeLeaf, type LeafIssuers, type LeafVerdict } from "./leaf-verdict.js";
 import type { LeafFiles } from "./paths.js";

@@ -14,7 +14,7 @@ import { addPolicy, blankEntry, describeDates, policyOf, requiredSans, settle } 
 import { isIssuedBy, isSelfSigned } from "../pki/issued-by.js";
 import { sameCertKey } from "../pki/key-match.js";
 import { sansOf } from "../pki/node-facts.js";
-import type { CheckEntry, SignedBy } from "../report/check-report.js";
+import type { CheckEntry, SignedBy } from "../pki/check-entry.js";
 import { keyModeProblem } from "./key-mode.js";
 import { staleBundleProblem } from "./leaf-bundles.js";
 import type { CertFacts, KeyBearingFacts, KeyFacts, LeafFacts } from "./inventory-leaf.js";

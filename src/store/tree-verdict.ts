@@ -6,7 +6,7 @@
  */
 import { normalizeSerial, spkiSha256 } from "../pki/node-facts.js";
 import { cannotCheckAs, dropKeyMissing, settle, unverifiable, warningsFor } from "../pki/check-verdict.js";
-import type { CheckEntry, CheckReport } from "../report/check-report.js";
+import type { CheckEntry, CheckReport } from "../pki/check-entry.js";
 import { judgeCaPolicy, type TreeCas } from "./ca-verdict.js";
 import type { TreeInventory } from "./inventory.js";
 import { standingOf } from "./ledger.js";

@@ -12,7 +12,7 @@ import type { TreePaths } from "../../store/paths.js";
 import type { CertResult, IssueReport } from "../../store/tree.js";
 import { humanDate } from "../../human.js";
 import { checkTree } from "../../store/check-tree.js";
-import { entryFails } from "../../report/check-report.js";
+import { entryFails } from "../../pki/check-entry.js";
 
 export interface ReviewInput {
   tree: TreePaths;

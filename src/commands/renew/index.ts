@@ -25,7 +25,7 @@ import { readRevocationStatus } from "../../store/revocation-status.js";
 import { exists } from "../../store/write.js";
 import { checkTree } from "../../store/check-tree.js";
 import { configSans } from "../../config/wanted-sans.js";
-import { entryFails } from "../../report/check-report.js";
+import { entryFails } from "../../pki/check-entry.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
 import { readLeaves, type LeafRead } from "./leaf-read.js";

@@ -6,7 +6,7 @@ import type { KeyType } from "../../pki/keys.js";
 import { formatSan, uniqueSans } from "../../pki/profiles.js";
 import type { LeafFiles } from "../../store/paths.js";
 import { sansOf, spkiPin } from "../../pki/node-facts.js";
-import type { SignedBy } from "../../report/check-report.js";
+import type { SignedBy } from "../../pki/check-entry.js";
 import type { CertState, FailedCert, RenewReport, RenewedCert } from "../../report/renew-types.js";
 import type { LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
 

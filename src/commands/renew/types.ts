@@ -10,7 +10,7 @@ import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import type { LedgerEntry } from "../../store/ledger.js";
 import type { KeyFileStat } from "../../store/key-mode.js";
 import type { TreeOptions } from "../../store/tree.js";
-import type { SignedBy } from "../../report/check-report.js";
+import type { SignedBy } from "../../pki/check-entry.js";
 
 export interface RenewOptions extends TreeOptions {
   /** Validity of the renewed https cert (certs/cert.pem) in days. Default 365; `days` is the mcp certs'. */

@@ -1,10 +1,10 @@
 /**
- * What `check` reports, as data: one entry per certificate with its status and problems. The
- * table, JSON, GitHub annotations and Prometheus metrics (this folder) and renew read it; check
- * (commands/check.ts) makes it.
+ * What `check` finds, as data: one entry per certificate with its status and problems. The judge
+ * fills it in (check-verdict.ts here, store/*-verdict.ts); the table, JSON, GitHub annotations and
+ * Prometheus metrics (report/) and renew read it. Here, below them all, so none reaches up for it.
  */
-import type { PolicyProblem } from "../pki/policy-problem.js";
-import type { Role } from "../pki/profiles.js";
+import type { PolicyProblem } from "./policy-problem.js";
+import type { Role } from "./profiles.js";
 
 /** `foreign`: in a leaf directory, but not what the issuance ledger recorded there (store/ledger.ts). */
 export type CertStatus = "ok" | "expiring" | "expired" | "not-yet-valid" | "invalid" | "revoked" | "foreign";
