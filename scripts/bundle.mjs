@@ -62,12 +62,42 @@ const { metafile } = await build({
 
 writeFileSync(join(DIST, "THIRD_PARTY_LICENSES.md"), thirdPartyLicenses(Object.keys(metafile.inputs)));
 writeFileSync(join(DIST, "pki", "x509.d.ts"), await x509StandIns());
+removeUnreachableDeclarations();
 
 /** Every dist/**\/*.d.ts file. */
 function declarationFiles(dir = DIST) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? declarationFiles(join(dir, e.name)) : e.name.endsWith(".d.ts") ? [join(dir, e.name)] : [],
   );
+}
+
+/**
+ * Deletes the declarations no consumer can reach. tsc writes one for every source file (cli/,
+ * the command helpers, …), but "exports" offers only dist/index.js, so the package's types are
+ * dist/index.d.ts and what it imports, transitively. Each file shipped costs every cold install
+ * npm's per-file work (docs/performance.md, goal 6); test/api.test.ts type-checks a consumer
+ * against what is left, with skipLibCheck off.
+ */
+function removeUnreachableDeclarations() {
+  const reachable = new Set();
+  const queue = [join(DIST, "index.d.ts")];
+  while (queue.length > 0) {
+    const file = queue.pop();
+    if (reachable.has(file)) continue;
+    reachable.add(file);
+    // `from "./x.js"` (import, import type, export … from), `import("./x.js")` and `import "./x.js"`.
+    for (const [, spec] of readFileSync(file, "utf8").matchAll(
+      /(?:\bfrom|\bimport\s*\(|\bimport)\s*["'](\.\.?\/[^"']+)["']/g,
+    )) {
+      const target = join(dirname(file), spec.replace(/\.js$/, ".d.ts"));
+      if (!existsSync(target)) throw new Error(`${file} imports ${spec}, which has no declaration file`);
+      queue.push(target);
+    }
+  }
+  for (const file of declarationFiles()) if (!reachable.has(file)) rmSync(file);
+  for (const e of readdirSync(DIST, { recursive: true, withFileTypes: true }).reverse())
+    if (e.isDirectory() && readdirSync(join(e.parentPath ?? e.path, e.name)).length === 0)
+      rmSync(join(e.parentPath ?? e.path, e.name), { recursive: true });
 }
 
 /**
