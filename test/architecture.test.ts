@@ -86,8 +86,8 @@ function mayImportCommand(from: string, to: string): boolean {
  * STYLE.md's floors, top to bottom: cli → commands → export, report → config, store → pki → the
  * bottom modules. A module imports its own floor or one below it. config/ shares store's floor: it
  * reads its file through store's readers, and check's read of the tree asks it for the wanted
- * names. Modules outside these folders (index.ts, memory.ts, package-files.ts) are not placed on a
- * floor and not judged here.
+ * names. package-files.ts imports nothing of ours: the bottom. index.ts and memory.ts (the library
+ * API) are not placed on a floor and not judged here.
  */
 const FLOORS: Readonly<Record<string, number>> = {
   cli: 5,
@@ -101,6 +101,7 @@ const FLOORS: Readonly<Record<string, number>> = {
   errors: 0,
   "control-characters": 0,
   human: 0,
+  "package-files": 0,
 };
 
 /** Files over the size limit today; each split takes its file off (the last test fails on a stale line). */
@@ -200,8 +201,8 @@ describe("src/ imports only look down (STYLE.md: layers)", () => {
     assert.deepEqual(upward, [], "what a lower floor needs from a higher one belongs on the lower floor");
   });
 
-  it("defaults.ts, errors.ts, control-characters.ts and human.ts import nothing of ours: everything may import them", () => {
-    for (const bottom of ["defaults.ts", "errors.ts", "control-characters.ts", "human.ts"])
+  it("the bottom modules import nothing of ours: everything may import them", () => {
+    for (const bottom of ["defaults.ts", "errors.ts", "control-characters.ts", "human.ts", "package-files.ts"])
       assert.deepEqual(graph.get(bottom), [], bottom);
   });
 });
