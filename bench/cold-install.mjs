@@ -23,7 +23,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import { cpuNote, measure, median, seconds, walls } from "./measure.mjs";
+import { cpuNote, cpuRatio, measure, median, seconds, walls } from "./measure.mjs";
 import { startRegistry } from "./registry.mjs";
 
 /** The packages src/ imports (its runtime dependencies before bundling), with the installed versions. */
@@ -198,7 +198,7 @@ export async function coldInstall({ root, work, runs, report }) {
     );
     report(
       `${label}: bundled vs npm's floor of ${files} files`,
-      `${(m.bundled / m.floorFiles).toFixed(2)}x the floor`,
+      `${(m.bundled / m.floorFiles).toFixed(2)}x the floor${cpuRatio(t.bundled, t.floorFiles)}`,
       "<= 1.25x",
       m.bundled / m.floorFiles <= 1.25,
     );

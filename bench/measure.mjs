@@ -48,3 +48,7 @@ export function measure(cmd, args, { cwd, env, ok = [0], stdout = false }) {
 /** " (CPU a vs b)": the median CPU time of each side, or nothing without /usr/bin/time. */
 export const cpuNote = (...sides) =>
   gnuTime ? ` (CPU ${sides.map((xs) => seconds(median(xs.map((x) => x.cpu)))).join(" vs ")})` : "";
+
+/** " (CPU 1.07x)": the ratio of the two sides' median CPU times, or nothing without /usr/bin/time. */
+export const cpuRatio = (a, b) =>
+  gnuTime ? ` (CPU ${(median(a.map((x) => x.cpu)) / median(b.map((x) => x.cpu))).toFixed(2)}x)` : "";
