@@ -15,6 +15,7 @@ import { settle } from "../pki/check-verdict.js";
 import type { CheckEntry, CheckReport } from "../pki/check-entry.js";
 import { treePaths, type LeafFiles } from "./paths.js";
 import { readTreeInventory } from "./inventory.js";
+import type { Ledger } from "./ledger.js";
 import { readLeavesFacts } from "./inventory-leaf.js";
 import { judgeCas, type TreeCas } from "./ca-verdict.js";
 import type { LeafVerdict } from "./leaf-verdict.js";
@@ -38,6 +39,8 @@ export interface CheckOptions {
    * counts the leaves the previous CA still signs.
    */
   leaves?: readonly LeafFiles[];
+  /** The ledger as the caller holds it, just written (renew): not read again. */
+  ledger?: Ledger;
   /** Extra checks a leaf signed by this tree must pass (a CRL, …): return problems found. */
   extraChecks?: (entry: CheckEntry, cert: NodeCert, files: LeafFiles) => string[] | Promise<string[]>;
 }
@@ -55,7 +58,7 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
   // An mcp-stack.yaml's certificates.*_path name the tree when no --out does: where `all --config` wrote.
   const tree = treePaths(o.out ?? config?.stack?.out ?? DEFAULT_OUT);
-  const inventory = await readTreeInventory(tree, { config, leaves: o.leaves });
+  const inventory = await readTreeInventory(tree, { config, leaves: o.leaves, ledger: o.ledger });
   const cas = judgeCas(inventory, now, within);
   const { leaves, wanted } = inventory;
   const verdicts =

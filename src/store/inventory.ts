@@ -79,6 +79,8 @@ export interface InventoryOptions {
    * every leaf is listed all the same: the rotation's warning counts those the previous CA signs.
    */
   readonly leaves?: readonly LeafFiles[];
+  /** The ledger as the caller holds it, just written (renew): not read and parsed again. */
+  readonly ledger?: Ledger;
 }
 
 async function readCa(
@@ -110,10 +112,12 @@ export async function readTreeInventory(tree: TreePaths, o: InventoryOptions = {
       hasPrevious ? unsafeDirectories(tree.previousCaDir, tree.previousCaDir) : [],
       readFileFacts(tree.caBundle),
       readFileFacts(tree.caCrl),
-      readLedger(tree).then(
-        (ledger): LedgerRead => (ledger === undefined ? { found: "missing" } : { found: "read", ledger }),
-        (e: unknown): LedgerRead => ({ found: "damaged", message: e instanceof Error ? e.message : String(e) }),
-      ),
+      o.ledger
+        ? ({ found: "read", ledger: o.ledger } satisfies LedgerRead)
+        : readLedger(tree).then(
+            (ledger): LedgerRead => (ledger === undefined ? { found: "missing" } : { found: "read", ledger }),
+            (e: unknown): LedgerRead => ({ found: "damaged", message: e instanceof Error ? e.message : String(e) }),
+          ),
       o.leaves !== undefined && !hasPrevious ? o.leaves : listIssuedLeaves(tree),
     ]);
   const previousCrl = crl.found === "missing" ? undefined : await readFileFacts(tree.previousCaCrl);

@@ -192,6 +192,8 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         within,
         config: o.config,
         leaves: o.names?.length ? leaves.selected : undefined,
+        // Saved just above: the same record, not read and parsed again (a dry run saved nothing).
+        ledger: dryRun ? undefined : book.ledger,
       });
       const selectedPaths = new Set(leaves.selected.map((l) => l.cert));
       const relevant = after.certificates.filter(
