@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { chmodSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { widestKeyMode } from "../src/store/key-mode.js";
-import type { IssueReport } from "../src/store/tree.js";
+import type { IssueReport } from "../src/store/issue-types.js";
 import { cli, pluginConfig, tempDir, writeFile } from "./helpers.js";
 import { makeMakefileTree } from "./makefile-tree.js";
 

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_OUT } from "../defaults.js";
 import { EXIT } from "../errors.js";
-import type { IssueReport, TreeOptions } from "../store/tree.js";
+import type { IssueReport, TreeOptions } from "../store/issue-types.js";
 import { commandOf, type Io } from "./command-context.js";
 import type { TreeFlags } from "./tree-options.js";
 

@@ -15,7 +15,7 @@ import {
   ENV,
 } from "../defaults.js";
 import { MtlsError } from "../errors.js";
-import type { TreeOptions } from "../store/tree.js";
+import type { TreeOptions } from "../store/issue-types.js";
 import type { Io } from "./command-context.js";
 import { documented } from "./option-help.js";
 import { keyPassphraseFrom, readSecret, secretOptions } from "./secret-options.js";

@@ -3,7 +3,9 @@ import { loadPluginConfig } from "../config/plugin-config.js";
 import { isPlainHttp } from "../config/sans.js";
 import { stackTreeWarning } from "../config/stack.js";
 import { gatewayRequest, pluginRequest } from "../store/leaf-requests.js";
-import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
+import { issueIntoTree } from "../store/tree.js";
+import { resolveTree } from "../store/tree-access.js";
+import type { IssueReport, TreeOptions } from "../store/issue-types.js";
 
 export interface AllOptions extends TreeOptions {
   /** Default plugins/external/config.yaml (env MCP_PLUGIN_CONFIG in the CLI). */

@@ -1,4 +1,5 @@
-import { issueIntoTree, type IssueReport, type TreeOptions } from "../store/tree.js";
+import { issueIntoTree } from "../store/tree.js";
+import type { IssueReport, TreeOptions } from "../store/issue-types.js";
 
 /**
  * `mtls-certs ca`: creates the CA when the tree has none; an existing CA is kept as it is.

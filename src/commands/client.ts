@@ -1,6 +1,8 @@
 import { checkName } from "../pki/names.js";
 import { clientRequest } from "../store/leaf-requests.js";
-import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
+import { issueIntoTree } from "../store/tree.js";
+import { resolveTree } from "../store/tree-access.js";
+import type { IssueReport, TreeOptions } from "../store/issue-types.js";
 
 export interface ClientOptions extends TreeOptions {
   /** The subject's CN (`--cn`). Default: the client's name. An e-mail address also becomes an rfc822Name SAN. */

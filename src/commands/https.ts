@@ -14,17 +14,11 @@ import { loadSigningCa, type LoadedCa } from "../store/ca-store.js";
 import { ledgerEntry } from "../store/ledger.js";
 import { adoptionLines, reconcileLedger } from "../store/ledger-adoption.js";
 import { certsDirOf, httpsFiles, type LeafFiles } from "../store/paths.js";
-import {
-  describeCert,
-  leafState,
-  resolveTree,
-  withOutputDirectory,
-  withTree,
-  writeLeaf,
-  type IssueReport,
-  type LeafRequest,
-  type TreeOptions,
-} from "../store/tree.js";
+import { describeCert } from "../store/cert-result.js";
+import { leafState } from "../store/leaf-state.js";
+import { resolveTree, withOutputDirectory, withTree } from "../store/tree-access.js";
+import { writeLeaf } from "../store/leaf-write.js";
+import type { IssueReport, LeafRequest, TreeOptions } from "../store/issue-types.js";
 import { exists } from "../store/write.js";
 import { GROUP_KEY_MODE, mayChangeGroupTo } from "../store/key-mode.js";
 

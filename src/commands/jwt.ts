@@ -10,7 +10,7 @@ import { DEFAULT_OUT } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { generateKey, keyTypeOf, type KeyType } from "../pki/keys.js";
 import { certsDirOf, jwtFiles, treePaths } from "../store/paths.js";
-import { withOutputDirectory } from "../store/tree.js";
+import { withOutputDirectory } from "../store/tree-access.js";
 import { CERT_MODE, KEY_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 
 export interface JwtOptions {

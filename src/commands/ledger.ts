@@ -7,7 +7,8 @@ import { escapeControlCharacters } from "../control-characters.js";
 import { type LedgerEntry, readLedger } from "../store/ledger.js";
 import { adoptionLines, reconcileLedger, type Adoption } from "../store/ledger-adoption.js";
 import { treePaths } from "../store/paths.js";
-import { assertTreeExists, withExistingTree, type TreeOptions } from "../store/tree.js";
+import { assertTreeExists, withExistingTree } from "../store/tree-access.js";
+import type { TreeOptions } from "../store/issue-types.js";
 
 export interface LedgerListing {
   root: string;

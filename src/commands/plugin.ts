@@ -5,7 +5,9 @@ import { checkDnsName, checkName } from "../pki/names.js";
 import { extraSans, requested, type ExtraSanOptions } from "../pki/name-policy.js";
 import { namespaceSans, type San } from "../pki/profiles.js";
 import { pluginRequest } from "../store/leaf-requests.js";
-import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
+import { issueIntoTree } from "../store/tree.js";
+import { resolveTree } from "../store/tree-access.js";
+import type { IssueReport, TreeOptions } from "../store/issue-types.js";
 
 export interface PluginOptions extends TreeOptions, ExtraSanOptions {
   /** Adds `mcp-plugin-<name lowercased>` and that `.<ns>`, `.<ns>.svc`, `.<ns>.svc.cluster.local` (`--namespace`). */

@@ -24,7 +24,7 @@ import { loadPreviousCa, loadSigningCa, type LoadedCa } from "../store/ca-store.
 import { reconcileLedger } from "../store/ledger-adoption.js";
 import { findCertificate } from "../store/cert-target.js";
 import type { TreePaths } from "../store/paths.js";
-import { foreignLeftovers, resolveTree, withExistingTree } from "../store/tree.js";
+import { foreignLeftovers, resolveTree, withExistingTree } from "../store/tree-access.js";
 import { CERT_MODE, exists, readText, writeFileAtomically } from "../store/write.js";
 import { isIssuedBy } from "../pki/issued-by.js";
 

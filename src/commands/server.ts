@@ -1,7 +1,9 @@
 import { checkName } from "../pki/names.js";
 import { extraSans, type ExtraSanOptions } from "../pki/name-policy.js";
 import { serverRequest } from "../store/leaf-requests.js";
-import { issueIntoTree, resolveTree, type IssueReport, type TreeOptions } from "../store/tree.js";
+import { issueIntoTree } from "../store/tree.js";
+import { resolveTree } from "../store/tree-access.js";
+import type { IssueReport, TreeOptions } from "../store/issue-types.js";
 
 export interface ServerOptions extends TreeOptions, ExtraSanOptions {}
 

@@ -20,15 +20,10 @@ import { ledgerEntry } from "../store/ledger.js";
 import { reconcileLedger } from "../store/ledger-adoption.js";
 import { checkOutputFile } from "../store/output-file.js";
 import type { TreePaths } from "../store/paths.js";
-import {
-  describeCert,
-  resolveTree,
-  withExistingTree,
-  writeSignedCert,
-  type CertResult,
-  type LeafRequest,
-  type TreeOptions,
-} from "../store/tree.js";
+import { describeCert, type CertResult } from "../store/cert-result.js";
+import { resolveTree, withExistingTree } from "../store/tree-access.js";
+import { writeSignedCert } from "../store/leaf-write.js";
+import type { LeafRequest, TreeOptions } from "../store/issue-types.js";
 import { CERT_FILE } from "../store/leaf-file.js";
 import { exists, readBytes, writeFileAtomically, CERT_MODE } from "../store/write.js";
 

@@ -18,7 +18,7 @@ import { assertIssuedHere } from "../store/issued-here.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../store/leaf-key.js";
 import { leafCaFile, servedChainOf } from "../store/leaf-bundles.js";
-import { assertLeafDirectory } from "../store/tree.js";
+import { assertLeafDirectory } from "../store/leaf-state.js";
 import {
   CERT_MODE,
   KEY_MODE,

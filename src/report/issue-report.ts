@@ -4,7 +4,8 @@
  * prints the same IssueReport as data instead (cli/issue-output.ts).
  */
 import { dirname, join, relative, resolve } from "node:path";
-import type { CertResult, IssueReport } from "../store/tree.js";
+import type { CertResult } from "../store/cert-result.js";
+import type { IssueReport } from "../store/issue-types.js";
 import type { Style } from "./terminal.js";
 import { humanDate, verdictOf } from "../human.js";
 

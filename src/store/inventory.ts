@@ -24,7 +24,7 @@ import { unsafeDirectories } from "./key-mode.js";
 import { readLedger, type Ledger } from "./ledger.js";
 import { listIssuedLeaves } from "./leaf-list.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
-import { assertTreeExists } from "./tree.js";
+import { assertTreeExists } from "./tree-access.js";
 import { exists } from "./write.js";
 
 /** A CA's cert and (when the cert parsed) its key. */

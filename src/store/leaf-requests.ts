@@ -17,7 +17,7 @@ import {
   type San,
 } from "../pki/profiles.js";
 import { leafFiles, type TreePaths } from "./paths.js";
-import type { LeafRequest } from "./tree.js";
+import type { LeafRequest } from "./issue-types.js";
 
 /** The gateway's client certificate: `certs/mcp/gateway/client.{key,crt}`. */
 export function gatewayRequest(tree: TreePaths): LeafRequest {

@@ -9,7 +9,8 @@
 import { widestKeyMode } from "../../store/key-mode.js";
 import { KEY_FILE, withChecked } from "../../store/leaf-file.js";
 import type { TreePaths } from "../../store/paths.js";
-import type { CertResult, IssueReport } from "../../store/tree.js";
+import type { CertResult } from "../../store/cert-result.js";
+import type { IssueReport } from "../../store/issue-types.js";
 import { humanDate } from "../../human.js";
 import { checkTree } from "../../store/check-tree.js";
 import { entryFails } from "../../pki/check-entry.js";

@@ -14,7 +14,7 @@ import { KEY_FILE, readChecked } from "../../store/leaf-file.js";
 import { caPublicKeys } from "../../store/leaf-key.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
-import { assertLeafDirectory } from "../../store/tree.js";
+import { assertLeafDirectory } from "../../store/leaf-state.js";
 import type { LeafRead } from "./leaf-read.js";
 import { KEY_MODE, exists, listDirectories, readKeyText, readText, writeFileAtomically } from "../../store/write.js";
 

@@ -12,7 +12,7 @@ import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
 import { ledgerEntry } from "../../store/ledger.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
-import { writeLeaf, writeSignedCert } from "../../store/tree.js";
+import { writeLeaf, writeSignedCert } from "../../store/leaf-write.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../../store/leaf-key.js";
 import { renewedKeyFile } from "../../store/key-mode.js";
 import { rebuildStaleBundles } from "../../store/leaf-bundles.js";

@@ -13,7 +13,7 @@ import { LEAF_DIRS, type LeafFiles, type TreePaths } from "../../store/paths.js"
 import type { LedgerEntry } from "../../store/ledger.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
 import type { TreeIssuers } from "../../store/issued-here.js";
-import { assertLeafDirectory } from "../../store/tree.js";
+import { assertLeafDirectory } from "../../store/leaf-state.js";
 import { normalizeSerial, spkiSha256, certificateOf } from "../../pki/node-facts.js";
 import { exists, readText } from "../../store/write.js";
 import { missingSans } from "../../pki/check-verdict.js";

@@ -9,7 +9,7 @@ import type * as x509 from "../../pki/x509.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import type { LedgerEntry } from "../../store/ledger.js";
 import type { KeyFileStat } from "../../store/key-mode.js";
-import type { TreeOptions } from "../../store/tree.js";
+import type { TreeOptions } from "../../store/issue-types.js";
 import type { SignedBy } from "../../pki/check-entry.js";
 
 export interface RenewOptions extends TreeOptions {
