@@ -53,13 +53,13 @@ const report = (label, value, goal, met) => {
 };
 
 const pluginsYaml = (names) => `plugins:\n${names.map((n) => `  - name: "${n}"\n    kind: "external"\n`).join("")}`;
-/** A tree of `count` plugins (p0, p1, …) plus the gateway and the CA, with ECDSA keys. */
+/** A tree of `count` plugins (p0, p1, …) plus the gateway and the CA, with ECDSA keys, and its config. */
 function ecdsaTree(name, count) {
   const tree = join(work, name);
   const config = join(work, `${name}.yaml`);
   writeFileSync(config, pluginsYaml(Array.from({ length: count }, (_, i) => `p${i}`)));
   timed(process.execPath, [bin, "all", "--quiet", "--key-type", "ecdsa-p256", "--config", config, "--out", tree]);
-  return tree;
+  return { tree, config };
 }
 let big;
 const bigTree = () => (big ??= ecdsaTree("big", checkCerts));
@@ -110,10 +110,13 @@ if (parts.has("keygen")) {
 if (parts.has("check")) {
   // 2. check over BENCH_CHECK_CERTS distinct plugin certs (ECDSA: check's cost is reading and
   // judging, not key generation) against a loop of `openssl x509 -noout -enddate` over them.
-  const tree = bigTree();
+  const { tree, config: bigConfig } = bigTree();
+  // With the config the tree was made from, as `make certs-mcp-check` runs it: check also judges
+  // each plugin's certificate against the names its config entry asks for.
+  const checkArgs = (binPath) => [binPath, "check", "--json", "--config", bigConfig, "--out", tree];
   const loop = `for f in "${tree}"/plugins/*/server.crt; do openssl x509 -noout -enddate -in "$f" >/dev/null; done`;
-  const checkBig = () => run(process.execPath, [bin, "check", "--json", "--out", tree]);
-  const judgedNow = judged(bin, tree);
+  const checkBig = () => run(process.execPath, checkArgs(bin));
+  const judgedNow = judged(checkArgs(bin));
   console.log(`  check judges ${judgedNow}`);
   const [checkTimes, loopTimes] = alternating(runs, checkBig, () => run("bash", ["-c", loop]));
   console.log(
@@ -131,13 +134,13 @@ if (parts.has("check")) {
   const beforeLedger = buildBeforeLedger();
   const oldBin = beforeLedger && join(beforeLedger.dir, "bin", "mtls-certs.js");
   // An A/B means the same job: both builds must judge the same certificates the same way.
-  const judgedBefore = oldBin && judged(oldBin, tree);
+  const judgedBefore = oldBin && judged(checkArgs(oldBin));
   if (judgedBefore && judgedBefore !== judgedNow)
     console.log(`  (goal 3 not measured: at ${beforeLedger.commit} check judges ${judgedBefore})`);
   else if (oldBin) {
     console.log(`  at ${beforeLedger.commit} check judges the same ${judgedBefore}`);
     const [nowTimes, oldTimes] = alternating(runs, checkBig, () =>
-      run(process.execPath, [oldBin, "check", "--json", "--out", tree], {}, [0, 1]),
+      run(process.execPath, checkArgs(oldBin), {}, [0, 1]),
     );
     const ratio = median(walls(nowTimes)) / median(walls(oldTimes));
     console.log(
@@ -154,10 +157,10 @@ if (parts.has("check")) {
 
 if (parts.has("renew")) {
   // 4. `renew NAME` in the big tree against the same in a 3-leaf tree: one leaf costs one leaf.
-  const small = ecdsaTree("small", 1);
+  const small = ecdsaTree("small", 1).tree;
   const renewOne = (tree) => () =>
     run(process.execPath, [bin, "renew", "p0", "--force", "--quiet", "--key-type", "ecdsa-p256", "--out", tree]);
-  const [renewBig, renewSmall] = alternating(runs, renewOne(bigTree()), renewOne(small));
+  const [renewBig, renewSmall] = alternating(runs, renewOne(bigTree().tree), renewOne(small));
   const renewRatio = median(walls(renewBig)) / median(walls(renewSmall));
   console.log(
     `  renew p0 in ${checkCerts + 2} leaves: ${walls(renewBig).map(seconds).join(", ")}   in 3 leaves: ${walls(renewSmall).map(seconds).join(", ")}${cpuNote(renewBig, renewSmall)}`,
@@ -170,11 +173,11 @@ if (parts.has("renew")) {
   );
 }
 
-/** What `check --json` judged in `tree`: "N certificates: ok N, …", counted from its output. */
-function judged(binPath, tree) {
+/** What a `check --json` run judged: "N certificates: ok N, …", counted from its output. */
+function judged(args) {
   let out;
   try {
-    out = execFileSync(process.execPath, [binPath, "check", "--json", "--out", tree], {
+    out = execFileSync(process.execPath, args, {
       env,
       encoding: "utf8",
       maxBuffer: 1 << 30,
