@@ -14,7 +14,7 @@ import type { San } from "../pki/profiles.js";
 import { settle } from "../pki/check-verdict.js";
 import type { CheckEntry, CheckReport } from "../pki/check-entry.js";
 import { treePaths, type LeafFiles } from "./paths.js";
-import { readTreeInventory } from "./inventory.js";
+import { readTreeInventory, type TreeInventory } from "./inventory.js";
 import type { Ledger } from "./ledger.js";
 import { readLeavesFacts } from "./inventory-leaf.js";
 import { judgeCas, type TreeCas } from "./ca-verdict.js";
@@ -41,6 +41,11 @@ export interface CheckOptions {
   leaves?: readonly LeafFiles[];
   /** The ledger as the caller holds it, just written (renew): not read again. */
   ledger?: Ledger;
+  /**
+   * The tree as the caller read it (renew, which read it at its start and changed no CA since):
+   * not read again; `out`, `config` and `leaves` are the inventory's.
+   */
+  inventory?: TreeInventory;
   /** Extra checks a leaf signed by this tree must pass (a CRL, …): return problems found. */
   extraChecks?: (entry: CheckEntry, cert: NodeCert, files: LeafFiles) => string[] | Promise<string[]>;
 }
@@ -55,10 +60,9 @@ export const WORKER_THRESHOLD = 500;
 export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   const now = o.now ?? new Date();
   const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
-  const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
-  // An mcp-stack.yaml's certificates.*_path name the tree when no --out does: where `all --config` wrote.
-  const tree = treePaths(o.out ?? config?.stack?.out ?? DEFAULT_OUT);
-  const inventory = await readTreeInventory(tree, { config, leaves: o.leaves, ledger: o.ledger });
+  const inventory = o.inventory
+    ? { ...o.inventory, ...(o.ledger && { ledger: { found: "read", ledger: o.ledger } as const }) }
+    : await readInventoryOf(o);
   const cas = judgeCas(inventory, now, within);
   const { leaves, wanted } = inventory;
   const verdicts =
@@ -66,6 +70,13 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
       ? await judgeAcrossCores(leaves, cas, now, within, wanted)
       : await judgeHere(leaves, cas, now, within, wanted, o.extraChecks);
   return judgeTree(inventory, cas, verdicts, now, within);
+}
+
+async function readInventoryOf(o: CheckOptions): Promise<TreeInventory> {
+  const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
+  // An mcp-stack.yaml's certificates.*_path name the tree when no --out does: where `all --config` wrote.
+  const tree = treePaths(o.out ?? config?.stack?.out ?? DEFAULT_OUT);
+  return readTreeInventory(tree, { config, leaves: o.leaves, ledger: o.ledger });
 }
 
 async function judgeHere(

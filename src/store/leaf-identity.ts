@@ -18,9 +18,14 @@ export interface CaIdentities {
  * Every cert in ca/ (the issuers, and each block of the bundle): what no leaf may be. `issuers`
  * are every cert of ca.crt, intermediate.crt and previous/ca.crt (treeIssuers), read once there.
  */
-export async function caIdentities(tree: TreePaths, issuers: readonly NodeCert[]): Promise<CaIdentities> {
+export async function caIdentities(
+  tree: TreePaths,
+  issuers: readonly NodeCert[],
+  /** ca/bundle.crt as read already (undefined: none, or unreadable). */
+  read?: { readonly pem: string | undefined },
+): Promise<CaIdentities> {
   const certs = [...issuers];
-  const bundle = await readText(tree.caBundle).catch(() => undefined);
+  const bundle = read ? read.pem : await readText(tree.caBundle).catch(() => undefined);
   for (const block of bundle?.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) {
     try {
       certs.push(new NodeCert(block));

@@ -46,6 +46,15 @@ export interface Reconciled {
   revocation: RevocationStatus;
 }
 
+/** What reconcileLedger reads of the tree, when the caller has it already. */
+export interface ReconcileReads {
+  readonly ledger: Ledger | undefined;
+  readonly cas: TreeIssuers;
+  /** ca/bundle.crt; undefined when there is none or it cannot be read (`check` names it). */
+  readonly bundlePem: string | undefined;
+  readonly revocation: RevocationStatus;
+}
+
 /**
  * Opens the ledger for a writing command (under the tree lock) and enters what it lacks: on a
  * tree without a ledger (made by the Makefile or an earlier mtls-certs), every leaf cert that
@@ -60,24 +69,26 @@ export async function reconcileLedger(
   only?: readonly LeafFiles[],
   /** A leaf's cert text the caller read already (renew reads each leaf once): not read again. */
   alreadyRead?: (files: LeafFiles) => CertTextRead | undefined,
+  /** The ledger and ca/ as the caller read them already (renew's one read): not read again. */
+  known?: ReconcileReads,
 ): Promise<Reconciled> {
-  const ledger = await readLedger(tree);
+  const ledger = known ? known.ledger : await readLedger(tree);
   const book = ledger ? new LedgerBook(ledger) : LedgerBook.empty();
   // With a ledger, only the leaves this run touches can hold a cert a killed run left unrecorded;
   // a tree adopted for the first time is read whole.
   const [read, leaves] = await Promise.all([
-    readTreeIssuers(tree),
+    known ? known.cas : readTreeIssuers(tree),
     ledger && only ? Promise.resolve(only) : listIssuedLeaves(tree),
   ]);
   const { issuers } = read;
   const reading = createLimiter(READ_CONCURRENCY);
   const [certs, cas] = await Promise.all([
     Promise.all(leaves.map((files) => reading(() => readCertQuietly(files, alreadyRead?.(files))))),
-    caIdentities(tree, issuers),
+    caIdentities(tree, issuers, known && { pem: known.bundlePem }),
   ]);
   const adoptions: Adoption[] = [];
   const clientCns = clientCommonNames(leaves, certs, book);
-  const revocation = await readRevocationStatus(tree, now);
+  const revocation = known ? known.revocation : await readRevocationStatus(tree, now);
   const refuse = refusalsFor(leaves, certs, ledger, revocation);
   for (const [i, files] of leaves.entries()) {
     const cert = certs[i];

@@ -25,7 +25,10 @@ import { adoptionLines, reconcileLedger } from "../../store/ledger-adoption.js";
 import { readRevocationStatus } from "../../store/revocation-status.js";
 import { exists } from "../../store/write.js";
 import { checkTree } from "../../store/check-tree.js";
-import { configSans } from "../../config/wanted-sans.js";
+import { wantedSans as wantedSansOf } from "../../config/wanted-sans.js";
+import { loadPluginConfig } from "../../config/plugin-config.js";
+import { readTreeInventory } from "../../store/inventory.js";
+import { reconcileReadsOf } from "./tree-read.js";
 import { entryFails } from "../../pki/check-entry.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
@@ -66,14 +69,24 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
     const within = o.within ?? DEFAULT_RENEW_WITHIN_DAYS;
     const dryRun = Boolean(o.dryRun);
     const leaves = selectLeaves(await listIssuedLeaves(tree), o.names);
-    const wantedSans = await configSans(o.config);
+    const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
+    const wantedSans = wantedSansOf(config);
+    // The tree read once (store/inventory.ts): the ledger, ca/ and the CRLs, for the reconcile and
+    // the signer now, and for the closing report when no rotation changed the CA meanwhile.
+    const inventory = await readTreeInventory(tree, { config, leaves: leaves.selected });
     const backup = new BackupFolder(tree, now);
     const warnings: string[] = [];
     // What the tree issued (a ledgerless tree is adopted here); written once at the end.
     // Each selected leaf's cert read once, here: the reconcile, the repair and the plan share it.
     const reads = await readLeaves(leaves.selected);
     const readOf = (files: LeafFiles): LeafRead => reads.get(files)!;
-    const reconciled = await reconcileLedger(tree, now, leaves.selected, (files) => reads.get(files)?.cert);
+    const reconciled = await reconcileLedger(
+      tree,
+      now,
+      leaves.selected,
+      (files) => reads.get(files)?.cert,
+      await reconcileReadsOf(inventory, now),
+    );
     const { book } = reconciled;
     const restored = dryRun ? [] : await restoreInterrupted(tree, reads.values(), o.keyPassphrase, book);
     try {
@@ -193,6 +206,8 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         within,
         config: o.config,
         leaves: o.names?.length ? leaves.selected : undefined,
+        // ca/ as read at the start, unless a rotation changed it; the leaves are read again.
+        inventory: rotation === undefined ? inventory : undefined,
         // Saved just above: the same record, not read and parsed again (a dry run saved nothing).
         ledger: dryRun ? undefined : book.ledger,
       });

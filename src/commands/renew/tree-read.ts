@@ -1,0 +1,40 @@
+/**
+ * What renew takes from the one read of the tree (store/inventory.ts) it makes at its start, under
+ * the lock: the ledger, the CA certs, the bundle and the CRLs, for the ledger's reconcile and the
+ * signer; the closing report judges the same read. Nothing of ca/ is opened twice.
+ */
+import { certsInPem } from "../../pki/node-facts.js";
+import { textOrThrow } from "../../store/file-facts.js";
+import type { CaFacts, TreeInventory } from "../../store/inventory.js";
+import type { ReconcileReads } from "../../store/ledger-adoption.js";
+import { readLedger } from "../../store/ledger.js";
+import { revocationStatusOf } from "../../store/revocation-status.js";
+
+export async function reconcileReadsOf(inventory: TreeInventory, now: Date): Promise<ReconcileReads> {
+  const { tree } = inventory;
+  const read = inventory.ledger;
+  // A damaged ledger stops renew with the reader's own error (its code and what to do), as before.
+  const ledger = read.found === "read" ? read.ledger : read.found === "missing" ? undefined : await readLedger(tree);
+  // A CA file that could not be read stops renew as a read by name would (readText's refusal).
+  const pemOf = (ca: CaFacts | undefined) => (ca === undefined ? undefined : textOrThrow(ca.cert.read));
+  const intermediatePem = pemOf(inventory.intermediate);
+  const caPem = pemOf(inventory.root);
+  const previousPem = pemOf(inventory.previous);
+  const issuers = [intermediatePem, caPem, previousPem].flatMap((pem) => certsInPem(pem ?? ""));
+  const revocation = await revocationStatusOf(
+    tree,
+    {
+      crl: textOrThrow(inventory.crl),
+      signer: async () => intermediatePem ?? caPem,
+      previousCa: async () => previousPem,
+      previousCrl: async () => (inventory.previousCrl ? textOrThrow(inventory.previousCrl) : undefined),
+    },
+    now,
+  );
+  return {
+    ledger,
+    cas: { intermediatePem, caPem, previousPem, issuers },
+    bundlePem: inventory.bundle.found === "read" ? inventory.bundle.text : undefined,
+    revocation,
+  };
+}
