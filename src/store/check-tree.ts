@@ -87,7 +87,7 @@ async function judgeHere(
   wanted: ReadonlyMap<string, readonly San[]>,
   extraChecks: CheckOptions["extraChecks"],
 ): Promise<LeafVerdict[]> {
-  const facts = await readLeavesFacts(leaves);
+  const facts = readLeavesFacts(leaves);
   const verdicts = judgeLeaves(facts, cas, now, within, wanted);
   if (extraChecks)
     for (const [i, { entry }] of verdicts.entries()) {

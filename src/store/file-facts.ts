@@ -1,12 +1,12 @@
 /**
  * A file of the tree read once, as plain data: its text and the fstat facts of the very
  * descriptor it came from, or why it was not read. The open, the fstat and the capped read are
- * leaf-file.ts's; unlike openChecked, a refusal keeps the descriptor's facts (a FIFO's mode is
+ * leaf-file.ts's rules; unlike openChecked, a refusal keeps the descriptor's facts (a FIFO's mode is
  * still a key-mode problem) and is returned, not thrown: `check` reports what it found.
  */
-import { constants, promises as fs, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from "node:fs";
 import { MtlsError, errnoCode, fileSystemError, type ErrorCode } from "../errors.js";
-import { fileKind, readCapped, refusalOf, symlinkRefused, type OpenOptions } from "./leaf-file.js";
+import { RECORD_MAX_BYTES, fileKind, refusalOf, symlinkRefused, tooLarge, type OpenOptions } from "./leaf-file.js";
 
 /** The facts of an fstat (or lstat) the rules read: key-mode, directories, hard links. */
 export interface StatFacts {
@@ -58,11 +58,16 @@ export function refusalError(refusal: ReadRefusal): MtlsError {
   return new MtlsError(refusal.code, refusal.message, refusal.hint);
 }
 
-/** Opens `path` once (O_NONBLOCK; O_NOFOLLOW with `noFollow`), fstats the descriptor, reads it capped. */
-export async function readFileFacts(path: string, o: OpenOptions = {}): Promise<FileRead> {
-  let handle: fs.FileHandle;
+/**
+ * Opens `path` once (O_NONBLOCK; O_NOFOLLOW with `noFollow`), fstats the descriptor, reads it
+ * capped, closes it. Synchronous: a tree's files are a few kB each, and the five system calls
+ * cost less than one round trip each through libuv's thread pool (check reads thousands; a FIFO
+ * or device never blocks it: O_NONBLOCK, and the fstat refuses it before any read).
+ */
+export function readFileFacts(path: string, o: OpenOptions = {}): FileRead {
+  let fd: number;
   try {
-    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK | (o.noFollow ? constants.O_NOFOLLOW : 0));
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (o.noFollow ? constants.O_NOFOLLOW : 0));
   } catch (e) {
     const code = errnoCode(e);
     if (code === "ENOENT") return { path, found: "missing" };
@@ -70,22 +75,45 @@ export async function readFileFacts(path: string, o: OpenOptions = {}): Promise<
     return { path, found: "unopened", refusal: refusalFrom(fileSystemError(path, "read", e)) };
   }
   try {
-    const stat = await handle.stat();
+    const stat = fstatSync(fd);
     const facts = statFacts(stat);
     const refused = refusalOf(path, stat, o);
     if (refused) return { path, found: "refused", stat: facts, refusal: refusalFrom(refused) };
-    try {
-      const bytes = await readCapped({ path, handle, stat }, o.maxBytes);
-      return { path, found: "read", stat: facts, text: bytes.toString("utf8") };
-    } catch (e) {
-      // Grown past the cap since the fstat, or a read error: refused with what it was.
-      const error = e instanceof MtlsError ? e : fileSystemError(path, "read", e);
-      return { path, found: "refused", stat: facts, refusal: refusalFrom(error) };
-    }
+    const read = readAllCapped(fd, path, stat.size, o.maxBytes ?? RECORD_MAX_BYTES);
+    if (read instanceof MtlsError) return { path, found: "refused", stat: facts, refusal: refusalFrom(read) };
+    return { path, found: "read", stat: facts, text: read.toString("utf8") };
   } catch (e) {
     return { path, found: "unopened", refusal: refusalFrom(fileSystemError(path, "read", e)) };
   } finally {
-    await handle.close();
+    closeSync(fd);
+  }
+}
+
+/** The descriptor's bytes, at most `max` (a file grown past it since the fstat is refused). */
+function readAllCapped(fd: number, path: string, size: number, max: number): Buffer | MtlsError {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(Math.max(size - total + 1, 1024), 64 * 1024, max + 1 - total));
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(fd, chunk, 0, chunk.length, null);
+    } catch (e) {
+      return fileSystemError(path, "read", e);
+    }
+    if (bytesRead === 0) return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+    chunks.push(chunk.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > max) return tooLarge(path, max);
+  }
+}
+
+/** lstat facts of `path` (never followed), or undefined when it is not there (or cannot be looked at). */
+export function lstatFacts(path: string): StatFacts | undefined {
+  try {
+    return statFacts(lstatSync(path));
+  } catch {
+    return undefined;
   }
 }
 

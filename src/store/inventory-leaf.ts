@@ -6,20 +6,15 @@
  * pair. Each file is opened at most once; what it means is store/leaf-verdict.ts's to say.
  */
 import { X509Certificate as NodeCert } from "node:crypto";
-import { promises as fs } from "node:fs";
 import { MtlsError } from "../errors.js";
-import { createLimiter } from "../pki/limiter.js";
 import { privateKeyPemMatches } from "../pki/key-match.js";
 import { encryptedKeyProblem } from "../pki/keys.js";
 import { whyNotACertificate } from "../pki/node-facts.js";
 import { dirname } from "node:path";
-import { CERT_FILE, KEY_FILE, directoryOwnershipProblems } from "./leaf-file.js";
-import { readFileFacts, statFacts, type FileRead, type StatFacts } from "./file-facts.js";
+import { CERT_FILE, KEY_FILE, directoryOwnershipProblemsSync, type DirectoryLooks } from "./leaf-file.js";
+import { lstatFacts, readFileFacts, type FileRead, type StatFacts } from "./file-facts.js";
 import { bundlesOf, type LeafBundle } from "./leaf-bundles.js";
 import { privateKeyFiles, type LeafFiles } from "./paths.js";
-
-/** Leaves read at once: enough to keep the disk busy, few enough to stay under the fd limit. */
-export const READ_CONCURRENCY = 64;
 
 /** A certificate file read and parsed. */
 export interface CertFacts {
@@ -63,8 +58,8 @@ export interface LeafFacts {
   readonly bundles: ReadonlyArray<{ readonly bundle: LeafBundle; readonly read: FileRead }>;
 }
 
-export async function readCertFacts(path: string): Promise<CertFacts> {
-  const read = await readFileFacts(path, CERT_FILE);
+export function readCertFacts(path: string): CertFacts {
+  const read = readFileFacts(path, CERT_FILE);
   if (read.found !== "read") return { read, cert: undefined, notACertificate: undefined };
   try {
     return { read, cert: new NodeCert(read.text), notACertificate: undefined };
@@ -74,8 +69,8 @@ export async function readCertFacts(path: string): Promise<CertFacts> {
 }
 
 /** Opens the key once (O_NOFOLLOW, KEY_FILE's refusals) and matches it to `cert` from its private part. */
-export async function readKeyFacts(path: string, cert: NodeCert): Promise<KeyFacts> {
-  const read = await readFileFacts(path, KEY_FILE);
+export function readKeyFacts(path: string, cert: NodeCert): KeyFacts {
+  const read = readFileFacts(path, KEY_FILE);
   const none = { stat: undefined, refusal: undefined, encrypted: undefined, matches: undefined };
   switch (read.found) {
     case "missing":
@@ -85,7 +80,7 @@ export async function readKeyFacts(path: string, cert: NodeCert): Promise<KeyFac
     case "unopened": {
       const errno = read.refusal.errno;
       // Whose it is, for "run as the tree's owner": from the name, since no descriptor was had.
-      const stat = await fs.lstat(path).then(statFacts, () => undefined);
+      const stat = lstatFacts(path);
       if (errno === "EACCES" || errno === "EPERM") return { path, found: "unreadable", ...none, stat };
       return { path, found: "refused", ...none, stat, refusal: read.refusal };
     }
@@ -109,37 +104,36 @@ export async function readKeyFacts(path: string, cert: NodeCert): Promise<KeyFac
   }
 }
 
-async function lstatFacts(path: string): Promise<StatFacts | undefined> {
-  try {
-    return statFacts(await fs.lstat(path));
-  } catch {
-    return undefined; // absent (or unreachable) is fine: these files are written on demand
-  }
-}
-
 /** What tree.ts assertLeafDirectory would refuse about a leaf's directories, as problems. */
-function leafDirectoryProblems(files: LeafFiles): Promise<string[]> {
-  if (files.role === "https") return Promise.resolve([]);
+function leafDirectoryProblems(files: LeafFiles, looks: DirectoryLooks): string[] {
+  if (files.role === "https") return [];
   const roleDir = files.role === "gateway" ? files.dir : dirname(files.dir);
-  return directoryOwnershipProblems(dirname(roleDir), files.dir);
+  return directoryOwnershipProblemsSync(dirname(roleDir), files.dir, looks);
 }
 
-export async function readLeafFacts(files: LeafFiles): Promise<LeafFacts> {
-  const [directoryProblems, cert] = await Promise.all([leafDirectoryProblems(files), readCertFacts(files.cert)]);
+/**
+ * One leaf's files, each opened at most once. Synchronous, as file-facts.ts says why; `looks`
+ * remembers the directories above the leaf for the next leaf of the same read.
+ */
+export function readLeafFacts(files: LeafFiles, looks: DirectoryLooks = new Map()): LeafFacts {
+  const directoryProblems = leafDirectoryProblems(files, looks);
+  const cert = readCertFacts(files.cert);
   const leaf = { files, directoryProblems, cert };
   if (cert.cert === undefined) return { ...leaf, key: undefined, keyBearing: [], caCopy: undefined, bundles: [] };
-  const beside = privateKeyFiles(files).filter((p) => p !== files.key);
-  const [key, keyBearing, caCopy, bundles] = await Promise.all([
-    readKeyFacts(files.key, cert.cert),
-    Promise.all(beside.map(async (path) => ({ path, stat: await lstatFacts(path) }))),
-    files.caCopy === undefined ? undefined : readFileFacts(files.caCopy),
-    Promise.all(bundlesOf(files).map(async (bundle) => ({ bundle, read: await readFileFacts(bundle.path, KEY_FILE) }))),
-  ]);
-  return { ...leaf, key, keyBearing, caCopy, bundles };
+  return {
+    ...leaf,
+    key: readKeyFacts(files.key, cert.cert),
+    // Absent is fine for these: they are written on demand.
+    keyBearing: privateKeyFiles(files)
+      .filter((p) => p !== files.key)
+      .map((path) => ({ path, stat: lstatFacts(path) })),
+    caCopy: files.caCopy === undefined ? undefined : readFileFacts(files.caCopy),
+    bundles: bundlesOf(files).map((bundle) => ({ bundle, read: readFileFacts(bundle.path, KEY_FILE) })),
+  };
 }
 
-/** Each leaf's facts, at most READ_CONCURRENCY at once (a worker thread reads its slice the same way). */
-export function readLeavesFacts(leaves: readonly LeafFiles[]): Promise<LeafFacts[]> {
-  const limit = createLimiter(READ_CONCURRENCY);
-  return Promise.all(leaves.map((files) => limit(() => readLeafFacts(files))));
+/** Each leaf's facts, in order (a worker thread reads its slice the same way). */
+export function readLeavesFacts(leaves: readonly LeafFiles[]): LeafFacts[] {
+  const looks: DirectoryLooks = new Map();
+  return leaves.map((files) => readLeafFacts(files, looks));
 }

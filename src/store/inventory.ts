@@ -83,15 +83,15 @@ export interface InventoryOptions {
   readonly ledger?: Ledger;
 }
 
-async function readCa(
+function readCa(
   certPath: string,
   keyPath: string,
   role: CaFacts["role"],
   name: CaFacts["name"],
   keyOptional = false,
-): Promise<CaFacts> {
-  const cert = await readCertFacts(certPath);
-  const key = cert.cert === undefined ? undefined : await readKeyFacts(keyPath, cert.cert);
+): CaFacts {
+  const cert = readCertFacts(certPath);
+  const key = cert.cert === undefined ? undefined : readKeyFacts(keyPath, cert.cert);
   return { role, name, keyPath, cert, key, keyOptional };
 }
 
@@ -103,34 +103,30 @@ export async function readTreeInventory(tree: TreePaths, o: InventoryOptions = {
     exists(tree.intermediateCert),
     exists(tree.previousCaCert),
   ]);
-  const [root, caDirectoryProblems, intermediate, previous, previousDirectoryProblems, bundle, crl, ledger, leaves] =
-    await Promise.all([
-      readCa(tree.caCert, tree.caKey, "ca", "ca", hasIntermediate),
-      unsafeDirectories(tree.root, tree.caDir),
-      hasIntermediate ? readCa(tree.intermediateCert, tree.intermediateKey, "intermediate", "intermediate") : undefined,
-      hasPrevious ? readCa(tree.previousCaCert, tree.previousCaKey, "ca", "previous") : undefined,
-      hasPrevious ? unsafeDirectories(tree.previousCaDir, tree.previousCaDir) : [],
-      readFileFacts(tree.caBundle),
-      readFileFacts(tree.caCrl),
-      o.ledger
-        ? ({ found: "read", ledger: o.ledger } satisfies LedgerRead)
-        : readLedger(tree).then(
-            (ledger): LedgerRead => (ledger === undefined ? { found: "missing" } : { found: "read", ledger }),
-            (e: unknown): LedgerRead => ({ found: "damaged", message: e instanceof Error ? e.message : String(e) }),
-          ),
-      o.leaves !== undefined && !hasPrevious ? o.leaves : listIssuedLeaves(tree),
-    ]);
-  const previousCrl = crl.found === "missing" ? undefined : await readFileFacts(tree.previousCaCrl);
+  const [caDirectoryProblems, previousDirectoryProblems, ledger, leaves] = await Promise.all([
+    unsafeDirectories(tree.root, tree.caDir),
+    hasPrevious ? unsafeDirectories(tree.previousCaDir, tree.previousCaDir) : [],
+    o.ledger
+      ? ({ found: "read", ledger: o.ledger } satisfies LedgerRead)
+      : readLedger(tree).then(
+          (ledger): LedgerRead => (ledger === undefined ? { found: "missing" } : { found: "read", ledger }),
+          (e: unknown): LedgerRead => ({ found: "damaged", message: e instanceof Error ? e.message : String(e) }),
+        ),
+    o.leaves !== undefined && !hasPrevious ? o.leaves : listIssuedLeaves(tree),
+  ]);
+  const crl = readFileFacts(tree.caCrl);
   return {
     tree,
-    root,
+    root: readCa(tree.caCert, tree.caKey, "ca", "ca", hasIntermediate),
     caDirectoryProblems,
-    intermediate,
-    previous,
+    intermediate: hasIntermediate
+      ? readCa(tree.intermediateCert, tree.intermediateKey, "intermediate", "intermediate")
+      : undefined,
+    previous: hasPrevious ? readCa(tree.previousCaCert, tree.previousCaKey, "ca", "previous") : undefined,
     previousDirectoryProblems,
-    bundle,
+    bundle: readFileFacts(tree.caBundle),
     crl,
-    previousCrl,
+    previousCrl: crl.found === "missing" ? undefined : readFileFacts(tree.previousCaCrl),
     ledger,
     wanted: wantedSans(o.config),
     stackWarning: o.config && stackTreeWarning(o.config),
@@ -141,5 +137,5 @@ export async function readTreeInventory(tree: TreePaths, o: InventoryOptions = {
 /** The whole tree in one thread: what a command that looks at every leaf starts from. */
 export async function readInventory(tree: TreePaths, o: InventoryOptions = {}): Promise<Inventory> {
   const inventory = await readTreeInventory(tree, o);
-  return { ...inventory, leafFacts: await readLeavesFacts(inventory.leaves) };
+  return { ...inventory, leafFacts: readLeavesFacts(inventory.leaves) };
 }

@@ -7,7 +7,7 @@
  * else done to it (chmod, chown, a compare) is done on that descriptor, never by its name again.
  * Writes go through write.ts (temp + rename), which replaces a name instead of writing through it.
  */
-import { constants, promises as fs, type Stats } from "node:fs";
+import { constants, lstatSync, promises as fs, statSync, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { MtlsError, errnoCode, fileSystemError } from "../errors.js";
@@ -90,7 +90,7 @@ export function refusalOf(path: string, stat: Stats, o: OpenOptions): MtlsError 
   return stat.size > max ? tooLarge(path, max) : undefined;
 }
 
-function tooLarge(path: string, max: number): MtlsError {
+export function tooLarge(path: string, max: number): MtlsError {
   return new MtlsError(
     "E_TOO_LARGE",
     `${path}: larger than ${max / (1024 * 1024)} MiB, more than such a file ever holds; not read`,
@@ -103,7 +103,10 @@ export async function readCapped(file: OpenedFile, max = RECORD_MAX_BYTES): Prom
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
-    const chunk = Buffer.alloc(Math.min(64 * 1024, max + 1 - total));
+    // Sized from the fstat (a cert is ~1 kB: two 64 KiB zero-filled buffers a file were most of
+    // check's allocation); the read to the end is small, and larger again if the file grew.
+    const expected = Math.max(file.stat.size - total + 1, 1024);
+    const chunk = Buffer.allocUnsafe(Math.min(expected, 64 * 1024, max + 1 - total));
     let bytesRead: number;
     try {
       ({ bytesRead } = await file.handle.read(chunk, 0, chunk.length, null));
@@ -213,10 +216,35 @@ export function directoryModeProblem(dir: string, stat: Pick<Stats, "mode" | "ui
  * fixes it; none for a directory not made yet (the CA makes it, its own).
  */
 export async function directoryOwnershipProblems(root: string, dir: string): Promise<string[]> {
+  return directoryOwnershipProblemsSync(root, dir);
+}
+
+/**
+ * What a walk looked at, by "stat PATH" / "lstat PATH": a read of many leaves (store/inventory.ts)
+ * looks at the tree root and plugins/ once, not once per leaf.
+ */
+export type DirectoryLooks = Map<string, Stats | Error>;
+
+/** directoryOwnershipProblems with synchronous lstats (a few per leaf), optionally remembered in `looks`. */
+export function directoryOwnershipProblemsSync(root: string, dir: string, looks?: DirectoryLooks): string[] {
+  const look = (kind: "stat" | "lstat", path: string): Stats => {
+    const key = `${kind} ${path}`;
+    let found = looks?.get(key);
+    if (found === undefined) {
+      try {
+        found = kind === "stat" ? statSync(path) : lstatSync(path);
+      } catch (e) {
+        found = e instanceof Error ? e : new Error(String(e));
+      }
+      looks?.set(key, found);
+    }
+    if (found instanceof Error) throw found;
+    return found;
+  };
   const top = resolve(root);
   let owner: number;
   try {
-    owner = (await fs.stat(top)).uid;
+    owner = look("stat", top).uid;
   } catch (e) {
     if (errnoCode(e) === "ENOENT") return [];
     throw fileSystemError(top, "read", e);
@@ -229,7 +257,7 @@ export async function directoryOwnershipProblems(root: string, dir: string): Pro
     at = part === "" ? top : join(at, part);
     let stat: Stats;
     try {
-      stat = part === "" ? await fs.stat(at) : await fs.lstat(at);
+      stat = look(part === "" ? "stat" : "lstat", at);
     } catch (e) {
       if (errnoCode(e) === "ENOENT") break;
       throw fileSystemError(at, "read", e);
