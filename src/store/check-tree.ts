@@ -87,8 +87,8 @@ async function judgeHere(
   wanted: ReadonlyMap<string, readonly San[]>,
   extraChecks: CheckOptions["extraChecks"],
 ): Promise<LeafVerdict[]> {
-  const facts = readLeavesFacts(leaves);
-  const verdicts = judgeLeaves(facts, cas, now, within, wanted);
+  const facts = await readLeavesFacts(leaves);
+  const verdicts = await judgeLeaves(facts, cas, now, within, wanted);
   if (extraChecks)
     for (const [i, { entry }] of verdicts.entries()) {
       const cert = facts[i]?.cert.cert;

@@ -132,8 +132,20 @@ export function readLeafFacts(files: LeafFiles, looks: DirectoryLooks = new Map(
   };
 }
 
+/**
+ * Leaves read per turn of the event loop. A leaf's reads are synchronous (file-facts.ts says why),
+ * so a tree of hundreds yields between slices: a signal's cleanup or a progress tick never waits
+ * for the whole tree.
+ */
+export const LEAVES_PER_TURN = 64;
+
 /** Each leaf's facts, in order (a worker thread reads its slice the same way). */
-export function readLeavesFacts(leaves: readonly LeafFiles[]): LeafFacts[] {
+export async function readLeavesFacts(leaves: readonly LeafFiles[]): Promise<LeafFacts[]> {
   const looks: DirectoryLooks = new Map();
-  return leaves.map((files) => readLeafFacts(files, looks));
+  const facts: LeafFacts[] = [];
+  for (const [i, files] of leaves.entries()) {
+    if (i > 0 && i % LEAVES_PER_TURN === 0) await new Promise(setImmediate);
+    facts.push(readLeafFacts(files, looks));
+  }
+  return facts;
 }

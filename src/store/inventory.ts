@@ -137,5 +137,5 @@ export async function readTreeInventory(tree: TreePaths, o: InventoryOptions = {
 /** The whole tree in one thread: what a command that looks at every leaf starts from. */
 export async function readInventory(tree: TreePaths, o: InventoryOptions = {}): Promise<Inventory> {
   const inventory = await readTreeInventory(tree, o);
-  return { ...inventory, leafFacts: readLeavesFacts(inventory.leaves) };
+  return { ...inventory, leafFacts: await readLeavesFacts(inventory.leaves) };
 }

@@ -5,7 +5,7 @@
 import { X509Certificate as NodeCert } from "node:crypto";
 import type { San } from "../pki/profiles.js";
 import type { SignedBy } from "../pki/check-entry.js";
-import { readLeavesFacts, type LeafFacts } from "./inventory-leaf.js";
+import { LEAVES_PER_TURN, readLeavesFacts, type LeafFacts } from "./inventory-leaf.js";
 import { judgeLeaf, type LeafIssuers, type LeafVerdict } from "./leaf-verdict.js";
 import type { LeafFiles } from "./paths.js";
 
@@ -19,20 +19,25 @@ export interface LeafCheckJob {
   wanted: Array<[string, San[]]>;
 }
 
-/** Each leaf's facts judged: one verdict per leaf, in order. */
-export function judgeLeaves(
+/** Each leaf's facts judged: one verdict per leaf, in order, yielding between slices as the read does. */
+export async function judgeLeaves(
   facts: readonly LeafFacts[],
   cas: LeafIssuers,
   now: Date,
   within: number,
   wanted: ReadonlyMap<string, readonly San[]>,
-): LeafVerdict[] {
-  return facts.map((f) => judgeLeaf(f, cas, now, within, wanted));
+): Promise<LeafVerdict[]> {
+  const verdicts: LeafVerdict[] = [];
+  for (const [i, f] of facts.entries()) {
+    if (i > 0 && i % LEAVES_PER_TURN === 0) await new Promise(setImmediate);
+    verdicts.push(judgeLeaf(f, cas, now, within, wanted));
+  }
+  return verdicts;
 }
 
 /** Runs a job: reads its leaves once, then judges them. */
 export async function runLeafCheckJob(job: LeafCheckJob): Promise<LeafVerdict[]> {
   const issuers = job.issuers.map((i) => ({ cert: new NodeCert(i.pem), signedBy: i.signedBy }));
-  const facts = readLeavesFacts(job.leaves);
+  const facts = await readLeavesFacts(job.leaves);
   return judgeLeaves(facts, { issuers, bundlePem: job.bundlePem }, new Date(job.now), job.within, new Map(job.wanted));
 }
