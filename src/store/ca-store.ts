@@ -60,8 +60,8 @@ async function loadPair(
   certPath: string,
   keyPath: string,
   passphrase: string | undefined,
-  /** The cert file's text as read already (undefined: there is none). */
-  read?: { readonly pem: string | undefined },
+  /** The cert file's text as read already (undefined: there is none), and the key's when read. */
+  read?: { readonly pem: string | undefined; readonly keyPem?: string | undefined },
 ): Promise<{ cert: x509.X509Certificate; pem: string; key: Issuer["key"] }> {
   const file = read ? read.pem : await readCaFile(certPath);
   if (file === undefined)
@@ -79,7 +79,7 @@ async function loadPair(
   }
   // Every command that signs (issue, renew, sign, revoke, crl) opens the CA key here.
   await assertCaKeyProtected(root, keyPath);
-  const keyPem = await readCaFile(keyPath, { noFollow: true });
+  const keyPem = read?.keyPem ?? (await readCaFile(keyPath, { noFollow: true }));
   if (keyPem === undefined)
     throw new MtlsError(
       "E_CA_DAMAGED",
@@ -119,18 +119,33 @@ export async function loadSigningCa(
   o: {
     now?: Date;
     passphrase?: string;
-    /** ca.crt and intermediate.crt as the command read them already (undefined: no such file): not read again. */
-    read?: { readonly caPem: string | undefined; readonly intermediatePem: string | undefined };
+    /**
+     * ca.crt and intermediate.crt as the command read them already (undefined: no such file), and
+     * the keys' and the bundle's text when it read them: not read again.
+     */
+    read?: {
+      readonly caPem: string | undefined;
+      readonly intermediatePem: string | undefined;
+      readonly caKeyPem?: string;
+      readonly intermediateKeyPem?: string;
+      readonly bundle?: { readonly pem: string | undefined };
+    };
   } = {},
 ): Promise<LoadedCa> {
   const hasIntermediate = (o.read ? o.read.intermediatePem : await readText(tree.intermediateCert)) !== undefined;
   if (!hasIntermediate) {
-    const root = await loadPair(tree.root, tree.caCert, tree.caKey, o.passphrase, o.read && { pem: o.read.caPem });
+    const root = await loadPair(
+      tree.root,
+      tree.caCert,
+      tree.caKey,
+      o.passphrase,
+      o.read && { pem: o.read.caPem, keyPem: o.read.caKeyPem },
+    );
     assertCaValid(root.cert, tree.caCert, o.now ?? new Date());
     return {
       cert: root.cert,
       key: root.key,
-      bundlePem: (await readText(tree.caBundle)) ?? root.pem,
+      bundlePem: (o.read?.bundle ? o.read.bundle.pem : await readText(tree.caBundle)) ?? root.pem,
       rootPem: root.pem,
     };
   }
@@ -149,7 +164,7 @@ export async function loadSigningCa(
     tree.intermediateCert,
     tree.intermediateKey,
     o.passphrase,
-    o.read && { pem: o.read.intermediatePem },
+    o.read && { pem: o.read.intermediatePem, keyPem: o.read.intermediateKeyPem },
   );
   if (!new NodeCert(signer.pem).verify(new NodeCert(rootPem).publicKey)) {
     throw new MtlsError(
@@ -159,7 +174,8 @@ export async function loadSigningCa(
     );
   }
   assertCaValid(signer.cert, tree.intermediateCert, o.now ?? new Date());
-  const bundlePem = (await readText(tree.caBundle)) ?? signer.pem.trimEnd() + "\n" + rootPem;
+  const bundlePem =
+    (o.read?.bundle ? o.read.bundle.pem : await readText(tree.caBundle)) ?? signer.pem.trimEnd() + "\n" + rootPem;
   return { cert: signer.cert, key: signer.key, bundlePem, rootPem };
 }
 

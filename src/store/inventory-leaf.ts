@@ -38,6 +38,8 @@ export interface KeyFacts {
   readonly encrypted: { readonly problem: string | undefined } | undefined;
   /** Read and not encrypted: whether its private part is the cert's key. */
   readonly matches: boolean | undefined;
+  /** The key's text, kept only when asked: the CA's, which a command that signs uses (one read). */
+  readonly text?: string;
 }
 
 /** A file beside the key that holds it too (client.pem, haproxy.pem): its lstat, never followed. */
@@ -69,7 +71,7 @@ export function readCertFacts(path: string): CertFacts {
 }
 
 /** Opens the key once (O_NOFOLLOW, KEY_FILE's refusals) and matches it to `cert` from its private part. */
-export function readKeyFacts(path: string, cert: NodeCert): KeyFacts {
+export function readKeyFacts(path: string, cert: NodeCert, keepText = false): KeyFacts {
   const read = readFileFacts(path, KEY_FILE);
   const none = { stat: undefined, refusal: undefined, encrypted: undefined, matches: undefined };
   switch (read.found) {
@@ -87,7 +89,7 @@ export function readKeyFacts(path: string, cert: NodeCert): KeyFacts {
     case "refused":
       return { path, found: "refused", ...none, stat: read.stat, refusal: read.refusal };
     case "read": {
-      const facts = { path, found: "read" as const, ...none, stat: read.stat };
+      const facts = { path, found: "read" as const, ...none, stat: read.stat, ...(keepText && { text: read.text }) };
       if (read.text.includes("ENCRYPTED")) return { ...facts, encrypted: { problem: encryptedKeyProblem(read.text) } };
       try {
         // From the key's private part: the public part a key file carries can be forged (key-match.ts).

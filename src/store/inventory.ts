@@ -91,7 +91,7 @@ function readCa(
   keyOptional = false,
 ): CaFacts {
   const cert = readCertFacts(certPath);
-  const key = cert.cert === undefined ? undefined : readKeyFacts(keyPath, cert.cert);
+  const key = cert.cert === undefined ? undefined : readKeyFacts(keyPath, cert.cert, true);
   return { role, name, keyPath, cert, key, keyOptional };
 }
 

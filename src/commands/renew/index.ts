@@ -28,7 +28,7 @@ import { checkTree } from "../../store/check-tree.js";
 import { wantedSans as wantedSansOf } from "../../config/wanted-sans.js";
 import { loadPluginConfig } from "../../config/plugin-config.js";
 import { readTreeInventory } from "../../store/inventory.js";
-import { reconcileReadsOf } from "./tree-read.js";
+import { reconcileReadsOf, signingReads } from "./tree-read.js";
 import { entryFails } from "../../pki/check-entry.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
@@ -147,7 +147,12 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         // Refuses a dead CA (exit 1, its dates, the `renew --ca` hint) before anything is written.
         const ca = dryRun
           ? undefined
-          : (rotation?.ca ?? (await loadSigningCa(tree, { now, passphrase: o.caPassphrase, read: reconciled.cas })));
+          : (rotation?.ca ??
+            (await loadSigningCa(tree, {
+              now,
+              passphrase: o.caPassphrase,
+              read: signingReads(inventory, reconciled.cas),
+            })));
         const limit = createLimiter(o.jobs);
         // --reuse-key never signs a key whose cert the CRL lists (a tree adopted with its CRL included).
         // The CRLs as the run read them at its start; a rotation moved them, so they are read again.

@@ -7,6 +7,7 @@ import { certsInPem } from "../../pki/node-facts.js";
 import { textOrThrow } from "../../store/file-facts.js";
 import type { CaFacts, TreeInventory } from "../../store/inventory.js";
 import type { ReconcileReads } from "../../store/ledger-adoption.js";
+import type { TreeIssuers } from "../../store/issued-here.js";
 import { readLedger } from "../../store/ledger.js";
 import { revocationStatusOf } from "../../store/revocation-status.js";
 
@@ -36,5 +37,16 @@ export async function reconcileReadsOf(inventory: TreeInventory, now: Date): Pro
     cas: { intermediatePem, caPem, previousPem, issuers },
     bundlePem: inventory.bundle.found === "read" ? inventory.bundle.text : undefined,
     revocation,
+  };
+}
+
+/** What loadSigningCa needs of the same read: the CA certs, the keys' text when read, the bundle. */
+export function signingReads(inventory: TreeInventory, cas: TreeIssuers) {
+  return {
+    ...cas,
+    caKeyPem: inventory.root.key?.text,
+    intermediateKeyPem: inventory.intermediate?.key?.text,
+    // A bundle that could not be read refuses signing as reading it by name would.
+    bundle: { pem: textOrThrow(inventory.bundle) },
   };
 }
