@@ -27,7 +27,12 @@ export function sameSpki(a: KeyObject, b: KeyObject): boolean {
 /** The public keys of the tree's CAs (root, intermediate, a rotation's previous CA) that exist. */
 export async function caPublicKeys(tree: TreePaths): Promise<CaPublicKey[]> {
   const files = [tree.caCert, tree.intermediateCert, tree.previousCaCert];
-  const pems = await Promise.all(files.map((f) => readText(f)));
+  return caPublicKeysOf(tree, await Promise.all(files.map((f) => readText(f))));
+}
+
+/** caPublicKeys from the texts of ca.crt, intermediate.crt and previous/ca.crt, in that order, as read already. */
+export function caPublicKeysOf(tree: TreePaths, pems: ReadonlyArray<string | undefined>): CaPublicKey[] {
+  const files = [tree.caCert, tree.intermediateCert, tree.previousCaCert];
   const keys: CaPublicKey[] = [];
   pems.forEach((pem, i) => {
     // Every CA of the file (ca/ca.crt holds two during a rotation); a damaged one is reported by

@@ -54,7 +54,14 @@ export async function renewLeaf(
   // The old key's mode and group carry over (0640 in a container's group, see key-mode.ts).
   const keyFile = old.keyStat ? renewedKeyFile(files.key, old.keyStat, files.role, warnings) : undefined;
   // The key kept must be this cert's and never a CA's (a copy or link planted in the leaf directory).
-  if (o.reuseKey) assertLeafKeyBelongs(files, old.pem, old.keyPem, await caPublicKeys(signer.tree), o.keyPassphrase);
+  if (o.reuseKey)
+    assertLeafKeyBelongs(
+      files,
+      old.pem,
+      old.keyPem,
+      signer.caPublicKeys ?? (await caPublicKeys(signer.tree)),
+      o.keyPassphrase,
+    );
   const key: KeyPair = o.reuseKey
     ? await importPrivateKey(old.keyPem, files.key, old.keyEncrypted ? o.keyPassphrase : undefined)
     : await limit(() => generateKey(old.keyType));

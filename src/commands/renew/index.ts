@@ -28,6 +28,7 @@ import { checkTree } from "../../store/check-tree.js";
 import { wantedSans as wantedSansOf } from "../../config/wanted-sans.js";
 import { loadPluginConfig } from "../../config/plugin-config.js";
 import { readTreeInventory } from "../../store/inventory.js";
+import { caPublicKeysOf } from "../../store/leaf-key.js";
 import { reconcileReadsOf, signingReads } from "./tree-read.js";
 import { entryFails } from "../../pki/check-entry.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
@@ -105,6 +106,10 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         cert: rotatingDry ? undefined : await signerCert(tree, rotation?.ca, now, reconciled.cas),
         role: (await exists(tree.intermediateCert)) ? "intermediate" : "ca",
         previous: await previousCaCert(tree, rotation !== undefined, reconciled.cas),
+        caPublicKeys:
+          rotation === undefined
+            ? caPublicKeysOf(tree, [reconciled.cas.caPem, reconciled.cas.intermediatePem, reconciled.cas.previousPem])
+            : undefined,
       };
 
       const failed: FailedCert[] = [];

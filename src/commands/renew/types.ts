@@ -9,6 +9,7 @@ import type * as x509 from "../../pki/x509.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import type { LedgerEntry } from "../../store/ledger.js";
 import type { KeyFileStat } from "../../store/key-mode.js";
+import type { CaPublicKey } from "../../store/leaf-key.js";
 import type { TreeOptions } from "../../store/issue-types.js";
 import type { SignedBy } from "../../pki/check-entry.js";
 
@@ -51,6 +52,8 @@ export interface Signer {
   cert: NodeCert | undefined;
   role: SignedBy;
   previous: NodeCert | undefined;
+  /** The CAs' public keys from the certs read at the start; undefined after a rotation (read anew). */
+  caPublicKeys: CaPublicKey[] | undefined;
 }
 
 /** What deciding needs, read for every leaf with Node's fast parser. */
