@@ -132,26 +132,23 @@ export async function loadSigningCa(
     };
   } = {},
 ): Promise<LoadedCa> {
-  const hasIntermediate = (o.read ? o.read.intermediatePem : await readText(tree.intermediateCert)) !== undefined;
+  const { read } = o;
+  const bundle = async () => (read?.bundle ? read.bundle.pem : await readText(tree.caBundle));
+  const hasIntermediate = (read ? read.intermediatePem : await readText(tree.intermediateCert)) !== undefined;
   if (!hasIntermediate) {
     const root = await loadPair(
       tree.root,
       tree.caCert,
       tree.caKey,
       o.passphrase,
-      o.read && { pem: o.read.caPem, keyPem: o.read.caKeyPem },
+      read && { pem: read.caPem, keyPem: read.caKeyPem },
     );
     assertCaValid(root.cert, tree.caCert, o.now ?? new Date());
-    return {
-      cert: root.cert,
-      key: root.key,
-      bundlePem: (o.read?.bundle ? o.read.bundle.pem : await readText(tree.caBundle)) ?? root.pem,
-      rootPem: root.pem,
-    };
+    return { cert: root.cert, key: root.key, bundlePem: (await bundle()) ?? root.pem, rootPem: root.pem };
   }
   // With an intermediate, the root key is not needed (sites keep it offline): only its cert,
   // to check that the intermediate is the one it signed.
-  const rootPem = o.read ? o.read.caPem : await readText(tree.caCert);
+  const rootPem = read ? read.caPem : await readText(tree.caCert);
   if (rootPem === undefined)
     throw new MtlsError(
       "E_CA_MISSING",
@@ -164,7 +161,10 @@ export async function loadSigningCa(
     tree.intermediateCert,
     tree.intermediateKey,
     o.passphrase,
-    o.read && { pem: o.read.intermediatePem, keyPem: o.read.intermediateKeyPem },
+    read && {
+      pem: read.intermediatePem,
+      keyPem: read.intermediateKeyPem,
+    },
   );
   if (!new NodeCert(signer.pem).verify(new NodeCert(rootPem).publicKey)) {
     throw new MtlsError(
@@ -174,8 +174,7 @@ export async function loadSigningCa(
     );
   }
   assertCaValid(signer.cert, tree.intermediateCert, o.now ?? new Date());
-  const bundlePem =
-    (o.read?.bundle ? o.read.bundle.pem : await readText(tree.caBundle)) ?? signer.pem.trimEnd() + "\n" + rootPem;
+  const bundlePem = (await bundle()) ?? signer.pem.trimEnd() + "\n" + rootPem;
   return { cert: signer.cert, key: signer.key, bundlePem, rootPem };
 }
 
