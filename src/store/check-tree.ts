@@ -16,7 +16,7 @@ import type { CheckEntry, CheckReport } from "../pki/check-entry.js";
 import { treePaths, type LeafFiles } from "./paths.js";
 import { readTreeInventory, type TreeInventory } from "./inventory.js";
 import type { Ledger } from "./ledger.js";
-import { readLeavesFacts } from "./inventory-leaf.js";
+import { readLeavesFacts, type KnownFiles } from "./inventory-leaf.js";
 import { judgeCas, type TreeCas } from "./ca-verdict.js";
 import type { LeafVerdict } from "./leaf-verdict.js";
 import { judgeLeaves, type LeafCheckJob } from "./leaf-check-job.js";
@@ -46,6 +46,11 @@ export interface CheckOptions {
    * not read again; `out`, `config` and `leaves` are the inventory's.
    */
   inventory?: TreeInventory;
+  /**
+   * Leaf files the caller holds already (renew: read at its start, or written by it), by path:
+   * judged as held, not opened again. Any other file of a leaf is read.
+   */
+  known?: KnownFiles;
   /** Extra checks a leaf signed by this tree must pass (a CRL, …): return problems found. */
   extraChecks?: (entry: CheckEntry, cert: NodeCert, files: LeafFiles) => string[] | Promise<string[]>;
 }
@@ -67,8 +72,8 @@ export async function checkTree(o: CheckOptions = {}): Promise<CheckReport> {
   const { leaves, wanted } = inventory;
   const verdicts =
     leaves.length >= WORKER_THRESHOLD && !o.extraChecks
-      ? await judgeAcrossCores(leaves, cas, now, within, wanted)
-      : await judgeHere(leaves, cas, now, within, wanted, o.extraChecks);
+      ? await judgeAcrossCores(leaves, cas, now, within, wanted, o.known)
+      : await judgeHere(leaves, cas, now, within, wanted, o.extraChecks, o.known);
   return judgeTree(inventory, cas, verdicts, now, within);
 }
 
@@ -86,8 +91,9 @@ async function judgeHere(
   within: number,
   wanted: ReadonlyMap<string, readonly San[]>,
   extraChecks: CheckOptions["extraChecks"],
+  known: KnownFiles | undefined,
 ): Promise<LeafVerdict[]> {
-  const facts = await readLeavesFacts(leaves);
+  const facts = await readLeavesFacts(leaves, known);
   const verdicts = await judgeLeaves(facts, cas, now, within, wanted);
   if (extraChecks)
     for (const [i, { entry }] of verdicts.entries()) {
@@ -107,6 +113,7 @@ async function judgeAcrossCores(
   now: Date,
   within: number,
   wanted: ReadonlyMap<string, readonly San[]>,
+  known: KnownFiles | undefined,
 ): Promise<LeafVerdict[]> {
   const { Worker } = await import("node:worker_threads");
   const slices = Math.max(1, Math.min(availableParallelism(), Math.floor(leaves.length / (WORKER_THRESHOLD / 2))));
@@ -118,6 +125,8 @@ async function judgeAcrossCores(
     now: now.toISOString(),
     within,
     wanted: [...wanted].map(([name, sans]) => [name, [...sans]]),
+    // Plain data too: what the caller holds of this slice's leaves is not opened again there.
+    known: known && [...known].filter(([path]) => part.some((l) => path.startsWith(`${l.dir}/`))),
   });
   const onWorker = (part: LeafFiles[]): Promise<LeafVerdict[]> =>
     new Promise((resolve, reject) => {
@@ -133,6 +142,9 @@ async function judgeAcrossCores(
     });
   const parts = Array.from({ length: slices }, (_, i) => leaves.slice(i * size, (i + 1) * size));
   const [first = [], ...rest] = parts;
-  const results = await Promise.all([judgeHere(first, cas, now, within, wanted, undefined), ...rest.map(onWorker)]);
+  const results = await Promise.all([
+    judgeHere(first, cas, now, within, wanted, undefined, known),
+    ...rest.map(onWorker),
+  ]);
   return results.flat();
 }

@@ -123,3 +123,16 @@ export function textOrThrow(read: FileRead): string | undefined {
   if (read.found === "missing") return undefined;
   throw refusalError(read.refusal);
 }
+
+/**
+ * The text of `path` as `known` holds it (undefined when held missing); any other file is read by
+ * `read`, by name, whose refusal is the error (a caller that already read the tree: renew).
+ */
+export function heldOrRead(
+  known: ReadonlyMap<string, FileRead> | undefined,
+  path: string,
+  read: (path: string) => Promise<string | undefined>,
+): string | undefined | Promise<string | undefined> {
+  const held = known?.get(path);
+  return held?.found === "read" ? held.text : held?.found === "missing" ? undefined : read(path);
+}

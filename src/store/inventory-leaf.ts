@@ -11,7 +11,13 @@ import { privateKeyPemMatches } from "../pki/key-match.js";
 import { encryptedKeyProblem } from "../pki/keys.js";
 import { whyNotACertificate } from "../pki/node-facts.js";
 import { dirname } from "node:path";
-import { CERT_FILE, KEY_FILE, directoryOwnershipProblemsSync, type DirectoryLooks } from "./leaf-file.js";
+import {
+  CERT_FILE,
+  KEY_FILE,
+  directoryOwnershipProblemsSync,
+  type DirectoryLooks,
+  type OpenOptions,
+} from "./leaf-file.js";
 import { lstatFacts, readFileFacts, type FileRead, type StatFacts } from "./file-facts.js";
 import { bundlesOf, type LeafBundle } from "./leaf-bundles.js";
 import { privateKeyFiles, type LeafFiles } from "./paths.js";
@@ -60,8 +66,24 @@ export interface LeafFacts {
   readonly bundles: ReadonlyArray<{ readonly bundle: LeafBundle; readonly read: FileRead }>;
 }
 
-export function readCertFacts(path: string): CertFacts {
-  const read = readFileFacts(path, CERT_FILE);
+/**
+ * The leaf files a run already holds, by path: what it read at its start, or wrote itself (renew:
+ * write.ts records the written text and the fstat of its descriptor). A file found here is not
+ * opened again; one not found is read and added.
+ */
+export type KnownFiles = Map<string, FileRead>;
+
+/** `path` from `known` when held there, else read once (and kept there when `known` is given). */
+function readKnown(path: string, o: OpenOptions, known: KnownFiles | undefined): FileRead {
+  const held = known?.get(path);
+  if (held !== undefined) return held;
+  const read = readFileFacts(path, o);
+  known?.set(path, read);
+  return read;
+}
+
+export function readCertFacts(path: string, known?: KnownFiles): CertFacts {
+  const read = readKnown(path, CERT_FILE, known);
   if (read.found !== "read") return { read, cert: undefined, notACertificate: undefined };
   try {
     return { read, cert: new NodeCert(read.text), notACertificate: undefined };
@@ -71,8 +93,8 @@ export function readCertFacts(path: string): CertFacts {
 }
 
 /** Opens the key once (O_NOFOLLOW, KEY_FILE's refusals) and matches it to `cert` from its private part. */
-export function readKeyFacts(path: string, cert: NodeCert, keepText = false): KeyFacts {
-  const read = readFileFacts(path, KEY_FILE);
+export function readKeyFacts(path: string, cert: NodeCert, keepText = false, known?: KnownFiles): KeyFacts {
+  const read = readKnown(path, KEY_FILE, known);
   const none = { stat: undefined, refusal: undefined, encrypted: undefined, matches: undefined };
   switch (read.found) {
     case "missing":
@@ -117,21 +139,38 @@ function leafDirectoryProblems(files: LeafFiles, looks: DirectoryLooks): string[
  * One leaf's files, each opened at most once. Synchronous, as file-facts.ts says why; `looks`
  * remembers the directories above the leaf for the next leaf of the same read.
  */
-export function readLeafFacts(files: LeafFiles, looks: DirectoryLooks = new Map()): LeafFacts {
+export function readLeafFacts(files: LeafFiles, looks: DirectoryLooks = new Map(), known?: KnownFiles): LeafFacts {
   const directoryProblems = leafDirectoryProblems(files, looks);
-  const cert = readCertFacts(files.cert);
+  const cert = readCertFacts(files.cert, known);
   const leaf = { files, directoryProblems, cert };
   if (cert.cert === undefined) return { ...leaf, key: undefined, keyBearing: [], caCopy: undefined, bundles: [] };
   return {
     ...leaf,
-    key: readKeyFacts(files.key, cert.cert),
+    key: readKeyFacts(files.key, cert.cert, false, known),
     // Absent is fine for these: they are written on demand.
     keyBearing: privateKeyFiles(files)
       .filter((p) => p !== files.key)
       .map((path) => ({ path, stat: lstatFacts(path) })),
-    caCopy: files.caCopy === undefined ? undefined : readFileFacts(files.caCopy),
-    bundles: bundlesOf(files).map((bundle) => ({ bundle, read: readFileFacts(bundle.path, KEY_FILE) })),
+    caCopy: files.caCopy === undefined ? undefined : readKnown(files.caCopy, {}, known),
+    bundles: bundlesOf(files).map((bundle) => ({ bundle, read: readKnown(bundle.path, KEY_FILE, known) })),
   };
+}
+
+/**
+ * The files readLeafFacts would open, opened the same way into `known`, nothing judged (no key is
+ * matched): a command that works on the leaf first (renew) and has it judged afterwards.
+ */
+export function readLeafFiles(files: LeafFiles, known: KnownFiles): void {
+  const cert = readKnown(files.cert, CERT_FILE, known);
+  if (cert.found !== "read") return;
+  try {
+    new NodeCert(cert.text);
+  } catch {
+    return;
+  }
+  readKnown(files.key, KEY_FILE, known);
+  if (files.caCopy !== undefined) readKnown(files.caCopy, {}, known);
+  for (const bundle of bundlesOf(files)) readKnown(bundle.path, KEY_FILE, known);
 }
 
 /**
@@ -142,12 +181,12 @@ export function readLeafFacts(files: LeafFiles, looks: DirectoryLooks = new Map(
 export const LEAVES_PER_TURN = 64;
 
 /** Each leaf's facts, in order (a worker thread reads its slice the same way). */
-export async function readLeavesFacts(leaves: readonly LeafFiles[]): Promise<LeafFacts[]> {
+export async function readLeavesFacts(leaves: readonly LeafFiles[], known?: KnownFiles): Promise<LeafFacts[]> {
   const looks: DirectoryLooks = new Map();
   const facts: LeafFacts[] = [];
   for (const [i, files] of leaves.entries()) {
     if (i > 0 && i % LEAVES_PER_TURN === 0) await new Promise(setImmediate);
-    facts.push(readLeafFacts(files, looks));
+    facts.push(readLeafFacts(files, looks, known));
   }
   return facts;
 }

@@ -24,7 +24,7 @@ import { LedgerBook } from "./ledger-book.js";
 import { readLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
-import { textOrThrow, type FileRead } from "./file-facts.js";
+import { heldOrRead, textOrThrow, type FileRead } from "./file-facts.js";
 import {
   CERT_MODE,
   exists,
@@ -146,10 +146,10 @@ async function lstatOptional(path: string): Promise<Stats | undefined> {
 }
 
 /**
- * renew (after writing a new pair) and its repair of a killed run: each bundle beside the leaf that
- * no longer holds the pair on disk is made again from it, atomically. haproxy.pem keeps its own mode
- * and group, narrowed to what the key-mode rule allows (renewedKeyFile: 0600, or 0640 in a group
- * given on purpose). `clearKeyPem` is the leaf's key in the clear. Returns the files rewritten.
+ * renew (after a new pair) and its repair of a killed run: each bundle beside the leaf that no
+ * longer holds the pair is made again from it, atomically, keeping its mode and group as the
+ * key-mode rule allows (renewedKeyFile). `clearKeyPem`: the key in the clear; `known`: the leaf's
+ * files as renew read and wrote them (not opened again, writes recorded). Returns what it rewrote.
  */
 export async function rebuildStaleBundles(
   tree: TreePaths,
@@ -157,13 +157,14 @@ export async function rebuildStaleBundles(
   clearKeyPem: string,
   book: LedgerBook,
   warnings: string[],
+  known?: Map<string, FileRead>,
 ): Promise<string[]> {
   const bundles = bundlesOf(files);
   if (bundles.length === 0) return [];
-  const certPem = await readCertText(files.cert);
+  const certPem = await heldOrRead(known, files.cert, readCertText);
   if (certPem === undefined) return [];
   const cert = new NodeCert(certPem);
-  const caPem = (await readText(await leafCaFile(tree, files))) ?? "";
+  const caPem = (await heldOrRead(known, await leafCaFile(tree, files), readText)) ?? "";
   const rebuilt: string[] = [];
   for (const bundle of bundles) {
     const stat = await lstatOptional(bundle.path);
@@ -173,7 +174,7 @@ export async function rebuildStaleBundles(
       warnings.push(`${bundle.path}: ${fileKind(stat)}, left as it is: it is not rebuilt with the renewed pair`);
       continue;
     }
-    const text = (await readKeyText(bundle.path)) ?? "";
+    const text = (await heldOrRead(known, bundle.path, readKeyText)) ?? "";
     if (pairProblem(text, cert, bundle.withKey) === undefined) continue;
     // The user's own file at that name (another cert, another key) is theirs, as export holds it.
     if (!writtenForLeaf(files, text, bundle.withKey, cert, book)) {
@@ -186,7 +187,7 @@ export async function rebuildStaleBundles(
     await writeFileAtomically(
       bundle.path,
       bundle.withKey ? haproxyBundleOf(certPem, caPem, clearKeyPem) : servedChainOf(certPem, caPem),
-      { mode: keyFile?.mode ?? CERT_MODE, group: keyFile?.group, replace: true },
+      { mode: keyFile?.mode ?? CERT_MODE, group: keyFile?.group, replace: true, known },
     );
     rebuilt.push(bundle.path);
   }

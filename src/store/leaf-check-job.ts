@@ -8,6 +8,7 @@ import type { SignedBy } from "../pki/check-entry.js";
 import { LEAVES_PER_TURN, readLeavesFacts, type LeafFacts } from "./inventory-leaf.js";
 import { judgeLeaf, type LeafIssuers, type LeafVerdict } from "./leaf-verdict.js";
 import type { LeafFiles } from "./paths.js";
+import type { FileRead } from "./file-facts.js";
 
 /** What checking leaves needs from the tree's CAs: plain data, so a worker thread can take it. */
 export interface LeafCheckJob {
@@ -17,6 +18,8 @@ export interface LeafCheckJob {
   now: string;
   within: number;
   wanted: Array<[string, San[]]>;
+  /** Files of these leaves the caller holds already (check-tree.ts CheckOptions.known). */
+  known?: Array<[string, FileRead]>;
 }
 
 /** Each leaf's facts judged: one verdict per leaf, in order, yielding between slices as the read does. */
@@ -38,6 +41,6 @@ export async function judgeLeaves(
 /** Runs a job: reads its leaves once, then judges them. */
 export async function runLeafCheckJob(job: LeafCheckJob): Promise<LeafVerdict[]> {
   const issuers = job.issuers.map((i) => ({ cert: new NodeCert(i.pem), signedBy: i.signedBy }));
-  const facts = await readLeavesFacts(job.leaves);
+  const facts = await readLeavesFacts(job.leaves, job.known && new Map(job.known));
   return judgeLeaves(facts, { issuers, bundlePem: job.bundlePem }, new Date(job.now), job.within, new Map(job.wanted));
 }

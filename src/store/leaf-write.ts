@@ -10,6 +10,7 @@ import { signCertificate, toPem, type Validity } from "../pki/issue.js";
 import type { LoadedCa } from "./ca-store.js";
 import type { LeafFiles } from "./paths.js";
 import { CERT_MODE, KEY_MODE, ensureDirectory, readText, writeFileAtomically } from "./write.js";
+import { heldOrRead, type FileRead } from "./file-facts.js";
 import type { LeafRequest, TreeOptions } from "./issue-types.js";
 import { assertLeafDirectory } from "./leaf-state.js";
 
@@ -24,6 +25,8 @@ export async function writeLeaf(
   validity: Validity,
   o: TreeOptions,
   replace = false,
+  /** renew: the leaf's files as the run holds them (read at its start); each write recorded there. */
+  known?: Map<string, FileRead>,
 ): Promise<NodeCert> {
   const cert = await signCertificate({
     profile: request.profile,
@@ -44,16 +47,18 @@ export async function writeLeaf(
     request.keyMode ?? KEY_MODE,
     true,
     request.keyGroup,
+    known,
   );
   const chain = servedChain(ca);
-  await writeFileAtomically(files.cert, toPem(cert) + chain, { mode: CERT_MODE, replace });
+  await writeFileAtomically(files.cert, toPem(cert) + chain, { mode: CERT_MODE, replace, known });
   if (files.combined)
     await writeFileAtomically(files.combined, toPem(cert) + chain + keyPem, {
       mode: request.keyMode ?? KEY_MODE,
       group: request.keyGroup,
       replace: true,
+      known,
     });
-  if (ca) await writeCaCopy(files, ca, replace);
+  if (ca) await writeCaCopy(files, ca, replace, known);
   return new NodeCert(Buffer.from(cert.rawData));
 }
 
@@ -66,10 +71,11 @@ export async function writeSignedCert(
   cert: x509.X509Certificate,
   ca: LoadedCa,
   replace = false,
+  known?: Map<string, FileRead>,
 ): Promise<NodeCert> {
   await ensureDirectory(files.dir);
-  await writeFileAtomically(files.cert, toPem(cert) + servedChain(ca), { mode: CERT_MODE, replace });
-  await writeCaCopy(files, ca, replace);
+  await writeFileAtomically(files.cert, toPem(cert) + servedChain(ca), { mode: CERT_MODE, replace, known });
+  await writeCaCopy(files, ca, replace, known);
   return new NodeCert(Buffer.from(cert.rawData));
 }
 
@@ -92,17 +98,30 @@ export async function writeKey(
   mode: number,
   replace: boolean,
   group?: number,
+  known?: Map<string, FileRead>,
 ): Promise<string> {
   const content = passphrase === undefined ? pem : encryptPrivateKeyPem(pem, passphrase);
-  await writeFileAtomically(path, content, { mode, replace, group });
+  await writeFileAtomically(path, content, { mode, replace, group, known });
   return content;
 }
 
-/** Writes the ca.crt copy when it is missing (or, with `replace`, when it differs). */
-export async function writeCaCopy(files: LeafFiles, ca: LoadedCa, replace = false): Promise<void> {
+/**
+ * Writes the ca.crt copy when it is missing (or, with `replace`, when it differs). A copy `known`
+ * holds as read (renew read it at its start) is not opened again.
+ */
+export async function writeCaCopy(
+  files: LeafFiles,
+  ca: LoadedCa,
+  replace = false,
+  known?: Map<string, FileRead>,
+): Promise<void> {
   if (!files.caCopy) return;
-  const current = await readText(files.caCopy);
+  const current = await heldOrRead(known, files.caCopy, readText);
   if (current === ca.bundlePem) return;
   if (current !== undefined && !replace) return; // `check` reports a copy that differs
-  await writeFileAtomically(files.caCopy, ca.bundlePem, { mode: CERT_MODE, replace: current !== undefined });
+  await writeFileAtomically(files.caCopy, ca.bundlePem, {
+    mode: CERT_MODE,
+    replace: current !== undefined,
+    known,
+  });
 }

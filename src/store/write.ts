@@ -10,6 +10,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import { MtlsError, errnoCode, fileSystemError } from "../errors.js";
 import { fileOperation, removeOnInterrupt } from "./cleanup.js";
 import { fileKind, symlinkRefused } from "./leaf-file.js";
+import { statFacts, type FileRead, type StatFacts } from "./file-facts.js";
 
 /** Reads live in leaf-file.ts (by descriptor, capped); re-exported for the modules that write too. */
 export {
@@ -39,6 +40,12 @@ export interface WriteOptions {
   replace?: boolean;
   /** Group of the file, set before its first byte (a 0640 key shared with a container's group). */
   group?: number;
+  /**
+   * Where the caller keeps the files it holds (renew, for its closing check): once in place, the
+   * file is recorded there as read, with the text written and the fstat of the descriptor that
+   * wrote it (its real mode and owner), so it need not be opened again.
+   */
+  known?: Map<string, FileRead>;
 }
 
 export function writeFileAtomically(path: string, data: string | Uint8Array, o: WriteOptions): Promise<void> {
@@ -50,6 +57,7 @@ async function writeThroughTemp(path: string, data: string | Uint8Array, o: Writ
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
   ownTemps.add(temp);
+  let written: StatFacts | undefined;
   try {
     const handle = await fs.open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, o.mode);
     try {
@@ -58,12 +66,20 @@ async function writeThroughTemp(path: string, data: string | Uint8Array, o: Writ
       await handle.chmod(o.mode);
       await handle.writeFile(data);
       await handle.sync();
+      if (o.known) written = statFacts(await handle.stat());
     } finally {
       await handle.close();
     }
     if (o.replace) await fs.rename(temp, path);
     else await linkNoClobber(temp, path);
     await syncDirectory(dir);
+    if (o.known && written)
+      o.known.set(path, {
+        path,
+        found: "read",
+        stat: written,
+        text: typeof data === "string" ? data : Buffer.from(data).toString("utf8"),
+      });
   } catch (e) {
     if (e instanceof MtlsError) throw e;
     throw fileSystemError(path, "write", e);

@@ -126,11 +126,15 @@ export async function restoreInterrupted(
   for (const read of leaves) {
     const saved = join(tree.backupDir, newest, backupSubdir(tree, read.files));
     if (!(await exists(saved))) continue; // the last run did not touch this leaf
+    const before = lines.length;
     try {
       await restoreLeaf(tree, read, saved, passphrase, book, lines);
     } catch {
       // renew reads the leaf next and names what is wrong with it (a link, a FIFO, a huge file).
+      read.forget();
     }
+    // Files the repair rewrote are new ones: the closing check reads them, not the run's first read.
+    if (lines.length > before) read.forget();
   }
   return lines;
 }

@@ -10,6 +10,7 @@ import { PROFILES, formatSan, uniqueSans, type San } from "../../pki/profiles.js
 import { refusedNames } from "../../store/leaf-names.js";
 import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
+import type { KnownFiles } from "../../store/inventory-leaf.js";
 import { ledgerEntry } from "../../store/ledger.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
 import { writeLeaf, writeSignedCert } from "../../store/leaf-write.js";
@@ -35,6 +36,8 @@ export async function renewLeaf(
   warnings: string[],
   book: LedgerBook,
   now: Date,
+  /** The leaf's files as the run holds them (leaf-read.ts): each write is recorded there. */
+  known?: KnownFiles,
 ): Promise<RenewedCert> {
   const { files } = plan;
   // What the tree signed before stays; an added name passes the name policy first (issue 23 §4).
@@ -50,7 +53,7 @@ export async function renewLeaf(
       planned: [{ files, sans }],
       caFile: files.caCopy ?? files.cert,
     });
-  if (old.fromCsr) return renewSignedFromCsr(plan, old, ca, validity, backup, signer, book, now, sans, asked);
+  if (old.fromCsr) return renewSignedFromCsr(plan, old, ca, validity, backup, signer, book, now, sans, asked, known);
   // The old key's mode and group carry over (0640 in a container's group, see key-mode.ts).
   const keyFile = old.keyStat ? renewedKeyFile(files.key, old.keyStat, files.role, warnings) : undefined;
   // The key kept must be this cert's and never a CA's (a copy or link planted in the leaf directory).
@@ -82,11 +85,12 @@ export async function renewLeaf(
     validity,
     { ...o, keyPassphrase: old.keyEncrypted ? o.keyPassphrase : undefined },
     true,
+    known,
   );
   // A haproxy.pem or fullchain.crt beside the pair still holds the old cert, and a proxy serves
   // it: made again from the new pair (store/leaf-bundles.ts). A kill before this leaves them old,
   // whole and consistent; the next renew's restoreInterrupted rebuilds them.
-  await rebuildStaleBundles(signer.tree, files, key.privateKeyPem, book, warnings);
+  await rebuildStaleBundles(signer.tree, files, key.privateKeyPem, book, warnings, known);
   if (ca)
     book.issued(
       ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "issued", now, asked),
@@ -119,6 +123,7 @@ async function renewSignedFromCsr(
   now: Date,
   sans: San[],
   asked: readonly string[],
+  known: KnownFiles | undefined,
 ): Promise<RenewedCert> {
   const { files } = plan;
   if (ca === undefined)
@@ -134,7 +139,7 @@ async function renewSignedFromCsr(
     issuer: ca,
     validity,
   });
-  const cert = await writeSignedCert(files, signed, ca, true);
+  const cert = await writeSignedCert(files, signed, ca, true, known);
   book.issued(ledgerEntry(cert, new NodeCert(ca.cert.toString("pem")), files.role, files.name, "csr", now, asked), now);
   return result(plan, old, "renewed", true, stateOf(cert, old.keyType, signer.role));
 }

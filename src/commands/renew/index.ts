@@ -34,6 +34,7 @@ import { entryFails } from "../../pki/check-entry.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
 import { readLeaves, type LeafRead } from "./leaf-read.js";
+import type { KnownFiles } from "../../store/inventory-leaf.js";
 import { planFor, readDetails, readLeaf, previousCaCert, renewalDays, selectLeaves, signerCert } from "./plan.js";
 import { failure, planned } from "./report.js";
 import { rotateCa } from "./rotation.js";
@@ -79,7 +80,10 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
     const warnings: string[] = [];
     // What the tree issued (a ledgerless tree is adopted here); written once at the end.
     // Each selected leaf's cert read once, here: the reconcile, the repair and the plan share it.
-    const reads = await readLeaves(leaves.selected);
+    // Its key, ca.crt copy and bundles too, into `known`, where renew's writes are recorded: the
+    // closing check judges those and opens none of them again.
+    const known: KnownFiles = new Map();
+    const reads = await readLeaves(leaves.selected, known);
     const readOf = (files: LeafFiles): LeafRead => reads.get(files)!;
     const reconciled = await reconcileLedger(
       tree,
@@ -194,9 +198,13 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
                       warnings,
                       book,
                       now,
+                      // A rotation rewrote the ca.crt copies: the leaf's files are read by name.
+                      rotation === undefined ? known : undefined,
                     ),
               );
             } catch (e) {
+              // What a failed renewal wrote is not known for sure: the closing check reads the leaf.
+              readOf(plan.files).forget();
               failed.push(failure(plan.files, e));
             }
           }),
@@ -216,10 +224,13 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         within,
         config: o.config,
         leaves: o.names?.length ? leaves.selected : undefined,
-        // ca/ as read at the start, unless a rotation changed it; the leaves are read again.
+        // ca/ as read at the start, unless a rotation changed it.
         inventory: rotation === undefined ? inventory : undefined,
         // Saved just above: the same record, not read and parsed again (a dry run saved nothing).
         ledger: dryRun ? undefined : book.ledger,
+        // The leaves' files as read at the start and written since; a rotation rewrote the ca.crt
+        // copies (and may re-issue every leaf), so then they are read again.
+        known: rotation === undefined ? known : undefined,
       });
       const selectedPaths = new Set(leaves.selected.map((l) => l.cert));
       const relevant = after.certificates.filter(
