@@ -159,18 +159,20 @@ export function readLeafFacts(files: LeafFiles, looks: DirectoryLooks = new Map(
 /**
  * The files readLeafFacts would open, opened the same way into `known`, nothing judged (no key is
  * matched): a command that works on the leaf first (renew) and has it judged afterwards.
+ * Returns the cert's read.
  */
-export function readLeafFiles(files: LeafFiles, known: KnownFiles): void {
+export function readLeafFiles(files: LeafFiles, known: KnownFiles): FileRead {
   const cert = readKnown(files.cert, CERT_FILE, known);
-  if (cert.found !== "read") return;
+  if (cert.found !== "read") return cert;
   try {
     new NodeCert(cert.text);
   } catch {
-    return;
+    return cert;
   }
   readKnown(files.key, KEY_FILE, known);
   if (files.caCopy !== undefined) readKnown(files.caCopy, {}, known);
   for (const bundle of bundlesOf(files)) readKnown(bundle.path, KEY_FILE, known);
+  return cert;
 }
 
 /**

@@ -13,7 +13,7 @@ import { KEY_FILE, readChecked } from "../../store/leaf-file.js";
 import { LEAVES_PER_TURN, readLeafFiles, type KnownFiles } from "../../store/inventory-leaf.js";
 import { bundlesOf } from "../../store/leaf-bundles.js";
 import type { LeafFiles } from "../../store/paths.js";
-import { readCertText } from "../../store/write.js";
+import { textOrThrow } from "../../store/file-facts.js";
 
 export interface KeyRead {
   readonly bytes: Buffer;
@@ -72,18 +72,15 @@ export async function readLeaves(leaves: readonly LeafFiles[], known: KnownFiles
   for (const [i, files] of leaves.entries()) {
     // Synchronous reads (file-facts.ts): a big tree yields between slices, as check's read does.
     if (i > 0 && i % LEAVES_PER_TURN === 0) await new Promise(setImmediate);
-    readLeafFiles(files, known);
-    const held = known.get(files.cert);
-    // A refusal is thrown as the read by name throws it (its error, word for word).
-    const cert: CertTextRead =
-      held?.found === "read"
-        ? { text: held.text }
-        : held?.found === "missing"
-          ? { text: undefined }
-          : await readCertText(files.cert).then(
-              (text) => ({ text }),
-              (error: unknown) => ({ error }),
-            );
+    const held = readLeafFiles(files, known);
+    // A refusal is kept as the error a read by name throws (file-facts.ts), not read a second time:
+    // the name may lead to another file by then.
+    let cert: CertTextRead;
+    try {
+      cert = { text: textOrThrow(held) };
+    } catch (error) {
+      cert = { error };
+    }
     reads.set(files, new LeafRead(files, cert, known));
   }
   return reads;
