@@ -220,9 +220,16 @@ const entry = fc.record(
   },
   { requiredKeys: [] },
 );
+/** An entry the loader must accept: without it, an accepted document is a rare accident of `entry`. */
+const goodEntry = fc.record({
+  name: safeName,
+  kind: fc.constant("external"),
+  mcp: fc.record({ url: fc.constantFrom("http://h:9000/mcp", "https://plugin.example:8443/mcp") }),
+});
 const document = fc
   .oneof(
     fc.record({ plugins: fc.oneof(fc.array(entry, { maxLength: 6 }), value) }, { requiredKeys: [] }),
+    fc.record({ plugins: fc.array(fc.oneof(goodEntry, goodEntry, entry), { minLength: 1, maxLength: 4 }) }),
     fc.record({ plugins: fc.array(entry, { maxLength: 4 }), other: fc.jsonValue() }),
     fc.jsonValue(),
   )
