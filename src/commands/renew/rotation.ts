@@ -15,7 +15,15 @@ import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { listIssuedLeaves } from "../../store/leaf-list.js";
 import { withExistingTree } from "../../store/tree-access.js";
 import type { TreeOptions } from "../../store/issue-types.js";
-import { CERT_MODE, KEY_MODE, exists, readCertText, readText, writeFileAtomically } from "../../store/write.js";
+import {
+  CERT_MODE,
+  KEY_MODE,
+  exists,
+  readCertText,
+  readKeyText,
+  readText,
+  writeFileAtomically,
+} from "../../store/write.js";
 import { BackupFolder } from "./backup.js";
 import { writeCaCopies } from "./execute.js";
 import type { CaRotation } from "../../report/renew-types.js";
@@ -54,7 +62,7 @@ export async function rotateCa(
     );
   // The old key still signs its CRL from ca/previous/: the rule for signing with a CA key holds.
   await assertCaKeyProtected(tree.root, tree.caKey);
-  const oldKeyPem = await readText(tree.caKey);
+  const oldKeyPem = await readKeyText(tree.caKey);
   if (oldKeyPem === undefined)
     throw new MtlsError(
       "E_CA_DAMAGED",
