@@ -7,7 +7,7 @@
  */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { cli, pluginConfig, tempDir, writeFile } from "./helpers.js";
 import { HAS_STRACE, openedTwice, opensDuring } from "./open-count.js";
@@ -138,4 +138,28 @@ describe("renew opens each file of the tree that existed before the run once (st
       const cert = certOf[args.at(-1) ?? ""] ?? certOf.alpha!;
       assert.ok((opens.get(join(tree, cert)) ?? 0) >= 1, `${cert} opened`);
     });
+});
+
+describe("adopt opens each file of a ledgerless tree at most once (strace)", {
+  skip: HAS_STRACE ? false : "strace not installed",
+}, () => {
+  // adopt reads the CA certs, the CRL and every leaf's cert and key once (store/ledger-adoption.ts);
+  // it never needs the CA key, so it does not take the inventory's read, which opens ca/ca.key.
+  it("a tree made before the ledger: a gateway, a plugin, a server and a client", () => {
+    const cwd = tempDir();
+    run(["all", ...EC, "-q"], cwd);
+    run(["server", "web", ...EC, "-q"], cwd);
+    run(["client", "bot", ...EC, "-q"], cwd);
+    const tree = join(cwd, "certs", "mcp");
+    rmSync(join(tree, "ca", "ledger.json"));
+    const existing = filesBelow(tree);
+    const { code, stdout, stderr, opens } = opensDuring(["adopt"], cwd, tree);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /adopted servers\/web\/server\.crt/);
+    const often = existing.filter((f) => (opens.get(f) ?? 0) > 1).map((f) => `${f}: opened ${opens.get(f)} times`);
+    assert.deepEqual(often, []);
+    assert.equal(opens.get(join(tree, "ca", "ca.key")), undefined, "adopt does not open the CA key");
+    for (const cert of ["gateway/client.crt", "servers/web/server.crt", "clients/bot/client.crt", "ca/ca.crt"])
+      assert.equal(opens.get(join(tree, cert)), 1, `${cert} opened once`);
+  });
 });
