@@ -14,9 +14,9 @@ import { splitPemBlocks } from "../pki/cert-facts.js";
 import { importPrivateKey } from "../pki/keys.js";
 import { hasControlCharacter } from "../control-characters.js";
 import { checkDnsName, checkName, parseWholeNumber } from "../pki/names.js";
-import { assertIssuedHere } from "../store/issued-here.js";
+import { IssuedHere } from "../store/issued-here.js";
 import { leafFiles, treePaths, type LeafFiles, type TreeLeafRole, type TreePaths } from "../store/paths.js";
-import { assertLeafKeyBelongs, caPublicKeys } from "../store/leaf-key.js";
+import { assertLeafKeyBelongs } from "../store/leaf-key.js";
 import { leafCaFile, servedChainOf } from "../store/leaf-bundles.js";
 import { assertLeafDirectory } from "../store/leaf-state.js";
 import {
@@ -67,11 +67,16 @@ export interface LeafSource {
   readonly keyEncrypted: boolean;
 }
 
+/** The tree of an export, and what each leaf it takes is checked against: read once per export. */
+export interface ExportTree extends TreePaths {
+  readonly issued: IssuedHere;
+}
+
 /** The tree of an export. Its path is written into every config (comments too): one line, always. */
-export function exportTree(o: ExportOptions): TreePaths {
+export function exportTree(o: ExportOptions): ExportTree {
   const tree = treePaths(o.tree ?? DEFAULT_OUT);
   checkConfigText(tree.root, "--out");
-  return tree;
+  return { ...tree, issued: new IssuedHere(tree) };
 }
 
 /** ` --out '<tree>'` for a command in a hint, quoted for sh; nothing for the default tree. */
@@ -81,7 +86,7 @@ export function outFlag(tree: TreePaths): string {
 
 /** The cert, key and CA file of one leaf; `option` names the flag that asked for it. */
 export async function requireLeaf(
-  tree: TreePaths,
+  tree: ExportTree,
   role: TreeLeafRole,
   name: string,
   option: string,
@@ -99,9 +104,9 @@ export async function requireLeaf(
       `make it with \`${MAKES[role](name)}${outFlag(tree)}\``,
     );
   }
-  await assertIssuedHere(tree, files, certPem, "export");
+  await tree.issued.assert(files, certPem, "export");
   // What goes into a proxy config or a Secret is the leaf's own key, never a CA's.
-  assertLeafKeyBelongs(files, certPem, keyPem, await caPublicKeys(tree));
+  assertLeafKeyBelongs(files, certPem, keyPem, await tree.issued.caPublicKeys());
   const caFile = await leafCaFile(tree, files);
   const caPem = await readText(caFile);
   if (caPem === undefined)
