@@ -7,9 +7,9 @@
  */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { cli, pluginConfig, tempDir, writeFile } from "./helpers.js";
+import { cli, pluginConfig, tempDir, verifyStrict, writeFile } from "./helpers.js";
 import { HAS_STRACE, openedTwice, opensDuring } from "./open-count.js";
 
 const EC = ["--key-type", "ecdsa-p256"];
@@ -138,6 +138,112 @@ describe("renew opens each file of the tree that existed before the run once (st
       const cert = certOf[args.at(-1) ?? ""] ?? certOf.alpha!;
       assert.ok((opens.get(join(tree, cert)) ?? 0) >= 1, `${cert} opened`);
     });
+});
+
+/** The directories below `dir`, absolute, before a run (one it removes was a directory all the same). */
+function directoriesBelow(dir: string): Set<string> {
+  return new Set(
+    readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .map((f) => join(dir, f))
+      .filter((f) => statSync(f).isDirectory()),
+  );
+}
+
+/**
+ * Every path of a file opened more than once: one there before, one the run wrote, one it looked
+ * for and found missing. Directories (`dirs` before the run, or there after it) are opened to
+ * fsync each write into them, and listed: not counted here.
+ */
+function filesOpenedTwice(opens: ReadonlyMap<string, number>, dirs: ReadonlySet<string>): string[] {
+  const isDirectory = (path: string) => dirs.has(path) || (existsSync(path) && statSync(path).isDirectory());
+  return openedTwice(new Map([...opens].filter(([path]) => !isDirectory(path))));
+}
+
+describe("renew --ca opens each file of the tree at most once (strace)", {
+  skip: HAS_STRACE ? false : "strace not installed",
+}, () => {
+  // The rotation takes ca/ from the run's one read (store/inventory.ts) and each leaf's files from
+  // readLeaves; what it writes (ca/previous/, ca/bundle.crt, the new pair, every ca.crt copy) is
+  // recorded as written, so the leaves' renewal and the closing check open none of it again.
+  // Before, renew --ca opened ca/ca.key and each ca.crt copy four times, ca/ca.crt three or four,
+  // ca/previous/ca.crt three, each leaf's cert and key twice.
+  let base: string;
+  before(() => {
+    base = tempDir();
+    run(["all", ...EC, "-q"], base);
+    run(["server", "web", ...EC, "-q"], base);
+    run(["export", "haproxy", "--server", "web", "-o", "haproxy.cfg", "-q"], base);
+    run(["client", "bot", ...EC, "-q"], base);
+  });
+
+  const leafCerts = [
+    "gateway/client.crt",
+    "plugins/example-plugin-a/server.crt",
+    "plugins/example-plugin-b/server.crt",
+    "servers/web/server.crt",
+    "clients/bot/client.crt",
+  ];
+  /** The first certificate of a PEM file: the signing CA of ca/ca.crt during a rotation. */
+  const firstCert = (pem: string) => `${pem.split("-----END CERTIFICATE-----")[0]}-----END CERTIFICATE-----\n`;
+
+  for (const { flags, crl, exit } of [
+    { flags: [...EC], crl: false, exit: 0 },
+    { flags: ["--keep-leaves", ...EC], crl: false, exit: 0 },
+    // The CRLs and the CAs' keys are judged again after the rotation, from what it read and wrote;
+    // exit 1: ca/ca.crl is still the old CA's list until `mtls-certs crl`.
+    { flags: ["--reuse-key"], crl: true, exit: 1 },
+  ])
+    it(`mtls-certs renew --ca ${flags.join(" ")}${crl ? ", with a CRL" : ""}`, () => {
+      const cwd = tempDir();
+      cpSync(base, cwd, { recursive: true });
+      if (crl) run(["crl", "-q"], cwd);
+      const tree = join(cwd, "certs", "mcp");
+      const before = new Map(leafCerts.map((c) => [c, readFileSync(join(tree, c), "utf8")]));
+      const dirs = directoriesBelow(tree);
+      const { code, stdout, stderr, opens } = opensDuring(["renew", "--ca", ...flags, "-q"], cwd, tree);
+      assert.equal(code, exit, stdout + stderr);
+      assert.deepEqual(filesOpenedTwice(opens, dirs), []);
+      // The count saw the run's reads (a trace that saw nothing would pass above).
+      for (const file of ["ca/ca.crt", "ca/ca.key", "servers/web/server.crt", "servers/web/haproxy.pem"])
+        assert.equal(opens.get(join(tree, file)), 1, `${file} opened once`);
+      // The CA did rotate: the old one in ca/previous/, a new one signing first in ca/ca.crt.
+      const previous = readFileSync(join(tree, "ca/previous/ca.crt"), "utf8");
+      const signing = firstCert(readFileSync(join(tree, "ca/ca.crt"), "utf8"));
+      assert.notEqual(signing, previous);
+      const newCa = writeFile(join(cwd, "new-ca.crt"), signing);
+      const keepLeaves = flags.includes("--keep-leaves");
+      for (const cert of leafCerts) {
+        const path = join(tree, cert);
+        const kept = readFileSync(path, "utf8") === before.get(cert);
+        assert.equal(kept, keepLeaves, `${cert} ${keepLeaves ? "kept" : "re-issued"}`);
+        // Re-issued under the new CA alone, or kept under the previous one; both trusted by ca/ca.crt.
+        const signer = keepLeaves ? join(tree, "ca/previous/ca.crt") : newCa;
+        const verified = verifyStrict(signer, path);
+        assert.equal(verified.code, 0, `${cert}: ${verified.stdout}${verified.stderr}`);
+        assert.equal(verifyStrict(join(tree, "ca/ca.crt"), path).code, 0, `${cert} against ca/ca.crt`);
+      }
+    });
+
+  it("mtls-certs ca --finish-rotation, after renew --ca", () => {
+    const cwd = tempDir();
+    cpSync(base, cwd, { recursive: true });
+    run(["renew", "--ca", ...EC, "-q"], cwd);
+    const tree = join(cwd, "certs", "mcp");
+    // ca/previous/ is gone afterwards: a directory all the same.
+    const dirs = directoriesBelow(tree);
+    const { code, stderr, opens } = opensDuring(["ca", "--finish-rotation"], cwd, tree);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(filesOpenedTwice(opens, dirs), []);
+    for (const file of ["ca/ca.crt", "ca/previous/ca.crt", "ca/previous/ca.key", "servers/web/server.crt"])
+      assert.equal(opens.get(join(tree, file)), 1, `${file} opened once`);
+    // Finished: ca/previous/ gone, ca/ca.crt the new CA alone, which every leaf verifies against.
+    assert.ok(!existsSync(join(tree, "ca/previous")));
+    assert.equal(readFileSync(join(tree, "ca/ca.crt"), "utf8").match(/BEGIN CERTIFICATE/g)?.length, 1);
+    for (const cert of leafCerts) {
+      const verified = verifyStrict(join(tree, "ca/ca.crt"), join(tree, cert));
+      assert.equal(verified.code, 0, `${cert}: ${verified.stdout}${verified.stderr}`);
+    }
+  });
 });
 
 describe("adopt opens each file of a ledgerless tree at most once (strace)", {

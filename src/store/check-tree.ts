@@ -47,8 +47,9 @@ export interface CheckOptions {
    */
   inventory?: TreeInventory;
   /**
-   * Leaf files the caller holds already (renew: read at its start, or written by it), by path:
-   * judged as held, not opened again. Any other file of a leaf is read.
+   * Files of the tree the caller holds already (renew: read at its start, or written by it), by
+   * path: judged as held, not opened again, ca/'s too when the tree is read here (after renew's
+   * CA rotation). Any other file is read.
    */
   known?: KnownFiles;
   /** Extra checks a leaf signed by this tree must pass (a CRL, …): return problems found. */
@@ -81,7 +82,7 @@ async function readInventoryOf(o: CheckOptions): Promise<TreeInventory> {
   const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
   // An mcp-stack.yaml's certificates.*_path name the tree when no --out does: where `all --config` wrote.
   const tree = treePaths(o.out ?? config?.stack?.out ?? DEFAULT_OUT);
-  return readTreeInventory(tree, { config, leaves: o.leaves, ledger: o.ledger });
+  return readTreeInventory(tree, { config, leaves: o.leaves, ledger: o.ledger, known: o.known });
 }
 
 async function judgeHere(

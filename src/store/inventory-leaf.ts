@@ -67,14 +67,15 @@ export interface LeafFacts {
 }
 
 /**
- * The leaf files a run already holds, by path: what it read at its start, or wrote itself (renew:
- * write.ts records the written text and the fstat of its descriptor). A file found here is not
- * opened again; one not found is read and added.
+ * The files of the tree a run already holds, by path: what it read at its start (the leaves', and
+ * ca/'s when the inventory is given the map), or wrote itself (renew: write.ts records the written
+ * text and the fstat of its descriptor). A file found here is not opened again; one not found is
+ * read and added.
  */
 export type KnownFiles = Map<string, FileRead>;
 
 /** `path` from `known` when held there, else read once (and kept there when `known` is given). */
-function readKnown(path: string, o: OpenOptions, known: KnownFiles | undefined): FileRead {
+export function readKnown(path: string, o: OpenOptions, known: KnownFiles | undefined): FileRead {
   const held = known?.get(path);
   if (held !== undefined) return held;
   const read = readFileFacts(path, o);

@@ -11,13 +11,15 @@ import type { PluginConfig } from "../config/config-data.js";
 import { stackTreeWarning } from "../config/stack.js";
 import { wantedSans } from "../config/wanted-sans.js";
 import type { Role, San } from "../pki/profiles.js";
-import { readFileFacts, type FileRead } from "./file-facts.js";
+import type { FileRead } from "./file-facts.js";
 import {
   readCertFacts,
   readKeyFacts,
+  readKnown,
   readLeavesFacts,
   type CertFacts,
   type KeyFacts,
+  type KnownFiles,
   type LeafFacts,
 } from "./inventory-leaf.js";
 import { unsafeDirectories } from "./key-mode.js";
@@ -81,6 +83,11 @@ export interface InventoryOptions {
   readonly leaves?: readonly LeafFiles[];
   /** The ledger as the caller holds it, just written (renew): not read and parsed again. */
   readonly ledger?: Ledger;
+  /**
+   * ca/'s files as the caller holds them (renew: read by this inventory at its start, or written
+   * by its CA rotation since): taken from here, not opened again; those read are added.
+   */
+  readonly known?: KnownFiles;
 }
 
 function readCa(
@@ -89,9 +96,10 @@ function readCa(
   role: CaFacts["role"],
   name: CaFacts["name"],
   keyOptional = false,
+  known?: KnownFiles,
 ): CaFacts {
-  const cert = readCertFacts(certPath);
-  const key = cert.cert === undefined ? undefined : readKeyFacts(keyPath, cert.cert, true);
+  const cert = readCertFacts(certPath, known);
+  const key = cert.cert === undefined ? undefined : readKeyFacts(keyPath, cert.cert, true, known);
   return { role, name, keyPath, cert, key, keyOptional };
 }
 
@@ -114,19 +122,20 @@ export async function readTreeInventory(tree: TreePaths, o: InventoryOptions = {
         ),
     o.leaves !== undefined && !hasPrevious ? o.leaves : listIssuedLeaves(tree),
   ]);
-  const crl = readFileFacts(tree.caCrl);
+  const { known } = o;
+  const crl = readKnown(tree.caCrl, {}, known);
   return {
     tree,
-    root: readCa(tree.caCert, tree.caKey, "ca", "ca", hasIntermediate),
+    root: readCa(tree.caCert, tree.caKey, "ca", "ca", hasIntermediate, known),
     caDirectoryProblems,
     intermediate: hasIntermediate
-      ? readCa(tree.intermediateCert, tree.intermediateKey, "intermediate", "intermediate")
+      ? readCa(tree.intermediateCert, tree.intermediateKey, "intermediate", "intermediate", false, known)
       : undefined,
-    previous: hasPrevious ? readCa(tree.previousCaCert, tree.previousCaKey, "ca", "previous") : undefined,
+    previous: hasPrevious ? readCa(tree.previousCaCert, tree.previousCaKey, "ca", "previous", false, known) : undefined,
     previousDirectoryProblems,
-    bundle: readFileFacts(tree.caBundle),
+    bundle: readKnown(tree.caBundle, {}, known),
     crl,
-    previousCrl: crl.found === "missing" ? undefined : readFileFacts(tree.previousCaCrl),
+    previousCrl: crl.found === "missing" ? undefined : readKnown(tree.previousCaCrl, {}, known),
     ledger,
     wanted: wantedSans(o.config),
     stackWarning: o.config && stackTreeWarning(o.config),

@@ -10,13 +10,15 @@ import { join, relative } from "node:path";
 import { GROUP_KEY_MODE, type KeyFileMode } from "../../store/key-mode.js";
 import { privateKeyMatches } from "../../pki/key-match.js";
 import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
-import { KEY_FILE, readChecked } from "../../store/leaf-file.js";
+import { textOrThrow } from "../../store/file-facts.js";
+import { readKnown, type KnownFiles } from "../../store/inventory-leaf.js";
+import { KEY_FILE, readChecked, symlinkRefused } from "../../store/leaf-file.js";
 import { caPublicKeys } from "../../store/leaf-key.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
 import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { assertLeafDirectory } from "../../store/leaf-state.js";
 import type { LeafRead } from "./leaf-read.js";
-import { KEY_MODE, exists, listDirectories, readKeyText, readText, writeFileAtomically } from "../../store/write.js";
+import { KEY_MODE, exists, listDirectories, readKeyText, writeFileAtomically } from "../../store/write.js";
 
 /** Beside a backed-up key: the mode and group renew gave it (its decision, never a file's mode read back). */
 const KEY_FILE_RECORD = "key-file.json";
@@ -64,12 +66,18 @@ export class BackupFolder {
       await writeFileAtomically(join(dir, KEY_FILE_RECORD), JSON.stringify(bytes.keyFile) + "\n", { mode: KEY_MODE });
   }
 
-  /** Copies the CA's own files (ca/, its owner's alone) into `<backup>/<subdir>/`. */
-  async copy(subdir: string, paths: ReadonlyArray<string | undefined>): Promise<void> {
+  /**
+   * Copies the CA's own files (ca/, its owner's alone) into `<backup>/<subdir>/`: as `known` holds
+   * them when the run read them already (one read of each file), else read now.
+   */
+  async copy(subdir: string, paths: ReadonlyArray<string | undefined>, known?: KnownFiles): Promise<void> {
     const dir = await this.folder(subdir);
     for (const path of paths) {
       if (path === undefined) continue;
-      const content = await readText(path, { noFollow: true });
+      // A CA cert is held as read through a link (as check reads it); the backup never copies
+      // one through a link: refused with the error its read of the name (O_NOFOLLOW) gives.
+      if ((await fs.lstat(path).catch(() => undefined))?.isSymbolicLink()) throw symlinkRefused(path);
+      const content = textOrThrow(readKnown(path, { noFollow: true }, known));
       if (content !== undefined) await writeFileAtomically(join(dir, baseName(path)), content, { mode: KEY_MODE });
     }
   }

@@ -10,14 +10,15 @@ import { PROFILES, formatSan, uniqueSans, type San } from "../../pki/profiles.js
 import { refusedNames } from "../../store/leaf-names.js";
 import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
-import type { KnownFiles } from "../../store/inventory-leaf.js";
+import { readKnown, type KnownFiles } from "../../store/inventory-leaf.js";
+import { textOrThrow } from "../../store/file-facts.js";
 import { ledgerEntry } from "../../store/ledger.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
 import { writeLeaf, writeSignedCert } from "../../store/leaf-write.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../../store/leaf-key.js";
 import { renewedKeyFile } from "../../store/key-mode.js";
 import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
-import { CERT_MODE, exists, readText, writeFileAtomically } from "../../store/write.js";
+import { CERT_MODE, exists, writeFileAtomically } from "../../store/write.js";
 import type { BackupFolder } from "./backup.js";
 import { result, stateOf } from "./report.js";
 import type { RenewedCert } from "../../report/renew-types.js";
@@ -175,12 +176,15 @@ function askedSansAfter(old: OldLeaf, plan: LeafPlan): string[] {
   return [...new Set([...(old.entry?.askedSans ?? []), ...now])];
 }
 
-/** Every leaf's ca.crt copy holds `pem` afterwards (the rotation bundle, or the CA alone). */
-export async function writeCaCopies(leaves: readonly LeafFiles[], pem: string): Promise<void> {
+/**
+ * Every leaf's ca.crt copy holds `pem` afterwards (the rotation bundle, or the CA alone). A copy
+ * `known` holds (renew read it at its start) is not opened again; each write is recorded there.
+ */
+export async function writeCaCopies(leaves: readonly LeafFiles[], pem: string, known?: KnownFiles): Promise<void> {
   await Promise.all(
     leaves.map(async (files) => {
-      if (files.caCopy === undefined || (await readText(files.caCopy)) === pem) return;
-      await writeFileAtomically(files.caCopy, pem, { mode: CERT_MODE, replace: await exists(files.caCopy) });
+      if (files.caCopy === undefined || textOrThrow(readKnown(files.caCopy, {}, known)) === pem) return;
+      await writeFileAtomically(files.caCopy, pem, { mode: CERT_MODE, replace: await exists(files.caCopy), known });
     }),
   );
 }

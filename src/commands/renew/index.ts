@@ -22,14 +22,13 @@ import { foreignLeftovers, withExistingTree } from "../../store/tree-access.js";
 import { listIssuedLeaves } from "../../store/leaf-list.js";
 import type { LeafFiles } from "../../store/paths.js";
 import { adoptionLines, reconcileLedger } from "../../store/ledger-adoption.js";
-import { readRevocationStatus } from "../../store/revocation-status.js";
 import { exists } from "../../store/write.js";
 import { checkTree } from "../../store/check-tree.js";
 import { wantedSans as wantedSansOf } from "../../config/wanted-sans.js";
 import { loadPluginConfig } from "../../config/plugin-config.js";
 import { readTreeInventory } from "../../store/inventory.js";
 import { caPublicKeysOf } from "../../store/leaf-key.js";
-import { reconcileReadsOf, signingReads } from "./tree-read.js";
+import { caPublicKeysAfterRotation, reconcileReadsOf, revocationAfterRotation, signingReads } from "./tree-read.js";
 import { entryFails } from "../../pki/check-entry.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
@@ -73,16 +72,18 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
     const leaves = selectLeaves(await listIssuedLeaves(tree), o.names);
     const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
     const wantedSans = wantedSansOf(config);
+    // The files of the tree the run read (ca/'s here, the leaves' below) and wrote since, by path:
+    // the rotation, the renewals and the closing check take them from here, opening none again.
+    const known: KnownFiles = new Map();
     // The tree read once (store/inventory.ts): the ledger, ca/ and the CRLs, for the reconcile and
     // the signer now, and for the closing report when no rotation changed the CA meanwhile.
-    const inventory = await readTreeInventory(tree, { config, leaves: leaves.selected });
+    const inventory = await readTreeInventory(tree, { config, leaves: leaves.selected, known });
     const backup = new BackupFolder(tree, now);
     const warnings: string[] = [];
     // What the tree issued (a ledgerless tree is adopted here); written once at the end.
     // Each selected leaf's cert read once, here: the reconcile, the repair and the plan share it.
     // Its key, ca.crt copy and bundles too, into `known`, where renew's writes are recorded: the
     // closing check judges those and opens none of them again.
-    const known: KnownFiles = new Map();
     const reads = await readLeaves(leaves.selected, known);
     const readOf = (files: LeafFiles): LeafRead => reads.get(files)!;
     const reconciled = await reconcileLedger(
@@ -102,18 +103,20 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
 
     async function renewWithLedger(): Promise<RenewReport> {
       let rotation: { ca: LoadedCa | undefined; report: CaRotation } | undefined;
-      if (o.ca) rotation = await rotateCa(tree, leaves.all, o, now, backup);
+      if (o.ca) rotation = await rotateCa(tree, leaves.all, o, now, backup, known);
       // A dry run of a rotation has no new CA to compare with: every leaf would move to it.
       const rotatingDry = Boolean(o.ca && dryRun);
       const signer: Signer = {
         tree,
         cert: rotatingDry ? undefined : await signerCert(tree, rotation?.ca, now, reconciled.cas),
         role: (await exists(tree.intermediateCert)) ? "intermediate" : "ca",
-        previous: await previousCaCert(tree, rotation !== undefined, reconciled.cas),
+        previous: await previousCaCert(tree, rotation !== undefined, reconciled.cas, known),
         caPublicKeys:
           rotation === undefined
             ? caPublicKeysOf(tree, [reconciled.cas.caPem, reconciled.cas.intermediatePem, reconciled.cas.previousPem])
-            : undefined,
+            : o.reuseKey
+              ? caPublicKeysAfterRotation(tree, known)
+              : undefined,
       };
 
       const failed: FailedCert[] = [];
@@ -164,12 +167,13 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
             })));
         const limit = createLimiter(o.jobs);
         // --reuse-key never signs a key whose cert the CRL lists (a tree adopted with its CRL included).
-        // The CRLs as the run read them at its start; a rotation moved them, so they are read again.
+        // The CRLs as the run read them at its start; after a rotation, judged again against the CAs
+        // it wrote (from `known`: the files as read and written, none opened again).
         const revocation = !o.reuseKey
           ? undefined
           : rotation === undefined
             ? reconciled.revocation
-            : await readRevocationStatus(tree, now);
+            : await revocationAfterRotation(tree, known, now);
         o.onProgress?.(`${dryRun ? "planning" : "renewing"} ${plural(plans.length, "certificate")}`);
         await Promise.all(
           plans.map(async (plan) => {
@@ -198,8 +202,7 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
                       warnings,
                       book,
                       now,
-                      // A rotation rewrote the ca.crt copies: the leaf's files are read by name.
-                      rotation === undefined ? known : undefined,
+                      known,
                     ),
               );
             } catch (e) {
@@ -228,9 +231,8 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         inventory: rotation === undefined ? inventory : undefined,
         // Saved just above: the same record, not read and parsed again (a dry run saved nothing).
         ledger: dryRun ? undefined : book.ledger,
-        // The leaves' files as read at the start and written since; a rotation rewrote the ca.crt
-        // copies (and may re-issue every leaf), so then they are read again.
-        known: rotation === undefined ? known : undefined,
+        // The tree's files as read at the start and written since (a rotation's writes too).
+        known,
       });
       const selectedPaths = new Set(leaves.selected.map((l) => l.cert));
       const relevant = after.certificates.filter(

@@ -15,10 +15,13 @@ import type { LedgerBook } from "../../store/ledger-book.js";
 import type { TreeIssuers } from "../../store/issued-here.js";
 import { assertLeafDirectory } from "../../store/leaf-state.js";
 import { normalizeSerial, spkiSha256, certificateOf } from "../../pki/node-facts.js";
-import { exists, readText } from "../../store/write.js";
+import { exists } from "../../store/write.js";
 import { missingSans } from "../../pki/check-verdict.js";
 import { sansOf } from "../../pki/node-facts.js";
 import type { LeafRead } from "./leaf-read.js";
+import { textOrThrow } from "../../store/file-facts.js";
+import { readKnown, type KnownFiles } from "../../store/inventory-leaf.js";
+import { CERT_FILE } from "../../store/leaf-file.js";
 import type { LeafOnDisk, LeafPlan, OldLeaf, RenewOptions, Signer } from "./types.js";
 import { days, humanDate } from "../../human.js";
 
@@ -249,13 +252,17 @@ export async function signerCert(
   return new NodeCert(pem);
 }
 
-/** The previous CA: as read at the start, or (after a rotation moved the CA there) read now. */
+/**
+ * The previous CA: as read at the start, or (after a rotation moved the CA there) as the rotation
+ * wrote or read it (`known`).
+ */
 export async function previousCaCert(
   tree: TreePaths,
   rotated: boolean,
   read: TreeIssuers,
+  known: KnownFiles,
 ): Promise<NodeCert | undefined> {
-  const pem = rotated ? await readText(tree.previousCaCert) : read.previousPem;
+  const pem = rotated ? textOrThrow(readKnown(tree.previousCaCert, CERT_FILE, known)) : read.previousPem;
   return pem === undefined ? undefined : new NodeCert(pem);
 }
 

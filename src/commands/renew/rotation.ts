@@ -15,15 +15,10 @@ import type { LeafFiles, TreePaths } from "../../store/paths.js";
 import { listIssuedLeaves } from "../../store/leaf-list.js";
 import { withExistingTree } from "../../store/tree-access.js";
 import type { TreeOptions } from "../../store/issue-types.js";
-import {
-  CERT_MODE,
-  KEY_MODE,
-  exists,
-  readCertText,
-  readKeyText,
-  readText,
-  writeFileAtomically,
-} from "../../store/write.js";
+import { textOrThrow } from "../../store/file-facts.js";
+import { readKnown, type KnownFiles } from "../../store/inventory-leaf.js";
+import { CERT_FILE, KEY_FILE } from "../../store/leaf-file.js";
+import { CERT_MODE, KEY_MODE, exists, readCertText, writeFileAtomically } from "../../store/write.js";
 import { BackupFolder } from "./backup.js";
 import { writeCaCopies } from "./execute.js";
 import type { CaRotation } from "../../report/renew-types.js";
@@ -37,7 +32,9 @@ const PIPELINE_EXTENSIONS = new Set(["2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5
  * `renew --ca`: a new CA key and cert with the next generation's name (nameConstraints and the
  * other extensions stay); the old pair moves to ca/previous/; new + old goes into ca/ca.crt,
  * ca/bundle.crt and every ca.crt copy, so leaves of either CA verify on every peer during the
- * change-over, whichever file it reads as trust.
+ * change-over, whichever file it reads as trust. ca/'s files and the copies are taken from `known`
+ * as the run read them at its start (store/inventory.ts, leaf-read.ts), each other one read once
+ * into it; what the rotation writes is recorded there, so nothing it read or wrote is opened again.
  */
 export async function rotateCa(
   tree: TreePaths,
@@ -45,6 +42,7 @@ export async function rotateCa(
   o: RenewOptions,
   now: Date,
   backup: BackupFolder,
+  known: KnownFiles,
 ): Promise<{ ca: LoadedCa | undefined; report: CaRotation }> {
   if (await exists(tree.intermediateCert)) {
     throw new MtlsError(
@@ -53,7 +51,8 @@ export async function rotateCa(
       "make a new tree with `mtls-certs ca --intermediate --out DIR` and move the leaves over",
     );
   }
-  const oldPem = await readText(tree.caCert);
+  // A refusal held from the first read is thrown as a read by name would throw it (file-facts.ts).
+  const oldPem = textOrThrow(readKnown(tree.caCert, CERT_FILE, known));
   if (oldPem === undefined)
     throw new MtlsError(
       "E_CA_MISSING",
@@ -62,7 +61,7 @@ export async function rotateCa(
     );
   // The old key still signs its CRL from ca/previous/: the rule for signing with a CA key holds.
   await assertCaKeyProtected(tree.root, tree.caKey);
-  const oldKeyPem = await readKeyText(tree.caKey);
+  const oldKeyPem = textOrThrow(readKnown(tree.caKey, KEY_FILE, known));
   if (oldKeyPem === undefined)
     throw new MtlsError(
       "E_CA_DAMAGED",
@@ -76,7 +75,7 @@ export async function rotateCa(
       "pass --ca-passphrase-env VAR so the new CA key is encrypted too",
     );
   }
-  const previousPem = await readText(tree.previousCaCert);
+  const previousPem = textOrThrow(readKnown(tree.previousCaCert, CERT_FILE, known));
   // A run killed after saving the old CA left previous == current: carry on from there.
   if (previousPem !== undefined && previousPem !== oldPem) {
     throw new MtlsError(
@@ -113,19 +112,19 @@ export async function rotateCa(
   // leaf's issuer by name even when the leaf has no authority key id (the Makefile's v1 certs).
   const bundlePem = pem + oldPem;
   // Order matters for a crash: the old CA is saved before anything points away from it.
-  await backup.copy("ca", [tree.caCert, tree.caKey]);
+  await backup.copy("ca", [tree.caCert, tree.caKey], known);
   await fs.mkdir(tree.previousCaDir, { recursive: true, mode: 0o700 });
   if (previousPem === undefined) {
-    await writeFileAtomically(tree.previousCaKey, oldKeyPem, { mode: KEY_MODE });
-    await writeFileAtomically(tree.previousCaCert, oldPem, { mode: CERT_MODE });
+    await writeFileAtomically(tree.previousCaKey, oldKeyPem, { mode: KEY_MODE, known });
+    await writeFileAtomically(tree.previousCaCert, oldPem, { mode: CERT_MODE, known });
   }
-  await writeFileAtomically(tree.caBundle, bundlePem, { mode: CERT_MODE, replace: true });
+  await writeFileAtomically(tree.caBundle, bundlePem, { mode: CERT_MODE, replace: true, known });
   const keyPem =
     o.caPassphrase === undefined ? key.privateKeyPem : encryptPrivateKeyPem(key.privateKeyPem, o.caPassphrase);
-  await writeFileAtomically(tree.caKey, keyPem, { mode: KEY_MODE, replace: true });
-  await writeFileAtomically(tree.caCert, bundlePem, { mode: CERT_MODE, replace: true });
+  await writeFileAtomically(tree.caKey, keyPem, { mode: KEY_MODE, replace: true, known });
+  await writeFileAtomically(tree.caCert, bundlePem, { mode: CERT_MODE, replace: true, known });
   const ca: LoadedCa = { cert, key, bundlePem, rootPem: pem };
-  await writeCaCopies(leaves, bundlePem);
+  await writeCaCopies(leaves, bundlePem, known);
   const node = new NodeCert(pem);
   return {
     ca: o.keepLeaves ? undefined : ca,
@@ -162,14 +161,16 @@ export interface FinishRotationReport {
 /** `ca --finish-rotation`: drops the previous CA from ca/bundle.crt and every ca.crt copy. */
 export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<FinishRotationReport> {
   return withExistingTree(o, async (tree) => {
-    const previousPem = await readText(tree.previousCaCert);
+    // Read once: the backup below copies previous/ca.crt from this read.
+    const known: KnownFiles = new Map();
+    const previousPem = textOrThrow(readKnown(tree.previousCaCert, {}, known));
     if (previousPem === undefined)
       throw new MtlsError(
         "E_USAGE",
         `${tree.previousCaCert}: no CA rotation in progress`,
         "start one with `mtls-certs renew --ca`",
       );
-    const caFile = await readText(tree.caCert);
+    const caFile = textOrThrow(readKnown(tree.caCert, {}, known));
     if (caFile === undefined)
       throw new MtlsError("E_CA_MISSING", `${tree.caCert}: missing`, "restore ca/ from a backup");
     const previous = new NodeCert(previousPem);
@@ -192,7 +193,7 @@ export async function finishCaRotation(o: FinishRotationOptions = {}): Promise<F
       );
     }
     const backup = new BackupFolder(tree, o.now ?? new Date());
-    await backup.copy(join("ca", "previous"), [tree.previousCaCert, tree.previousCaKey, tree.previousCaCrl]);
+    await backup.copy(join("ca", "previous"), [tree.previousCaCert, tree.previousCaKey, tree.previousCaCrl], known);
     await writeCaCopies(leaves, currentPem);
     await writeFileAtomically(tree.caCert, currentPem, { mode: CERT_MODE, replace: true });
     await fs.rm(tree.caBundle, { force: true });

@@ -9,7 +9,10 @@ import type { CaFacts, TreeInventory } from "../../store/inventory.js";
 import type { ReconcileReads } from "../../store/ledger-adoption.js";
 import type { TreeIssuers } from "../../store/issued-here.js";
 import { readLedger } from "../../store/ledger.js";
-import { revocationStatusOf } from "../../store/revocation-status.js";
+import { revocationStatusOf, type RevocationStatus } from "../../store/revocation-status.js";
+import { readKnown, type KnownFiles } from "../../store/inventory-leaf.js";
+import type { TreePaths } from "../../store/paths.js";
+import { caPublicKeysOf, type CaPublicKey } from "../../store/leaf-key.js";
 
 export async function reconcileReadsOf(inventory: TreeInventory, now: Date): Promise<ReconcileReads> {
   const { tree } = inventory;
@@ -49,4 +52,40 @@ export function signingReads(inventory: TreeInventory, cas: TreeIssuers) {
     // A bundle that could not be read refuses signing as reading it by name would.
     bundle: { pem: textOrThrow(inventory.bundle) },
   };
+}
+
+/**
+ * The CRLs judged against the CAs a rotation left (the new one signing, the old one in
+ * ca/previous/), as readRevocationStatus reads them, from `known`: ca/'s files as the run read
+ * and wrote them.
+ */
+export async function revocationAfterRotation(
+  tree: TreePaths,
+  known: KnownFiles,
+  now: Date,
+): Promise<RevocationStatus> {
+  const text = async (path: string) => heldText(path, known);
+  return revocationStatusOf(
+    tree,
+    {
+      crl: await text(tree.caCrl),
+      signer: async () => (await text(tree.intermediateCert)) ?? (await text(tree.caCert)),
+      previousCa: () => text(tree.previousCaCert),
+      previousCrl: () => text(tree.previousCaCrl),
+    },
+    now,
+  );
+}
+
+/** The CAs' public keys after a rotation (--reuse-key refuses a CA's key), from `known` as above. */
+export function caPublicKeysAfterRotation(tree: TreePaths, known: KnownFiles): CaPublicKey[] {
+  return caPublicKeysOf(
+    tree,
+    [tree.caCert, tree.intermediateCert, tree.previousCaCert].map((path) => heldText(path, known)),
+  );
+}
+
+/** `path` as `known` holds it, else read once into it; a held refusal is thrown as a read would. */
+function heldText(path: string, known: KnownFiles): string | undefined {
+  return textOrThrow(readKnown(path, {}, known));
 }
