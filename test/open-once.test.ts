@@ -224,6 +224,22 @@ describe("renew --ca opens each file of the tree at most once (strace)", {
       }
     });
 
+  it("mtls-certs renew --ca --dry-run", () => {
+    const cwd = tempDir();
+    cpSync(base, cwd, { recursive: true });
+    const tree = join(cwd, "certs", "mcp");
+    const ca = readFileSync(join(tree, "ca/ca.crt"), "utf8");
+    const { code, stdout, stderr, opens } = opensDuring(["renew", "--ca", "--dry-run"], cwd, tree);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /5 would be renewed/);
+    // Nothing written: the closing report judges the run's first read, the ledger's too.
+    assert.deepEqual(filesOpenedTwice(opens, directoriesBelow(tree)), []);
+    for (const file of ["ca/ca.crt", "ca/ledger.json", "servers/web/server.crt"])
+      assert.equal(opens.get(join(tree, file)), 1, `${file} opened once`);
+    assert.ok(!existsSync(join(tree, "ca/previous")));
+    assert.equal(readFileSync(join(tree, "ca/ca.crt"), "utf8"), ca);
+  });
+
   it("mtls-certs ca --finish-rotation, after renew --ca", () => {
     const cwd = tempDir();
     cpSync(base, cwd, { recursive: true });

@@ -227,8 +227,8 @@ export async function renewTree(o: RenewOptions = {}): Promise<RenewReport> {
         within,
         config: o.config,
         leaves: o.names?.length ? leaves.selected : undefined,
-        // ca/ as read at the start, unless a rotation changed it.
-        inventory: rotation === undefined ? inventory : undefined,
+        // ca/ as read at the start, unless a rotation changed it (a dry run's changed nothing).
+        inventory: rotation === undefined || dryRun ? inventory : undefined,
         // Saved just above: the same record, not read and parsed again (a dry run saved nothing).
         ledger: dryRun ? undefined : book.ledger,
         // The tree's files as read at the start and written since (a rotation's writes too).
