@@ -7,6 +7,7 @@
  */
 import type { X509Certificate as NodeCert } from "node:crypto";
 import { availableParallelism } from "node:os";
+import { dirname } from "node:path";
 import { DEFAULT_OUT, DEFAULT_RENEW_WITHIN_DAYS } from "../defaults.js";
 import { MtlsError } from "../errors.js";
 import { loadPluginConfig } from "../config/plugin-config.js";
@@ -119,16 +120,21 @@ async function judgeAcrossCores(
   const { Worker } = await import("node:worker_threads");
   const slices = Math.max(1, Math.min(availableParallelism(), Math.floor(leaves.length / (WORKER_THRESHOLD / 2))));
   const size = Math.ceil(leaves.length / slices);
-  const job = (part: LeafFiles[]): LeafCheckJob => ({
-    leaves: part,
-    issuers: cas.issuers.map((i) => ({ pem: i.cert.toString(), signedBy: i.signedBy })),
-    bundlePem: cas.bundlePem,
-    now: now.toISOString(),
-    within,
-    wanted: [...wanted].map(([name, sans]) => [name, [...sans]]),
-    // Plain data too: what the caller holds of this slice's leaves is not opened again there.
-    known: known && [...known].filter(([path]) => part.some((l) => path.startsWith(`${l.dir}/`))),
-  });
+  const job = (part: LeafFiles[]): LeafCheckJob => {
+    // A leaf's files lie directly in its directory: a set of those, not a scan of the slice per file
+    // (renew's map holds the whole tree's files: 6,000 paths × 1,000 leaves took ~0.5 s).
+    const dirs = new Set(part.map((l) => l.dir));
+    return {
+      leaves: part,
+      issuers: cas.issuers.map((i) => ({ pem: i.cert.toString(), signedBy: i.signedBy })),
+      bundlePem: cas.bundlePem,
+      now: now.toISOString(),
+      within,
+      wanted: [...wanted].map(([name, sans]) => [name, [...sans]]),
+      // Plain data too: what the caller holds of this slice's leaves is not opened again there.
+      known: known && [...known].filter(([path]) => dirs.has(dirname(path))),
+    };
+  };
   const onWorker = (part: LeafFiles[]): Promise<LeafVerdict[]> =>
     new Promise((resolve, reject) => {
       const embedded = embeddedCheckWorker();
