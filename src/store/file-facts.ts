@@ -125,14 +125,18 @@ export function textOrThrow(read: FileRead): string | undefined {
 }
 
 /**
- * The text of `path` as `known` holds it (undefined when held missing); any other file is read by
- * `read`, by name, whose refusal is the error (a caller that already read the tree: renew).
+ * The files of the tree a run already holds, by path: what it read at its start (the leaves', and
+ * ca/'s when the inventory is given the map), or wrote itself (renew: write.ts records the written
+ * text and the fstat of its descriptor). A file found here is not opened again; one not found is
+ * read and added.
  */
-export function heldOrRead(
-  known: ReadonlyMap<string, FileRead> | undefined,
-  path: string,
-  read: (path: string) => Promise<string | undefined>,
-): string | undefined | Promise<string | undefined> {
+export type KnownFiles = Map<string, FileRead>;
+
+/** `path` from `known` when held there, else read once (and kept there when `known` is given). */
+export function readKnown(path: string, o: OpenOptions, known: KnownFiles | undefined): FileRead {
   const held = known?.get(path);
-  return held?.found === "read" ? held.text : held?.found === "missing" ? undefined : read(path);
+  if (held !== undefined) return held;
+  const read = readFileFacts(path, o);
+  known?.set(path, read);
+  return read;
 }

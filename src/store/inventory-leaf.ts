@@ -11,14 +11,8 @@ import { privateKeyPemMatches } from "../pki/key-match.js";
 import { encryptedKeyProblem } from "../pki/keys.js";
 import { whyNotACertificate } from "../pki/node-facts.js";
 import { dirname } from "node:path";
-import {
-  CERT_FILE,
-  KEY_FILE,
-  directoryOwnershipProblemsSync,
-  type DirectoryLooks,
-  type OpenOptions,
-} from "./leaf-file.js";
-import { lstatFacts, readFileFacts, type FileRead, type StatFacts } from "./file-facts.js";
+import { CERT_FILE, KEY_FILE, directoryOwnershipProblemsSync, type DirectoryLooks } from "./leaf-file.js";
+import { lstatFacts, readKnown, type FileRead, type KnownFiles, type StatFacts } from "./file-facts.js";
 import { bundlesOf, type LeafBundle } from "./leaf-bundles.js";
 import { privateKeyFiles, type LeafFiles } from "./paths.js";
 
@@ -64,23 +58,6 @@ export interface LeafFacts {
   readonly keyBearing: readonly KeyBearingFacts[];
   readonly caCopy: FileRead | undefined;
   readonly bundles: ReadonlyArray<{ readonly bundle: LeafBundle; readonly read: FileRead }>;
-}
-
-/**
- * The files of the tree a run already holds, by path: what it read at its start (the leaves', and
- * ca/'s when the inventory is given the map), or wrote itself (renew: write.ts records the written
- * text and the fstat of its descriptor). A file found here is not opened again; one not found is
- * read and added.
- */
-export type KnownFiles = Map<string, FileRead>;
-
-/** `path` from `known` when held there, else read once (and kept there when `known` is given). */
-export function readKnown(path: string, o: OpenOptions, known: KnownFiles | undefined): FileRead {
-  const held = known?.get(path);
-  if (held !== undefined) return held;
-  const read = readFileFacts(path, o);
-  known?.set(path, read);
-  return read;
 }
 
 export function readCertFacts(path: string, known?: KnownFiles): CertFacts {

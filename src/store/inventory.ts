@@ -11,15 +11,13 @@ import type { PluginConfig } from "../config/config-data.js";
 import { stackTreeWarning } from "../config/stack.js";
 import { wantedSans } from "../config/wanted-sans.js";
 import type { Role, San } from "../pki/profiles.js";
-import type { FileRead } from "./file-facts.js";
+import { readKnown, type FileRead, type KnownFiles } from "./file-facts.js";
 import {
   readCertFacts,
   readKeyFacts,
-  readKnown,
   readLeavesFacts,
   type CertFacts,
   type KeyFacts,
-  type KnownFiles,
   type LeafFacts,
 } from "./inventory-leaf.js";
 import { unsafeDirectories } from "./key-mode.js";

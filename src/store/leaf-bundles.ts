@@ -24,14 +24,14 @@ import { LedgerBook } from "./ledger-book.js";
 import { readLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
-import { heldOrRead, textOrThrow, type FileRead } from "./file-facts.js";
+import { readKnown, textOrThrow, type FileRead, type KnownFiles } from "./file-facts.js";
+import { CERT_FILE, KEY_FILE } from "./leaf-file.js";
 import {
   CERT_MODE,
   exists,
   fileKind,
   readKeyText,
   readCertText,
-  readText,
   symlinkRefused,
   writeFileAtomically,
 } from "./write.js";
@@ -157,14 +157,14 @@ export async function rebuildStaleBundles(
   clearKeyPem: string,
   book: LedgerBook,
   warnings: string[],
-  known?: Map<string, FileRead>,
+  known?: KnownFiles,
 ): Promise<string[]> {
   const bundles = bundlesOf(files);
   if (bundles.length === 0) return [];
-  const certPem = await heldOrRead(known, files.cert, readCertText);
+  const certPem = textOrThrow(readKnown(files.cert, CERT_FILE, known));
   if (certPem === undefined) return [];
   const cert = new NodeCert(certPem);
-  const caPem = (await heldOrRead(known, await leafCaFile(tree, files), readText)) ?? "";
+  const caPem = textOrThrow(readKnown(await leafCaFile(tree, files), {}, known)) ?? "";
   const rebuilt: string[] = [];
   for (const bundle of bundles) {
     const stat = await lstatOptional(bundle.path);
@@ -174,7 +174,7 @@ export async function rebuildStaleBundles(
       warnings.push(`${bundle.path}: ${fileKind(stat)}, left as it is: it is not rebuilt with the renewed pair`);
       continue;
     }
-    const text = (await heldOrRead(known, bundle.path, readKeyText)) ?? "";
+    const text = textOrThrow(readKnown(bundle.path, KEY_FILE, known)) ?? "";
     if (pairProblem(text, cert, bundle.withKey) === undefined) continue;
     // The user's own file at that name (another cert, another key) is theirs, as export holds it.
     if (!writtenForLeaf(files, text, bundle.withKey, cert, book)) {

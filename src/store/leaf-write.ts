@@ -9,8 +9,8 @@ import { encryptPrivateKeyPem, type KeyPair } from "../pki/keys.js";
 import { signCertificate, toPem, type Validity } from "../pki/issue.js";
 import type { LoadedCa } from "./ca-store.js";
 import type { LeafFiles } from "./paths.js";
-import { CERT_MODE, KEY_MODE, ensureDirectory, readText, writeFileAtomically } from "./write.js";
-import { heldOrRead, type FileRead } from "./file-facts.js";
+import { CERT_MODE, KEY_MODE, ensureDirectory, writeFileAtomically } from "./write.js";
+import { readKnown, textOrThrow, type KnownFiles } from "./file-facts.js";
 import type { LeafRequest, TreeOptions } from "./issue-types.js";
 import { assertLeafDirectory } from "./leaf-state.js";
 
@@ -26,7 +26,7 @@ export async function writeLeaf(
   o: TreeOptions,
   replace = false,
   /** renew: the leaf's files as the run holds them (read at its start); each write recorded there. */
-  known?: Map<string, FileRead>,
+  known?: KnownFiles,
 ): Promise<NodeCert> {
   const cert = await signCertificate({
     profile: request.profile,
@@ -71,7 +71,7 @@ export async function writeSignedCert(
   cert: x509.X509Certificate,
   ca: LoadedCa,
   replace = false,
-  known?: Map<string, FileRead>,
+  known?: KnownFiles,
 ): Promise<NodeCert> {
   await ensureDirectory(files.dir);
   await writeFileAtomically(files.cert, toPem(cert) + servedChain(ca), { mode: CERT_MODE, replace, known });
@@ -98,7 +98,7 @@ export async function writeKey(
   mode: number,
   replace: boolean,
   group?: number,
-  known?: Map<string, FileRead>,
+  known?: KnownFiles,
 ): Promise<string> {
   const content = passphrase === undefined ? pem : encryptPrivateKeyPem(pem, passphrase);
   await writeFileAtomically(path, content, { mode, replace, group, known });
@@ -109,14 +109,9 @@ export async function writeKey(
  * Writes the ca.crt copy when it is missing (or, with `replace`, when it differs). A copy `known`
  * holds as read (renew read it at its start) is not opened again.
  */
-export async function writeCaCopy(
-  files: LeafFiles,
-  ca: LoadedCa,
-  replace = false,
-  known?: Map<string, FileRead>,
-): Promise<void> {
+export async function writeCaCopy(files: LeafFiles, ca: LoadedCa, replace = false, known?: KnownFiles): Promise<void> {
   if (!files.caCopy) return;
-  const current = await heldOrRead(known, files.caCopy, readText);
+  const current = textOrThrow(readKnown(files.caCopy, {}, known));
   if (current === ca.bundlePem) return;
   if (current !== undefined && !replace) return; // `check` reports a copy that differs
   await writeFileAtomically(files.caCopy, ca.bundlePem, {

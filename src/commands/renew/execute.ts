@@ -10,8 +10,7 @@ import { PROFILES, formatSan, uniqueSans, type San } from "../../pki/profiles.js
 import { refusedNames } from "../../store/leaf-names.js";
 import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
-import { readKnown, type KnownFiles } from "../../store/inventory-leaf.js";
-import { textOrThrow } from "../../store/file-facts.js";
+import { readKnown, textOrThrow, type KnownFiles } from "../../store/file-facts.js";
 import { ledgerEntry } from "../../store/ledger.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
 import { writeLeaf, writeSignedCert } from "../../store/leaf-write.js";

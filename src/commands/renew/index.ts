@@ -33,7 +33,7 @@ import { entryFails } from "../../pki/check-entry.js";
 import { BackupFolder, restoreInterrupted } from "./backup.js";
 import { renewLeaf } from "./execute.js";
 import { readLeaves, type LeafRead } from "./leaf-read.js";
-import type { KnownFiles } from "../../store/inventory-leaf.js";
+import type { KnownFiles } from "../../store/file-facts.js";
 import { planFor, readDetails, readLeaf, previousCaCert, renewalDays, selectLeaves, signerCert } from "./plan.js";
 import { failure, planned } from "./report.js";
 import { rotateCa } from "./rotation.js";

@@ -10,10 +10,10 @@
 import type { KeyFileStat } from "../../store/key-mode.js";
 import type { CertTextRead } from "../../store/ledger-adoption.js";
 import { KEY_FILE, readChecked } from "../../store/leaf-file.js";
-import { LEAVES_PER_TURN, readLeafFiles, type KnownFiles } from "../../store/inventory-leaf.js";
+import { LEAVES_PER_TURN, readLeafFiles } from "../../store/inventory-leaf.js";
 import { bundlesOf } from "../../store/leaf-bundles.js";
 import type { LeafFiles } from "../../store/paths.js";
-import { textOrThrow } from "../../store/file-facts.js";
+import { textOrThrow, type KnownFiles } from "../../store/file-facts.js";
 
 export interface KeyRead {
   readonly bytes: Buffer;

@@ -10,7 +10,7 @@ import type { ReconcileReads } from "../../store/ledger-adoption.js";
 import type { TreeIssuers } from "../../store/issued-here.js";
 import { readLedger } from "../../store/ledger.js";
 import { revocationStatusOf, type RevocationStatus } from "../../store/revocation-status.js";
-import { readKnown, type KnownFiles } from "../../store/inventory-leaf.js";
+import { readKnown, type KnownFiles } from "../../store/file-facts.js";
 import type { TreePaths } from "../../store/paths.js";
 import { caPublicKeysOf, type CaPublicKey } from "../../store/leaf-key.js";
 
