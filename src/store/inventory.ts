@@ -12,14 +12,7 @@ import { stackTreeWarning } from "../config/stack.js";
 import { wantedSans } from "../config/wanted-sans.js";
 import type { Role, San } from "../pki/profiles.js";
 import { readKnown, type FileRead, type KnownFiles } from "./file-facts.js";
-import {
-  readCertFacts,
-  readKeyFacts,
-  readLeavesFacts,
-  type CertFacts,
-  type KeyFacts,
-  type LeafFacts,
-} from "./inventory-leaf.js";
+import { readCertFacts, readKeyFacts, type CertFacts, type KeyFacts } from "./inventory-leaf.js";
 import { unsafeDirectories } from "./key-mode.js";
 import { readLedger, type Ledger } from "./ledger.js";
 import { listIssuedLeaves } from "./leaf-list.js";
@@ -64,11 +57,6 @@ export interface TreeInventory {
   readonly stackWarning: string | undefined;
   /** The leaf directories to judge: every one, or those asked for (see InventoryOptions.leaves). */
   readonly leaves: readonly LeafFiles[];
-}
-
-/** The whole tree: the CAs and every leaf's facts. */
-export interface Inventory extends TreeInventory {
-  readonly leafFacts: readonly LeafFacts[];
 }
 
 export interface InventoryOptions {
@@ -139,10 +127,4 @@ export async function readTreeInventory(tree: TreePaths, o: InventoryOptions = {
     stackWarning: o.config && stackTreeWarning(o.config),
     leaves,
   };
-}
-
-/** The whole tree in one thread: what a command that looks at every leaf starts from. */
-export async function readInventory(tree: TreePaths, o: InventoryOptions = {}): Promise<Inventory> {
-  const inventory = await readTreeInventory(tree, o);
-  return { ...inventory, leafFacts: await readLeavesFacts(inventory.leaves) };
 }

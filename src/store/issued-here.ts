@@ -13,11 +13,6 @@ import { readLedger } from "./ledger.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import { readText } from "./write.js";
 
-/** The CAs whose certs the ledger may hold: the root, the intermediate, a rotation's previous CA. */
-export async function treeIssuers(tree: TreePaths): Promise<NodeCert[]> {
-  return (await readTreeIssuers(tree)).issuers;
-}
-
 /** The CA files' texts as read (undefined: no such file), and every CA they hold. */
 export interface TreeIssuers {
   readonly intermediatePem: string | undefined;

@@ -16,7 +16,7 @@ export interface CaIdentities {
 
 /**
  * Every cert in ca/ (the issuers, and each block of the bundle): what no leaf may be. `issuers`
- * are every cert of ca.crt, intermediate.crt and previous/ca.crt (treeIssuers), read once there.
+ * are every cert of ca.crt, intermediate.crt and previous/ca.crt (readTreeIssuers), read once there.
  */
 export async function caIdentities(
   tree: TreePaths,
