@@ -315,3 +315,30 @@ describe("check and renew, with a gRPC plugin", () => {
     assert.equal(verified.code, 0, verified.stdout);
   });
 });
+
+describe("a gRPC target written as a long IPv6 address ([0:0:0:0:0:0:0:2]:50051)", () => {
+  // The config keeps the address as written; the cert holds it as 16 bytes, which Node prints as
+  // ::2. check and renew must compare the two as one name (pki/name-policy.ts nameKey): check used
+  // to say "missing SAN IP:0:0:0:0:0:0:0:2, run renew" while renew kept the cert, for ever.
+  it("all makes the cert for it, openssl finds the address in it, check says ok and renew keeps it", () => {
+    const cwd = tempDir();
+    writeFile(
+      join(cwd, "config.yaml"),
+      'plugins:\n  - name: six\n    kind: external\n    grpc:\n      target: "[0:0:0:0:0:0:0:2]:50051"\n',
+    );
+    const made = cli(["all", "--config", "config.yaml", "--key-type", "ecdsa-p256", "-q"], cwd);
+    assert.equal(made.code, 0, made.stderr);
+    const cert = join(cwd, "certs/mcp/plugins/six/server.crt");
+    const match = spawnSync("openssl", ["x509", "-in", cert, "-noout", "-checkip", "0:0:0:0:0:0:0:2"], {
+      encoding: "utf8",
+    });
+    assert.match(match.stdout, /does match certificate/, match.stdout + match.stderr);
+    const check = cli(["check", "--config", "config.yaml", "--json"], cwd);
+    assert.equal(check.code, 0, check.stdout);
+    const report = JSON.parse(check.stdout) as { certificates: Array<{ name: string; status: string }> };
+    assert.equal(report.certificates.find((c) => c.name === "six")?.status, "ok");
+    const renew = cli(["renew", "--config", "config.yaml", "--json"], cwd);
+    assert.equal(renew.code, 0, renew.stdout + renew.stderr);
+    assert.deepEqual((JSON.parse(renew.stdout) as { renewed: unknown[] }).renewed, []);
+  });
+});

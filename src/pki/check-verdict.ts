@@ -10,7 +10,8 @@ import { EXIT } from "../errors.js";
 import { HTTPS_SANS, dns, formatSan, pluginSans, type Role, type San } from "./profiles.js";
 import { describeProblem, treeFixes, type PolicyFixes, type PolicyProblem } from "./policy-problem.js";
 import { readPolicyFacts } from "./policy-facts.js";
-import { canonicalIp, sansOf } from "./node-facts.js";
+import { sansOf } from "./node-facts.js";
+import { nameKey } from "./name-policy.js";
 import { entryFails, type CertStatus, type CheckEntry, type CheckReport } from "./check-entry.js";
 import { days, humanDate, plural } from "../human.js";
 
@@ -185,13 +186,10 @@ export function settle(entry: CheckEntry): void {
   else if (entry.problems.length > 0) entry.status = "invalid";
 }
 
-/** The SANs in `wanted` that `have` lacks (DNS names compare case-insensitively, as DNS does). */
+/** The SANs in `wanted` that `have` lacks, compared as the name policy compares names (nameKey). */
 export function missingSans(have: readonly string[], wanted: readonly San[]): San[] {
-  const key = (s: string): string => (s.startsWith("DNS:") ? s.toLowerCase() : s);
-  const present = new Set(have.map(key));
-  return wanted.filter(
-    (s) => !present.has(key(formatSan(s.type === "ip" ? { type: "ip", value: canonicalIp(s.value) } : s))),
-  );
+  const present = new Set(have.map(nameKey));
+  return wanted.filter((s) => !present.has(nameKey(formatSan(s))));
 }
 
 /**

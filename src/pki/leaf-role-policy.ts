@@ -3,6 +3,7 @@
  * role and the config ask for, and a life within its CA's. Latent defects (`refused: false`):
  * `verify` warns, `check` fails. Part of the strict-peer policy (peer-policy.ts).
  */
+import { nameKey } from "./name-policy.js";
 import type { PolicyFacts } from "./policy-facts.js";
 import type { PolicyFixes, PolicyProblem } from "./policy-problem.js";
 
@@ -29,11 +30,11 @@ export function leafRoleProblems(f: PolicyFacts, ctx: LeafRoleContext, fixes: Po
       fix: fixes.leaf,
       refused: false,
     });
-  const have = new Set(f.sans.map(sanKey));
+  const have = new Set(f.sans.map(nameKey));
   // One problem per reason, however many names it lacks: a tree made before an mcp-stack.yaml
   // named the Service's four names would otherwise list four lines per plugin for one fix.
   const missing = new Map<string, string[]>();
-  for (const { san, why } of ctx.wantedSans.filter((w) => !have.has(sanKey(w.san))))
+  for (const { san, why } of ctx.wantedSans.filter((w) => !have.has(nameKey(w.san))))
     missing.set(why, [...(missing.get(why) ?? []), san]);
   for (const [why, sans] of missing)
     out.push({
@@ -50,9 +51,4 @@ export function leafRoleProblems(f: PolicyFacts, ctx: LeafRoleContext, fixes: Po
       refused: false,
     });
   return out;
-}
-
-/** DNS names compare case-insensitively, as DNS does. */
-function sanKey(s: string): string {
-  return s.startsWith("DNS:") ? s.toLowerCase() : s;
 }
