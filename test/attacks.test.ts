@@ -184,6 +184,24 @@ describe("issue 23 §7: a hard link of the CA key as a leaf key", () => {
   });
 });
 
+describe("a bundle check cannot read is named with its leaf, not the end of the report", () => {
+  it("servers/api/haproxy.pem with a second name: check reports every leaf, names the link, exits 2", () => {
+    const t = freshTree();
+    must(
+      cli(["export", "haproxy", "--server", "api", "--out", t.root, "-o", join(t.cwd, "h.cfg"), "-q"], t.cwd),
+      "export haproxy",
+    );
+    const bundle = join(t.root, "servers", "api", "haproxy.pem");
+    linkSync(bundle, join(t.cwd, "second-name.pem"));
+    const check = cli(["check", "--out", t.root], t.cwd);
+    assert.equal(check.code, 2, check.stdout + check.stderr);
+    // Before: one error line on stderr and no report at all.
+    assert.match(check.stdout, /servers\/api\/haproxy\.pem: has 2 names/);
+    for (const leaf of [/^gateway +gateway .* ok$/m, /^plugin +good .* ok$/m, /^client +bob .* ok$/m])
+      assert.match(check.stdout, leaf, "the other leaves are still reported");
+  });
+});
+
 /** Starts `script` (sh) as uid 1001 in the background, bounded by `seconds`; stop() ends it. */
 function attackerLoop(script: string, cwd: string, seconds: number): { stop: () => Promise<void> } {
   const child = spawn(

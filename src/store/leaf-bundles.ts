@@ -131,7 +131,10 @@ export function staleBundleProblem(
         ? read.stat.kind
         : undefined;
   if (kind !== undefined) return `${bundle.path}: ${kind}, not the file export writes; remove it and ${fix}`;
-  const problem = pairProblem(textOrThrow(read) ?? "", cert, bundle.withKey);
+  // A hard link, a file too large or one this user may not open: named with the leaf, as a read
+  // by name refuses it, instead of ending the whole report (leaf-verdict.ts exits 2 for it).
+  if (read.found !== "read") return read.refusal.message;
+  const problem = pairProblem(read.text, cert, bundle.withKey);
   return problem && `${bundle.path}: stale: ${problem}; ${fix}`;
 }
 

@@ -156,6 +156,9 @@ export function judgeLeaf(
     for (const { bundle, read } of facts.bundles) {
       const problem = staleBundleProblem(files, bundle, read, cert);
       if (problem) entry.problems.push(problem);
+      // What a read of it by name refuses ends in exit 2, as it did when it ended the run.
+      if ((read.found === "refused" || read.found === "unopened") && read.refusal.code !== "E_NOT_REGULAR_FILE")
+        entry.plantedFile = true;
     }
     const self = entry.signedBy === "self";
     addPolicy(
