@@ -17,6 +17,7 @@ import {
   existsSync,
   ftruncateSync,
   linkSync,
+  lstatSync,
   openSync,
   mkdirSync,
   readFileSync,
@@ -199,6 +200,32 @@ describe("a bundle check cannot read is named with its leaf, not the end of the 
     assert.match(check.stdout, /servers\/api\/haproxy\.pem: has 2 names/);
     for (const leaf of [/^gateway +gateway .* ok$/m, /^plugin +good .* ok$/m, /^client +bob .* ok$/m])
       assert.match(check.stdout, leaf, "the other leaves are still reported");
+  });
+});
+
+describe("a Unix socket in place of a key is refused as a FIFO is", () => {
+  it("check names it (exit 2, no chmod advice), renew --force and export k8s refuse it (exit 2)", () => {
+    const t = freshTree();
+    const key = join(t.root, "plugins", "evil", "server.key");
+    spawnSync("rm", ["-f", key]);
+    const bound = spawnSync("python3", [
+      "-c",
+      "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+      key,
+    ]);
+    assert.equal(bound.status, 0, String(bound.stderr));
+    assert.ok(lstatSync(key).isSocket(), "the socket is there");
+    // Before: open(2)'s ENXIO read as an I/O error: exit 1, "cannot read: ENXIO", and "run chmod 640".
+    const check = cli(["check", "--out", t.root], t.cwd);
+    assert.equal(check.code, 2, check.stdout + check.stderr);
+    assert.match(check.stdout, /plugins\/evil\/server\.key: cannot read: not a regular file \(a socket\)/);
+    assert.doesNotMatch(check.stdout, /server\.key: open to others/);
+    const renew = cli(["renew", "--force", "evil", "--out", t.root], t.cwd);
+    assert.equal(renew.code, 2, renew.stdout + renew.stderr);
+    assert.match(renew.stdout + renew.stderr, /server\.key: cannot read: not a regular file \(a socket\)/);
+    const k8s = cli(["export", "k8s", "--out", t.root], t.cwd);
+    assert.equal(k8s.code, 2, k8s.stdout + k8s.stderr);
+    assert.match(k8s.stderr, /server\.key: cannot read: not a regular file \(a socket\)/);
   });
 });
 

@@ -6,7 +6,15 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from "node:fs";
 import { MtlsError, errnoCode, fileSystemError, type ErrorCode } from "../errors.js";
-import { RECORD_MAX_BYTES, fileKind, refusalOf, symlinkRefused, tooLarge, type OpenOptions } from "./leaf-file.js";
+import {
+  RECORD_MAX_BYTES,
+  fileKind,
+  refusalOf,
+  socketRefusal,
+  symlinkRefused,
+  tooLarge,
+  type OpenOptions,
+} from "./leaf-file.js";
 
 /** The facts of an fstat (or lstat) the rules read: key-mode, directories, hard links. */
 export interface StatFacts {
@@ -72,6 +80,8 @@ export function readFileFacts(path: string, o: OpenOptions = {}): FileRead {
     const code = errnoCode(e);
     if (code === "ENOENT") return { path, found: "missing" };
     if (code === "ELOOP" && o.noFollow) return { path, found: "link", refusal: refusalFrom(symlinkRefused(path)) };
+    const socket = socketRefusal(path, e, o);
+    if (socket) return { path, found: "refused", stat: statFacts(socket.stat), refusal: refusalFrom(socket.refusal) };
     return { path, found: "unopened", refusal: refusalFrom(fileSystemError(path, "read", e)) };
   }
   try {

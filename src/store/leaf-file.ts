@@ -54,7 +54,7 @@ export async function openChecked(path: string, o: OpenOptions = {}): Promise<Op
     const code = errnoCode(e);
     if (code === "ENOENT") return undefined;
     if (code === "ELOOP" && o.noFollow) throw symlinkRefused(path);
-    throw fileSystemError(path, "read", e);
+    throw socketRefusal(path, e, o)?.refusal ?? fileSystemError(path, "read", e);
   }
   try {
     const stat = await handle.stat();
@@ -64,6 +64,25 @@ export async function openChecked(path: string, o: OpenOptions = {}): Promise<Op
     await handle.close();
     if (e instanceof MtlsError) throw e;
     throw fileSystemError(path, "read", e);
+  }
+}
+
+/**
+ * open(2) of a Unix socket fails with ENXIO: refused by its lstat as anything not a regular file
+ * is (a FIFO opens, and its fstat refuses it), not as an I/O error with a chmod for advice.
+ */
+export function socketRefusal(
+  path: string,
+  e: unknown,
+  o: OpenOptions,
+): { stat: Stats; refusal: MtlsError } | undefined {
+  if (errnoCode(e) !== "ENXIO") return undefined;
+  try {
+    const stat = lstatSync(path);
+    const refusal = refusalOf(path, stat, o);
+    return refusal && { stat, refusal };
+  } catch {
+    return undefined;
   }
 }
 

@@ -59,7 +59,8 @@ export function judgeKey(entry: CheckEntry, key: KeyFacts, role: Role, optional 
     entry.plantedFile = true;
     return;
   }
-  const modeProblem = key.stat && keyModeProblem(path, key.stat, { role });
+  // A FIFO or socket in its place is named below as not a regular file; its mode is no key's.
+  const modeProblem = key.stat?.kind === "a regular file" ? keyModeProblem(path, key.stat, { role }) : undefined;
   if (modeProblem) entry.problems.push(modeProblem);
   if (key.found === "unreadable") {
     entry.keyUnreadable = { path, ownerUid: key.stat?.uid ?? -1 };
