@@ -229,6 +229,31 @@ describe("a Unix socket in place of a key is refused as a FIFO is", () => {
   });
 });
 
+describe("one leaf's planted ca.crt copy does not stop a CA rotation halfway", () => {
+  it("plugins/evil/ca.crt a FIFO: renew --ca completes, the FIFO is replaced, every leaf verifies against the new CA", () => {
+    const t = freshTree();
+    const copy = join(t.root, "plugins", "evil", "ca.crt");
+    spawnSync("rm", ["-f", copy]);
+    assert.equal(spawnSync("mkfifo", ["-m", "644", copy]).status, 0);
+    // Before: the new CA key and cert were written, then the FIFO's refusal ended the run (exit 2)
+    // with no leaf renewed, and the next run said a rotation was already in progress.
+    const renew = cli(["renew", "--ca", ...EC, "--out", t.root], t.cwd);
+    assert.equal(renew.code, 0, renew.stdout + renew.stderr);
+    assert.ok(lstatSync(copy).isFile(), "the FIFO was replaced by the rotation bundle");
+    const newCa = join(t.cwd, "new-ca.crt");
+    writeFileSync(
+      newCa,
+      readFileSync(join(t.root, "ca", "ca.crt"), "utf8").split(/(?<=-----END CERTIFICATE-----\n)/)[0]!,
+    );
+    for (const leaf of ["plugins/evil/server.crt", "plugins/good/server.crt", "gateway/client.crt"]) {
+      const v = openssl(["verify", "-x509_strict", "-CAfile", newCa, join(t.root, leaf)]);
+      assert.equal(v.code, 0, `${leaf}: ${v.stdout}${v.stderr}`);
+    }
+    const v = openssl(["verify", "-x509_strict", "-CAfile", copy, join(t.root, "plugins/evil/server.crt")]);
+    assert.equal(v.code, 0, `evil's own ca.crt copy verifies its cert: ${v.stderr}`);
+  });
+});
+
 /** Starts `script` (sh) as uid 1001 in the background, bounded by `seconds`; stop() ends it. */
 function attackerLoop(script: string, cwd: string, seconds: number): { stop: () => Promise<void> } {
   const child = spawn(

@@ -10,14 +10,14 @@ import { PROFILES, formatSan, uniqueSans, type San } from "../../pki/profiles.js
 import { refusedNames } from "../../store/leaf-names.js";
 import type { LoadedCa } from "../../store/ca-store.js";
 import type { LeafFiles } from "../../store/paths.js";
-import { readKnown, textOrThrow, type KnownFiles } from "../../store/file-facts.js";
+import { readKnown, type KnownFiles } from "../../store/file-facts.js";
 import { ledgerEntry } from "../../store/ledger.js";
 import type { LedgerBook } from "../../store/ledger-book.js";
 import { writeLeaf, writeSignedCert } from "../../store/leaf-write.js";
 import { assertLeafKeyBelongs, caPublicKeys } from "../../store/leaf-key.js";
 import { renewedKeyFile } from "../../store/key-mode.js";
 import { rebuildStaleBundles } from "../../store/leaf-bundles.js";
-import { CERT_MODE, exists, writeFileAtomically } from "../../store/write.js";
+import { CERT_MODE, writeFileAtomically } from "../../store/write.js";
 import type { BackupFolder } from "./backup.js";
 import { result, stateOf } from "./report.js";
 import type { RenewedCert } from "../../report/renew-types.js";
@@ -178,12 +178,17 @@ function askedSansAfter(old: OldLeaf, plan: LeafPlan): string[] {
 /**
  * Every leaf's ca.crt copy holds `pem` afterwards (the rotation bundle, or the CA alone). A copy
  * `known` holds (renew read it at its start) is not opened again; each write is recorded there.
+ * What stands at the name and cannot be read (a FIFO, a link, a file too large) is replaced by
+ * rename, never read or written through: a rotation runs after the new CA is in place, and one
+ * leaf's planted file must not stop it halfway.
  */
 export async function writeCaCopies(leaves: readonly LeafFiles[], pem: string, known?: KnownFiles): Promise<void> {
   await Promise.all(
     leaves.map(async (files) => {
-      if (files.caCopy === undefined || textOrThrow(readKnown(files.caCopy, {}, known)) === pem) return;
-      await writeFileAtomically(files.caCopy, pem, { mode: CERT_MODE, replace: await exists(files.caCopy), known });
+      if (files.caCopy === undefined) return;
+      const held = readKnown(files.caCopy, {}, known);
+      if (held.found === "read" && held.text === pem) return;
+      await writeFileAtomically(files.caCopy, pem, { mode: CERT_MODE, replace: held.found !== "missing", known });
     }),
   );
 }
