@@ -8,13 +8,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import {
-  directoryModeProblem,
-  groupIdFromFile,
-  keyModeProblem,
-  parseKeyGroup,
-  type KeyFileStat,
-} from "../src/store/key-mode.js";
+import { directoryModeProblem } from "../src/store/directory-ownership.js";
+import { groupIdFromFile, keyModeProblem, parseKeyGroup, type KeyFileStat } from "../src/store/key-mode.js";
 import { BIN, cli, tempDir, writeFile } from "./helpers.js";
 
 const FAST = ["--key-type", "ecdsa-p256", "-q"];

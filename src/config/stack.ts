@@ -12,6 +12,8 @@ import { checkDnsName, parseDays } from "../pki/names.js";
 import { DEFAULT_GATEWAY_NAMESPACE, DEFAULT_OUT } from "../defaults.js";
 import type { StackCertificates, StackDeployment } from "./config-data.js";
 import type { NodeAt, ShapeError } from "./yaml-position.js";
+import { directoryOwnershipProblems } from "../store/directory-ownership.js";
+import { realDirectory } from "../store/output-file.js";
 
 const TREE_DIRS = { ca_path: "ca", gateway_path: "gateway", plugins_path: "plugins" } as const;
 
@@ -100,7 +102,6 @@ export function parseStackPort(item: YAMLMap, field: string, shape: ShapeError):
  * stay inside the project's real path too.
  */
 export async function assertStackTreeInsideProject(file: string, out: string): Promise<void> {
-  const { realDirectory } = await import("../store/output-file.js");
   const [project, real] = await Promise.all([realDirectory(process.cwd()), realDirectory(out)]);
   if (!isInside(project, real))
     throw new MtlsError(
@@ -110,7 +111,6 @@ export async function assertStackTreeInsideProject(file: string, out: string): P
     );
   // Component by component, no link followed: a tree inside a leaf directory (plugins/evil/t, with
   // t/ca a link to the real ca/) is the leaf owner's, and so is any directory another user owns.
-  const { directoryOwnershipProblems } = await import("../store/leaf-file.js");
   const problems = await directoryOwnershipProblems(process.cwd(), out);
   if (problems.length > 0)
     throw new MtlsError(

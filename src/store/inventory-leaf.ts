@@ -11,7 +11,8 @@ import { privateKeyPemMatches } from "../pki/key-match.js";
 import { encryptedKeyProblem } from "../pki/keys.js";
 import { whyNotACertificate } from "../pki/node-facts.js";
 import { dirname } from "node:path";
-import { CERT_FILE, KEY_FILE, directoryOwnershipProblemsSync, type DirectoryLooks } from "./leaf-file.js";
+import { directoryOwnershipProblemsSync, type DirectoryLooks } from "./directory-ownership.js";
+import { CERT_FILE, KEY_FILE } from "./leaf-file.js";
 import { lstatFacts, readKnown, type FileRead, type KnownFiles, type StatFacts } from "./file-facts.js";
 import { bundlesOf, type LeafBundle } from "./leaf-bundles.js";
 import { privateKeyFiles, type LeafFiles } from "./paths.js";
@@ -117,7 +118,7 @@ function leafDirectoryProblems(files: LeafFiles, looks: DirectoryLooks): string[
  * One leaf's files, each opened at most once. Synchronous, as file-facts.ts says why; `looks`
  * remembers the directories above the leaf for the next leaf of the same read.
  */
-export function readLeafFacts(files: LeafFiles, looks: DirectoryLooks = new Map(), known?: KnownFiles): LeafFacts {
+function readLeafFacts(files: LeafFiles, looks: DirectoryLooks = new Map(), known?: KnownFiles): LeafFacts {
   const directoryProblems = leafDirectoryProblems(files, looks);
   const cert = readCertFacts(files.cert, known);
   const leaf = { files, directoryProblems, cert };

@@ -16,9 +16,8 @@ import { promises as fs } from "node:fs";
 import { dirname } from "node:path";
 import { MtlsError, errnoCode } from "../errors.js";
 import type { Role } from "../pki/profiles.js";
-import { KEY_FILE, directoryOwnershipProblems, withChecked } from "./leaf-file.js";
-
-export { directoryModeProblem } from "./leaf-file.js";
+import { directoryOwnershipProblems } from "./directory-ownership.js";
+import { KEY_FILE, withChecked } from "./leaf-file.js";
 
 /** Owner read/write only. */
 export const KEY_MODE = 0o600;

@@ -6,35 +6,27 @@
  *   service), keeping its mode and group; `check` names one that no longer holds the pair.
  * - fullchain.crt (servers under an intermediate, `export nginx|caddy`): the served chain, what
  *   nginx and Caddy present. Rebuilt and checked the same way; no key, so 0644.
- * - client.pem (clients): cert, chain and key, written with the pair by tree.ts writeLeaf; a
+ * - client.pem (clients): cert, chain and key, written with the pair by leaf-write.ts writeLeaf; a
  *   killed renew's stale one is made again by renew/backup.ts. Not here.
- * - the ca.crt copy: the CA's file, not the pair's (tree.ts writeCaCopy, renew's writeCaCopies).
+ * - the ca.crt copy: the CA's file, not the pair's (leaf-write.ts writeCaCopy, renew's writeCaCopies).
  * - PKCS#12 files, Kubernetes/Istio Secrets, env and proxy config files: written to a path the
  *   user chose (-o), which renew cannot know, a .p12 under a password mtls-certs never keeps. Not
  *   rebuilt: the docs say to export them again after a renewal.
  */
 import { X509Certificate as NodeCert, createPrivateKey, type KeyObject } from "node:crypto";
-import { promises as fs, type Stats } from "node:fs";
-import { MtlsError, errnoCode } from "../errors.js";
+import { promises as fs } from "node:fs";
+import { MtlsError } from "../errors.js";
 import { privateKeyMatches } from "../pki/key-match.js";
 import { isSelfSigned } from "../pki/issued-by.js";
-import { mayChangeGroupTo, widestKeyMode } from "./key-mode.js";
+import { mayChangeGroupTo, widestKeyMode, type KeyFileStat } from "./key-mode.js";
 import { sameSpki } from "./leaf-key.js";
 import { LedgerBook } from "./ledger-book.js";
 import { readLedger } from "./ledger.js";
 import { withLock } from "./lock.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
-import { readKnown, textOrThrow, type FileRead, type KnownFiles } from "./file-facts.js";
+import { readKnown, refusalError, textOrThrow, type FileRead, type KnownFiles } from "./file-facts.js";
 import { CERT_FILE, KEY_FILE } from "./leaf-file.js";
-import {
-  CERT_MODE,
-  exists,
-  fileKind,
-  readKeyText,
-  readCertText,
-  symlinkRefused,
-  writeFileAtomically,
-} from "./write.js";
+import { CERT_MODE, exists, readKeyText, readCertText, symlinkRefused, writeFileAtomically } from "./write.js";
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const KEY_BLOCK = /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+?-----END \1-----/;
@@ -114,7 +106,7 @@ function firstKey(text: string): KeyObject | undefined {
 /**
  * `check`: what is wrong with one bundle beside the leaf, read once (file-facts.ts): not the file
  * export writes, or no longer the leaf's current pair (a proxy keeps serving what it holds: the
- * old cert, expired or revoked soon). One that cannot be read is refused, as by every reader.
+ * old cert, expired or revoked soon). One that cannot be read is named as every reader refuses it.
  */
 export function staleBundleProblem(
   files: LeafFiles,
@@ -131,21 +123,10 @@ export function staleBundleProblem(
         ? read.stat.kind
         : undefined;
   if (kind !== undefined) return `${bundle.path}: ${kind}, not the file export writes; remove it and ${fix}`;
-  // A hard link, a file too large or one this user may not open: named with the leaf, as a read
-  // by name refuses it, instead of ending the whole report (leaf-verdict.ts exits 2 for it).
+  // A hard link, too large, unreadable: named with its leaf, not the end of the report.
   if (read.found !== "read") return read.refusal.message;
   const problem = pairProblem(read.text, cert, bundle.withKey);
   return problem && `${bundle.path}: stale: ${problem}; ${fix}`;
-}
-
-/** The bundle's lstat, or undefined when there is none. */
-async function lstatOptional(path: string): Promise<Stats | undefined> {
-  try {
-    return await fs.lstat(path);
-  } catch (e) {
-    if (errnoCode(e) === "ENOENT") return undefined;
-    throw new MtlsError("E_IO", `${path}: cannot read (${errnoCode(e) ?? String(e)})`);
-  }
 }
 
 /**
@@ -170,14 +151,17 @@ export async function rebuildStaleBundles(
   const caPem = textOrThrow(readKnown(await leafCaFile(tree, files), {}, known)) ?? "";
   const rebuilt: string[] = [];
   for (const bundle of bundles) {
-    const stat = await lstatOptional(bundle.path);
-    if (stat === undefined) continue;
-    if (!stat.isFile()) {
-      // A link in place of the bundle is not ours to write through; `check` names it.
-      warnings.push(`${bundle.path}: ${fileKind(stat)}, left as it is: it is not rebuilt with the renewed pair`);
+    // Its one read decides (the descriptor's fstat, not a second look by name).
+    const read = readKnown(bundle.path, KEY_FILE, known);
+    if (read.found === "missing") continue;
+    const kind = read.found === "link" ? "a symbolic link" : read.found === "refused" ? read.stat.kind : undefined;
+    if (kind !== undefined && kind !== "a regular file") {
+      // A link or FIFO in place of the bundle is not ours to write through; `check` names it.
+      warnings.push(`${bundle.path}: ${kind}, left as it is: it is not rebuilt with the renewed pair`);
       continue;
     }
-    const text = textOrThrow(readKnown(bundle.path, KEY_FILE, known)) ?? "";
+    if (read.found !== "read") throw refusalError(read.refusal); // a second name, too large: as every reader
+    const { text } = read;
     if (pairProblem(text, cert, bundle.withKey) === undefined) continue;
     // The user's own file at that name (another cert, another key) is theirs, as export holds it.
     if (!writtenForLeaf(files, text, bundle.withKey, cert, book)) {
@@ -186,7 +170,7 @@ export async function rebuildStaleBundles(
       );
       continue;
     }
-    const keyFile = bundle.withKey ? keyLikeMode(bundle.path, stat, files, warnings) : undefined;
+    const keyFile = bundle.withKey ? keyLikeMode(bundle.path, read.stat, files, warnings) : undefined;
     await writeFileAtomically(
       bundle.path,
       bundle.withKey ? haproxyBundleOf(certPem, caPem, clearKeyPem) : servedChainOf(certPem, caPem),
@@ -288,7 +272,7 @@ export async function bundleModeOfKey(files: LeafFiles, notes: string[]): Promis
 function keyLikeMode(
   /** The file written, for the note. */
   path: string,
-  stat: Stats,
+  stat: KeyFileStat,
   files: LeafFiles,
   notes: string[],
 ): { mode: number; group: number | undefined } {

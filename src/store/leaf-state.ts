@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { MtlsError } from "../errors.js";
 import { privateKeyMatches } from "../pki/key-match.js";
 import { encryptedKeyProblem } from "../pki/keys.js";
-import { assertDirectoriesOwned } from "./leaf-file.js";
+import { assertDirectoriesOwned } from "./directory-ownership.js";
 import { listTreeLeaves } from "./leaf-list.js";
 import type { LeafFiles, TreePaths } from "./paths.js";
 import { exists, assertNoSymlinkBelow, readKeyText, readCertText } from "./write.js";
