@@ -55,7 +55,7 @@ export function parseTransport(item: YAMLMap, field: string, shape: ShapeError):
  * `host:port`, `[v6]:port` or gRPC's `dns:///host:port`: the host is the name the channel checks
  * the server's cert against (gRPC always checks it). A string in, the parts or why not out.
  */
-export function parseGrpcTarget(target: string): { host: string; port: string } | string {
+function parseGrpcTarget(target: string): { host: string; port: string } | string {
   const bare = target.startsWith("dns:///") ? target.slice("dns:///".length) : target;
   if (/^[a-z][a-z0-9+.-]*:(?!\d+$)/i.test(bare) && !bare.startsWith("["))
     return "only host:port, [IPv6]:port or dns:///host:port name one host (for a Unix socket use grpc.uds)";

@@ -4,7 +4,6 @@
  * turns it into SANs (pki/check-verdict.ts missingSans compares a cert's with them).
  */
 import type { PluginConfig } from "./config-data.js";
-import { loadPluginConfig } from "./plugin-config.js";
 import { pluginSans, type San } from "../pki/profiles.js";
 
 /** Plugin name → the SANs its cert must carry; empty without a config. */
@@ -12,9 +11,4 @@ export function wantedSans(config: PluginConfig | undefined): Map<string, San[]>
   const wanted = new Map<string, San[]>();
   for (const p of config?.plugins ?? []) wanted.set(p.name, pluginSans(p.name, p.sans));
   return wanted;
-}
-
-/** wantedSans of the config file at `config` (a missing file is no requirement). */
-export async function configSans(config: string | undefined): Promise<Map<string, San[]>> {
-  return wantedSans(config === undefined ? undefined : await loadPluginConfig(config));
 }

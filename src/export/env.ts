@@ -3,6 +3,7 @@
  * the tree's paths, for the transport the plugin config names (env-variables.ts has the names),
  * and CA_CERT_PATH (seed 000: Sushi Gateway's, which the MCP gateway ignores; the output says so).
  */
+import { loadPluginConfig } from "../config/plugin-config.js";
 import { yamlText } from "./yaml.js";
 import { MtlsError } from "../errors.js";
 import { checkConfigText, composeValue, dotenvValue, renderTemplate, shellWord } from "./render.js";
@@ -56,8 +57,7 @@ async function collectVariables(o: EnvExportOptions): Promise<Variables> {
   const tree = exportTree(o);
   const show = pathShower(tree, o.prefix);
   const into: Variables = { values: [], toSet: [] };
-  const config =
-    o.config === undefined ? undefined : await (await import("../config/plugin-config.js")).loadPluginConfig(o.config);
+  const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
   let caFile: string | undefined;
   if (o.plugin !== undefined) {
     const plugin = await requireLeaf(tree, "plugin", o.plugin, "--plugin");
@@ -172,8 +172,7 @@ export async function exportPluginTls(o: ExportOptions & { plugin: string; confi
   const show = pathShower(tree, o.prefix);
   const plugin = await requireLeaf(tree, "plugin", o.plugin, "--plugin");
   const gateway = await requireLeaf(tree, "gateway", "gateway", "gateway");
-  const config =
-    o.config === undefined ? undefined : await (await import("../config/plugin-config.js")).loadPluginConfig(o.config);
+  const config = o.config === undefined ? undefined : await loadPluginConfig(o.config);
   const transport = config?.plugins.find((p) => p.name === o.plugin)?.transport ?? { kind: "mcp" };
   if (transport.kind === "socket")
     throw new MtlsError(

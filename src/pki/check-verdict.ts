@@ -125,7 +125,7 @@ export function describeDates(entry: CheckEntry, cert: NodeCert, now: Date, with
   entry.status = datedStatus(notBefore, notAfter, now, within);
 }
 
-export function datedStatus(notBefore: Date, notAfter: Date, now: Date, within: number): CertStatus {
+function datedStatus(notBefore: Date, notAfter: Date, now: Date, within: number): CertStatus {
   if (now > notAfter) return "expired";
   if (now < notBefore) return "not-yet-valid";
   if (notAfter.getTime() - now.getTime() <= within * DAY_MS) return "expiring";

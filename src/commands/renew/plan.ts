@@ -108,7 +108,7 @@ export async function readLeaf(read: LeafRead, signer: Signer, book: LedgerBook)
  * its serial and SPKI those of the cert on disk. A key file the leaf's owner dropped beside it
  * changes nothing: renewal never takes a key from the directory for such a leaf.
  */
-export function signedFromCsr(node: NodeCert, entry: LedgerEntry | undefined): boolean {
+function signedFromCsr(node: NodeCert, entry: LedgerEntry | undefined): boolean {
   return (
     entry !== undefined &&
     entry.source === "csr" &&
