@@ -419,3 +419,67 @@ function opensslCaCert(dir: string, name: string, ca: { cert: string; key: strin
     join(dir, `${name}.crt`),
   ]);
 }
+
+/**
+ * PYTHON_SERVER's optional mode, but its third connection gets no handshake (a busy server): the
+ * first is waitForPort's, the second the probe's dial with the gateway's cert, the third its dial
+ * without one.
+ */
+const STALLS_SECOND = `
+import socket, ssl, sys, threading, time
+port, cert, key, cafile = sys.argv[1:5]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+ctx.load_verify_locations(cafile)
+ctx.verify_mode = ssl.CERT_OPTIONAL
+srv = socket.create_server(("127.0.0.1", int(port)))
+def serve(raw):
+    try:
+        with ctx.wrap_socket(raw, server_side=True) as s:
+            s.recv(4096)
+            s.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok")
+    except Exception:
+        pass
+count = 0
+while True:
+    raw, _ = srv.accept()
+    count += 1
+    if count == 3:
+        continue  # held open, never answered
+    threading.Thread(target=serve, args=(raw,), daemon=True).start()
+`;
+
+describe("probe: a dial without a client cert that times out is tried again", () => {
+  it("a server with optional client certs, slow to answer the second dial once: accepts-anonymous, not ok", async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const config = writeFile(
+      join(dir, "plugins/external/config.yaml"),
+      `plugins:\n  - name: slow\n    kind: external\n    mcp:\n      url: https://localhost:${port}/mcp\n`,
+    );
+    const made = cli(["all", "--key-type", "ecdsa-p256", "--config", config, "-q"], dir);
+    assert.equal(made.code, 0, made.stderr);
+    const leafDir = join(dir, "certs/mcp/plugins/slow");
+    const server = spawn(
+      "python3",
+      [
+        "-c",
+        STALLS_SECOND,
+        String(port),
+        join(leafDir, "server.crt"),
+        join(leafDir, "server.key"),
+        join(dir, "certs/mcp/ca/ca.crt"),
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    try {
+      await waitForPort(port, server, () => "slow");
+      const run = cli(["probe", "--json", "--timeout", "2", "--config", config], dir);
+      const report = JSON.parse(run.stdout) as { results: Array<{ name: string; reason: string }> };
+      assert.equal(report.results[0]?.reason, "accepts-anonymous", run.stdout);
+      assert.equal(run.code, 1, run.stderr);
+    } finally {
+      server.kill();
+    }
+  });
+});

@@ -159,10 +159,22 @@ async function probeOne(t: ProbeTarget, f: Files, timeoutMs: number, now: Date):
   const verdict = await judgeServerChain(withCert, t.serverName, f, now);
   const first = serverCertFailure(withCert, verdict, c) ?? afterHandshakeFailure(withCert, c);
   if (first !== undefined) return result(first, tlsFacts(withCert, verdict, now, null));
-  const withoutCert = await dial(spec);
+  const withoutCert = await dialWithoutCert(spec);
   const anonymous = anonymousFailure(withoutCert, withCert.askedForCertificate, c);
   const tls = tlsFacts(withCert, verdict, now, anonymous !== undefined);
   return result(anonymous, tls, anonymous === undefined ? okMessage(tls) : "");
+}
+
+/**
+ * The second dial, with no client cert. A dial that got no TCP connection or no handshake in time
+ * says nothing of the server's client-cert policy (a busy server, a lost packet), so it is tried
+ * once more before the server is taken to require client certs: else a slow plugin that lets
+ * anyone in reads as ok.
+ */
+async function dialWithoutCert(spec: Parameters<typeof dial>[0]): ReturnType<typeof dial> {
+  const first = await dial(spec);
+  const unanswered = first.stage === "connect" || (first.stage === "handshake" && first.code === "ETIMEDOUT");
+  return unanswered ? dial(spec) : first;
 }
 
 async function judgeServerChain(done: HandshakeDone, host: string, f: Files, now: Date): Promise<VerifyReport> {
